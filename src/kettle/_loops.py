@@ -1,0 +1,44 @@
+"""Run coroutines from synchronous code: one event loop kept per thread.
+
+Under WSGI an ``async def`` view or hook runs on the loop of the worker
+thread that serves the request; the loop is made once per thread and kept,
+never one per call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from typing import Any
+
+_local = threading.local()
+
+
+def thread_loop() -> asyncio.AbstractEventLoop:
+    """Return this thread's kept event loop, creating it on first use."""
+    loop: asyncio.AbstractEventLoop | None = getattr(_local, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = asyncio.new_event_loop()
+        _local.loop = loop
+    return loop
+
+
+def run_coroutine(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Run ``coro`` to completion on this thread's loop and return its result."""
+    return thread_loop().run_until_complete(coro)
+
+
+def drive(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Run a coroutine that never suspends, without any event loop.
+
+    The request pipeline is one coroutine. When every user function is sync
+    (or async ones are resolved by ``run_coroutine``), it finishes on the
+    first ``send``: this costs a function call, not an event loop.
+    """
+    try:
+        coro.send(None)
+    except StopIteration as stop:
+        return stop.value
+    coro.close()
+    raise RuntimeError("The request pipeline suspended outside an event loop.")

@@ -1,0 +1,1 @@
+"""The edges: WSGI and ASGI. The only code in Kettle that does I/O."""

@@ -1,0 +1,125 @@
+"""WSGI (PEP 3333): environ -> Request, Response -> start_response.
+
+This module translates and nothing more; the request lifecycle lives in
+``Kettle._run``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from kettle import _loops
+from kettle.ctx import RequestContext
+from kettle.http.headers import Headers
+from kettle.http.response import prepare_send
+from kettle.http.urls import decode_wsgi_path
+
+if TYPE_CHECKING:
+    from kettle.app import Kettle
+    from kettle.wrappers import Request, Response
+
+_SPECIAL = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
+
+
+def headers_from_environ(environ: dict[str, Any]) -> Headers:
+    """Build Headers from the ``HTTP_*`` and content keys of ``environ``."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in environ.items():
+        if key[:5] == "HTTP_":
+            if key in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                continue
+            pairs.append((key[5:].replace("_", "-").title(), value))
+        elif key in _SPECIAL and value:
+            pairs.append((_SPECIAL[key], value))
+    return Headers._trusted(pairs)
+
+
+def _server(environ: dict[str, Any]) -> tuple[str, int | None] | None:
+    name = environ.get("SERVER_NAME")
+    if not name:
+        return None
+    port = environ.get("SERVER_PORT")
+    try:
+        return name, int(port) if port else None
+    except ValueError:
+        return name, None
+
+
+def request_from_environ(app: Kettle, environ: dict[str, Any]) -> Request:
+    """Translate a WSGI environ into the app's request class."""
+    host = environ.get("HTTP_HOST")
+    return app.request_class(
+        environ["REQUEST_METHOD"],
+        decode_wsgi_path(environ.get("PATH_INFO") or "/"),
+        scheme=environ.get("wsgi.url_scheme", "http"),
+        server=None if host else _server(environ),
+        root_path=decode_wsgi_path(environ.get("SCRIPT_NAME", "")),
+        query_string=environ.get("QUERY_STRING", "").encode("latin-1", "replace"),
+        host_header=host,
+        headers=lambda: headers_from_environ(environ),
+        remote_addr=environ.get("REMOTE_ADDR"),
+        stream=environ.get("wsgi.input"),
+        input_terminated=bool(environ.get("wsgi.input_terminated", False)),
+        environ=environ,
+    )
+
+
+class _ClosingBody:
+    """Iterate a streamed body as bytes and close the response when done."""
+
+    __slots__ = ("_iterator", "_response")
+
+    def __init__(self, response: Response, body: Iterable[Any]) -> None:
+        self._response = response
+        if hasattr(body, "__aiter__"):
+            self._iterator: Iterator[Any] = _iterate_async(body)
+        else:
+            self._iterator = iter(body)
+
+    def __iter__(self) -> Iterator[bytes]:
+        charset = self._response.charset
+        for chunk in self._iterator:
+            yield chunk.encode(charset) if isinstance(chunk, str) else chunk
+
+    def close(self) -> None:
+        close = getattr(self._iterator, "close", None)
+        if close is not None:
+            close()
+        self._response.close()
+
+
+def _iterate_async(body: Any) -> Iterator[Any]:
+    """Drive an async iterable from sync code, on this thread's kept loop."""
+    iterator = body.__aiter__()
+    try:
+        while True:
+            try:
+                yield _loops.run_coroutine(iterator.__anext__())
+            except StopAsyncIteration:
+                return
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            _loops.run_coroutine(aclose())
+
+
+def send_response(
+    response: Response, method: str, start_response: Callable[..., Any]
+) -> Iterable[bytes]:
+    """Start the response and return the WSGI body iterable."""
+    headers, body = prepare_send(response, method)
+    start_response(response.status, headers)
+    if body is None:
+        response.close()
+        return ()
+    if body.__class__ is list and response._on_close is None:
+        return body
+    return _ClosingBody(response, body)
+
+
+def serve(app: Kettle, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """Handle one WSGI request: translate, run the pipeline, send."""
+    request = request_from_environ(app, environ)
+    response = app.handle_sync(RequestContext(app, request))
+    return send_response(response, request.method, start_response)

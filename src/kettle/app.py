@@ -1,0 +1,766 @@
+"""The Kettle application: configuration, registries and THE request pipeline.
+
+Theory of operation: an adapter (WSGI or ASGI) turns the server's input into
+a ``Request`` and a ``RequestContext``, then calls ``handle_sync`` or
+``handle_async``. Both run the same coroutine, ``_run``: push the context,
+match the URL, before-request hooks, the view, ``make_response``,
+after-request hooks, session save, teardown. User functions may be sync or
+async; a coroutine they return is resolved by ``RequestContext.wait``:
+awaited on the event loop (ASGI, async view), or run on the loop of the
+current thread without suspending the pipeline (WSGI, or a sync view in
+the ASGI thread pool). So the pipeline below is the only copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import sys
+import threading
+from collections.abc import Callable, Coroutine, Iterable, Iterator
+from datetime import timedelta
+from functools import cached_property, update_wrapper
+from itertools import chain
+from types import CoroutineType, GeneratorType
+from typing import TYPE_CHECKING, Any, cast
+
+from kettle import _loops
+from kettle.config import DEFAULT_CONFIG, Config, ConfigAttribute
+from kettle.ctx import AppContext, RequestContext, _AppCtxGlobals, _cv
+from kettle.http.exceptions import (
+    Aborter,
+    BadRequest,
+    BadRequestKeyError,
+    HTTPException,
+    InternalServerError,
+)
+from kettle.http.headers import Headers
+from kettle.json import DefaultJSONProvider, JSONProvider
+from kettle.routing import BuildError, Map, RequestRedirect, Rule
+from kettle.scaffold import Scaffold, _endpoint_from_view_func
+from kettle.sessions import SecureCookieSessionInterface, SessionInterface
+from kettle.signals import (
+    appcontext_tearing_down,
+    got_request_exception,
+    request_finished,
+    request_started,
+    request_tearing_down,
+)
+from kettle.wrappers import Request, Response
+
+if TYPE_CHECKING:
+    import logging
+
+    from kettle.testing import KettleClient
+
+
+_PRESERVE = "kettle.preserve_context"
+_NO_SCOPE: dict[str, Any] = {}
+
+
+def _as_timedelta(value: timedelta | int | None) -> timedelta | None:
+    if value is None or isinstance(value, timedelta):
+        return value
+    return timedelta(seconds=value)
+
+
+class Kettle(Scaffold):
+    """The application: ``app = Kettle(__name__)``.
+
+    ``app(environ, start_response)`` is the WSGI application and ``app.asgi``
+    the ASGI 3 one; both run the same pipeline.
+    """
+
+    request_class: type[Request] = Request
+    response_class: type[Response] = Response
+    app_ctx_globals_class = _AppCtxGlobals
+    config_class = Config
+    url_rule_class = Rule
+    url_map_class = Map
+    json_provider_class: type[JSONProvider] = DefaultJSONProvider
+    session_interface: SessionInterface = SecureCookieSessionInterface()
+    aborter_class = Aborter
+    default_config = DEFAULT_CONFIG
+
+    debug = ConfigAttribute("DEBUG", bool)
+    testing = ConfigAttribute("TESTING")
+    secret_key = ConfigAttribute("SECRET_KEY")
+    permanent_session_lifetime = ConfigAttribute("PERMANENT_SESSION_LIFETIME", _as_timedelta)
+
+    def __init__(
+        self,
+        import_name: str,
+        static_url_path: str | None = None,
+        static_folder: str | os.PathLike[str] | None = "static",
+        static_host: str | None = None,
+        host_matching: bool = False,
+        subdomain_matching: bool = False,
+        template_folder: str | os.PathLike[str] | None = "templates",
+        instance_path: str | None = None,
+        instance_relative_config: bool = False,
+        root_path: str | None = None,
+    ) -> None:
+        super().__init__(import_name, static_folder, static_url_path, template_folder, root_path)
+        self.instance_path = instance_path or os.path.join(self.root_path, "instance")
+        self.config = self.config_class(
+            self.instance_path if instance_relative_config else self.root_path,
+            self.default_config,
+        )
+        if os.environ.get("KETTLE_DEBUG", os.environ.get("FLASK_DEBUG")):
+            self.config["DEBUG"] = os.environ.get(
+                "KETTLE_DEBUG", os.environ.get("FLASK_DEBUG", "")
+            ).lower() not in ("0", "false", "no")
+        self.json: JSONProvider = self.json_provider_class(self)
+        self.aborter = self.aborter_class()
+        self.url_map = self.url_map_class(host_matching=host_matching)
+        self.subdomain_matching = subdomain_matching
+        self.url_build_error_handlers: list[Callable[[Exception, str, dict[str, Any]], str]] = []
+        self.teardown_appcontext_funcs: list[Callable[..., Any]] = []
+        self.before_first_request_funcs: list[Callable[..., Any]] = []
+        self.before_serving_funcs: list[Callable[..., Any]] = []
+        self.after_serving_funcs: list[Callable[..., Any]] = []
+        self.shell_context_processors: list[Callable[[], dict[str, Any]]] = []
+        self.blueprints: dict[str, Any] = {}
+        self.extensions: dict[str, Any] = {}
+        self._got_first_request = False
+        self._first_request_lock = threading.Lock()
+        self._first_request_alock: asyncio.Lock | None = None
+        self._async_views: dict[str, bool] = {}
+        from kettle.adapters.asgi import ASGIAdapter
+
+        #: The ASGI 3 application (``uvicorn module:app.asgi``); wrap it for middleware.
+        self.asgi: Callable[..., Coroutine[Any, Any, None]] = ASGIAdapter(self)
+        if self.has_static_folder:
+            if bool(static_host) != host_matching:
+                raise ValueError(
+                    "Invalid static_host/host_matching combination: static_host is needed"
+                    " exactly when host_matching is on."
+                )
+            self.add_url_rule(
+                f"{self.static_url_path}/<path:filename>",
+                endpoint="static",
+                host=static_host,
+                view_func=self.send_static_file,
+            )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+    @cached_property
+    def name(self) -> str:
+        """The app's name: the import name, or the script's name for ``__main__``."""
+        if self.import_name == "__main__":
+            fn = getattr(sys.modules["__main__"], "__file__", None)
+            if fn is None:
+                return "__main__"
+            return os.path.splitext(os.path.basename(fn))[0]
+        return self.import_name
+
+    @cached_property
+    def logger(self) -> logging.Logger:
+        """The ``logging`` logger named after the app."""
+        from kettle.logging import create_logger
+
+        return create_logger(self)
+
+    # -- registration ------------------------------------------------------
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: Callable[..., Any] | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: Any,
+    ) -> None:
+        """Register ``rule`` for ``view_func`` under ``endpoint`` (the function's name by default)."""
+        if endpoint is None:
+            endpoint = _endpoint_from_view_func(view_func)  # type: ignore[arg-type]
+        options["endpoint"] = endpoint
+        methods = options.pop("methods", None)
+        if methods is None:
+            methods = getattr(view_func, "methods", None) or ("GET",)
+        if isinstance(methods, str):
+            raise TypeError(
+                "Allowed methods must be a list of strings, for example:"
+                ' @app.route(..., methods=["POST"])'
+            )
+        methods = {item.upper() for item in methods}
+        required = set(getattr(view_func, "required_methods", ()))
+        if provide_automatic_options is None:
+            provide_automatic_options = getattr(view_func, "provide_automatic_options", None)
+        if provide_automatic_options is None:
+            if "OPTIONS" not in methods and self.config["PROVIDE_AUTOMATIC_OPTIONS"]:
+                provide_automatic_options = True
+                required.add("OPTIONS")
+            else:
+                provide_automatic_options = False
+        methods |= required
+        rule_obj = self.url_rule_class(rule, methods=methods, **options)
+        rule_obj.provide_automatic_options = provide_automatic_options  # type: ignore[attr-defined]
+        self.url_map.add(rule_obj)
+        if view_func is not None:
+            old_func = self.view_functions.get(endpoint)
+            if old_func is not None and old_func != view_func:
+                raise AssertionError(
+                    "View function mapping is overwriting an existing endpoint function:"
+                    f" {endpoint}"
+                )
+            self.view_functions[endpoint] = view_func
+            self._async_views.pop(endpoint, None)
+
+    def teardown_appcontext(self, f: Callable[..., Any]) -> Callable[..., Any]:
+        """Run ``f(exc)`` when the application context is popped."""
+        self.teardown_appcontext_funcs.append(f)
+        return f
+
+    def before_first_request(self, f: Callable[..., Any]) -> Callable[..., Any]:
+        """Run ``f`` once, before the first request (kept although Flask 2.3 removed it)."""
+        self.before_first_request_funcs.append(f)
+        return f
+
+    def before_serving(self, f: Callable[..., Any]) -> Callable[..., Any]:
+        """Run ``f`` when the server starts (ASGI lifespan startup)."""
+        self.before_serving_funcs.append(f)
+        return f
+
+    def after_serving(self, f: Callable[..., Any]) -> Callable[..., Any]:
+        """Run ``f`` when the server stops (ASGI lifespan shutdown)."""
+        self.after_serving_funcs.append(f)
+        return f
+
+    async def startup(self) -> None:
+        """Run the before_serving functions inside an app context."""
+        await self._run_serving(self.before_serving_funcs)
+
+    async def shutdown(self) -> None:
+        """Run the after_serving functions inside an app context."""
+        await self._run_serving(self.after_serving_funcs)
+
+    async def _run_serving(self, funcs: list[Callable[..., Any]]) -> None:
+        with self.app_context():
+            for func in funcs:
+                rv = func()
+                if inspect.isawaitable(rv):
+                    await rv
+
+    def shell_context_processor(self, f: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+        """Register a function whose dict is added to ``kettle shell``'s namespace."""
+        self.shell_context_processors.append(f)
+        return f
+
+    def send_static_file(self, filename: str) -> Response:
+        """Serve ``filename`` from the static folder (the ``static`` endpoint's view)."""
+        from kettle.helpers import send_from_directory
+
+        if not self.has_static_folder:
+            raise RuntimeError("'static_folder' must be set to serve static_files.")
+        return send_from_directory(cast(str, self.static_folder), filename)
+
+    # -- contexts ----------------------------------------------------------
+    def app_context(self) -> AppContext:
+        """Return an application context: ``with app.app_context(): ...``."""
+        return AppContext(self)
+
+    def request_context(self, environ: dict[str, Any]) -> RequestContext:
+        """Return a request context for a WSGI environ."""
+        from kettle.adapters.wsgi import request_from_environ
+
+        return RequestContext(self, request_from_environ(self, environ))
+
+    def test_request_context(self, *args: Any, **kwargs: Any) -> RequestContext:
+        """Return a request context for a made-up request (EnvironBuilder arguments)."""
+        from kettle.testing import EnvironBuilder
+
+        builder = EnvironBuilder(self, *args, **kwargs)
+        return self.request_context(builder.get_environ())
+
+    def test_client(self, use_cookies: bool = True, **kwargs: Any) -> KettleClient:
+        """Return a test client; ``protocol="asgi"`` drives the ASGI side."""
+        from kettle.testing import KettleClient
+
+        cls = getattr(self, "test_client_class", None) or KettleClient
+        return cast("KettleClient", cls(self, use_cookies=use_cookies, **kwargs))
+
+    # -- the WSGI entry points ---------------------------------------------
+    def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """The WSGI application; wrap this attribute to add WSGI middleware."""
+        from kettle.adapters.wsgi import serve
+
+        return serve(self, environ, start_response)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return self.wsgi_app(environ, start_response)
+
+    # -- running user code -------------------------------------------------
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Return ``func``, or for a coroutine function a sync wrapper that runs it."""
+        if inspect.iscoroutinefunction(func):
+            return self.async_to_sync(func)
+        return func
+
+    def async_to_sync(self, func: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., Any]:
+        """Wrap a coroutine function to run on the current thread's kept loop."""
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            ctx = _cv.get(None)
+            runner = getattr(ctx, "run_coroutine", _loops.run_coroutine)
+            return runner(func(*args, **kwargs))
+
+        return update_wrapper(wrapper, func)
+
+    def handle_sync(self, ctx: RequestContext) -> Response:
+        """Run the pipeline without an event loop (WSGI, or in a worker thread)."""
+        if not self._got_first_request:
+            self._first_request_sync(ctx)
+        return cast(Response, _loops.drive(self._run(ctx)))
+
+    async def handle_async(
+        self, ctx: RequestContext, offload: Callable[[Callable[[], Response]], Any]
+    ) -> Response:
+        """Run the pipeline for ASGI: on the loop for async views, else in ``offload``."""
+        if not self._got_first_request:
+            await self._first_request_async(ctx)
+        self._match(ctx)
+        if self._view_is_async(ctx):
+            ctx.on_loop = True
+            return await self._run(ctx)
+        loop = asyncio.get_running_loop()
+        ctx.run_coroutine = lambda coro: asyncio.run_coroutine_threadsafe(coro, loop).result()
+        return cast(Response, await offload(lambda: _loops.drive(self._run(ctx))))
+
+    def _view_is_async(self, ctx: RequestContext) -> bool:
+        rule = ctx.request.url_rule  # type: ignore[union-attr]
+        if rule is None:
+            return True  # Errors are rendered on the loop: no thread hop for a 404.
+        endpoint = rule.endpoint
+        known = self._async_views.get(endpoint)
+        if known is None:
+            view = self.view_functions.get(endpoint)
+            known = view is not None and (
+                inspect.iscoroutinefunction(view) or bool(getattr(view, "is_async", False))
+            )
+            self._async_views[endpoint] = known
+        return known
+
+    def _first_request_sync(self, ctx: RequestContext) -> None:
+        with self._first_request_lock:
+            if self._got_first_request:
+                return
+            ctx._enter_quietly()
+            try:
+                for func in self.before_first_request_funcs:
+                    self.ensure_sync(func)()
+            finally:
+                ctx._leave_quietly()
+            self._got_first_request = True
+
+    async def _first_request_async(self, ctx: RequestContext) -> None:
+        if self._first_request_alock is None:
+            self._first_request_alock = asyncio.Lock()
+        async with self._first_request_alock:
+            if self._got_first_request:
+                return
+            ctx._enter_quietly()
+            try:
+                for func in self.before_first_request_funcs:
+                    rv = func()
+                    if inspect.isawaitable(rv):
+                        await rv
+            finally:
+                ctx._leave_quietly()
+            self._got_first_request = True
+
+    # -- THE pipeline ------------------------------------------------------
+    async def _run(self, ctx: RequestContext) -> Response:
+        """Push, dispatch, finalize, tear down: the whole life of one request."""
+        ctx.push()
+        error: BaseException | None = None
+        try:
+            try:
+                self._match(ctx)
+                return await self._full_dispatch(ctx)
+            except Exception as e:
+                error = e
+                return await self._handle_exception(ctx, e)
+        except BaseException as e:
+            error = e
+            raise
+        finally:
+            await self._teardown(ctx, error)
+
+    def _match(self, ctx: RequestContext) -> None:
+        request = ctx.request
+        if request.url_rule is not None or request.routing_exception is not None:  # type: ignore[union-attr]
+            return
+        try:
+            rule, args = self.url_map.match(
+                request.path,  # type: ignore[union-attr]
+                request.method,  # type: ignore[union-attr]
+                host=request.host,  # type: ignore[union-attr]
+                scheme=request.scheme,  # type: ignore[union-attr]
+                script_name=request.root_path,  # type: ignore[union-attr]
+                query_string=request.query_string.decode("latin-1"),  # type: ignore[union-attr]
+                subdomain=self._subdomain(request),  # type: ignore[arg-type]
+            )
+        except HTTPException as e:
+            request.routing_exception = e  # type: ignore[union-attr]
+        else:
+            request.url_rule = rule  # type: ignore[union-attr]
+            request.view_args = args  # type: ignore[union-attr]
+
+    def _subdomain(self, request: Request) -> str | None:
+        url_map = self.url_map
+        if url_map.host_matching:
+            return None
+        if not self.subdomain_matching:
+            return url_map.default_subdomain or ""
+        server_name = self.config["SERVER_NAME"]
+        host = request.host.lower()
+        if not server_name:
+            return url_map.default_subdomain or ""
+        server_name = server_name.lower()
+        if host == server_name:
+            return ""
+        if host.endswith("." + server_name):
+            return host[: -len(server_name) - 1]
+        return "<invalid>"
+
+    async def _full_dispatch(self, ctx: RequestContext) -> Response:
+        if request_started.receivers:
+            request_started.send(self, _async_wrapper=self.ensure_sync)
+        try:
+            rv = await self._preprocess(ctx)
+            if rv is None:
+                rv = await self._dispatch_request(ctx)
+        except Exception as e:
+            rv = await self._handle_user_exception(ctx, e)
+        return await self._finalize(ctx, rv)
+
+    async def _preprocess(self, ctx: RequestContext) -> Any:
+        if not (self.url_value_preprocessors or self.before_request_funcs):
+            return None
+        request = cast(Request, ctx.request)
+        names = (None, *reversed(request.blueprints))
+        for name in names:
+            for func in self.url_value_preprocessors.get(name, ()):
+                rv = func(request.endpoint, request.view_args)
+                if rv.__class__ is CoroutineType:
+                    await ctx.wait(rv)
+        for name in names:
+            for func in self.before_request_funcs.get(name, ()):
+                rv = func()
+                if rv.__class__ is CoroutineType:
+                    rv = await ctx.wait(rv)
+                if rv is not None:
+                    return rv
+        return None
+
+    async def _dispatch_request(self, ctx: RequestContext) -> Any:
+        request = cast(Request, ctx.request)
+        if request.routing_exception is not None:
+            raise request.routing_exception
+        rule = cast(Rule, request.url_rule)
+        if request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
+            return self.make_default_options_response(ctx)
+        rv = self.view_functions[rule.endpoint](**cast(dict[str, Any], request.view_args))
+        if rv.__class__ is CoroutineType:
+            rv = await ctx.wait(rv)
+        return rv
+
+    def make_default_options_response(self, ctx: RequestContext | None = None) -> Response:
+        """Return the automatic OPTIONS response with its ``Allow`` header."""
+        request = cast(Request, (ctx or _cv.get()).request)
+        methods = self.url_map.allowed_methods(
+            request.path, host=request.host, subdomain=self._subdomain(request)
+        )
+        response = self.response_class()
+        response.headers.set("Allow", ", ".join(sorted(methods)))
+        return response
+
+    async def _finalize(self, ctx: RequestContext, rv: Any, from_error_handler: bool = False) -> Response:
+        response = self.make_response(rv)
+        try:
+            response = await self._process_response(ctx, response)
+            if request_finished.receivers:
+                request_finished.send(self, _async_wrapper=self.ensure_sync, response=response)
+        except Exception:
+            if not from_error_handler:
+                raise
+            self.logger.exception("Request finalizing failed with an error while handling an error")
+        return response
+
+    async def _process_response(self, ctx: RequestContext, response: Response) -> Response:
+        funcs: Iterable[Callable[..., Any]] = ctx._after_request_functions
+        if self.after_request_funcs:
+            request = cast(Request, ctx.request)
+            for name in chain(request.blueprints, (None,)):
+                if name in self.after_request_funcs:
+                    funcs = chain(funcs, reversed(self.after_request_funcs[name]))
+        for func in funcs:
+            rv = func(response)
+            if rv.__class__ is CoroutineType:
+                rv = await ctx.wait(rv)
+            response = rv
+        session = ctx._session
+        if session is not None and not self.session_interface.is_null_session(session):
+            self.session_interface.save_session(self, session, response)  # type: ignore[arg-type]
+        return response
+
+    async def _teardown(self, ctx: RequestContext, error: BaseException | None) -> None:
+        """Run the teardown functions (awaiting async ones), then pop the context."""
+        try:
+            if self.teardown_request_funcs:
+                request = cast(Request, ctx.request)
+                for name in chain(request.blueprints, (None,)):
+                    for func in reversed(self.teardown_request_funcs.get(name, ())):
+                        rv = func(error)
+                        if rv.__class__ is CoroutineType:
+                            await ctx.wait(rv)
+            if request_tearing_down.receivers:
+                request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=error)
+            if ctx._owns_app:
+                for func in reversed(self.teardown_appcontext_funcs):
+                    rv = func(error)
+                    if rv.__class__ is CoroutineType:
+                        await ctx.wait(rv)
+                if appcontext_tearing_down.receivers:
+                    appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=error)
+            request = cast(Request, ctx.request)
+            preserve = request.environ.get(_PRESERVE) or (request.scope or _NO_SCOPE).get(_PRESERVE)
+            if preserve is not None:
+                preserve(ctx)  # The test client's ``with client:`` keeps the context.
+        finally:
+            ctx._leave_quietly()
+
+    def do_teardown_request(self, exc: BaseException | None = None) -> None:
+        """Run the teardown_request functions (for contexts popped by hand)."""
+        request = cast(Request, _cv.get().request)
+        for name in chain(request.blueprints, (None,)):
+            for func in reversed(self.teardown_request_funcs.get(name, ())):
+                self.ensure_sync(func)(exc)
+        if request_tearing_down.receivers:
+            request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+
+    def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
+        """Run the teardown_appcontext functions."""
+        for func in reversed(self.teardown_appcontext_funcs):
+            self.ensure_sync(func)(exc)
+        if appcontext_tearing_down.receivers:
+            appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+
+    # -- errors ------------------------------------------------------------
+    def trap_http_exception(self, e: Exception) -> bool:
+        """Whether an HTTP error should propagate like any other error (Flask's rules)."""
+        if self.config["TRAP_HTTP_EXCEPTIONS"]:
+            return True
+        trap_bad_request = self.config["TRAP_BAD_REQUEST_ERRORS"]
+        if trap_bad_request is None and self.debug and isinstance(e, BadRequestKeyError):
+            return True
+        if trap_bad_request:
+            return isinstance(e, BadRequest)
+        return False
+
+    def _find_error_handler(self, e: BaseException, blueprints: list[str]) -> Callable[..., Any] | None:
+        code = e.code if isinstance(e, HTTPException) else None
+        spec = self.error_handler_spec
+        if not spec:
+            return None
+        for c in (code, None) if code is not None else (None,):
+            for name in (*blueprints, None):
+                handler_map = spec.get(name, {}).get(c)
+                if not handler_map:
+                    continue
+                for cls in type(e).__mro__:
+                    handler = handler_map.get(cls)
+                    if handler is not None:
+                        return handler
+        return None
+
+    async def _call_handler(self, ctx: RequestContext, handler: Callable[..., Any], e: BaseException) -> Any:
+        rv = handler(e)
+        if rv.__class__ is CoroutineType:
+            rv = await ctx.wait(rv)
+        return rv
+
+    async def _handle_user_exception(self, ctx: RequestContext, e: Exception) -> Any:
+        request = cast(Request, ctx.request)
+        if isinstance(e, BadRequestKeyError) and (self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]):
+            e.show_exception = True
+        if isinstance(e, HTTPException) and not self.trap_http_exception(e):
+            if e.code is None or isinstance(e, RequestRedirect):
+                return e
+            handler = self._find_error_handler(e, request.blueprints)
+            return e if handler is None else await self._call_handler(ctx, handler, e)
+        handler = self._find_error_handler(e, request.blueprints)
+        if handler is None:
+            raise e
+        return await self._call_handler(ctx, handler, e)
+
+    async def _handle_exception(self, ctx: RequestContext, e: Exception) -> Response:
+        """Turn an unhandled error into a 500 (or re-raise it in testing and debug)."""
+        if got_request_exception.receivers:
+            got_request_exception.send(self, _async_wrapper=self.ensure_sync, exception=e)
+        propagate = self.config["PROPAGATE_EXCEPTIONS"]
+        if propagate is None:
+            propagate = self.testing or self.debug
+        if propagate:
+            raise e
+        self.log_exception(ctx, e)
+        server_error = InternalServerError(original_exception=e)
+        request = cast(Request, ctx.request)
+        handler = self._find_error_handler(server_error, request.blueprints)
+        rv: Any = server_error
+        if handler is not None:
+            rv = await self._call_handler(ctx, handler, server_error)
+        return await self._finalize(ctx, rv, from_error_handler=True)
+
+    def log_exception(self, ctx: RequestContext, e: BaseException) -> None:
+        """Log an unhandled error with the request line, through ``app.logger``."""
+        request = cast(Request, ctx.request)
+        self.logger.error(
+            f"Exception on {request.path} [{request.method}]", exc_info=(type(e), e, e.__traceback__)
+        )
+
+    def handle_url_build_error(self, error: BuildError, endpoint: str, values: dict[str, Any]) -> str:
+        """Try ``url_build_error_handlers``; re-raise ``error`` when none returns a URL."""
+        for handler in self.url_build_error_handlers:
+            try:
+                rv = handler(error, endpoint, values)
+            except BuildError as e:
+                error = e
+            else:
+                if rv is not None:
+                    return rv
+        if error is sys.exc_info()[1]:
+            raise
+        raise error
+
+    # -- responses ---------------------------------------------------------
+    def make_response(self, rv: Any) -> Response:
+        """Convert a view's return value into a response object (every Flask form)."""
+        status: Any = None
+        headers: Any = None
+        if rv.__class__ is tuple:
+            length = len(rv)
+            if length == 3:
+                rv, status, headers = rv
+            elif length == 2:
+                if isinstance(rv[1], Headers | dict | tuple | list):
+                    rv, headers = rv
+                else:
+                    rv, status = rv
+            else:
+                raise TypeError(
+                    "The view function did not return a valid response tuple. The tuple must have"
+                    " the form (body, status, headers), (body, status), or (body, headers)."
+                )
+        if rv is None:
+            request = _cv.get().request
+            endpoint = request.endpoint if request is not None else None  # type: ignore[attr-defined]
+            raise TypeError(
+                f"The view function for {endpoint!r} did not return a valid response. The"
+                " function either returned None or ended without a return statement."
+            )
+        cls = rv.__class__
+        if cls is str or cls is bytes or cls is bytearray:
+            rv = self.response_class(rv, status=status, headers=headers)
+            status = headers = None
+        elif cls is dict or cls is list:
+            rv = self.json.response(rv)
+        elif isinstance(rv, Response):
+            pass
+        elif isinstance(rv, HTTPException):
+            rv = rv.get_response()
+        elif isinstance(rv, str | bytes | bytearray):
+            rv = self.response_class(rv, status=status, headers=headers)
+            status = headers = None
+        elif isinstance(rv, GeneratorType | Iterator) or hasattr(rv, "__aiter__"):
+            rv = self.response_class(rv, status=status, headers=headers)
+            status = headers = None
+        elif isinstance(rv, dict | list):
+            rv = self.json.response(rv)
+        else:
+            from kettle.http.response import Response as _BaseResponse
+
+            if not isinstance(rv, _BaseResponse):
+                raise TypeError(
+                    "The view function did not return a valid response. The return type must be"
+                    " a string, dict, list, tuple with headers or status, Response instance, or"
+                    f" WSGI callable, but it was a {type(rv).__name__}."
+                )
+        if status is not None:
+            rv.status = status
+        if headers:
+            rv.headers.update(headers)
+        return cast(Response, rv)
+
+    # -- URL building ------------------------------------------------------
+    def inject_url_defaults(self, endpoint: str, values: dict[str, Any]) -> None:
+        """Run the url_defaults functions of the app and of the endpoint's blueprints."""
+        names: Iterable[str | None] = (None,)
+        if "." in endpoint:
+            parts = endpoint.rpartition(".")[0].split(".")
+            names = chain(names, (".".join(parts[:i]) for i in range(1, len(parts) + 1)))
+        for name in names:
+            for func in self.url_default_functions.get(name, ()):
+                func(endpoint, values)
+
+    def url_for(
+        self,
+        endpoint: str,
+        /,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: Any,
+    ) -> str:
+        """Build the URL of ``endpoint`` (see ``kettle.url_for``)."""
+        from kettle.http.urls import url_quote
+
+        ctx = _cv.get(None)
+        request = ctx.request if ctx is not None else None
+        if request is not None:
+            blueprint = request.blueprint
+            if endpoint[:1] == ".":
+                endpoint = f"{blueprint}{endpoint}" if blueprint is not None else endpoint[1:]
+            if _external is None:
+                _external = _scheme is not None
+            scheme, host, script_name = request.scheme, request.host, request.root_path
+        else:
+            if endpoint[:1] == ".":
+                endpoint = endpoint[1:]
+            server_name = self.config["SERVER_NAME"]
+            if not server_name:
+                raise RuntimeError(
+                    "Unable to build URLs outside an active request without 'SERVER_NAME'"
+                    " configured. Also configure 'APPLICATION_ROOT' and 'PREFERRED_URL_SCHEME'"
+                    " as needed."
+                )
+            if _external is None:
+                _external = True
+            scheme = self.config["PREFERRED_URL_SCHEME"]
+            host = server_name
+            script_name = (self.config["APPLICATION_ROOT"] or "/").rstrip("/")
+        if _scheme is not None and not _external:
+            raise ValueError("When specifying '_scheme', '_external' must be True.")
+        self.inject_url_defaults(endpoint, values)
+        try:
+            rv = self.url_map.build(
+                endpoint,
+                values,
+                _method,
+                url_scheme=_scheme or scheme,
+                host=host,
+                script_name=script_name,
+                force_external=_external,
+                subdomain=None,
+            )
+        except BuildError as error:
+            values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
+            return self.handle_url_build_error(error, endpoint, values)
+        if _anchor is not None:
+            rv = f"{rv}#{url_quote(_anchor, safe='%!#$&' + chr(39) + '()*+,/:;=?@')}"
+        return rv

@@ -1,0 +1,192 @@
+"""``app.config``: a dict with Flask's keys and defaults, and its loaders."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import types
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import IO, Any
+
+#: Flask's default configuration, with Kettle's safer choices where marked.
+DEFAULT_CONFIG: dict[str, Any] = {
+    "DEBUG": None,
+    "TESTING": False,
+    "PROPAGATE_EXCEPTIONS": None,
+    "SECRET_KEY": None,
+    "SECRET_KEY_FALLBACKS": None,
+    "PERMANENT_SESSION_LIFETIME": timedelta(days=31),
+    "USE_X_SENDFILE": False,
+    "TRUSTED_HOSTS": None,
+    "SERVER_NAME": None,
+    "APPLICATION_ROOT": "/",
+    "SESSION_COOKIE_NAME": "session",
+    "SESSION_COOKIE_DOMAIN": None,
+    "SESSION_COOKIE_PATH": None,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SECURE": False,
+    "SESSION_COOKIE_PARTITIONED": False,
+    # Kettle: Lax by default (Flask: None), a CSRF defence that costs nothing.
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_REFRESH_EACH_REQUEST": True,
+    # Kettle: a finite body limit by default (Flask: None). 16 MiB holds any
+    # form or JSON body a typical app takes; set None to lift it.
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 500_000,
+    "MAX_FORM_PARTS": 1_000,
+    "SEND_FILE_MAX_AGE_DEFAULT": None,
+    "TRAP_BAD_REQUEST_ERRORS": None,
+    "TRAP_HTTP_EXCEPTIONS": False,
+    "EXPLAIN_TEMPLATE_LOADING": False,
+    "PREFERRED_URL_SCHEME": "http",
+    "TEMPLATES_AUTO_RELOAD": None,
+    "MAX_COOKIE_SIZE": 4093,
+    "PROVIDE_AUTOMATIC_OPTIONS": True,
+    # Kettle: extra hosts redirect_back() may send users to.
+    "REDIRECT_ALLOWED_HOSTS": (),
+    # Kettle: threads that run sync views under ASGI.
+    "ASGI_THREADS": 40,
+}
+
+
+class ConfigAttribute:
+    """Forward an app attribute (``app.secret_key``) to a config key."""
+
+    def __init__(self, name: str, get_converter: Callable[[Any], Any] | None = None) -> None:
+        self.__name__ = name
+        self.get_converter = get_converter
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.config[self.__name__]
+        if self.get_converter is not None:
+            value = self.get_converter(value)
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.config[self.__name__] = value
+
+
+class Config(dict[str, Any]):
+    """A dict of settings with loaders for objects, files, mappings and the environment.
+
+    Only UPPERCASE keys are taken from objects, files and mappings.
+    """
+
+    def __init__(self, root_path: str | os.PathLike[str] = ".", defaults: Mapping[str, Any] | None = None) -> None:
+        super().__init__(defaults or {})
+        self.root_path = os.fspath(root_path)
+
+    def from_envvar(self, variable_name: str, silent: bool = False) -> bool:
+        """Load the file named by environment variable ``variable_name``."""
+        filename = os.environ.get(variable_name)
+        if not filename:
+            if silent:
+                return False
+            raise RuntimeError(
+                f"The environment variable {variable_name!r} is not set and as such"
+                " configuration could not be loaded. Set this variable and make it"
+                " point to a configuration file"
+            )
+        return self.from_pyfile(filename, silent=silent)
+
+    def from_prefixed_env(self, prefix: str = "KETTLE", *, loads: Callable[[str], Any] = json.loads) -> bool:
+        """Load ``PREFIX_*`` environment variables; values are parsed as JSON when they can be.
+
+        ``PREFIX_A__B`` sets ``config["A"]["B"]``. With the default prefix,
+        ``FLASK_*`` variables are read too (KETTLE_ ones win), for migration.
+        """
+        prefixes = [f"{prefix}_"]
+        if prefix == "KETTLE":
+            prefixes.insert(0, "FLASK_")
+        for current in prefixes:
+            for key in sorted(os.environ):
+                if not key.startswith(current):
+                    continue
+                value: Any = os.environ[key]
+                key = key.removeprefix(current)
+                try:
+                    value = loads(value)
+                except Exception:
+                    pass  # Not JSON: keep the string, as Flask does.
+                if "__" not in key:
+                    self[key] = value
+                    continue
+                current_dict: dict[str, Any] = self
+                *parts, tail = key.split("__")
+                for part in parts:
+                    current_dict = current_dict.setdefault(part, {})
+                current_dict[tail] = value
+        return True
+
+    def from_pyfile(self, filename: str | os.PathLike[str], silent: bool = False) -> bool:
+        """Execute a Python file and load its UPPERCASE names."""
+        filename = os.path.join(self.root_path, filename)
+        module = types.ModuleType("config")
+        module.__file__ = filename
+        try:
+            with open(filename, mode="rb") as config_file:
+                exec(compile(config_file.read(), filename, "exec"), module.__dict__)
+        except OSError as e:
+            if silent and e.errno in (errno.ENOENT, errno.EISDIR, errno.ENOTDIR):
+                return False
+            e.strerror = f"Unable to load configuration file ({e.strerror})"
+            raise
+        self.from_object(module)
+        return True
+
+    def from_object(self, obj: object | str) -> None:
+        """Load the UPPERCASE attributes of an object or an import path."""
+        if isinstance(obj, str):
+            from kettle.utils import import_string
+
+            obj = import_string(obj)
+        for key in dir(obj):
+            if key.isupper():
+                self[key] = getattr(obj, key)
+
+    def from_file(
+        self,
+        filename: str | os.PathLike[str],
+        load: Callable[[IO[Any]], Mapping[str, Any]],
+        silent: bool = False,
+        text: bool = True,
+    ) -> bool:
+        """Load a file with ``load`` (``json.load``, ``tomllib.load`` with ``text=False``)."""
+        filename = os.path.join(self.root_path, filename)
+        try:
+            with open(filename, "r" if text else "rb") as f:
+                obj = load(f)
+        except OSError as e:
+            if silent and e.errno in (errno.ENOENT, errno.EISDIR):
+                return False
+            e.strerror = f"Unable to load configuration file ({e.strerror})"
+            raise
+        return self.from_mapping(obj)
+
+    def from_mapping(self, mapping: Mapping[str, Any] | None = None, **kwargs: Any) -> bool:
+        """Load the UPPERCASE keys of a mapping and keyword arguments."""
+        mappings: dict[str, Any] = {}
+        if mapping is not None:
+            mappings.update(mapping)
+        mappings.update(kwargs)
+        for key, value in mappings.items():
+            if key.isupper():
+                self[key] = value
+        return True
+
+    def get_namespace(self, namespace: str, lowercase: bool = True, trim_namespace: bool = True) -> dict[str, Any]:
+        """Return the keys starting with ``namespace`` (e.g. ``"IMAGE_STORE_"``)."""
+        rv = {}
+        for key, value in self.items():
+            if not key.startswith(namespace):
+                continue
+            key = key[len(namespace):] if trim_namespace else key
+            rv[key.lower() if lowercase else key] = value
+        return rv
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {dict.__repr__(self)}>"

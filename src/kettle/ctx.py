@@ -1,0 +1,230 @@
+"""The application and request contexts, held in one ContextVar.
+
+Theory of operation: ``_cv`` holds the innermost context, an ``AppContext``
+or a ``RequestContext`` (a subclass that adds the request and the session).
+Pushing sets the var and keeps the token; popping resets it, so contexts nest
+and are isolated per thread and per asyncio task by construction. A request
+context reuses the app context underneath it when that is for the same app
+(so ``g`` is shared, as in Flask), else it owns a fresh ``g`` and runs the
+app-context teardown itself.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from contextvars import ContextVar, Token
+from functools import update_wrapper
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from kettle import _loops
+from kettle.signals import appcontext_popped, appcontext_pushed
+
+if TYPE_CHECKING:
+    from kettle.app import Kettle
+    from kettle.sessions import SessionMixin
+    from kettle.wrappers import Request
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_cv: ContextVar[AppContext] = ContextVar("kettle.context")
+_sentinel: Any = object()
+
+
+class _AppCtxGlobals:
+    """The ``g`` namespace: attributes plus get, pop, setdefault, ``in`` and iteration."""
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """Return attribute ``name`` or ``default``."""
+        return self.__dict__.get(name, default)
+
+    def pop(self, name: str, default: Any = _sentinel) -> Any:
+        """Remove attribute ``name`` and return it (or ``default``)."""
+        if default is _sentinel:
+            return self.__dict__.pop(name)
+        return self.__dict__.pop(name, default)
+
+    def setdefault(self, name: str, default: Any = None) -> Any:
+        """Return attribute ``name``, setting it to ``default`` first if absent."""
+        return self.__dict__.setdefault(name, default)
+
+    def __contains__(self, item: str) -> bool:
+        return item in self.__dict__
+
+    def __iter__(self) -> Any:
+        return iter(self.__dict__)
+
+    def __repr__(self) -> str:
+        ctx = _cv.get(None)
+        if ctx is not None:
+            return f"<kettle.g of '{ctx.app.name}'>"
+        return object.__repr__(self)
+
+
+class AppContext:
+    """The application context: ``current_app`` and ``g``.
+
+    Use it as ``with app.app_context(): ...`` or with ``push()`` / ``pop()``.
+    """
+
+    request: Request | None = None
+
+    def __init__(self, app: Kettle) -> None:
+        self.app = app
+        self.g: Any = app.app_ctx_globals_class()
+        self._tokens: list[Token[AppContext]] = []
+        self._owns_app = True
+
+    def push(self) -> None:
+        """Make this context current."""
+        self._tokens.append(_cv.set(self))
+        if appcontext_pushed.receivers:
+            appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
+
+    def pop(self, exc: BaseException | None = _sentinel) -> None:
+        """Run the app-context teardown functions and restore the previous context."""
+        try:
+            if len(self._tokens) == 1:
+                if exc is _sentinel:
+                    exc = sys.exc_info()[1]
+                self.app.do_teardown_appcontext(exc)
+        finally:
+            _cv.reset(self._tokens.pop())
+        if appcontext_popped.receivers:
+            appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
+
+    def __enter__(self) -> AppContext:
+        self.push()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.pop(exc)
+
+
+class RequestContext(AppContext):
+    """The request context: the request, the session and the app context under it.
+
+    The session is opened lazily, on first access, so requests that never
+    touch it pay nothing for cookie parsing and signature checks.
+    """
+
+    #: How to run a coroutine from code that is not on an event loop (the ASGI
+    #: adapter replaces it to hop back to the server's loop).
+    #: True when the pipeline runs on the event loop and may ``await``.
+    on_loop = False
+    run_coroutine = staticmethod(_loops.run_coroutine)
+
+    def __init__(self, app: Kettle, request: Request, session: SessionMixin | None = None) -> None:
+        self.app = app
+        self.request = request
+        self._session = session
+        self._after_request_functions: list[Callable[[Any], Any]] = []
+        self._tokens = []
+        self._owns_app = True
+        self.g = None
+
+    def push(self) -> None:
+        """Make this context current, reusing an app context of the same app."""
+        parent = _cv.get(None)
+        if parent is not None and parent.app is self.app:
+            self.g = parent.g
+            self._owns_app = False
+        else:
+            self.g = self.app.app_ctx_globals_class()
+            self._owns_app = True
+        self._tokens.append(_cv.set(self))
+
+    def pop(self, exc: BaseException | None = _sentinel) -> None:
+        """Run teardown functions and restore the previous context."""
+        try:
+            if len(self._tokens) == 1:
+                if exc is _sentinel:
+                    exc = sys.exc_info()[1]
+                self.app.do_teardown_request(exc)
+                if self._owns_app:
+                    self.app.do_teardown_appcontext(exc)
+                close = getattr(self.request, "close", None)
+                if close is not None:
+                    close()
+        finally:
+            _cv.reset(self._tokens.pop())
+
+    async def wait(self, coro: Any) -> Any:
+        """Resolve a coroutine returned by user code: await it on the loop, else run it."""
+        if self.on_loop:
+            return await coro
+        return self.run_coroutine(coro)
+
+    def _enter_quietly(self) -> None:
+        """Make this context current without hooks (for work that is not a request)."""
+        self.push()
+
+    def _leave_quietly(self) -> None:
+        """Undo ``_enter_quietly``: restore the previous context, no teardown."""
+        _cv.reset(self._tokens.pop())
+
+    @property
+    def session(self) -> SessionMixin:
+        """The session, opened from the request on first access."""
+        session = self._session
+        if session is None:
+            app = self.app
+            session = app.session_interface.open_session(app, self.request)  # type: ignore[arg-type]
+            if session is None:
+                session = app.session_interface.make_null_session(app)
+            self._session = session
+        return session
+
+    @session.setter
+    def session(self, value: SessionMixin) -> None:
+        self._session = value
+
+    def copy(self) -> RequestContext:
+        """Return a new context for the same request and session."""
+        return type(self)(self.app, self.request, self._session)
+
+
+def has_request_context() -> bool:
+    """Return True inside a request context."""
+    ctx = _cv.get(None)
+    return ctx is not None and ctx.request is not None
+
+
+def has_app_context() -> bool:
+    """Return True inside an application (or request) context."""
+    return _cv.get(None) is not None
+
+
+def after_this_request(f: F) -> F:
+    """Register ``f`` to run on this request's response, after the view."""
+    ctx = _cv.get(None)
+    if not isinstance(ctx, RequestContext):
+        raise RuntimeError(
+            "'after_this_request' can only be used when a request context is active, such as in"
+            " a view function."
+        )
+    ctx._after_request_functions.append(f)
+    return f
+
+
+def copy_current_request_context(f: F) -> F:
+    """Decorate ``f`` so that it runs in a copy of the current request context.
+
+    For work handed to another thread or greenlet that needs ``request``.
+    """
+    ctx = _cv.get(None)
+    if not isinstance(ctx, RequestContext):
+        raise RuntimeError(
+            "'copy_current_request_context' can only be used when a request context is"
+            " active, such as in a view function."
+        )
+    ctx = ctx.copy()
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with ctx:
+            return ctx.app.ensure_sync(f)(*args, **kwargs)
+
+    return update_wrapper(wrapper, f)  # type: ignore[return-value]

@@ -1,0 +1,134 @@
+"""``request``, ``session``, ``g`` and ``current_app``: thin typed proxies.
+
+Each proxy looks up the current context in the one ContextVar on every use.
+They exist for user code; the framework passes its context explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
+
+from kettle.ctx import _cv
+
+if TYPE_CHECKING:
+    from kettle.app import Kettle
+    from kettle.ctx import _AppCtxGlobals
+    from kettle.sessions import SessionMixin
+    from kettle.wrappers import Request
+
+_no_app_msg = """\
+Working outside of application context.
+
+This typically means that you attempted to use functionality that needed
+the current application. To solve this, set up an application context
+with app.app_context(). See the documentation for more information.\
+"""
+
+_no_req_msg = """\
+Working outside of request context.
+
+This typically means that you attempted to use functionality that needed
+an active HTTP request. Consult the documentation on testing for
+information about how to avoid this problem.\
+"""
+
+
+def _app() -> Any:
+    ctx = _cv.get(None)
+    if ctx is None:
+        raise RuntimeError(_no_app_msg)
+    return ctx.app
+
+
+def _g() -> Any:
+    ctx = _cv.get(None)
+    if ctx is None:
+        raise RuntimeError(_no_app_msg)
+    return ctx.g
+
+
+def _request() -> Any:
+    ctx = _cv.get(None)
+    if ctx is None or ctx.request is None:
+        raise RuntimeError(_no_req_msg)
+    return ctx.request
+
+
+def _session() -> Any:
+    ctx = _cv.get(None)
+    if ctx is None or ctx.request is None:
+        raise RuntimeError(_no_req_msg)
+    return ctx.session  # type: ignore[attr-defined]
+
+
+def _forward(name: str) -> Any:
+    def method(self: _Proxy, *args: Any, **kwargs: Any) -> Any:
+        return getattr(object.__getattribute__(self, "_get")(), name)(*args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
+class _Proxy:
+    """Forwards attribute access, item access and operators to the current object."""
+
+    __slots__ = ("_get",)
+
+    def __init__(self, get: Callable[[], Any]) -> None:
+        object.__setattr__(self, "_get", get)
+
+    def _get_current_object(self) -> Any:
+        """Return the object behind the proxy."""
+        return object.__getattribute__(self, "_get")()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(object.__getattribute__(self, "_get")(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(object.__getattribute__(self, "_get")(), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(object.__getattribute__(self, "_get")(), name)
+
+    def __repr__(self) -> str:
+        try:
+            return repr(self._get_current_object())
+        except RuntimeError:
+            return f"<{type(self).__name__} unbound>"
+
+    def __bool__(self) -> bool:
+        try:
+            return bool(self._get_current_object())
+        except RuntimeError:
+            return False
+
+    def __dir__(self) -> list[str]:
+        return dir(self._get_current_object())
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self._get_current_object() == other)
+
+    def __ne__(self, other: object) -> bool:
+        return bool(self._get_current_object() != other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    __getitem__ = _forward("__getitem__")
+    __setitem__ = _forward("__setitem__")
+    __delitem__ = _forward("__delitem__")
+    __contains__ = _forward("__contains__")
+    __iter__ = _forward("__iter__")
+    __len__ = _forward("__len__")
+    __call__ = _forward("__call__")
+    __str__ = _forward("__str__")
+
+
+#: The application handling the current request (or of the current app context).
+current_app: Kettle = cast("Kettle", _Proxy(_app))
+#: Per-context storage for the current app context or request.
+g: _AppCtxGlobals = cast("_AppCtxGlobals", _Proxy(_g))
+#: The current request.
+request: Request = cast("Request", _Proxy(_request))
+#: The current session.
+session: SessionMixin = cast("SessionMixin", _Proxy(_session))

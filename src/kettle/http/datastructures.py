@@ -1,0 +1,327 @@
+"""The MultiDict family: one key, many values, as HTML forms and query strings need.
+
+``MultiDict`` is a dict of key -> list of values whose ``[]`` gives the first
+value; a missing key raises ``BadRequestKeyError`` (a KeyError that is also a
+400), so ``request.args["page"]`` without ``page`` answers Bad Request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, NoReturn, TypeVar
+
+from kettle.http.exceptions import BadRequestKeyError
+
+K = TypeVar("K")
+V = TypeVar("V")
+T = TypeVar("T")
+
+_missing: Any = object()
+
+
+def _pairs(mapping: Any) -> Iterator[tuple[Any, Any]]:
+    """Yield (key, value) pairs from a MultiDict, a mapping of lists, or pairs."""
+    if isinstance(mapping, MultiDict):
+        yield from mapping.items(multi=True)
+    elif isinstance(mapping, Mapping):
+        for key, value in mapping.items():
+            if isinstance(value, list | tuple):
+                for item in value:
+                    yield key, item
+            else:
+                yield key, value
+    else:
+        yield from mapping
+
+
+class MultiDict(dict[K, list[V]]):
+    """A dict that keeps every value given for a key.
+
+    ``d[key]`` and ``d.get(key)`` give the first value; ``getlist`` all of them.
+    """
+
+    def __init__(self, mapping: Any = None) -> None:
+        super().__init__()
+        if mapping is not None:
+            for key, value in _pairs(mapping):
+                dict.setdefault(self, key, []).append(value)
+
+    def __getitem__(self, key: K) -> V:  # type: ignore[override]
+        if key in self:
+            values = dict.__getitem__(self, key)
+            if values:
+                return values[0]
+        raise BadRequestKeyError(key)
+
+    def __setitem__(self, key: K, value: V) -> None:  # type: ignore[override]
+        dict.__setitem__(self, key, [value])
+
+    def add(self, key: K, value: V) -> None:
+        """Append ``value`` to the values of ``key``."""
+        dict.setdefault(self, key, []).append(value)
+
+    def get(self, key: K, default: Any = None, type: Callable[[V], T] | None = None) -> Any:  # type: ignore[override]
+        """Return the first value of ``key``, converted by ``type``, or ``default``.
+
+        A conversion that raises ValueError or TypeError gives ``default``.
+        """
+        try:
+            value = self[key]
+        except KeyError:
+            return default
+        if type is None:
+            return value
+        try:
+            return type(value)
+        except (ValueError, TypeError):
+            return default
+
+    def getlist(self, key: K, type: Callable[[V], T] | None = None) -> list[Any]:
+        """Return every value of ``key``; values ``type`` rejects are skipped."""
+        values = dict.get(self, key)
+        if values is None:
+            return []
+        if type is None:
+            return list(values)
+        result = []
+        for value in values:
+            try:
+                result.append(type(value))
+            except (ValueError, TypeError):
+                continue
+        return result
+
+    def setlist(self, key: K, new_list: Iterable[V]) -> None:
+        """Replace the values of ``key`` with ``new_list``."""
+        dict.__setitem__(self, key, list(new_list))
+
+    def setdefault(self, key: K, default: Any = None) -> Any:  # type: ignore[override]
+        """Return the first value of ``key``, setting it to ``default`` if absent."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def setlistdefault(self, key: K, default_list: Iterable[V] | None = None) -> list[V]:
+        """Return the value list of ``key``, setting it from ``default_list`` if absent."""
+        if key not in self:
+            dict.__setitem__(self, key, list(default_list or ()))
+        return dict.__getitem__(self, key)
+
+    def items(self, multi: bool = False) -> Iterator[tuple[K, V]]:  # type: ignore[override]
+        """Yield (key, first value), or every (key, value) pair with ``multi``."""
+        for key, values in dict.items(self):
+            if multi:
+                for value in values:
+                    yield key, value
+            elif values:
+                yield key, values[0]
+
+    def lists(self) -> Iterator[tuple[K, list[V]]]:
+        """Yield (key, list of values) pairs."""
+        for key, values in dict.items(self):
+            yield key, list(values)
+
+    def values(self) -> Iterator[V]:  # type: ignore[override]
+        """Yield the first value of each key."""
+        for values in dict.values(self):
+            if values:
+                yield values[0]
+
+    def listvalues(self) -> Iterator[list[V]]:
+        """Yield the value list of each key."""
+        return iter(dict.values(self))
+
+    def to_dict(self, flat: bool = True) -> dict[K, Any]:
+        """Return a plain dict: first values, or lists with ``flat=False``."""
+        if flat:
+            return dict(self.items())
+        return dict(self.lists())
+
+    def update(self, mapping: Any = None, /, **kwargs: Any) -> None:  # type: ignore[override]
+        """Add the values of ``mapping`` to the existing ones (no replacing)."""
+        for source in (mapping, kwargs):
+            if source:
+                for key, value in _pairs(source):
+                    self.add(key, value)
+
+    def pop(self, key: K, default: Any = _missing) -> Any:  # type: ignore[override]
+        """Remove ``key`` and return its first value (or ``default``)."""
+        try:
+            values = dict.pop(self, key)
+        except KeyError:
+            if default is _missing:
+                raise BadRequestKeyError(key) from None
+            return default
+        if not values:
+            if default is _missing:
+                raise BadRequestKeyError(key)
+            return default
+        return values[0]
+
+    def poplist(self, key: K) -> list[V]:
+        """Remove ``key`` and return all its values ([] when absent)."""
+        return dict.pop(self, key, [])
+
+    def popitem(self) -> tuple[K, V]:  # type: ignore[override]
+        """Remove an item and return (key, first value)."""
+        key, values = dict.popitem(self)
+        return key, values[0]
+
+    def popitemlist(self) -> tuple[K, list[V]]:
+        """Remove an item and return (key, values)."""
+        return dict.popitem(self)
+
+    def copy(self) -> MultiDict[K, V]:
+        """Return a shallow copy."""
+        return self.__class__(self)
+
+    def deepcopy(self, memo: Any = None) -> MultiDict[K, V]:
+        """Return a deep copy."""
+        import copy
+
+        return self.__class__(copy.deepcopy(self.to_dict(flat=False), memo))
+
+    def __copy__(self) -> MultiDict[K, V]:
+        return self.copy()
+
+    def __iter__(self) -> Iterator[K]:
+        return dict.__iter__(self)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self.items(multi=True))!r})"
+
+
+class _Immutable:
+    """Refuses every write, as Werkzeug's immutable dicts do."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError(f"{type(self).__name__!r} objects are immutable")
+
+    __setitem__ = __delitem__ = add = setlist = setdefault = setlistdefault = _refuse
+    update = pop = poplist = popitem = popitemlist = clear = _refuse
+
+
+class ImmutableMultiDict(_Immutable, MultiDict[K, V]):  # type: ignore[misc]
+    """A MultiDict that cannot be changed (request.args, request.form)."""
+
+    def __init__(self, mapping: Any = None) -> None:
+        dict.__init__(self)
+        if mapping is not None:
+            for key, value in _pairs(mapping):
+                dict.setdefault(self, key, []).append(value)
+
+    def copy(self) -> MultiDict[K, V]:
+        """Return a mutable copy."""
+        return MultiDict(self)
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(self.items(multi=True)))
+
+
+class CombinedMultiDict(ImmutableMultiDict[K, V]):
+    """A read-only view over several MultiDicts, searched in order.
+
+    ``request.values`` combines ``args`` and ``form`` this way.
+    """
+
+    def __init__(self, dicts: Iterable[MultiDict[K, V]] | None = None) -> None:
+        dict.__init__(self)
+        self.dicts: list[MultiDict[K, V]] = list(dicts or ())
+
+    def __getitem__(self, key: K) -> V:
+        for d in self.dicts:
+            if key in d:
+                return d[key]
+        raise BadRequestKeyError(key)
+
+    def get(self, key: K, default: Any = None, type: Callable[[V], T] | None = None) -> Any:  # type: ignore[override]
+        """Return the first value of ``key`` in the first dict holding it."""
+        for d in self.dicts:
+            if key in d:
+                return d.get(key, default, type)
+        return default
+
+    def getlist(self, key: K, type: Callable[[V], T] | None = None) -> list[Any]:
+        """Return the values of ``key`` from every dict, in order."""
+        result: list[Any] = []
+        for d in self.dicts:
+            result.extend(d.getlist(key, type))
+        return result
+
+    def _keys(self) -> list[K]:
+        seen: dict[K, None] = {}
+        for d in self.dicts:
+            for key in d:
+                seen.setdefault(key, None)
+        return list(seen)
+
+    def keys(self) -> Any:  # type: ignore[override]
+        """Return the keys of every dict, once each."""
+        return self._keys()
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._keys())
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
+    def __contains__(self, key: object) -> bool:
+        return any(key in d for d in self.dicts)
+
+    def __bool__(self) -> bool:
+        return any(self.dicts)
+
+    def items(self, multi: bool = False) -> Iterator[tuple[K, V]]:
+        """Yield (key, first value), or every pair with ``multi``."""
+        if multi:
+            for d in self.dicts:
+                yield from d.items(multi=True)
+            return
+        for key in self._keys():
+            yield key, self[key]
+
+    def lists(self) -> Iterator[tuple[K, list[V]]]:
+        """Yield (key, all values across dicts)."""
+        for key in self._keys():
+            yield key, self.getlist(key)
+
+    def values(self) -> Iterator[V]:
+        """Yield the first value of each key."""
+        for key in self._keys():
+            yield self[key]
+
+    def listvalues(self) -> Iterator[list[V]]:
+        """Yield every key's values across dicts."""
+        for key in self._keys():
+            yield self.getlist(key)
+
+    def to_dict(self, flat: bool = True) -> dict[K, Any]:
+        """Return a plain dict: first values, or lists with ``flat=False``."""
+        if flat:
+            return dict(self.items())
+        return dict(self.lists())
+
+    def copy(self) -> MultiDict[K, V]:
+        """Return a mutable MultiDict holding every value."""
+        return MultiDict(list(self.items(multi=True)))
+
+    def __eq__(self, other: object) -> bool:
+        return self.to_dict(flat=False) == (
+            other.to_dict(flat=False) if isinstance(other, MultiDict) else other
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.dicts!r})"
+
+
+class ImmutableDict(_Immutable, dict[K, V]):  # type: ignore[misc]
+    """A dict that cannot be changed."""
+
+    def copy(self) -> dict[K, V]:  # type: ignore[override]
+        """Return a mutable copy."""
+        return dict(self)
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(frozenset(self.items()))

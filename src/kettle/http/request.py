@@ -1,0 +1,291 @@
+"""The request, built from plain values: no environ, no scope, no I/O.
+
+Theory of operation: an adapter extracts a handful of plain values (method,
+path, scheme, server, query bytes, Host header, remote address, a file-like
+body) and a zero-argument callable that builds the Headers on demand. Every
+other attribute is computed the first time it is read and then cached, so a
+request that only needs its path costs one small object.
+"""
+
+from __future__ import annotations
+
+import json as _json
+from collections.abc import Callable
+from functools import cached_property
+from typing import IO, Any
+from urllib.parse import quote
+
+from kettle.http.cookies import parse_cookie
+from kettle.http.datastructures import ImmutableMultiDict
+from kettle.http.exceptions import BadRequest, UnsupportedMediaType
+from kettle.http.headers import Headers
+from kettle.http.urls import parse_qsl
+from kettle.http.useragent import UserAgent
+
+_URL_SAFE = "!$&'()*+,/:;=@%"
+_QUERY_SAFE = ":&%=+$!*'(),/?;@"
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def _empty_headers() -> Headers:
+    return Headers()
+
+
+def split_mimetype(value: str) -> tuple[str, dict[str, str]]:
+    """Split ``text/html; charset=UTF-8`` into ``("text/html", {"charset": "UTF-8"})``."""
+    mimetype, _, rest = value.partition(";")
+    params: dict[str, str] = {}
+    for item in rest.split(";"):
+        key, sep, val = item.partition("=")
+        key = key.strip().lower()
+        if sep and key:
+            params[key] = val.strip().strip('"')
+    return mimetype.strip().lower(), params
+
+
+class Request:
+    """An HTTP request: URL, method, headers and body, parsed lazily."""
+
+    #: The class of ``args`` and ``form``.
+    parameter_storage_class: type[ImmutableMultiDict[str, Any]] = ImmutableMultiDict
+    #: Bytes beyond which a JSON body is refused with 413 (None: no limit here).
+    max_content_length: int | None = None
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        *,
+        scheme: str = "http",
+        server: tuple[str, int | None] | None = None,
+        root_path: str = "",
+        query_string: bytes = b"",
+        host_header: str | None = None,
+        headers: Headers | Callable[[], Headers] = _empty_headers,
+        remote_addr: str | None = None,
+        stream: IO[bytes] | None = None,
+        input_terminated: bool = True,
+        environ: dict[str, Any] | None = None,
+        scope: dict[str, Any] | None = None,
+    ) -> None:
+        self.method = method.upper() if not method.isupper() else method
+        self.path = path if path[:1] == "/" and path[1:2] != "/" else "/" + path.lstrip("/")
+        self.scheme = scheme
+        self.server = server
+        self.root_path = root_path.rstrip("/")
+        self.query_string = query_string
+        self._host_header = host_header
+        if isinstance(headers, Headers):
+            self.__dict__["headers"] = headers
+        else:
+            self._headers_factory = headers
+        self.remote_addr = remote_addr
+        self._stream = stream
+        self._input_terminated = input_terminated
+        self.environ: dict[str, Any] = environ if environ is not None else {}
+        self.scope = scope
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.url!r} [{self.method}]>"
+
+    # -- URL ---------------------------------------------------------------
+    @cached_property
+    def headers(self) -> Headers:
+        """The request headers (built on first access)."""
+        return self._headers_factory()
+
+    @cached_property
+    def host(self) -> str:
+        """The host and port the client asked for, default ports dropped."""
+        host = self._host_header
+        if host is None:
+            host = self.headers.get("host")
+        if not host:
+            if self.server is None:
+                return ""
+            name, port = self.server
+            host = name if port is None else f"{name}:{port}"
+        default_port = _DEFAULT_PORTS.get(self.scheme)
+        if default_port is not None and host.endswith(f":{default_port}"):
+            host = host[: -len(str(default_port)) - 1]
+        return host
+
+    @property
+    def full_path(self) -> str:
+        """The path and query string, e.g. ``/buy?name=apple`` (``/buy?`` with no query)."""
+        return f"{self.path}?{self.query_string.decode('latin-1')}"
+
+    @property
+    def host_url(self) -> str:
+        """Scheme and host only, e.g. ``http://127.0.0.1:5000/``."""
+        return f"{self.scheme}://{self.host}/"
+
+    @property
+    def root_url(self) -> str:
+        """Scheme, host and application root, with a trailing slash."""
+        return f"{self.scheme}://{self.host}{quote(self.root_path, safe=_URL_SAFE)}/"
+
+    url_root = root_url
+
+    @property
+    def base_url(self) -> str:
+        """The URL without the query string."""
+        return f"{self.scheme}://{self.host}{quote(self.root_path + self.path, safe=_URL_SAFE)}"
+
+    @property
+    def url(self) -> str:
+        """The full URL, query string included when there is one."""
+        if not self.query_string:
+            return self.base_url
+        query = quote(self.query_string.decode("latin-1"), safe=_QUERY_SAFE)
+        return f"{self.base_url}?{query}"
+
+    @property
+    def is_secure(self) -> bool:
+        """True for https and wss."""
+        return self.scheme in ("https", "wss")
+
+    @cached_property
+    def args(self) -> ImmutableMultiDict[str, str]:
+        """The parsed query string (never raises on bad encoding)."""
+        return self.parameter_storage_class(parse_qsl(self.query_string))
+
+    # -- headers -----------------------------------------------------------
+    @cached_property
+    def cookies(self) -> ImmutableMultiDict[str, str]:
+        """The cookies sent by the client."""
+        return parse_cookie(self.headers.get("cookie"))
+
+    @cached_property
+    def user_agent(self) -> UserAgent:
+        """The User-Agent header as an object with ``.string``."""
+        return UserAgent(self.headers.get("user-agent", ""))
+
+    @property
+    def referrer(self) -> str | None:
+        """The Referer header, if sent."""
+        return self.headers.get("referer")
+
+    @property
+    def content_type(self) -> str | None:
+        """The Content-Type header, as sent."""
+        return self.headers.get("content-type")
+
+    @cached_property
+    def _parsed_content_type(self) -> tuple[str, dict[str, str]]:
+        return split_mimetype(self.content_type or "")
+
+    @property
+    def mimetype(self) -> str:
+        """The Content-Type without parameters, lower-cased (``""`` when absent)."""
+        return self._parsed_content_type[0]
+
+    @property
+    def mimetype_params(self) -> dict[str, str]:
+        """The Content-Type parameters, e.g. ``{"charset": "utf-8"}``."""
+        return self._parsed_content_type[1]
+
+    @cached_property
+    def content_length(self) -> int | None:
+        """The Content-Length as an int, or None when absent or invalid."""
+        value = self.headers.get("content-length")
+        if value is None or not value.strip().isdigit():
+            return None
+        return int(value)
+
+    @property
+    def content_encoding(self) -> str | None:
+        """The Content-Encoding header, if sent."""
+        return self.headers.get("content-encoding")
+
+    # -- body --------------------------------------------------------------
+    @property
+    def stream(self) -> IO[bytes]:
+        """The body as a file-like object, read at most once."""
+        if self._stream is None:
+            from io import BytesIO
+
+            self._stream = BytesIO()
+        return self._stream
+
+    def get_data(self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False) -> Any:
+        """Return the body as bytes (or text with ``as_text``), read once and cached."""
+        data: bytes | None = self.__dict__.get("_cached_data")
+        if data is None:
+            data = self._read_body()
+            if cache:
+                self.__dict__["_cached_data"] = data
+        if as_text:
+            return data.decode("utf-8", "replace")
+        return data
+
+    def _read_body(self) -> bytes:
+        length = self.content_length
+        if length is not None:
+            return self.stream.read(length)
+        if self._input_terminated:
+            return self.stream.read()
+        # No length and a server that does not mark the end: there is no body
+        # to read without blocking (WSGI without wsgi.input_terminated).
+        return b""
+
+    @property
+    def data(self) -> bytes:
+        """The body as bytes."""
+        return self.get_data(parse_form_data=True)  # type: ignore[no-any-return]
+
+    @property
+    def is_json(self) -> bool:
+        """True when the mimetype is ``application/json`` or ``application/*+json``."""
+        mt = self.mimetype
+        return mt == "application/json" or (mt.startswith("application/") and mt.endswith("+json"))
+
+    @property
+    def json(self) -> Any:
+        """The parsed JSON body; 415 when the Content-Type is not JSON, 400 when malformed."""
+        return self.get_json()
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        """Parse the body as JSON.
+
+        Without ``force`` the Content-Type must be JSON, else 415. Malformed
+        JSON gives a 400 (or None with ``silent``).
+        """
+        cached = self.__dict__.get("_cached_json", _unset)
+        if cached is not _unset and cached[silent] is not _unset:
+            return cached[silent]
+        if not (force or self.is_json):
+            if not silent:
+                return self.on_json_loading_failed(None)
+            return None
+        try:
+            value = self.load_json(self.get_data(cache=cache))
+        except ValueError as error:
+            if silent:
+                value = None
+                if cache:
+                    self.__dict__["_cached_json"] = (_unset, None)
+                return value
+            return self.on_json_loading_failed(error)
+        if cache:
+            self.__dict__["_cached_json"] = (value, value)
+        return value
+
+    def load_json(self, data: bytes) -> Any:
+        """Decode JSON bytes; raise ValueError when they are not JSON."""
+        try:
+            return _json.loads(data)
+        except RecursionError:
+            raise ValueError("JSON nesting is too deep") from None
+
+    def on_json_loading_failed(self, error: ValueError | None) -> Any:
+        """Raise 400 for a decoding error, or 415 when the body is not JSON at all."""
+        if error is not None:
+            raise BadRequest(f"Failed to decode JSON object: {error}")
+        raise UnsupportedMediaType(
+            "Did not attempt to load JSON data because the request Content-Type was not"
+            " 'application/json'."
+        )
+
+
+_unset: Any = object()

@@ -1,0 +1,287 @@
+"""The response: status, headers and a body that is bytes or an iterable.
+
+A body given as ``str`` or ``bytes`` is stored as a one-item list with its
+Content-Length set; any other iterable (a generator, say) streams and gets no
+Content-Length. The adapters send ``status``, ``headers.to_wsgi_list()`` and
+iterate ``response``.
+"""
+
+from __future__ import annotations
+
+import json as _json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from kettle.http.headers import Headers
+from kettle.http.status import parse_status, status_line
+
+# Werkzeug adds "; charset=utf-8" to these besides text/* and *+xml.
+_CHARSET_MIMETYPES = frozenset({
+    "application/ecmascript", "application/javascript", "application/sql",
+    "application/xml", "application/xml-dtd", "application/xml-external-parsed-entity",
+})
+
+
+def get_content_type(mimetype: str, charset: str = "utf-8") -> str:
+    """Return ``mimetype`` with ``; charset=`` added when it is a text type."""
+    if "charset=" not in mimetype and (
+        mimetype.startswith("text/") or mimetype in _CHARSET_MIMETYPES or mimetype.endswith("+xml")
+    ):
+        return f"{mimetype}; charset={charset}"
+    return mimetype
+
+
+_DEFAULT_CONTENT_TYPE = "text/html; charset=utf-8"
+
+
+class Response:
+    """An HTTP response.
+
+    ``Response(body, status, headers, mimetype, content_type)``: ``status`` is
+    an int or a string like ``"201 CREATED"`` (any code 100-999); headers are
+    a dict, a list of pairs or a Headers.
+    """
+
+    default_status = 200
+    default_mimetype: str | None = "text/html"
+    charset = "utf-8"
+    #: Treat the body as an opaque iterable (no Content-Length computation).
+    direct_passthrough = False
+    #: Set by ``make_response`` for ``(body, status)``; close() runs these callables.
+    _on_close: list[Any] | None = None
+
+    def __init__(
+        self,
+        response: Iterable[bytes] | Iterable[str] | bytes | str | None = None,
+        status: int | str | None = None,
+        headers: Any = None,
+        mimetype: str | None = None,
+        content_type: str | None = None,
+        direct_passthrough: bool = False,
+    ) -> None:
+        if headers is None:
+            self.headers = Headers._trusted([])
+        elif isinstance(headers, Headers):
+            self.headers = headers
+        else:
+            self.headers = Headers(headers)
+        if content_type is None:
+            if mimetype is None and "content-type" not in self.headers:
+                if self.default_mimetype == "text/html":
+                    content_type = _DEFAULT_CONTENT_TYPE
+                else:
+                    mimetype = self.default_mimetype
+            if mimetype is not None:
+                content_type = get_content_type(mimetype, self.charset)
+        if content_type is not None:
+            self.headers._list.append(("Content-Type", content_type))
+        if status is None:
+            self._status_code = self.default_status
+            self._status = status_line(self.default_status)
+        else:
+            self.status = status  # type: ignore[assignment]
+        self.direct_passthrough = direct_passthrough
+        if response is None:
+            self.response: Iterable[bytes] = []
+        elif isinstance(response, str | bytes | bytearray):
+            self.set_data(response)
+        else:
+            self.response = response  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        size = f"{sum(map(len, self.response))} bytes" if self.is_sequence else "streamed"
+        return f"<{type(self).__name__} {size} [{self.status}]>"
+
+    # -- status ------------------------------------------------------------
+    @property
+    def status_code(self) -> int:
+        """The status as an int, e.g. 404."""
+        return self._status_code
+
+    @status_code.setter
+    def status_code(self, code: int) -> None:
+        self._status_code = code
+        self._status = status_line(code)
+
+    @property
+    def status(self) -> str:
+        """The status line, e.g. ``"404 NOT FOUND"``; settable as int or string."""
+        return self._status
+
+    @status.setter
+    def status(self, value: int | str) -> None:
+        if isinstance(value, int | str):
+            self._status_code, self._status = parse_status(value)
+        else:
+            raise TypeError("Invalid status argument: an int or a str is needed.")
+
+    # -- content type --------------------------------------------------------
+    @property
+    def content_type(self) -> str | None:
+        """The Content-Type header."""
+        return self.headers.get("content-type")
+
+    @content_type.setter
+    def content_type(self, value: str | None) -> None:
+        if value is None:
+            self.headers.remove("content-type")
+        else:
+            self.headers.set("Content-Type", value)
+
+    @property
+    def mimetype(self) -> str | None:
+        """The Content-Type without parameters; setting it adds the charset for text."""
+        value = self.content_type
+        return value.split(";", 1)[0].strip().lower() if value else None
+
+    @mimetype.setter
+    def mimetype(self, value: str) -> None:
+        self.headers.set("Content-Type", get_content_type(value, self.charset))
+
+    @property
+    def mimetype_params(self) -> dict[str, str]:
+        """The Content-Type parameters."""
+        from kettle.http.request import split_mimetype
+
+        return split_mimetype(self.content_type or "")[1]
+
+    @property
+    def location(self) -> str | None:
+        """The Location header."""
+        return self.headers.get("location")
+
+    @location.setter
+    def location(self, value: str) -> None:
+        self.headers.set("Location", value)
+
+    # -- body ----------------------------------------------------------------
+    @property
+    def is_sequence(self) -> bool:
+        """True when the body is a list or tuple (not streamed)."""
+        return isinstance(self.response, list | tuple)
+
+    @property
+    def is_streamed(self) -> bool:
+        """True when the body is an iterable of unknown length."""
+        return not self.is_sequence
+
+    def set_data(self, value: bytes | str | bytearray) -> None:
+        """Set the body to ``value`` (str is UTF-8 encoded) and its Content-Length."""
+        if isinstance(value, str):
+            value = value.encode(self.charset)
+        else:
+            value = bytes(value)
+        self.response = [value]
+        if not self.direct_passthrough:
+            length = str(len(value))
+            items = self.headers._list
+            for index, (name, _) in enumerate(items):
+                if name.lower() == "content-length":
+                    items[index] = ("Content-Length", length)
+                    return
+            items.append(("Content-Length", length))
+
+    def _ensure_sequence(self) -> None:
+        if not self.is_sequence:
+            self.response = [
+                chunk.encode(self.charset) if isinstance(chunk, str) else chunk
+                for chunk in self.response
+            ]
+
+    def get_data(self, as_text: bool = False) -> Any:
+        """Return the body as bytes (consuming a streamed body), or text with ``as_text``."""
+        self._ensure_sequence()
+        data = b"".join(self.iter_encoded())
+        return data.decode(self.charset, "replace") if as_text else data
+
+    @property
+    def data(self) -> bytes:
+        """The body as bytes; setting it replaces the body."""
+        return self.get_data()  # type: ignore[no-any-return]
+
+    @data.setter
+    def data(self, value: bytes | str) -> None:
+        self.set_data(value)
+
+    def iter_encoded(self) -> Iterator[bytes]:
+        """Yield the body as bytes chunks (str chunks are encoded)."""
+        charset = self.charset
+        for chunk in self.response:
+            yield chunk.encode(charset) if isinstance(chunk, str) else chunk
+
+    @property
+    def content_length(self) -> int | None:
+        """The Content-Length header as an int, if set."""
+        value = self.headers.get("content-length")
+        return int(value) if value is not None and value.isdigit() else None
+
+    @content_length.setter
+    def content_length(self, value: int | None) -> None:
+        if value is None:
+            self.headers.remove("content-length")
+        else:
+            self.headers.set("Content-Length", str(value))
+
+    def calculate_content_length(self) -> int | None:
+        """Return the body length when it is a sequence, else None."""
+        if not self.is_sequence:
+            return None
+        return sum(len(chunk) for chunk in self.iter_encoded())
+
+    def call_on_close(self, func: Any) -> Any:
+        """Register ``func`` to run when the body has been sent."""
+        if self._on_close is None:
+            self._on_close = []
+        self._on_close.append(func)
+        return func
+
+    def close(self) -> None:
+        """Close the body iterable and run the ``call_on_close`` functions."""
+        close = getattr(self.response, "close", None)
+        if close is not None:
+            close()
+        for func in self._on_close or ():
+            func()
+
+    @property
+    def json(self) -> Any:
+        """The body parsed as JSON when the mimetype is JSON, else None."""
+        return self.get_json()
+
+    def get_json(self, force: bool = False, silent: bool = False) -> Any:
+        """Parse the body as JSON (None when not JSON and not ``force``)."""
+        mt = self.mimetype or ""
+        if not force and not (mt == "application/json" or mt.endswith("+json")):
+            return None
+        try:
+            return _json.loads(self.get_data())
+        except ValueError:
+            if silent:
+                return None
+            raise
+
+
+_NO_BODY_STATUSES = frozenset({204, 304})
+
+
+def prepare_send(response: Response, method: str) -> tuple[list[tuple[str, str]], Iterable[Any] | None]:
+    """Return the header pairs and the body to send, applying HTTP's body rules.
+
+    HEAD, 1xx, 204 and 304 responses send no body (headers are kept, RFC 9110
+    9.3.2 and 15.3.5); a list body without Content-Length gets one. A None
+    body means "send nothing".
+    """
+    code = response._status_code
+    body: Iterable[Any] | None = response.response
+    headers = response.headers._list
+    if method == "HEAD" or code in _NO_BODY_STATUSES or code < 200:
+        return headers, None
+    if body.__class__ is list and not response.direct_passthrough:
+        for name, _ in headers:
+            if name.lower() == "content-length":
+                break
+        else:
+            length = sum(len(c.encode(response.charset) if isinstance(c, str) else c) for c in body)
+            headers.append(("Content-Length", str(length)))
+    return headers, body
+

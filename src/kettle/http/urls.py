@@ -1,0 +1,128 @@
+"""Percent-decoding and -encoding that never raise.
+
+Decoding follows Werkzeug: a bad escape such as ``%zz`` is kept as it is and
+invalid UTF-8 becomes U+FFFD, so hostile URLs yield values, not exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import quote, unquote_to_bytes
+
+from kettle.http.datastructures import ImmutableMultiDict, MultiDict
+
+# RFC 3986 3.3: characters a path may carry unescaped ("/" kept as separator).
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+# RFC 3986 3.4: the query may also carry "?" and "/".
+_QUERY_SAFE = "/:@!$'()*,;-._~?"
+
+
+def url_unquote(value: str | bytes, errors: str = "replace") -> str:
+    """Percent-decode ``value`` to text; bad escapes stay, bad UTF-8 is replaced."""
+    raw = value.encode("latin-1", "replace") if isinstance(value, str) else value
+    if b"%" not in raw:
+        return raw.decode("utf-8", errors)
+    return unquote_to_bytes(raw).decode("utf-8", errors)
+
+
+def url_quote(value: str | bytes, safe: str = _PATH_SAFE) -> str:
+    """Percent-encode ``value`` (UTF-8), leaving ``safe`` characters as they are."""
+    return quote(value, safe=safe)
+
+
+def decode_wsgi_path(path: str) -> str:
+    """Turn a WSGI PATH_INFO (bytes decoded as latin-1) into UTF-8 text.
+
+    Invalid UTF-8 becomes U+FFFD rather than an error.
+    """
+    if path.isascii():
+        return path
+    return path.encode("latin-1", "replace").decode("utf-8", "replace")
+
+
+def parse_qsl(query: bytes, max_fields: int | None = None) -> list[tuple[str, str]]:
+    """Split a query string or urlencoded body into decoded (key, value) pairs.
+
+    ``&`` separates pairs (``;`` does not, as in Werkzeug >= 2.3), ``+`` is a
+    space, empty keys and values are kept. ``max_fields`` bounds the number of
+    pairs; past it ValueError is raised so callers can answer 413.
+    """
+    if not query:
+        return []
+    pairs: list[tuple[str, str]] = []
+    for index, chunk in enumerate(query.split(b"&")):
+        if not chunk:
+            continue
+        if max_fields is not None and index >= max_fields:
+            raise ValueError("too many fields")
+        key, _, value = chunk.partition(b"=")
+        pairs.append((_decode_component(key), _decode_component(value)))
+    return pairs
+
+
+def _decode_component(raw: bytes) -> str:
+    if b"+" in raw:
+        raw = raw.replace(b"+", b" ")
+    if b"%" in raw:
+        raw = unquote_to_bytes(raw)
+    return raw.decode("utf-8", "replace")
+
+
+def parse_query(query: bytes) -> ImmutableMultiDict[str, str]:
+    """Parse a query string into an ImmutableMultiDict (never raises)."""
+    return ImmutableMultiDict(parse_qsl(query))
+
+
+def encode_query(values: Mapping[str, Any] | Iterable[tuple[str, Any]] | MultiDict[str, Any]) -> str:
+    """Build ``a=1&a=2&b=x`` from a mapping (lists repeat the key; None is dropped)."""
+    if isinstance(values, MultiDict):
+        pairs: Iterable[tuple[str, Any]] = values.items(multi=True)
+    elif isinstance(values, Mapping):
+        pairs = _expand(values)
+    else:
+        pairs = values
+    parts = []
+    for key, value in pairs:
+        if value is None:
+            continue
+        parts.append(f"{quote(str(key), safe=_QUERY_SAFE.replace('&', ''))}="
+                     f"{quote(str(value), safe=_QUERY_SAFE)}")
+    return "&".join(parts)
+
+
+def _expand(mapping: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
+    for key, value in mapping.items():
+        if isinstance(value, list | tuple | set | frozenset):
+            for item in value:
+                yield key, item
+        else:
+            yield key, value
+
+
+def iri_to_uri(iri: str) -> str:
+    """Convert an IRI (may hold non-ASCII) into an ASCII URI.
+
+    The host is IDNA-encoded; path, query and fragment are percent-encoded
+    (existing escapes are kept). Control characters are encoded too, so the
+    result can never carry CR, LF or NUL into a header.
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(iri)
+    except ValueError:
+        return quote(iri, safe="/:?#[]@!$&'()*+,;=%-._~")
+    netloc = parts.netloc
+    if netloc and not netloc.isascii():
+        userinfo, at, hostport = netloc.rpartition("@")
+        host, colon, port = hostport.partition(":")
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            host = quote(host, safe="")
+        netloc = f"{quote(userinfo, safe=':%')}{at}{host}{colon}{port}"
+    path = quote(parts.path, safe="/:@!$&'()*+,;=%-._~")
+    query = quote(parts.query, safe="/:@!$&'()*+,;=?%-._~")
+    fragment = quote(parts.fragment, safe="/:@!$&'()*+,;=?#%-._~")
+    return urlunsplit((parts.scheme, netloc, path, query, fragment))

@@ -1,0 +1,136 @@
+"""JSON for requests and responses: ``app.json``, ``jsonify``, ``dumps``/``loads``.
+
+The default provider matches Flask's: sorted keys, ASCII output, compact
+outside debug, and support for dates (HTTP date format), UUIDs, decimals,
+dataclasses and objects with ``__html__``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import decimal
+import json as _json
+import uuid
+from datetime import date, datetime, timezone
+from email.utils import format_datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kettle.app import Kettle
+    from kettle.wrappers import Response
+
+
+def _default(o: Any) -> Any:
+    if isinstance(o, date):
+        # Flask sends dates as HTTP dates in UTC; naive values are taken as UTC.
+        if not isinstance(o, datetime):
+            o = datetime(o.year, o.month, o.day, tzinfo=timezone.utc)
+        elif o.tzinfo is None:
+            o = o.replace(tzinfo=timezone.utc)
+        return format_datetime(o.astimezone(timezone.utc), usegmt=True)
+    if isinstance(o, decimal.Decimal | uuid.UUID):
+        return str(o)
+    if dataclasses.is_dataclass(o) and not isinstance(o, type):
+        return dataclasses.asdict(o)
+    if hasattr(o, "__html__"):
+        return str(o.__html__())
+    raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+
+class JSONProvider:
+    """The interface of ``app.json``: dumps, loads and response."""
+
+    def __init__(self, app: Kettle) -> None:
+        self._app = app
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        """Serialize ``obj`` to a JSON string."""
+        raise NotImplementedError
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Deserialize JSON text or bytes."""
+        raise NotImplementedError
+
+    def dump(self, obj: Any, fp: Any, **kwargs: Any) -> None:
+        """Serialize ``obj`` into a text file."""
+        fp.write(self.dumps(obj, **kwargs))
+
+    def load(self, fp: Any, **kwargs: Any) -> Any:
+        """Deserialize from a file."""
+        return self.loads(fp.read(), **kwargs)
+
+    def _prepare_response_obj(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if args and kwargs:
+            raise TypeError("app.json.response() takes either args or kwargs, not both")
+        if not args and not kwargs:
+            return None
+        if len(args) == 1:
+            return args[0]
+        return args or kwargs
+
+    def response(self, *args: Any, **kwargs: Any) -> Response:
+        """Return a JSON response for ``args`` (one value or several as a list) or ``kwargs``."""
+        obj = self._prepare_response_obj(args, kwargs)
+        return self._app.response_class(self.dumps(obj), mimetype="application/json")
+
+
+class DefaultJSONProvider(JSONProvider):
+    """Flask's default JSON behaviour, with the standard library."""
+
+    default = staticmethod(_default)
+    ensure_ascii = True
+    sort_keys = True
+    #: None: compact unless the app is in debug mode.
+    compact: bool | None = None
+    mimetype = "application/json"
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        """Serialize with ``default``, ``ensure_ascii`` and ``sort_keys`` applied."""
+        kwargs.setdefault("default", self.default)
+        kwargs.setdefault("ensure_ascii", self.ensure_ascii)
+        kwargs.setdefault("sort_keys", self.sort_keys)
+        return _json.dumps(obj, **kwargs)
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Deserialize with the standard library."""
+        return _json.loads(s, **kwargs)
+
+    def response(self, *args: Any, **kwargs: Any) -> Response:
+        """Return a JSON response; indented in debug, compact otherwise, newline-terminated."""
+        obj = self._prepare_response_obj(args, kwargs)
+        if self.compact is False or (self.compact is None and self._app.debug):
+            text = self.dumps(obj, indent=2, separators=None)
+        else:
+            text = self.dumps(obj, separators=(",", ":"))
+        return self._app.response_class(f"{text}\n", mimetype=self.mimetype)
+
+
+def _current_provider() -> JSONProvider | None:
+    from kettle.ctx import _cv
+
+    ctx = _cv.get(None)
+    return ctx.app.json if ctx is not None else None
+
+
+def dumps(obj: Any, **kwargs: Any) -> str:
+    """Serialize ``obj`` with the current app's provider (or the defaults)."""
+    provider = _current_provider()
+    if provider is not None:
+        return provider.dumps(obj, **kwargs)
+    kwargs.setdefault("default", _default)
+    return _json.dumps(obj, **kwargs)
+
+
+def loads(s: str | bytes, **kwargs: Any) -> Any:
+    """Deserialize JSON with the current app's provider (or the standard library)."""
+    provider = _current_provider()
+    if provider is not None:
+        return provider.loads(s, **kwargs)
+    return _json.loads(s, **kwargs)
+
+
+def jsonify(*args: Any, **kwargs: Any) -> Response:
+    """Return a JSON response: ``jsonify(a=1)``, ``jsonify([1, 2])``, ``jsonify(1, 2)``."""
+    from kettle.globals import current_app
+
+    return current_app.json.response(*args, **kwargs)

@@ -1,0 +1,57 @@
+"""``app.logger``: a logger named after the app, with Flask's default handler rules."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from kettle.app import Kettle
+
+
+class _ErrorsStream:
+    """Write to the request's ``wsgi.errors`` when in a WSGI request, else stderr."""
+
+    def _target(self) -> TextIO:
+        from kettle.ctx import _cv
+
+        ctx = _cv.get(None)
+        request = ctx.request if ctx is not None else None
+        if request is not None and request.environ.get("wsgi.errors") is not None:
+            return request.environ["wsgi.errors"]  # type: ignore[no-any-return]
+        return sys.stderr
+
+    def write(self, text: str) -> int:
+        return self._target().write(text)
+
+    def flush(self) -> None:
+        self._target().flush()
+
+
+#: The handler added to ``app.logger`` when nothing else handles its level.
+default_handler = logging.StreamHandler(_ErrorsStream())  # type: ignore[arg-type]
+default_handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)s in %(module)s: %(message)s"))
+
+
+def has_level_handler(logger: logging.Logger) -> bool:
+    """Return True when a handler on ``logger`` or its parents handles its level."""
+    level = logger.getEffectiveLevel()
+    current: logging.Logger | None = logger
+    while current:
+        if any(handler.level <= level for handler in current.handlers):
+            return True
+        if not current.propagate:
+            break
+        current = current.parent
+    return False
+
+
+def create_logger(app: Kettle) -> logging.Logger:
+    """Return the app's logger: DEBUG level in debug mode, a stderr handler if none."""
+    logger = logging.getLogger(app.name)
+    if app.debug and not logger.level:
+        logger.setLevel(logging.DEBUG)
+    if not has_level_handler(logger):
+        logger.addHandler(default_handler)
+    return logger

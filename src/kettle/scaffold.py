@@ -1,0 +1,239 @@
+"""What Kettle and Blueprint share: routes, hooks, error handlers, processors.
+
+Every registry is a dict keyed by blueprint name (None for the app itself),
+as in Flask, so a blueprint's registrations merge into the app's dicts and
+the pipeline looks them up per request by the request's blueprints.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from kettle.http.exceptions import HTTPException, default_exceptions
+
+F = TypeVar("F", bound=Callable[..., Any])
+ErrorHandlerSpec = dict[str | None, dict[int | None, dict[type[BaseException], Callable[..., Any]]]]
+
+
+def _endpoint_from_view_func(view_func: Callable[..., Any]) -> str:
+    if view_func is None:
+        raise TypeError("expected view func if endpoint is not provided.")
+    return view_func.__name__
+
+
+def get_root_path(import_name: str) -> str:
+    """Return the folder of the module ``import_name`` (the cwd when unknown)."""
+    module = sys.modules.get(import_name)
+    if module is not None and getattr(module, "__file__", None):
+        return os.path.dirname(os.path.abspath(module.__file__))  # type: ignore[arg-type,type-var]
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(import_name)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or spec.origin is None or spec.origin in ("namespace", "built-in"):
+        return os.getcwd()
+    return os.path.dirname(os.path.abspath(spec.origin))
+
+
+class Scaffold:
+    """Registration API shared by the app and blueprints."""
+
+    name: str
+    _static_folder: str | None = None
+    _static_url_path: str | None = None
+
+    def __init__(
+        self,
+        import_name: str,
+        static_folder: str | os.PathLike[str] | None = None,
+        static_url_path: str | None = None,
+        template_folder: str | os.PathLike[str] | None = None,
+        root_path: str | None = None,
+    ) -> None:
+        self.import_name = import_name
+        self.static_folder = static_folder  # type: ignore[assignment]
+        self.static_url_path = static_url_path
+        self.template_folder = template_folder
+        self.root_path = root_path if root_path is not None else get_root_path(import_name)
+        self.view_functions: dict[str, Callable[..., Any]] = {}
+        self.error_handler_spec: ErrorHandlerSpec = defaultdict(lambda: defaultdict(dict))
+        self.before_request_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
+        self.after_request_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
+        self.teardown_request_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
+        self.template_context_processors: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
+        self.url_value_preprocessors: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
+        self.url_default_functions: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
+
+    # -- static files ------------------------------------------------------
+    @property
+    def static_folder(self) -> str | None:
+        """The absolute static folder, or None."""
+        if self._static_folder is not None:
+            return os.path.join(self.root_path, self._static_folder)
+        return None
+
+    @static_folder.setter
+    def static_folder(self, value: str | os.PathLike[str] | None) -> None:
+        if value is not None:
+            value = os.fspath(value).rstrip(r"\/")
+        self._static_folder = value
+
+    @property
+    def has_static_folder(self) -> bool:
+        """True when a static folder is configured."""
+        return self.static_folder is not None
+
+    @property
+    def static_url_path(self) -> str | None:
+        """The URL prefix of static files (``/static`` by default)."""
+        if self._static_url_path is not None:
+            return self._static_url_path
+        if self._static_folder is not None:
+            basename = os.path.basename(self._static_folder)
+            return f"/{basename}".rstrip("/")
+        return None
+
+    @static_url_path.setter
+    def static_url_path(self, value: str | None) -> None:
+        if value is not None:
+            value = value.rstrip("/")
+        self._static_url_path = value
+
+    # -- routes --------------------------------------------------------------
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: Callable[..., Any] | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: Any,
+    ) -> None:
+        """Register a rule; implemented by the app and by blueprints."""
+        raise NotImplementedError
+
+    def route(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Decorate a view function to register it for ``rule`` (see add_url_rule)."""
+
+        def decorator(f: F) -> F:
+            endpoint = options.pop("endpoint", None)
+            self.add_url_rule(rule, endpoint, f, **options)
+            return f
+
+        return decorator
+
+    def _method_route(self, method: str, rule: str, options: dict[str, Any]) -> Callable[[F], F]:
+        if "methods" in options:
+            raise TypeError("Use the 'route' decorator to use the 'methods' argument.")
+        return self.route(rule, methods=[method], **options)
+
+    def get(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Shortcut for ``route(rule, methods=["GET"])``."""
+        return self._method_route("GET", rule, options)
+
+    def post(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Shortcut for ``route(rule, methods=["POST"])``."""
+        return self._method_route("POST", rule, options)
+
+    def put(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Shortcut for ``route(rule, methods=["PUT"])``."""
+        return self._method_route("PUT", rule, options)
+
+    def delete(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Shortcut for ``route(rule, methods=["DELETE"])``."""
+        return self._method_route("DELETE", rule, options)
+
+    def patch(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Shortcut for ``route(rule, methods=["PATCH"])``."""
+        return self._method_route("PATCH", rule, options)
+
+    def endpoint(self, endpoint: str) -> Callable[[F], F]:
+        """Decorate a function to be the view of ``endpoint``."""
+
+        def decorator(f: F) -> F:
+            self.view_functions[endpoint] = f
+            return f
+
+        return decorator
+
+    # -- hooks ---------------------------------------------------------------
+    def before_request(self, f: F) -> F:
+        """Run ``f`` before each request; a non-None return value is the response."""
+        self.before_request_funcs.setdefault(None, []).append(f)
+        return f
+
+    def after_request(self, f: F) -> F:
+        """Run ``f(response)`` after each request; it returns the response to send."""
+        self.after_request_funcs.setdefault(None, []).append(f)
+        return f
+
+    def teardown_request(self, f: F) -> F:
+        """Run ``f(exc)`` when the request context is popped, error or not."""
+        self.teardown_request_funcs.setdefault(None, []).append(f)
+        return f
+
+    def context_processor(self, f: F) -> F:
+        """Register a function whose dict is added to the template context."""
+        self.template_context_processors[None].append(f)
+        return f
+
+    def url_value_preprocessor(self, f: F) -> F:
+        """Run ``f(endpoint, values)`` after matching, before the before_request hooks."""
+        self.url_value_preprocessors[None].append(f)
+        return f
+
+    def url_defaults(self, f: F) -> F:
+        """Run ``f(endpoint, values)`` when building URLs, to fill in values."""
+        self.url_default_functions[None].append(f)
+        return f
+
+    # -- errors --------------------------------------------------------------
+    def errorhandler(self, code_or_exception: type[Exception] | int) -> Callable[[F], F]:
+        """Register a handler for a status code or an exception class."""
+
+        def decorator(f: F) -> F:
+            self.register_error_handler(code_or_exception, f)
+            return f
+
+        return decorator
+
+    def register_error_handler(
+        self, code_or_exception: type[Exception] | int, f: Callable[..., Any]
+    ) -> None:
+        """Register ``f`` for a status code or exception class (non-decorator form)."""
+        exc_class, code = self._get_exc_class_and_code(code_or_exception)
+        self.error_handler_spec[None][code][exc_class] = f
+
+    @staticmethod
+    def _get_exc_class_and_code(
+        exc_class_or_code: type[Exception] | int,
+    ) -> tuple[type[Exception], int | None]:
+        exc_class: type[Exception]
+        if isinstance(exc_class_or_code, int):
+            try:
+                exc_class = default_exceptions[exc_class_or_code]
+            except KeyError:
+                raise ValueError(
+                    f"'{exc_class_or_code}' is not a recognized HTTP error code. Use a subclass"
+                    " of HTTPException with that code instead."
+                ) from None
+        else:
+            exc_class = exc_class_or_code
+        if isinstance(exc_class, Exception):
+            raise TypeError(
+                f"{exc_class!r} is an instance, not a class. Handlers can only be registered for"
+                " Exception classes or HTTP error codes."
+            )
+        if not isinstance(exc_class, type) or not issubclass(exc_class, Exception):
+            raise ValueError(
+                f"'{exc_class.__name__}' is not a subclass of Exception. Handlers can only be"
+                " registered for Exception classes or HTTP error codes."
+            )
+        if issubclass(exc_class, HTTPException):
+            return exc_class, exc_class.code
+        return exc_class, None

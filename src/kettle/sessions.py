@@ -1,0 +1,244 @@
+"""Sessions: the ``SessionInterface`` and the default signed-cookie session.
+
+The default session is a JSON dict signed with itsdangerous and stored in a
+cookie, so any worker can read it. ``SessionInterface`` is the hook for
+other backends.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import MutableMapping
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+if TYPE_CHECKING:
+    from kettle.app import Kettle
+    from kettle.wrappers import Request, Response
+
+
+class SessionMixin(MutableMapping[str, Any]):
+    """The extra attributes every session has: permanent, new, modified, accessed."""
+
+    new = False
+    modified = True
+    accessed = True
+
+    @property
+    def permanent(self) -> bool:
+        """Whether the cookie outlives the browser session (``_permanent`` key)."""
+        return bool(self.get("_permanent", False))
+
+    @permanent.setter
+    def permanent(self, value: bool) -> None:
+        self["_permanent"] = bool(value)
+
+
+class SecureCookieSession(dict[str, Any], SessionMixin):  # type: ignore[misc]
+    """A dict that records whether it was read (``accessed``) or changed (``modified``)."""
+
+    modified = False
+    accessed = False
+
+    def __init__(self, initial: Any = None) -> None:
+        super().__init__(initial or ())
+
+    def __getitem__(self, key: str) -> Any:
+        self.accessed = True
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        """Return ``session[key]`` or ``default``, marking the session accessed."""
+        self.accessed = True
+        return super().get(key, default)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        """Return ``session[key]``, setting it to ``default`` first if absent."""
+        self.accessed = self.modified = True
+        return super().setdefault(key, default)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.accessed = self.modified = True
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.accessed = self.modified = True
+        super().__delitem__(key)
+
+    def pop(self, key: str, *args: Any) -> Any:  # type: ignore[override]
+        """Remove ``key`` and return its value, marking the session modified."""
+        self.accessed = self.modified = True
+        return super().pop(key, *args)
+
+    def popitem(self) -> tuple[str, Any]:
+        """Remove an item, marking the session modified."""
+        self.accessed = self.modified = True
+        return super().popitem()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        """Update, marking the session modified."""
+        self.accessed = self.modified = True
+        super().update(*args, **kwargs)
+
+    def clear(self) -> None:
+        """Empty the session, marking it modified."""
+        self.accessed = self.modified = True
+        super().clear()
+
+    def __contains__(self, key: object) -> bool:
+        self.accessed = True
+        return super().__contains__(key)
+
+
+class NullSession(SecureCookieSession):
+    """The session used when no secret key is set: reading works, writing explains."""
+
+    def _fail(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(
+            "The session is unavailable because no secret key was set. Set the secret_key"
+            " on the application to something unique and secret, e.g."
+            " app.secret_key = secrets.token_hex() or the SECRET_KEY config value"
+            " (KETTLE_SECRET_KEY in the environment)."
+        )
+
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail  # type: ignore[assignment]
+
+
+class SessionInterface:
+    """The interface a session backend implements: open_session and save_session."""
+
+    null_session_class: type[SecureCookieSession] = NullSession
+    pickle_based = False
+
+    def make_null_session(self, app: Kettle) -> SecureCookieSession:
+        """Return the session used when the real one cannot be loaded."""
+        return self.null_session_class()
+
+    def is_null_session(self, obj: object) -> bool:
+        """Return True for a null session."""
+        return isinstance(obj, self.null_session_class)
+
+    def get_cookie_name(self, app: Kettle) -> str:
+        """The cookie name (SESSION_COOKIE_NAME)."""
+        return str(app.config["SESSION_COOKIE_NAME"])
+
+    def get_cookie_domain(self, app: Kettle) -> str | None:
+        """The cookie domain (SESSION_COOKIE_DOMAIN), or None."""
+        return app.config["SESSION_COOKIE_DOMAIN"] or None
+
+    def get_cookie_path(self, app: Kettle) -> str:
+        """The cookie path (SESSION_COOKIE_PATH or APPLICATION_ROOT)."""
+        return str(app.config["SESSION_COOKIE_PATH"] or app.config["APPLICATION_ROOT"])
+
+    def get_cookie_httponly(self, app: Kettle) -> bool:
+        """Whether the cookie is HttpOnly."""
+        return bool(app.config["SESSION_COOKIE_HTTPONLY"])
+
+    def get_cookie_secure(self, app: Kettle) -> bool:
+        """Whether the cookie is Secure."""
+        return bool(app.config["SESSION_COOKIE_SECURE"])
+
+    def get_cookie_samesite(self, app: Kettle) -> str | None:
+        """The SameSite attribute (Lax by default in Kettle)."""
+        return app.config["SESSION_COOKIE_SAMESITE"]  # type: ignore[no-any-return]
+
+    def get_cookie_partitioned(self, app: Kettle) -> bool:
+        """Whether the cookie is Partitioned (CHIPS)."""
+        return bool(app.config["SESSION_COOKIE_PARTITIONED"])
+
+    def get_expiration_time(self, app: Kettle, session: SessionMixin) -> datetime | None:
+        """When a permanent session's cookie expires; None for a browser-session cookie."""
+        if session.permanent:
+            return datetime.now(timezone.utc) + app.permanent_session_lifetime
+        return None
+
+    def should_set_cookie(self, app: Kettle, session: SessionMixin) -> bool:
+        """Whether to send the cookie: when modified, or permanent with refresh on."""
+        return session.modified or (
+            session.permanent and bool(app.config["SESSION_REFRESH_EACH_REQUEST"])
+        )
+
+    def open_session(self, app: Kettle, request: Request) -> SessionMixin | None:
+        """Load the session for ``request`` (None: use a null session)."""
+        raise NotImplementedError
+
+    def save_session(self, app: Kettle, session: SessionMixin, response: Response) -> None:
+        """Store the session on ``response``."""
+        raise NotImplementedError
+
+
+class SecureCookieSessionInterface(SessionInterface):
+    """The default: the session as signed JSON in a cookie (itsdangerous)."""
+
+    salt = "cookie-session"
+    digest_method = staticmethod(__import__("hashlib").sha1)
+    key_derivation = "hmac"
+    serializer: Any = json
+    session_class = SecureCookieSession
+
+    def get_signing_serializer(self, app: Kettle) -> URLSafeTimedSerializer | None:
+        """Return the serializer for the app's keys, or None without a secret key."""
+        if not app.secret_key:
+            return None
+        keys: list[str | bytes] = []
+        fallbacks = app.config["SECRET_KEY_FALLBACKS"]
+        if fallbacks:
+            keys.extend(fallbacks)
+        keys.append(app.secret_key)  # itsdangerous signs with the last key
+        return URLSafeTimedSerializer(
+            keys,  # type: ignore[arg-type]
+            salt=self.salt,
+            serializer=self.serializer,
+            signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method},
+        )
+
+    def open_session(self, app: Kettle, request: Request) -> SecureCookieSession | None:
+        """Read and verify the cookie; a bad or expired one gives an empty session."""
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        try:
+            data = serializer.loads(value, max_age=max_age)
+        except (BadSignature, ValueError, TypeError):
+            return self.session_class()
+        if not isinstance(data, dict):
+            return self.session_class()
+        return self.session_class(data)
+
+    def save_session(self, app: Kettle, session: SessionMixin, response: Response) -> None:
+        """Write, refresh or delete the cookie; add ``Vary: Cookie`` when read."""
+        name = self.get_cookie_name(app)
+        domain = self.get_cookie_domain(app)
+        path = self.get_cookie_path(app)
+        secure = self.get_cookie_secure(app)
+        partitioned = self.get_cookie_partitioned(app)
+        samesite = self.get_cookie_samesite(app)
+        httponly = self.get_cookie_httponly(app)
+        if session.accessed:
+            response.vary.add("Cookie")
+        if not session:
+            if session.modified:
+                response.delete_cookie(
+                    name, domain=domain, path=path, secure=secure, partitioned=partitioned,
+                    samesite=samesite, httponly=httponly,
+                )
+                response.vary.add("Cookie")
+            return
+        if not self.should_set_cookie(app, session):
+            return
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return
+        value = serializer.dumps(dict(session))
+        response.set_cookie(
+            name, value, expires=self.get_expiration_time(app, session), httponly=httponly,
+            domain=domain, path=path, secure=secure, partitioned=partitioned, samesite=samesite,
+        )
+        response.vary.add("Cookie")
+

@@ -1,0 +1,532 @@
+"""The test client: drives an app through its WSGI or its ASGI side.
+
+``app.test_client()`` speaks WSGI; ``app.test_client(protocol="asgi")`` runs
+the same requests through ``app.asgi`` on an event loop kept per thread. The
+request is described once (``EnvironBuilder``) and rendered as an environ
+or as a scope, so both sides see the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import json as _json
+import mimetypes
+import secrets
+import sys
+from collections.abc import Iterable, Mapping
+from http.cookies import SimpleCookie
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
+
+from kettle import _loops
+from kettle.http.datastructures import MultiDict
+from kettle.http.headers import Headers
+from kettle.http.urls import encode_query
+from kettle.wrappers import Response
+
+if TYPE_CHECKING:
+    from kettle.app import Kettle
+    from kettle.ctx import RequestContext
+
+
+def _is_file(value: Any) -> bool:
+    return hasattr(value, "read") or (isinstance(value, tuple) and bool(value) and hasattr(value[0], "read"))
+
+
+def encode_multipart(fields: Iterable[tuple[str, Any]], boundary: str | None = None) -> tuple[str, bytes]:
+    """Encode fields (values: str, or file / (file, filename[, content_type])) as multipart."""
+    boundary = boundary or f"----KettleFormBoundary{secrets.token_hex(8)}"
+    out = io.BytesIO()
+    for name, value in fields:
+        out.write(f"--{boundary}\r\n".encode())
+        if _is_file(value):
+            if isinstance(value, tuple):
+                stream, filename, *rest = (*value, None)[:3] if len(value) < 3 else value
+                content_type = rest[0] if rest else None
+            else:
+                stream = value
+                filename = getattr(value, "filename", None) or getattr(value, "name", None)
+                content_type = getattr(value, "content_type", None)
+            filename = str(filename or "")
+            if "/" in filename:
+                filename = filename.rsplit("/", 1)[-1]
+            content_type = content_type or (
+                mimetypes.guess_type(filename)[0] if filename else None
+            ) or "application/octet-stream"
+            out.write(
+                f'Content-Disposition: form-data; name="{quote(name)}"; filename="{quote(filename)}"\r\n'
+                f"Content-Type: {content_type}\r\n\r\n".encode()
+            )
+            data = stream.read()
+            out.write(data.encode() if isinstance(data, str) else data)
+        else:
+            out.write(f'Content-Disposition: form-data; name="{quote(name)}"\r\n\r\n'.encode())
+            out.write(value if isinstance(value, bytes) else str(value).encode())
+        out.write(b"\r\n")
+    out.write(f"--{boundary}--\r\n".encode())
+    return boundary, out.getvalue()
+
+
+class EnvironBuilder:
+    """Describe a request the way Werkzeug's EnvironBuilder does, and render it.
+
+    ``path`` may carry a query string or be a full URL; ``data`` may be
+    bytes, str or a dict (files make it multipart); ``json`` serializes with
+    the app's provider.
+    """
+
+    def __init__(
+        self,
+        app: Kettle | None = None,
+        path: str = "/",
+        base_url: str | None = None,
+        query_string: str | bytes | Mapping[str, Any] | None = None,
+        method: str = "GET",
+        input_stream: IO[bytes] | None = None,
+        content_type: str | None = None,
+        content_length: int | None = None,
+        headers: Any = None,
+        data: Any = None,
+        environ_base: Mapping[str, Any] | None = None,
+        environ_overrides: Mapping[str, Any] | None = None,
+        json: Any = None,
+        mimetype: str | None = None,
+        subdomain: str | None = None,
+        url_scheme: str | None = None,
+        auth: tuple[str, str] | None = None,
+    ) -> None:
+        self.app = app
+        parts = urlsplit(path)
+        if base_url is None:
+            server = app.config["SERVER_NAME"] if app is not None else None
+            server = server or "localhost"
+            root = (app.config["APPLICATION_ROOT"] if app is not None else "/") or "/"
+            scheme = url_scheme or (app.config["PREFERRED_URL_SCHEME"] if app is not None else "http")
+            if subdomain:
+                server = f"{subdomain}.{server}"
+            if parts.netloc:
+                scheme = parts.scheme or scheme
+                server = parts.netloc
+            base_url = f"{scheme}://{server}/{root.lstrip('/')}"
+        base = urlsplit(base_url)
+        self.url_scheme = url_scheme or base.scheme or "http"
+        self.host = base.netloc or "localhost"
+        self.script_root = base.path.rstrip("/")
+        self.path = parts.path or "/"
+        if isinstance(query_string, Mapping):
+            query_string = encode_query(query_string)
+        if query_string is None:
+            query_string = parts.query
+        self.query_string = query_string.encode() if isinstance(query_string, str) else query_string
+        self.method = method.upper()
+        self.headers = Headers(headers)
+        self.environ_base = dict(environ_base or {})
+        self.environ_overrides = dict(environ_overrides or {})
+        self.body: bytes = b""
+        self.input_stream = input_stream
+        if auth is not None:
+            import base64
+
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            self.headers.set("Authorization", f"Basic {token}")
+        if json is not None:
+            if data is not None:
+                raise TypeError("can't provide both json and data")
+            dumps = app.json.dumps if app is not None else _json.dumps
+            data = dumps(json)
+            content_type = content_type or mimetype or "application/json"
+        if data is not None:
+            content_type = self._encode_data(data, content_type or mimetype)
+        elif mimetype is not None and content_type is None:
+            content_type = mimetype
+        if content_type is not None:
+            self.headers.set("Content-Type", content_type)
+        if content_length is not None:
+            self.headers.set("Content-Length", str(content_length))
+        elif self.body or data is not None:
+            self.headers.set("Content-Length", str(len(self.body)))
+
+    def _encode_data(self, data: Any, content_type: str | None) -> str | None:
+        if isinstance(data, str):
+            self.body = data.encode()
+        elif isinstance(data, bytes | bytearray):
+            self.body = bytes(data)
+        elif hasattr(data, "read"):
+            self.body = data.read()
+        else:
+            if isinstance(data, MultiDict):
+                items = list(data.items(multi=True))
+            elif isinstance(data, Mapping):
+                items = []
+                for key, value in data.items():
+                    if isinstance(value, list):
+                        items.extend((key, v) for v in value)
+                    else:
+                        items.append((key, value))
+            else:
+                items = list(data)
+            if content_type == "multipart/form-data" or any(_is_file(v) for _, v in items):
+                boundary, self.body = encode_multipart(items)
+                return f"multipart/form-data; boundary={boundary}"
+            self.body = encode_query(items).encode()
+            return content_type or "application/x-www-form-urlencoded"
+        return content_type
+
+    def get_environ(self) -> dict[str, Any]:
+        """Render the request as a WSGI environ."""
+        host, _, port = self.host.partition(":")
+        stream = self.input_stream if self.input_stream is not None else io.BytesIO(self.body)
+        path = self.path.encode("utf-8").decode("latin-1")
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": self.method,
+            "SCRIPT_NAME": self.script_root,
+            "PATH_INFO": path,
+            "QUERY_STRING": self.query_string.decode("latin-1"),
+            "REQUEST_URI": quote(self.path) + (("?" + self.query_string.decode("latin-1")) if self.query_string else ""),
+            "RAW_URI": quote(self.path),
+            "SERVER_NAME": host,
+            "SERVER_PORT": port or ("443" if self.url_scheme == "https" else "80"),
+            "HTTP_HOST": self.host,
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": self.url_scheme,
+            "wsgi.input": stream,
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+            "wsgi.input_terminated": True,
+        }
+        environ.update(self.environ_base)
+        for name, value in self.headers.items():
+            key = name.upper().replace("-", "_")
+            if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                environ[key] = value
+                continue
+            key = f"HTTP_{key}"
+            if key in environ and key != "HTTP_HOST":
+                environ[key] = f"{environ[key]},{value}"
+            else:
+                environ[key] = value
+        environ.update(self.environ_overrides)
+        return environ
+
+    def get_request(self) -> Any:
+        """Return the app's request object for this description (WSGI side)."""
+        from kettle.adapters.wsgi import request_from_environ
+
+        if self.app is None:
+            raise TypeError("EnvironBuilder.get_request() needs an app.")
+        return request_from_environ(self.app, self.get_environ())
+
+
+def scope_from_environ(environ: dict[str, Any]) -> dict[str, Any]:
+    """Render a WSGI environ as an ASGI http scope (for the ASGI test driver)."""
+    headers: list[tuple[bytes, bytes]] = []
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            name = key[5:].replace("_", "-").lower()
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            name = key.replace("_", "-").lower()
+        else:
+            continue
+        headers.append((name.encode("latin-1"), str(value).encode("latin-1")))
+    path = environ["PATH_INFO"].encode("latin-1")
+    root = environ.get("SCRIPT_NAME", "").encode("latin-1")
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": environ["REQUEST_METHOD"],
+        "scheme": environ["wsgi.url_scheme"],
+        "path": (root + path).decode("utf-8", "replace"),
+        "raw_path": quote(root + path).encode("ascii"),
+        "root_path": root.decode("utf-8", "replace"),
+        "query_string": environ["QUERY_STRING"].encode("latin-1"),
+        "headers": headers,
+        "client": (environ.get("REMOTE_ADDR", "127.0.0.1"), 50000),
+        "server": (environ["SERVER_NAME"], int(environ["SERVER_PORT"])),
+        "extensions": {},
+        "kettle.preserve_context": environ.get("kettle.preserve_context"),
+    }
+
+
+class TestResponse(Response):
+    """A response as the test client returns it: ``text``, ``json``, ``request``, ``history``."""
+
+    __test__ = False
+    request: Any = None
+    history: tuple[TestResponse, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """The body decoded as text."""
+        return self.get_data(as_text=True)  # type: ignore[no-any-return]
+
+
+def _test_response(data: bytes, status: int | str, headers: list[tuple[str, str]]) -> TestResponse:
+    """Wrap what the server sent, headers exactly as sent (HEAD keeps its Content-Length)."""
+    response = TestResponse(None, status, Headers._trusted(headers))
+    response.response = [data]
+    return response
+
+
+class KettleClient:
+    """Send requests to an app without a server; keeps cookies between requests.
+
+    ``protocol`` is ``"wsgi"`` (default) or ``"asgi"``. ``with client:`` keeps
+    the last request's context pushed, so ``request`` and ``session`` can be
+    inspected after the call, as with Flask's client.
+    """
+
+    __test__ = False
+
+    def __init__(self, app: Kettle, use_cookies: bool = True, protocol: str = "wsgi", **kwargs: Any) -> None:
+        if protocol not in ("wsgi", "asgi"):
+            raise ValueError("protocol must be 'wsgi' or 'asgi'")
+        self.application = app
+        self.protocol = protocol
+        self.use_cookies = use_cookies
+        self.environ_base: dict[str, Any] = {"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": "Kettle/test"}
+        self._cookies: dict[tuple[str, str, str], str] = {}
+        self._preserve = False
+        self._preserved: list[RequestContext] = []
+
+    # -- cookies -------------------------------------------------------------
+    def get_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> Any:
+        """Return the stored cookie ``key`` as an object with ``.value``, or None."""
+        value = self._cookies.get((domain, path, key))
+        if value is None:
+            for (d, p, k), v in self._cookies.items():
+                if k == key and p == path and domain.endswith(d.lstrip(".")):
+                    value = v
+                    break
+        if value is None:
+            return None
+        return _Cookie(key, value, domain, path)
+
+    def set_cookie(self, key: str, value: str = "", *, domain: str = "localhost", path: str = "/", **kwargs: Any) -> None:
+        """Store a cookie to send with the next requests."""
+        self._cookies[(domain, path, key)] = value
+
+    def delete_cookie(self, key: str, *, domain: str = "localhost", path: str = "/") -> None:
+        """Forget a stored cookie."""
+        self._cookies.pop((domain, path, key), None)
+
+    def _cookie_header(self, host: str, path: str) -> str | None:
+        host = host.partition(":")[0]
+        pairs = [
+            f"{name}={value}"
+            for (domain, cookie_path, name), value in self._cookies.items()
+            if (host == domain.lstrip(".") or host.endswith("." + domain.lstrip(".")) or domain == "localhost")
+            and path.startswith(cookie_path.rstrip("/") or "/")
+        ]
+        return "; ".join(pairs) or None
+
+    def _store_cookies(self, response: Response, host: str) -> None:
+        default_domain = host.partition(":")[0]
+        for header in response.headers.getlist("Set-Cookie"):
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(header)
+            except Exception:
+                continue
+            for name, morsel in jar.items():
+                domain = morsel["domain"] or default_domain
+                path = morsel["path"] or "/"
+                key = (domain.lstrip("."), path, name)
+                expired = morsel["max-age"] == "0" or "1970" in (morsel["expires"] or "")
+                if expired:
+                    self._cookies.pop(key, None)
+                    self._cookies.pop((domain, path, name), None)
+                else:
+                    raw = header.split(";", 1)[0].partition("=")[2]
+                    self._cookies[key] = raw
+
+    # -- requests ------------------------------------------------------------
+    def open(self, *args: Any, follow_redirects: bool = False, buffered: bool = False, **kwargs: Any) -> TestResponse:
+        """Send a request (EnvironBuilder arguments) and return the response."""
+        if args and isinstance(args[0], EnvironBuilder):
+            builder = args[0]
+        else:
+            environ_base = {**self.environ_base, **kwargs.pop("environ_base", {})}
+            builder = EnvironBuilder(self.application, *args, environ_base=environ_base, **kwargs)
+        response = self._send(builder)
+        history: list[TestResponse] = []
+        while follow_redirects and response.status_code in (301, 302, 303, 305, 307, 308):
+            if len(history) > 20:
+                raise RuntimeError("Too many redirects.")
+            history.append(response)
+            builder = self._redirect_builder(builder, response)
+            response = self._send(builder)
+        response.history = tuple(history)
+        return response
+
+    def _redirect_builder(self, builder: EnvironBuilder, response: TestResponse) -> EnvironBuilder:
+        location = response.headers.get("Location", "")
+        target = urlsplit(location)
+        keep_body = response.status_code in (307, 308)
+        new = EnvironBuilder.__new__(EnvironBuilder)
+        new.__dict__.update(builder.__dict__)
+        new.headers = builder.headers.copy()
+        if target.netloc:
+            new.host = target.netloc
+            new.url_scheme = target.scheme or builder.url_scheme
+        path = target.path or builder.path
+        if not path.startswith("/"):
+            path = builder.path.rsplit("/", 1)[0] + "/" + path
+        if new.script_root and path.startswith(new.script_root):
+            path = path[len(new.script_root):] or "/"
+        new.path = path
+        new.query_string = target.query.encode()
+        if not keep_body:
+            new.method = "GET" if builder.method != "HEAD" else "HEAD"
+            new.body = b""
+            new.input_stream = None
+            new.headers.remove("Content-Type")
+            new.headers.remove("Content-Length")
+        else:
+            new.input_stream = None
+        return new
+
+    def _send(self, builder: EnvironBuilder) -> TestResponse:
+        if self.use_cookies:
+            header = self._cookie_header(builder.host, builder.script_root + builder.path)
+            builder.headers.remove("Cookie")
+            if header:
+                builder.headers.set("Cookie", header)
+        environ = builder.get_environ()
+        self._pop_preserved()
+        if self._preserve:
+            environ["kettle.preserve_context"] = self._preserved.append
+        if self.protocol == "wsgi":
+            response = self._run_wsgi(environ)
+        else:
+            response = self._run_asgi(environ)
+        for ctx in self._preserved:
+            ctx._enter_quietly()
+        if self.use_cookies:
+            self._store_cookies(response, builder.host)
+        return response
+
+    def _run_wsgi(self, environ: dict[str, Any]) -> TestResponse:
+        captured: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured["status"] = status
+            captured["headers"] = headers
+            return lambda data: None
+
+        body = self.application(environ, start_response)
+        try:
+            data = b"".join(body)
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+        response = _test_response(data, captured["status"], list(captured["headers"]))
+        response.request = self._request_of(environ)
+        return response
+
+    def _run_asgi(self, environ: dict[str, Any]) -> TestResponse:
+        scope = scope_from_environ(environ)
+        stream = environ["wsgi.input"]
+        body = stream.read()
+        captured: dict[str, Any] = {"chunks": []}
+        loop = _loops.thread_loop()
+
+        async def run() -> None:
+            import asyncio
+
+            sent = False
+            done = asyncio.Event()
+
+            async def receive() -> dict[str, Any]:
+                nonlocal sent
+                if not sent:
+                    sent = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                await done.wait()
+                return {"type": "http.disconnect"}
+
+            async def send(message: dict[str, Any]) -> None:
+                if message["type"] == "http.response.start":
+                    captured["status"] = message["status"]
+                    captured["headers"] = [
+                        (n.decode("latin-1"), v.decode("latin-1")) for n, v in message["headers"]
+                    ]
+                elif message["type"] == "http.response.body":
+                    captured["chunks"].append(message.get("body", b""))
+                    if not message.get("more_body", False):
+                        done.set()
+
+            await self.application.asgi(scope, receive, send)
+
+        loop.run_until_complete(run())
+        response = _test_response(b"".join(captured["chunks"]), captured["status"], captured["headers"])
+        response.request = self._request_of(environ)
+        return response
+
+    def _request_of(self, environ: dict[str, Any]) -> Any:
+        from kettle.adapters.wsgi import request_from_environ
+
+        return request_from_environ(self.application, environ)
+
+    def _pop_preserved(self) -> None:
+        while self._preserved:
+            self._preserved.pop()._leave_quietly()
+
+    def get(self, *args: Any, **kw: Any) -> TestResponse:
+        """Send a GET request."""
+        return self.open(*args, method="GET", **kw)
+
+    def post(self, *args: Any, **kw: Any) -> TestResponse:
+        """Send a POST request."""
+        return self.open(*args, method="POST", **kw)
+
+    def put(self, *args: Any, **kw: Any) -> TestResponse:
+        """Send a PUT request."""
+        return self.open(*args, method="PUT", **kw)
+
+    def patch(self, *args: Any, **kw: Any) -> TestResponse:
+        """Send a PATCH request."""
+        return self.open(*args, method="PATCH", **kw)
+
+    def delete(self, *args: Any, **kw: Any) -> TestResponse:
+        """Send a DELETE request."""
+        return self.open(*args, method="DELETE", **kw)
+
+    def head(self, *args: Any, **kw: Any) -> TestResponse:
+        """Send a HEAD request."""
+        return self.open(*args, method="HEAD", **kw)
+
+    def options(self, *args: Any, **kw: Any) -> TestResponse:
+        """Send an OPTIONS request."""
+        return self.open(*args, method="OPTIONS", **kw)
+
+    def __enter__(self) -> KettleClient:
+        if self._preserve:
+            raise RuntimeError("Cannot nest client invocations")
+        self._preserve = True
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._preserve = False
+        self._pop_preserved()
+
+
+class _Cookie:
+    """A stored test-client cookie."""
+
+    def __init__(self, key: str, value: str, domain: str, path: str) -> None:
+        self.key = key
+        self.value = value
+        self.domain = domain
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"<Cookie {self.key}={self.value!r}>"

@@ -1,0 +1,110 @@
+"""The Request and Response classes an app uses, with Flask's app-aware additions.
+
+``kettle.http`` holds the protocol-only classes; these add what depends on
+the application: the matched rule, the endpoint and blueprint, and limits
+read from the config.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kettle.http.exceptions import HTTPException
+from kettle.http.request import Request as _HTTPRequest
+from kettle.http.response import Response as _HTTPResponse
+
+if TYPE_CHECKING:
+    from kettle.routing import Rule
+
+
+class Request(_HTTPRequest):
+    """The request object of a Kettle app (``kettle.request``)."""
+
+    #: The rule that matched, or None before matching or when nothing matched.
+    url_rule: Rule | None = None
+    #: The URL values of the matched rule.
+    view_args: dict[str, Any] | None = None
+    #: The routing error (404, 405, redirect) raised when the view is dispatched.
+    routing_exception: HTTPException | None = None
+    _max_content_length: int | None = None
+    _max_form_memory_size: int | None = None
+    _max_form_parts: int | None = None
+
+    @property
+    def endpoint(self) -> str | None:
+        """The endpoint of the matched rule."""
+        return self.url_rule.endpoint if self.url_rule is not None else None
+
+    @property
+    def blueprint(self) -> str | None:
+        """The dotted name of the blueprint of the matched endpoint, if any."""
+        endpoint = self.endpoint
+        if endpoint is not None and "." in endpoint:
+            return endpoint.rpartition(".")[0]
+        return None
+
+    @property
+    def blueprints(self) -> list[str]:
+        """The blueprint and its parents, innermost first."""
+        name = self.blueprint
+        if name is None:
+            return []
+        parts = name.split(".")
+        return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
+
+    def _config(self, key: str) -> Any:
+        from kettle.ctx import _cv
+
+        ctx = _cv.get(None)
+        return ctx.app.config[key] if ctx is not None else None
+
+    @property  # type: ignore[override]
+    def max_content_length(self) -> int | None:
+        """The body limit in bytes: set per request, else MAX_CONTENT_LENGTH."""
+        if self._max_content_length is not None:
+            return self._max_content_length
+        return self._config("MAX_CONTENT_LENGTH")  # type: ignore[no-any-return]
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+    @property
+    def max_form_memory_size(self) -> int | None:
+        """The limit for non-file form data: per request, else MAX_FORM_MEMORY_SIZE."""
+        if self._max_form_memory_size is not None:
+            return self._max_form_memory_size
+        return self._config("MAX_FORM_MEMORY_SIZE")  # type: ignore[no-any-return]
+
+    @max_form_memory_size.setter
+    def max_form_memory_size(self, value: int | None) -> None:
+        self._max_form_memory_size = value
+
+    @property
+    def max_form_parts(self) -> int | None:
+        """The limit on multipart parts: per request, else MAX_FORM_PARTS."""
+        if self._max_form_parts is not None:
+            return self._max_form_parts
+        return self._config("MAX_FORM_PARTS")  # type: ignore[no-any-return]
+
+    @max_form_parts.setter
+    def max_form_parts(self, value: int | None) -> None:
+        self._max_form_parts = value
+
+    def on_json_loading_failed(self, error: ValueError | None) -> Any:
+        """Raise 400/415 as the http layer does (kept overridable, as Flask)."""
+        return super().on_json_loading_failed(error)
+
+
+class Response(_HTTPResponse):
+    """The response object of a Kettle app: HTML by default, UTF-8."""
+
+    default_mimetype = "text/html"
+
+    @property
+    def max_cookie_size(self) -> int:
+        """MAX_COOKIE_SIZE of the current app (4093 outside one)."""
+        from kettle.ctx import _cv
+
+        ctx = _cv.get(None)
+        return int(ctx.app.config["MAX_COOKIE_SIZE"]) if ctx is not None else 4093

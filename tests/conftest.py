@@ -1,0 +1,42 @@
+"""Shared fixtures: every HTTP behaviour test runs under WSGI and under ASGI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from kettle import Kettle
+from kettle.testing import KettleClient
+
+
+@pytest.fixture(params=["wsgi", "asgi"])
+def protocol(request: pytest.FixtureRequest) -> str:
+    """The adapter a test drives: "wsgi" or "asgi"."""
+    return str(request.param)
+
+
+@pytest.fixture
+def make_client(protocol: str) -> Callable[..., KettleClient]:
+    """Return ``factory(app, **kwargs)`` making a test client for the current protocol."""
+
+    def factory(app: Kettle, **kwargs: Any) -> KettleClient:
+        return app.test_client(protocol=protocol, **kwargs)
+
+    return factory
+
+
+@pytest.fixture
+def app() -> Kettle:
+    """A fresh app in testing mode with a secret key (as Flask's own test suite uses)."""
+    app = Kettle("kettle_test", root_path=os.path.dirname(__file__))
+    app.config.update(TESTING=True, SECRET_KEY="test key")
+    return app
+
+
+@pytest.fixture
+def client(app: Kettle, make_client: Callable[..., KettleClient]) -> KettleClient:
+    """A test client for ``app`` under the current protocol."""
+    return make_client(app)

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
 
 _PRESERVE = "kettle.preserve_context"
+_BODY_TYPES = frozenset({str, bytes, bytearray})
 _NO_SCOPE: dict[str, Any] = {}
 
 
@@ -148,10 +149,10 @@ class Kettle(Scaffold):
         return f"<{type(self).__name__} {self.name!r}>"
 
     @cached_property
-    def name(self) -> str:
+    def name(self) -> str:  # type: ignore[override]
         """The app's name: the import name, or the script's name for ``__main__``."""
         if self.import_name == "__main__":
-            fn = getattr(sys.modules["__main__"], "__file__", None)
+            fn: str | None = getattr(sys.modules["__main__"], "__file__", None)
             if fn is None:
                 return "__main__"
             return os.path.splitext(os.path.basename(fn))[0]
@@ -244,7 +245,9 @@ class Kettle(Scaffold):
                 if inspect.isawaitable(rv):
                     await rv
 
-    def shell_context_processor(self, f: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    def shell_context_processor(
+        self, f: Callable[[], dict[str, Any]]
+    ) -> Callable[[], dict[str, Any]]:
         """Register a function whose dict is added to ``kettle shell``'s namespace."""
         self.shell_context_processors.append(f)
         return f
@@ -255,7 +258,7 @@ class Kettle(Scaffold):
 
         if not self.has_static_folder:
             raise RuntimeError("'static_folder' must be set to serve static_files.")
-        return send_from_directory(cast(str, self.static_folder), filename)
+        return cast(Response, send_from_directory(cast(str, self.static_folder), filename))
 
     # -- contexts ----------------------------------------------------------
     def app_context(self) -> AppContext:
@@ -283,13 +286,17 @@ class Kettle(Scaffold):
         return cast("KettleClient", cls(self, use_cookies=use_cookies, **kwargs))
 
     # -- the WSGI entry points ---------------------------------------------
-    def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def wsgi_app(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         """The WSGI application; wrap this attribute to add WSGI middleware."""
         from kettle.adapters.wsgi import serve
 
         return serve(self, environ, start_response)
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         return self.wsgi_app(environ, start_response)
 
     # -- running user code -------------------------------------------------
@@ -478,7 +485,9 @@ class Kettle(Scaffold):
         response.headers.set("Allow", ", ".join(sorted(methods)))
         return response
 
-    async def _finalize(self, ctx: RequestContext, rv: Any, from_error_handler: bool = False) -> Response:
+    async def _finalize(
+        self, ctx: RequestContext, rv: Any, from_error_handler: bool = False
+    ) -> Response:
         response = self.make_response(rv)
         try:
             response = await self._process_response(ctx, response)
@@ -504,7 +513,7 @@ class Kettle(Scaffold):
             response = rv
         session = ctx._session
         if session is not None and not self.session_interface.is_null_session(session):
-            self.session_interface.save_session(self, session, response)  # type: ignore[arg-type]
+            self.session_interface.save_session(self, session, response)
         return response
 
     async def _teardown(self, ctx: RequestContext, error: BaseException | None) -> None:
@@ -561,7 +570,9 @@ class Kettle(Scaffold):
             return isinstance(e, BadRequest)
         return False
 
-    def _find_error_handler(self, e: BaseException, blueprints: list[str]) -> Callable[..., Any] | None:
+    def _find_error_handler(
+        self, e: BaseException, blueprints: list[str]
+    ) -> Callable[..., Any] | None:
         code = e.code if isinstance(e, HTTPException) else None
         spec = self.error_handler_spec
         if not spec:
@@ -577,7 +588,9 @@ class Kettle(Scaffold):
                         return handler
         return None
 
-    async def _call_handler(self, ctx: RequestContext, handler: Callable[..., Any], e: BaseException) -> Any:
+    async def _call_handler(
+        self, ctx: RequestContext, handler: Callable[..., Any], e: BaseException
+    ) -> Any:
         rv = handler(e)
         if rv.__class__ is CoroutineType:
             rv = await ctx.wait(rv)
@@ -585,7 +598,9 @@ class Kettle(Scaffold):
 
     async def _handle_user_exception(self, ctx: RequestContext, e: Exception) -> Any:
         request = cast(Request, ctx.request)
-        if isinstance(e, BadRequestKeyError) and (self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]):
+        if isinstance(e, BadRequestKeyError) and (
+            self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
+        ):
             e.show_exception = True
         if isinstance(e, HTTPException) and not self.trap_http_exception(e):
             if e.code is None or isinstance(e, RequestRedirect):
@@ -619,10 +634,13 @@ class Kettle(Scaffold):
         """Log an unhandled error with the request line, through ``app.logger``."""
         request = cast(Request, ctx.request)
         self.logger.error(
-            f"Exception on {request.path} [{request.method}]", exc_info=(type(e), e, e.__traceback__)
+            f"Exception on {request.path} [{request.method}]",
+            exc_info=(type(e), e, e.__traceback__),
         )
 
-    def handle_url_build_error(self, error: BuildError, endpoint: str, values: dict[str, Any]) -> str:
+    def handle_url_build_error(
+        self, error: BuildError, endpoint: str, values: dict[str, Any]
+    ) -> str:
         """Try ``url_build_error_handlers``; re-raise ``error`` when none returns a URL."""
         for handler in self.url_build_error_handlers:
             try:
@@ -657,43 +675,44 @@ class Kettle(Scaffold):
                 )
         if rv is None:
             request = _cv.get().request
-            endpoint = request.endpoint if request is not None else None  # type: ignore[attr-defined]
+            endpoint = request.endpoint if request is not None else None
             raise TypeError(
                 f"The view function for {endpoint!r} did not return a valid response. The"
                 " function either returned None or ended without a return statement."
             )
-        cls = rv.__class__
-        if cls is str or cls is bytes or cls is bytearray:
-            rv = self.response_class(rv, status=status, headers=headers)
-            status = headers = None
-        elif cls is dict or cls is list:
-            rv = self.json.response(rv)
-        elif isinstance(rv, Response):
-            pass
-        elif isinstance(rv, HTTPException):
-            rv = rv.get_response()
-        elif isinstance(rv, str | bytes | bytearray):
-            rv = self.response_class(rv, status=status, headers=headers)
-            status = headers = None
-        elif isinstance(rv, GeneratorType | Iterator) or hasattr(rv, "__aiter__"):
-            rv = self.response_class(rv, status=status, headers=headers)
-            status = headers = None
-        elif isinstance(rv, dict | list):
-            rv = self.json.response(rv)
-        else:
-            from kettle.http.response import Response as _BaseResponse
-
-            if not isinstance(rv, _BaseResponse):
-                raise TypeError(
-                    "The view function did not return a valid response. The return type must be"
-                    " a string, dict, list, tuple with headers or status, Response instance, or"
-                    f" WSGI callable, but it was a {type(rv).__name__}."
-                )
+        if (
+            rv.__class__ in _BODY_TYPES
+            or (
+                not isinstance(rv, Response | HTTPException | dict | list)
+                and isinstance(rv, str | bytes | bytearray | GeneratorType | Iterator)
+            )
+            or hasattr(rv, "__aiter__")
+        ):
+            # The body and its status/headers in one construction: the common case.
+            return self.response_class(cast(Any, rv), status=status, headers=headers)
+        rv = self._coerce_response(rv)
         if status is not None:
             rv.status = status
         if headers:
             rv.headers.update(headers)
         return cast(Response, rv)
+
+    def _coerce_response(self, rv: Any) -> Response:
+        if isinstance(rv, Response):
+            return rv
+        if isinstance(rv, dict | list):
+            return self.json.response(rv)
+        if isinstance(rv, HTTPException):
+            return cast(Response, rv.get_response())
+        from kettle.http.response import Response as _BaseResponse
+
+        if isinstance(rv, _BaseResponse):
+            return cast(Response, rv)
+        raise TypeError(
+            "The view function did not return a valid response. The return type must be"
+            " a string, dict, list, tuple with headers or status, Response instance, or"
+            f" WSGI callable, but it was a {type(rv).__name__}."
+        )
 
     # -- URL building ------------------------------------------------------
     def inject_url_defaults(self, endpoint: str, values: dict[str, Any]) -> None:

@@ -31,10 +31,14 @@ if TYPE_CHECKING:
 
 
 def _is_file(value: Any) -> bool:
-    return hasattr(value, "read") or (isinstance(value, tuple) and bool(value) and hasattr(value[0], "read"))
+    return hasattr(value, "read") or (
+        isinstance(value, tuple) and bool(value) and hasattr(value[0], "read")
+    )
 
 
-def encode_multipart(fields: Iterable[tuple[str, Any]], boundary: str | None = None) -> tuple[str, bytes]:
+def encode_multipart(
+    fields: Iterable[tuple[str, Any]], boundary: str | None = None
+) -> tuple[str, bytes]:
     """Encode fields (values: str, or file / (file, filename[, content_type])) as multipart."""
     boundary = boundary or f"----KettleFormBoundary{secrets.token_hex(8)}"
     out = io.BytesIO()
@@ -51,9 +55,11 @@ def encode_multipart(fields: Iterable[tuple[str, Any]], boundary: str | None = N
             filename = str(filename or "")
             if "/" in filename:
                 filename = filename.rsplit("/", 1)[-1]
-            content_type = content_type or (
-                mimetypes.guess_type(filename)[0] if filename else None
-            ) or "application/octet-stream"
+            content_type = (
+                content_type
+                or (mimetypes.guess_type(filename)[0] if filename else None)
+                or "application/octet-stream"
+            )
             out.write(
                 f'Content-Disposition: form-data; name="{quote(name)}"; filename="{quote(filename)}"\r\n'
                 f"Content-Type: {content_type}\r\n\r\n".encode()
@@ -102,7 +108,9 @@ class EnvironBuilder:
             server = app.config["SERVER_NAME"] if app is not None else None
             server = server or "localhost"
             root = (app.config["APPLICATION_ROOT"] if app is not None else "/") or "/"
-            scheme = url_scheme or (app.config["PREFERRED_URL_SCHEME"] if app is not None else "http")
+            scheme = url_scheme or (
+                app.config["PREFERRED_URL_SCHEME"] if app is not None else "http"
+            )
             if subdomain:
                 server = f"{subdomain}.{server}"
             if parts.netloc:
@@ -183,7 +191,8 @@ class EnvironBuilder:
             "SCRIPT_NAME": self.script_root,
             "PATH_INFO": path,
             "QUERY_STRING": self.query_string.decode("latin-1"),
-            "REQUEST_URI": quote(self.path) + (("?" + self.query_string.decode("latin-1")) if self.query_string else ""),
+            "REQUEST_URI": quote(self.path)
+            + (("?" + self.query_string.decode("latin-1")) if self.query_string else ""),
             "RAW_URI": quote(self.path),
             "SERVER_NAME": host,
             "SERVER_PORT": port or ("443" if self.url_scheme == "https" else "80"),
@@ -283,13 +292,18 @@ class KettleClient:
 
     __test__ = False
 
-    def __init__(self, app: Kettle, use_cookies: bool = True, protocol: str = "wsgi", **kwargs: Any) -> None:
+    def __init__(
+        self, app: Kettle, use_cookies: bool = True, protocol: str = "wsgi", **kwargs: Any
+    ) -> None:
         if protocol not in ("wsgi", "asgi"):
             raise ValueError("protocol must be 'wsgi' or 'asgi'")
         self.application = app
         self.protocol = protocol
         self.use_cookies = use_cookies
-        self.environ_base: dict[str, Any] = {"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": "Kettle/test"}
+        self.environ_base: dict[str, Any] = {
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_USER_AGENT": "Kettle/test",
+        }
         self._cookies: dict[tuple[str, str, str], str] = {}
         self._preserve = False
         self._preserved: list[RequestContext] = []
@@ -307,7 +321,15 @@ class KettleClient:
             return None
         return _Cookie(key, value, domain, path)
 
-    def set_cookie(self, key: str, value: str = "", *, domain: str = "localhost", path: str = "/", **kwargs: Any) -> None:
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        *,
+        domain: str = "localhost",
+        path: str = "/",
+        **kwargs: Any,
+    ) -> None:
         """Store a cookie to send with the next requests."""
         self._cookies[(domain, path, key)] = value
 
@@ -320,7 +342,11 @@ class KettleClient:
         pairs = [
             f"{name}={value}"
             for (domain, cookie_path, name), value in self._cookies.items()
-            if (host == domain.lstrip(".") or host.endswith("." + domain.lstrip(".")) or domain == "localhost")
+            if (
+                host == domain.lstrip(".")
+                or host.endswith("." + domain.lstrip("."))
+                or domain == "localhost"
+            )
             and path.startswith(cookie_path.rstrip("/") or "/")
         ]
         return "; ".join(pairs) or None
@@ -346,13 +372,15 @@ class KettleClient:
                     self._cookies[key] = raw
 
     # -- requests ------------------------------------------------------------
-    def open(self, *args: Any, follow_redirects: bool = False, buffered: bool = False, **kwargs: Any) -> TestResponse:
+    def open(
+        self, *args: Any, follow_redirects: bool = False, buffered: bool = False, **kwargs: Any
+    ) -> TestResponse:
         """Send a request (EnvironBuilder arguments) and return the response."""
         if args and isinstance(args[0], EnvironBuilder):
             builder = args[0]
         else:
-            environ_base = {**self.environ_base, **kwargs.pop("environ_base", {})}
-            builder = EnvironBuilder(self.application, *args, environ_base=environ_base, **kwargs)
+            kwargs["environ_base"] = {**self.environ_base, **kwargs.pop("environ_base", {})}
+            builder = EnvironBuilder(self.application, *args, **kwargs)
         response = self._send(builder)
         history: list[TestResponse] = []
         while follow_redirects and response.status_code in (301, 302, 303, 305, 307, 308):
@@ -378,7 +406,7 @@ class KettleClient:
         if not path.startswith("/"):
             path = builder.path.rsplit("/", 1)[0] + "/" + path
         if new.script_root and path.startswith(new.script_root):
-            path = path[len(new.script_root):] or "/"
+            path = path[len(new.script_root) :] or "/"
         new.path = path
         new.query_string = target.query.encode()
         if not keep_body:
@@ -401,10 +429,8 @@ class KettleClient:
         self._pop_preserved()
         if self._preserve:
             environ["kettle.preserve_context"] = self._preserved.append
-        if self.protocol == "wsgi":
-            response = self._run_wsgi(environ)
-        else:
-            response = self._run_asgi(environ)
+        run = self._run_wsgi if self.protocol == "wsgi" else self._run_asgi
+        response = run(environ)
         for ctx in self._preserved:
             ctx._enter_quietly()
         if self.use_cookies:
@@ -414,7 +440,9 @@ class KettleClient:
     def _run_wsgi(self, environ: dict[str, Any]) -> TestResponse:
         captured: dict[str, Any] = {}
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
             captured["status"] = status
             captured["headers"] = headers
             return lambda data: None
@@ -465,7 +493,9 @@ class KettleClient:
             await self.application.asgi(scope, receive, send)
 
         loop.run_until_complete(run())
-        response = _test_response(b"".join(captured["chunks"]), captured["status"], captured["headers"])
+        response = _test_response(
+            b"".join(captured["chunks"]), captured["status"], captured["headers"]
+        )
         response.request = self._request_of(environ)
         return response
 
@@ -513,7 +543,10 @@ class KettleClient:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self._preserve = False
         self._pop_preserved()

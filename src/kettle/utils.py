@@ -34,9 +34,16 @@ def import_string(import_name: str, silent: bool = False) -> Any:
 
 
 _FILENAME_STRIP = re.compile(r"[^A-Za-z0-9_.-]")
-_WINDOWS_DEVICE_FILES = frozenset({
-    "CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10)),
-})
+_WINDOWS_DEVICE_FILES = frozenset(
+    {
+        "CON",
+        "PRN",
+        "AUX",
+        "NUL",
+        *(f"COM{i}" for i in range(10)),
+        *(f"LPT{i}" for i in range(10)),
+    }
+)
 
 
 def secure_filename(filename: str) -> str:
@@ -52,10 +59,6 @@ def secure_filename(filename: str) -> str:
         if sep:
             filename = filename.replace(sep, " ")
     filename = str(_FILENAME_STRIP.sub("", "_".join(filename.split()))).strip("._")
-    if (
-        os.name == "nt"
-        and filename
-        and filename.split(".")[0].upper() in _WINDOWS_DEVICE_FILES
-    ):
+    if os.name == "nt" and filename and filename.split(".")[0].upper() in _WINDOWS_DEVICE_FILES:
         filename = f"_{filename}"
     return filename

@@ -33,10 +33,12 @@ _DONE = object()
 
 def headers_from_scope(scope: dict[str, Any]) -> Headers:
     """Build Headers from the scope's byte pairs, names in Title-Case as under WSGI."""
-    return Headers._trusted([
-        (name.decode("latin-1").title(), value.decode("latin-1"))
-        for name, value in scope["headers"]
-    ])
+    return Headers._trusted(
+        [
+            (name.decode("latin-1").title(), value.decode("latin-1"))
+            for name, value in scope["headers"]
+        ]
+    )
 
 
 class _TooLarge(io.RawIOBase):
@@ -60,7 +62,9 @@ class ASGIAdapter:
         self.app = app
         self._executor: ThreadPoolExecutor | None = None
 
-    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+    async def __call__(
+        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
+    ) -> None:
         kind = scope["type"]
         if kind == "http":
             await self.http(scope, receive, send)
@@ -84,7 +88,9 @@ class ASGIAdapter:
         return loop.run_in_executor(self._executor, contextvars.copy_context().run, func)
 
     # -- http ----------------------------------------------------------------
-    async def http(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+    async def http(
+        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
+    ) -> None:
         """Serve one HTTP request."""
         app = self.app
         try:
@@ -94,7 +100,7 @@ class ASGIAdapter:
         path = scope["path"]
         root_path = scope.get("root_path", "")
         if root_path and path.startswith(root_path):
-            path = path[len(root_path):]
+            path = path[len(root_path) :]
         client = scope.get("client")
         server = scope.get("server")
         request = app.request_class(
@@ -113,7 +119,9 @@ class ASGIAdapter:
         response = await app.handle_async(ctx, self.offload)
         await self.send_response(response, request.method, send)
 
-    async def _receive_body(self, scope: dict[str, Any], receive: Callable[..., Any]) -> IO[bytes] | None:
+    async def _receive_body(
+        self, scope: dict[str, Any], receive: Callable[..., Any]
+    ) -> IO[bytes] | None:
         """Receive the whole body, bounded and spooled; None when there is none."""
         length: int | None = None
         chunked = False
@@ -126,7 +134,7 @@ class ASGIAdapter:
             return None
         limit = self.app.config["MAX_CONTENT_LENGTH"]
         if limit is not None and length is not None and length > limit:
-            return _TooLarge()  # Refused from the header alone: nothing is read.
+            return io.BufferedReader(_TooLarge())  # Refused from the header alone: nothing is read.
         chunks: list[bytes] = []
         spool: IO[bytes] | None = None
         size = 0
@@ -137,11 +145,12 @@ class ASGIAdapter:
             body = message.get("body", b"")
             size += len(body)
             if limit is not None and size > limit:
-                return _TooLarge()
+                return io.BufferedReader(_TooLarge())
             if spool is not None:
                 spool.write(body)
             elif size > SPOOL_THRESHOLD:
-                spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_THRESHOLD)
+                # Closed with the request (the stream outlives this function).
+                spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_THRESHOLD)  # noqa: SIM115
                 spool.writelines(chunks)
                 spool.write(body)
                 chunks = []
@@ -154,19 +163,25 @@ class ASGIAdapter:
             return spool
         return io.BytesIO(chunks[0] if len(chunks) == 1 else b"".join(chunks))
 
-    async def send_response(self, response: Response, method: str, send: Callable[..., Any]) -> None:
+    async def send_response(
+        self, response: Response, method: str, send: Callable[..., Any]
+    ) -> None:
         """Send status, headers and body; stream iterables chunk by chunk."""
         headers, body = prepare_send(response, method)
-        await send({
-            "type": "http.response.start",
-            "status": response.status_code,
-            "headers": [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers],
-        })
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status_code,
+                "headers": [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers],
+            }
+        )
         try:
             if body is None:
                 await send({"type": "http.response.body", "body": b""})
             elif body.__class__ is list:
-                data = b"".join(c.encode(response.charset) if isinstance(c, str) else c for c in body)
+                data = b"".join(
+                    c.encode(response.charset) if isinstance(c, str) else c for c in body
+                )
                 await send({"type": "http.response.body", "body": data})
             else:
                 await self._stream(response, body, send)
@@ -191,7 +206,9 @@ class ASGIAdapter:
         await send({"type": "http.response.body", "body": b""})
 
     # -- lifespan --------------------------------------------------------------
-    async def lifespan(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+    async def lifespan(
+        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
+    ) -> None:
         """Run the app's startup and shutdown functions on ASGI lifespan events."""
         while True:
             message = await receive()

@@ -118,7 +118,9 @@ def send_response(
     return _ClosingBody(response, body)
 
 
-def serve(app: Kettle, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+def serve(
+    app: Kettle, environ: dict[str, Any], start_response: Callable[..., Any]
+) -> Iterable[bytes]:
     """Handle one WSGI request: translate, run the pipeline, send."""
     request = request_from_environ(app, environ)
     response = app.handle_sync(RequestContext(app, request))

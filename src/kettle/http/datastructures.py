@@ -60,7 +60,7 @@ class MultiDict(dict[K, list[V]]):
         """Append ``value`` to the values of ``key``."""
         dict.setdefault(self, key, []).append(value)
 
-    def get(self, key: K, default: Any = None, type: Callable[[V], T] | None = None) -> Any:  # type: ignore[override]
+    def get(self, key: K, default: Any = None, type: Callable[[V], T] | None = None) -> Any:
         """Return the first value of ``key``, converted by ``type``, or ``default``.
 
         A conversion that raises ValueError or TypeError gives ``default``.
@@ -95,7 +95,7 @@ class MultiDict(dict[K, list[V]]):
         """Replace the values of ``key`` with ``new_list``."""
         dict.__setitem__(self, key, list(new_list))
 
-    def setdefault(self, key: K, default: Any = None) -> Any:  # type: ignore[override]
+    def setdefault(self, key: K, default: Any = None) -> Any:
         """Return the first value of ``key``, setting it to ``default`` if absent."""
         if key not in self:
             self[key] = default
@@ -137,14 +137,14 @@ class MultiDict(dict[K, list[V]]):
             return dict(self.items())
         return dict(self.lists())
 
-    def update(self, mapping: Any = None, /, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, mapping: Any = None, /, **kwargs: Any) -> None:
         """Add the values of ``mapping`` to the existing ones (no replacing)."""
         for source in (mapping, kwargs):
             if source:
                 for key, value in _pairs(source):
                     self.add(key, value)
 
-    def pop(self, key: K, default: Any = _missing) -> Any:  # type: ignore[override]
+    def pop(self, key: K, default: Any = _missing) -> Any:
         """Remove ``key`` and return its first value (or ``default``)."""
         try:
             values = dict.pop(self, key)
@@ -201,7 +201,7 @@ class _Immutable:
     update = pop = poplist = popitem = popitemlist = clear = _refuse
 
 
-class ImmutableMultiDict(_Immutable, MultiDict[K, V]):  # type: ignore[misc]
+class ImmutableMultiDict(_Immutable, MultiDict[K, V]):
     """A MultiDict that cannot be changed (request.args, request.form)."""
 
     def __init__(self, mapping: Any = None) -> None:
@@ -228,13 +228,13 @@ class CombinedMultiDict(ImmutableMultiDict[K, V]):
         dict.__init__(self)
         self.dicts: list[MultiDict[K, V]] = list(dicts or ())
 
-    def __getitem__(self, key: K) -> V:
+    def __getitem__(self, key: K) -> V:  # type: ignore[override]
         for d in self.dicts:
             if key in d:
                 return d[key]
         raise BadRequestKeyError(key)
 
-    def get(self, key: K, default: Any = None, type: Callable[[V], T] | None = None) -> Any:  # type: ignore[override]
+    def get(self, key: K, default: Any = None, type: Callable[[V], T] | None = None) -> Any:
         """Return the first value of ``key`` in the first dict holding it."""
         for d in self.dicts:
             if key in d:
@@ -255,7 +255,7 @@ class CombinedMultiDict(ImmutableMultiDict[K, V]):
                 seen.setdefault(key, None)
         return list(seen)
 
-    def keys(self) -> Any:  # type: ignore[override]
+    def keys(self) -> Any:
         """Return the keys of every dict, once each."""
         return self._keys()
 
@@ -271,7 +271,7 @@ class CombinedMultiDict(ImmutableMultiDict[K, V]):
     def __bool__(self) -> bool:
         return any(self.dicts)
 
-    def items(self, multi: bool = False) -> Iterator[tuple[K, V]]:
+    def items(self, multi: bool = False) -> Iterator[tuple[K, V]]:  # type: ignore[override]
         """Yield (key, first value), or every pair with ``multi``."""
         if multi:
             for d in self.dicts:
@@ -285,7 +285,7 @@ class CombinedMultiDict(ImmutableMultiDict[K, V]):
         for key in self._keys():
             yield key, self.getlist(key)
 
-    def values(self) -> Iterator[V]:
+    def values(self) -> Iterator[V]:  # type: ignore[override]
         """Yield the first value of each key."""
         for key in self._keys():
             yield self[key]
@@ -316,10 +316,10 @@ class CombinedMultiDict(ImmutableMultiDict[K, V]):
         return f"{type(self).__name__}({self.dicts!r})"
 
 
-class ImmutableDict(_Immutable, dict[K, V]):  # type: ignore[misc]
+class ImmutableDict(_Immutable, dict[K, V]):
     """A dict that cannot be changed."""
 
-    def copy(self) -> dict[K, V]:  # type: ignore[override]
+    def copy(self) -> dict[K, V]:
         """Return a mutable copy."""
         return dict(self)
 

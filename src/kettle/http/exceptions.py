@@ -35,19 +35,54 @@ if TYPE_CHECKING:
     from kettle.http.response import Response
 
 __all__ = [
-    "HTTPException", "BadRequest", "BadRequestKeyError", "ClientDisconnected",
-    "SecurityError", "BadHost", "Unauthorized", "PaymentRequired", "Forbidden",
-    "NotFound", "MethodNotAllowed", "NotAcceptable", "ProxyAuthenticationRequired",
-    "RequestTimeout", "Conflict", "Gone", "LengthRequired", "PreconditionFailed",
-    "RequestEntityTooLarge", "RequestURITooLarge", "UnsupportedMediaType",
-    "RequestedRangeNotSatisfiable", "ExpectationFailed", "ImATeapot",
-    "MisdirectedRequest", "UnprocessableEntity", "Locked", "FailedDependency",
-    "TooEarly", "UpgradeRequired", "PreconditionRequired", "TooManyRequests",
-    "RequestHeaderFieldsTooLarge", "UnavailableForLegalReasons",
-    "InternalServerError", "NotImplemented", "BadGateway", "ServiceUnavailable",
-    "GatewayTimeout", "HTTPVersionNotSupported", "VariantAlsoNegotiates",
-    "InsufficientStorage", "LoopDetected", "NotExtended",
-    "NetworkAuthenticationFailed", "default_exceptions", "Aborter", "abort",
+    "HTTPException",
+    "BadRequest",
+    "BadRequestKeyError",
+    "ClientDisconnected",
+    "SecurityError",
+    "BadHost",
+    "Unauthorized",
+    "PaymentRequired",
+    "Forbidden",
+    "NotFound",
+    "MethodNotAllowed",
+    "NotAcceptable",
+    "ProxyAuthenticationRequired",
+    "RequestTimeout",
+    "Conflict",
+    "Gone",
+    "LengthRequired",
+    "PreconditionFailed",
+    "RequestEntityTooLarge",
+    "RequestURITooLarge",
+    "UnsupportedMediaType",
+    "RequestedRangeNotSatisfiable",
+    "ExpectationFailed",
+    "ImATeapot",
+    "MisdirectedRequest",
+    "UnprocessableEntity",
+    "Locked",
+    "FailedDependency",
+    "TooEarly",
+    "UpgradeRequired",
+    "PreconditionRequired",
+    "TooManyRequests",
+    "RequestHeaderFieldsTooLarge",
+    "UnavailableForLegalReasons",
+    "InternalServerError",
+    "NotImplemented",
+    "BadGateway",
+    "ServiceUnavailable",
+    "GatewayTimeout",
+    "HTTPVersionNotSupported",
+    "VariantAlsoNegotiates",
+    "InsufficientStorage",
+    "LoopDetected",
+    "NotExtended",
+    "NetworkAuthenticationFailed",
+    "default_exceptions",
+    "Aborter",
+    "abort",
 ]
 
 
@@ -126,7 +161,7 @@ class BadRequestKeyError(BadRequest, KeyError):
         super().__init__(*args, **kwargs)
         self.args = () if arg is None else (arg,)
 
-    @property  # type: ignore[override]
+    @property
     def description(self) -> str:
         """The 400 description; with ``show_exception``, the missing key too."""
         if self.show_exception:
@@ -409,8 +444,7 @@ class PreconditionRequired(HTTPException):
 
     code = 428
     description = (
-        'This request is required to be conditional; try using "If-Match" or'
-        ' "If-Unmodified-Since".'
+        'This request is required to be conditional; try using "If-Match" or "If-Unmodified-Since".'
     )
 
 
@@ -474,7 +508,7 @@ class InternalServerError(HTTPException):
         self.original_exception = original_exception
 
 
-class NotImplemented(HTTPException):  # noqa: A001 - Werkzeug's public name
+class NotImplemented(HTTPException):
     """501: the server does not support this action."""
 
     code = 501

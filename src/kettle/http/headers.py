@@ -76,7 +76,7 @@ class Headers:
     # -- reading ---------------------------------------------------------
     def __getitem__(self, key: str) -> str:
         if isinstance(key, int):
-            return self._list[key]  # type: ignore[return-value]
+            return self._list[key]
         lower = key.lower()
         for name, value in self._list:
             if name.lower() == lower:
@@ -195,7 +195,9 @@ class Headers:
         for index, (name, _) in enumerate(items):
             if name.lower() == lower:
                 items[index] = new
-                items[index + 1 :] = [pair for pair in items[index + 1 :] if pair[0].lower() != lower]
+                items[index + 1 :] = [
+                    pair for pair in items[index + 1 :] if pair[0].lower() != lower
+                ]
                 return
         items.append(new)
 

@@ -74,7 +74,9 @@ def parse_query(query: bytes) -> ImmutableMultiDict[str, str]:
     return ImmutableMultiDict(parse_qsl(query))
 
 
-def encode_query(values: Mapping[str, Any] | Iterable[tuple[str, Any]] | MultiDict[str, Any]) -> str:
+def encode_query(
+    values: Mapping[str, Any] | Iterable[tuple[str, Any]] | MultiDict[str, Any],
+) -> str:
     """Build ``a=1&a=2&b=x`` from a mapping (lists repeat the key; None is dropped)."""
     if isinstance(values, MultiDict):
         pairs: Iterable[tuple[str, Any]] = values.items(multi=True)
@@ -86,8 +88,10 @@ def encode_query(values: Mapping[str, Any] | Iterable[tuple[str, Any]] | MultiDi
     for key, value in pairs:
         if value is None:
             continue
-        parts.append(f"{quote(str(key), safe=_QUERY_SAFE.replace('&', ''))}="
-                     f"{quote(str(value), safe=_QUERY_SAFE)}")
+        parts.append(
+            f"{quote(str(key), safe=_QUERY_SAFE.replace('&', ''))}="
+            f"{quote(str(value), safe=_QUERY_SAFE)}"
+        )
     return "&".join(parts)
 
 

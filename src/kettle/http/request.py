@@ -11,20 +11,29 @@ from __future__ import annotations
 
 import json as _json
 from collections.abc import Callable
+from datetime import datetime
 from functools import cached_property
 from typing import IO, Any
 from urllib.parse import quote
 
+from kettle.http.accept import CharsetAccept, LanguageAccept, MIMEAccept
+from kettle.http.auth import Authorization
 from kettle.http.cookies import parse_cookie
-from kettle.http.datastructures import ImmutableMultiDict
+from kettle.http.datastructures import CombinedMultiDict, ImmutableMultiDict
+from kettle.http.dates import parse_date
 from kettle.http.exceptions import BadRequest, UnsupportedMediaType
+from kettle.http.files import FileStorage
+from kettle.http.formparser import FormDataParser
 from kettle.http.headers import Headers
+from kettle.http.preconditions import ETags, Range
+from kettle.http.stream import bound_stream
 from kettle.http.urls import parse_qsl
 from kettle.http.useragent import UserAgent
 
 _URL_SAFE = "!$&'()*+,/:;=@%"
 _QUERY_SAFE = ":&%=+$!*'(),/?;@"
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+_FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 def _empty_headers() -> Headers:
@@ -48,8 +57,14 @@ class Request:
 
     #: The class of ``args`` and ``form``.
     parameter_storage_class: type[ImmutableMultiDict[str, Any]] = ImmutableMultiDict
-    #: Bytes beyond which a JSON body is refused with 413 (None: no limit here).
+    #: Body limit in bytes; past it reading the body is a 413 (None: no limit).
     max_content_length: int | None = None
+    #: Limit for each non-file form field (the whole body when urlencoded).
+    max_form_memory_size: int | None = None
+    #: Limit on multipart parts and urlencoded fields.
+    max_form_parts: int | None = None
+    #: The class that parses form bodies.
+    form_data_parser_class: type[FormDataParser] = FormDataParser
 
     def __init__(
         self,
@@ -198,41 +213,170 @@ class Request:
         """The Content-Encoding header, if sent."""
         return self.headers.get("content-encoding")
 
-    # -- body --------------------------------------------------------------
+    @cached_property
+    def accept_mimetypes(self) -> MIMEAccept:
+        """The Accept header: ``best_match``, ``quality``, ``in``."""
+        return MIMEAccept.parse(self.headers.get("accept"))
+
+    @cached_property
+    def accept_languages(self) -> LanguageAccept:
+        """The Accept-Language header."""
+        return LanguageAccept.parse(self.headers.get("accept-language"))
+
+    @cached_property
+    def accept_charsets(self) -> CharsetAccept:
+        """The Accept-Charset header."""
+        return CharsetAccept.parse(self.headers.get("accept-charset"))
+
+    @cached_property
+    def accept_encodings(self) -> CharsetAccept:
+        """The Accept-Encoding header."""
+        return CharsetAccept.parse(self.headers.get("accept-encoding"))
+
+    @cached_property
+    def authorization(self) -> Authorization | None:
+        """The Authorization header: ``.type``, ``.username``/``.password`` or ``.token``."""
+        return Authorization.from_header(self.headers.get("authorization"))
+
+    @cached_property
+    def if_match(self) -> ETags:
+        """The If-Match ETags."""
+        return ETags.parse(self.headers.get("if-match"))
+
+    @cached_property
+    def if_none_match(self) -> ETags:
+        """The If-None-Match ETags."""
+        return ETags.parse(self.headers.get("if-none-match"))
+
+    @cached_property
+    def if_modified_since(self) -> datetime | None:
+        """If-Modified-Since as an aware UTC datetime (None when absent or invalid)."""
+        return parse_date(self.headers.get("if-modified-since"))
+
+    @cached_property
+    def if_unmodified_since(self) -> datetime | None:
+        """If-Unmodified-Since as an aware UTC datetime."""
+        return parse_date(self.headers.get("if-unmodified-since"))
+
+    @cached_property
+    def date(self) -> datetime | None:
+        """The Date header as an aware UTC datetime."""
+        return parse_date(self.headers.get("date"))
+
+    @cached_property
+    def range(self) -> Range | None:
+        """The Range header (None when absent or malformed)."""
+        return Range.parse(self.headers.get("range"))
+
+    @cached_property
+    def access_route(self) -> list[str]:
+        """X-Forwarded-For addresses, else the remote address (client input: not trusted)."""
+        forwarded = self.headers.get("x-forwarded-for")
+        if forwarded:
+            return [ip.strip() for ip in forwarded.split(",") if ip.strip()]
+        return [self.remote_addr] if self.remote_addr else []
+
+    @property
+    def origin(self) -> str | None:
+        """The Origin header, if sent."""
+        return self.headers.get("origin")
+
+    @property
+    def pragma(self) -> str | None:
+        """The Pragma header, if sent."""
+        return self.headers.get("pragma")
+
+    # -- body ---------------------------------------------------------------
     @property
     def stream(self) -> IO[bytes]:
-        """The body as a file-like object, read at most once."""
-        if self._stream is None:
-            from io import BytesIO
+        """The body, bounded by Content-Length and max_content_length.
 
-            self._stream = BytesIO()
+        Wrapped on first access (a GET pays nothing): reading past the limit is
+        a 413, a body shorter than its Content-Length a 400. After form parsing
+        it is empty.
+        """
+        bounded: IO[bytes] | None = self.__dict__.get("_bounded")
+        if bounded is None:
+            bounded = bound_stream(
+                self._stream, self.content_length, self.max_content_length, self._input_terminated
+            )
+            self.__dict__["_bounded"] = bounded
+        return bounded
+
+    @stream.setter
+    def stream(self, value: IO[bytes]) -> None:
+        self.__dict__["_bounded"] = value
+
+    @property
+    def input_stream(self) -> IO[bytes] | None:
+        """The raw body stream of the server, without limits (use ``stream``)."""
         return self._stream
 
-    def get_data(self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False) -> Any:
-        """Return the body as bytes (or text with ``as_text``), read once and cached."""
+    def get_data(
+        self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
+    ) -> Any:
+        """Return the body as bytes (or text with ``as_text``), read once and cached.
+
+        With ``parse_form_data`` a form body is parsed first and this returns
+        ``b""`` for it, as Werkzeug does.
+        """
         data: bytes | None = self.__dict__.get("_cached_data")
         if data is None:
-            data = self._read_body()
+            if parse_form_data:
+                self._load_form_data()
+            data = self.stream.read()
             if cache:
                 self.__dict__["_cached_data"] = data
         if as_text:
             return data.decode("utf-8", "replace")
         return data
 
-    def _read_body(self) -> bytes:
-        length = self.content_length
-        if length is not None:
-            return self.stream.read(length)
-        if self._input_terminated:
-            return self.stream.read()
-        # No length and a server that does not mark the end: there is no body
-        # to read without blocking (WSGI without wsgi.input_terminated).
-        return b""
-
     @property
     def data(self) -> bytes:
-        """The body as bytes."""
+        """The body as bytes (``b""`` for form bodies, which go to ``form``)."""
         return self.get_data(parse_form_data=True)  # type: ignore[no-any-return]
+
+    def make_form_data_parser(self) -> FormDataParser:
+        """Return the form parser configured with this request's limits."""
+        return self.form_data_parser_class(
+            max_form_memory_size=self.max_form_memory_size, max_form_parts=self.max_form_parts
+        )
+
+    def _load_form_data(self) -> None:
+        if "form" in self.__dict__:
+            return
+        if self.mimetype in _FORM_MIMETYPES and "_cached_data" not in self.__dict__:
+            form, files = self.make_form_data_parser().parse(
+                self.stream, self.mimetype, self.content_length, self.mimetype_params
+            )
+        else:
+            form, files = ImmutableMultiDict(), ImmutableMultiDict()
+        self.__dict__["form"] = form
+        self.__dict__["files"] = files
+
+    @cached_property
+    def form(self) -> ImmutableMultiDict[str, str]:
+        """The fields of a urlencoded or multipart body (empty for other bodies)."""
+        self._load_form_data()
+        return self.__dict__["form"]  # type: ignore[no-any-return]
+
+    @cached_property
+    def files(self) -> ImmutableMultiDict[str, FileStorage]:
+        """The uploaded files of a multipart body, as FileStorage objects."""
+        self._load_form_data()
+        return self.__dict__["files"]  # type: ignore[no-any-return]
+
+    @cached_property
+    def values(self) -> CombinedMultiDict[str, str]:
+        """``args`` and ``form`` together; only ``args`` for GET (as Werkzeug 2.3+)."""
+        if self.method == "GET":
+            return CombinedMultiDict([self.args])
+        return CombinedMultiDict([self.args, self.form])
+
+    def close(self) -> None:
+        """Close uploaded files (their temporary files) and the spooled body."""
+        for _, storage in self.__dict__.get("files", ImmutableMultiDict()).items(multi=True):
+            storage.close()
 
     @property
     def is_json(self) -> bool:

@@ -1,0 +1,121 @@
+"""A bounded view of a request body: never reads past the end, never hangs.
+
+Theory of operation: a body with a Content-Length is read up to that length;
+fewer bytes than promised means the client went away, which is a 400
+(``ClientDisconnected``) instead of a silently short body. A body without a
+length (chunked, or a server that marks its end) is read up to the
+``max_content_length`` limit; one byte more is a 413, never a truncation.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import IO, Any
+
+from kettle.http.exceptions import ClientDisconnected, RequestEntityTooLarge
+
+#: Bytes read per call when draining or iterating; small enough to keep memory flat.
+CHUNK_SIZE = 64 * 1024
+
+
+class LimitedStream(io.RawIOBase):
+    """Read at most ``limit`` bytes of ``stream``.
+
+    With ``is_max`` the limit is a maximum (413 past it); without, it is the
+    exact length promised by the client (400 when the stream ends early).
+    """
+
+    def __init__(self, stream: IO[bytes], limit: int | None, is_max: bool = False) -> None:
+        self._stream = stream
+        self.limit = limit
+        self.is_max = is_max
+        self._pos = 0
+
+    @property
+    def is_exhausted(self) -> bool:
+        """True when every byte the limit allows has been read."""
+        return self.limit is not None and self._pos >= self.limit
+
+    def readable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Read up to ``size`` bytes (all that remain when negative or None)."""
+        if size is None or size < 0:
+            parts: list[bytes] = []
+            while True:
+                chunk = self.read(CHUNK_SIZE)
+                if not chunk:
+                    return b"".join(parts)
+                parts.append(chunk)
+        if self.limit is None:
+            data = self._stream.read(size)
+            self._pos += len(data)
+            return data
+        remaining = self.limit - self._pos
+        if remaining <= 0 and not self.is_max:
+            return b""
+        # A maximum is checked by asking for one byte more than allowed.
+        wanted = min(size, remaining + 1 if self.is_max else remaining)
+        if wanted <= 0:
+            return b""
+        data = self._stream.read(wanted)
+        self._pos += len(data)
+        if self.is_max and self._pos > self.limit:
+            raise RequestEntityTooLarge()
+        if not data and not self.is_max and size > 0:
+            raise ClientDisconnected(
+                "The client sent fewer bytes than its Content-Length announced."
+            )
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readall(self) -> bytes:
+        return self.read(-1)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        """Read one line, bounded by ``size`` and by the limit."""
+        line = bytearray()
+        while size is None or size < 0 or len(line) < size:
+            byte = self.read(1)
+            if not byte:
+                break
+            line += byte
+            if byte == b"\n":
+                break
+        return bytes(line)
+
+    def exhaust(self) -> None:
+        """Read and drop the rest of the body, so the connection can be reused."""
+        while self.read(CHUNK_SIZE):
+            pass
+
+
+def bound_stream(
+    stream: IO[bytes] | None,
+    content_length: int | None,
+    max_content_length: int | None,
+    input_terminated: bool,
+) -> IO[bytes]:
+    """Wrap a raw body in the limits the request announces.
+
+    A Content-Length over ``max_content_length`` is refused with 413 before a
+    byte is read. Without a length and without a server that marks the end of
+    the body, there is nothing that can be read without blocking: empty.
+    """
+    if stream is None:
+        return io.BytesIO()
+    if content_length is not None:
+        if max_content_length is not None and content_length > max_content_length:
+            raise RequestEntityTooLarge()
+        return LimitedStream(stream, content_length)  # type: ignore[return-value]
+    if not input_terminated:
+        return io.BytesIO()
+    return LimitedStream(stream, max_content_length, is_max=True)  # type: ignore[return-value]

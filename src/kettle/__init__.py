@@ -7,6 +7,7 @@ pins ``__all__``.
 from __future__ import annotations
 
 from kettle.app import Kettle as Kettle
+from kettle.blueprints import Blueprint as Blueprint
 from kettle.config import Config as Config
 from kettle.ctx import after_this_request as after_this_request
 from kettle.ctx import copy_current_request_context as copy_current_request_context
@@ -21,6 +22,16 @@ from kettle.helpers import make_response as make_response
 from kettle.helpers import redirect as redirect
 from kettle.helpers import url_for as url_for
 from kettle.json import jsonify as jsonify
+from kettle.signals import appcontext_popped as appcontext_popped
+from kettle.signals import appcontext_pushed as appcontext_pushed
+from kettle.signals import appcontext_tearing_down as appcontext_tearing_down
+from kettle.signals import before_render_template as before_render_template
+from kettle.signals import got_request_exception as got_request_exception
+from kettle.signals import message_flashed as message_flashed
+from kettle.signals import request_finished as request_finished
+from kettle.signals import request_started as request_started
+from kettle.signals import request_tearing_down as request_tearing_down
+from kettle.signals import template_rendered as template_rendered
 from kettle.wrappers import Request as Request
 from kettle.wrappers import Response as Response
 
@@ -30,6 +41,7 @@ __version__ = "0.1.0"
 Flask = Kettle
 
 __all__ = [
+    "Blueprint",
     "Config",
     "Flask",
     "Kettle",
@@ -37,15 +49,25 @@ __all__ = [
     "Response",
     "abort",
     "after_this_request",
+    "appcontext_popped",
+    "appcontext_pushed",
+    "appcontext_tearing_down",
+    "before_render_template",
     "copy_current_request_context",
     "current_app",
     "g",
+    "got_request_exception",
     "has_app_context",
     "has_request_context",
     "jsonify",
     "make_response",
+    "message_flashed",
     "redirect",
     "request",
+    "request_finished",
+    "request_started",
+    "request_tearing_down",
     "session",
+    "template_rendered",
     "url_for",
 ]

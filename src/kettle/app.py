@@ -34,13 +34,16 @@ from kettle.http.exceptions import (
     BadRequestKeyError,
     HTTPException,
     InternalServerError,
+    SecurityError,
 )
 from kettle.http.headers import Headers
+from kettle.http.request import host_is_trusted
 from kettle.json import DefaultJSONProvider, JSONProvider
 from kettle.routing import BuildError, Map, RequestRedirect, Rule
 from kettle.scaffold import Scaffold, _endpoint_from_view_func
 from kettle.sessions import SecureCookieSessionInterface, SessionInterface
 from kettle.signals import (
+    appcontext_popped,
     appcontext_tearing_down,
     got_request_exception,
     request_finished,
@@ -52,6 +55,7 @@ from kettle.wrappers import Request, Response
 if TYPE_CHECKING:
     import logging
 
+    from kettle.blueprints import Blueprint
     from kettle.testing import KettleClient
 
 
@@ -122,7 +126,7 @@ class Kettle(Scaffold):
         self.before_serving_funcs: list[Callable[..., Any]] = []
         self.after_serving_funcs: list[Callable[..., Any]] = []
         self.shell_context_processors: list[Callable[[], dict[str, Any]]] = []
-        self.blueprints: dict[str, Any] = {}
+        self.blueprints: dict[str, Blueprint] = {}
         self.extensions: dict[str, Any] = {}
         self._got_first_request = False
         self._first_request_lock = threading.Lock()
@@ -209,6 +213,14 @@ class Kettle(Scaffold):
                 )
             self.view_functions[endpoint] = view_func
             self._async_views.pop(endpoint, None)
+
+    def register_blueprint(self, blueprint: Blueprint, **options: Any) -> None:
+        """Register ``blueprint``; options (url_prefix, name, ...) override its own."""
+        blueprint.register(self, options)
+
+    def iter_blueprints(self) -> Iterator[Blueprint]:
+        """Iterate over the registered blueprints, in registration order."""
+        return iter(self.blueprints.values())
 
     def teardown_appcontext(self, f: Callable[..., Any]) -> Callable[..., Any]:
         """Run ``f(exc)`` when the application context is popped."""
@@ -400,6 +412,12 @@ class Kettle(Scaffold):
         request = ctx.request
         if request.url_rule is not None or request.routing_exception is not None:  # type: ignore[union-attr]
             return
+        trusted = self.config["TRUSTED_HOSTS"]
+        if trusted and not host_is_trusted(request.host, trusted):  # type: ignore[union-attr]
+            # As Flask 3.1: a 400 raised where routing errors are, so no view runs.
+            host = request.host  # type: ignore[union-attr]
+            request.routing_exception = SecurityError(f"Host {host!r} is not trusted.")  # type: ignore[union-attr]
+            return
         try:
             rule, args = self.url_map.match(
                 request.path,  # type: ignore[union-attr]
@@ -541,6 +559,8 @@ class Kettle(Scaffold):
                 preserve(ctx)  # The test client's ``with client:`` keeps the context.
         finally:
             ctx._leave_quietly()
+            if ctx._owns_app and appcontext_popped.receivers:
+                appcontext_popped.send(self, _async_wrapper=self.ensure_sync)
 
     def do_teardown_request(self, exc: BaseException | None = None) -> None:
         """Run the teardown_request functions (for contexts popped by hand)."""

@@ -128,14 +128,10 @@ class RequestContext(AppContext):
 
     def push(self) -> None:
         """Make this context current, reusing an app context of the same app."""
-        parent = _cv.get(None)
-        if parent is not None and parent.app is self.app:
-            self.g = parent.g
-            self._owns_app = False
-        else:
-            self.g = self.app.app_ctx_globals_class()
-            self._owns_app = True
-        self._tokens.append(_cv.set(self))
+        self._enter_quietly()
+        if self._owns_app and appcontext_pushed.receivers:
+            # Flask pushes an app context per request: its signal fires here too.
+            appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:
         """Run teardown functions and restore the previous context."""
@@ -151,6 +147,8 @@ class RequestContext(AppContext):
                     close()
         finally:
             _cv.reset(self._tokens.pop())
+        if not self._tokens and self._owns_app and appcontext_popped.receivers:
+            appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     async def wait(self, coro: Any) -> Any:
         """Resolve a coroutine returned by user code: await it on the loop, else run it."""
@@ -159,8 +157,16 @@ class RequestContext(AppContext):
         return self.run_coroutine(coro)
 
     def _enter_quietly(self) -> None:
-        """Make this context current without hooks (for work that is not a request)."""
-        self.push()
+        """Make this context current without signals (for work that is not a request)."""
+        parent = _cv.get(None)
+        if parent is not None and parent.app is self.app:
+            self.g = parent.g
+            self._owns_app = False
+        else:
+            if self.g is None:  # Kept on re-entry: ``with client:`` still sees the request's g.
+                self.g = self.app.app_ctx_globals_class()
+            self._owns_app = True
+        self._tokens.append(_cv.set(self))
 
     def _leave_quietly(self) -> None:
         """Undo ``_enter_quietly``: restore the previous context, no teardown."""
@@ -184,7 +190,7 @@ class RequestContext(AppContext):
 
     def copy(self) -> RequestContext:
         """Return a new context for the same request and session."""
-        return type(self)(self.app, self.request, self._session)
+        return type(self)(self.app, self.request, self._session)  # type: ignore[arg-type]
 
 
 def has_request_context() -> bool:

@@ -1,0 +1,120 @@
+"""Class-based views: ``View`` and ``MethodView``, as in Flask.
+
+``as_view`` turns a class into a view function once, at registration. Its
+``is_async`` attribute tells the pipeline to run it on the event loop under
+ASGI when the class dispatches to coroutines.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Collection
+from typing import Any, ClassVar
+
+from kettle.globals import request
+
+_http_method_funcs = frozenset(
+    ["get", "post", "head", "options", "delete", "put", "trace", "patch"]
+)
+
+
+class View:
+    """Subclass and implement ``dispatch_request``; register with ``as_view(name)``."""
+
+    #: The methods this view is registered for (GET only when None).
+    methods: ClassVar[Collection[str] | None] = None
+    #: Whether the app answers OPTIONS automatically (the app decides when None).
+    provide_automatic_options: ClassVar[bool | None] = None
+    #: Decorators applied, in order, to the generated view function.
+    decorators: ClassVar[list[Callable[..., Any]]] = []
+    #: Make a new instance for every request (True) or one for all (False).
+    init_every_request: ClassVar[bool] = True
+
+    def dispatch_request(self, **kwargs: Any) -> Any:
+        """Handle the request; the URL values are the keyword arguments."""
+        raise NotImplementedError()
+
+    @classmethod
+    def _is_async(cls) -> bool:
+        return inspect.iscoroutinefunction(cls.dispatch_request)
+
+    @classmethod
+    def as_view(cls, name: str, *class_args: Any, **class_kwargs: Any) -> Callable[..., Any]:
+        """Return a view function named ``name`` that dispatches to an instance of ``cls``."""
+        view: Callable[..., Any]
+        is_async = cls._is_async()
+        if cls.init_every_request:
+
+            def instance() -> View:
+                return cls(*class_args, **class_kwargs)
+
+        else:
+            shared = cls(*class_args, **class_kwargs)
+
+            def instance() -> View:
+                return shared
+
+        if is_async:
+
+            async def view(**kwargs: Any) -> Any:
+                rv = instance().dispatch_request(**kwargs)
+                if inspect.isawaitable(rv):
+                    rv = await rv  # A MethodView may mix sync and async verbs.
+                return rv
+
+        else:
+
+            def view(**kwargs: Any) -> Any:
+                return instance().dispatch_request(**kwargs)
+
+        if cls.decorators:
+            view.__name__ = name
+            view.__module__ = cls.__module__
+            for decorator in cls.decorators:
+                view = decorator(view)
+        # Attributes are set on the outermost function: that is what the app sees.
+        outer: Any = view
+        outer.view_class = cls
+        outer.__name__ = name
+        outer.__doc__ = cls.__doc__
+        outer.__module__ = cls.__module__
+        outer.methods = cls.methods
+        outer.provide_automatic_options = cls.provide_automatic_options
+        outer.is_async = is_async
+        return view
+
+
+class MethodView(View):
+    """Dispatch to the method named after the HTTP verb (``get``, ``post``, ...).
+
+    ``methods`` is derived from the verbs the class (or its bases) defines;
+    HEAD falls back to ``get``. Verbs may be ``async def``.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "methods" not in cls.__dict__:
+            methods: set[str] = set()
+            for base in cls.__bases__:
+                if getattr(base, "methods", None):
+                    methods.update(base.methods)  # type: ignore[attr-defined]
+            for key in _http_method_funcs:
+                if hasattr(cls, key):
+                    methods.add(key.upper())
+            if methods:
+                cls.methods = methods
+
+    @classmethod
+    def _is_async(cls) -> bool:
+        return any(
+            inspect.iscoroutinefunction(getattr(cls, key, None)) for key in _http_method_funcs
+        )
+
+    def dispatch_request(self, **kwargs: Any) -> Any:
+        """Call the method for ``request.method``; its result may be a coroutine."""
+        meth = getattr(self, request.method.lower(), None)
+        if meth is None and request.method == "HEAD":
+            meth = getattr(self, "get", None)
+        if meth is None:
+            raise AssertionError(f"Unimplemented method {request.method!r}")
+        return meth(**kwargs)

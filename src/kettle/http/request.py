@@ -52,6 +52,34 @@ def split_mimetype(value: str) -> tuple[str, dict[str, str]]:
     return mimetype.strip().lower(), params
 
 
+def host_is_trusted(host: str, trusted_hosts: list[str] | tuple[str, ...]) -> bool:
+    """Check ``host`` against an allow-list, as Werkzeug's ``host_is_trusted``.
+
+    Ports are ignored; an entry starting with ``.`` also allows every
+    subdomain (``.example.com`` allows ``example.com`` and ``a.example.com``).
+    """
+    if not host:
+        return False
+    name = _host_name(host)
+    for entry in trusted_hosts:
+        suffix = entry.startswith(".")
+        ref = _host_name(entry[1:] if suffix else entry)
+        if name == ref or (suffix and name.endswith("." + ref)):
+            return True
+    return False
+
+
+def _host_name(host: str) -> str:
+    if host.startswith("["):
+        host = host[: host.find("]") + 1]
+    elif host.count(":") == 1:
+        host = host.partition(":")[0]
+    try:
+        return host.lower().encode("idna").decode("ascii")
+    except UnicodeError:
+        return host.lower()
+
+
 class Request:
     """An HTTP request: URL, method, headers and body, parsed lazily."""
 
@@ -374,9 +402,12 @@ class Request:
         return CombinedMultiDict([self.args, self.form])
 
     def close(self) -> None:
-        """Close uploaded files (their temporary files) and the spooled body."""
+        """Close uploaded files (their temporary files) and an ASGI spooled body."""
         for _, storage in self.__dict__.get("files", ImmutableMultiDict()).items(multi=True):
             storage.close()
+        if self.scope is not None and self._stream is not None:
+            # Under WSGI the server owns wsgi.input; under ASGI the body is ours.
+            self._stream.close()
 
     @property
     def is_json(self) -> bool:

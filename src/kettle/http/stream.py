@@ -18,6 +18,10 @@ from kettle.http.exceptions import ClientDisconnected, RequestEntityTooLarge
 CHUNK_SIZE = 64 * 1024
 
 
+class BoundedStream(io.RawIOBase):
+    """A body stream that enforces its own limits (an adapter's streaming body)."""
+
+
 class LimitedStream(io.RawIOBase):
     """Read at most ``limit`` bytes of ``stream``.
 
@@ -112,6 +116,8 @@ def bound_stream(
     """
     if stream is None:
         return io.BytesIO()
+    if isinstance(stream, BoundedStream):
+        return stream
     if content_length is not None:
         if max_content_length is not None and content_length > max_content_length:
             raise RequestEntityTooLarge()

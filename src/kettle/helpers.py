@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NoReturn
+from urllib.parse import urlsplit
 
 from markupsafe import escape
 
 from kettle.ctx import _cv
-from kettle.http.urls import iri_to_uri
+from kettle.http.urls import iri_to_uri, url_unquote
+from kettle.sending import safe_join as safe_join
+from kettle.sending import send_file as send_file
+from kettle.sending import send_from_directory as send_from_directory
 
 if TYPE_CHECKING:
     from kettle.wrappers import Response
+    from kettle.wrappers import Response as _Response
 
 
 def url_for(
@@ -51,21 +57,24 @@ def abort(code: int | Response, *args: Any, **kwargs: Any) -> NoReturn:
     _abort(code, *args, **kwargs)
 
 
-def redirect(location: str, code: int = 302, Response: type[Response] | None = None) -> Response:
+def redirect(location: str, code: int = 302, Response: type[_Response] | None = None) -> _Response:
     """Return a redirect to ``location`` with Werkzeug's small HTML body.
 
     The location is converted from IRI to URI (percent-encoded), so CR, LF
     and NUL can never reach the header.
     """
-    if Response is None:
+    response_class: type[_Response]
+    if Response is not None:
+        response_class = Response
+    else:
         ctx = _cv.get(None)
         if ctx is not None:
-            Response = ctx.app.response_class
+            response_class = ctx.app.response_class
         else:
-            from kettle.wrappers import Response
+            from kettle.wrappers import Response as response_class
     html_location = escape(location)
     uri = iri_to_uri(location)
-    response = Response(
+    response = response_class(
         "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n"
         "<h1>Redirecting...</h1>\n<p>You should be redirected automatically to the target URL: "
         f'<a href="{html_location}">{html_location}</a>. If not, click the link.\n',
@@ -74,3 +83,114 @@ def redirect(location: str, code: int = 302, Response: type[Response] | None = N
     )
     response.headers.set("Location", uri)
     return response
+
+
+# -- redirect back, safely ------------------------------------------------------
+
+_SAFE_SCHEMES = frozenset({"", "http", "https"})
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(c) < 33 or c == "\x7f" for c in text)
+
+
+def is_safe_url(target: str | None, allowed_hosts: Iterable[str] | None = None) -> bool:
+    """Return True when redirecting to ``target`` keeps the user on this site.
+
+    Allowed: relative paths and http(s) URLs whose host is the request's host
+    or listed in REDIRECT_ALLOWED_HOSTS (or ``allowed_hosts``). Refused:
+    other hosts, ``//host``, ``/\\host``, backslashes, any other scheme
+    (``javascript:``, ``data:``), and whitespace or control characters,
+    raw or percent-encoded, that browsers strip before they parse.
+    """
+    if not target or not isinstance(target, str):
+        return False
+    decoded = url_unquote(target)
+    if _has_control(target.replace(" ", "")) or _has_control(decoded.replace(" ", "")):
+        return False
+    if target != target.strip() or "\\" in target or "\\" in decoded:
+        return False
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return False
+    if parts.scheme.lower() not in _SAFE_SCHEMES:
+        return False
+    if parts.scheme and not parts.netloc:
+        return False  # "http:evil.com" is read as a host by some browsers
+    if not parts.netloc:
+        # Still catch "/%2F/evil.com": decoded, a leading "//" names a host.
+        return not decoded.startswith("//")
+    ctx = _cv.get(None)
+    hosts = set(allowed_hosts or ())
+    if ctx is not None:
+        hosts.update(ctx.app.config.get("REDIRECT_ALLOWED_HOSTS") or ())
+        if ctx.request is not None:
+            hosts.add(ctx.request.host)
+    wanted = {host.lower() for host in hosts}
+    netloc = parts.netloc.lower()
+    return "@" not in netloc and (netloc in wanted or (parts.hostname or "") in wanted)
+
+
+def redirect_back(default: str = "index", **values: Any) -> Response:
+    """Redirect to ``next`` (query, then form) or the referrer, if safe; else to ``default``.
+
+    ``default`` is an endpoint built with ``url_for(default, **values)``.
+    Every candidate goes through ``is_safe_url``, so this cannot become an
+    open redirect.
+    """
+    ctx = _cv.get(None)
+    request = ctx.request if ctx is not None else None
+    if request is not None:
+        candidates = [request.args.get("next")]
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            candidates.append(request.form.get("next"))
+        candidates.append(request.referrer)
+        for target in candidates:
+            if target and is_safe_url(target):
+                return redirect(target)
+    return redirect(url_for(default, **values))
+
+
+# -- message flashing ----------------------------------------------------------
+
+
+def flash(message: Any, category: str = "message") -> None:
+    """Store ``message`` in the session for the next request (Flask's format).
+
+    Sends the ``message_flashed`` signal.
+    """
+    from kettle.globals import session
+    from kettle.signals import message_flashed
+
+    flashes = session.get("_flashes", [])
+    flashes.append((category, message))
+    session["_flashes"] = flashes
+    app = _cv.get().app
+    if message_flashed.receivers:
+        message_flashed.send(
+            app, _async_wrapper=app.ensure_sync, message=message, category=category
+        )
+
+
+def get_flashed_messages(
+    with_categories: bool = False, category_filter: Iterable[str] = ()
+) -> list[Any]:
+    """Return (and remove from the session) the flashed messages, cached for this request.
+
+    ``with_categories`` gives ``(category, message)`` pairs; ``category_filter``
+    keeps only those categories.
+    """
+    from kettle.globals import session
+
+    ctx = _cv.get()
+    flashes: list[Any] | None = getattr(ctx, "flashes", None)
+    if flashes is None:
+        flashes = [tuple(item) for item in session.pop("_flashes")] if "_flashes" in session else []
+        ctx.flashes = flashes  # type: ignore[attr-defined]
+    if category_filter:
+        wanted = set(category_filter)
+        flashes = [item for item in flashes if item[0] in wanted]
+    if not with_categories:
+        return [item[1] for item in flashes]
+    return flashes

@@ -1,18 +1,25 @@
-"""Sessions: the ``SessionInterface`` and the default signed-cookie session.
+"""Sessions: the ``SessionInterface``, the signed-cookie default and a Redis backend.
 
-The default session is a JSON dict signed with itsdangerous and stored in a
-cookie, so any worker can read it. ``SessionInterface`` is the hook for
-other backends.
+The default session is a dict in Flask's tagged JSON, signed with
+itsdangerous (salt ``cookie-session``, HMAC-SHA1) and stored in a cookie, so
+any worker can read it and a Flask app with the same SECRET_KEY reads it too.
+The signature is checked before anything else is done with the payload
+(itsdangerous verifies before it decompresses or parses), and a bad, expired
+or forged cookie gives an empty session, never an error.
+``RedisSessionInterface`` keeps the data server-side under a random id.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
+import secrets
 from collections.abc import MutableMapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from kettle.tag import TaggedJSONSerializer
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
@@ -36,7 +43,7 @@ class SessionMixin(MutableMapping[str, Any]):
         self["_permanent"] = bool(value)
 
 
-class SecureCookieSession(dict[str, Any], SessionMixin):  # type: ignore[misc]
+class SecureCookieSession(dict[str, Any], SessionMixin):
     """A dict that records whether it was read (``accessed``) or changed (``modified``)."""
 
     modified = False
@@ -49,12 +56,12 @@ class SecureCookieSession(dict[str, Any], SessionMixin):  # type: ignore[misc]
         self.accessed = True
         return super().__getitem__(key)
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         """Return ``session[key]`` or ``default``, marking the session accessed."""
         self.accessed = True
         return super().get(key, default)
 
-    def setdefault(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def setdefault(self, key: str, default: Any = None) -> Any:
         """Return ``session[key]``, setting it to ``default`` first if absent."""
         self.accessed = self.modified = True
         return super().setdefault(key, default)
@@ -67,7 +74,7 @@ class SecureCookieSession(dict[str, Any], SessionMixin):  # type: ignore[misc]
         self.accessed = self.modified = True
         super().__delitem__(key)
 
-    def pop(self, key: str, *args: Any) -> Any:  # type: ignore[override]
+    def pop(self, key: str, *args: Any) -> Any:
         """Remove ``key`` and return its value, marking the session modified."""
         self.accessed = self.modified = True
         return super().pop(key, *args)
@@ -77,7 +84,7 @@ class SecureCookieSession(dict[str, Any], SessionMixin):  # type: ignore[misc]
         self.accessed = self.modified = True
         return super().popitem()
 
-    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, *args: Any, **kwargs: Any) -> None:
         """Update, marking the session modified."""
         self.accessed = self.modified = True
         super().update(*args, **kwargs)
@@ -103,7 +110,7 @@ class NullSession(SecureCookieSession):
             " (KETTLE_SECRET_KEY in the environment)."
         )
 
-    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail  # type: ignore[assignment]
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail
 
 
 class SessionInterface:
@@ -137,8 +144,18 @@ class SessionInterface:
         return bool(app.config["SESSION_COOKIE_HTTPONLY"])
 
     def get_cookie_secure(self, app: Kettle) -> bool:
-        """Whether the cookie is Secure."""
-        return bool(app.config["SESSION_COOKIE_SECURE"])
+        """Whether the cookie is Secure: SESSION_COOKIE_SECURE, or the request is https.
+
+        Kettle adds the https rule (Flask only reads the config): a session
+        set over https should never travel over plain http.
+        """
+        if app.config["SESSION_COOKIE_SECURE"]:
+            return True
+        from kettle.ctx import _cv
+
+        ctx = _cv.get(None)
+        request = ctx.request if ctx is not None else None
+        return bool(request is not None and request.is_secure)
 
     def get_cookie_samesite(self, app: Kettle) -> str | None:
         """The SameSite attribute (Lax by default in Kettle)."""
@@ -151,7 +168,8 @@ class SessionInterface:
     def get_expiration_time(self, app: Kettle, session: SessionMixin) -> datetime | None:
         """When a permanent session's cookie expires; None for a browser-session cookie."""
         if session.permanent:
-            return datetime.now(timezone.utc) + app.permanent_session_lifetime
+            lifetime: timedelta = app.permanent_session_lifetime
+            return datetime.now(UTC) + lifetime
         return None
 
     def should_set_cookie(self, app: Kettle, session: SessionMixin) -> bool:
@@ -173,9 +191,9 @@ class SecureCookieSessionInterface(SessionInterface):
     """The default: the session as signed JSON in a cookie (itsdangerous)."""
 
     salt = "cookie-session"
-    digest_method = staticmethod(__import__("hashlib").sha1)
+    digest_method = staticmethod(hashlib.sha1)
     key_derivation = "hmac"
-    serializer: Any = json
+    serializer: Any = TaggedJSONSerializer()
     session_class = SecureCookieSession
 
     def get_signing_serializer(self, app: Kettle) -> URLSafeTimedSerializer | None:
@@ -191,7 +209,10 @@ class SecureCookieSessionInterface(SessionInterface):
             keys,  # type: ignore[arg-type]
             salt=self.salt,
             serializer=self.serializer,
-            signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method},
+            signer_kwargs={
+                "key_derivation": self.key_derivation,
+                "digest_method": self.digest_method,
+            },
         )
 
     def open_session(self, app: Kettle, request: Request) -> SecureCookieSession | None:
@@ -225,8 +246,13 @@ class SecureCookieSessionInterface(SessionInterface):
         if not session:
             if session.modified:
                 response.delete_cookie(
-                    name, domain=domain, path=path, secure=secure, partitioned=partitioned,
-                    samesite=samesite, httponly=httponly,
+                    name,
+                    domain=domain,
+                    path=path,
+                    secure=secure,
+                    partitioned=partitioned,
+                    samesite=samesite,
+                    httponly=httponly,
                 )
                 response.vary.add("Cookie")
             return
@@ -237,8 +263,111 @@ class SecureCookieSessionInterface(SessionInterface):
             return
         value = serializer.dumps(dict(session))
         response.set_cookie(
-            name, value, expires=self.get_expiration_time(app, session), httponly=httponly,
-            domain=domain, path=path, secure=secure, partitioned=partitioned, samesite=samesite,
+            name,
+            value,
+            expires=self.get_expiration_time(app, session),
+            httponly=httponly,
+            domain=domain,
+            path=path,
+            secure=secure,
+            partitioned=partitioned,
+            samesite=samesite,
         )
         response.vary.add("Cookie")
 
+
+class ServerSideSession(SecureCookieSession):
+    """A session whose data lives on the server; the cookie holds only ``sid``."""
+
+    def __init__(self, initial: Any = None, sid: str | None = None) -> None:
+        super().__init__(initial)
+        self.new = sid is None
+        self.sid = sid or _new_session_id()
+        #: Ids made obsolete by ``regenerate``: deleted from the store on save.
+        self.obsolete_sids: list[str] = []
+
+    def regenerate(self) -> None:
+        """Give the session a new id (call at login: it defeats session fixation)."""
+        self.obsolete_sids.append(self.sid)
+        self.sid = _new_session_id()
+        self.accessed = self.modified = True
+
+
+def _new_session_id() -> str:
+    # 256 random bits: guessing a live id is out of reach, so the id needs no signature.
+    return secrets.token_urlsafe(32)
+
+
+class RedisSessionInterface(SessionInterface):
+    """Server-side sessions in Redis: ``app.session_interface = RedisSessionInterface(url)``.
+
+    ``redis`` is a URL (``redis://127.0.0.1:6379/0``) or a redis-py client.
+    Entries expire after PERMANENT_SESSION_LIFETIME; the data is tagged JSON
+    (never pickle). Needs the ``kettle[redis]`` extra.
+    """
+
+    serializer = TaggedJSONSerializer()
+    session_class = ServerSideSession
+
+    def __init__(
+        self, redis: Any = "redis://127.0.0.1:6379/0", key_prefix: str = "session:"
+    ) -> None:
+        if isinstance(redis, str):
+            import redis as redis_module
+
+            redis = redis_module.Redis.from_url(redis)
+        self.redis = redis
+        self.key_prefix = key_prefix
+
+    def make_null_session(self, app: Kettle) -> SecureCookieSession:
+        """No secret key is needed server-side: an empty new session."""
+        return self.session_class()
+
+    def open_session(self, app: Kettle, request: Request) -> ServerSideSession:
+        """Load the data for the cookie's id; an unknown or malformed id starts afresh."""
+        sid = request.cookies.get(self.get_cookie_name(app))
+        if not sid or len(sid) > 128 or not sid.replace("-", "").replace("_", "").isalnum():
+            return self.session_class()
+        raw = self.redis.get(self.key_prefix + sid)
+        if raw is None:
+            return self.session_class()
+        try:
+            data = self.serializer.loads(raw)
+        except ValueError:
+            return self.session_class()
+        return self.session_class(data if isinstance(data, dict) else None, sid=sid)
+
+    def save_session(self, app: Kettle, session: SessionMixin, response: Response) -> None:
+        """Store or delete the data and set or expire the cookie."""
+        if not isinstance(session, ServerSideSession):
+            raise TypeError("RedisSessionInterface saves ServerSideSession objects only.")
+        name = self.get_cookie_name(app)
+        options: dict[str, Any] = {
+            "domain": self.get_cookie_domain(app),
+            "path": self.get_cookie_path(app),
+            "secure": self.get_cookie_secure(app),
+            "httponly": self.get_cookie_httponly(app),
+            "samesite": self.get_cookie_samesite(app),
+            "partitioned": self.get_cookie_partitioned(app),
+        }
+        for old in session.obsolete_sids:
+            self.redis.delete(self.key_prefix + old)
+        session.obsolete_sids.clear()
+        if session.accessed:
+            response.vary.add("Cookie")
+        if not session:
+            if session.modified:
+                self.redis.delete(self.key_prefix + session.sid)
+                response.delete_cookie(name, **options)
+                response.vary.add("Cookie")
+            return
+        if not self.should_set_cookie(app, session):
+            return
+        lifetime = max(int(app.permanent_session_lifetime.total_seconds()), 1)
+        self.redis.set(
+            self.key_prefix + session.sid, self.serializer.dumps(dict(session)), ex=lifetime
+        )
+        response.set_cookie(
+            name, session.sid, expires=self.get_expiration_time(app, session), **options
+        )
+        response.vary.add("Cookie")

@@ -8,18 +8,37 @@ iterate ``response``.
 
 from __future__ import annotations
 
+import hashlib
 import json as _json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
+from kettle.http.cookies import dump_cookie
+from kettle.http.dates import http_date, parse_date
+from kettle.http.exceptions import RequestedRangeNotSatisfiable
 from kettle.http.headers import Headers
+from kettle.http.headervalues import (
+    CacheControl,
+    HeaderSet,
+    parse_etags,
+    parse_range,
+    quote_etag,
+    unquote_etag,
+)
 from kettle.http.status import parse_status, status_line
 
 # Werkzeug adds "; charset=utf-8" to these besides text/* and *+xml.
-_CHARSET_MIMETYPES = frozenset({
-    "application/ecmascript", "application/javascript", "application/sql",
-    "application/xml", "application/xml-dtd", "application/xml-external-parsed-entity",
-})
+_CHARSET_MIMETYPES = frozenset(
+    {
+        "application/ecmascript",
+        "application/javascript",
+        "application/sql",
+        "application/xml",
+        "application/xml-dtd",
+        "application/xml-external-parsed-entity",
+    }
+)
 
 
 def get_content_type(mimetype: str, charset: str = "utf-8") -> str:
@@ -47,6 +66,8 @@ class Response:
     charset = "utf-8"
     #: Treat the body as an opaque iterable (no Content-Length computation).
     direct_passthrough = False
+    #: The body: a list of chunks, or any iterable that streams.
+    response: Iterable[bytes]
     #: Set by ``make_response`` for ``(body, status)``; close() runs these callables.
     _on_close: list[Any] | None = None
 
@@ -59,6 +80,24 @@ class Response:
         content_type: str | None = None,
         direct_passthrough: bool = False,
     ) -> None:
+        if (
+            response.__class__ is str
+            and headers is None
+            and status is None
+            and mimetype is None
+            and content_type is None
+            and self.default_mimetype == "text/html"
+        ):
+            # The common case (a view returned a str), in one step.
+            data = response.encode(self.charset)
+            self.headers = Headers._trusted(
+                [("Content-Type", _DEFAULT_CONTENT_TYPE), ("Content-Length", str(len(data)))]
+            )
+            self._status_code = 200
+            self._status = "200 OK"
+            self.direct_passthrough = direct_passthrough
+            self.response = [data]
+            return
         if headers is None:
             self.headers = Headers._trusted([])
         elif isinstance(headers, Headers):
@@ -79,10 +118,10 @@ class Response:
             self._status_code = self.default_status
             self._status = status_line(self.default_status)
         else:
-            self.status = status  # type: ignore[assignment]
+            self.status = status
         self.direct_passthrough = direct_passthrough
         if response is None:
-            self.response: Iterable[bytes] = []
+            self.response = []
         elif isinstance(response, str | bytes | bytearray):
             self.set_data(response)
         else:
@@ -167,10 +206,7 @@ class Response:
 
     def set_data(self, value: bytes | str | bytearray) -> None:
         """Set the body to ``value`` (str is UTF-8 encoded) and its Content-Length."""
-        if isinstance(value, str):
-            value = value.encode(self.charset)
-        else:
-            value = bytes(value)
+        value = value.encode(self.charset) if isinstance(value, str) else bytes(value)
         self.response = [value]
         if not self.direct_passthrough:
             length = str(len(value))
@@ -243,6 +279,215 @@ class Response:
         for func in self._on_close or ():
             func()
 
+    # -- cookies -----------------------------------------------------------
+    @property
+    def max_cookie_size(self) -> int:
+        """The Set-Cookie size past which a warning is given (browsers drop bigger ones)."""
+        return 4093
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        max_age: timedelta | int | None = None,
+        expires: str | datetime | float | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = None,
+        partitioned: bool = False,
+    ) -> None:
+        """Add a Set-Cookie header (Werkzeug's format; unsafe values are quoted)."""
+        self.headers._list.append(
+            (
+                "Set-Cookie",
+                dump_cookie(
+                    key,
+                    value,
+                    max_age=max_age,
+                    expires=expires,
+                    path=path,
+                    domain=domain,
+                    secure=secure,
+                    httponly=httponly,
+                    max_size=self.max_cookie_size,
+                    samesite=samesite,
+                    partitioned=partitioned,
+                ),
+            )
+        )
+
+    def delete_cookie(
+        self,
+        key: str,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = None,
+        partitioned: bool = False,
+    ) -> None:
+        """Expire cookie ``key`` in the browser (same path and domain as when set)."""
+        self.set_cookie(
+            key,
+            expires=0,
+            max_age=0,
+            path=path,
+            domain=domain,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+            partitioned=partitioned,
+        )
+
+    # -- structured headers ------------------------------------------------
+    @property
+    def vary(self) -> HeaderSet:
+        """The Vary header as a set: ``response.vary.add("Cookie")``."""
+        return HeaderSet(self.headers, "Vary")
+
+    @property
+    def allow(self) -> HeaderSet:
+        """The Allow header as a set of methods."""
+        return HeaderSet(self.headers, "Allow")
+
+    @property
+    def cache_control(self) -> CacheControl:
+        """Cache-Control directives: ``response.cache_control.max_age = 60``."""
+        return CacheControl(self.headers)
+
+    def _date_header(self, name: str) -> datetime | None:
+        return parse_date(self.headers.get(name))
+
+    def _set_date_header(self, name: str, value: datetime | float | str | None) -> None:
+        if value is None:
+            self.headers.remove(name)
+        else:
+            self.headers.set(name, value if isinstance(value, str) else http_date(value))
+
+    last_modified = property(
+        lambda self: self._date_header("last-modified"),
+        lambda self, value: self._set_date_header("Last-Modified", value),
+        doc="The Last-Modified header as a datetime; set a datetime or timestamp.",
+    )
+    expires = property(
+        lambda self: self._date_header("expires"),
+        lambda self, value: self._set_date_header("Expires", value),
+        doc="The Expires header as a datetime; set a datetime or timestamp.",
+    )
+    date = property(
+        lambda self: self._date_header("date"),
+        lambda self, value: self._set_date_header("Date", value),
+        doc="The Date header as a datetime.",
+    )
+
+    @property
+    def accept_ranges(self) -> str | None:
+        """The Accept-Ranges header."""
+        return self.headers.get("accept-ranges")
+
+    @accept_ranges.setter
+    def accept_ranges(self, value: str | None) -> None:
+        if value is None:
+            self.headers.remove("Accept-Ranges")
+        else:
+            self.headers.set("Accept-Ranges", value)
+
+    # -- entity tags and conditional requests --------------------------------
+    def get_etag(self) -> tuple[str | None, bool]:
+        """Return ``(etag, is_weak)`` from the ETag header."""
+        return unquote_etag(self.headers.get("etag"))
+
+    def set_etag(self, etag: str, weak: bool = False) -> None:
+        """Set the ETag header (quoted)."""
+        self.headers.set("ETag", quote_etag(etag, weak))
+
+    def add_etag(self, overwrite: bool = False, weak: bool = False) -> None:
+        """Set an ETag from a hash of the body, unless one is set (or ``overwrite``)."""
+        if overwrite or "etag" not in self.headers:
+            self.set_etag(hashlib.sha1(self.get_data(), usedforsecurity=False).hexdigest(), weak)
+
+    def make_conditional(
+        self,
+        request_or_environ: Any,
+        accept_ranges: bool | str = False,
+        complete_length: int | None = None,
+    ) -> Response:
+        """Answer a GET/HEAD conditionally: 304/412 from the validators, 206/416 for Range.
+
+        Takes a request (or a WSGI environ). Follows Werkzeug: If-None-Match
+        wins over If-Modified-Since, If-Range guards the Range, a Range that
+        cannot be served raises 416 with ``Content-Range: bytes */length``.
+        """
+        get = _header_getter(request_or_environ)
+        method = getattr(request_or_environ, "method", None) or get("REQUEST_METHOD") or "GET"
+        if method not in ("GET", "HEAD"):
+            return self
+        if "date" not in self.headers:
+            self.headers.set("Date", http_date())
+        partial = self._process_range(get, accept_ranges, complete_length)
+        if not partial and not self._is_modified(get, ignore_if_range=True):
+            self.status_code = 412 if parse_etags(get("If-Match")) else 304
+            if self._status_code == 304:
+                self.headers.remove("content-length")
+                self._close_body()
+                self.response = []
+        return self
+
+    def _is_modified(self, get: Any, ignore_if_range: bool = False) -> bool:
+        etag, _ = self.get_etag()
+        last_modified = self.last_modified
+        if_range = None if ignore_if_range or not get("Range") else get("If-Range")
+        unmodified = False
+        since = parse_date(if_range) if if_range else parse_date(get("If-Modified-Since"))
+        if (
+            since is not None
+            and last_modified is not None
+            and last_modified.replace(microsecond=0) <= since
+        ):
+            unmodified = True
+        if etag is not None:
+            if if_range and parse_date(if_range) is None:
+                return not parse_etags(if_range).contains(etag)
+            none_match = parse_etags(get("If-None-Match"))
+            if none_match:
+                unmodified = none_match.contains_weak(etag)
+            if_match = parse_etags(get("If-Match"))
+            if if_match:
+                unmodified = not if_match.contains(etag)
+        return not unmodified
+
+    def _process_range(self, get: Any, accept_ranges: bool | str, length: int | None) -> bool:
+        if not accept_ranges or not length:
+            return False
+        self.headers.set("Accept-Ranges", "bytes" if accept_ranges is True else accept_ranges)
+        if not get("Range") or (get("If-Range") and self._is_modified(get)):
+            return False
+        span = parse_range(get("Range"), length)
+        if span is False:
+            return False
+        if span is None or span is True:
+            self._close_body()
+            raise RequestedRangeNotSatisfiable(length=length)
+        start, stop = span
+        if (start, stop) == (0, length):
+            return False
+        self.status_code = 206
+        self.headers.set("Content-Length", str(stop - start))
+        self.headers.set("Content-Range", f"bytes {start}-{stop - 1}/{length}")
+        set_range = getattr(self.response, "set_range", None)
+        if set_range is not None:
+            set_range(start, stop - start)
+        else:
+            self.response = [self.get_data()[start:stop]]
+        return True
+
+    def _close_body(self) -> None:
+        close = getattr(self.response, "close", None)
+        if close is not None:
+            close()
+
     @property
     def json(self) -> Any:
         """The body parsed as JSON when the mimetype is JSON, else None."""
@@ -261,10 +506,28 @@ class Response:
             raise
 
 
+def _header_getter(source: Any) -> Any:
+    """Return ``get(name)`` reading a request's headers or a WSGI environ."""
+    headers = getattr(source, "headers", None)
+    if headers is not None:
+        return headers.get
+    if isinstance(source, Mapping):
+
+        def get(name: str) -> Any:
+            if name.isupper():
+                return source.get(name)
+            return source.get("HTTP_" + name.upper().replace("-", "_"))
+
+        return get
+    raise TypeError("make_conditional() needs a request or a WSGI environ.")
+
+
 _NO_BODY_STATUSES = frozenset({204, 304})
 
 
-def prepare_send(response: Response, method: str) -> tuple[list[tuple[str, str]], Iterable[Any] | None]:
+def prepare_send(
+    response: Response, method: str
+) -> tuple[list[tuple[str, str]], Iterable[Any] | None]:
     """Return the header pairs and the body to send, applying HTTP's body rules.
 
     HEAD, 1xx, 204 and 304 responses send no body (headers are kept, RFC 9110
@@ -284,4 +547,3 @@ def prepare_send(response: Response, method: str) -> tuple[list[tuple[str, str]]
             length = sum(len(c.encode(response.charset) if isinstance(c, str) else c) for c in body)
             headers.append(("Content-Length", str(length)))
     return headers, body
-

@@ -1,0 +1,35 @@
+"""HTTP dates (RFC 9110 5.6.7): ``Sun, 06 Nov 1994 08:49:37 GMT``, always in UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+
+
+def http_date(value: datetime | date | float | None = None) -> str:
+    """Format a datetime, date or timestamp (None: now) as an HTTP date.
+
+    Naive datetimes are taken as UTC, as Werkzeug does.
+    """
+    if value is None:
+        value = datetime.now(UTC)
+    elif isinstance(value, int | float):
+        value = datetime.fromtimestamp(value, UTC)
+    elif not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day, tzinfo=UTC)
+    elif value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return format_datetime(value.astimezone(UTC), usegmt=True)
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """Parse an HTTP date into an aware UTC datetime; None when absent or invalid."""
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)

@@ -1,0 +1,262 @@
+"""Structured header values a response edits: sets (Vary, Allow), Cache-Control, ETags, Range.
+
+Each object writes its header back on every change, so ``response.headers``
+is always the truth and nothing is serialized at send time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kettle.http.headers import Headers
+
+#: A Range header with more parts than this is refused (416): each part costs
+#: work, and RFC 9110 14.2 lets a server reject "many small ranges".
+MAX_RANGES = 16
+
+
+class HeaderSet:
+    """A case-insensitive ordered set bound to one comma-separated header (``Vary``, ``Allow``)."""
+
+    def __init__(self, headers: Headers, name: str) -> None:
+        self._headers = headers
+        self._name = name
+        raw = headers.get(name) or ""
+        self._items: list[str] = [item.strip() for item in raw.split(",") if item.strip()]
+
+    def _write(self) -> None:
+        if self._items:
+            self._headers.set(self._name, ", ".join(self._items))
+        else:
+            self._headers.remove(self._name)
+
+    def _find(self, item: str) -> int:
+        lowered = item.lower()
+        for index, existing in enumerate(self._items):
+            if existing.lower() == lowered:
+                return index
+        return -1
+
+    def add(self, item: str) -> None:
+        """Add ``item`` unless present (compared case-insensitively)."""
+        if self._find(item) < 0:
+            self._items.append(item)
+            self._write()
+
+    def update(self, items: Iterable[str]) -> None:
+        """Add several items."""
+        for item in items:
+            self.add(item)
+
+    def discard(self, item: str) -> None:
+        """Remove ``item`` if present."""
+        index = self._find(item)
+        if index >= 0:
+            del self._items[index]
+            self._write()
+
+    def remove(self, item: str) -> None:
+        """Remove ``item``; KeyError when absent."""
+        if self._find(item) < 0:
+            raise KeyError(item)
+        self.discard(item)
+
+    def clear(self) -> None:
+        """Remove every item (and the header)."""
+        self._items.clear()
+        self._write()
+
+    def as_set(self, preserve_casing: bool = False) -> set[str]:
+        """Return the items as a plain set (lowercased unless ``preserve_casing``)."""
+        return set(self._items) if preserve_casing else {item.lower() for item in self._items}
+
+    def to_header(self) -> str:
+        """Return the header value."""
+        return ", ".join(self._items)
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, str) and self._find(item) >= 0
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._items))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+    def __str__(self) -> str:
+        return self.to_header()
+
+    def __repr__(self) -> str:
+        return f"HeaderSet({self._items!r})"
+
+
+_CC_TOKEN = re.compile(r'\s*([\w-]+)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^,]*))?\s*(?:,|$)')
+
+
+class CacheControl(dict[str, Any]):
+    """Cache-Control directives with attribute access; every change rewrites the header.
+
+    ``True`` renders a bare directive (``no-cache``), None or False removes it.
+    """
+
+    _FLAGS = (
+        "no_cache",
+        "no_store",
+        "no_transform",
+        "public",
+        "private",
+        "must_revalidate",
+        "proxy_revalidate",
+        "immutable",
+        "must_understand",
+    )
+    _NUMBERS = ("max_age", "s_maxage", "stale_while_revalidate", "stale_if_error")
+
+    def __init__(self, headers: Headers) -> None:
+        super().__init__()
+        self._headers = headers
+        for match in _CC_TOKEN.finditer(headers.get("cache-control") or ""):
+            if match.group(1):
+                value = match.group(2)
+                dict.__setitem__(
+                    self, match.group(1).lower(), True if value is None else value.strip('"')
+                )
+
+    def _write(self) -> None:
+        parts = [key if value is True else f"{key}={value}" for key, value in self.items()]
+        if parts:
+            self._headers.set("Cache-Control", ", ".join(parts))
+        else:
+            self._headers.remove("Cache-Control")
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if value is None or value is False:
+            self.pop(key, None)
+        else:
+            super().__setitem__(key, value)
+        self._write()
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self._write()
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._FLAGS or name in self._NUMBERS:
+            value = self.get(name.replace("_", "-"))
+            if name in self._NUMBERS:
+                return int(value) if value is not None and str(value).isdigit() else None
+            if name in ("no_cache", "private"):
+                return value  # True, a field list, or None (as Werkzeug)
+            return value is not None
+        raise AttributeError(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+        elif name in self._FLAGS or name in self._NUMBERS:
+            if name in self._NUMBERS and value is not None and value is not False:
+                value = int(value)
+            self[name.replace("_", "-")] = value
+        else:
+            raise AttributeError(f"Unknown Cache-Control directive {name!r}.")
+
+    def to_header(self) -> str:
+        """Return the header value."""
+        return self._headers.get("cache-control") or ""
+
+
+def quote_etag(etag: str, weak: bool = False) -> str:
+    """Quote an entity tag: ``"abc"``, or ``W/"abc"`` when weak."""
+    if '"' in etag:
+        raise ValueError("Invalid etag: it must not contain a double quote.")
+    return f'W/"{etag}"' if weak else f'"{etag}"'
+
+
+def unquote_etag(etag: str | None) -> tuple[str | None, bool]:
+    """Split a quoted entity tag into ``(value, is_weak)``."""
+    if not etag:
+        return None, False
+    etag = etag.strip()
+    weak = etag[:2] in ("W/", "w/")
+    if weak:
+        etag = etag[2:]
+    if len(etag) >= 2 and etag[0] == etag[-1] == '"':
+        etag = etag[1:-1]
+    return etag, weak
+
+
+class ETags:
+    """The tags of an If-Match / If-None-Match header (``*`` matches any)."""
+
+    def __init__(
+        self, strong: Iterable[str] = (), weak: Iterable[str] = (), star: bool = False
+    ) -> None:
+        self.strong = set(strong)
+        self.weak = set(weak)
+        self.star = star
+
+    def contains(self, etag: str) -> bool:
+        """Strong comparison (RFC 9110 8.8.3.2)."""
+        return self.star or etag in self.strong
+
+    def contains_weak(self, etag: str) -> bool:
+        """Weak comparison: a weak tag matches too."""
+        return self.star or etag in self.strong or etag in self.weak
+
+    def __bool__(self) -> bool:
+        return self.star or bool(self.strong or self.weak)
+
+
+_ETAG = re.compile(r'\s*(W/)?"([^"]*)"\s*,?|\s*([^\s,]+)\s*,?')
+
+
+def parse_etags(value: str | None) -> ETags:
+    """Parse an If-Match / If-None-Match header; never raises."""
+    if not value:
+        return ETags()
+    if value.strip() == "*":
+        return ETags(star=True)
+    strong: list[str] = []
+    weak: list[str] = []
+    for match in _ETAG.finditer(value):
+        weak_mark, quoted, bare = match.groups()
+        tag = quoted if quoted is not None else bare
+        if tag is None:
+            continue
+        (weak if weak_mark else strong).append(tag)
+    return ETags(strong, weak)
+
+
+def parse_range(value: str | None, length: int) -> tuple[int, int] | bool | None:
+    """Resolve a ``bytes=`` Range header against ``length``.
+
+    Returns ``(start, stop)`` for one satisfiable range, False when the header
+    is absent or should be ignored (a unit other than bytes), and None when it
+    is malformed, unsatisfiable or asks for several ranges (a 416, as Werkzeug).
+    """
+    if not value:
+        return False
+    unit, sep, spec = value.partition("=")
+    if not sep or unit.strip().lower() != "bytes":
+        return None if not sep else False
+    parts = spec.split(",", MAX_RANGES)
+    if len(parts) != 1:
+        return None
+    first, dash, last = parts[0].strip().partition("-")
+    if not dash or not (first.isdigit() or first == "") or not (last.isdigit() or last == ""):
+        return None
+    if first == "":
+        if last == "" or int(last) == 0:
+            return None
+        return max(length - int(last), 0), length  # suffix range (RFC 9110 14.1.1)
+    start = int(first)
+    stop = length if last == "" else min(int(last) + 1, length)
+    if start >= length or (last != "" and int(last) < start):
+        return None
+    return start, stop

@@ -1,0 +1,230 @@
+"""Sending files: ``send_file``, ``send_from_directory`` and the ``safe_join`` under them.
+
+Files are streamed through ``FileWrapper`` (never read into memory) and
+answered conditionally: ETag / Last-Modified give 304, Range gives 206 or 416.
+"""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+import os
+import posixpath
+import time
+import unicodedata
+import zlib
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from kettle.http.exceptions import NotFound
+
+if TYPE_CHECKING:
+    from kettle.wrappers import Response
+
+#: Bytes read per chunk: large enough for few syscalls, small enough to stream.
+CHUNK_SIZE = 64 * 1024
+
+# Names Windows treats as devices in any folder, with any extension.
+_WINDOWS_DEVICES = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+    | {f"COM{i}" for i in range(1, 10)}
+    | {f"LPT{i}" for i in range(1, 10)}
+)
+
+
+class FileWrapper:
+    """Iterate a binary file in chunks, optionally a byte range, and close it at the end."""
+
+    def __init__(self, file: IO[bytes], chunk_size: int = CHUNK_SIZE) -> None:
+        self.file = file
+        self.chunk_size = chunk_size
+        self._remaining: int | None = None
+
+    def set_range(self, start: int, length: int) -> None:
+        """Limit the output to ``length`` bytes from ``start`` (for a 206)."""
+        self.file.seek(start)
+        self._remaining = length
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            while self._remaining is None or self._remaining > 0:
+                size = (
+                    self.chunk_size
+                    if self._remaining is None
+                    else min(self.chunk_size, self._remaining)
+                )
+                chunk = self.file.read(size)
+                if not chunk:
+                    break
+                if self._remaining is not None:
+                    self._remaining -= len(chunk)
+                yield chunk
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Close the file."""
+        self.file.close()
+
+
+def safe_join(directory: str, *pathnames: str) -> str | None:
+    """Join untrusted ``pathnames`` under ``directory``; None if the result could escape it.
+
+    Refused: absolute paths, ``..`` segments, backslashes, NUL and other
+    control characters, drive letters and Windows device names.
+    """
+    if not directory:
+        directory = "."
+    parts = [directory]
+    for name in pathnames:
+        if name != "":
+            name = posixpath.normpath(name)
+        if (
+            name.startswith("/")
+            or name == ".."
+            or name.startswith("../")
+            or "\\" in name
+            or ":" in name
+            or any(ord(c) < 32 or c == "\x7f" for c in name)
+        ):
+            return None
+        for segment in name.split("/"):
+            stem = segment.split(".", 1)[0].rstrip(" ").upper()
+            if stem in _WINDOWS_DEVICES:
+                return None
+        parts.append(name)
+    return posixpath.join(*parts)
+
+
+def _content_disposition(response: Response, download_name: str, as_attachment: bool) -> None:
+    try:
+        download_name.encode("ascii")
+    except UnicodeEncodeError:
+        simple = (
+            unicodedata.normalize("NFKD", download_name).encode("ascii", "ignore").decode("ascii")
+        )
+        # RFC 2231 / 6266: filename* carries the UTF-8 name, filename an ASCII fallback.
+        names = {
+            "filename": simple,
+            "filename*": "UTF-8''" + quote(download_name, safe="!#$&+^`|~"),
+        }
+    else:
+        names = {"filename": download_name}
+    response.headers.set(
+        "Content-Disposition", "attachment" if as_attachment else "inline", **names
+    )
+
+
+def send_file(
+    path_or_file: os.PathLike[str] | str | IO[bytes],
+    mimetype: str | None = None,
+    as_attachment: bool = False,
+    download_name: str | None = None,
+    conditional: bool = True,
+    etag: bool | str = True,
+    last_modified: datetime | int | float | None = None,
+    max_age: int | Callable[[str | None], int | None] | None = None,
+) -> Response:
+    """Send a file (a path or a binary file object) to the client, as Flask's send_file.
+
+    The mimetype is guessed from ``download_name`` or the path; ``max_age``
+    defaults to SEND_FILE_MAX_AGE_DEFAULT (None: ``Cache-Control: no-cache``).
+    """
+    from kettle.ctx import _cv
+
+    ctx = _cv.get(None)
+    if ctx is None or ctx.request is None:
+        raise RuntimeError("send_file() needs an active request context.")
+    app, request = ctx.app, ctx.request
+    path: str | None = None
+    file: IO[bytes] | None = None
+    if isinstance(path_or_file, str | os.PathLike):
+        path = os.path.join(app.root_path, os.fspath(path_or_file))
+    elif isinstance(path_or_file, io.TextIOBase):
+        raise ValueError("Files must be opened in binary mode or use BytesIO.")
+    else:
+        file = path_or_file
+    if download_name is None and path is not None:
+        download_name = os.path.basename(path)
+    if mimetype is None:
+        if download_name is None:
+            raise TypeError(
+                "Unable to detect the MIME type because a file name is not available. Either set"
+                " 'download_name', pass a path instead of a file, or set 'mimetype'."
+            )
+        mimetype = mimetypes.guess_type(download_name)[0] or "application/octet-stream"
+    size: int | None = None
+    mtime: float | None = None
+    if path is not None:
+        stat = os.stat(path)
+        size, mtime = stat.st_size, stat.st_mtime
+        file = open(path, "rb")  # noqa: SIM115 (closed by FileWrapper)
+    elif file is not None and isinstance(file, io.BytesIO):
+        size = file.getbuffer().nbytes
+    elif file is not None:
+        try:
+            size = os.fstat(file.fileno()).st_size - file.tell()
+        except (OSError, AttributeError, ValueError):
+            size = None
+    response = app.response_class(FileWrapper(file), mimetype=mimetype, direct_passthrough=True)  # type: ignore[arg-type]
+    if download_name is not None:
+        _content_disposition(response, download_name, as_attachment)
+    elif as_attachment:
+        raise TypeError("No name provided for attachment.")
+    if size is not None:
+        response.content_length = size
+    if last_modified is not None:
+        response.last_modified = last_modified
+    elif mtime is not None:
+        response.last_modified = mtime
+    if callable(max_age):
+        max_age = max_age(path)
+    elif max_age is None:
+        max_age = (
+            app.get_send_file_max_age(path)
+            if hasattr(app, "get_send_file_max_age")
+            else (_default_max_age(app.config["SEND_FILE_MAX_AGE_DEFAULT"]))
+        )
+    cache_control = response.cache_control
+    cache_control.no_cache = True
+    if max_age is not None:
+        if max_age > 0:
+            cache_control.no_cache = None
+            cache_control.public = True
+        cache_control.max_age = max_age
+        response.expires = int(time.time() + max_age)
+    if isinstance(etag, str):
+        response.set_etag(etag)
+    elif etag and path is not None:
+        check = zlib.adler32(path.encode()) & 0xFFFFFFFF
+        response.set_etag(f"{mtime}-{size}-{check}")
+    if conditional:
+        response.make_conditional(request, accept_ranges=True, complete_length=size)
+    return response
+
+
+def _default_max_age(value: Any) -> int | None:
+    if value is None:
+        return None
+    if hasattr(value, "total_seconds"):
+        return int(value.total_seconds())
+    return int(value)
+
+
+def send_from_directory(
+    directory: os.PathLike[str] | str, path: os.PathLike[str] | str, **kwargs: Any
+) -> Response:
+    """Send ``path`` from inside ``directory``; 404 when it is missing or would escape it."""
+    from kettle.ctx import _cv
+
+    ctx = _cv.get(None)
+    root = ctx.app.root_path if ctx is not None else os.getcwd()
+    joined = safe_join(os.fspath(directory), os.fspath(path))
+    if joined is None:
+        raise NotFound()
+    joined = os.path.join(root, joined)
+    if not os.path.isfile(joined):
+        raise NotFound()
+    return send_file(joined, **kwargs)

@@ -1,0 +1,254 @@
+"""Tagged JSON: JSON that round-trips tuples, bytes, Markup, UUIDs and datetimes.
+
+The format is Flask's (``flask.json.tag``), so session cookies move between
+Flask and Kettle apps that share a secret key: a value that JSON cannot hold
+is written as a one-key object ``{" t": [...]}`` whose key names its type. A
+plain dict whose only key happens to be a tag is escaped as ``{" di": {...}}``
+with ``__`` appended to the key.
+"""
+
+from __future__ import annotations
+
+import json
+from base64 import b64decode, b64encode
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from markupsafe import Markup
+
+from kettle.http.dates import http_date, parse_date
+
+
+class JSONTag:
+    """One tagged type: ``key`` names it, ``check`` recognises it, the two ``to_*`` convert."""
+
+    key: str = ""
+
+    def __init__(self, serializer: TaggedJSONSerializer) -> None:
+        self.serializer = serializer
+
+    def check(self, value: Any) -> bool:
+        """Return True when this tag handles ``value``."""
+        raise NotImplementedError
+
+    def to_json(self, value: Any) -> Any:
+        """Convert ``value`` into something JSON holds."""
+        raise NotImplementedError
+
+    def to_python(self, value: Any) -> Any:
+        """Convert the JSON form back."""
+        raise NotImplementedError
+
+    def tag(self, value: Any) -> Any:
+        """Return ``{key: to_json(value)}`` (or the bare form for untagged passes)."""
+        return {self.key: self.to_json(value)} if self.key else self.to_json(value)
+
+
+class TagDict(JSONTag):
+    """A one-key dict whose key is a tag name (escaped so it is not mistaken for a tag)."""
+
+    key = " di"
+
+    def check(self, value: Any) -> bool:
+        """Return True for a dict with one key that is a registered tag."""
+        return (
+            isinstance(value, dict)
+            and len(value) == 1
+            and next(iter(value)) in self.serializer.tags
+        )
+
+    def to_json(self, value: Any) -> Any:
+        """Append ``__`` to the key."""
+        key = next(iter(value))
+        return {f"{key}__": self.serializer.tag(value[key])}
+
+    def to_python(self, value: Any) -> Any:
+        """Strip the ``__``."""
+        key = next(iter(value))
+        return {key[:-2]: value[key]}
+
+
+class PassDict(JSONTag):
+    """Any other dict: tag its values."""
+
+    def check(self, value: Any) -> bool:
+        """Return True for a dict."""
+        return isinstance(value, dict)
+
+    def to_json(self, value: Any) -> Any:
+        """Tag each value (JSON keys are strings)."""
+        return {k: self.serializer.tag(v) for k, v in value.items()}
+
+
+class TagTuple(JSONTag):
+    """A tuple, kept a tuple."""
+
+    key = " t"
+
+    def check(self, value: Any) -> bool:
+        """Return True for a tuple."""
+        return isinstance(value, tuple)
+
+    def to_json(self, value: Any) -> Any:
+        """Tag the items."""
+        return [self.serializer.tag(item) for item in value]
+
+    def to_python(self, value: Any) -> Any:
+        """Make a tuple."""
+        return tuple(value)
+
+
+class PassList(JSONTag):
+    """A list: tag its items."""
+
+    def check(self, value: Any) -> bool:
+        """Return True for a list."""
+        return isinstance(value, list)
+
+    def to_json(self, value: Any) -> Any:
+        """Tag the items."""
+        return [self.serializer.tag(item) for item in value]
+
+
+class TagBytes(JSONTag):
+    """Bytes, as base64."""
+
+    key = " b"
+
+    def check(self, value: Any) -> bool:
+        """Return True for bytes."""
+        return isinstance(value, bytes)
+
+    def to_json(self, value: Any) -> Any:
+        """Encode as base64 text."""
+        return b64encode(value).decode("ascii")
+
+    def to_python(self, value: Any) -> Any:
+        """Decode the base64 text."""
+        return b64decode(value)
+
+
+class TagMarkup(JSONTag):
+    """An object with ``__html__`` (MarkupSafe's Markup), read back as Markup."""
+
+    key = " m"
+
+    def check(self, value: Any) -> bool:
+        """Return True for objects with a callable ``__html__``."""
+        return callable(getattr(value, "__html__", None))
+
+    def to_json(self, value: Any) -> Any:
+        """Render the HTML."""
+        return str(value.__html__())
+
+    def to_python(self, value: Any) -> Any:
+        """Wrap in Markup."""
+        return Markup(value)
+
+
+class TagUUID(JSONTag):
+    """A UUID, as its hex string."""
+
+    key = " u"
+
+    def check(self, value: Any) -> bool:
+        """Return True for a UUID."""
+        return isinstance(value, UUID)
+
+    def to_json(self, value: Any) -> Any:
+        """Return the hex form."""
+        return value.hex
+
+    def to_python(self, value: Any) -> Any:
+        """Parse the hex form."""
+        return UUID(value)
+
+
+class TagDateTime(JSONTag):
+    """A datetime, as an HTTP date (second precision, read back in UTC)."""
+
+    key = " d"
+
+    def check(self, value: Any) -> bool:
+        """Return True for a datetime."""
+        return isinstance(value, datetime)
+
+    def to_json(self, value: Any) -> Any:
+        """Format as an HTTP date."""
+        return http_date(value)
+
+    def to_python(self, value: Any) -> Any:
+        """Parse the HTTP date."""
+        return parse_date(value)
+
+
+class TaggedJSONSerializer:
+    """Serialize with tags so the extra types survive a JSON round trip (Flask's format)."""
+
+    default_tags: list[type[JSONTag]] = [
+        TagDict,
+        PassDict,
+        TagTuple,
+        PassList,
+        TagBytes,
+        TagMarkup,
+        TagUUID,
+        TagDateTime,
+    ]
+
+    def __init__(self) -> None:
+        self.tags: dict[str, JSONTag] = {}
+        self.order: list[JSONTag] = []
+        for cls in self.default_tags:
+            self.register(cls)
+
+    def register(
+        self, tag_class: type[JSONTag], force: bool = False, index: int | None = None
+    ) -> None:
+        """Add a tag; ``index`` places it in the check order (end by default)."""
+        tag = tag_class(self)
+        if tag.key:
+            if not force and tag.key in self.tags:
+                raise KeyError(f"Tag '{tag.key}' is already registered.")
+            self.tags[tag.key] = tag
+        if index is None:
+            self.order.append(tag)
+        else:
+            self.order.insert(index, tag)
+
+    def tag(self, value: Any) -> Any:
+        """Return ``value`` with tagged types converted."""
+        for tag in self.order:
+            if tag.check(value):
+                return tag.tag(value)
+        return value
+
+    def untag(self, value: dict[str, Any]) -> Any:
+        """Convert a one-key tagged object back; any other dict is returned as is."""
+        if len(value) != 1:
+            return value
+        key = next(iter(value))
+        tag = self.tags.get(key)
+        return value if tag is None else tag.to_python(value[key])
+
+    def _untag_scan(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return self.untag({k: self._untag_scan(v) for k, v in value.items()})
+        if isinstance(value, list):
+            return [self._untag_scan(item) for item in value]
+        return value
+
+    def dumps(self, value: Any) -> str:
+        """Tag and serialize compactly, keys sorted."""
+        return json.dumps(self.tag(value), separators=(",", ":"), sort_keys=True, default=_default)
+
+    def loads(self, value: str | bytes) -> Any:
+        """Parse and untag."""
+        return self._untag_scan(json.loads(value))
+
+
+def _default(value: Any) -> Any:
+    from kettle.json import _default as json_default
+
+    return json_default(value)

@@ -1,34 +1,604 @@
-"""The ``kettle`` command (its subcommands come with the CLI work)."""
+"""The ``kettle`` command: app discovery, ``run``, ``routes``, ``shell`` and custom commands.
+
+Theory of operation: ``kettle`` is a ``KettleGroup``. Its eager options
+(``--env-file``, ``--app``, ``--debug``) run before any subcommand: they load
+the dotenv files and record where the app is in the context's ``ScriptInfo``.
+The app is imported only when a command needs it (``with_appcontext``, or an
+unknown command name that may be one of ``app.cli``'s), so ``kettle --help``
+works without one.
+"""
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
+import inspect
+import os
 import platform
+import re
+import sys
+import traceback
+from collections.abc import Callable
+from functools import update_wrapper
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
+from click.testing import CliRunner, Result
+
+if TYPE_CHECKING:
+    from kettle.app import Kettle
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Dotenv files loaded by default, highest precedence first (``.flaskenv`` eases migration).
+DOTENV_FILES = (".env", ".kettleenv", ".flaskenv")
+
+
+class NoAppException(click.UsageError):
+    """Raised when no Kettle application can be found or loaded."""
+
+
+def _env(name: str) -> str | None:
+    """Read ``KETTLE_<name>``, falling back to ``FLASK_<name>`` for migrating projects."""
+    value = os.environ.get(f"KETTLE_{name}")
+    if value is None:
+        value = os.environ.get(f"FLASK_{name}")
+    return value
+
+
+def get_debug_flag() -> bool:
+    """Whether debug mode is asked for by ``KETTLE_DEBUG`` (or ``FLASK_DEBUG``)."""
+    value = _env("DEBUG")
+    return value is not None and value.lower() not in ("", "0", "false", "no")
+
+
+def get_load_dotenv(default: bool = True) -> bool:
+    """Whether dotenv files should be loaded: False when ``KETTLE_SKIP_DOTENV`` is set."""
+    value = _env("SKIP_DOTENV")
+    if not value:
+        return default
+    return value.lower() in ("0", "false", "no")
+
+
+def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool = True) -> bool:
+    """Load ``path``, then ``.env``, ``.kettleenv`` and ``.flaskenv`` into ``os.environ``.
+
+    Variables already set win, so the precedence is: the real environment,
+    then ``path``, then ``.env``, then ``.kettleenv``, then ``.flaskenv``.
+    Return True when at least one file was loaded.
+    """
+    import dotenv
+
+    loaded = False
+    if path is not None and os.path.isfile(path):
+        loaded = dotenv.load_dotenv(path, encoding="utf-8", override=False) or loaded
+    if not load_defaults:
+        return loaded
+    for name in DOTENV_FILES:
+        found = dotenv.find_dotenv(name, usecwd=True)
+        if found:
+            dotenv.load_dotenv(found, encoding="utf-8", override=False)
+            loaded = True
+    return loaded
+
+
+# -- finding the app --------------------------------------------------------
+def _is_app(value: Any) -> bool:
+    from kettle.app import Kettle
+
+    return isinstance(value, Kettle)
+
+
+def _called_with_wrong_args(func: Callable[..., Any]) -> bool:
+    """Whether the TypeError being handled came from calling ``func`` itself."""
+    tb = sys.exc_info()[2]
+    try:
+        while tb is not None:
+            if tb.tb_frame.f_code is getattr(func, "__code__", None):
+                return False  # The error was raised inside the function.
+            tb = tb.tb_next
+        return True
+    finally:
+        del tb
+
+
+def find_best_app(module: Any) -> Kettle:
+    """Find the app in ``module``: ``app``, ``application``, a single instance, or a factory."""
+    for name in ("app", "application"):
+        if _is_app(getattr(module, name, None)):
+            return cast("Kettle", getattr(module, name))
+    matches = [value for value in vars(module).values() if _is_app(value)]
+    if len(matches) == 1:
+        return cast("Kettle", matches[0])
+    if len(matches) > 1:
+        raise NoAppException(
+            f"Detected multiple Kettle applications in module '{module.__name__}'. Use"
+            f" '{module.__name__}:name' to specify the correct one."
+        )
+    for name in ("create_app", "make_app"):
+        factory = getattr(module, name, None)
+        if inspect.isfunction(factory):
+            try:
+                app = factory()
+            except TypeError as e:
+                if not _called_with_wrong_args(factory):
+                    raise
+                raise NoAppException(
+                    f"Detected factory '{name}' in module '{module.__name__}', but could not call"
+                    f" it without arguments. Use '{module.__name__}:{name}(args)' to specify"
+                    " arguments."
+                ) from e
+            if _is_app(app):
+                return cast("Kettle", app)
+    raise NoAppException(
+        f"Failed to find Kettle application or factory in module '{module.__name__}'. Use"
+        f" '{module.__name__}:name' to specify one."
+    )
+
+
+def _parse_app_expression(app_name: str) -> tuple[str, list[Any] | None, dict[str, Any]]:
+    try:
+        expr = ast.parse(app_name.strip(), mode="eval").body
+    except SyntaxError:
+        raise NoAppException(
+            f"Failed to parse {app_name!r} as an attribute name or function call."
+        ) from None
+    if isinstance(expr, ast.Name):
+        return expr.id, None, {}
+    if not isinstance(expr, ast.Call):
+        raise NoAppException(f"Failed to parse {app_name!r} as an attribute name or function call.")
+    if not isinstance(expr.func, ast.Name):
+        raise NoAppException(f"Function reference must be a simple name: {app_name!r}.")
+    try:
+        args = [ast.literal_eval(arg) for arg in expr.args]
+        kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in expr.keywords if kw.arg is not None}
+    except ValueError:
+        # Only literals: the string comes from the command line, never eval it.
+        raise NoAppException(
+            f"Failed to parse arguments as literal values: {app_name!r}."
+        ) from None
+    return expr.func.id, args, kwargs
+
+
+def find_app_by_string(module: Any, app_name: str) -> Kettle:
+    """Find ``name`` or call ``factory(literal args)`` in ``module``."""
+    name, args, kwargs = _parse_app_expression(app_name)
+    try:
+        attr = getattr(module, name)
+    except AttributeError as e:
+        raise NoAppException(f"Failed to find attribute {name!r} in {module.__name__!r}.") from e
+    if inspect.isfunction(attr):
+        try:
+            app = attr(*(args or ()), **kwargs)
+        except TypeError as e:
+            if not _called_with_wrong_args(attr):
+                raise
+            raise NoAppException(
+                f"The factory {app_name!r} in module {module.__name__!r} could not be called with"
+                " the specified arguments."
+            ) from e
+    else:
+        app = attr
+    if _is_app(app):
+        return cast("Kettle", app)
+    raise NoAppException(
+        f"A valid Kettle application was not obtained from '{module.__name__}:{app_name}'."
+    )
+
+
+def prepare_import(path: str) -> str:
+    """Put the directory above ``path``'s package on ``sys.path``; return the module name."""
+    path = os.path.realpath(path)
+    base, ext = os.path.splitext(path)
+    if ext == ".py":
+        path = base
+    if os.path.basename(path) == "__init__":
+        path = os.path.dirname(path)
+    parts: list[str] = []
+    while True:
+        path, name = os.path.split(path)
+        parts.append(name)
+        if not os.path.exists(os.path.join(path, "__init__.py")):
+            break
+    if sys.path[0] != path:
+        sys.path.insert(0, path)
+    return ".".join(reversed(parts))
+
+
+def locate_app(
+    module_name: str, app_name: str | None, raise_if_not_found: bool = True
+) -> Kettle | None:
+    """Import ``module_name`` and find the app in it (by ``app_name`` when given)."""
+    try:
+        __import__(module_name)
+    except ImportError:
+        # A traceback deeper than this frame means the module itself failed to import.
+        if sys.exc_info()[2].tb_next:  # type: ignore[union-attr]
+            raise NoAppException(
+                f"While importing {module_name!r}, an ImportError was raised:\n\n"
+                f"{traceback.format_exc()}"
+            ) from None
+        if raise_if_not_found:
+            raise NoAppException(f"Could not import {module_name!r}.") from None
+        return None
+    module = sys.modules[module_name]
+    if app_name is None:
+        return find_best_app(module)
+    return find_app_by_string(module, app_name)
+
+
+class ScriptInfo:
+    """Where the app is and how to load it; the ``obj`` of every ``kettle`` command's context."""
+
+    def __init__(
+        self,
+        app_import_path: str | None = None,
+        create_app: Callable[..., Kettle] | None = None,
+        set_debug_flag: bool = True,
+        load_dotenv_defaults: bool = True,
+    ) -> None:
+        self.app_import_path = app_import_path
+        self.create_app = create_app
+        self.set_debug_flag = set_debug_flag
+        self.load_dotenv_defaults = load_dotenv_defaults
+        self.data: dict[Any, Any] = {}
+        self._loaded_app: Kettle | None = None
+
+    def load_app(self) -> Kettle:
+        """Load the app once: the factory, ``--app``/``KETTLE_APP``, or wsgi.py/app.py."""
+        if self._loaded_app is not None:
+            return self._loaded_app
+        app: Kettle | None = None
+        if self.create_app is not None:
+            app = self.create_app()
+        elif self.app_import_path:
+            # Split on the first ':' that is not a Windows drive or path separator.
+            parts = re.split(r":(?![\\/])", self.app_import_path, maxsplit=1)
+            app = locate_app(prepare_import(parts[0]), parts[1] if len(parts) > 1 else None)
+        else:
+            tried = []
+            for filename in ("wsgi.py", "app.py"):
+                if not os.path.exists(filename):
+                    tried.append(f"{filename} (no such file)")
+                    continue
+                app = locate_app(prepare_import(filename), None, raise_if_not_found=False)
+                if app is not None:
+                    break
+                tried.append(f"{filename} (could not import)")
+            if app is None:
+                raise NoAppException(
+                    "Could not locate a Kettle application. Tried: the '--app' option (not"
+                    " given), the KETTLE_APP and FLASK_APP environment variables (not set), "
+                    + ", ".join(tried)
+                    + f" in {os.getcwd()}. Use 'kettle --app module:name', the KETTLE_APP"
+                    " environment variable, or a 'wsgi.py' or 'app.py' file in the current"
+                    " directory."
+                )
+        if app is None:
+            raise NoAppException("The app factory did not return a Kettle application.")
+        if self.set_debug_flag:
+            # As Flask: the CLI's --debug / KETTLE_DEBUG decides debug mode.
+            app.debug = get_debug_flag()
+        self._loaded_app = app
+        return app
+
+
+pass_script_info = click.make_pass_decorator(ScriptInfo, ensure=True)
+
+
+def with_appcontext(f: F) -> F:
+    """Run the decorated command inside the app's application context."""
+
+    @click.pass_context
+    def decorator(ctx: click.Context, /, *args: Any, **kwargs: Any) -> Any:
+        from kettle.ctx import has_app_context
+
+        if not has_app_context():
+            app = ctx.ensure_object(ScriptInfo).load_app()
+            ctx.with_resource(app.app_context())
+        return ctx.invoke(f, *args, **kwargs)
+
+    return cast(F, update_wrapper(decorator, f))
+
+
+class AppGroup(click.Group):
+    """A click group whose commands run in the app context (``app.cli``, ``bp.cli``)."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        """Like ``click.Group.command``, wrapped in ``with_appcontext`` unless told not to."""
+        wrap = kwargs.pop("with_appcontext", True)
+
+        def decorator(f: Callable[..., Any]) -> click.Command:
+            if wrap:
+                f = with_appcontext(f)
+            command: click.Command = click.Group.command(self, *args, **kwargs)(f)
+            return command
+
+        return decorator
+
+    def group(self, *args: Any, **kwargs: Any) -> Any:
+        """Like ``click.Group.group``, making an ``AppGroup`` by default."""
+        kwargs.setdefault("cls", AppGroup)
+        return click.Group.group(self, *args, **kwargs)
+
+
+# -- options of the root group ------------------------------------------------
+def _set_app(ctx: click.Context, param: click.Option, value: str | None) -> str | None:
+    if value is not None:
+        ctx.ensure_object(ScriptInfo).app_import_path = value
+    return value
+
+
+def _set_debug(ctx: click.Context, param: click.Option, value: bool) -> bool | None:
+    source = ctx.get_parameter_source(param.name or "debug")
+    if source is not None and source in (
+        click.core.ParameterSource.DEFAULT,
+        click.core.ParameterSource.DEFAULT_MAP,
+    ):
+        return None
+    # Set the variable so the app, loaded later (or in the reloader's child), sees it.
+    os.environ["KETTLE_DEBUG"] = "1" if value else "0"
+    return value
+
+
+def _env_file_callback(ctx: click.Context, param: click.Option, value: str | None) -> str | None:
+    info = ctx.ensure_object(ScriptInfo)
+    load_dotenv(value, load_defaults=info.load_dotenv_defaults and get_load_dotenv())
+    return value
+
+
+_env_file_option = click.Option(
+    ["-e", "--env-file"],
+    type=click.Path(exists=True, dir_okay=False),
+    help="Load environment variables from this file (before .env, .kettleenv and .flaskenv).",
+    is_eager=True,
+    expose_value=False,
+    callback=_env_file_callback,
+)
+_app_option = click.Option(
+    ["-A", "--app"],
+    metavar="IMPORT",
+    envvar=["KETTLE_APP", "FLASK_APP"],
+    help=(
+        "The Kettle application or factory function to load, in the form 'module:name'."
+        " Module can be a dotted import or file path. Name is optional, or a factory call"
+        " with literal arguments: 'module:create_app(\"dev\")'."
+    ),
+    is_eager=True,
+    expose_value=False,
+    callback=_set_app,
+)
+_debug_option = click.Option(
+    ["--debug/--no-debug"],
+    envvar=["KETTLE_DEBUG", "FLASK_DEBUG"],
+    help="Set debug mode.",
+    is_eager=True,
+    expose_value=False,
+    callback=_set_debug,
+)
 
 
 def _version_text() -> str:
     from kettle import __version__
 
-    return f"Python {platform.python_version()}\nKettle {__version__}\nClick {click.__version__}"
+    return (
+        f"Python {platform.python_version()}\nKettle {__version__}\n"
+        f"Click {importlib.metadata.version('click')}"
+    )
 
 
 def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    click.echo(_version_text())
+    click.echo(_version_text(), color=ctx.color)
     ctx.exit()
 
 
-@click.group(help="Manage a Kettle application.")
-@click.option(
-    "--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+_version_option = click.Option(
+    ["--version"],
     help="Show the Kettle version.",
+    expose_value=False,
+    callback=_print_version,
+    is_flag=True,
+    is_eager=True,
 )
-def cli() -> None:
-    """The root command group."""
+
+
+class KettleGroup(AppGroup):
+    """The ``kettle`` group: app discovery options, default commands, and ``app.cli``'s."""
+
+    def __init__(
+        self,
+        add_default_commands: bool = True,
+        create_app: Callable[..., Kettle] | None = None,
+        add_version_option: bool = True,
+        load_dotenv: bool = True,
+        set_debug_flag: bool = True,
+        **extra: Any,
+    ) -> None:
+        params = list(extra.pop("params", None) or ())
+        params.extend((_env_file_option, _app_option, _debug_option))
+        if add_version_option:
+            params.append(_version_option)
+        extra.setdefault("context_settings", {}).setdefault("auto_envvar_prefix", "KETTLE")
+        super().__init__(params=params, **extra)
+        self.create_app = create_app
+        self.load_dotenv = load_dotenv
+        self.set_debug_flag = set_debug_flag
+        if add_default_commands:
+            from kettle.serving import run_command
+
+            self.add_command(run_command)
+            self.add_command(shell_command)
+            self.add_command(routes_command)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Find a built-in command, else one of the app's."""
+        rv = super().get_command(ctx, cmd_name)
+        if rv is not None:
+            return rv
+        info = ctx.ensure_object(ScriptInfo)
+        try:
+            app = info.load_app()
+        except NoAppException as e:
+            click.secho(f"Error: {e.format_message()}\n", err=True, fg="red")
+            return None
+        from kettle.ctx import _cv
+
+        current = _cv.get(None)
+        if current is None or current.app is not app:
+            ctx.with_resource(app.app_context())
+        command: click.Command | None = app.cli.get_command(ctx, cmd_name)
+        return command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """The built-in commands and the app's, for ``--help``."""
+        rv = set(super().list_commands(ctx))
+        info = ctx.ensure_object(ScriptInfo)
+        try:
+            rv.update(info.load_app().cli.list_commands(ctx))
+        except NoAppException as e:
+            click.secho(f"Error: {e.format_message()}\n", err=True, fg="red")
+        except Exception:
+            click.secho(f"{traceback.format_exc()}\n", err=True, fg="red")
+        return sorted(rv)
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """Make the context with a ``ScriptInfo`` and mark that the CLI is running."""
+        # Tells app.run() not to start a second server inside `kettle run`.
+        os.environ["KETTLE_RUN_FROM_CLI"] = "true"
+        if "obj" not in extra and "obj" not in (self.context_settings or {}):
+            extra["obj"] = ScriptInfo(
+                create_app=self.create_app,
+                set_debug_flag=self.set_debug_flag,
+                load_dotenv_defaults=self.load_dotenv,
+            )
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """With no arguments, still read --env-file and --app so help lists the app's commands."""
+        if not args and self.no_args_is_help:
+            _env_file_option.handle_parse_result(ctx, {}, [])
+            _app_option.handle_parse_result(ctx, {}, [])
+        return super().parse_args(ctx, args)
+
+
+# -- routes -------------------------------------------------------------------
+@click.command("routes", short_help="Show the routes for the app.")
+@click.option(
+    "--sort",
+    "-s",
+    type=click.Choice(("endpoint", "methods", "domain", "rule", "match")),
+    default="endpoint",
+    help="Method to sort routes by. 'match' is the order that Kettle will match routes.",
+)
+@click.option("--all-methods", is_flag=True, help="Show HEAD and OPTIONS methods.")
+@with_appcontext
+def routes_command(sort: str, all_methods: bool) -> None:
+    """Show all registered routes with endpoints and methods."""
+    from kettle.globals import current_app
+
+    url_map = current_app.url_map
+    rules = list(url_map.iter_rules())
+    if not rules:
+        click.echo("No routes were registered.")
+        return
+    ignored = set() if all_methods else {"HEAD", "OPTIONS"}
+    host_matching = url_map.host_matching
+    has_domain = any(rule.host if host_matching else rule.subdomain for rule in rules)
+    rows = []
+    for rule in rules:
+        row = [str(rule.endpoint), ", ".join(sorted((rule.methods or set()) - ignored))]
+        if has_domain:
+            row.append((rule.host if host_matching else rule.subdomain) or "")
+        row.append(rule.rule)
+        rows.append(row)
+    headers = ["Endpoint", "Methods"]
+    sorts = ["endpoint", "methods"]
+    if has_domain:
+        headers.append("Host" if host_matching else "Subdomain")
+        sorts.append("domain")
+    headers.append("Rule")
+    sorts.append("rule")
+    if sort in sorts:
+        rows.sort(key=itemgetter(sorts.index(sort)))  # 'match' keeps registration order.
+    widths = [max(len(header), *(len(row[i]) for row in rows)) for i, header in enumerate(headers)]
+    template = "  ".join(f"{{{i}:<{width}}}" for i, width in enumerate(widths))
+    click.echo(template.format(*headers).rstrip())
+    click.echo(template.format(*("-" * width for width in widths)).rstrip())
+    for row in rows:
+        click.echo(template.format(*row).rstrip())
+
+
+# -- shell --------------------------------------------------------------------
+@click.command("shell", short_help="Run a shell in the app context.")
+@with_appcontext
+def shell_command() -> None:
+    """Run an interactive Python shell in the app's context, with ``app`` and ``g`` defined."""
+    import code
+
+    from kettle.globals import current_app, g
+
+    app = cast("Kettle", current_app._get_current_object())  # type: ignore[attr-defined]
+    banner = (
+        f"Python {sys.version} on {sys.platform}\n"
+        f"App: {app.import_name}{' [debug]' if app.debug else ''}\n"
+        f"Instance: {app.instance_path}"
+    )
+    namespace: dict[str, Any] = {"app": app, "g": g}
+    startup = os.environ.get("PYTHONSTARTUP")
+    if startup and os.path.isfile(startup):
+        with open(startup) as f:
+            eval(compile(f.read(), startup, "exec"), namespace)  # Python's own startup-file rule.
+    for processor in app.shell_context_processors:
+        namespace.update(processor())
+    interactive_hook = getattr(sys, "__interactivehook__", None)
+    if interactive_hook is not None and sys.stdin.isatty():
+        try:
+            import readline
+            from rlcompleter import Completer
+        except ImportError:
+            pass
+        else:
+            readline.set_completer(Completer(namespace).complete)
+        interactive_hook()
+    code.interact(banner=banner, local=namespace)
+
+
+# -- testing ------------------------------------------------------------------
+class KettleCliRunner(CliRunner):
+    """A click ``CliRunner`` whose ``invoke`` runs ``app.cli`` with the app already loaded."""
+
+    def __init__(self, app: Kettle, **kwargs: Any) -> None:
+        self.app = app
+        super().__init__(**kwargs)
+
+    def invoke(self, cli: Any = None, args: Any = None, **kwargs: Any) -> Result:  # type: ignore[override]
+        """Invoke ``cli`` (``app.cli`` by default) with ``args`` in an isolated environment."""
+        if cli is None:
+            cli = self.app.cli
+        if "obj" not in kwargs:
+            kwargs["obj"] = ScriptInfo(create_app=lambda: self.app, set_debug_flag=False)
+        return super().invoke(cli, args, **kwargs)
+
+
+cli = KettleGroup(
+    name="kettle",
+    help=(
+        "A general utility script for Kettle applications.\n\nAn application to load must be"
+        " given with the '--app' option, the 'KETTLE_APP' environment variable, or with a"
+        " 'wsgi.py' or 'app.py' file in the current directory."
+    ),
+)
 
 
 def main() -> None:
     """Run the ``kettle`` command."""
-    cli(prog_name="kettle")
+    cli.main(prog_name="kettle")

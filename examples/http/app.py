@@ -539,7 +539,9 @@ def poll_time() -> Response:
 async def long_poll() -> Response:
     since = request.args.get("since", 0, type=int)
     # Hold the request until a message arrives, or answer empty after 20 s.
-    messages = await LONG_POLL.wait(since, timeout=float(request.args.get("timeout", 20, type=float)))
+    messages = await LONG_POLL.wait(
+        since, timeout=float(request.args.get("timeout", 20, type=float))
+    )
     return jsonify(messages=messages, last=since + len(messages))
 
 
@@ -588,9 +590,7 @@ def chat_stream() -> Response:
                 sent += 1
                 yield _sse(message)
 
-    return Response(
-        events(), mimetype="text/event-stream", headers={"Cache-Control": "no-cache"}
-    )
+    return Response(events(), mimetype="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 
 @app.route("/ws")

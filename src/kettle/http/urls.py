@@ -6,6 +6,7 @@ invalid UTF-8 becomes U+FFFD, so hostile URLs yield values, not exceptions.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes
@@ -16,6 +17,19 @@ from kettle.http.datastructures import ImmutableMultiDict, MultiDict
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 # RFC 3986 3.4: the query may also carry "?" and "/".
 _QUERY_SAFE = "/:@!$'()*,;-._~?"
+
+
+def _requote_invalid(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: keep bytes that are not UTF-8 as ``%XX`` escapes."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    return "".join(f"%{byte:02X}" for byte in bad), error.end
+
+
+# Query values keep undecodable bytes as escapes (``%ff`` stays ``%FF``), as
+# Werkzeug's request.args and form do, so no information is lost.
+codecs.register_error("kettle.url_quote", _requote_invalid)
 
 
 def url_unquote(value: str | bytes, errors: str = "replace") -> str:
@@ -45,7 +59,8 @@ def parse_qsl(query: bytes, max_fields: int | None = None) -> list[tuple[str, st
     """Split a query string or urlencoded body into decoded (key, value) pairs.
 
     ``&`` separates pairs (``;`` does not, as in Werkzeug >= 2.3), ``+`` is a
-    space, empty keys and values are kept. ``max_fields`` bounds the number of
+    space, empty keys and values are kept; bytes that are not UTF-8 stay as
+    ``%XX`` escapes, as in Werkzeug. ``max_fields`` bounds the number of
     pairs; past it ValueError is raised so callers can answer 413.
     """
     if not query:
@@ -66,7 +81,7 @@ def _decode_component(raw: bytes) -> str:
         raw = raw.replace(b"+", b" ")
     if b"%" in raw:
         raw = unquote_to_bytes(raw)
-    return raw.decode("utf-8", "replace")
+    return raw.decode("utf-8", "kettle.url_quote")
 
 
 def parse_query(query: bytes) -> ImmutableMultiDict[str, str]:

@@ -1,0 +1,88 @@
+"""``stream_with_context``: keep ``request`` and ``session`` usable inside a streamed body.
+
+The pipeline pops the request context when the view returns, before the
+body is sent. A generator wrapped here makes the same context current again
+around each step, in whichever thread or task runs that step (the ASGI
+adapter runs sync steps in its pool), and restores what was there before.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+from kettle.ctx import _cv
+
+
+def _current() -> Any:
+    ctx = _cv.get(None)
+    if ctx is None or ctx.request is None:
+        raise RuntimeError(
+            "'stream_with_context' can only be used when a request context is active, such as"
+            " in a view function."
+        )
+    return ctx
+
+
+def _sync(ctx: Any, iterator: Iterator[Any]) -> Iterator[Any]:
+    try:
+        while True:
+            token = _cv.set(ctx)
+            try:
+                item = next(iterator)
+            except StopIteration:
+                return
+            finally:
+                _cv.reset(token)
+            yield item
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            token = _cv.set(ctx)
+            try:
+                close()
+            finally:
+                _cv.reset(token)
+
+
+async def _async(ctx: Any, iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    try:
+        while True:
+            token = _cv.set(ctx)
+            try:
+                item = await iterator.__anext__()
+            except StopAsyncIteration:
+                return
+            finally:
+                _cv.reset(token)
+            yield item
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            token = _cv.set(ctx)
+            try:
+                await aclose()
+            finally:
+                _cv.reset(token)
+
+
+def stream_with_context(generator_or_function: Any) -> Any:
+    """Run a (sync or async) generator with the current request context pushed.
+
+    Use it on a generator object, or as a decorator on a generator function.
+    """
+    if callable(generator_or_function) and not hasattr(generator_or_function, "__next__") and not hasattr(
+        generator_or_function, "__anext__"
+    ):
+        func: Callable[..., Any] = generator_or_function
+
+        @functools.wraps(func)
+        def decorated(*args: Any, **kwargs: Any) -> Any:
+            return stream_with_context(func(*args, **kwargs))
+
+        return decorated
+    ctx = _current()
+    if hasattr(generator_or_function, "__aiter__"):
+        return _async(ctx, generator_or_function.__aiter__())
+    return _sync(ctx, iter(generator_or_function))

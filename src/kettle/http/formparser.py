@@ -29,7 +29,7 @@ from kettle.http.urls import parse_qsl
 CHUNK_SIZE = 64 * 1024
 #: File parts stay in memory up to this size, then go to disk (as Werkzeug's 500 kB).
 FILE_SPOOL_SIZE = 500 * 1024
-#: One part's header block (names plus values); browsers send a few hundred bytes.
+#: One part header line; browsers send lines of a few hundred bytes.
 MAX_PART_HEADER_SIZE = 8 * 1024
 #: Header lines per part; browsers send two (Content-Disposition, Content-Type).
 MAX_PART_HEADER_COUNT = 16
@@ -98,9 +98,8 @@ class FormDataParser:
         parser = MultipartParser(
             boundary,
             collector.callbacks(),  # type: ignore[arg-type]
-            # Our own, lower bounds fire first and answer 413; these are a backstop.
-            max_header_count=MAX_PART_HEADER_COUNT + 1,
-            max_header_size=MAX_PART_HEADER_SIZE + 1,
+            max_header_count=MAX_PART_HEADER_COUNT,
+            max_header_size=MAX_PART_HEADER_SIZE,
         )
         try:
             while True:
@@ -113,6 +112,8 @@ class FormDataParser:
             parser.finalize()
         except MultipartParseError as error:
             collector.close_files()
+            if str(error).startswith("Maximum header"):
+                raise RequestEntityTooLarge(f"Multipart part headers too large: {error}") from None
             raise BadRequest(f"Malformed multipart body: {error}") from None
         except Exception:
             collector.close_files()
@@ -133,7 +134,6 @@ class _PartCollector:
         self.ended = False
         self.parts = 0
         self._header_pairs: list[tuple[bytes, bytes]] = []
-        self._header_size = 0
         self._name_buf = bytearray()
         self._value_buf = bytearray()
         self._field_name: str | None = None
@@ -158,27 +158,17 @@ class _PartCollector:
         if limit is not None and self.parts > limit:
             raise RequestEntityTooLarge("The form has too many parts.")
         self._header_pairs = []
-        self._header_size = 0
         self._field_name = None
         self._field = None
         self._file = None
 
-    def _count_header(self, size: int) -> None:
-        self._header_size += size
-        if self._header_size > MAX_PART_HEADER_SIZE:
-            raise RequestEntityTooLarge("A multipart part header is too large.")
-
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
-        self._count_header(end - start)
         self._name_buf += data[start:end]
 
     def on_header_value(self, data: bytes, start: int, end: int) -> None:
-        self._count_header(end - start)
         self._value_buf += data[start:end]
 
     def on_header_end(self) -> None:
-        if len(self._header_pairs) >= MAX_PART_HEADER_COUNT:
-            raise RequestEntityTooLarge("A multipart part has too many headers.")
         self._header_pairs.append((bytes(self._name_buf), bytes(self._value_buf)))
         self._name_buf.clear()
         self._value_buf.clear()

@@ -64,7 +64,13 @@ def _session() -> Any:
 
 def _forward(name: str) -> Any:
     def method(self: _Proxy, *args: Any, **kwargs: Any) -> Any:
-        return getattr(object.__getattribute__(self, "_get")(), name)(*args, **kwargs)
+        obj = object.__getattribute__(self, "_get")()
+        # Special methods are looked up on the type, as Python does; a missing one is a
+        # TypeError (what ``len()`` or ``list()`` expect), not an AttributeError.
+        func = getattr(type(obj), name, None)
+        if func is None:
+            raise TypeError(f"'{type(obj).__name__}' object does not support {name}")
+        return func(obj, *args, **kwargs)
 
     method.__name__ = name
     return method

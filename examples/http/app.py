@@ -14,7 +14,6 @@ import os
 import sqlite3
 import struct
 import tempfile
-import time
 import uuid
 import zlib
 from collections.abc import AsyncIterator
@@ -37,8 +36,12 @@ from kettle import (
     request,
     session,
     url_for,
+    websocket,
 )
+from kettle.csrf import CSRFProtect
+from kettle.push import EventStream, long_poll, publish, subscribe
 from kettle.routing.converters import BaseConverter
+from kettle.websocket import WebSocketDisconnect
 
 app = Kettle(__name__)
 app.config.update(
@@ -63,6 +66,10 @@ class RegexConverter(BaseConverter):
 
 
 app.url_map.converters["re"] = RegexConverter
+
+# Every POST, PUT, PATCH and DELETE must carry the session's CSRF token; the
+# material's API-style examples (posted by tools like Postman) are exempt.
+csrf = CSRFProtect(app)
 
 
 # --- Request hooks --------------------------------------------------------------
@@ -107,6 +114,7 @@ def index() -> str:
 
 
 @app.route("/hello", methods=["GET", "POST"])
+@csrf.exempt
 def hello() -> str:
     name = request.args.get("name")
     if name is None:
@@ -171,6 +179,7 @@ def qs() -> Any:
 
 
 @app.route("/header", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@csrf.exempt
 def header() -> Any:
     return jsonify(
         method=request.method,
@@ -186,11 +195,13 @@ def header() -> Any:
 
 
 @app.route("/form1", methods=["POST"])
+@csrf.exempt
 def form1() -> Any:
     return jsonify(username=request.form.get("username"), fav=request.form.getlist("fav"))
 
 
 @app.route("/data", methods=["POST"])
+@csrf.exempt
 def data() -> Any:
     return jsonify(is_json=request.is_json, json=request.get_json(silent=True))
 
@@ -443,6 +454,7 @@ def get_profile(user_id: int) -> Response:
 
 
 @app.route("/post/delete/<int:post_id>", methods=["DELETE"])
+@csrf.exempt
 def delete_post(post_id: int) -> Any:
     return "", 204
 
@@ -495,34 +507,20 @@ def notes() -> Any:
     return render_template("notes.html", rows=rows, q=search)
 
 
+@app.route("/csrf", methods=["GET", "POST"])
+def csrf_form() -> str:
+    # CSRFProtect has checked the token before this runs; a forged POST got 400.
+    saved = request.form.get("email") if request.method == "POST" else None
+    return render_template("csrf.html", saved=saved)
+
+
 # --- Server push: polling, long polling, SSE, WebSocket -----------------------------
 
 
-class MessageLog:
-    """An append-only list of chat messages, numbered from 1, shared by all views."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    def add(self, message: str) -> int:
-        """Append ``message`` and return its number."""
-        self.messages.append(message)
-        return len(self.messages)
-
-    def since(self, last: int) -> list[str]:
-        """Return the messages after number ``last``."""
-        return self.messages[max(last, 0) :]
-
-    async def wait(self, last: int, timeout: float) -> list[str]:
-        """Wait (without blocking the loop) until there is a message after ``last``."""
-        deadline = time.monotonic() + timeout
-        while len(self.messages) <= last and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-        return self.since(last)
-
-
-LONG_POLL = MessageLog()
-CHAT = MessageLog()
+#: The channels the push examples publish on (one broker, see docs/deployment).
+LONG_POLL_CHANNEL = "demo-long-poll"
+CHAT_CHANNEL = "demo-chat"
+WS_CHANNEL = "demo-ws-chat"
 
 
 @app.route("/push")
@@ -536,21 +534,19 @@ def poll_time() -> Response:
 
 
 @app.route("/longpoll")
-async def long_poll() -> Response:
-    since = request.args.get("since", 0, type=int)
-    # Hold the request until a message arrives, or answer empty after 20 s.
-    messages = await LONG_POLL.wait(
-        since, timeout=float(request.args.get("timeout", 20, type=float))
-    )
-    return jsonify(messages=messages, last=since + len(messages))
+async def long_poll_wait() -> Response:
+    # Hold the request until a message is published, or answer 204 after the timeout.
+    timeout = min(request.args.get("timeout", 20.0, type=float), 30.0)
+    return await long_poll(LONG_POLL_CHANNEL, timeout=timeout)
 
 
 @app.route("/longpoll/send", methods=["POST"])
-def long_poll_send() -> Any:
+async def long_poll_send() -> Any:
     message = request.form.get("message", "").strip()
     if not message:
         abort(400)
-    return jsonify(number=LONG_POLL.add(message)), 201
+    receivers = await publish(LONG_POLL_CHANNEL, {"message": message})
+    return jsonify(receivers=receivers), 201
 
 
 @app.route("/chat")
@@ -559,38 +555,49 @@ def chat() -> str:
 
 
 @app.route("/chat/send", methods=["POST"])
-def chat_send() -> Any:
-    user = request.form.get("user", "anonymous").strip() or "anonymous"
+async def chat_send() -> Any:
+    user = request.form.get("user", "").strip() or "anonymous"
     message = request.form.get("message", "").strip()
     if not message:
         abort(400)
-    return jsonify(number=CHAT.add(f"{user}: {message}")), 201
-
-
-def _sse(message: str) -> str:
-    """Frame one SSE event; each line of the message gets its own ``data:``."""
-    return "".join(f"data: {line}\n" for line in message.splitlines() or [""]) + "\n"
+    receivers = await publish(CHAT_CHANNEL, f"{user}: {message}")
+    return jsonify(receivers=receivers), 201
 
 
 @app.route("/chat/stream")
 def chat_stream() -> Response:
-    # Start after the messages already sent, unless the client asks for history.
-    start = request.args.get("since", len(CHAT.messages), type=int)
-    limit = request.args.get("limit", 0, type=int)
+    async def events() -> AsyncIterator[dict[str, str]]:
+        async with subscribe(CHAT_CHANNEL) as subscription:
+            # "ready" goes out once subscribed: a message sent after it is never missed.
+            yield {"event": "ready", "data": "subscribed"}
+            async for message in subscription:
+                yield {"data": message}
 
-    async def events() -> AsyncIterator[str]:
-        last, sent = start, 0
-        yield ": connected\n\n"
-        while not limit or sent < limit:
-            messages = await CHAT.wait(last, timeout=15)
-            if not messages:
-                yield ": keep-alive\n\n"
-            for message in messages:
-                last += 1
-                sent += 1
-                yield _sse(message)
+    return EventStream(events())
 
-    return Response(events(), mimetype="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+@app.websocket("/ws/chat")
+async def ws_chat_socket() -> None:
+    await websocket.accept()
+    async with subscribe(WS_CHANNEL) as subscription:
+
+        async def forward() -> None:
+            async for message in subscription:
+                await websocket.send(message)
+
+        forwarding = asyncio.ensure_future(forward())
+        try:
+            await websocket.send("ready")
+            while True:
+                message = await websocket.receive()
+                if isinstance(message, bytes):
+                    message = message.decode("utf-8", "replace")
+                # Everyone in the room gets it, the sender included (as an echo).
+                await publish(WS_CHANNEL, message)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            forwarding.cancel()
 
 
 @app.route("/ws")

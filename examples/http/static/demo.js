@@ -37,16 +37,15 @@ if (pollTarget) {
   setInterval(poll, 2000);
 }
 
-// Long polling: the server holds each request until a message arrives.
+// Long polling: the server holds each request until a message arrives
+// (200 with the message) or its timeout passes (204); then ask again.
 const longList = document.getElementById("long-messages");
 if (longList) {
-  let since = 0;
   const wait = async () => {
     try {
-      const response = await fetch(`${longList.dataset.url}?since=${since}`);
-      const data = await response.json();
-      for (const message of data.messages) appendItem(longList, message);
-      since = data.last;
+      const response = await fetch(longList.dataset.url);
+      if (response.status === 200) appendItem(longList, (await response.json()).message);
+      else if (response.status !== 204) throw new Error(response.statusText);
     } catch (error) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
@@ -56,7 +55,7 @@ if (longList) {
   const form = document.getElementById("long-form");
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    postForm(form).then(() => form.reset());
+    postForm(form).then(() => form.querySelector("[name=message]").value = "");
   });
 }
 
@@ -64,7 +63,8 @@ if (longList) {
 const chatList = document.getElementById("chat-messages");
 if (chatList) {
   const source = new EventSource(chatList.dataset.stream);
-  source.addEventListener("open", () => { chatList.dataset.ready = "yes"; });
+  // "ready" comes once the server has subscribed: from then on no message is missed.
+  source.addEventListener("ready", () => { chatList.dataset.ready = "yes"; });
   source.addEventListener("message", (event) => appendItem(chatList, event.data));
   const form = document.getElementById("chat-form");
   form.addEventListener("submit", (event) => {
@@ -78,8 +78,10 @@ const wsList = document.getElementById("ws-messages");
 if (wsList) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   const socket = new WebSocket(`${scheme}//${location.host}${wsList.dataset.url}`);
-  socket.addEventListener("open", () => { wsList.dataset.ready = "yes"; });
-  socket.addEventListener("message", (event) => appendItem(wsList, event.data));
+  socket.addEventListener("message", (event) => {
+    if (event.data === "ready") wsList.dataset.ready = "yes";
+    else appendItem(wsList, event.data);
+  });
   const form = document.getElementById("ws-form");
   form.addEventListener("submit", (event) => {
     event.preventDefault();

@@ -26,6 +26,7 @@ from types import CoroutineType, GeneratorType
 from typing import TYPE_CHECKING, Any, cast
 
 from kettle import _loops
+from kettle.adapters.wsgi import serve as _serve_wsgi
 from kettle.config import DEFAULT_CONFIG, Config, ConfigAttribute
 from kettle.ctx import AppContext, RequestContext, _AppCtxGlobals, _cv
 from kettle.http.exceptions import (
@@ -40,6 +41,7 @@ from kettle.http.headers import Headers
 from kettle.http.request import host_is_trusted
 from kettle.json import DefaultJSONProvider, JSONProvider
 from kettle.routing import BuildError, Map, RequestRedirect, Rule
+from kettle.routing.exceptions import WebsocketMismatch
 from kettle.scaffold import Scaffold, _endpoint_from_view_func
 from kettle.sessions import SecureCookieSessionInterface, SessionInterface
 from kettle.signals import (
@@ -50,12 +52,14 @@ from kettle.signals import (
     request_started,
     request_tearing_down,
 )
+from kettle.templating import TemplatingMixin
 from kettle.wrappers import Request, Response
 
 if TYPE_CHECKING:
     import logging
 
     from kettle.blueprints import Blueprint
+    from kettle.cli import AppGroup, KettleCliRunner
     from kettle.testing import KettleClient
 
 
@@ -70,7 +74,7 @@ def _as_timedelta(value: timedelta | int | None) -> timedelta | None:
     return timedelta(seconds=value)
 
 
-class Kettle(Scaffold):
+class Kettle(TemplatingMixin, Scaffold):
     """The application: ``app = Kettle(__name__)``.
 
     ``app(environ, start_response)`` is the WSGI application and ``app.asgi``
@@ -112,10 +116,9 @@ class Kettle(Scaffold):
             self.instance_path if instance_relative_config else self.root_path,
             self.default_config,
         )
-        if os.environ.get("KETTLE_DEBUG", os.environ.get("FLASK_DEBUG")):
-            self.config["DEBUG"] = os.environ.get(
-                "KETTLE_DEBUG", os.environ.get("FLASK_DEBUG", "")
-            ).lower() not in ("0", "false", "no")
+        # As Flask's get_debug_flag(): False unless the environment turns debug on.
+        debug_flag = os.environ.get("KETTLE_DEBUG", os.environ.get("FLASK_DEBUG", ""))
+        self.config["DEBUG"] = bool(debug_flag) and debug_flag.lower() not in ("0", "false", "no")
         self.json: JSONProvider = self.json_provider_class(self)
         self.aborter = self.aborter_class()
         self.url_map = self.url_map_class(host_matching=host_matching)
@@ -125,6 +128,8 @@ class Kettle(Scaffold):
         self.before_first_request_funcs: list[Callable[..., Any]] = []
         self.before_serving_funcs: list[Callable[..., Any]] = []
         self.after_serving_funcs: list[Callable[..., Any]] = []
+        self.before_websocket_funcs: list[Callable[..., Any]] = []
+        self.after_websocket_funcs: list[Callable[..., Any]] = []
         self.shell_context_processors: list[Callable[[], dict[str, Any]]] = []
         self.blueprints: dict[str, Blueprint] = {}
         self.extensions: dict[str, Any] = {}
@@ -169,6 +174,26 @@ class Kettle(Scaffold):
 
         return create_logger(self)
 
+    @cached_property
+    def cli(self) -> AppGroup:
+        """The app's command group: ``@app.cli.command()`` adds ``kettle`` subcommands."""
+        from kettle.cli import AppGroup
+
+        return AppGroup(self.name)
+
+    def run(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        debug: bool | None = None,
+        load_dotenv: bool = True,
+        **options: Any,
+    ) -> None:
+        """Run the development server (uvicorn); does nothing inside ``kettle run``."""
+        from kettle.serving import run_app
+
+        run_app(self, host, port, debug, load_dotenv, **options)
+
     # -- registration ------------------------------------------------------
     def add_url_rule(
         self,
@@ -201,8 +226,11 @@ class Kettle(Scaffold):
             else:
                 provide_automatic_options = False
         methods |= required
+        # stream_body=True: under ASGI the body is not read before the view (request.stream).
+        stream_body = bool(options.pop("stream_body", getattr(view_func, "stream_body", False)))
         rule_obj = self.url_rule_class(rule, methods=methods, **options)
         rule_obj.provide_automatic_options = provide_automatic_options  # type: ignore[attr-defined]
+        rule_obj.stream_body = stream_body  # type: ignore[attr-defined]
         self.url_map.add(rule_obj)
         if view_func is not None:
             old_func = self.view_functions.get(endpoint)
@@ -242,6 +270,34 @@ class Kettle(Scaffold):
         self.after_serving_funcs.append(f)
         return f
 
+    def websocket(
+        self, rule: str, **options: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register an ``async def`` WebSocket handler for ``rule`` (served under ASGI)."""
+
+        def decorator(f: Callable[..., Any]) -> Callable[..., Any]:
+            endpoint = options.pop("endpoint", None)
+            self.add_url_rule(rule, endpoint, f, websocket=True, **options)
+            return f
+
+        return decorator
+
+    def before_websocket(self, f: Callable[..., Any]) -> Callable[..., Any]:
+        """Run ``f`` before each WebSocket handler; a non-None return refuses the socket."""
+        self.before_websocket_funcs.append(f)
+        return f
+
+    def after_websocket(self, f: Callable[..., Any]) -> Callable[..., Any]:
+        """Run ``f`` after each WebSocket handler that returned normally."""
+        self.after_websocket_funcs.append(f)
+        return f
+
+    def add_background_task(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run ``func(*args, **kwargs)`` (sync or async) after the response is sent."""
+        from kettle.background import add_background_task
+
+        add_background_task(func, *args, **kwargs)
+
     async def startup(self) -> None:
         """Run the before_serving functions inside an app context."""
         await self._run_serving(self.before_serving_funcs)
@@ -270,7 +326,7 @@ class Kettle(Scaffold):
 
         if not self.has_static_folder:
             raise RuntimeError("'static_folder' must be set to serve static_files.")
-        return cast(Response, send_from_directory(cast(str, self.static_folder), filename))
+        return send_from_directory(cast(str, self.static_folder), filename)
 
     # -- contexts ----------------------------------------------------------
     def app_context(self) -> AppContext:
@@ -296,6 +352,13 @@ class Kettle(Scaffold):
 
         cls = getattr(self, "test_client_class", None) or KettleClient
         return cast("KettleClient", cls(self, use_cookies=use_cookies, **kwargs))
+
+    def test_cli_runner(self, **kwargs: Any) -> KettleCliRunner:
+        """Return a CLI runner whose ``invoke(args)`` runs ``app.cli`` with this app."""
+        from kettle.cli import KettleCliRunner
+
+        cls = getattr(self, "test_cli_runner_class", None) or KettleCliRunner
+        return cast("KettleCliRunner", cls(self, **kwargs))
 
     # -- the WSGI entry points ---------------------------------------------
     def wsgi_app(
@@ -332,7 +395,7 @@ class Kettle(Scaffold):
         """Run the pipeline without an event loop (WSGI, or in a worker thread)."""
         if not self._got_first_request:
             self._first_request_sync(ctx)
-        return cast(Response, _loops.drive(self._run(ctx)))
+        return _loops.drive(self._run(ctx))  # type: ignore[no-any-return]
 
     async def handle_async(
         self, ctx: RequestContext, offload: Callable[[Callable[[], Response]], Any]
@@ -349,7 +412,7 @@ class Kettle(Scaffold):
         return cast(Response, await offload(lambda: _loops.drive(self._run(ctx))))
 
     def _view_is_async(self, ctx: RequestContext) -> bool:
-        rule = ctx.request.url_rule  # type: ignore[union-attr]
+        rule = ctx.request.url_rule
         if rule is None:
             return True  # Errors are rendered on the loop: no thread hop for a 404.
         endpoint = rule.endpoint
@@ -410,29 +473,47 @@ class Kettle(Scaffold):
 
     def _match(self, ctx: RequestContext) -> None:
         request = ctx.request
-        if request.url_rule is not None or request.routing_exception is not None:  # type: ignore[union-attr]
+        if request.url_rule is not None or request.routing_exception is not None:
             return
         trusted = self.config["TRUSTED_HOSTS"]
-        if trusted and not host_is_trusted(request.host, trusted):  # type: ignore[union-attr]
+        if trusted and not host_is_trusted(request.host, trusted):
             # As Flask 3.1: a 400 raised where routing errors are, so no view runs.
-            host = request.host  # type: ignore[union-attr]
-            request.routing_exception = SecurityError(f"Host {host!r} is not trusted.")  # type: ignore[union-attr]
+            host = request.host
+            request.routing_exception = SecurityError(f"Host {host!r} is not trusted.")
             return
-        try:
-            rule, args = self.url_map.match(
-                request.path,  # type: ignore[union-attr]
-                request.method,  # type: ignore[union-attr]
-                host=request.host,  # type: ignore[union-attr]
-                scheme=request.scheme,  # type: ignore[union-attr]
-                script_name=request.root_path,  # type: ignore[union-attr]
-                query_string=request.query_string.decode("latin-1"),  # type: ignore[union-attr]
-                subdomain=self._subdomain(request),  # type: ignore[arg-type]
-            )
-        except HTTPException as e:
-            request.routing_exception = e  # type: ignore[union-attr]
+        url_map = self.url_map
+        # The host is read only when routing depends on it; a redirect (rare)
+        # is matched again with everything needed to write its absolute URL.
+        if url_map.host_matching or self.subdomain_matching:
+            host = request.host
+            subdomain = self._subdomain(request)
         else:
-            request.url_rule = rule  # type: ignore[union-attr]
-            request.view_args = args  # type: ignore[union-attr]
+            host = ""
+            subdomain = url_map.default_subdomain or ""
+        try:
+            rule, args = url_map.match(request.path, request.method, host, subdomain=subdomain)
+        except RequestRedirect:
+            try:
+                url_map.match(
+                    request.path,
+                    request.method,
+                    host=request.host,
+                    scheme=request.scheme,
+                    script_name=request.root_path,
+                    query_string=request.query_string.decode("latin-1"),
+                    subdomain=subdomain,
+                )
+            except HTTPException as e:
+                request.routing_exception = e
+        except WebsocketMismatch:
+            from kettle.websocket import WebSocketUpgradeRequired
+
+            request.routing_exception = WebSocketUpgradeRequired()
+        except HTTPException as e:
+            request.routing_exception = e
+        else:
+            request.url_rule = rule
+            request.view_args = args
 
     def _subdomain(self, request: Request) -> str | None:
         url_map = self.url_map
@@ -455,7 +536,9 @@ class Kettle(Scaffold):
         if request_started.receivers:
             request_started.send(self, _async_wrapper=self.ensure_sync)
         try:
-            rv = await self._preprocess(ctx)
+            rv = None
+            if self.url_value_preprocessors or self.before_request_funcs:
+                rv = await self._preprocess(ctx)
             if rv is None:
                 rv = await self._dispatch_request(ctx)
         except Exception as e:
@@ -463,9 +546,7 @@ class Kettle(Scaffold):
         return await self._finalize(ctx, rv)
 
     async def _preprocess(self, ctx: RequestContext) -> Any:
-        if not (self.url_value_preprocessors or self.before_request_funcs):
-            return None
-        request = cast(Request, ctx.request)
+        request = ctx.request
         names = (None, *reversed(request.blueprints))
         for name in names:
             for func in self.url_value_preprocessors.get(name, ()):
@@ -482,13 +563,13 @@ class Kettle(Scaffold):
         return None
 
     async def _dispatch_request(self, ctx: RequestContext) -> Any:
-        request = cast(Request, ctx.request)
+        request = ctx.request
         if request.routing_exception is not None:
             raise request.routing_exception
-        rule = cast(Rule, request.url_rule)
+        rule: Rule = request.url_rule  # type: ignore[assignment]
         if request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
             return self.make_default_options_response(ctx)
-        rv = self.view_functions[rule.endpoint](**cast(dict[str, Any], request.view_args))
+        rv = self.view_functions[rule.endpoint](**request.view_args)  # type: ignore[arg-type]
         if rv.__class__ is CoroutineType:
             rv = await ctx.wait(rv)
         return rv
@@ -520,7 +601,7 @@ class Kettle(Scaffold):
     async def _process_response(self, ctx: RequestContext, response: Response) -> Response:
         funcs: Iterable[Callable[..., Any]] = ctx._after_request_functions
         if self.after_request_funcs:
-            request = cast(Request, ctx.request)
+            request = ctx.request
             for name in chain(request.blueprints, (None,)):
                 if name in self.after_request_funcs:
                     funcs = chain(funcs, reversed(self.after_request_funcs[name]))
@@ -538,7 +619,7 @@ class Kettle(Scaffold):
         """Run the teardown functions (awaiting async ones), then pop the context."""
         try:
             if self.teardown_request_funcs:
-                request = cast(Request, ctx.request)
+                request = ctx.request
                 for name in chain(request.blueprints, (None,)):
                     for func in reversed(self.teardown_request_funcs.get(name, ())):
                         rv = func(error)
@@ -553,7 +634,7 @@ class Kettle(Scaffold):
                         await ctx.wait(rv)
                 if appcontext_tearing_down.receivers:
                     appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=error)
-            request = cast(Request, ctx.request)
+            request = ctx.request
             preserve = request.environ.get(_PRESERVE) or (request.scope or _NO_SCOPE).get(_PRESERVE)
             if preserve is not None:
                 preserve(ctx)  # The test client's ``with client:`` keeps the context.
@@ -617,7 +698,7 @@ class Kettle(Scaffold):
         return rv
 
     async def _handle_user_exception(self, ctx: RequestContext, e: Exception) -> Any:
-        request = cast(Request, ctx.request)
+        request = ctx.request
         if isinstance(e, BadRequestKeyError) and (
             self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
         ):
@@ -643,7 +724,7 @@ class Kettle(Scaffold):
             raise e
         self.log_exception(ctx, e)
         server_error = InternalServerError(original_exception=e)
-        request = cast(Request, ctx.request)
+        request = ctx.request
         handler = self._find_error_handler(server_error, request.blueprints)
         rv: Any = server_error
         if handler is not None:
@@ -652,7 +733,7 @@ class Kettle(Scaffold):
 
     def log_exception(self, ctx: RequestContext, e: BaseException) -> None:
         """Log an unhandled error with the request line, through ``app.logger``."""
-        request = cast(Request, ctx.request)
+        request = ctx.request
         self.logger.error(
             f"Exception on {request.path} [{request.method}]",
             exc_info=(type(e), e, e.__traceback__),

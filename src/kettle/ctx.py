@@ -113,6 +113,7 @@ class RequestContext(AppContext):
 
     #: How to run a coroutine from code that is not on an event loop (the ASGI
     #: adapter replaces it to hop back to the server's loop).
+    request: Request
     #: True when the pipeline runs on the event loop and may ``await``.
     on_loop = False
     run_coroutine = staticmethod(_loops.run_coroutine)
@@ -178,7 +179,7 @@ class RequestContext(AppContext):
         session = self._session
         if session is None:
             app = self.app
-            session = app.session_interface.open_session(app, self.request)  # type: ignore[arg-type]
+            session = app.session_interface.open_session(app, self.request)
             if session is None:
                 session = app.session_interface.make_null_session(app)
             self._session = session
@@ -190,7 +191,7 @@ class RequestContext(AppContext):
 
     def copy(self) -> RequestContext:
         """Return a new context for the same request and session."""
-        return type(self)(self.app, self.request, self._session)  # type: ignore[arg-type]
+        return type(self)(self.app, self.request, self._session)
 
 
 def has_request_context() -> bool:

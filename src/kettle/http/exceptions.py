@@ -86,6 +86,9 @@ __all__ = [
 ]
 
 
+_PAGES: dict[type[HTTPException], bytes] = {}
+
+
 class HTTPException(Exception):
     """Base class of every HTTP error: carries ``code`` and ``description``.
 
@@ -129,9 +132,24 @@ class HTTPException(Exception):
         """Return the response to send for this error (``self.response`` if set)."""
         if self.response is not None:
             return self.response
+        from kettle.http.headers import Headers
         from kettle.http.response import Response
 
-        return Response(self.get_body(), self.code or 500, self.get_headers())
+        cls = type(self)
+        body: str | bytes
+        if (
+            "description" not in self.__dict__
+            and cls.description.__class__ is str
+            and cls.get_body is HTTPException.get_body
+        ):
+            # The page for a class's default description never changes: render it once.
+            body = _PAGES.get(cls) or _PAGES.setdefault(cls, self.get_body().encode())
+        else:
+            body = self.get_body()
+        headers = self.get_headers()
+        if cls.get_headers is HTTPException.get_headers:
+            return Response(body, self.code or 500, Headers._trusted(headers))
+        return Response(body, self.code or 500, headers)
 
     def __str__(self) -> str:
         return f"{self.code or '???'} {self.name}: {self.description}"

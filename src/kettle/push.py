@@ -466,8 +466,9 @@ class EventStream(Response):
     Items may be ``ServerSentEvent``, a dict of its fields (``data``,
     ``event``, ``id``, ``retry``, ``comment``), or a str (the data). A
     comment is written after ``keep_alive`` idle seconds (None: never) so
-    proxies keep the connection open. Works under ASGI and WSGI (where each
-    open stream holds a worker thread).
+    proxies keep the connection open. The source runs with the view's
+    request context current (as with ``stream_with_context``). Works under
+    ASGI and WSGI (where each open stream holds a worker thread).
     """
 
     default_mimetype = "text/event-stream"
@@ -483,6 +484,16 @@ class EventStream(Response):
             raise ValueError("keep_alive must be a positive number of seconds, or None.")
         if not (hasattr(source, "__aiter__") or hasattr(source, "__iter__")):
             raise TypeError("EventStream needs an iterable or async iterable of events.")
+        ctx = _cv.get(None)
+        if ctx is not None:
+            # The body runs after the view returns: keep the app and request
+            # context current for it, so subscribe() and publish() work there.
+            from kettle.streaming import _async, _sync
+
+            if hasattr(source, "__aiter__"):
+                source = _async(ctx, source.__aiter__())
+            else:
+                source = _sync(ctx, iter(source))
         super().__init__(_encode_events(source, keep_alive), status=status, headers=headers)
         self.headers.set("Cache-Control", "no-cache")
         # nginx buffers proxied responses by default, which would hold events back.

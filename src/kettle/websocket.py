@@ -178,8 +178,17 @@ def _websocket() -> WebSocket:
     return cast(WebSocket, ws)
 
 
+class _WebSocketProxy(_Proxy):
+    """The ``websocket`` proxy; also forwards ``async for``."""
+
+    __slots__ = ()
+
+    def __aiter__(self) -> AsyncIterator[str | bytes]:
+        return _websocket().__aiter__()
+
+
 #: The current WebSocket connection, inside a ``@app.websocket`` handler.
-websocket: WebSocket = cast(WebSocket, _Proxy(_websocket))
+websocket: WebSocket = cast(WebSocket, _WebSocketProxy(_websocket))
 
 
 def check_origin(allowed: Iterable[str], ws: WebSocket | None = None) -> bool:

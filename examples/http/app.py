@@ -288,7 +288,6 @@ def foo_plain() -> Response:
 NOTE = {"to": "Peter", "from": "Jane", "heading": "Reminder", "body": "Don't forget the party!"}
 
 
-@app.route("/note", defaults={"content_type": "text"})
 @app.route("/note/<content_type>")
 def note(content_type: str) -> Any:
     content_type = content_type.lower()

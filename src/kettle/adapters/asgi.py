@@ -10,17 +10,20 @@ async views run on the server's loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import io
 import tempfile
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO, TYPE_CHECKING, Any
 
+from kettle.background import run_background_tasks
 from kettle.ctx import RequestContext
-from kettle.http.exceptions import RequestEntityTooLarge
+from kettle.http.exceptions import ClientDisconnected, RequestEntityTooLarge
 from kettle.http.headers import Headers
 from kettle.http.response import prepare_send
+from kettle.http.stream import CHUNK_SIZE, BoundedStream
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
@@ -49,6 +52,107 @@ class _TooLarge(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         raise RequestEntityTooLarge()
+
+
+def _content_length(scope: dict[str, Any]) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
+class ReceiveStream(BoundedStream):
+    """The body of a ``stream_body=True`` route, received as the view reads it.
+
+    Sync views (in the thread pool) call ``read()``, which waits on the loop;
+    async views iterate ``async for chunk in request.stream``. Bounded as
+    ``LimitedStream``: past the limit 413, a short body or disconnect 400.
+    """
+
+    def __init__(
+        self,
+        receive: Callable[..., Any],
+        loop: asyncio.AbstractEventLoop,
+        length: int | None,
+        limit: Callable[[], int | None],
+    ) -> None:
+        self._receive = receive
+        self._loop = loop
+        self._length = length
+        self._limit = limit
+        self._size = 0
+        self._buffer = b""
+        self._done = False
+
+    async def _next(self, limit: int | None) -> bytes:
+        # ``limit`` is read by the caller, in the request's context.
+        if self._done:
+            return b""
+        if limit is not None and self._length is not None and self._length > limit:
+            raise RequestEntityTooLarge()
+        message = await self._receive()
+        if message["type"] == "http.disconnect":
+            self._done = True
+            raise ClientDisconnected("The client disconnected while sending the body.")
+        body: bytes = message.get("body", b"")
+        self._size += len(body)
+        if limit is not None and self._size > limit:
+            self._done = True
+            raise RequestEntityTooLarge()
+        if not message.get("more_body", False):
+            self._done = True
+            if self._length is not None and self._size < self._length:
+                raise ClientDisconnected(
+                    "The client sent fewer bytes than its Content-Length announced."
+                )
+        return body
+
+    def _next_sync(self) -> bytes:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            raise TypeError(
+                "This route streams its body: in an async view read it with"
+                " 'async for chunk in request.stream'."
+            )
+        coroutine = self._next(self._limit())
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Read up to ``size`` bytes (all when negative), waiting for the client."""
+        if size is None or size < 0:
+            parts = [self._buffer]
+            self._buffer = b""
+            while not self._done:
+                parts.append(self._next_sync())
+            return b"".join(parts)
+        while not self._buffer and not self._done:
+            self._buffer = self._next_sync()
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def __iter__(self) -> Any:
+        while True:
+            chunk = self.read(CHUNK_SIZE)
+            if not chunk:
+                return
+            yield chunk
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._buffer:
+            chunk, self._buffer = self._buffer, b""
+            yield chunk
+        while not self._done:
+            chunk = await self._next(self._limit())
+            if chunk:
+                yield chunk
 
 
 class _Disconnected(Exception):
@@ -93,10 +197,6 @@ class ASGIAdapter:
     ) -> None:
         """Serve one HTTP request."""
         app = self.app
-        try:
-            stream = await self._receive_body(scope, receive)
-        except _Disconnected:
-            return  # Nobody to answer: no view call, no error.
         path = scope["path"]
         root_path = scope.get("root_path", "")
         if root_path and path.startswith(root_path):
@@ -112,12 +212,36 @@ class ASGIAdapter:
             query_string=scope.get("query_string", b""),
             headers=lambda: headers_from_scope(scope),
             remote_addr=client[0] if client else None,
-            stream=stream,
             scope=scope,
         )
         ctx = RequestContext(app, request)
-        response = await app.handle_async(ctx, self.offload)
-        await self.send_response(response, request.method, send)
+        # Matching first tells whether the route streams its body (stream_body=True).
+        app._match(ctx)
+        rule = request.url_rule
+        if rule is not None and getattr(rule, "stream_body", False):
+            # The limit is read when the view reads, so a before_request hook may set it.
+            request._stream = ReceiveStream(  # type: ignore[assignment]
+                receive,
+                asyncio.get_running_loop(),
+                _content_length(scope),
+                lambda: request.max_content_length,
+            )
+        else:
+            try:
+                request._stream = await self._receive_body(scope, receive)
+            except _Disconnected:
+                return  # Nobody to answer: no view call, no error.
+        try:
+            response = await app.handle_async(ctx, self.offload)
+        except Exception as e:
+            if not app.debug or app.testing:
+                raise  # In testing the error must reach the test client.
+            from kettle.debug import debug_response
+
+            response = debug_response(app, request, e)
+        await self.send_response(response, request.method, send, receive)
+        if ctx_tasks := getattr(ctx, "_background_tasks", None):
+            await run_background_tasks(app, ctx_tasks, self.offload)
 
     async def _receive_body(
         self, scope: dict[str, Any], receive: Callable[..., Any]
@@ -164,30 +288,67 @@ class ASGIAdapter:
         return io.BytesIO(chunks[0] if len(chunks) == 1 else b"".join(chunks))
 
     async def send_response(
-        self, response: Response, method: str, send: Callable[..., Any]
+        self,
+        response: Response,
+        method: str,
+        send: Callable[..., Any],
+        receive: Callable[..., Any] | None = None,
     ) -> None:
-        """Send status, headers and body; stream iterables chunk by chunk."""
+        """Send status, headers and body; stream iterables chunk by chunk.
+
+        While a streamed body is sent, ``receive`` is watched for
+        ``http.disconnect``: when the client leaves, the body is closed (its
+        ``finally`` runs) instead of being produced for nobody.
+        """
         headers, body = prepare_send(response, method)
-        await send(
-            {
+        try:
+            await send({
                 "type": "http.response.start",
                 "status": response.status_code,
                 "headers": [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers],
-            }
-        )
-        try:
+            })
             if body is None:
                 await send({"type": "http.response.body", "body": b""})
             elif body.__class__ is list:
-                data = b"".join(
-                    c.encode(response.charset) if isinstance(c, str) else c for c in body
-                )
+                data = b"".join(c.encode(response.charset) if isinstance(c, str) else c for c in body)
                 await send({"type": "http.response.body", "body": data})
-            else:
+            elif receive is None:
                 await self._stream(response, body, send)
+            else:
+                await self._stream_watching(response, body, send, receive)
         finally:
+            if hasattr(body, "aclose"):
+                await body.aclose()  # type: ignore[union-attr]
             if response._on_close is not None or hasattr(response.response, "close"):
                 response.close()
+
+    async def _stream_watching(
+        self, response: Response, body: Any, send: Callable[..., Any], receive: Callable[..., Any]
+    ) -> None:
+        """Stream ``body`` while listening for the client's disconnect."""
+
+        async def watch() -> None:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+
+        pump = asyncio.ensure_future(self._stream(response, body, send))
+        watcher = asyncio.ensure_future(watch())
+        try:
+            await asyncio.wait({pump, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            watcher.cancel()
+            if not pump.done():
+                pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            try:
+                await pump
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise
 
     async def _stream(self, response: Response, body: Any, send: Callable[..., Any]) -> None:
         charset = response.charset
@@ -198,7 +359,14 @@ class ASGIAdapter:
         else:
             iterator = iter(body)
             while True:
-                chunk = await self.offload(lambda: next(iterator, _DONE))
+                step = self.offload(lambda: next(iterator, _DONE))
+                try:
+                    chunk = await asyncio.shield(step)
+                except asyncio.CancelledError:
+                    # The step still runs in its thread; a generator cannot be
+                    # closed while it executes, so let it return first.
+                    await asyncio.wait({step})
+                    raise
                 if chunk is _DONE:
                     break
                 data = chunk.encode(charset) if isinstance(chunk, str) else chunk

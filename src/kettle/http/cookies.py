@@ -40,9 +40,10 @@ def parse_cookie_pairs(header: str) -> list[tuple[str, str]]:
     for chunk in header.split(";"):
         name, sep, value = chunk.partition("=")
         name = name.strip()
-        if not sep or not name:
-            continue
-        pairs.append((name, _unquote(value.strip())))
+        value = value.strip()
+        if not sep or not name or (value[:1] == '"' and (len(value) < 2 or value[-1] != '"')):
+            continue  # No "=", no name, or an unterminated quote: dropped, as Werkzeug does.
+        pairs.append((name, _unquote(value)))
     return pairs
 
 

@@ -64,6 +64,8 @@ def _clean_values(values: Mapping[str, Any] | None) -> dict[str, Any]:
     """Drop None values; a MultiDict gives single values, or lists when repeated."""
     if not values:
         return {}
+    if type(values) is dict:
+        return {key: value for key, value in values.items() if value is not None}
     getlist = getattr(values, "getlist", None)
     if callable(getlist):
         cleaned: dict[str, Any] = {}
@@ -165,15 +167,14 @@ class Map:
 
     def _prepare(self, rule: Rule) -> None:
         """Precompute what a match of this rule needs, so the common case skips it."""
+        identity = BaseConverter.to_python
         rule._decoders = tuple(
-            (
-                name,
-                None
-                if type(converter).to_python is BaseConverter.to_python
-                else converter.to_python,
-            )
-            for name, converter in rule._converters.items()
+            [
+                (name, None if type(conv).to_python is identity else conv.to_python)
+                for name, conv in rule._converters.items()
+            ]
         )
+
         sources: list[Rule] = []
         if self.redirect_defaults:
             for other in self._rules_by_endpoint[rule.endpoint]:
@@ -317,12 +318,23 @@ class Map:
         """
         if self._dirty:
             self.update()
+        cleaned = _clean_values(values)
         if self.host_matching:
             subdomain = None
-        elif subdomain is None:
-            subdomain = self.default_subdomain
+            current = host.lower()
+        else:
+            current = subdomain = self.default_subdomain if subdomain is None else subdomain
+        found = self._partial_build(endpoint, cleaned, method, append_unknown, "GET", current)
+        if found is None:
+            adapter = self._adapter(host, script_name, subdomain, url_scheme, None)
+            raise BuildError(endpoint, cleaned, method, adapter)
+        domain_part, path, websocket = found
+        if not (force_external or websocket) and (
+            domain_part == current or (self.host_matching and not domain_part)
+        ):
+            return f"{script_name.rstrip('/')}{path}"
         adapter = self._adapter(host, script_name, subdomain, url_scheme, None)
-        return adapter.build(endpoint, values, method, force_external, append_unknown, url_scheme)
+        return adapter.build(endpoint, cleaned, method, force_external, append_unknown, url_scheme)
 
     # -- adapters --------------------------------------------------------------
 

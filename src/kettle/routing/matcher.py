@@ -61,17 +61,6 @@ class _State:
         self.rules: list[Rule] = []
 
 
-def _accepts(rule: Rule, method: str, websocket: bool, misses: set[str]) -> bool:
-    methods = rule.methods
-    if methods is not None and method not in methods:
-        misses.update(methods)
-        return False
-    if rule.websocket != websocket:
-        misses.add(WEBSOCKET_MISMATCH)
-        return False
-    return True
-
-
 def _walk(
     state: _State,
     parts: Sequence[str],
@@ -82,9 +71,20 @@ def _walk(
     misses: set[str],
 ) -> Found | None:
     """Match ``parts[index:]`` from ``state``; None if no branch has a rule for the method."""
-    if index == len(parts):
+    count = len(parts)
+    # Follow static edges without recursing while there is nothing to come
+    # back to: no dynamic edge, no trailing-slash rule to try at this state.
+    while index < count:
+        part = parts[index]
+        if state.edges or (not part and state.rules):
+            break
+        following = state.static.get(part)
+        if following is None:
+            return None
+        state = following
+        index += 1
+    else:
         return _at_end(state, values, method, websocket, misses)
-    part = parts[index]
     following = state.static.get(part)
     if following is not None:
         found = _walk(following, parts, index + 1, values, method, websocket, misses)
@@ -96,9 +96,15 @@ def _walk(
             return found
     # Only a trailing slash is left: rules that do not insist on the exact
     # slash (strict_slashes=False) match here.
-    if part == "" and index == len(parts) - 1:
+    if not part and index == count - 1:
         for rule in state.rules:
-            if not rule.strict_slashes and _accepts(rule, method, websocket, misses):
+            if rule.strict_slashes:
+                continue
+            if rule.methods is not None and method not in rule.methods:
+                misses.update(rule.methods)
+            elif rule.websocket != websocket:
+                misses.add(WEBSOCKET_MISMATCH)
+            else:
                 return rule, values
     return None
 
@@ -108,7 +114,11 @@ def _at_end(
 ) -> Found | None:
     """All segments are consumed: a rule of this state, or a slash redirect."""
     for rule in state.rules:
-        if _accepts(rule, method, websocket, misses):
+        if rule.methods is not None and method not in rule.methods:
+            misses.update(rule.methods)
+        elif rule.websocket != websocket:
+            misses.add(WEBSOCKET_MISMATCH)
+        else:
             return rule, values
     # The same path with a slash appended has a rule: redirect there, or
     # match it directly if it does not insist on the slash.
@@ -175,7 +185,10 @@ class StateMachine:
         state = self.root
         for part in rule._parts:
             if part.static:
-                state = state.static.setdefault(part.content, _State())
+                following = state.static.get(part.content)
+                if following is None:
+                    following = state.static[part.content] = _State()
+                state = following
                 continue
             for known, following in state.dynamic:
                 if known.key == part.key:
@@ -193,10 +206,14 @@ class StateMachine:
         pending = [self.root]
         while pending:
             state = pending.pop()
+            pending.extend(state.static.values())
+            if not state.dynamic:
+                continue
             # Stable sort: equal weights keep definition order, as Werkzeug.
             state.dynamic.sort(key=lambda entry: entry[0].weight)
             edges: list[Edge] = []
             for part, following in state.dynamic:
+                pending.append(following)
                 pattern = compiled.get(part.content)
                 if pattern is None:
                     pattern = compiled[part.content] = re.compile(part.content)
@@ -207,8 +224,22 @@ class StateMachine:
                 edge = (any_segment, pattern.match, part.final, part.suffixed, plain, indices)
                 edges.append((*edge, following))
             state.edges = tuple(edges)
-            pending.extend(state.static.values())
-            pending.extend(following for _, following in state.dynamic)
+
+    def _search(
+        self, domain: str, path: str, method: str, websocket: bool, misses: set[str]
+    ) -> Found | None:
+        root = self.root
+        if root.edges:
+            # Some rule has a dynamic subdomain or host: walk from the top.
+            return _walk(root, [domain, *path.split("/")], 0, (), method, websocket, misses)
+        # Otherwise the domain is one static edge, and so is the empty part
+        # before the path's leading slash (every rule starts with a slash).
+        state = root.static.get(domain)
+        if state is not None:
+            state = state.static.get("")
+        if state is None:
+            return None
+        return _walk(state, path.split("/"), 1, (), method, websocket, misses)
 
     def match(
         self, domain: str, path: str, method: str, websocket: bool
@@ -220,7 +251,7 @@ class StateMachine:
         """
         misses: set[str] = set()
         try:
-            found = _walk(self.root, [domain, *path.split("/")], 0, (), method, websocket, misses)
+            found = self._search(domain, path, method, websocket, misses)
         except _SlashRequired:
             raise RequestPath(f"{path}/") from None
         if found is not None:
@@ -228,9 +259,7 @@ class StateMachine:
         if self.merge_slashes and "//" in path:
             merged = re.sub("/{2,}", "/", path)
             try:
-                found = _walk(
-                    self.root, [domain, *merged.split("/")], 0, (), method, websocket, misses
-                )
+                found = self._search(domain, merged, method, websocket, misses)
             except _SlashRequired:
                 raise RequestPath(f"{merged}/") from None
             if found is not None and found[0].merge_slashes:

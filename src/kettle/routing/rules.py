@@ -19,6 +19,7 @@ converter's ``to_url``, then unknown values as the query string.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -90,6 +91,60 @@ class RuleFactory:
         raise NotImplementedError
 
 
+# A token: ("/", "", "", ""), ("static", text, "", "") or ("variable", name, converter, args).
+Token = tuple[str, str, str, str]
+_SLASH_TOKEN: Token = ("/", "", "", "")
+
+
+def _scan(string: str) -> list[Token]:
+    """Tokenize with the full grammar (converter arguments may hold anything)."""
+    tokens: list[Token] = []
+    position = 0
+    while position < len(string):
+        match = _TOKEN_RE.match(string, position)
+        if match is None:
+            raise ValueError(f"malformed url rule: {string!r}")
+        position = match.end()
+        slash, static, converter, args, name = match.groups()
+        if slash is not None:
+            tokens.append(_SLASH_TOKEN)
+        elif static is not None:
+            tokens.append(("static", static, "", ""))
+        else:
+            tokens.append(("variable", name, converter or "", args or ""))
+    return tokens
+
+
+@functools.lru_cache(maxsize=1024)
+def _scan_segment(segment: str) -> tuple[Token, ...]:
+    # Segments such as "<int:id>" recur across rules: scan each once.
+    return tuple(_scan(segment))
+
+
+def _tokenize(string: str) -> list[Token]:
+    """Cut a rule into tokens; fast when no converter has arguments.
+
+    Without ``(`` no ``<...>`` can hold a slash, so the rule can be split at
+    its slashes first and only the segments with ``<`` need the regex.
+    """
+    if "(" in string:
+        return _scan(string)
+    tokens: list[Token] = []
+    for index, segment in enumerate(string.split("/")):
+        if index:
+            tokens.append(_SLASH_TOKEN)
+        if "<" in segment:
+            tokens.extend(_scan_segment(segment))
+        elif segment:
+            tokens.append(("static", segment, "", ""))
+    return tokens
+
+
+@functools.lru_cache(maxsize=1024)
+def _quote_path(text: str) -> str:
+    return quote(text, safe=PATH_SAFE)
+
+
 def _weight(static_weights: list[tuple[int, int]], argument_weights: list[int]) -> Weight:
     return (
         -len(static_weights),
@@ -99,6 +154,16 @@ def _weight(static_weights: list[tuple[int, int]], argument_weights: list[int]) 
     )
 
 
+_NO_WEIGHT: Weight = (0, (), 0, ())
+
+
+@functools.lru_cache(maxsize=4096)
+def _static_part(text: str) -> RulePart:
+    # Static parts are dict keys in the matcher: their weight never matters,
+    # and being immutable they can be shared by every rule.
+    return RulePart(text, True, False, False, _NO_WEIGHT, 0)
+
+
 def _make_part(
     pieces: list[tuple[str, BaseConverter | None]],
     static_weights: list[tuple[int, int]],
@@ -106,9 +171,9 @@ def _make_part(
     final: bool,
     suffixed: bool,
 ) -> RulePart:
-    weight = _weight(static_weights, argument_weights)
     if not argument_weights:
-        return RulePart("".join(text for text, _ in pieces), True, False, False, weight, 0)
+        return _static_part(pieces[0][0] if len(pieces) == 1 else "".join(t for t, _ in pieces))
+    weight = _weight(static_weights, argument_weights)
     regex: list[str] = []
     count = 0
     for text, converter in pieces:
@@ -203,6 +268,8 @@ class Rule(RuleFactory):
         self._parts: list[RulePart] = []
         self._domain_ops: tuple[BuildOp, ...] = ()
         self._path_ops: tuple[BuildOp, ...] = ()
+        # Arguments a build must be given (those without a default).
+        self._required: tuple[str, ...] = ()
         # Filled by Map.update(): converters whose to_python is not the identity,
         # the args of a static match, and whether a match needs no redirect check.
         self._decoders: tuple[tuple[str, Callable[[str], Any] | None], ...] = ()
@@ -276,12 +343,15 @@ class Rule(RuleFactory):
         if domain_rule:
             self._parts.extend(self._parse(domain_rule))
         else:
-            self._parts.append(RulePart("", True, False, False, _weight([], []), 0))
+            self._parts.append(_static_part(""))
+        split = len(self._trace)
         self._trace.append((False, "|"))
-        rule = _SLASHES_RE.sub("/", self.rule) if self.merge_slashes else self.rule
+        rule = self.rule
+        if self.merge_slashes and "//" in rule:
+            rule = _SLASHES_RE.sub("/", rule)
         self._parts.extend(self._parse(rule))
-        split = self._trace.index((False, "|"))
-        self._domain_ops = self._compile_ops(self._trace[:split])
+        self._required = tuple(self.arguments.difference(self.defaults or ()))
+        self._domain_ops = self._compile_ops(self._trace[:split]) if split else ()
         self._path_ops = self._compile_ops(self._trace[split + 1 :])
 
     def _parse(self, string: str) -> Iterator[RulePart]:
@@ -290,46 +360,40 @@ class Rule(RuleFactory):
         static_weights: list[tuple[int, int]] = []
         argument_weights: list[int] = []
         final = False
-        position = 0
-        while position < len(string):
-            match = _TOKEN_RE.match(string, position)
-            if match is None:
-                raise ValueError(f"malformed url rule: {string!r}")
-            position = match.end()
-            static = match.group("static")
-            if match.group("slash") is not None:
-                self._trace.append((False, "/"))
+        trace = self._trace
+        for kind, text, converter_name, args in _tokenize(string):
+            if kind == "/":
+                trace.append((False, "/"))
                 if final:
                     # A part with a path converter runs on to the end of the rule.
                     pieces.append(("/", None))
                     continue
                 yield _make_part(pieces, static_weights, argument_weights, False, False)
                 pieces, static_weights, argument_weights = [], [], []
-            elif static is not None:
-                static_weights.append((len(static_weights), -len(static)))
-                pieces.append((static, None))
-                self._trace.append((False, static))
+            elif kind == "static":
+                static_weights.append((len(static_weights), -len(text)))
+                pieces.append((text, None))
+                trace.append((False, text))
             else:
-                name = match.group("name")
-                if name in self._converters:
-                    raise ValueError(f"variable name {name!r} used twice in {self.rule!r}")
-                args, kwargs = parse_converter_args(match.group("args") or "")
+                if text in self._converters:
+                    raise ValueError(f"variable name {text!r} used twice in {self.rule!r}")
+                positional, keywords = parse_converter_args(args) if args else ((), {})
                 converter = self.get_converter(
-                    name, match.group("converter") or "default", args, kwargs
+                    text, converter_name or "default", positional, keywords
                 )
-                self._converters[name] = converter
-                self.arguments.add(name)
+                self._converters[text] = converter
+                self.arguments.add(text)
                 final = final or not converter.part_isolating
                 argument_weights.append(converter.weight)
-                pieces.append((name, converter))
-                self._trace.append((True, name))
+                pieces.append((text, converter))
+                trace.append((True, text))
         suffixed = final and bool(pieces) and pieces[-1] == ("/", None)
         if suffixed:
             pieces.pop()
         part = _make_part(pieces, static_weights, argument_weights, final, suffixed)
         yield part
         if suffixed:
-            yield RulePart("", True, False, False, part.weight, 0)
+            yield _static_part("")
 
     def _compile_ops(self, trace: list[tuple[bool, str]]) -> tuple[BuildOp, ...]:
         defaults = self.defaults or {}
@@ -341,7 +405,7 @@ class Rule(RuleFactory):
             elif dynamic:
                 op = (data, self._converters[data].to_url)
             else:
-                op = quote(data, safe=PATH_SAFE)
+                op = _quote_path(data)
             if isinstance(op, str) and ops and isinstance(ops[-1], str):
                 ops[-1] += op
             else:
@@ -383,12 +447,15 @@ class Rule(RuleFactory):
         """Tell if the values (and method) are enough to build this rule."""
         if method is not None and self.methods is not None and method not in self.methods:
             return False
-        defaults = self.defaults or {}
-        for key in self.arguments:
-            if key not in defaults and key not in values:
+        for key in self._required:
+            if key not in values:
                 return False
-        # A value given for a defaulted argument must equal the default.
-        return all(key not in values or values[key] == value for key, value in defaults.items())
+        if self.defaults:
+            # A value given for a defaulted argument must equal the default.
+            for key, value in self.defaults.items():
+                if key in values and values[key] != value:
+                    return False
+        return True
 
     def build_compare_key(self) -> tuple[int, int, int]:
         """Sort key for building: non-aliases, more arguments, more defaults first."""

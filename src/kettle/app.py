@@ -849,6 +849,8 @@ class Kettle(TemplatingMixin, Scaffold):
             if _external is None:
                 _external = _scheme is not None
             scheme, host, script_name = request.scheme, request.host, request.root_path
+            # The current subdomain decides whether a rule's URL is relative.
+            subdomain = self._subdomain(request) if self.subdomain_matching else None
         else:
             if endpoint[:1] == ".":
                 endpoint = endpoint[1:]
@@ -864,6 +866,7 @@ class Kettle(TemplatingMixin, Scaffold):
             scheme = self.config["PREFERRED_URL_SCHEME"]
             host = server_name
             script_name = (self.config["APPLICATION_ROOT"] or "/").rstrip("/")
+            subdomain = None
         if _scheme is not None and not _external:
             raise ValueError("When specifying '_scheme', '_external' must be True.")
         self.inject_url_defaults(endpoint, values)
@@ -876,7 +879,7 @@ class Kettle(TemplatingMixin, Scaffold):
                 host=host,
                 script_name=script_name,
                 force_external=_external,
-                subdomain=None,
+                subdomain=subdomain,
             )
         except BuildError as error:
             values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)

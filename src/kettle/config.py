@@ -76,7 +76,9 @@ class Config(dict[str, Any]):
     Only UPPERCASE keys are taken from objects, files and mappings.
     """
 
-    def __init__(self, root_path: str | os.PathLike[str] = ".", defaults: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, root_path: str | os.PathLike[str] = ".", defaults: Mapping[str, Any] | None = None
+    ) -> None:
         super().__init__(defaults or {})
         self.root_path = os.fspath(root_path)
 
@@ -93,7 +95,9 @@ class Config(dict[str, Any]):
             )
         return self.from_pyfile(filename, silent=silent)
 
-    def from_prefixed_env(self, prefix: str = "KETTLE", *, loads: Callable[[str], Any] = json.loads) -> bool:
+    def from_prefixed_env(
+        self, prefix: str = "KETTLE", *, loads: Callable[[str], Any] = json.loads
+    ) -> bool:
         """Load ``PREFIX_*`` environment variables; values are parsed as JSON when they can be.
 
         ``PREFIX_A__B`` sets ``config["A"]["B"]``. With the default prefix,
@@ -178,13 +182,15 @@ class Config(dict[str, Any]):
                 self[key] = value
         return True
 
-    def get_namespace(self, namespace: str, lowercase: bool = True, trim_namespace: bool = True) -> dict[str, Any]:
+    def get_namespace(
+        self, namespace: str, lowercase: bool = True, trim_namespace: bool = True
+    ) -> dict[str, Any]:
         """Return the keys starting with ``namespace`` (e.g. ``"IMAGE_STORE_"``)."""
         rv = {}
         for key, value in self.items():
             if not key.startswith(namespace):
                 continue
-            key = key[len(namespace):] if trim_namespace else key
+            key = key[len(namespace) :] if trim_namespace else key
             rv[key.lower() if lowercase else key] = value
         return rv
 

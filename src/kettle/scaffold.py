@@ -28,8 +28,9 @@ def _endpoint_from_view_func(view_func: Callable[..., Any]) -> str:
 def get_root_path(import_name: str) -> str:
     """Return the folder of the module ``import_name`` (the cwd when unknown)."""
     module = sys.modules.get(import_name)
-    if module is not None and getattr(module, "__file__", None):
-        return os.path.dirname(os.path.abspath(module.__file__))  # type: ignore[arg-type,type-var]
+    filename: str | None = getattr(module, "__file__", None)
+    if filename:
+        return os.path.dirname(os.path.abspath(filename))
     import importlib.util
 
     try:
@@ -57,7 +58,7 @@ class Scaffold:
         root_path: str | None = None,
     ) -> None:
         self.import_name = import_name
-        self.static_folder = static_folder  # type: ignore[assignment]
+        self.static_folder = static_folder
         self.static_url_path = static_url_path
         self.template_folder = template_folder
         self.root_path = root_path if root_path is not None else get_root_path(import_name)

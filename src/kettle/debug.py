@@ -11,7 +11,9 @@ values whose names look secret (and the session cookie) are masked.
 from __future__ import annotations
 
 import linecache
+import os
 import re
+import sysconfig
 import traceback
 from html import escape
 from types import TracebackType
@@ -28,6 +30,18 @@ MAX_VALUE_LENGTH = 300
 #: Lines of source shown around each frame's current line.
 CONTEXT_LINES = 3
 MASK = "********"
+
+# Frames from these directories are the framework's or libraries': shown folded, and
+# without their locals (an adapter's locals hold the raw headers, cookies included).
+_LIBRARY_DIRS = tuple(
+    os.path.join(os.path.realpath(path), "")
+    for path in {
+        os.path.dirname(os.path.abspath(__file__)),
+        sysconfig.get_paths()["stdlib"],
+        sysconfig.get_paths()["purelib"],
+        sysconfig.get_paths()["platlib"],
+    }
+)
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 0; color: #222; background: #fafafa; }
@@ -46,6 +60,8 @@ td, th { text-align: left; vertical-align: top; padding: .15em .8em .15em 0;
 th { color: #555; font-weight: normal; }
 textarea { width: 100%; height: 18em; font-family: monospace; font-size: .85em; }
 .note { color: #555; font-size: .85em; }
+details.library summary { cursor: pointer; list-style-position: inside; padding-left: .5em; }
+details.library summary h3 { display: inline-block; color: #666; background: none; }
 """
 
 
@@ -86,21 +102,52 @@ def _source(filename: str, lineno: int) -> str:
     return "<pre>" + "\n".join(lines) + "</pre>" if lines else ""
 
 
-def _frames(tb: TracebackType | None) -> str:
+def _is_library(filename: str) -> bool:
+    return os.path.realpath(filename).startswith(_LIBRARY_DIRS)
+
+
+def _scrub(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    return text
+
+
+def _frames(tb: TracebackType | None, secrets: tuple[str, ...]) -> str:
     parts = []
     for frame, lineno in traceback.walk_tb(tb):
         code = frame.f_code
+        title = (
+            f"File <b>{escape(code.co_filename)}</b>, line {lineno}, in"
+            f" <b>{escape(code.co_name)}</b>"
+        )
+        if _is_library(code.co_filename):
+            parts.append(
+                '<details class="frame library"><summary><h3>'
+                f"{title}</h3></summary>{_source(code.co_filename, lineno)}</details>"
+            )
+            continue
         local_rows = [
-            (name, _masked(name, _safe_repr(value))) for name, value in frame.f_locals.items()
+            (name, _masked(name, _scrub(_safe_repr(value), secrets)))
+            for name, value in frame.f_locals.items()
         ]
         parts.append(
-            '<div class="frame">'
-            f"<h3>File <b>{escape(code.co_filename)}</b>, line {lineno}, in"
-            f" <b>{escape(code.co_name)}</b></h3>"
+            f'<div class="frame"><h3>{title}</h3>'
             f"{_source(code.co_filename, lineno)}"
             f"{_rows(local_rows)}</div>"
         )
     return "".join(parts)
+
+
+def _cookie_secrets(app: Kettle, request: Request | None) -> tuple[str, ...]:
+    """Values of the session cookie, to be masked wherever a local's repr shows them."""
+    if request is None:
+        return ()
+    name = str(app.config.get("SESSION_COOKIE_NAME") or "session")
+    try:
+        # Short values could hide innocent text; a signed session is always long.
+        return tuple(v for v in request.cookies.getlist(name) if len(v) >= 8)
+    except Exception:
+        return ()
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -152,12 +199,13 @@ def _request_summary(app: Kettle, request: Request) -> str:
 def render_debug_page(app: Kettle, request: Request | None, exc: BaseException) -> str:
     """Return the HTML debug page for ``exc`` raised while handling ``request``."""
     title = f"{type(exc).__name__}: {exc}"
+    secrets = _cookie_secrets(app, request)
     sections = []
     for item in _chain(exc):
         heading = f"{type(item).__module__}.{type(item).__qualname__}: {item}"
         if item is not exc:
             heading = f"(earlier) {heading}"
-        sections.append(f"<h2>{escape(_cut(heading))}</h2>{_frames(item.__traceback__)}")
+        sections.append(f"<h2>{escape(_cut(heading))}</h2>{_frames(item.__traceback__, secrets)}")
     plain = "".join(traceback.format_exception(exc))
     request_html = _request_summary(app, request) if request is not None else ""
     return (

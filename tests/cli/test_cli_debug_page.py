@@ -73,6 +73,10 @@ def test_debug_page_shows_traceback_locals_and_request(
     for secret in ("tok-should-not-show", "hunter2", "key-should-not-show", "signed-session-value"):
         assert secret not in page
     assert "********" in page
+    # Framework frames are folded, without locals (the adapter's hold raw headers).
+    assert '<details class="frame library">' in page
+    assert "<th>environ</th>" not in page
+    assert "<th>scope</th>" not in page
     # Request summary.
     assert "http://localhost/fail?q=1" in page
     assert "POST" in page

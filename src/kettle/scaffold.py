@@ -67,7 +67,9 @@ class Scaffold:
         self.before_request_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
         self.after_request_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
         self.teardown_request_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
-        self.template_context_processors: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
+        self.template_context_processors: dict[str | None, list[Callable[..., Any]]] = defaultdict(
+            list
+        )
         self.url_value_preprocessors: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
         self.url_default_functions: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
 

@@ -108,6 +108,8 @@ class CSRFProtect:
         if request.method not in PROTECTED_METHODS or not ctx.app.config.get("CSRF_ENABLED", True):
             return
         endpoint = request.endpoint
+        if endpoint is None:
+            return  # No route matched: let the 404 or 405 answer, as Flask-WTF does.
         if endpoint is not None:
             view = ctx.app.view_functions.get(endpoint)
             if view is not None and (

@@ -13,19 +13,19 @@ import json as _json
 import mimetypes
 import secrets
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from http.cookies import SimpleCookie
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from kettle import _loops
 from kettle.http.datastructures import MultiDict
 from kettle.http.headers import Headers
 from kettle.http.urls import encode_query
 from kettle.wrappers import Response
 
 if TYPE_CHECKING:
+    from kettle._push_testing import WebSocketSession
     from kettle.app import Kettle
     from kettle.ctx import RequestContext
 
@@ -34,6 +34,11 @@ def _is_file(value: Any) -> bool:
     return hasattr(value, "read") or (
         isinstance(value, tuple) and bool(value) and hasattr(value[0], "read")
     )
+
+
+def _quote_field(value: str) -> str:
+    """Escape a multipart field value as browsers do (WHATWG): only ", CR and LF."""
+    return value.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def encode_multipart(
@@ -61,13 +66,14 @@ def encode_multipart(
                 or "application/octet-stream"
             )
             out.write(
-                f'Content-Disposition: form-data; name="{quote(name)}"; filename="{quote(filename)}"\r\n'
+                f'Content-Disposition: form-data; name="{_quote_field(name)}";'
+                f' filename="{_quote_field(filename)}"\r\n'
                 f"Content-Type: {content_type}\r\n\r\n".encode()
             )
             data = stream.read()
             out.write(data.encode() if isinstance(data, str) else data)
         else:
-            out.write(f'Content-Disposition: form-data; name="{quote(name)}"\r\n\r\n'.encode())
+            out.write(f'Content-Disposition: form-data; name="{_quote_field(name)}"\r\n\r\n'.encode())
             out.write(value if isinstance(value, bytes) else str(value).encode())
         out.write(b"\r\n")
     out.write(f"--{boundary}--\r\n".encode())
@@ -209,16 +215,18 @@ class EnvironBuilder:
             "wsgi.input_terminated": True,
         }
         environ.update(self.environ_base)
+        seen: set[str] = set()  # Headers given here replace environ_base's, repeats join.
         for name, value in self.headers.items():
             key = name.upper().replace("-", "_")
             if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
                 environ[key] = value
                 continue
             key = f"HTTP_{key}"
-            if key in environ and key != "HTTP_HOST":
+            if key in environ and key != "HTTP_HOST" and key in seen:
                 environ[key] = f"{environ[key]},{value}"
             else:
                 environ[key] = value
+            seen.add(key)
         environ.update(self.environ_overrides)
         return environ
 
@@ -273,6 +281,16 @@ class TestResponse(Response):
     def text(self) -> str:
         """The body decoded as text."""
         return self.get_data(as_text=True)  # type: ignore[no-any-return]
+
+    def events(self, comments: bool = False) -> Iterator[Any]:
+        """Yield the body's server-sent events as it streams (keep-alive comments skipped)."""
+        from kettle.http.sse import EventParser
+
+        parser = EventParser()
+        for chunk in self.iter_encoded():
+            for event in parser.feed(chunk):
+                if comments or event.data is not None or event.event is not None or event.id is not None:
+                    yield event
 
 
 def _test_response(data: bytes, status: int | str, headers: list[tuple[str, str]]) -> TestResponse:
@@ -381,14 +399,14 @@ class KettleClient:
         else:
             kwargs["environ_base"] = {**self.environ_base, **kwargs.pop("environ_base", {})}
             builder = EnvironBuilder(self.application, *args, **kwargs)
-        response = self._send(builder)
+        response = self._send(builder, buffered)
         history: list[TestResponse] = []
         while follow_redirects and response.status_code in (301, 302, 303, 305, 307, 308):
             if len(history) > 20:
                 raise RuntimeError("Too many redirects.")
             history.append(response)
             builder = self._redirect_builder(builder, response)
-            response = self._send(builder)
+            response = self._send(builder, buffered)
         response.history = tuple(history)
         return response
 
@@ -399,6 +417,7 @@ class KettleClient:
         new = EnvironBuilder.__new__(EnvironBuilder)
         new.__dict__.update(builder.__dict__)
         new.headers = builder.headers.copy()
+        new.headers.remove("Cookie")  # The jar sends the cookies again, updated.
         if target.netloc:
             new.host = target.netloc
             new.url_scheme = target.scheme or builder.url_scheme
@@ -419,25 +438,25 @@ class KettleClient:
             new.input_stream = None
         return new
 
-    def _send(self, builder: EnvironBuilder) -> TestResponse:
+    def _send(self, builder: EnvironBuilder, buffered: bool = True) -> TestResponse:
         if self.use_cookies:
             header = self._cookie_header(builder.host, builder.script_root + builder.path)
-            builder.headers.remove("Cookie")
+            given = builder.headers.get("Cookie")  # A Cookie header the test passed is kept.
             if header:
-                builder.headers.set("Cookie", header)
+                builder.headers.set("Cookie", f"{given}; {header}" if given else header)
         environ = builder.get_environ()
         self._pop_preserved()
         if self._preserve:
             environ["kettle.preserve_context"] = self._preserved.append
         run = self._run_wsgi if self.protocol == "wsgi" else self._run_asgi
-        response = run(environ)
+        response = run(environ, buffered)
         for ctx in self._preserved:
             ctx._enter_quietly()
         if self.use_cookies:
             self._store_cookies(response, builder.host)
         return response
 
-    def _run_wsgi(self, environ: dict[str, Any]) -> TestResponse:
+    def _run_wsgi(self, environ: dict[str, Any], buffered: bool = True) -> TestResponse:
         captured: dict[str, Any] = {}
 
         def start_response(
@@ -448,6 +467,14 @@ class KettleClient:
             return lambda data: None
 
         body = self.application(environ, start_response)
+        if not buffered and not isinstance(body, list | tuple):
+            # A streamed body is read as the test iterates it, like Werkzeug's client.
+            from kettle._push_testing import LazyWSGIBody
+
+            lazy = _test_response(b"", captured["status"], list(captured["headers"]))
+            lazy.response = LazyWSGIBody(body)
+            lazy.request = self._request_of(environ)
+            return lazy
         try:
             data = b"".join(body)
         finally:
@@ -458,46 +485,41 @@ class KettleClient:
         response.request = self._request_of(environ)
         return response
 
-    def _run_asgi(self, environ: dict[str, Any]) -> TestResponse:
+    def _run_asgi(self, environ: dict[str, Any], buffered: bool = True) -> TestResponse:
+        from kettle._push_testing import run_asgi_http
+
         scope = scope_from_environ(environ)
-        stream = environ["wsgi.input"]
-        body = stream.read()
-        captured: dict[str, Any] = {"chunks": []}
-        loop = _loops.thread_loop()
-
-        async def run() -> None:
-            import asyncio
-
-            sent = False
-            done = asyncio.Event()
-
-            async def receive() -> dict[str, Any]:
-                nonlocal sent
-                if not sent:
-                    sent = True
-                    return {"type": "http.request", "body": body, "more_body": False}
-                await done.wait()
-                return {"type": "http.disconnect"}
-
-            async def send(message: dict[str, Any]) -> None:
-                if message["type"] == "http.response.start":
-                    captured["status"] = message["status"]
-                    captured["headers"] = [
-                        (n.decode("latin-1"), v.decode("latin-1")) for n, v in message["headers"]
-                    ]
-                elif message["type"] == "http.response.body":
-                    captured["chunks"].append(message.get("body", b""))
-                    if not message.get("more_body", False):
-                        done.set()
-
-            await self.application.asgi(scope, receive, send)
-
-        loop.run_until_complete(run())
-        response = _test_response(
-            b"".join(captured["chunks"]), captured["status"], captured["headers"]
-        )
+        body = environ["wsgi.input"].read()
+        status, headers, data = run_asgi_http(self.application.asgi, scope, body, buffered)
+        if isinstance(data, bytes):
+            response = _test_response(data, status, headers)
+        else:
+            response = _test_response(b"", status, headers)
+            response.response = data
         response.request = self._request_of(environ)
         return response
+
+    def websocket(
+        self, path: str = "/", subprotocols: Iterable[str] = (), **kwargs: Any
+    ) -> WebSocketSession:
+        """Open a WebSocket to ``path`` through ``app.asgi``: ``with client.websocket(...) as ws``."""
+        from kettle._push_testing import WebSocketSession
+
+        kwargs["environ_base"] = {**self.environ_base, **kwargs.pop("environ_base", {})}
+        builder = EnvironBuilder(self.application, path, **kwargs)
+        if self.use_cookies:
+            header = self._cookie_header(builder.host, builder.script_root + builder.path)
+            if header:
+                builder.headers.set("Cookie", header)
+        scope = scope_from_environ(builder.get_environ())
+        scope.update(
+            type="websocket",
+            scheme="wss" if builder.url_scheme == "https" else "ws",
+            subprotocols=list(subprotocols),
+        )
+        for key in ("method", "http_version"):
+            scope.pop(key, None)
+        return WebSocketSession(self.application.asgi, scope)
 
     def _request_of(self, environ: dict[str, Any]) -> Any:
         from kettle.adapters.wsgi import request_from_environ

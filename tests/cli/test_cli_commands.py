@@ -356,6 +356,28 @@ def test_blueprint_style_group_registered_on_app_cli() -> None:
     assert result.output == "created ann\n"
 
 
+@pytest.mark.parametrize(
+    ("cli_group", "args"),
+    [("unset", ["shop", "stock"]), ("store", ["store", "stock"]), (None, ["stock"])],
+)
+def test_blueprint_cli_groups(cli_group: Any, args: list[str]) -> None:
+    from kettle.blueprints import Blueprint
+
+    app = Kettle("with_blueprint")
+    bp = Blueprint("shop", __name__) if cli_group == "unset" else Blueprint("shop", __name__, cli_group=cli_group)
+
+    @bp.cli.command()
+    def stock() -> None:
+        from kettle import current_app
+
+        click.echo(f"stock of {current_app.name}")
+
+    app.register_blueprint(bp)
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert result.output == "stock of with_blueprint\n"
+
+
 def test_with_appcontext_and_custom_kettle_group() -> None:
     def create_app() -> Kettle:
         return Kettle("factory_made")

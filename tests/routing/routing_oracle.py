@@ -54,9 +54,7 @@ def outcome_werkzeug(
     rules: list[dict[str, Any]], path: str, method: str = "GET", **map_options: Any
 ) -> Outcome:
     """Match with Werkzeug, the reference."""
-    url_map = werkzeug.routing.Map(
-        [werkzeug.routing.Rule(**spec) for spec in rules], **map_options
-    )
+    url_map = werkzeug.routing.Map([werkzeug.routing.Rule(**spec) for spec in rules], **map_options)
     adapter = url_map.bind("example.com")
     try:
         endpoint, values = adapter.match(path, method)

@@ -564,7 +564,9 @@ def test_priority_table(
     options: dict[str, Any],
     expected: tuple[Any, ...],
 ) -> None:
-    assert outcome_werkzeug(rules, path, method, **options) == expected, "row disagrees with Werkzeug"
+    assert outcome_werkzeug(rules, path, method, **options) == expected, (
+        "row disagrees with Werkzeug"
+    )
     assert outcome_kettle(rules, path, method, **options) == expected
     assert outcome_kettle_adapter(rules, path, method, **options) == expected
 

@@ -186,7 +186,10 @@ def test_orjson_provider(app: Kettle, client: KettleClient) -> None:
         return {"b": datetime.datetime(2024, 1, 2), "a": uuid.UUID(int=2)}
 
     rv = client.get("/")
-    assert rv.data == b'{"a":"00000000-0000-0000-0000-000000000002","b":"Tue, 02 Jan 2024 00:00:00 GMT"}\n'
+    assert (
+        rv.data
+        == b'{"a":"00000000-0000-0000-0000-000000000002","b":"Tue, 02 Jan 2024 00:00:00 GMT"}\n'
+    )
 
 
 @pytest.mark.parametrize("code", [301, 302, 303, 307, 308])

@@ -53,7 +53,9 @@ def test_set_and_delete_cookie_over_http(app: Kettle, client: KettleClient) -> N
     def set_() -> Any:
         response = Response("ok")
         response.set_cookie("plain", "1")
-        response.set_cookie("timed", "2", max_age=timedelta(seconds=60), httponly=True, samesite="Lax")
+        response.set_cookie(
+            "timed", "2", max_age=timedelta(seconds=60), httponly=True, samesite="Lax"
+        )
         response.set_cookie("unsafe", "a b;c\r\n")
         return response
 
@@ -77,7 +79,10 @@ def test_set_and_delete_cookie_over_http(app: Kettle, client: KettleClient) -> N
     assert cookies[2] == 'unsafe="a b\\073c\\015\\012"; Path=/'
     assert client.get("/read").get_data(as_text=True) == "1|'a b;c\\r\\n'"
     rv = client.get("/delete")
-    assert rv.headers["Set-Cookie"] == "plain=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/"
+    assert (
+        rv.headers["Set-Cookie"]
+        == "plain=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/"
+    )
     assert client.get_cookie("plain") is None
 
 

@@ -126,7 +126,9 @@ def test_session_round_trip_and_attributes(app: Kettle, client: KettleClient) ->
     rv = client.get("/nothing")
     assert "Vary" not in rv.headers and "Set-Cookie" not in rv.headers
     rv = client.get("/clear")
-    assert rv.headers["Set-Cookie"].startswith("session=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0;")
+    assert rv.headers["Set-Cookie"].startswith(
+        "session=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0;"
+    )
     assert client.get("/peek").data == b"None"
 
 
@@ -164,7 +166,9 @@ def test_refresh_each_request(app: Kettle, client: KettleClient) -> None:
 
 def _signed(secret: str, data: Any, when: float | None = None) -> str:
     serializer = URLSafeTimedSerializer(
-        secret, salt="cookie-session", serializer=TaggedJSONSerializer(),
+        secret,
+        salt="cookie-session",
+        serializer=TaggedJSONSerializer(),
         signer_kwargs={"key_derivation": "hmac", "digest_method": __import__("hashlib").sha1},
     )
     if when is None:
@@ -188,6 +192,7 @@ def _signed(secret: str, data: Any, when: float | None = None) -> str:
         "ü\t.x.y",
         "..",
     ],
+    ids=["garbage", "forged", "wrong-key", "wrong-key-zlib", "expired", "not-a-dict", "non-ascii", "dots"],
 )
 def test_bad_cookies_give_an_empty_session(app: Kettle, client: KettleClient, value: str) -> None:
     _counter(app)

@@ -429,10 +429,10 @@ class Response:
         partial = self._process_range(get, accept_ranges, complete_length)
         if not partial and not self._is_modified(get, ignore_if_range=True):
             self.status_code = 412 if parse_etags(get("If-Match")) else 304
-            if self._status_code == 304:
-                self.headers.remove("content-length")
-                self._close_body()
-                self.response = []
+            # The body is not sent: release the file now rather than at garbage collection.
+            self.headers.remove("content-length")
+            self._close_body()
+            self.response = []
         return self
 
     def _is_modified(self, get: Any, ignore_if_range: bool = False) -> bool:

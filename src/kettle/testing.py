@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
+from kettle.cli import KettleCliRunner as KettleCliRunner
 from kettle.http.datastructures import MultiDict
 from kettle.http.headers import Headers
 from kettle.http.urls import encode_query

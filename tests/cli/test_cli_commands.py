@@ -463,3 +463,12 @@ def test_load_dotenv_reports_whether_anything_loaded(tmp_path: Path) -> None:
     (tmp_path / ".kettleenv").write_text("CLI_TEST_C=1\n")
     assert load_dotenv() is True
     assert os.environ["CLI_TEST_C"] == "1"
+
+
+def test_cli_runner_class_is_exported_from_testing() -> None:
+    from kettle.testing import KettleCliRunner
+
+    app = Kettle("runner_export")
+    runner = app.test_cli_runner()
+    assert isinstance(runner, KettleCliRunner)
+    assert runner.app is app

@@ -32,8 +32,10 @@ from kettle.signals import request_finished as request_finished
 from kettle.signals import request_started as request_started
 from kettle.signals import request_tearing_down as request_tearing_down
 from kettle.signals import template_rendered as template_rendered
+from kettle.streaming import stream_with_context as stream_with_context
 from kettle.wrappers import Request as Request
 from kettle.wrappers import Response as Response
+from kettle.websocket import websocket as websocket
 
 __version__ = "0.1.0"
 
@@ -68,6 +70,8 @@ __all__ = [
     "request_started",
     "request_tearing_down",
     "session",
+    "stream_with_context",
     "template_rendered",
     "url_for",
+    "websocket",
 ]

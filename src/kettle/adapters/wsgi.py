@@ -6,10 +6,13 @@ This module translates and nothing more; the request lifecycle lives in
 
 from __future__ import annotations
 
+import atexit
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from kettle import _loops
+from kettle.background import run_background_tasks_sync
 from kettle.ctx import RequestContext
 from kettle.http.headers import Headers
 from kettle.http.response import prepare_send
@@ -118,10 +121,35 @@ def send_response(
     return _ClosingBody(response, body)
 
 
+_serving_lock = threading.Lock()
+
+
+def start_serving(app: Kettle) -> None:
+    """Run before_serving once per process (WSGI has no lifespan); after_serving at exit."""
+    with _serving_lock:
+        if "_wsgi_serving" in app.__dict__:
+            return
+        if app.before_serving_funcs:
+            _loops.run_coroutine(app.startup())
+        if app.after_serving_funcs:
+            atexit.register(_shutdown, app)
+        app.__dict__["_wsgi_serving"] = True
+
+
+def _shutdown(app: Kettle) -> None:
+    _loops.run_coroutine(app.shutdown())
+
+
 def serve(
     app: Kettle, environ: dict[str, Any], start_response: Callable[..., Any]
 ) -> Iterable[bytes]:
     """Handle one WSGI request: translate, run the pipeline, send."""
+    if "_wsgi_serving" not in app.__dict__:
+        start_serving(app)
     request = request_from_environ(app, environ)
-    response = app.handle_sync(RequestContext(app, request))
+    ctx = RequestContext(app, request)
+    response = app.handle_sync(ctx)
+    tasks = getattr(ctx, "_background_tasks", None)
+    if tasks:
+        response.call_on_close(lambda: run_background_tasks_sync(app, tasks))
     return send_response(response, request.method, start_response)

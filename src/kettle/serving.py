@@ -81,9 +81,9 @@ class AccessLogMiddleware:
             path = f"{path}?{query.decode('latin-1')}"
         request_line = f"{scope['method']} {path} HTTP/{scope.get('http_version', '1.1')}"
         text = f"{status} {_format_size(size)} {duration * 1000:.1f}ms"
-        if self.colour:
-            colour = _STATUS_COLOURS.get(status // 100)
-            text = click.style(text, fg=colour, bold=status >= 500)
+        colour = _STATUS_COLOURS.get(status // 100) if self.colour else None
+        if colour is not None:
+            text = click.style(text, fg=colour, bold=True if status >= 500 else None)
         access_logger.info('%s - "%s" %s', address, request_line, text)
 
 

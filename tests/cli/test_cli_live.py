@@ -34,6 +34,14 @@ app = Kettle(__name__)
 def index():
     return "version one"
 
+@app.route("/settings")
+def settings():
+    return SETTINGS
+
+import os as _os
+_cfg = _os.path.join(_os.path.dirname(__file__), "settings.cfg")
+SETTINGS = open(_cfg).read() if _os.path.exists(_cfg) else "none"
+
 @app.route("/fail")
 def fail():
     marker_local = "visible-local-value"
@@ -108,7 +116,9 @@ def _server(args: list[str], cwd: Path, port: int, scheme: str = "http") -> Iter
 
 def test_run_serves_logs_requests_and_reloads(project: Path) -> None:
     port = _free_port()
-    with _server(["run", "--port", str(port), "--reload"], project, port) as log:
+    (project / "settings.cfg").write_text("first")
+    args = ["run", "--port", str(port), "--reload", "--extra-files", "settings.cfg"]
+    with _server(args, project, port) as log:
         response = httpx.get(f"http://127.0.0.1:{port}/?x=1")
         assert response.status_code == 200
         assert response.text == "version one"
@@ -127,6 +137,19 @@ def test_run_serves_logs_requests_and_reloads(project: Path) -> None:
             time.sleep(0.2)
         assert body == "version two"
         assert httpx.get(f"http://127.0.0.1:{port}/fail").status_code == 500
+        # A file named in --extra-files restarts the server too (it is read at import).
+        assert httpx.get(f"http://127.0.0.1:{port}/settings").text == "first"
+        (project / "settings.cfg").write_text("second")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                body = httpx.get(f"http://127.0.0.1:{port}/settings", timeout=2).text
+            except httpx.TransportError:
+                pass
+            if body == "second":
+                break
+            time.sleep(0.2)
+        assert body == "second"
         time.sleep(0.3)  # Let the server write its last log line.
         output = log.read_text()
     assert " * Serving Kettle app 'app'" in output

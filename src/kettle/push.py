@@ -78,7 +78,10 @@ class Subscription:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.aclose()
 
@@ -195,7 +198,9 @@ class _RedisSubscription(Subscription):
                 remaining = None if deadline is None else max(0.0, deadline - loop.time())
                 # Wake up at least once a second so a dead connection is noticed.
                 wait = 1.0 if remaining is None else min(remaining, 1.0)
-                message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
+                message = await self._pubsub.get_message(
+                    ignore_subscribe_messages=True, timeout=wait
+                )
             except (OSError, _redis_errors()):
                 await self._reconnect(deadline)
                 continue
@@ -358,8 +363,8 @@ def subscribe(channel: str) -> Subscription:
 def _message_response(message: Any) -> Response:
     ctx = _cv.get()
     if isinstance(message, str):
-        return cast(Response, ctx.app.response_class(message, mimetype="text/plain"))
-    return cast(Response, ctx.app.json.response(message))
+        return ctx.app.response_class(message, mimetype="text/plain")
+    return ctx.app.json.response(message)
 
 
 async def long_poll(channel: str, timeout: float = 25.0) -> Response:
@@ -371,7 +376,7 @@ async def long_poll(channel: str, timeout: float = 25.0) -> Response:
         try:
             message = await subscription.get(timeout)
         except TimeoutError:
-            return cast(Response, _cv.get().app.response_class(status=204))
+            return _cv.get().app.response_class(status=204)
     return _message_response(message)
 
 
@@ -403,7 +408,7 @@ async def _from_sync(iterable: Iterable[Any]) -> AsyncIterator[Any]:
     try:
         while True:
             context = contextvars.copy_context()
-            in_flight = loop.run_in_executor(None, context.run, next, iterator, _DONE)
+            in_flight = loop.run_in_executor(None, context.run, next, iterator, _DONE)  # type: ignore[arg-type]
             item = await in_flight
             in_flight = None
             if item is _DONE:
@@ -494,7 +499,8 @@ class EventStream(Response):
                 source = _async(ctx, source.__aiter__())
             else:
                 source = _sync(ctx, iter(source))
-        super().__init__(_encode_events(source, keep_alive), status=status, headers=headers)
+        body: Any = _encode_events(source, keep_alive)
+        super().__init__(body, status=status, headers=headers)
         self.headers.set("Cache-Control", "no-cache")
         # nginx buffers proxied responses by default, which would hold events back.
         self.headers.set("X-Accel-Buffering", "no")

@@ -56,7 +56,9 @@ class WebSocketUpgradeRequired(UpgradeRequired):
 class WebSocket:
     """One WebSocket connection, as a handler sees it through ``kettle.websocket``."""
 
-    def __init__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+    def __init__(
+        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
+    ) -> None:
         self.scope = scope
         self._receive = receive
         self._send = send
@@ -83,7 +85,9 @@ class WebSocket:
         allowed = set(supported)
         return next((p for p in self.subprotocols if p in allowed), None)
 
-    async def accept(self, subprotocol: str | None = None, headers: Iterable[tuple[str, str]] = ()) -> None:
+    async def accept(
+        self, subprotocol: str | None = None, headers: Iterable[tuple[str, str]] = ()
+    ) -> None:
         """Complete the handshake, optionally choosing one of the offered subprotocols."""
         if self.accepted:
             return

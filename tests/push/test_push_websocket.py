@@ -10,7 +10,15 @@ from typing import Any
 import pytest
 
 from kettle import Kettle, g, websocket
-from kettle.push import EventStream, MemoryBroker, long_poll, long_poll_sync, publish, publish_sync, subscribe
+from kettle.push import (
+    EventStream,
+    MemoryBroker,
+    long_poll,
+    long_poll_sync,
+    publish,
+    publish_sync,
+    subscribe,
+)
 from kettle.testing import KettleClient
 from kettle.websocket import WebSocketDisconnect, check_origin
 

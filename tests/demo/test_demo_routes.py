@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from demo_loader import load_demo
+from demo_loader import DEMO_PATH, load_demo
 
 from kettle.testing import KettleClient
 
@@ -51,7 +51,17 @@ def test_static_files(client: KettleClient) -> None:
     js = client.get("/static/demo.js")
     assert js.status_code == 200
     assert "fetch(" in js.text
-    assert "http" not in re.sub(r"https?:\"|location\.protocol", "", js.text.split("\n", 2)[2]).replace("https:", "")
+
+
+def test_no_external_assets() -> None:
+    # One stylesheet and our own script: no CDN, no jQuery, nothing fetched from elsewhere.
+    folder = DEMO_PATH.parent
+    files = list((folder / "templates").iterdir()) + list((folder / "static").iterdir())
+    assert sorted(p.name for p in (folder / "static").iterdir()) == ["demo.js", "style.css"]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert "://" not in text, path
+        assert "jquery" not in text.lower(), path
 
 
 def test_hello_name_from_query_then_cookie(client: KettleClient) -> None:

@@ -148,7 +148,14 @@ def serve(
         start_serving(app)
     request = request_from_environ(app, environ)
     ctx = RequestContext(app, request)
-    response = app.handle_sync(ctx)
+    try:
+        response = app.handle_sync(ctx)
+    except Exception as e:
+        if not app.debug or app.testing:
+            raise  # In testing the error must reach the test client.
+        from kettle.debug import debug_response
+
+        response = debug_response(app, request, e)
     tasks = getattr(ctx, "_background_tasks", None)
     if tasks:
         response.call_on_close(lambda: run_background_tasks_sync(app, tasks))

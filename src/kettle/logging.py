@@ -30,8 +30,10 @@ class _ErrorsStream:
 
 
 #: The handler added to ``app.logger`` when nothing else handles its level.
-default_handler = logging.StreamHandler(_ErrorsStream())  # type: ignore[arg-type]
-default_handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)s in %(module)s: %(message)s"))
+default_handler = logging.StreamHandler(_ErrorsStream())
+default_handler.setFormatter(
+    logging.Formatter("[%(asctime)s] %(levelname)s in %(module)s: %(message)s")
+)
 
 
 def has_level_handler(logger: logging.Logger) -> bool:

@@ -213,3 +213,19 @@ def test_app_run_reads_debug_from_dotenv(
     app2 = Kettle("dotenv_runner2")
     app2.run(load_dotenv=False, use_reloader=False)
     assert app2.debug is False
+
+
+def test_default_handler_writes_to_wsgi_errors_in_a_request(capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    from kettle.logging import default_handler
+
+    app = Kettle("handler_app")
+    stream = io.StringIO()
+    record = logging.LogRecord("handler_app", logging.ERROR, __file__, 1, "in a request", None, None)
+    with app.test_request_context(environ_overrides={"wsgi.errors": stream}):
+        default_handler.handle(record)
+    assert "ERROR in test_cli_debug_page: in a request" in stream.getvalue()
+    outside = logging.LogRecord("handler_app", logging.ERROR, __file__, 1, "outside", None, None)
+    default_handler.handle(outside)
+    assert "ERROR in test_cli_debug_page: outside" in capsys.readouterr().err

@@ -138,37 +138,18 @@ def send_file(
     if ctx is None or ctx.request is None:
         raise RuntimeError("send_file() needs an active request context.")
     app, request = ctx.app, ctx.request
-    path: str | None = None
-    file: IO[bytes] | None = None
-    if isinstance(path_or_file, str | os.PathLike):
-        path = os.path.join(app.root_path, os.fspath(path_or_file))
-    elif isinstance(path_or_file, io.TextIOBase):
-        raise ValueError("Files must be opened in binary mode or use BytesIO.")
-    else:
-        file = path_or_file
+    path, file, size, mtime = _open(path_or_file, app.root_path)
     if download_name is None and path is not None:
         download_name = os.path.basename(path)
     if mimetype is None:
         if download_name is None:
+            file.close()
             raise TypeError(
                 "Unable to detect the MIME type because a file name is not available. Either set"
                 " 'download_name', pass a path instead of a file, or set 'mimetype'."
             )
         mimetype = mimetypes.guess_type(download_name)[0] or "application/octet-stream"
-    size: int | None = None
-    mtime: float | None = None
-    if path is not None:
-        stat = os.stat(path)
-        size, mtime = stat.st_size, stat.st_mtime
-        file = open(path, "rb")  # noqa: SIM115 (closed by FileWrapper)
-    elif file is not None and isinstance(file, io.BytesIO):
-        size = file.getbuffer().nbytes
-    elif file is not None:
-        try:
-            size = os.fstat(file.fileno()).st_size - file.tell()
-        except (OSError, AttributeError, ValueError):
-            size = None
-    response = app.response_class(FileWrapper(file), mimetype=mimetype, direct_passthrough=True)  # type: ignore[arg-type]
+    response = app.response_class(FileWrapper(file), mimetype=mimetype, direct_passthrough=True)
     if download_name is not None:
         _content_disposition(response, download_name, as_attachment)
     elif as_attachment:
@@ -179,22 +160,7 @@ def send_file(
         response.last_modified = last_modified
     elif mtime is not None:
         response.last_modified = mtime
-    if callable(max_age):
-        max_age = max_age(path)
-    elif max_age is None:
-        max_age = (
-            app.get_send_file_max_age(path)
-            if hasattr(app, "get_send_file_max_age")
-            else (_default_max_age(app.config["SEND_FILE_MAX_AGE_DEFAULT"]))
-        )
-    cache_control = response.cache_control
-    cache_control.no_cache = True
-    if max_age is not None:
-        if max_age > 0:
-            cache_control.no_cache = None
-            cache_control.public = True
-        cache_control.max_age = max_age
-        response.expires = int(time.time() + max_age)
+    _set_cache(response, _resolve_max_age(app, path, max_age))
     if isinstance(etag, str):
         response.set_etag(etag)
     elif etag and path is not None:
@@ -203,6 +169,46 @@ def send_file(
     if conditional:
         response.make_conditional(request, accept_ranges=True, complete_length=size)
     return response
+
+
+def _open(source: Any, root_path: str) -> tuple[str | None, IO[bytes], int | None, float | None]:
+    """Return ``(path, open binary file, size, mtime)`` for a path or a file object."""
+    if isinstance(source, str | os.PathLike):
+        path = os.path.join(root_path, os.fspath(source))
+        stat = os.stat(path)
+        return path, open(path, "rb"), stat.st_size, stat.st_mtime  # FileWrapper closes it
+    if isinstance(source, io.TextIOBase):
+        raise ValueError("Files must be opened in binary mode or use BytesIO.")
+    if isinstance(source, io.BytesIO):
+        return None, source, source.getbuffer().nbytes - source.tell(), None
+    try:
+        size: int | None = os.fstat(source.fileno()).st_size - source.tell()
+    except (OSError, AttributeError, ValueError):
+        size = None
+    return None, source, size, None
+
+
+def _resolve_max_age(app: Any, path: str | None, max_age: Any) -> int | None:
+    if callable(max_age):
+        return max_age(path)  # type: ignore[no-any-return]
+    if max_age is not None:
+        return int(max_age)
+    hook = getattr(app, "get_send_file_max_age", None)  # Flask's overridable hook
+    if hook is not None:
+        return hook(path)  # type: ignore[no-any-return]
+    return _default_max_age(app.config["SEND_FILE_MAX_AGE_DEFAULT"])
+
+
+def _set_cache(response: Response, max_age: int | None) -> None:
+    """Apply Werkzeug's caching rule: no-cache, or public with max-age and Expires."""
+    cache_control = response.cache_control
+    cache_control.no_cache = True
+    if max_age is not None:
+        if max_age > 0:
+            cache_control.no_cache = None
+            cache_control.public = True
+        cache_control.max_age = max_age
+        response.expires = int(time.time() + max_age)
 
 
 def _default_max_age(value: Any) -> int | None:

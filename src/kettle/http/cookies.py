@@ -92,6 +92,23 @@ def quote_cookie_value(value: str) -> str:
     return f'"{escaped}"'
 
 
+def _check_key(key: str) -> None:
+    if not isinstance(key, str) or not key:
+        raise TypeError("The cookie key must be a non-empty string.")
+    if not all(c.isprintable() and c not in ' ;,="\\' for c in key):
+        raise ValueError(f"Invalid cookie key {key!r}.")
+
+
+def _clean_domain(domain: str) -> str:
+    # A port or a leading dot is dropped, as Werkzeug; anything but a host name is refused.
+    domain = domain.partition(":")[0].lstrip(".")
+    if not domain.isascii():
+        domain = domain.encode("idna").decode("ascii")
+    if not all(c.isalnum() or c in ".-_" for c in domain):
+        raise ValueError(f"Invalid cookie domain {domain!r}.")
+    return domain
+
+
 def dump_cookie(
     key: str,
     value: str = "",
@@ -113,18 +130,11 @@ def dump_cookie(
     from it. ``Partitioned`` implies ``Secure``. A header longer than
     ``max_size`` (0 disables) gives a UserWarning, as browsers drop it.
     """
-    if not isinstance(key, str) or not key:
-        raise TypeError("The cookie key must be a non-empty string.")
-    if not all(c.isprintable() and c not in ' ;,="\\' for c in key):
-        raise ValueError(f"Invalid cookie key {key!r}.")
+    _check_key(key)
     if path is not None:
         path = quote(path, safe=_PATH_SAFE)
     if domain:
-        domain = domain.partition(":")[0].lstrip(".")
-        if not domain.isascii():
-            domain = domain.encode("idna").decode("ascii")
-        if not all(c.isalnum() or c in ".-_" for c in domain):
-            raise ValueError(f"Invalid cookie domain {domain!r}.")
+        domain = _clean_domain(domain)
     if isinstance(max_age, timedelta):
         max_age = int(max_age.total_seconds())
     if expires is not None:

@@ -18,8 +18,14 @@ from kettle.globals import g as g
 from kettle.globals import request as request
 from kettle.globals import session as session
 from kettle.helpers import abort as abort
+from kettle.helpers import flash as flash
+from kettle.helpers import get_flashed_messages as get_flashed_messages
+from kettle.helpers import is_safe_url as is_safe_url
 from kettle.helpers import make_response as make_response
 from kettle.helpers import redirect as redirect
+from kettle.helpers import redirect_back as redirect_back
+from kettle.helpers import send_file as send_file
+from kettle.helpers import send_from_directory as send_from_directory
 from kettle.helpers import url_for as url_for
 from kettle.json import jsonify as jsonify
 from kettle.signals import appcontext_popped as appcontext_popped
@@ -33,9 +39,13 @@ from kettle.signals import request_started as request_started
 from kettle.signals import request_tearing_down as request_tearing_down
 from kettle.signals import template_rendered as template_rendered
 from kettle.streaming import stream_with_context as stream_with_context
+from kettle.templating import render_template as render_template
+from kettle.templating import render_template_string as render_template_string
+from kettle.templating import stream_template as stream_template
+from kettle.templating import stream_template_string as stream_template_string
+from kettle.websocket import websocket as websocket
 from kettle.wrappers import Request as Request
 from kettle.wrappers import Response as Response
-from kettle.websocket import websocket as websocket
 
 __version__ = "0.1.0"
 
@@ -57,19 +67,29 @@ __all__ = [
     "before_render_template",
     "copy_current_request_context",
     "current_app",
+    "flash",
     "g",
+    "get_flashed_messages",
     "got_request_exception",
     "has_app_context",
     "has_request_context",
+    "is_safe_url",
     "jsonify",
     "make_response",
     "message_flashed",
     "redirect",
+    "redirect_back",
+    "render_template",
+    "render_template_string",
     "request",
     "request_finished",
     "request_started",
     "request_tearing_down",
+    "send_file",
+    "send_from_directory",
     "session",
+    "stream_template",
+    "stream_template_string",
     "stream_with_context",
     "template_rendered",
     "url_for",

@@ -192,7 +192,16 @@ def _signed(secret: str, data: Any, when: float | None = None) -> str:
         "ü\t.x.y",
         "..",
     ],
-    ids=["garbage", "forged", "wrong-key", "wrong-key-zlib", "expired", "not-a-dict", "non-ascii", "dots"],
+    ids=[
+        "garbage",
+        "forged",
+        "wrong-key",
+        "wrong-key-zlib",
+        "expired",
+        "not-a-dict",
+        "non-ascii",
+        "dots",
+    ],
 )
 def test_bad_cookies_give_an_empty_session(app: Kettle, client: KettleClient, value: str) -> None:
     _counter(app)

@@ -168,3 +168,27 @@ def test_file_wrapper_streams_and_closes() -> None:
     wrapper = FileWrapper(file, chunk_size=4)
     assert list(wrapper) == [b"aaaa", b"aaaa", b"aa"]
     assert file.closed
+
+
+def test_blueprint_static_folder(sapp: Kettle, sclient: KettleClient, tmp_path: Path) -> None:
+    from kettle import Blueprint, url_for
+
+    (tmp_path / "bp_static").mkdir()
+    (tmp_path / "bp_static" / "app.js").write_text("let x = 1;")
+    bp = Blueprint(
+        "admin",
+        __name__,
+        static_folder="bp_static",
+        static_url_path="/assets",
+        root_path=str(tmp_path),
+    )
+
+    @bp.route("/where")
+    def where() -> Any:
+        return url_for("admin.static", filename="app.js")
+
+    sapp.register_blueprint(bp, url_prefix="/admin")
+    assert sclient.get("/admin/where").data == b"/admin/assets/app.js"
+    rv = sclient.get("/admin/assets/app.js")
+    assert (rv.status_code, rv.data) == (200, b"let x = 1;")
+    assert sclient.get("/admin/assets/../../secret.txt").status_code == 404

@@ -168,13 +168,14 @@ class Map:
     def _prepare(self, rule: Rule) -> None:
         """Precompute what a match of this rule needs, so the common case skips it."""
         identity = BaseConverter.to_python
+        rule._names = tuple(rule._converters)
         rule._decoders = tuple(
             [
-                (name, None if type(conv).to_python is identity else conv.to_python)
+                (name, conv.to_python)
                 for name, conv in rule._converters.items()
+                if type(conv).to_python is not identity
             ]
         )
-
         sources: list[Rule] = []
         if self.redirect_defaults:
             for other in self._rules_by_endpoint[rule.endpoint]:
@@ -194,10 +195,10 @@ class Map:
     ) -> tuple[Rule, dict[str, Any]]:
         """Match and convert; raise NoMatch, RequestPath or RequestAliasRedirect."""
         rule, raw, misses = self._machine.match(domain, path, method, websocket)
-        args: dict[str, Any] = {}
+        args = dict(zip(rule._names, raw, strict=True))
         try:
-            for (name, decode), value in zip(rule._decoders, raw, strict=True):
-                args[name] = value if decode is None else decode(value)
+            for name, decode in rule._decoders:
+                args[name] = decode(args[name])
         except ValidationError:
             # As Werkzeug 2.2+: a refused value ends the match, it does not
             # fall through to the next rule.
@@ -229,7 +230,8 @@ class Map:
         """
         if self._dirty:
             self.update()
-        path = _normalize_path(path)
+        if path[:1] != "/" or path[1:2] == "/":
+            path = _normalize_path(path)
         if self.host_matching:
             domain = host.lower()
         else:

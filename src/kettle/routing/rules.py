@@ -270,9 +270,11 @@ class Rule(RuleFactory):
         self._path_ops: tuple[BuildOp, ...] = ()
         # Arguments a build must be given (those without a default).
         self._required: tuple[str, ...] = ()
-        # Filled by Map.update(): converters whose to_python is not the identity,
-        # the args of a static match, and whether a match needs no redirect check.
-        self._decoders: tuple[tuple[str, Callable[[str], Any] | None], ...] = ()
+        # Filled by Map.update(): the argument names in match order, converters
+        # whose to_python is not the identity, and whether a match needs no
+        # redirect check.
+        self._names: tuple[str, ...] = ()
+        self._decoders: tuple[tuple[str, Callable[[str], Any]], ...] = ()
         self._plain = False
         self._redirect_sources: tuple[Rule, ...] = ()
 

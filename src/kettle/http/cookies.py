@@ -31,6 +31,13 @@ def _unquote(value: str) -> str:
                 return text
 
             value = _OCTAL.sub(replace, value)
+            if not value.isascii():
+                # Octal escapes stand for the bytes of UTF-8 text (http.cookies
+                # writes them so): decode those bytes, not each byte as a char.
+                try:
+                    value = value.encode("latin-1").decode("utf-8", "replace")
+                except UnicodeEncodeError:
+                    pass  # Real non-latin-1 text around the escapes: keep it.
     return value
 
 

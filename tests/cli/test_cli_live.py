@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import sys
 import textwrap
 import time
@@ -84,7 +85,8 @@ def _kettle(args: list[str], cwd: Path, stdin: str | None = None) -> subprocess.
 @contextmanager
 def _server(args: list[str], cwd: Path, port: int, scheme: str = "http") -> Iterator[Path]:
     """Start ``kettle ... run`` and wait until it answers; stop it by PID afterwards."""
-    log = cwd / f"server-{port}.log"
+    # The log goes to a temporary folder: cwd may be the repository itself.
+    log = Path(tempfile.mkdtemp(prefix="kettle-server-")) / f"server-{port}.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [KETTLE, *args],

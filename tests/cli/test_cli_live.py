@@ -10,8 +10,8 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Iterator

@@ -365,9 +365,7 @@ class Kettle(TemplatingMixin, Scaffold):
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         """The WSGI application; wrap this attribute to add WSGI middleware."""
-        from kettle.adapters.wsgi import serve
-
-        return serve(self, environ, start_response)
+        return _serve_wsgi(self, environ, start_response)
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]

@@ -1,7 +1,8 @@
 """Percent-decoding and -encoding that never raise.
 
-Decoding follows Werkzeug: a bad escape such as ``%zz`` is kept as it is and
-invalid UTF-8 becomes U+FFFD, so hostile URLs yield values, not exceptions.
+Decoding follows Werkzeug: a bad escape such as ``%zz`` is kept as it is;
+invalid UTF-8 becomes U+FFFD in paths and stays ``%XX`` in query strings and
+form bodies, so hostile URLs yield values, not exceptions.
 """
 
 from __future__ import annotations

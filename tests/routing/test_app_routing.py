@@ -54,10 +54,6 @@ def test_converters(app: Kettle, client: KettleClient) -> None:
     assert client.get("/files/été x").text == "file été x"
 
 
-@pytest.mark.xfail(
-    reason="kettle.testing puts the raw path in PATH_INFO; Werkzeug's client percent-decodes it",
-    strict=False,
-)
 def test_percent_encoded_path_is_decoded_before_routing(app: Kettle, client: KettleClient) -> None:
     @app.route("/files/<path:name>")
     def files(name: str) -> str:

@@ -17,7 +17,7 @@ never half of one.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pprint import pformat
 from types import MappingProxyType
 from typing import Any
@@ -96,7 +96,7 @@ class Map:
 
     def __init__(
         self,
-        rules: Iterator[RuleFactory] | list[RuleFactory] | tuple[RuleFactory, ...] | None = None,
+        rules: Iterable[RuleFactory] | None = None,
         default_subdomain: str = "",
         strict_slashes: bool = True,
         merge_slashes: bool = True,

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from http.cookies import SimpleCookie
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 from kettle.cli import KettleCliRunner as KettleCliRunner
 from kettle.http.datastructures import MultiDict
@@ -192,7 +192,8 @@ class EnvironBuilder:
         """Render the request as a WSGI environ."""
         host, _, port = self.host.partition(":")
         stream = self.input_stream if self.input_stream is not None else io.BytesIO(self.body)
-        path = self.path.encode("utf-8").decode("latin-1")
+        # As a server does: PATH_INFO is the percent-decoded path, bytes as latin-1.
+        path = unquote_to_bytes(self.path).decode("latin-1")
         environ: dict[str, Any] = {
             "REQUEST_METHOD": self.method,
             "SCRIPT_NAME": self.script_root,

@@ -74,6 +74,9 @@ class JSONProvider:
         return self._app.response_class(self.dumps(obj), mimetype="application/json")
 
 
+_ENCODERS: dict[tuple[Any, bool, bool], _json.JSONEncoder] = {}
+
+
 class DefaultJSONProvider(JSONProvider):
     """Flask's default JSON behaviour, with the standard library."""
 
@@ -100,9 +103,31 @@ class DefaultJSONProvider(JSONProvider):
         obj = self._prepare_response_obj(args, kwargs)
         if self.compact is False or (self.compact is None and self._app.debug):
             text = self.dumps(obj, indent=2, separators=None)
+        elif type(self).dumps is DefaultJSONProvider.dumps:
+            text = self._compact_encoder().encode(obj)
         else:
             text = self.dumps(obj, separators=(",", ":"))
+        if self.mimetype == "application/json":
+            # No charset to add: skip the mimetype lookup in the constructor.
+            return self._app.response_class(f"{text}\n", content_type="application/json")
         return self._app.response_class(f"{text}\n", mimetype=self.mimetype)
+
+    def _compact_encoder(self) -> _json.JSONEncoder:
+        """Return an encoder for the current settings, made once per combination.
+
+        ``json.dumps`` builds an encoder on every call when given options;
+        reusing one saves that on every JSON response.
+        """
+        key = (self.default, self.ensure_ascii, self.sort_keys)
+        encoder = _ENCODERS.get(key)
+        if encoder is None:
+            encoder = _ENCODERS[key] = _json.JSONEncoder(
+                default=self.default,
+                ensure_ascii=self.ensure_ascii,
+                sort_keys=self.sort_keys,
+                separators=(",", ":"),
+            )
+        return encoder
 
 
 def _current_provider() -> JSONProvider | None:

@@ -24,7 +24,9 @@ DEFAULT_TIMEOUT = 5.0
 class _Driver:
     """One ASGI connection: the app as a task, its sent messages in a queue."""
 
-    def __init__(self, app: Callable[..., Any], scope: dict[str, Any], first: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, app: Callable[..., Any], scope: dict[str, Any], first: list[dict[str, Any]]
+    ) -> None:
         self.loop = _loops.thread_loop()
         self.inbound: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.outbound: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -160,14 +162,19 @@ class WebSocketSession:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
     @property
     def _live(self) -> _Driver:
         if self._driver is None:
-            raise RuntimeError("Use the session as a context manager: with client.websocket(...) as ws.")
+            raise RuntimeError(
+                "Use the session as a context manager: with client.websocket(...) as ws."
+            )
         return self._driver
 
     def send(self, data: str | bytes) -> None:

@@ -203,7 +203,7 @@ class Kettle(TemplatingMixin, Scaffold):
         provide_automatic_options: bool | None = None,
         **options: Any,
     ) -> None:
-        """Register ``rule`` for ``view_func`` under ``endpoint`` (the function's name by default)."""
+        """Register ``rule`` for ``view_func`` under ``endpoint`` (default: the function's name)."""
         if endpoint is None:
             endpoint = _endpoint_from_view_func(view_func)  # type: ignore[arg-type]
         options["endpoint"] = endpoint

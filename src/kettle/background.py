@@ -57,7 +57,9 @@ async def run_background_tasks(app: Kettle, tasks: list[Task], offload: Callable
                     await func(*args, **kwargs)
                 else:
 
-                    def call(func: Callable[..., Any] = func, args: Any = args, kwargs: Any = kwargs) -> Any:
+                    def call(
+                        func: Callable[..., Any] = func, args: Any = args, kwargs: Any = kwargs
+                    ) -> Any:
                         return func(*args, **kwargs)
 
                     rv = await offload(call)

@@ -22,7 +22,14 @@ appcontext_popped = _signals.signal("appcontext-popped")
 message_flashed = _signals.signal("message-flashed")
 
 __all__ = [
-    "appcontext_popped", "appcontext_pushed", "appcontext_tearing_down",
-    "before_render_template", "got_request_exception", "message_flashed",
-    "request_finished", "request_started", "request_tearing_down", "template_rendered",
+    "appcontext_popped",
+    "appcontext_pushed",
+    "appcontext_tearing_down",
+    "before_render_template",
+    "got_request_exception",
+    "message_flashed",
+    "request_finished",
+    "request_started",
+    "request_tearing_down",
+    "template_rendered",
 ]

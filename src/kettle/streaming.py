@@ -72,8 +72,10 @@ def stream_with_context(generator_or_function: Any) -> Any:
 
     Use it on a generator object, or as a decorator on a generator function.
     """
-    if callable(generator_or_function) and not hasattr(generator_or_function, "__next__") and not hasattr(
-        generator_or_function, "__anext__"
+    if (
+        callable(generator_or_function)
+        and not hasattr(generator_or_function, "__next__")
+        and not hasattr(generator_or_function, "__anext__")
     ):
         func: Callable[..., Any] = generator_or_function
 

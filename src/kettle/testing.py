@@ -74,7 +74,9 @@ def encode_multipart(
             data = stream.read()
             out.write(data.encode() if isinstance(data, str) else data)
         else:
-            out.write(f'Content-Disposition: form-data; name="{_quote_field(name)}"\r\n\r\n'.encode())
+            out.write(
+                f'Content-Disposition: form-data; name="{_quote_field(name)}"\r\n\r\n'.encode()
+            )
             out.write(value if isinstance(value, bytes) else str(value).encode())
         out.write(b"\r\n")
     out.write(f"--{boundary}--\r\n".encode())
@@ -291,7 +293,12 @@ class TestResponse(Response):
         parser = EventParser()
         for chunk in self.iter_encoded():
             for event in parser.feed(chunk):
-                if comments or event.data is not None or event.event is not None or event.id is not None:
+                if (
+                    comments
+                    or event.data is not None
+                    or event.event is not None
+                    or event.id is not None
+                ):
                     yield event
 
 
@@ -504,7 +511,7 @@ class KettleClient:
     def websocket(
         self, path: str = "/", subprotocols: Iterable[str] = (), **kwargs: Any
     ) -> WebSocketSession:
-        """Open a WebSocket to ``path`` through ``app.asgi``: ``with client.websocket(...) as ws``."""
+        """Open a WebSocket to ``path`` through ``app.asgi``; use it as a context manager."""
         from kettle._push_testing import WebSocketSession
 
         kwargs["environ_base"] = {**self.environ_base, **kwargs.pop("environ_base", {})}

@@ -58,7 +58,7 @@ class Request(_HTTPRequest):
         ctx = _cv.get(None)
         return ctx.app.config[key] if ctx is not None else None
 
-    @property  # type: ignore[override]
+    @property
     def max_content_length(self) -> int | None:
         """The body limit in bytes: set per request, else MAX_CONTENT_LENGTH."""
         if self._max_content_length is not None:

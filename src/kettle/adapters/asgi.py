@@ -302,15 +302,19 @@ class ASGIAdapter:
         """
         headers, body = prepare_send(response, method)
         try:
-            await send({
-                "type": "http.response.start",
-                "status": response.status_code,
-                "headers": [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers],
-            })
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": response.status_code,
+                    "headers": [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers],
+                }
+            )
             if body is None:
                 await send({"type": "http.response.body", "body": b""})
             elif body.__class__ is list:
-                data = b"".join(c.encode(response.charset) if isinstance(c, str) else c for c in body)
+                data = b"".join(
+                    c.encode(response.charset) if isinstance(c, str) else c for c in body
+                )
                 await send({"type": "http.response.body", "body": data})
             elif receive is None:
                 await self._stream(response, body, send)

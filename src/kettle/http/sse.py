@@ -22,7 +22,7 @@ MAX_LINE = 1024 * 1024
 
 @dataclass
 class ServerSentEvent:
-    """One event: ``data`` (str, or any JSON value), ``event``, ``id``, ``retry`` (ms), ``comment``."""
+    """One event: ``data`` (str or a JSON value), ``event``, ``id``, ``retry`` (ms), ``comment``."""
 
     data: Any = None
     event: str | None = None
@@ -134,7 +134,10 @@ class EventParser:
         buffer = self._buffer
         start = 0
         while True:
-            cut = min((i for i in (buffer.find("\n", start), buffer.find("\r", start)) if i >= 0), default=-1)
+            cut = min(
+                (i for i in (buffer.find("\n", start), buffer.find("\r", start)) if i >= 0),
+                default=-1,
+            )
             if cut < 0:
                 break
             # A lone CR at the very end may be the first half of CRLF.
@@ -169,7 +172,13 @@ class EventParser:
         return None
 
     def _dispatch(self) -> ServerSentEvent | None:
-        if not (self._data or self._event or self._id is not None or self._retry is not None or self._comment):
+        if not (
+            self._data
+            or self._event
+            or self._id is not None
+            or self._retry is not None
+            or self._comment
+        ):
             return None
         if self._id is not None:
             self.last_event_id = self._id

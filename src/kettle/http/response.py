@@ -53,6 +53,21 @@ def get_content_type(mimetype: str, charset: str = "utf-8") -> str:
 _DEFAULT_CONTENT_TYPE = "text/html; charset=utf-8"
 
 
+def _header_property(name: str, doc: str) -> Any:
+    """Return a property reading header ``name``; setting None removes it."""
+
+    def fget(self: Response) -> str | None:
+        return self.headers.get(name)
+
+    def fset(self: Response, value: str | None) -> None:
+        if value is None:
+            self.headers.remove(name)
+        else:
+            self.headers.set(name, value)
+
+    return property(fget, fset, doc=doc)
+
+
 class Response:
     """An HTTP response.
 
@@ -155,17 +170,7 @@ class Response:
             raise TypeError("Invalid status argument: an int or a str is needed.")
 
     # -- content type --------------------------------------------------------
-    @property
-    def content_type(self) -> str | None:
-        """The Content-Type header."""
-        return self.headers.get("content-type")
-
-    @content_type.setter
-    def content_type(self, value: str | None) -> None:
-        if value is None:
-            self.headers.remove("content-type")
-        else:
-            self.headers.set("Content-Type", value)
+    content_type = _header_property("Content-Type", "The Content-Type header.")
 
     @property
     def mimetype(self) -> str | None:
@@ -382,17 +387,7 @@ class Response:
         doc="The Date header as a datetime.",
     )
 
-    @property
-    def accept_ranges(self) -> str | None:
-        """The Accept-Ranges header."""
-        return self.headers.get("accept-ranges")
-
-    @accept_ranges.setter
-    def accept_ranges(self, value: str | None) -> None:
-        if value is None:
-            self.headers.remove("Accept-Ranges")
-        else:
-            self.headers.set("Accept-Ranges", value)
+    accept_ranges = _header_property("Accept-Ranges", "The Accept-Ranges header.")
 
     # -- entity tags and conditional requests --------------------------------
     def get_etag(self) -> tuple[str | None, bool]:

@@ -68,6 +68,17 @@ _BODY_TYPES = frozenset({str, bytes, bytearray})
 _NO_SCOPE: dict[str, Any] = {}
 
 
+def _run_coroutine_here(coro: Any) -> Any:
+    """Run ``coro`` to the end from sync code: the context's runner, else this thread's loop."""
+    ctx = _cv.get(None)
+    return getattr(ctx, "run_coroutine", _loops.run_coroutine)(coro)
+
+
+async def _run_here(coro: Any) -> Any:
+    """``_run_coroutine_here`` for code written as a coroutine that must not suspend."""
+    return _run_coroutine_here(coro)
+
+
 def _as_timedelta(value: timedelta | int | None) -> timedelta | None:
     if value is None or isinstance(value, timedelta):
         return value
@@ -383,9 +394,7 @@ class Kettle(TemplatingMixin, Scaffold):
         """Wrap a coroutine function to run on the current thread's kept loop."""
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            ctx = _cv.get(None)
-            runner = getattr(ctx, "run_coroutine", _loops.run_coroutine)
-            return runner(func(*args, **kwargs))
+            return _run_coroutine_here(func(*args, **kwargs))
 
         return update_wrapper(wrapper, func)
 
@@ -616,22 +625,12 @@ class Kettle(TemplatingMixin, Scaffold):
     async def _teardown(self, ctx: RequestContext, error: BaseException | None) -> None:
         """Run the teardown functions (awaiting async ones), then pop the context."""
         try:
-            if self.teardown_request_funcs:
-                request = ctx.request
-                for name in chain(request.blueprints, (None,)):
-                    for func in reversed(self.teardown_request_funcs.get(name, ())):
-                        rv = func(error)
-                        if rv.__class__ is CoroutineType:
-                            await ctx.wait(rv)
-            if request_tearing_down.receivers:
-                request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=error)
-            if ctx._owns_app:
-                for func in reversed(self.teardown_appcontext_funcs):
-                    rv = func(error)
-                    if rv.__class__ is CoroutineType:
-                        await ctx.wait(rv)
-                if appcontext_tearing_down.receivers:
-                    appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=error)
+            if self.teardown_request_funcs or request_tearing_down.receivers:
+                await self._teardown_request(ctx.request, error, ctx.wait)
+            if ctx._owns_app and (
+                self.teardown_appcontext_funcs or appcontext_tearing_down.receivers
+            ):
+                await self._teardown_appcontext(error, ctx.wait)
             request = ctx.request
             preserve = request.environ.get(_PRESERVE) or (request.scope or _NO_SCOPE).get(_PRESERVE)
             if preserve is not None:
@@ -641,21 +640,37 @@ class Kettle(TemplatingMixin, Scaffold):
             if ctx._owns_app and appcontext_popped.receivers:
                 appcontext_popped.send(self, _async_wrapper=self.ensure_sync)
 
+    async def _teardown_request(
+        self, request: Request, error: BaseException | None, wait: Callable[[Any], Any]
+    ) -> None:
+        """The teardown_request functions, innermost blueprint first, then the signal."""
+        for name in chain(request.blueprints, (None,)):
+            for func in reversed(self.teardown_request_funcs.get(name, ())):
+                rv = func(error)
+                if rv.__class__ is CoroutineType:
+                    await wait(rv)
+        if request_tearing_down.receivers:
+            request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=error)
+
+    async def _teardown_appcontext(
+        self, error: BaseException | None, wait: Callable[[Any], Any]
+    ) -> None:
+        """The teardown_appcontext functions, last registered first, then the signal."""
+        for func in reversed(self.teardown_appcontext_funcs):
+            rv = func(error)
+            if rv.__class__ is CoroutineType:
+                await wait(rv)
+        if appcontext_tearing_down.receivers:
+            appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=error)
+
     def do_teardown_request(self, exc: BaseException | None = None) -> None:
         """Run the teardown_request functions (for contexts popped by hand)."""
         request = cast(Request, _cv.get().request)
-        for name in chain(request.blueprints, (None,)):
-            for func in reversed(self.teardown_request_funcs.get(name, ())):
-                self.ensure_sync(func)(exc)
-        if request_tearing_down.receivers:
-            request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+        _loops.drive(self._teardown_request(request, exc, _run_here))
 
     def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
-        """Run the teardown_appcontext functions."""
-        for func in reversed(self.teardown_appcontext_funcs):
-            self.ensure_sync(func)(exc)
-        if appcontext_tearing_down.receivers:
-            appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+        """Run the teardown_appcontext functions (for contexts popped by hand)."""
+        _loops.drive(self._teardown_appcontext(exc, _run_here))
 
     # -- errors ------------------------------------------------------------
     def trap_http_exception(self, e: Exception) -> bool:

@@ -27,7 +27,7 @@ from kettle.http.stream import CHUNK_SIZE, BoundedStream
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
-    from kettle.wrappers import Response
+    from kettle.wrappers import Request, Response
 
 #: Bodies up to this size stay in memory; larger ones go to a temporary file.
 SPOOL_THRESHOLD = 1024 * 1024
@@ -41,6 +41,32 @@ def headers_from_scope(scope: dict[str, Any]) -> Headers:
             (name.decode("latin-1").title(), value.decode("latin-1"))
             for name, value in scope["headers"]
         ]
+    )
+
+
+# The request object speaks HTTP schemes; a websocket scope keeps the ws ones.
+_HTTP_SCHEMES = {"ws": "http", "wss": "https"}
+
+
+def request_from_scope(app: Kettle, scope: dict[str, Any], method: str) -> Request:
+    """Translate an ASGI http or websocket scope into the app's request class (no body yet)."""
+    path = scope["path"]
+    root_path = scope.get("root_path", "")
+    if root_path and path.startswith(root_path):
+        path = path[len(root_path) :]
+    client = scope.get("client")
+    server = scope.get("server")
+    scheme = scope.get("scheme", "http")
+    return app.request_class(
+        method,
+        path or "/",
+        scheme=_HTTP_SCHEMES.get(scheme, scheme),
+        server=(server[0], server[1]) if server else None,
+        root_path=root_path,
+        query_string=scope.get("query_string", b""),
+        headers=lambda: headers_from_scope(scope),
+        remote_addr=client[0] if client else None,
+        scope=scope,
     )
 
 
@@ -197,23 +223,7 @@ class ASGIAdapter:
     ) -> None:
         """Serve one HTTP request."""
         app = self.app
-        path = scope["path"]
-        root_path = scope.get("root_path", "")
-        if root_path and path.startswith(root_path):
-            path = path[len(root_path) :]
-        client = scope.get("client")
-        server = scope.get("server")
-        request = app.request_class(
-            scope["method"],
-            path or "/",
-            scheme=scope.get("scheme", "http"),
-            server=(server[0], server[1]) if server else None,
-            root_path=root_path,
-            query_string=scope.get("query_string", b""),
-            headers=lambda: headers_from_scope(scope),
-            remote_addr=client[0] if client else None,
-            scope=scope,
-        )
+        request = request_from_scope(app, scope, scope["method"])
         ctx = RequestContext(app, request)
         # Matching first tells whether the route streams its body (stream_body=True).
         app._match(ctx)

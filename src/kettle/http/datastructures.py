@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NoReturn, TypeVar
 
+from kettle.http._convert import convert_all, convert_or
 from kettle.http.exceptions import BadRequestKeyError
 
 K = TypeVar("K")
@@ -69,27 +70,12 @@ class MultiDict(dict[K, list[V]]):
             value = self[key]
         except KeyError:
             return default
-        if type is None:
-            return value
-        try:
-            return type(value)
-        except (ValueError, TypeError):
-            return default
+        return convert_or(value, type, default)
 
     def getlist(self, key: K, type: Callable[[V], T] | None = None) -> list[Any]:
         """Return every value of ``key``; values ``type`` rejects are skipped."""
-        values = dict.get(self, key)
-        if values is None:
-            return []
-        if type is None:
-            return list(values)
-        result = []
-        for value in values:
-            try:
-                result.append(type(value))
-            except (ValueError, TypeError):
-                continue
-        return result
+        values: list[V] | None = dict.get(self, key)
+        return convert_all(values or (), type)
 
     def setlist(self, key: K, new_list: Iterable[V]) -> None:
         """Replace the values of ``key`` with ``new_list``."""

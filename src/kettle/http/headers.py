@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar, overload
 
+from kettle.http._convert import convert_all, convert_or
 from kettle.http.exceptions import BadRequestKeyError
 
 T = TypeVar("T")
@@ -99,28 +100,13 @@ class Headers:
         lower = key.lower()
         for name, value in self._list:
             if name.lower() == lower:
-                if type is None:
-                    return value
-                try:
-                    return type(value)
-                except (ValueError, TypeError):
-                    return default
+                return convert_or(value, type, default)
         return default
 
     def getlist(self, key: str, type: Callable[[str], Any] | None = None) -> list[Any]:
         """Return every value for ``key``; values that ``type`` rejects are skipped."""
         lower = key.lower()
-        result: list[Any] = []
-        for name, value in self._list:
-            if name.lower() == lower:
-                if type is None:
-                    result.append(value)
-                    continue
-                try:
-                    result.append(type(value))
-                except (ValueError, TypeError):
-                    continue
-        return result
+        return convert_all((value for name, value in self._list if name.lower() == lower), type)
 
     get_all = getlist
 

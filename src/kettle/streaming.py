@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from kettle.ctx import _cv
@@ -25,46 +26,46 @@ def _current() -> Any:
     return ctx
 
 
+@contextmanager
+def _inside(ctx: Any) -> Iterator[None]:
+    """Make ``ctx`` current for one step of the generator, then restore."""
+    token = _cv.set(ctx)
+    try:
+        yield
+    finally:
+        _cv.reset(token)
+
+
 def _sync(ctx: Any, iterator: Iterator[Any]) -> Iterator[Any]:
     try:
         while True:
-            token = _cv.set(ctx)
-            try:
-                item = next(iterator)
-            except StopIteration:
-                return
-            finally:
-                _cv.reset(token)
+            with _inside(ctx):
+                try:
+                    item = next(iterator)
+                except StopIteration:
+                    return
             yield item
     finally:
         close = getattr(iterator, "close", None)
         if close is not None:
-            token = _cv.set(ctx)
-            try:
+            with _inside(ctx):
                 close()
-            finally:
-                _cv.reset(token)
 
 
 async def _async(ctx: Any, iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
     try:
         while True:
-            token = _cv.set(ctx)
-            try:
-                item = await iterator.__anext__()
-            except StopAsyncIteration:
-                return
-            finally:
-                _cv.reset(token)
+            with _inside(ctx):
+                try:
+                    item = await iterator.__anext__()
+                except StopAsyncIteration:
+                    return
             yield item
     finally:
         aclose = getattr(iterator, "aclose", None)
         if aclose is not None:
-            token = _cv.set(ctx)
-            try:
+            with _inside(ctx):
                 await aclose()
-            finally:
-                _cv.reset(token)
 
 
 def stream_with_context(generator_or_function: Any) -> Any:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Coroutine, Iterable, Iterator
 from datetime import timedelta
 from functools import cached_property, update_wrapper
 from itertools import chain
-from types import CoroutineType, GeneratorType
+from types import CoroutineType
 from typing import TYPE_CHECKING, Any, cast
 
 from kettle import _loops
@@ -66,6 +66,15 @@ if TYPE_CHECKING:
 _PRESERVE = "kettle.preserve_context"
 _BODY_TYPES = frozenset({str, bytes, bytearray})
 _NO_SCOPE: dict[str, Any] = {}
+
+
+def _is_body(rv: Any) -> bool:
+    """True for a str/bytes body or an iterable that streams (not a dict, list or Response)."""
+    if rv.__class__ in _BODY_TYPES:
+        return True
+    if isinstance(rv, Response | HTTPException | dict | list):
+        return False
+    return isinstance(rv, str | bytes | bytearray | Iterator) or hasattr(rv, "__aiter__")
 
 
 def _run_coroutine_here(coro: Any) -> Any:
@@ -794,16 +803,9 @@ class Kettle(TemplatingMixin, Scaffold):
                 f"The view function for {endpoint!r} did not return a valid response. The"
                 " function either returned None or ended without a return statement."
             )
-        if (
-            rv.__class__ in _BODY_TYPES
-            or (
-                not isinstance(rv, Response | HTTPException | dict | list)
-                and isinstance(rv, str | bytes | bytearray | GeneratorType | Iterator)
-            )
-            or hasattr(rv, "__aiter__")
-        ):
+        if _is_body(rv):
             # The body and its status/headers in one construction: the common case.
-            return self.response_class(cast(Any, rv), status=status, headers=headers)
+            return self.response_class(rv, status=status, headers=headers)
         rv = self._coerce_response(rv)
         if status is not None:
             rv.status = status

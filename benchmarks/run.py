@@ -317,7 +317,7 @@ def bare_name(cell: Cell) -> str:
 
 def table(cells: list[Cell]) -> str:
     by_key = {(c.scenario, c.framework): c for c in cells}
-    lines = [f"{'scenario':<15} {'framework':<12} {'µs/req':>9} {'xFlask':>8} {'xbare':>8} {'wall µs':>9}"]
+    lines = [f"{'scenario':<15} {'framework':<17} {'µs/req':>9} {'xFlask':>8} {'xbare':>8} {'wall µs':>9}"]
     lines.append("-" * len(lines[0]))
     for scenario in dict.fromkeys(c.scenario for c in cells):
         flask = by_key.get((scenario, "flask"))
@@ -325,14 +325,14 @@ def table(cells: list[Cell]) -> str:
         for cell in (c for c in cells if c.scenario == scenario):
             us = cell.median_us
             if us is None:
-                lines.append(f"{scenario:<15} {cell.framework:<12} {'pending':>9}   ({cell.pending})")
+                lines.append(f"{scenario:<15} {cell.framework:<17} {'pending':>9}   ({cell.pending})")
                 continue
             bare = by_key.get((scenario, bare_name(cell)))
             bare_us = bare.median_us if bare else None
             vs_flask = f"{us / flask_us:.2f}" if flask_us else "-"
             vs_bare = f"{us / bare_us:.1f}" if bare_us else "-"
             lines.append(
-                f"{scenario:<15} {cell.framework:<12} {us:>9.1f} {vs_flask:>8} {vs_bare:>8} {cell.wall_us or 0:>9.1f}"
+                f"{scenario:<15} {cell.framework:<17} {us:>9.1f} {vs_flask:>8} {vs_bare:>8} {cell.wall_us or 0:>9.1f}"
             )
         lines.append("")
     return "\n".join(lines)
@@ -387,7 +387,7 @@ def chart(cells: list[Cell], path: Path) -> str:
 
 
 def routes_table(cells: list[Cell]) -> str:
-    lines = [f"{'scenario':<10} {'framework':<12} " + " ".join(f"{n:>9}" for n in ROUTE_COUNTS)]
+    lines = [f"{'scenario':<10} {'framework':<17} " + " ".join(f"{n:>9}" for n in ROUTE_COUNTS)]
     lines.append("-" * len(lines[0]))
     grid: dict[tuple[str, str], dict[int, Cell]] = {}
     for cell in cells:
@@ -398,7 +398,7 @@ def routes_table(cells: list[Cell]) -> str:
         for n in ROUTE_COUNTS:
             us = row[n].median_us if n in row else None
             values.append(f"{us:>9.1f}" if us is not None else f"{'pending':>9}")
-        lines.append(f"{scenario:<10} {framework:<12} " + " ".join(values))
+        lines.append(f"{scenario:<10} {framework:<17} " + " ".join(values))
     return "\n".join(lines)
 
 
@@ -438,6 +438,10 @@ def main(argv: list[str] | None = None) -> int:
             f" median last), 100 routes, Python {platform.python_version()} ({platform.machine()})\n"
         )
         print(table(cells))
+        print(
+            "Views: kettle-asgi, starlette and falcon-asgi run async views; kettle-asgi-sync runs\n"
+            "the Flask-style sync views, each costing one hop to the thread pool.\n"
+        )
     elapsed = time.perf_counter() - started
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}

@@ -551,14 +551,22 @@ class Kettle(TemplatingMixin, Scaffold):
     async def _full_dispatch(self, ctx: RequestContext) -> Response:
         if request_started.receivers:
             request_started.send(self, _async_wrapper=self.ensure_sync)
+        unhandled: HTTPException | None = None
         try:
             rv = None
             if self.url_value_preprocessors or self.before_request_funcs:
                 rv = await self._preprocess(ctx)
             if rv is None:
-                rv = await self._dispatch_request(ctx)
+                unhandled = ctx.request.routing_exception
+                if unhandled is None or self.error_handler_spec:
+                    unhandled = None
+                    rv = await self._dispatch_request(ctx)
         except Exception as e:
             rv = await self._handle_user_exception(ctx, e)
+        if unhandled is not None:
+            # A routing error (404, 405) with no handler registered anywhere:
+            # answered without raising it, the most common error path.
+            rv = await self._handle_user_exception(ctx, unhandled)
         return await self._finalize(ctx, rv)
 
     async def _preprocess(self, ctx: RequestContext) -> Any:

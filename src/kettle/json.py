@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime
 from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 
+from kettle.http.response import Response as _BaseResponse
+
 if TYPE_CHECKING:
     from kettle.app import Kettle
     from kettle.wrappers import Response
@@ -108,8 +110,14 @@ class DefaultJSONProvider(JSONProvider):
         else:
             text = self.dumps(obj, separators=(",", ":"))
         if self.mimetype == "application/json":
+            cls = self._app.response_class
+            if cls.__init__ is _BaseResponse.__init__:
+                # Nothing custom in the constructor: build the response in one step.
+                data = f"{text}\n".encode()
+                headers = [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+                return cls._ready(data, 200, "200 OK", headers)
             # No charset to add: skip the mimetype lookup in the constructor.
-            return self._app.response_class(f"{text}\n", content_type="application/json")
+            return cls(f"{text}\n", content_type="application/json")
         return self._app.response_class(f"{text}\n", mimetype=self.mimetype)
 
     def _compact_encoder(self) -> _json.JSONEncoder:

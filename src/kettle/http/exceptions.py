@@ -24,12 +24,12 @@ the same as a Flask app's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from markupsafe import escape
 
-from kettle.http.status import reason_phrase
+from kettle.http.status import reason_phrase, status_line
 
 if TYPE_CHECKING:
     from kettle.http.response import Response
@@ -86,7 +86,9 @@ __all__ = [
 ]
 
 
-_PAGES: dict[type[HTTPException], bytes] = {}
+#: Each class's default page, rendered once: (build, body, code, status line, headers).
+_Page = tuple[Callable[..., "Response"], bytes, int, str, list[tuple[str, str]]]
+_PAGES: dict[type[HTTPException], _Page] = {}
 
 
 class HTTPException(Exception):
@@ -132,24 +134,31 @@ class HTTPException(Exception):
         """Return the response to send for this error (``self.response`` if set)."""
         if self.response is not None:
             return self.response
-        from kettle.http.headers import Headers
-        from kettle.http.response import Response
-
         cls = type(self)
-        body: str | bytes
         if (
             "description" not in self.__dict__
             and cls.description.__class__ is str
             and cls.get_body is HTTPException.get_body
+            and cls.get_headers is HTTPException.get_headers
         ):
             # The page for a class's default description never changes: render it once.
-            body = _PAGES.get(cls) or _PAGES.setdefault(cls, self.get_body().encode())
-        else:
-            body = self.get_body()
+            page = _PAGES.get(cls) or _PAGES.setdefault(cls, self._render_page())
+            return page[0](page[1], page[2], page[3], list(page[4]))
+        from kettle.http.headers import Headers
+        from kettle.http.response import Response
+
         headers = self.get_headers()
         if cls.get_headers is HTTPException.get_headers:
-            return Response(body, self.code or 500, Headers._trusted(headers))
-        return Response(body, self.code or 500, headers)
+            return Response(self.get_body(), self.code or 500, Headers._trusted(headers))
+        return Response(self.get_body(), self.code or 500, headers)
+
+    def _render_page(self) -> _Page:
+        from kettle.http.response import Response
+
+        body = self.get_body().encode()
+        headers = [*self.get_headers(), ("Content-Length", str(len(body)))]
+        code = self.code or 500
+        return Response._ready, body, code, status_line(code), headers
 
     def __str__(self) -> str:
         return f"{self.code or '???'} {self.name}: {self.description}"

@@ -12,7 +12,7 @@ import hashlib
 import json as _json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 from kettle.http.cookies import dump_cookie
 from kettle.http.dates import http_date, parse_date
@@ -141,6 +141,16 @@ class Response:
             self.set_data(response)
         else:
             self.response = response  # type: ignore[assignment]
+
+    @classmethod
+    def _ready(cls, data: bytes, code: int, status: str, headers: list[tuple[str, str]]) -> Self:
+        """Build a response from parts already known valid (a cached error page)."""
+        self = cls.__new__(cls)
+        self.headers = Headers._trusted(headers)
+        self._status_code = code
+        self._status = status
+        self.response = [data]
+        return self
 
     def __repr__(self) -> str:
         size = f"{sum(map(len, self.response))} bytes" if self.is_sequence else "streamed"

@@ -811,10 +811,14 @@ class Kettle(TemplatingMixin, Scaffold):
                 f"The view function for {endpoint!r} did not return a valid response. The"
                 " function either returned None or ended without a return statement."
             )
-        if _is_body(rv):
+        kind = rv.__class__
+        if kind is dict or kind is list:
+            rv = self.json.response(rv)
+        elif _is_body(rv):
             # The body and its status/headers in one construction: the common case.
             return self.response_class(rv, status=status, headers=headers)
-        rv = self._coerce_response(rv)
+        else:
+            rv = self._coerce_response(rv)
         if status is not None:
             rv.status = status
         if headers:

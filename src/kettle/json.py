@@ -10,7 +10,9 @@ from __future__ import annotations
 import dataclasses
 import decimal
 import json as _json
+import json.encoder as _json_encoder
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
@@ -76,7 +78,7 @@ class JSONProvider:
         return self._app.response_class(self.dumps(obj), mimetype="application/json")
 
 
-_ENCODERS: dict[tuple[Any, bool, bool], _json.JSONEncoder] = {}
+_ENCODERS: dict[tuple[Any, bool, bool], Callable[[Any], str]] = {}
 
 
 class DefaultJSONProvider(JSONProvider):
@@ -102,15 +104,17 @@ class DefaultJSONProvider(JSONProvider):
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         """Return a JSON response; indented in debug, compact otherwise, newline-terminated."""
-        obj = self._prepare_response_obj(args, kwargs)
-        if self.compact is False or (self.compact is None and self._app.debug):
+        obj = args[0] if len(args) == 1 and not kwargs else self._prepare_response_obj(args, kwargs)
+        app = self._app
+        compact = self.compact
+        if compact is False or (compact is None and app.config["DEBUG"]):
             text = self.dumps(obj, indent=2, separators=None)
         elif type(self).dumps is DefaultJSONProvider.dumps:
-            text = self._compact_encoder().encode(obj)
+            text = self._compact_encoder()(obj)
         else:
             text = self.dumps(obj, separators=(",", ":"))
+        cls = app.response_class
         if self.mimetype == "application/json":
-            cls = self._app.response_class
             if cls.__init__ is _BaseResponse.__init__:
                 # Nothing custom in the constructor: build the response in one step.
                 data = f"{text}\n".encode()
@@ -118,24 +122,46 @@ class DefaultJSONProvider(JSONProvider):
                 return cls._ready(data, 200, "200 OK", headers)
             # No charset to add: skip the mimetype lookup in the constructor.
             return cls(f"{text}\n", content_type="application/json")
-        return self._app.response_class(f"{text}\n", mimetype=self.mimetype)
+        return cls(f"{text}\n", mimetype=self.mimetype)
 
-    def _compact_encoder(self) -> _json.JSONEncoder:
-        """Return an encoder for the current settings, made once per combination.
+    def _compact_encoder(self) -> Callable[[Any], str]:
+        """Return a compact encode function for the current settings, made once each.
 
         ``json.dumps`` builds an encoder on every call when given options;
         reusing one saves that on every JSON response.
         """
         key = (self.default, self.ensure_ascii, self.sort_keys)
-        encoder = _ENCODERS.get(key)
-        if encoder is None:
-            encoder = _ENCODERS[key] = _json.JSONEncoder(
-                default=self.default,
-                ensure_ascii=self.ensure_ascii,
-                sort_keys=self.sort_keys,
-                separators=(",", ":"),
-            )
-        return encoder
+        encode = _ENCODERS.get(key)
+        if encode is None:
+            encode = _ENCODERS[key] = _compact(*key)
+        return encode
+
+
+def _compact(
+    default: Callable[[Any], Any], ensure_ascii: bool, sort_keys: bool
+) -> Callable[[Any], str]:
+    """Return ``encode(obj)``: compact JSON, as ``JSONEncoder.encode`` would write it."""
+    checked = _json.JSONEncoder(
+        default=default, ensure_ascii=ensure_ascii, sort_keys=sort_keys, separators=(",", ":")
+    )
+    make = getattr(_json_encoder, "c_make_encoder", None)
+    if make is None:
+        return checked.encode
+    # The C encoder, built once, without the per-call circular-reference table
+    # (a shared table would be wrong across threads). A cycle then recurses
+    # to the limit; encoding again with the checks gives the usual ValueError.
+    string = (
+        _json_encoder.encode_basestring_ascii if ensure_ascii else _json_encoder.encode_basestring
+    )
+    fast = make(None, default, string, None, ":", ",", sort_keys, False, True)
+
+    def encode(obj: Any) -> str:
+        try:
+            return "".join(fast(obj, 0))
+        except RecursionError:
+            return checked.encode(obj)
+
+    return encode
 
 
 def _current_provider() -> JSONProvider | None:

@@ -166,6 +166,40 @@ def test_json_responses(app: Kettle, client: KettleClient) -> None:
     assert '"text":"\\u00e9"' in data
 
 
+def test_json_settings_and_errors(app: Kettle, client: KettleClient) -> None:
+    @app.route("/circular")
+    def circular() -> Any:
+        loop: dict[str, Any] = {}
+        loop["self"] = loop
+        return loop
+
+    @app.route("/unknown")
+    def unknown() -> Any:
+        return {"value": object()}
+
+    @app.route("/deep")
+    def deep() -> Any:
+        return {"a": [[[{"b": None, "c": 1.5, "d": "ü"}]]], "2": "int key"}
+
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    with pytest.raises(ValueError, match="Circular reference detected"):
+        client.get("/circular")
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        client.get("/unknown")
+    assert (
+        client.get("/deep").data == b'{"2":"int key","a":[[[{"b":null,"c":1.5,"d":"\\u00fc"}]]]}\n'
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    assert (
+        client.get("/deep").get_data(as_text=True)
+        == '{"a":[[[{"b":null,"c":1.5,"d":"ü"}]]],"2":"int key"}\n'
+    )
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    assert client.get("/circular").status_code == 500
+    assert client.get("/deep").status_code == 200  # The process keeps serving.
+
+
 def test_json_is_indented_in_debug(app: Kettle, client: KettleClient) -> None:
     app.debug = True
 

@@ -181,6 +181,10 @@ class ReceiveStream(BoundedStream):
                 yield chunk
 
 
+def _as_bytes(chunk: str | bytes, charset: str) -> bytes:
+    return chunk.encode(charset) if isinstance(chunk, str) else bytes(chunk)
+
+
 class _Disconnected(Exception):
     """The client went away while the body was being received."""
 
@@ -311,20 +315,28 @@ class ASGIAdapter:
         ``finally`` runs) instead of being produced for nobody.
         """
         headers, body = prepare_send(response, method)
-        try:
+        start = {
+            "type": "http.response.start",
+            "status": response._status_code,
+            "headers": [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers],
+        }
+        if body.__class__ is list and response._on_close is None and len(body) == 1:
+            # One chunk in memory, nothing to close (the common case): two sends.
+            data = body[0]
+            await send(start)
             await send(
                 {
-                    "type": "http.response.start",
-                    "status": response.status_code,
-                    "headers": [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers],
+                    "type": "http.response.body",
+                    "body": data if data.__class__ is bytes else _as_bytes(data, response.charset),
                 }
             )
+            return
+        try:
+            await send(start)
             if body is None:
                 await send({"type": "http.response.body", "body": b""})
             elif body.__class__ is list:
-                data = b"".join(
-                    c.encode(response.charset) if isinstance(c, str) else c for c in body
-                )
+                data = b"".join(_as_bytes(chunk, response.charset) for chunk in body)
                 await send({"type": "http.response.body", "body": data})
             elif receive is None:
                 await self._stream(response, body, send)

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import io
 import tempfile
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import IO, TYPE_CHECKING, Any
 
+from kettle.adapters.threadpool import WorkerPool
 from kettle.background import run_background_tasks
 from kettle.ctx import RequestContext
 from kettle.http.exceptions import ClientDisconnected, RequestEntityTooLarge
@@ -194,7 +193,7 @@ class ASGIAdapter:
 
     def __init__(self, app: Kettle) -> None:
         self.app = app
-        self._executor: ThreadPoolExecutor | None = None
+        self._pool: WorkerPool | None = None
 
     async def __call__(
         self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
@@ -214,12 +213,9 @@ class ASGIAdapter:
     # -- threads -------------------------------------------------------------
     def offload(self, func: Callable[[], Any]) -> Any:
         """Run ``func`` in the bounded pool, in a copy of the current context."""
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(
-                max_workers=int(self.app.config["ASGI_THREADS"]), thread_name_prefix="kettle"
-            )
-        loop = asyncio.get_running_loop()
-        return loop.run_in_executor(self._executor, contextvars.copy_context().run, func)
+        if self._pool is None:
+            self._pool = WorkerPool(int(self.app.config["ASGI_THREADS"]))
+        return self._pool.submit(func)
 
     # -- http ----------------------------------------------------------------
     async def http(
@@ -420,8 +416,8 @@ class ASGIAdapter:
                     await send({"type": "lifespan.shutdown.failed", "message": repr(e)})
                     return
                 finally:
-                    if self._executor is not None:
-                        self._executor.shutdown(wait=False)
-                        self._executor = None
+                    if self._pool is not None:
+                        self._pool.shutdown()
+                        self._pool = None
                 await send({"type": "lifespan.shutdown.complete"})
                 return

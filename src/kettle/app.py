@@ -29,6 +29,7 @@ from kettle import _loops
 from kettle.adapters.wsgi import serve as _serve_wsgi
 from kettle.config import DEFAULT_CONFIG, Config, ConfigAttribute
 from kettle.ctx import AppContext, RequestContext, _AppCtxGlobals, _cv
+from kettle.helpers import get_debug_flag
 from kettle.http.exceptions import (
     Aborter,
     BadRequest,
@@ -136,9 +137,7 @@ class Kettle(TemplatingMixin, Scaffold):
             self.instance_path if instance_relative_config else self.root_path,
             self.default_config,
         )
-        # As Flask's get_debug_flag(): False unless the environment turns debug on.
-        debug_flag = os.environ.get("KETTLE_DEBUG", os.environ.get("FLASK_DEBUG", ""))
-        self.config["DEBUG"] = bool(debug_flag) and debug_flag.lower() not in ("0", "false", "no")
+        self.config["DEBUG"] = get_debug_flag()
         self.json: JSONProvider = self.json_provider_class(self)
         self.aborter = self.aborter_class()
         self.url_map = self.url_map_class(host_matching=host_matching)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
@@ -17,6 +18,28 @@ from kettle.sending import send_from_directory as send_from_directory
 if TYPE_CHECKING:
     from kettle.wrappers import Response
     from kettle.wrappers import Response as _Response
+
+
+def _env(name: str) -> str | None:
+    """Read ``KETTLE_<name>``, falling back to ``FLASK_<name>`` for migrating projects."""
+    value = os.environ.get(f"KETTLE_{name}")
+    if value is None:
+        value = os.environ.get(f"FLASK_{name}")
+    return value
+
+
+def get_debug_flag() -> bool:
+    """Whether debug mode is asked for by ``KETTLE_DEBUG`` (or ``FLASK_DEBUG``)."""
+    value = _env("DEBUG")
+    return value is not None and value.lower() not in ("", "0", "false", "no")
+
+
+def get_load_dotenv(default: bool = True) -> bool:
+    """Whether dotenv files should be loaded: False when ``KETTLE_SKIP_DOTENV`` is set."""
+    value = _env("SKIP_DOTENV")
+    if not value:
+        return default
+    return value.lower() in ("0", "false", "no")
 
 
 def url_for(

@@ -594,3 +594,8 @@ class _Cookie:
 
     def __repr__(self) -> str:
         return f"<Cookie {self.key}={self.value!r}>"
+
+
+#: Flask's names, so ``from kettle.testing import FlaskClient`` works after a port.
+FlaskClient = KettleClient
+FlaskCliRunner = KettleCliRunner

@@ -83,18 +83,21 @@ def abort(code: int | Response, *args: Any, **kwargs: Any) -> NoReturn:
 def redirect(location: str, code: int = 302, Response: type[_Response] | None = None) -> _Response:
     """Return a redirect to ``location`` with Werkzeug's small HTML body.
 
+    Inside an app context (and without ``Response``) this is ``current_app.redirect``.
     The location is converted from IRI to URI (percent-encoded), so CR, LF
     and NUL can never reach the header.
     """
-    response_class: type[_Response]
     if Response is not None:
-        response_class = Response
-    else:
-        ctx = _cv.get(None)
-        if ctx is not None:
-            response_class = ctx.app.response_class
-        else:
-            from kettle.wrappers import Response as response_class
+        return _redirect(location, code, Response)
+    ctx = _cv.get(None)
+    if ctx is not None:
+        return ctx.app.redirect(location, code)
+    from kettle.wrappers import Response as default_class
+
+    return _redirect(location, code, default_class)
+
+
+def _redirect(location: str, code: int, response_class: type[_Response]) -> _Response:
     html_location = escape(location)
     uri = iri_to_uri(location)
     response = response_class(

@@ -113,7 +113,6 @@ class Kettle(TemplatingMixin, Scaffold):
     aborter_class = Aborter
     default_config = DEFAULT_CONFIG
 
-    debug = ConfigAttribute("DEBUG", bool)
     testing = ConfigAttribute("TESTING")
     secret_key = ConfigAttribute("SECRET_KEY")
     permanent_session_lifetime = ConfigAttribute("PERMANENT_SESSION_LIFETIME", _as_timedelta)
@@ -182,6 +181,18 @@ class Kettle(TemplatingMixin, Scaffold):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
+
+    @property
+    def debug(self) -> bool:
+        """Debug mode, the ``DEBUG`` config value."""
+        return bool(self.config["DEBUG"])
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self.config["DEBUG"] = value
+        # As Flask: templates reload in debug mode unless TEMPLATES_AUTO_RELOAD says.
+        if self.config["TEMPLATES_AUTO_RELOAD"] is None and "jinja_env" in self.__dict__:
+            self.jinja_env.auto_reload = value
 
     @cached_property
     def name(self) -> str:  # type: ignore[override]

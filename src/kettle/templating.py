@@ -233,6 +233,11 @@ def render_template(
     return _render(app, template, context)
 
 
+def get_template_attribute(template_name: str, attribute: str) -> Any:
+    """Return a macro or variable a template exports: ``get_template_attribute("m.html", "f")``."""
+    return getattr(_app().jinja_env.get_template(template_name).module, attribute)
+
+
 def render_template_string(source: str, **context: Any) -> str:
     """Render a template given as a string (autoescaped)."""
     app = _app()

@@ -518,7 +518,12 @@ class KettleClient:
         if self._preserve:
             environ["kettle.preserve_context"] = self._preserved.append
         run = self._run_wsgi if self.protocol == "wsgi" else self._run_asgi
-        response = run(environ, buffered)
+        try:
+            response = run(environ, buffered)
+        except BaseException:
+            # The exception propagated out of the request: nothing is kept pushed.
+            self._preserved.clear()
+            raise
         for ctx in self._preserved:
             ctx._enter_quietly()
         if self.use_cookies:

@@ -83,7 +83,11 @@ def find_package(import_name: str) -> tuple[str | None, str]:
     """
     location = _import_location(import_name)
     prefix = os.path.abspath(sys.prefix)
-    if os.path.commonpath([prefix, os.path.abspath(location)]) == prefix:
+    try:
+        installed = os.path.commonpath([prefix, os.path.abspath(location)]) == prefix
+    except ValueError:  # different drives (Windows)
+        installed = False
+    if installed:
         return prefix, location
     parent, folder = os.path.split(location)
     if folder.lower() != "site-packages":

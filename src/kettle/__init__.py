@@ -39,6 +39,7 @@ from kettle.signals import request_started as request_started
 from kettle.signals import request_tearing_down as request_tearing_down
 from kettle.signals import template_rendered as template_rendered
 from kettle.streaming import stream_with_context as stream_with_context
+from kettle.templating import get_template_attribute as get_template_attribute
 from kettle.templating import render_template as render_template
 from kettle.templating import render_template_string as render_template_string
 from kettle.templating import stream_template as stream_template
@@ -70,6 +71,7 @@ __all__ = [
     "flash",
     "g",
     "get_flashed_messages",
+    "get_template_attribute",
     "got_request_exception",
     "has_app_context",
     "has_request_context",

@@ -23,12 +23,13 @@ from datetime import timedelta
 from functools import cached_property, update_wrapper
 from itertools import chain
 from types import CoroutineType
-from typing import TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from kettle import _loops
 from kettle.adapters.wsgi import serve as _serve_wsgi
 from kettle.config import DEFAULT_CONFIG, Config, ConfigAttribute
-from kettle.ctx import AppContext, RequestContext, _AppCtxGlobals, _cv
+from kettle.ctx import AppContext, RequestContext, _AppCtxGlobals, _cv, _MatchingRequestContext
+from kettle.helpers import get_debug_flag
 from kettle.http.exceptions import (
     Aborter,
     BadRequest,
@@ -42,7 +43,7 @@ from kettle.http.request import host_is_trusted
 from kettle.json import DefaultJSONProvider, JSONProvider
 from kettle.routing import BuildError, Map, RequestRedirect, Rule
 from kettle.routing.exceptions import WebsocketMismatch
-from kettle.scaffold import Scaffold, _endpoint_from_view_func
+from kettle.scaffold import Scaffold, _endpoint_from_view_func, find_package
 from kettle.sessions import SecureCookieSessionInterface, SessionInterface
 from kettle.signals import (
     appcontext_popped,
@@ -112,7 +113,6 @@ class Kettle(TemplatingMixin, Scaffold):
     aborter_class = Aborter
     default_config = DEFAULT_CONFIG
 
-    debug = ConfigAttribute("DEBUG", bool)
     testing = ConfigAttribute("TESTING")
     secret_key = ConfigAttribute("SECRET_KEY")
     permanent_session_lifetime = ConfigAttribute("PERMANENT_SESSION_LIFETIME", _as_timedelta)
@@ -131,16 +131,21 @@ class Kettle(TemplatingMixin, Scaffold):
         root_path: str | None = None,
     ) -> None:
         super().__init__(import_name, static_folder, static_url_path, template_folder, root_path)
-        self.instance_path = instance_path or os.path.join(self.root_path, "instance")
+        if instance_path is None:
+            instance_path = self.auto_find_instance_path()
+        elif not os.path.isabs(instance_path):
+            raise ValueError(
+                "If an instance path is provided it must be absolute. A relative path was"
+                " given instead."
+            )
+        self.instance_path = instance_path
         self.config = self.config_class(
             self.instance_path if instance_relative_config else self.root_path,
             self.default_config,
         )
-        # As Flask's get_debug_flag(): False unless the environment turns debug on.
-        debug_flag = os.environ.get("KETTLE_DEBUG", os.environ.get("FLASK_DEBUG", ""))
-        self.config["DEBUG"] = bool(debug_flag) and debug_flag.lower() not in ("0", "false", "no")
+        self.config["DEBUG"] = get_debug_flag()
         self.json: JSONProvider = self.json_provider_class(self)
-        self.aborter = self.aborter_class()
+        self.aborter = self.make_aborter()
         self.url_map = self.url_map_class(host_matching=host_matching)
         self.subdomain_matching = subdomain_matching
         self.url_build_error_handlers: list[Callable[[Exception, str, dict[str, Any]], str]] = []
@@ -176,6 +181,18 @@ class Kettle(TemplatingMixin, Scaffold):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
+
+    @property
+    def debug(self) -> bool:
+        """Debug mode, the ``DEBUG`` config value."""
+        return bool(self.config["DEBUG"])
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self.config["DEBUG"] = value
+        # As Flask: templates reload in debug mode unless TEMPLATES_AUTO_RELOAD says.
+        if self.config["TEMPLATES_AUTO_RELOAD"] is None and "jinja_env" in self.__dict__:
+            self.jinja_env.auto_reload = value
 
     @cached_property
     def name(self) -> str:  # type: ignore[override]
@@ -213,6 +230,36 @@ class Kettle(TemplatingMixin, Scaffold):
         from kettle.serving import run_app
 
         run_app(self, host, port, debug, load_dotenv, **options)
+
+    def auto_find_instance_path(self) -> str:
+        """Return the default instance folder.
+
+        ``instance`` next to the module or package when it is not installed;
+        ``<prefix>/var/<name>-instance`` when it is installed.
+        """
+        prefix, location = find_package(self.import_name)
+        if prefix is None:
+            return os.path.join(location, "instance")
+        return os.path.join(prefix, "var", f"{self.name}-instance")
+
+    def open_instance_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
+    ) -> IO[Any]:
+        """Open ``resource`` relative to ``instance_path``; unlike open_resource, any mode."""
+        path = os.path.join(self.instance_path, resource)
+        if "b" in mode:
+            return open(path, mode)
+        return open(path, mode, encoding=encoding)
+
+    def make_aborter(self) -> Aborter:
+        """Return the ``aborter`` that ``kettle.abort`` uses: an ``aborter_class`` instance."""
+        return self.aborter_class()
+
+    def redirect(self, location: str, code: int = 302) -> Response:
+        """Return a redirect response; ``kettle.redirect`` calls this, so override it here."""
+        from kettle.helpers import _redirect
+
+        return _redirect(location, code, self.response_class)
 
     # -- registration ------------------------------------------------------
     def add_url_rule(
@@ -340,14 +387,6 @@ class Kettle(TemplatingMixin, Scaffold):
         self.shell_context_processors.append(f)
         return f
 
-    def send_static_file(self, filename: str) -> Response:
-        """Serve ``filename`` from the static folder (the ``static`` endpoint's view)."""
-        from kettle.helpers import send_from_directory
-
-        if not self.has_static_folder:
-            raise RuntimeError("'static_folder' must be set to serve static_files.")
-        return send_from_directory(cast(str, self.static_folder), filename)
-
     # -- contexts ----------------------------------------------------------
     def app_context(self) -> AppContext:
         """Return an application context: ``with app.app_context(): ...``."""
@@ -357,7 +396,7 @@ class Kettle(TemplatingMixin, Scaffold):
         """Return a request context for a WSGI environ."""
         from kettle.adapters.wsgi import request_from_environ
 
-        return RequestContext(self, request_from_environ(self, environ))
+        return _MatchingRequestContext(self, request_from_environ(self, environ))
 
     def test_request_context(self, *args: Any, **kwargs: Any) -> RequestContext:
         """Return a request context for a made-up request (EnvironBuilder arguments)."""

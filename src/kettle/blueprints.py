@@ -23,7 +23,6 @@ from kettle.scaffold import Scaffold, _endpoint_from_view_func
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
-    from kettle.wrappers import Response
 
 F = TypeVar("F", bound=Callable[..., Any])
 DeferredSetupFunction = Callable[["BlueprintSetupState"], None]
@@ -255,6 +254,9 @@ class Blueprint(Scaffold):
                 dict, {code: dict(handlers) for code, handlers in spec.items()}
             )
         for endpoint, func in self.view_functions.items():
+            # As Flask, ``@bp.endpoint("name")`` serves the app-level endpoint "name";
+            # it serves the blueprint's own "<bp>.name" rule too.
+            app.view_functions[endpoint] = func
             app.view_functions[key_of(endpoint)] = func
         registries = (
             (app.before_request_funcs, self.before_request_funcs),
@@ -292,14 +294,6 @@ class Blueprint(Scaffold):
                 **options,
             )
         )
-
-    def send_static_file(self, filename: str) -> Response:
-        """Serve ``filename`` from the blueprint's static folder."""
-        from kettle.helpers import send_from_directory
-
-        if not self.has_static_folder:
-            raise RuntimeError("'static_folder' must be set to serve static_files.")
-        return send_from_directory(cast(str, self.static_folder), filename)
 
     # -- registrations on the app -------------------------------------------------
     def before_app_request(self, f: F) -> F:

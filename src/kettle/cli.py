@@ -26,6 +26,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 from click.testing import CliRunner, Result
 
+from kettle.helpers import _env as _env
+from kettle.helpers import get_debug_flag as get_debug_flag
+from kettle.helpers import get_load_dotenv as get_load_dotenv
+
 if TYPE_CHECKING:
     from kettle.app import Kettle
 
@@ -37,28 +41,6 @@ DOTENV_FILES = (".env", ".kettleenv", ".flaskenv")
 
 class NoAppException(click.UsageError):
     """Raised when no Kettle application can be found or loaded."""
-
-
-def _env(name: str) -> str | None:
-    """Read ``KETTLE_<name>``, falling back to ``FLASK_<name>`` for migrating projects."""
-    value = os.environ.get(f"KETTLE_{name}")
-    if value is None:
-        value = os.environ.get(f"FLASK_{name}")
-    return value
-
-
-def get_debug_flag() -> bool:
-    """Whether debug mode is asked for by ``KETTLE_DEBUG`` (or ``FLASK_DEBUG``)."""
-    value = _env("DEBUG")
-    return value is not None and value.lower() not in ("", "0", "false", "no")
-
-
-def get_load_dotenv(default: bool = True) -> bool:
-    """Whether dotenv files should be loaded: False when ``KETTLE_SKIP_DOTENV`` is set."""
-    value = _env("SKIP_DOTENV")
-    if not value:
-        return default
-    return value.lower() in ("0", "false", "no")
 
 
 def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool = True) -> bool:

@@ -197,6 +197,19 @@ class RequestContext(AppContext):
         return type(self)(self.app, self.request, self._session)
 
 
+class _MatchingRequestContext(RequestContext):
+    """A context from ``app.request_context()``: it matches the URL when pushed.
+
+    As Flask's, so ``request.endpoint``, ``view_args`` and ``blueprint`` are set
+    in ``test_request_context``. (The request pipeline matches on its own.)
+    """
+
+    def push(self) -> None:
+        """Make this context current, then match the request's URL."""
+        super().push()
+        self.app._match(self)
+
+
 def has_request_context() -> bool:
     """Return True inside a request context."""
     ctx = _cv.get(None)

@@ -13,7 +13,7 @@ from kettle.ctx import _cv
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
-    from kettle.ctx import _AppCtxGlobals
+    from kettle.ctx import AppContext, RequestContext, _AppCtxGlobals
     from kettle.sessions import SessionMixin
     from kettle.wrappers import Request
 
@@ -39,6 +39,20 @@ def _app() -> Any:
     if ctx is None:
         raise RuntimeError(_no_app_msg)
     return ctx.app
+
+
+def _app_ctx() -> Any:
+    ctx = _cv.get(None)
+    if ctx is None:
+        raise RuntimeError(_no_app_msg)
+    return ctx
+
+
+def _request_ctx() -> Any:
+    ctx = _cv.get(None)
+    if ctx is None or ctx.request is None:
+        raise RuntimeError(_no_req_msg)
+    return ctx
 
 
 def _g() -> Any:
@@ -138,3 +152,7 @@ g: _AppCtxGlobals = cast("_AppCtxGlobals", _Proxy(_g))
 request: Request = cast("Request", _Proxy(_request))
 #: The current session.
 session: SessionMixin = cast("SessionMixin", _Proxy(_session))
+#: The current application context (``app_ctx.g``, ``app_ctx.app``), for extensions.
+app_ctx: AppContext = cast("AppContext", _Proxy(_app_ctx))
+#: The current request context (``request_ctx.request``, ``request_ctx.session``).
+request_ctx: RequestContext = cast("RequestContext", _Proxy(_request_ctx))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
@@ -17,6 +18,28 @@ from kettle.sending import send_from_directory as send_from_directory
 if TYPE_CHECKING:
     from kettle.wrappers import Response
     from kettle.wrappers import Response as _Response
+
+
+def _env(name: str) -> str | None:
+    """Read ``KETTLE_<name>``, falling back to ``FLASK_<name>`` for migrating projects."""
+    value = os.environ.get(f"KETTLE_{name}")
+    if value is None:
+        value = os.environ.get(f"FLASK_{name}")
+    return value
+
+
+def get_debug_flag() -> bool:
+    """Whether debug mode is asked for by ``KETTLE_DEBUG`` (or ``FLASK_DEBUG``)."""
+    value = _env("DEBUG")
+    return value is not None and value.lower() not in ("", "0", "false", "no")
+
+
+def get_load_dotenv(default: bool = True) -> bool:
+    """Whether dotenv files should be loaded: False when ``KETTLE_SKIP_DOTENV`` is set."""
+    value = _env("SKIP_DOTENV")
+    if not value:
+        return default
+    return value.lower() in ("0", "false", "no")
 
 
 def url_for(
@@ -60,18 +83,21 @@ def abort(code: int | Response, *args: Any, **kwargs: Any) -> NoReturn:
 def redirect(location: str, code: int = 302, Response: type[_Response] | None = None) -> _Response:
     """Return a redirect to ``location`` with Werkzeug's small HTML body.
 
+    Inside an app context (and without ``Response``) this is ``current_app.redirect``.
     The location is converted from IRI to URI (percent-encoded), so CR, LF
     and NUL can never reach the header.
     """
-    response_class: type[_Response]
     if Response is not None:
-        response_class = Response
-    else:
-        ctx = _cv.get(None)
-        if ctx is not None:
-            response_class = ctx.app.response_class
-        else:
-            from kettle.wrappers import Response as response_class
+        return _redirect(location, code, Response)
+    ctx = _cv.get(None)
+    if ctx is not None:
+        return ctx.app.redirect(location, code)
+    from kettle.wrappers import Response as default_class
+
+    return _redirect(location, code, default_class)
+
+
+def _redirect(location: str, code: int, response_class: type[_Response]) -> _Response:
     html_location = escape(location)
     uri = iri_to_uri(location)
     response = response_class(

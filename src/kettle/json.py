@@ -188,6 +188,16 @@ def loads(s: str | bytes, **kwargs: Any) -> Any:
     return _json.loads(s, **kwargs)
 
 
+def dump(obj: Any, fp: Any, **kwargs: Any) -> None:
+    """Serialize ``obj`` into the text file ``fp`` (see ``dumps``)."""
+    fp.write(dumps(obj, **kwargs))
+
+
+def load(fp: Any, **kwargs: Any) -> Any:
+    """Deserialize JSON read from the file ``fp`` (see ``loads``)."""
+    return loads(fp.read(), **kwargs)
+
+
 def jsonify(*args: Any, **kwargs: Any) -> Response:
     """Return a JSON response: ``jsonify(a=1)``, ``jsonify([1, 2])``, ``jsonify(1, 2)``."""
     from kettle.globals import current_app

@@ -4,33 +4,29 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, cast
+
+from kettle.ctx import _cv
+from kettle.globals import _Proxy
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
 
 
-class _ErrorsStream:
-    """Write to the request's ``wsgi.errors`` when in a WSGI request, else stderr."""
+def _errors_stream() -> TextIO:
+    ctx = _cv.get(None)
+    request = ctx.request if ctx is not None else None
+    if request is not None and request.environ.get("wsgi.errors") is not None:
+        return request.environ["wsgi.errors"]  # type: ignore[no-any-return]
+    return sys.stderr
 
-    def _target(self) -> TextIO:
-        from kettle.ctx import _cv
 
-        ctx = _cv.get(None)
-        request = ctx.request if ctx is not None else None
-        if request is not None and request.environ.get("wsgi.errors") is not None:
-            return request.environ["wsgi.errors"]  # type: ignore[no-any-return]
-        return sys.stderr
-
-    def write(self, text: str) -> int:
-        return self._target().write(text)
-
-    def flush(self) -> None:
-        self._target().flush()
-
+#: The request's ``wsgi.errors`` stream in a WSGI request (or a test request given
+#: ``errors_stream``), else ``sys.stderr``; a proxy looked up on every write.
+wsgi_errors_stream: TextIO = cast("TextIO", _Proxy(_errors_stream))
 
 #: The handler added to ``app.logger`` when nothing else handles its level.
-default_handler = logging.StreamHandler(_ErrorsStream())
+default_handler = logging.StreamHandler(wsgi_errors_stream)
 default_handler.setFormatter(
     logging.Formatter("[%(asctime)s] %(levelname)s in %(module)s: %(message)s")
 )

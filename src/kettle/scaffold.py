@@ -11,9 +11,12 @@ import os
 import sys
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 
 from kettle.http.exceptions import HTTPException, default_exceptions
+
+if TYPE_CHECKING:
+    from kettle.wrappers import Response
 
 F = TypeVar("F", bound=Callable[..., Any])
 ErrorHandlerSpec = dict[str | None, dict[int | None, dict[type[BaseException], Callable[..., Any]]]]
@@ -40,6 +43,62 @@ def get_root_path(import_name: str) -> str:
     if spec is None or spec.origin is None or spec.origin in ("namespace", "built-in"):
         return os.getcwd()
     return os.path.dirname(os.path.abspath(spec.origin))
+
+
+def _import_location(import_name: str) -> str:
+    """Return the ``sys.path`` entry that ``import_name``'s top-level package is imported from.
+
+    For a module that is its folder; for a package, the folder above it; for a
+    namespace package, the folder above the portion that holds ``import_name``.
+    """
+    import importlib.util
+
+    top = import_name.partition(".")[0]
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):  # unknown, invalid, or ``__main__``
+        spec = None
+    if spec is None or spec.origin == "built-in":
+        return os.getcwd()
+    portions = spec.submodule_search_locations
+    if not portions:  # a plain module
+        return os.path.dirname(cast(str, spec.origin))
+    if spec.origin not in (None, "namespace"):  # a package with __init__.py
+        return os.path.dirname(os.path.dirname(spec.origin))
+    chosen = portions[0]
+    if import_name != top:
+        sub = importlib.util.find_spec(import_name)
+        where = sub.origin if sub is not None else None
+        if where is not None and where != "namespace":
+            where = os.path.abspath(where)
+            chosen = next((p for p in portions if where.startswith(os.path.join(p, ""))), chosen)
+    return os.path.dirname(chosen)
+
+
+def find_package(import_name: str) -> tuple[str | None, str]:
+    """Return ``(install prefix or None, import location)`` of ``import_name``.
+
+    The prefix is the folder holding ``lib``/``bin`` when the code is installed
+    (under ``sys.prefix`` or in a ``site-packages`` folder); None when it is not.
+    """
+    location = _import_location(import_name)
+    prefix = os.path.abspath(sys.prefix)
+    try:
+        installed = os.path.commonpath([prefix, os.path.abspath(location)]) == prefix
+    except ValueError:  # different drives (Windows)
+        installed = False
+    if installed:
+        return prefix, location
+    parent, folder = os.path.split(location)
+    if folder.lower() != "site-packages":
+        return None, location
+    # prefix/lib/site-packages (Windows), prefix/lib/pythonX.Y/site-packages, or other.
+    if os.path.basename(parent).lower() == "lib":
+        return os.path.dirname(parent), location
+    grandparent = os.path.dirname(parent)
+    if os.path.basename(grandparent).lower() == "lib":
+        return os.path.dirname(grandparent), location
+    return parent, location
 
 
 class Scaffold:
@@ -109,6 +168,37 @@ class Scaffold:
         self._static_url_path = value
 
     # -- routes --------------------------------------------------------------
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """Return the cache max age for a sent file: ``SEND_FILE_MAX_AGE_DEFAULT`` by default.
+
+        Override it to choose per file; None means conditional requests, no timed cache.
+        """
+        from kettle.globals import current_app
+        from kettle.sending import _default_max_age
+
+        return _default_max_age(current_app.config["SEND_FILE_MAX_AGE_DEFAULT"])
+
+    def send_static_file(self, filename: str) -> Response:
+        """Serve ``filename`` from the static folder (the ``static`` endpoint's view)."""
+        from kettle.sending import send_from_directory
+
+        if not self.has_static_folder:
+            raise RuntimeError("'static_folder' must be set to serve static_files.")
+        # send_file asks the app for the max age; ask this app or blueprint instead.
+        max_age = self.get_send_file_max_age(filename)
+        return send_from_directory(cast(str, self.static_folder), filename, max_age=max_age)
+
+    def open_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
+    ) -> IO[Any]:
+        """Open ``resource`` (relative to ``root_path``) for reading: mode "rb", "r" or "rt"."""
+        if mode not in {"r", "rt", "rb"}:
+            raise ValueError("Resources can only be opened for reading.")
+        path = os.path.join(self.root_path, resource)
+        if mode == "rb":
+            return open(path, mode)
+        return open(path, mode, encoding=encoding)
+
     def add_url_rule(
         self,
         rule: str,

@@ -193,10 +193,7 @@ def _resolve_max_age(app: Any, path: str | None, max_age: Any) -> int | None:
         return max_age(path)  # type: ignore[no-any-return]
     if max_age is not None:
         return int(max_age)
-    hook = getattr(app, "get_send_file_max_age", None)  # Flask's overridable hook
-    if hook is not None:
-        return hook(path)  # type: ignore[no-any-return]
-    return _default_max_age(app.config["SEND_FILE_MAX_AGE_DEFAULT"])
+    return app.get_send_file_max_age(path)  # type: ignore[no-any-return]
 
 
 def _set_cache(response: Response, max_age: int | None) -> None:

@@ -53,34 +53,83 @@ class DispatchingJinjaLoader(BaseLoader):
     def __init__(self, app: Kettle) -> None:
         self.app = app
 
-    def _loaders(self) -> Iterator[BaseLoader]:
+    def _sources(self) -> Iterator[tuple[Any, BaseLoader]]:
+        """Yield ``(app or blueprint, loader)`` in lookup order."""
         app: Any = self.app
         loader = app.jinja_loader
         if loader is not None:
-            yield loader
+            yield app, loader
         iterate = getattr(app, "iter_blueprints", None)
         for blueprint in iterate() if iterate is not None else app.blueprints.values():
             loader = _scaffold_loader(blueprint)
             if loader is not None:
-                yield loader
+                yield blueprint, loader
 
     def get_source(
         self, environment: _BaseEnvironment, template: str
     ) -> tuple[str, str | None, Callable[[], bool] | None]:
         """Return the first folder's source for ``template``."""
-        for loader in self._loaders():
+        if self.app.config["EXPLAIN_TEMPLATE_LOADING"]:
+            return self._explained_source(environment, template)
+        for _, loader in self._sources():
             try:
                 return loader.get_source(environment, template)
             except TemplateNotFound:
                 continue
         raise TemplateNotFound(template)
 
+    def _explained_source(
+        self, environment: _BaseEnvironment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        """Ask every loader, log what each answered (EXPLAIN_TEMPLATE_LOADING), use the first."""
+        attempts = []
+        for owner, loader in self._sources():
+            try:
+                source = loader.get_source(environment, template)
+            except TemplateNotFound:
+                source = None
+            attempts.append((owner, loader, source))
+        _explain_attempts(self.app, template, attempts)
+        for _, _, source in attempts:
+            if source is not None:
+                return source
+        raise TemplateNotFound(template)
+
     def list_templates(self) -> list[str]:
         """Every template name any folder offers."""
         names: set[str] = set()
-        for loader in self._loaders():
+        for _, loader in self._sources():
             names.update(loader.list_templates())
         return sorted(names)
+
+
+def _explain_attempts(app: Any, template: str, attempts: list[tuple[Any, BaseLoader, Any]]) -> None:
+    """Log, at INFO on ``app.logger``, which loaders were tried for ``template`` and how."""
+    lines = [f"Locating template {template!r}:"]
+    for number, (owner, loader, source) in enumerate(attempts, 1):
+        if owner is app:
+            where = f"application {owner.import_name!r}"
+        else:
+            where = f"blueprint {owner.name!r} ({owner.import_name})"
+        lines.append(f"{number:5}: trying loader of {where}")
+        lines.append(f"       class: {type(loader).__module__}.{type(loader).__name__}")
+        for path in getattr(loader, "searchpath", ()):
+            lines.append(f"       searchpath: {path}")
+        lines.append("       -> no match" if source is None else f"       -> found ({source[1]!r})")
+    found = sum(source is not None for _, _, source in attempts)
+    if found == 0:
+        lines.append("Error: the template could not be found.")
+        ctx = _cv.get(None)
+        blueprint = ctx.request.blueprint if ctx is not None and ctx.request is not None else None
+        if blueprint is not None:
+            lines.append(
+                f"  The template was looked up from an endpoint that belongs to the blueprint"
+                f" {blueprint!r}.\n  Maybe you did not place a template in the right folder?"
+                "\n  See https://flask.palletsprojects.com/blueprints/#templates"
+            )
+    elif found > 1:
+        lines.append("Warning: multiple loaders returned a match for the template.")
+    app.logger.info("\n".join(lines))
 
 
 class Environment(_BaseEnvironment):
@@ -231,6 +280,11 @@ def render_template(
     app = _app()
     template = app.jinja_env.get_or_select_template(template_name_or_list)
     return _render(app, template, context)
+
+
+def get_template_attribute(template_name: str, attribute: str) -> Any:
+    """Return a macro or variable a template exports: ``get_template_attribute("m.html", "f")``."""
+    return getattr(_app().jinja_env.get_template(template_name).module, attribute)
 
 
 def render_template_string(source: str, **context: Any) -> str:

@@ -8,12 +8,14 @@ or as a scope, so both sides see the same bytes.
 
 from __future__ import annotations
 
+import copy
 import io
 import json as _json
 import mimetypes
 import secrets
 import sys
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from http.cookies import SimpleCookie
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from kettle._push_testing import WebSocketSession
     from kettle.app import Kettle
     from kettle.ctx import RequestContext
+    from kettle.sessions import SessionMixin
 
 
 def _is_file(value: Any) -> bool:
@@ -110,8 +113,11 @@ class EnvironBuilder:
         subdomain: str | None = None,
         url_scheme: str | None = None,
         auth: tuple[str, str] | None = None,
+        errors_stream: IO[str] | None = None,
     ) -> None:
         self.app = app
+        self.errors_stream = errors_stream
+        self._files: list[Any] = []  # file objects given in ``data``, closed by close()
         parts = urlsplit(path)
         if base_url is None:
             server = app.config["SERVER_NAME"] if app is not None else None
@@ -150,8 +156,7 @@ class EnvironBuilder:
         if json is not None:
             if data is not None:
                 raise TypeError("can't provide both json and data")
-            dumps = app.json.dumps if app is not None else _json.dumps
-            data = dumps(json)
+            data = self.json_dumps(json)
             content_type = content_type or mimetype or "application/json"
         if data is not None:
             content_type = self._encode_data(data, content_type or mimetype)
@@ -183,17 +188,65 @@ class EnvironBuilder:
                         items.append((key, value))
             else:
                 items = list(data)
-            if content_type == "multipart/form-data" or any(_is_file(v) for _, v in items):
+            files = [v[0] if isinstance(v, tuple) else v for _, v in items if _is_file(v)]
+            if content_type == "multipart/form-data" or files:
+                self._files.extend(files)
                 boundary, self.body = encode_multipart(items)
                 return f"multipart/form-data; boundary={boundary}"
             self.body = encode_query(items).encode()
             return content_type or "application/x-www-form-urlencoded"
         return content_type
 
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, Any], **kwargs: Any) -> EnvironBuilder:
+        """Turn a WSGI environ back into a builder; ``kwargs`` override what it says."""
+        headers = Headers()
+        for key, value in environ.items():
+            if key.startswith("HTTP_") and key != "HTTP_HOST":
+                headers.add(key[5:].replace("_", "-").title(), value)
+        values: dict[str, Any] = {
+            "path": quote(environ["PATH_INFO"].encode("latin-1")),
+            "base_url": f"{environ['wsgi.url_scheme']}://{environ.get('HTTP_HOST') or 'localhost'}"
+            f"{environ.get('SCRIPT_NAME', '')}",
+            "query_string": environ.get("QUERY_STRING", ""),
+            "method": environ["REQUEST_METHOD"],
+            "input_stream": environ.get("wsgi.input"),
+            "content_type": environ.get("CONTENT_TYPE"),
+            "content_length": environ.get("CONTENT_LENGTH"),
+            "errors_stream": environ.get("wsgi.errors"),
+            "headers": headers,
+        }
+        values.update(kwargs)
+        return cls(**values)
+
+    def json_dumps(self, obj: Any, **kwargs: Any) -> str:
+        """Serialize ``json=`` data with the app's JSON provider (the stdlib without an app)."""
+        if self.app is not None:
+            return self.app.json.dumps(obj, **kwargs)
+        return _json.dumps(obj, **kwargs)
+
+    @property
+    def input_stream(self) -> IO[bytes] | None:
+        """The body as a stream: the one given, else the encoded ``data`` (None if empty)."""
+        if self._input_stream is None and self.body:
+            return io.BytesIO(self.body)
+        return self._input_stream
+
+    @input_stream.setter
+    def input_stream(self, value: IO[bytes] | None) -> None:
+        self._input_stream = value
+
+    def close(self) -> None:
+        """Close the file objects given in ``data`` (the client does after sending)."""
+        for file in self._files:
+            file.close()
+        self._files.clear()
+
     def get_environ(self) -> dict[str, Any]:
         """Render the request as a WSGI environ."""
         host, _, port = self.host.partition(":")
-        stream = self.input_stream if self.input_stream is not None else io.BytesIO(self.body)
+        given = self._input_stream
+        stream = given if given is not None else io.BytesIO(self.body)
         # As a server does: PATH_INFO is the percent-decoded path, bytes as latin-1.
         path = unquote_to_bytes(self.path).decode("latin-1")
         environ: dict[str, Any] = {
@@ -212,7 +265,7 @@ class EnvironBuilder:
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": self.url_scheme,
             "wsgi.input": stream,
-            "wsgi.errors": sys.stderr,
+            "wsgi.errors": self.errors_stream or sys.stderr,
             "wsgi.multithread": False,
             "wsgi.multiprocess": False,
             "wsgi.run_once": False,
@@ -404,10 +457,17 @@ class KettleClient:
     ) -> TestResponse:
         """Send a request (EnvironBuilder arguments) and return the response."""
         if args and isinstance(args[0], EnvironBuilder):
-            builder = args[0]
+            builder = copy.copy(args[0])
+            builder.headers = builder.headers.copy()
+            builder.environ_base = {**self.environ_base, **builder.environ_base}
+        elif args and isinstance(args[0], dict):
+            builder = EnvironBuilder.from_environ(
+                args[0], app=self.application, environ_base=dict(self.environ_base)
+            )
         else:
             kwargs["environ_base"] = {**self.environ_base, **kwargs.pop("environ_base", {})}
             builder = EnvironBuilder(self.application, *args, **kwargs)
+            builder.close()  # Its files are read into the body: close them, as Werkzeug.
         response = self._send(builder, buffered)
         history: list[TestResponse] = []
         while follow_redirects and response.status_code in (301, 302, 303, 305, 307, 308):
@@ -458,7 +518,12 @@ class KettleClient:
         if self._preserve:
             environ["kettle.preserve_context"] = self._preserved.append
         run = self._run_wsgi if self.protocol == "wsgi" else self._run_asgi
-        response = run(environ, buffered)
+        try:
+            response = run(environ, buffered)
+        except BaseException:
+            # The exception propagated out of the request: nothing is kept pushed.
+            self._preserved.clear()
+            raise
         for ctx in self._preserved:
             ctx._enter_quietly()
         if self.use_cookies:
@@ -530,6 +595,33 @@ class KettleClient:
             scope.pop(key, None)
         return WebSocketSession(self.application.asgi, scope)
 
+    @contextmanager
+    def session_transaction(self, *args: Any, **kwargs: Any) -> Iterator[SessionMixin]:
+        """Open the session the next request would see, to read or change it; saved on exit.
+
+        Arguments are EnvironBuilder's, as for ``test_request_context``.
+        """
+        if not self.use_cookies:
+            raise TypeError("Cookies are disabled. Create a client with 'use_cookies=True'.")
+        app = self.application
+        builder = EnvironBuilder(app, *args, **kwargs)
+        header = self._cookie_header(builder.host, builder.script_root + builder.path)
+        if header:
+            builder.headers.set("Cookie", header)
+        ctx = app.request_context(builder.get_environ())
+        interface = app.session_interface
+        with ctx:
+            session = interface.open_session(app, ctx.request)
+        if session is None:
+            raise RuntimeError("Session backend did not open a session.")
+        yield session
+        if interface.is_null_session(session):
+            return
+        response = app.response_class()
+        with ctx:
+            interface.save_session(app, session, response)
+        self._store_cookies(response, builder.host)
+
     def _request_of(self, environ: dict[str, Any]) -> Any:
         from kettle.adapters.wsgi import request_from_environ
 
@@ -594,3 +686,8 @@ class _Cookie:
 
     def __repr__(self) -> str:
         return f"<Cookie {self.key}={self.value!r}>"
+
+
+#: Flask's names, so ``from kettle.testing import FlaskClient`` works after a port.
+FlaskClient = KettleClient
+FlaskCliRunner = KettleCliRunner

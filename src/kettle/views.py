@@ -46,7 +46,8 @@ class View:
         if cls.init_every_request:
 
             def instance() -> View:
-                return cls(*class_args, **class_kwargs)
+                # Read at call time, as Flask: a patched ``view.view_class`` is used.
+                return outer.view_class(*class_args, **class_kwargs)  # type: ignore[no-any-return]
 
         else:
             shared = cls(*class_args, **class_kwargs)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kettle.http.exceptions import HTTPException
+from kettle.ctx import _cv
+from kettle.http.exceptions import BadRequest, HTTPException
 from kettle.http.request import Request as _HTTPRequest
 from kettle.http.response import Response as _HTTPResponse
 
@@ -53,8 +54,6 @@ class Request(_HTTPRequest):
         return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
 
     def _config(self, key: str) -> Any:
-        from kettle.ctx import _cv
-
         ctx = _cv.get(None)
         return ctx.app.config[key] if ctx is not None else None
 
@@ -91,9 +90,26 @@ class Request(_HTTPRequest):
     def max_form_parts(self, value: int | None) -> None:
         self._max_form_parts = value
 
+    def _json_loads(self, data: bytes) -> Any:  # type: ignore[override]
+        # As Flask, request JSON is decoded by the app's provider, ``app.json``.
+        ctx = _cv.get(None)
+        if ctx is None:
+            return _HTTPRequest._json_loads(data)
+        return ctx.app.json.loads(data)
+
     def on_json_loading_failed(self, error: ValueError | None) -> Any:
-        """Raise 400/415 as the http layer does (kept overridable, as Flask)."""
-        return super().on_json_loading_failed(error)
+        """Raise 400 (415 when the body is not JSON); the decoder's message only in debug.
+
+        As Flask: outside debug mode the 400 is a plain Bad Request, so parser
+        details do not leak to clients. Override to change either.
+        """
+        try:
+            return super().on_json_loading_failed(error)
+        except BadRequest as exc:
+            ctx = _cv.get(None)
+            if ctx is not None and ctx.app.debug:
+                raise
+            raise BadRequest() from exc
 
 
 class Response(_HTTPResponse):
@@ -104,7 +120,5 @@ class Response(_HTTPResponse):
     @property
     def max_cookie_size(self) -> int:
         """MAX_COOKIE_SIZE of the current app (4093 outside one)."""
-        from kettle.ctx import _cv
-
         ctx = _cv.get(None)
         return int(ctx.app.config["MAX_COOKIE_SIZE"]) if ctx is not None else 4093

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jinja2 import TemplateNotFound
 
 from kettle import (
     Blueprint,
@@ -91,6 +92,30 @@ def test_blueprint_templates_and_context_processors(tapp: Kettle, tclient: Kettl
     tapp.register_blueprint(bp, url_prefix="/bp")
     assert tclient.get("/bp/shared").data == b"app wins"
     assert tclient.get("/bp/only").data == b"from bp bp-ctx"
+
+
+def test_explain_template_loading_logs_every_loader(
+    tapp: Kettle, tclient: KettleClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    bp = Blueprint("bp", __name__, template_folder="bp_templates", root_path=tapp.root_path)
+
+    @bp.route("/<name>")
+    def show(name: str) -> Any:
+        return render_template(name)
+
+    tapp.register_blueprint(bp, url_prefix="/bp")
+    tapp.config["EXPLAIN_TEMPLATE_LOADING"] = True
+    with caplog.at_level("INFO", logger="templating_test"):
+        assert tclient.get("/bp/shared.html").data == b"app wins"
+        with pytest.raises(TemplateNotFound):
+            tclient.get("/bp/missing.html")
+    found, missing = (r.getMessage() for r in caplog.records if r.levelname == "INFO")
+    assert "Locating template 'shared.html'" in found
+    assert "1: trying loader of application 'templating_test'" in found
+    assert f"2: trying loader of blueprint 'bp' ({__name__})" in found
+    assert "multiple loaders returned a match" in found
+    assert "Error: the template could not be found." in missing
+    assert "belongs to the blueprint 'bp'" in missing
 
 
 def test_filters_tests_globals(tapp: Kettle, tclient: KettleClient) -> None:

@@ -321,6 +321,42 @@ def test_blueprint_endpoint_decorator(app: Kettle, make_client: Callable[..., Ke
     assert make_client(app).get("/ep").text == "ep.thing"
 
 
+def test_blueprint_endpoint_decorator_serves_app_endpoint(
+    app: Kettle, make_client: Callable[..., KettleClient]
+) -> None:
+    # As Flask: ``@bp.endpoint("bar")`` is the view of the app-level endpoint "bar".
+    app.add_url_rule("/foo", endpoint="bar")
+    bp = Blueprint("bp", __name__)
+
+    @bp.endpoint("bar")
+    def foobar() -> str:
+        return request.endpoint or ""
+
+    app.register_blueprint(bp, url_prefix="/bp_prefix")
+    client = make_client(app)
+    assert client.get("/foo").text == "bar"
+    assert client.get("/bp_prefix/bar").status_code == 404
+
+
+def test_blueprint_static_max_age_hook(app: Kettle, make_client: Callable[..., KettleClient], tmp_path: Any) -> None:
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "a.css").write_text("a {}")
+
+    class LongCache(Blueprint):
+        def get_send_file_max_age(self, filename: str | None) -> int | None:
+            return 100
+
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600
+    app.register_blueprint(
+        LongCache("assets", __name__, static_folder="static", url_prefix="/a", root_path=str(tmp_path))
+    )
+    plain = Blueprint("plain", __name__, static_folder="static", url_prefix="/p", root_path=str(tmp_path))
+    app.register_blueprint(plain)
+    client = make_client(app)
+    assert client.get("/a/static/a.css").headers["Cache-Control"] == "public, max-age=100"
+    assert client.get("/p/static/a.css").headers["Cache-Control"] == "public, max-age=3600"
+
+
 def test_async_views_and_hooks_in_blueprint(app: Kettle, make_client: Callable[..., KettleClient]) -> None:
     bp = Blueprint("aio", __name__, url_prefix="/aio")
 

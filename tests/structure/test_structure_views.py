@@ -176,3 +176,19 @@ def test_async_view(app: Kettle, make_client: Callable[..., KettleClient]) -> No
     assert view.is_async is True  # type: ignore[attr-defined]
     app.add_url_rule("/a/<int:n>", view_func=view)
     assert make_client(app).get("/a/5").get_json() == {"n": 5}
+
+
+def test_view_class_is_read_per_request(app: Kettle, make_client: Callable[..., KettleClient]) -> None:
+    # As Flask: the function looks up ``view.view_class`` on each call, so it can be swapped.
+    class Broken(MethodView):
+        def get(self) -> str:
+            raise ZeroDivisionError
+
+    class Fixed(Broken):
+        def get(self) -> str:
+            return "fixed"
+
+    view = Broken.as_view("index")
+    view.view_class = Fixed  # type: ignore[attr-defined]
+    app.add_url_rule("/", view_func=view)
+    assert make_client(app).get("/").text == "fixed"

@@ -494,6 +494,12 @@ class Response:
             close()
 
     @property
+    def is_json(self) -> bool:
+        """True when the mimetype is ``application/json`` or ``application/*+json``."""
+        mt = self.mimetype or ""
+        return mt == "application/json" or (mt.startswith("application/") and mt.endswith("+json"))
+
+    @property
     def json(self) -> Any:
         """The body parsed as JSON when the mimetype is JSON, else None."""
         return self.get_json()

@@ -26,6 +26,12 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 from click.testing import CliRunner, Result
 
+# Flask's kettle.cli names for the run command and its option types live with the server.
+from kettle.serving import CertParamType as CertParamType
+from kettle.serving import SeparatedPathType as SeparatedPathType
+from kettle.serving import run_command as run_command
+from kettle.serving import show_server_banner as show_server_banner
+
 if TYPE_CHECKING:
     from kettle.app import Kettle
 
@@ -68,8 +74,16 @@ def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool 
     then ``path``, then ``.env``, then ``.kettleenv``, then ``.flaskenv``.
     Return True when at least one file was loaded.
     """
-    import dotenv
-
+    try:
+        import dotenv
+    except ImportError:  # As Flask: without python-dotenv, a no-op with a hint.
+        if path or any(os.path.isfile(name) for name in DOTENV_FILES):
+            click.secho(
+                " * Tip: There are .env files present. Install python-dotenv to use them.",
+                fg="yellow",
+                err=True,
+            )
+        return False
     loaded = False
     if path is not None and os.path.isfile(path):
         loaded = dotenv.load_dotenv(path, encoding="utf-8", override=False) or loaded
@@ -388,18 +402,19 @@ def _version_text() -> str:
     )
 
 
-def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+def get_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """The ``--version`` callback: print the Python, Kettle and Click versions and exit."""
     if not value or ctx.resilient_parsing:
         return
     click.echo(_version_text(), color=ctx.color)
     ctx.exit()
 
 
-_version_option = click.Option(
+version_option = click.Option(
     ["--version"],
     help="Show the Kettle version.",
     expose_value=False,
-    callback=_print_version,
+    callback=get_version,
     is_flag=True,
     is_eager=True,
 )
@@ -412,23 +427,21 @@ class KettleGroup(AppGroup):
         self,
         add_default_commands: bool = True,
         create_app: Callable[..., Kettle] | None = None,
-        add_version_option: bool = True,
+        addversion_option: bool = True,
         load_dotenv: bool = True,
         set_debug_flag: bool = True,
         **extra: Any,
     ) -> None:
         params = list(extra.pop("params", None) or ())
         params.extend((_env_file_option, _app_option, _debug_option))
-        if add_version_option:
-            params.append(_version_option)
+        if addversion_option:
+            params.append(version_option)
         extra.setdefault("context_settings", {}).setdefault("auto_envvar_prefix", "KETTLE")
         super().__init__(params=params, **extra)
         self.create_app = create_app
         self.load_dotenv = load_dotenv
         self.set_debug_flag = set_debug_flag
         if add_default_commands:
-            from kettle.serving import run_command
-
             self.add_command(run_command)
             self.add_command(shell_command)
             self.add_command(routes_command)
@@ -488,6 +501,10 @@ class KettleGroup(AppGroup):
             _env_file_option.handle_parse_result(ctx, {}, [])
             _app_option.handle_parse_result(ctx, {}, [])
         return super().parse_args(ctx, args)
+
+
+#: Flask's name for the group, so ``from kettle.cli import FlaskGroup`` works too.
+FlaskGroup = KettleGroup
 
 
 # -- routes -------------------------------------------------------------------

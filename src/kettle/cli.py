@@ -548,10 +548,11 @@ def routes_command(sort: str, all_methods: bool) -> None:
         rows.sort(key=itemgetter(sorts.index(sort)))  # 'match' keeps registration order.
     widths = [max(len(header), *(len(row[i]) for row in rows)) for i, header in enumerate(headers)]
     template = "  ".join(f"{{{i}:<{width}}}" for i, width in enumerate(widths))
-    click.echo(template.format(*headers).rstrip())
-    click.echo(template.format(*("-" * width for width in widths)).rstrip())
+    # Every cell is padded, the last column too: the output is Flask's, byte for byte.
+    click.echo(template.format(*headers))
+    click.echo(template.format(*("-" * width for width in widths)))
     for row in rows:
-        click.echo(template.format(*row).rstrip())
+        click.echo(template.format(*row))
 
 
 # -- shell --------------------------------------------------------------------

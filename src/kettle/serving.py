@@ -325,17 +325,28 @@ class SeparatedPathType(click.Path):
         return [convert_one(item, param, ctx) for item in self.split_envvar_value(value)]
 
 
+def _run_env(name: str) -> list[str]:
+    """``KETTLE_RUN_<name>``, then Flask's ``FLASK_RUN_<name>`` (a ``.flaskenv`` keeps working)."""
+    return [f"KETTLE_RUN_{name}", f"FLASK_RUN_{name}"]
+
+
 @click.command("run", short_help="Run a development server.")
-@click.option("--host", "-h", default="127.0.0.1", help="The interface to bind to.")
-@click.option("--port", "-p", default=5000, type=int, help="The port to bind to.")
+@click.option(
+    "--host", "-h", default="127.0.0.1", envvar=_run_env("HOST"), help="The interface to bind to."
+)
+@click.option(
+    "--port", "-p", default=5000, type=int, envvar=_run_env("PORT"), help="The port to bind to."
+)
 @click.option(
     "--cert",
+    envvar=_run_env("CERT"),
     type=CertParamType(),
     is_eager=True,
     help="Serve HTTPS: a certificate file, 'adhoc', or the import name of an ssl.SSLContext.",
 )
 @click.option(
     "--key",
+    envvar=_run_env("KEY"),
     type=click.Path(exists=True, dir_okay=False, resolve_path=True),
     callback=_pair_key_with_cert,
     expose_value=False,
@@ -343,22 +354,26 @@ class SeparatedPathType(click.Path):
 )
 @click.option(
     "--reload/--no-reload",
+    envvar=_run_env("RELOAD"),
     default=None,
     help="Restart the server when code changes. On by default in debug mode.",
 )
 @click.option(
     "--debugger/--no-debugger",
+    envvar=_run_env("DEBUGGER"),
     default=None,
     help="Show the debug page on unhandled errors. On by default in debug mode.",
 )
 @click.option(
     "--extra-files",
+    envvar=_run_env("EXTRA_FILES"),
     default=None,
     type=SeparatedPathType(),
     help=f"Extra files that restart the server when changed, separated by {os.pathsep!r}.",
 )
 @click.option(
     "--exclude-patterns",
+    envvar=_run_env("EXCLUDE_PATTERNS"),
     default=None,
     type=SeparatedPathType(),
     help=f"Glob patterns of files the reloader ignores, separated by {os.pathsep!r}.",

@@ -166,3 +166,26 @@ def test_load_dotenv_without_python_dotenv(
     assert load_dotenv() is False
     assert "Install python-dotenv" in capsys.readouterr().err
     assert "RUN_OPTIONS_TEST" not in os.environ
+
+
+def test_run_options_from_kettle_and_flask_variables(
+    served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = Kettle("run_options_app")
+    group = KettleGroup(create_app=lambda: app)
+    for name in ("KETTLE_RUN_PORT", "FLASK_RUN_PORT", "FLASK_RUN_HOST", "FLASK_RUN_EXTRA_FILES"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    # A project's .flaskenv keeps working: Flask reads FLASK_RUN_* for `flask run`.
+    (tmp_path / ".flaskenv").write_text(
+        f"FLASK_RUN_PORT=8123\nFLASK_RUN_HOST=0.0.0.0\nFLASK_RUN_EXTRA_FILES=a.cfg{os.pathsep}b.cfg\n"
+    )
+    result = CliRunner().invoke(group, ["run", "--no-reload"])
+    assert result.exit_code == 0, result.output
+    assert (served[-1]["host"], served[-1]["port"]) == ("0.0.0.0", 8123)
+    assert served[-1]["extra_files"] == ["a.cfg", "b.cfg"]
+    result = CliRunner().invoke(group, ["run", "--no-reload"], env={"KETTLE_RUN_PORT": "8124"})
+    assert served[-1]["port"] == 8124
+    result = CliRunner().invoke(group, ["run", "--no-reload", "--port", "8125"])
+    assert served[-1]["port"] == 8125

@@ -562,7 +562,7 @@ def shell_command() -> None:
     """Run an interactive Python shell in the app's context, with ``app`` and ``g`` defined."""
     import code
 
-    from kettle.globals import current_app, g
+    from kettle.globals import current_app
 
     app = cast("Kettle", current_app._get_current_object())  # type: ignore[attr-defined]
     banner = (
@@ -570,13 +570,12 @@ def shell_command() -> None:
         f"App: {app.import_name}{' [debug]' if app.debug else ''}\n"
         f"Instance: {app.instance_path}"
     )
-    namespace: dict[str, Any] = {"app": app, "g": g}
+    namespace: dict[str, Any] = {}
     startup = os.environ.get("PYTHONSTARTUP")
     if startup and os.path.isfile(startup):
         with open(startup) as f:
             eval(compile(f.read(), startup, "exec"), namespace)  # Python's own startup-file rule.
-    for processor in app.shell_context_processors:
-        namespace.update(processor())
+    namespace.update(app.make_shell_context())
     interactive_hook = getattr(sys, "__interactivehook__", None)
     if interactive_hook is not None and sys.stdin.isatty():
         try:

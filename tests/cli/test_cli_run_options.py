@@ -189,3 +189,27 @@ def test_run_options_from_kettle_and_flask_variables(
     assert served[-1]["port"] == 8124
     result = CliRunner().invoke(group, ["run", "--no-reload", "--port", "8125"])
     assert served[-1]["port"] == 8125
+
+
+def test_make_shell_context_feeds_the_shell() -> None:
+    from kettle import g
+
+    class Custom(Kettle):
+        def make_shell_context(self) -> dict[str, Any]:
+            return {**super().make_shell_context(), "extra": "from a subclass"}
+
+    app = Custom("shell_context_app")
+
+    @app.shell_context_processor
+    def answer() -> dict[str, Any]:
+        return {"answer": 42, "g": "processors win"}
+
+    with app.app_context():
+        namespace = app.make_shell_context()
+    assert namespace == {"app": app, "g": "processors win", "answer": 42, "extra": "from a subclass"}
+    app.shell_context_processors.clear()
+    with app.app_context():
+        assert app.make_shell_context()["g"] is g
+    result = app.test_cli_runner().invoke(kettle.cli.cli, ["shell"], input="print(extra, app.name)\n")
+    assert result.exit_code == 0, result.output
+    assert "from a subclass shell_context_app" in result.output

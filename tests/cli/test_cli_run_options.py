@@ -213,3 +213,16 @@ def test_make_shell_context_feeds_the_shell() -> None:
     result = app.test_cli_runner().invoke(kettle.cli.cli, ["shell"], input="print(extra, app.name)\n")
     assert result.exit_code == 0, result.output
     assert "from a subclass shell_context_app" in result.output
+
+
+def test_python_dash_m_kettle_runs_the_command(tmp_path: Path) -> None:
+    import subprocess
+
+    src = str(Path(kettle.cli.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run(
+        [sys.executable, "-m", "kettle", "--version"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1] == "Kettle 0.1.0"

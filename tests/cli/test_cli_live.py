@@ -67,6 +67,12 @@ def _free_port() -> int:
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KETTLE_", "FLASK_"))}
     env["PYTHONUNBUFFERED"] = "1"
+    # The servers run in other directories: keep a relative PYTHONPATH (PYTHONPATH=src)
+    # pointing at this checkout rather than at whatever kettle is installed.
+    if env.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.pathsep.join(
+            os.path.abspath(entry) for entry in env["PYTHONPATH"].split(os.pathsep) if entry
+        )
     return env
 
 

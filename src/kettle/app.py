@@ -387,6 +387,15 @@ class Kettle(TemplatingMixin, Scaffold):
         self.shell_context_processors.append(f)
         return f
 
+    def make_shell_context(self) -> dict[str, Any]:
+        """Return ``kettle shell``'s namespace: ``app``, ``g``, then the processors' values."""
+        from kettle.globals import g
+
+        namespace: dict[str, Any] = {"app": self, "g": g}
+        for processor in self.shell_context_processors:
+            namespace.update(processor())
+        return namespace
+
     # -- contexts ----------------------------------------------------------
     def app_context(self) -> AppContext:
         """Return an application context: ``with app.app_context(): ...``."""

@@ -30,6 +30,12 @@ from kettle.helpers import _env as _env
 from kettle.helpers import get_debug_flag as get_debug_flag
 from kettle.helpers import get_load_dotenv as get_load_dotenv
 
+# Flask's kettle.cli names for the run command and its option types live with the server.
+from kettle.serving import CertParamType as CertParamType
+from kettle.serving import SeparatedPathType as SeparatedPathType
+from kettle.serving import run_command as run_command
+from kettle.serving import show_server_banner as show_server_banner
+
 if TYPE_CHECKING:
     from kettle.app import Kettle
 
@@ -50,8 +56,16 @@ def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool 
     then ``path``, then ``.env``, then ``.kettleenv``, then ``.flaskenv``.
     Return True when at least one file was loaded.
     """
-    import dotenv
-
+    try:
+        import dotenv
+    except ImportError:  # As Flask: without python-dotenv, a no-op with a hint.
+        if path or any(os.path.isfile(name) for name in DOTENV_FILES):
+            click.secho(
+                " * Tip: There are .env files present. Install python-dotenv to use them.",
+                fg="yellow",
+                err=True,
+            )
+        return False
     loaded = False
     if path is not None and os.path.isfile(path):
         loaded = dotenv.load_dotenv(path, encoding="utf-8", override=False) or loaded
@@ -370,18 +384,19 @@ def _version_text() -> str:
     )
 
 
-def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+def get_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """The ``--version`` callback: print the Python, Kettle and Click versions and exit."""
     if not value or ctx.resilient_parsing:
         return
     click.echo(_version_text(), color=ctx.color)
     ctx.exit()
 
 
-_version_option = click.Option(
+version_option = click.Option(
     ["--version"],
     help="Show the Kettle version.",
     expose_value=False,
-    callback=_print_version,
+    callback=get_version,
     is_flag=True,
     is_eager=True,
 )
@@ -394,23 +409,21 @@ class KettleGroup(AppGroup):
         self,
         add_default_commands: bool = True,
         create_app: Callable[..., Kettle] | None = None,
-        add_version_option: bool = True,
+        addversion_option: bool = True,
         load_dotenv: bool = True,
         set_debug_flag: bool = True,
         **extra: Any,
     ) -> None:
         params = list(extra.pop("params", None) or ())
         params.extend((_env_file_option, _app_option, _debug_option))
-        if add_version_option:
-            params.append(_version_option)
+        if addversion_option:
+            params.append(version_option)
         extra.setdefault("context_settings", {}).setdefault("auto_envvar_prefix", "KETTLE")
         super().__init__(params=params, **extra)
         self.create_app = create_app
         self.load_dotenv = load_dotenv
         self.set_debug_flag = set_debug_flag
         if add_default_commands:
-            from kettle.serving import run_command
-
             self.add_command(run_command)
             self.add_command(shell_command)
             self.add_command(routes_command)
@@ -472,6 +485,10 @@ class KettleGroup(AppGroup):
         return super().parse_args(ctx, args)
 
 
+#: Flask's name for the group, so ``from kettle.cli import FlaskGroup`` works too.
+FlaskGroup = KettleGroup
+
+
 # -- routes -------------------------------------------------------------------
 @click.command("routes", short_help="Show the routes for the app.")
 @click.option(
@@ -513,10 +530,11 @@ def routes_command(sort: str, all_methods: bool) -> None:
         rows.sort(key=itemgetter(sorts.index(sort)))  # 'match' keeps registration order.
     widths = [max(len(header), *(len(row[i]) for row in rows)) for i, header in enumerate(headers)]
     template = "  ".join(f"{{{i}:<{width}}}" for i, width in enumerate(widths))
-    click.echo(template.format(*headers).rstrip())
-    click.echo(template.format(*("-" * width for width in widths)).rstrip())
+    # Every cell is padded, the last column too: the output is Flask's, byte for byte.
+    click.echo(template.format(*headers))
+    click.echo(template.format(*("-" * width for width in widths)))
     for row in rows:
-        click.echo(template.format(*row).rstrip())
+        click.echo(template.format(*row))
 
 
 # -- shell --------------------------------------------------------------------
@@ -526,7 +544,7 @@ def shell_command() -> None:
     """Run an interactive Python shell in the app's context, with ``app`` and ``g`` defined."""
     import code
 
-    from kettle.globals import current_app, g
+    from kettle.globals import current_app
 
     app = cast("Kettle", current_app._get_current_object())  # type: ignore[attr-defined]
     banner = (
@@ -534,13 +552,12 @@ def shell_command() -> None:
         f"App: {app.import_name}{' [debug]' if app.debug else ''}\n"
         f"Instance: {app.instance_path}"
     )
-    namespace: dict[str, Any] = {"app": app, "g": g}
+    namespace: dict[str, Any] = {}
     startup = os.environ.get("PYTHONSTARTUP")
     if startup and os.path.isfile(startup):
         with open(startup) as f:
             eval(compile(f.read(), startup, "exec"), namespace)  # Python's own startup-file rule.
-    for processor in app.shell_context_processors:
-        namespace.update(processor())
+    namespace.update(app.make_shell_context())
     interactive_hook = getattr(sys, "__interactivehook__", None)
     if interactive_hook is not None and sys.stdin.isatty():
         try:

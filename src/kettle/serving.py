@@ -8,16 +8,21 @@ and each worker process loads it through ``kettle.serving:_reload_app``.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
+    import ssl
+
     from kettle.app import Kettle
 
 #: Names the app (``--app`` syntax) for the reloader's worker processes.
@@ -127,27 +132,37 @@ def run_server(
     host: str = "127.0.0.1",
     port: int = 5000,
     reload: bool = False,
-    cert: str | None = None,
-    key: str | None = None,
-    extra_files: tuple[str, ...] = (),
-    exclude_patterns: tuple[str, ...] = (),
+    ssl_context: Any = None,
+    extra_files: Iterable[str] = (),
+    exclude_patterns: Iterable[str] = (),
 ) -> None:
-    """Serve ``app.asgi`` with uvicorn until interrupted; reload on code changes when asked."""
+    """Serve ``app.asgi`` with uvicorn until interrupted; reload on code changes when asked.
+
+    ``ssl_context`` turns HTTPS on: a ``(cert_file, key_file)`` pair (the key
+    may be None when the certificate file holds it), ``"adhoc"`` or an
+    ``ssl.SSLContext``, as for Flask's ``app.run``.
+    """
     import uvicorn
 
-    scheme = "https" if cert else "http"
+    scheme = "https" if ssl_context is not None else "http"
     display_host = f"[{host}]" if ":" in host else host
-    click.echo(f" * Running on {scheme}://{display_host}:{port}")
-    click.echo("Press CTRL+C to quit")
     options: dict[str, Any] = {
         "host": host,
         "port": port,
         "log_level": "warning",
         "access_log": False,  # Ours, with size and duration, replaces uvicorn's.
-        "ssl_certfile": cert,
-        "ssl_keyfile": key,
         "lifespan": "on",
     }
+    context = _tls_options(ssl_context, reload, options)
+    click.echo(f" * Running on {scheme}://{display_host}:{port}")
+    click.echo("Press CTRL+C to quit")
+    if context is not None:
+        # uvicorn builds its context from files; a ready one is installed after load().
+        config = uvicorn.Config(_asgi_for(app), **options)
+        config.load()
+        config.ssl = context
+        uvicorn.Server(config).run()
+        return
     if not reload:
         uvicorn.run(_asgi_for(app), **options)
         return
@@ -170,41 +185,197 @@ def run_server(
     )
 
 
-def _split_paths(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
-    if not value:
-        return ()
-    return tuple(item for item in value.split(os.pathsep) if item)
+# -- HTTPS ------------------------------------------------------------------------
+def _tls_options(ssl_context: Any, reload: bool, options: dict[str, Any]) -> ssl.SSLContext | None:
+    """Put the certificate files for ``ssl_context`` in ``options``; return a ready context."""
+    import ssl
+
+    if ssl_context is None:
+        return None
+    if isinstance(ssl_context, ssl.SSLContext):
+        if reload:
+            raise click.UsageError(
+                "An ssl.SSLContext cannot be handed to the reloader's worker processes: pass"
+                " certificate files, or turn the reloader off with '--no-reload'."
+            )
+        return ssl_context
+    if ssl_context == "adhoc":
+        # mkdtemp's directory is private (0700); it lives as long as this process.
+        directory = tempfile.mkdtemp(prefix="kettle-tls-")
+        atexit.register(shutil.rmtree, directory, True)
+        ssl_context = _adhoc_certificate(directory)
+    if not isinstance(ssl_context, tuple | list) or len(ssl_context) != 2:
+        raise TypeError(
+            "ssl_context must be a (cert_file, key_file) pair, 'adhoc' or an ssl.SSLContext."
+        )
+    options["ssl_certfile"], options["ssl_keyfile"] = ssl_context
+    return None
+
+
+def _adhoc_certificate(directory: str) -> tuple[str, str]:
+    """Write a throw-away self-signed certificate for localhost and its key; return the paths."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Kettle ad-hoc certificate"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "localhost"),
+        ]
+    )
+    now = datetime.datetime.now(datetime.UTC)
+    addresses = [ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")]
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), *(x509.IPAddress(address) for address in addresses)]
+            ),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path = os.path.join(directory, "adhoc.crt")
+    key_path = os.path.join(directory, "adhoc.key")
+    with open(cert_path, "wb") as f:
+        f.write(certificate.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as f:
+        f.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    return cert_path, key_path
+
+
+class CertParamType(click.Path):
+    """``--cert``: a certificate file, ``adhoc``, or the import name of an ``ssl.SSLContext``.
+
+    ``adhoc`` serves a throw-away self-signed certificate and needs the
+    ``cryptography`` package. Files are resolved to absolute paths.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, dir_okay=False, resolve_path=True)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Return the absolute file path, ``"adhoc"`` or the imported ``SSLContext``."""
+        try:
+            import ssl
+        except ImportError:  # A Python built without OpenSSL.
+            self.fail('Using "--cert" requires Python to be compiled with SSL support.', param, ctx)
+        if isinstance(value, ssl.SSLContext):
+            return value
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            if str(value).lower() == "adhoc":
+                try:
+                    import cryptography  # noqa: F401
+                except ImportError:
+                    self.fail(
+                        "Using ad-hoc certificates requires the cryptography library.", param, ctx
+                    )
+                return "adhoc"
+            from kettle.utils import import_string
+
+            if isinstance(found := import_string(str(value), silent=True), ssl.SSLContext):
+                return found
+            raise
+
+
+def _pair_key_with_cert(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """Check ``--key`` against ``--cert`` (eager, so parsed first); make ``cert`` the pair."""
+    cert = ctx.params.get("cert")
+    cert_is_file = isinstance(cert, str) and cert != "adhoc"
+    if value is None:
+        if cert_is_file:
+            raise click.BadParameter('"--key" is required with "--cert".', ctx, param)
+        return
+    if cert is None:
+        raise click.BadParameter('"--cert" must also be specified.', ctx, param)
+    if not cert_is_file:
+        kind = '"adhoc"' if cert == "adhoc" else "an SSLContext object"
+        raise click.BadParameter(f'When "--cert" is {kind}, "--key" is not used.', ctx, param)
+    ctx.params["cert"] = (cert, value)
+
+
+class SeparatedPathType(click.Path):
+    """A list of paths in one value, separated by ``os.pathsep``; each is checked as a ``Path``."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Split ``value`` and convert each item; return the list."""
+        if isinstance(value, list):
+            return value
+        convert_one = super().convert
+        return [convert_one(item, param, ctx) for item in self.split_envvar_value(value)]
+
+
+def _run_env(name: str) -> list[str]:
+    """``KETTLE_RUN_<name>``, then Flask's ``FLASK_RUN_<name>`` (a ``.flaskenv`` keeps working)."""
+    return [f"KETTLE_RUN_{name}", f"FLASK_RUN_{name}"]
 
 
 @click.command("run", short_help="Run a development server.")
-@click.option("--host", "-h", default="127.0.0.1", help="The interface to bind to.")
-@click.option("--port", "-p", default=5000, type=int, help="The port to bind to.")
 @click.option(
-    "--cert", type=click.Path(exists=True, dir_okay=False), help="An SSL certificate file."
+    "--host", "-h", default="127.0.0.1", envvar=_run_env("HOST"), help="The interface to bind to."
 )
 @click.option(
-    "--key", type=click.Path(exists=True, dir_okay=False), help="The key file for --cert."
+    "--port", "-p", default=5000, type=int, envvar=_run_env("PORT"), help="The port to bind to."
+)
+@click.option(
+    "--cert",
+    envvar=_run_env("CERT"),
+    type=CertParamType(),
+    is_eager=True,
+    help="Serve HTTPS: a certificate file, 'adhoc', or the import name of an ssl.SSLContext.",
+)
+@click.option(
+    "--key",
+    envvar=_run_env("KEY"),
+    type=click.Path(exists=True, dir_okay=False, resolve_path=True),
+    callback=_pair_key_with_cert,
+    expose_value=False,
+    help="The key file for a --cert certificate file.",
 )
 @click.option(
     "--reload/--no-reload",
+    envvar=_run_env("RELOAD"),
     default=None,
     help="Restart the server when code changes. On by default in debug mode.",
 )
 @click.option(
     "--debugger/--no-debugger",
+    envvar=_run_env("DEBUGGER"),
     default=None,
     help="Show the debug page on unhandled errors. On by default in debug mode.",
 )
 @click.option(
     "--extra-files",
+    envvar=_run_env("EXTRA_FILES"),
     default=None,
-    callback=_split_paths,
+    type=SeparatedPathType(),
     help=f"Extra files that restart the server when changed, separated by {os.pathsep!r}.",
 )
 @click.option(
     "--exclude-patterns",
+    envvar=_run_env("EXCLUDE_PATTERNS"),
     default=None,
-    callback=_split_paths,
+    type=SeparatedPathType(),
     help=f"Glob patterns of files the reloader ignores, separated by {os.pathsep!r}.",
 )
 @click.option("--debug/--no-debug", "debug_flag", default=None, help="Set debug mode.")
@@ -213,12 +384,11 @@ def run_command(
     ctx: click.Context,
     host: str,
     port: int,
-    cert: str | None,
-    key: str | None,
+    cert: Any,
     reload: bool | None,
     debugger: bool | None,
-    extra_files: tuple[str, ...],
-    exclude_patterns: tuple[str, ...],
+    extra_files: list[str] | None,
+    exclude_patterns: list[str] | None,
     debug_flag: bool | None,
 ) -> None:
     """Run a local development server (uvicorn, serving the app's ASGI side).
@@ -228,10 +398,6 @@ def run_command(
     """
     from kettle.cli import ScriptInfo
 
-    if key and not cert:
-        raise click.BadParameter('"--cert" must also be specified.', ctx, param_hint="'--key'")
-    if cert and not key:
-        raise click.BadParameter('"--key" is required with "--cert".', ctx, param_hint="'--cert'")
     if debug_flag is not None:
         os.environ["KETTLE_DEBUG"] = "1" if debug_flag else "0"
     info = ctx.ensure_object(ScriptInfo)
@@ -251,10 +417,9 @@ def run_command(
         host=host,
         port=port,
         reload=reload,
-        cert=cert,
-        key=key,
-        extra_files=extra_files,
-        exclude_patterns=exclude_patterns,
+        ssl_context=cert,
+        extra_files=extra_files or (),
+        exclude_patterns=exclude_patterns or (),
     )
 
 
@@ -303,6 +468,9 @@ def run_app(
             reload = False
         os.environ["KETTLE_RUN_FROM_CLI"] = "true"
         os.environ["KETTLE_DEBUG"] = "1" if app.debug else "0"
+    ssl_context = options.get("ssl_context")
+    if ssl_context is None and options.get("ssl_certfile"):
+        ssl_context = (options["ssl_certfile"], options.get("ssl_keyfile"))
     show_server_banner(bool(app.debug), app.name)
     run_server(
         app,
@@ -310,10 +478,9 @@ def run_app(
         host=host,
         port=port,
         reload=reload,
-        cert=options.get("ssl_certfile"),
-        key=options.get("ssl_keyfile"),
-        extra_files=tuple(options.get("extra_files") or ()),
-        exclude_patterns=tuple(options.get("exclude_patterns") or ()),
+        ssl_context=ssl_context,
+        extra_files=options.get("extra_files") or (),
+        exclude_patterns=options.get("exclude_patterns") or (),
     )
 
 

@@ -67,6 +67,12 @@ def _free_port() -> int:
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KETTLE_", "FLASK_"))}
     env["PYTHONUNBUFFERED"] = "1"
+    # The servers run in other directories: keep a relative PYTHONPATH (PYTHONPATH=src)
+    # pointing at this checkout rather than at whatever kettle is installed.
+    if env.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.pathsep.join(
+            os.path.abspath(entry) for entry in env["PYTHONPATH"].split(os.pathsep) if entry
+        )
     return env
 
 
@@ -83,7 +89,9 @@ def _kettle(args: list[str], cwd: Path, stdin: str | None = None) -> subprocess.
 
 
 @contextmanager
-def _server(args: list[str], cwd: Path, port: int, scheme: str = "http") -> Iterator[Path]:
+def _server(
+    args: list[str], cwd: Path, port: int, scheme: str = "http", env: dict[str, str] | None = None
+) -> Iterator[Path]:
     """Start ``kettle ... run`` and wait until it answers; stop it by PID afterwards."""
     # The log goes to a temporary folder: cwd may be the repository itself.
     log = Path(tempfile.mkdtemp(prefix="kettle-server-")) / f"server-{port}.log"
@@ -91,7 +99,7 @@ def _server(args: list[str], cwd: Path, port: int, scheme: str = "http") -> Iter
         proc = subprocess.Popen(
             [KETTLE, *args],
             cwd=cwd,
-            env=_env(),
+            env=env or _env(),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -190,6 +198,39 @@ def test_run_debug_page_and_tls(project: Path) -> None:
     output = log.read_text()
     assert " * Debug mode: on" in output
     assert f" * Running on https://127.0.0.1:{port}" in output
+
+
+TLS_SETTINGS = """
+import ssl
+
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain("cert.pem", "key.pem")
+"""
+
+
+def test_run_with_an_imported_ssl_context(project: Path) -> None:
+    if shutil.which("openssl") is None and os.environ.get("CI") != "true":
+        pytest.skip("openssl is needed to make a test certificate")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+         "/CN=127.0.0.1", "-keyout", "key.pem", "-out", "cert.pem"],
+        cwd=project, check=True, capture_output=True, timeout=60,
+    )
+    (project / "tls_settings.py").write_text(TLS_SETTINGS)
+    port = _free_port()
+    args = ["run", "--port", str(port), "--no-reload", "--cert", "tls_settings:context"]
+    env = _env()
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(project), env.get("PYTHONPATH")]))
+    with _server(args, project, port, scheme="https", env=env):
+        assert httpx.get(f"https://127.0.0.1:{port}/", verify=False).text == "version one"
+
+
+def test_run_with_an_adhoc_certificate(project: Path) -> None:
+    pytest.importorskip("cryptography")
+    port = _free_port()
+    with _server(["run", "--port", str(port), "--reload", "--cert", "adhoc"], project, port, scheme="https"):
+        response = httpx.get(f"https://127.0.0.1:{port}/", verify=False)
+        assert response.text == "version one"
 
 
 def test_run_rejects_key_without_cert(project: Path) -> None:

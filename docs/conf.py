@@ -51,6 +51,8 @@ API_MODULES = [
     "kettle.wrappers",
     "kettle.helpers",
     "kettle.json",
+    "kettle.json.provider",
+    "kettle.json.tag",
     "kettle.config",
     "kettle.sessions",
     "kettle.templating",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from kettle.tag import TaggedJSONSerializer
+from kettle.json.tag import TaggedJSONSerializer
 
 if TYPE_CHECKING:
     from kettle.app import Kettle

@@ -12,7 +12,7 @@ from itsdangerous import URLSafeTimedSerializer
 from markupsafe import Markup
 
 from kettle import Kettle, session
-from kettle.tag import TaggedJSONSerializer
+from kettle.json.tag import TaggedJSONSerializer
 from kettle.testing import KettleClient
 
 RICH = {

@@ -249,6 +249,6 @@ class TaggedJSONSerializer:
 
 
 def _default(value: Any) -> Any:
-    from kettle.json import _default as json_default
+    from kettle.json.provider import _default as json_default
 
     return json_default(value)

@@ -1,4 +1,4 @@
-"""JSON for requests and responses: ``app.json``, ``jsonify``, ``dumps``/``loads``.
+"""JSON providers: the object behind ``app.json`` (``kettle.json.provider``, as Flask's).
 
 The default provider matches Flask's: sorted keys, ASCII output, compact
 outside debug, and support for dates (HTTP date format), UUIDs, decimals,
@@ -162,47 +162,6 @@ def _compact(
             return checked.encode(obj)
 
     return encode
-
-
-def _current_provider() -> JSONProvider | None:
-    from kettle.ctx import _cv
-
-    ctx = _cv.get(None)
-    return ctx.app.json if ctx is not None else None
-
-
-def dumps(obj: Any, **kwargs: Any) -> str:
-    """Serialize ``obj`` with the current app's provider (or the defaults)."""
-    provider = _current_provider()
-    if provider is not None:
-        return provider.dumps(obj, **kwargs)
-    kwargs.setdefault("default", _default)
-    return _json.dumps(obj, **kwargs)
-
-
-def loads(s: str | bytes, **kwargs: Any) -> Any:
-    """Deserialize JSON with the current app's provider (or the standard library)."""
-    provider = _current_provider()
-    if provider is not None:
-        return provider.loads(s, **kwargs)
-    return _json.loads(s, **kwargs)
-
-
-def dump(obj: Any, fp: Any, **kwargs: Any) -> None:
-    """Serialize ``obj`` into the text file ``fp`` (see ``dumps``)."""
-    fp.write(dumps(obj, **kwargs))
-
-
-def load(fp: Any, **kwargs: Any) -> Any:
-    """Deserialize JSON read from the file ``fp`` (see ``loads``)."""
-    return loads(fp.read(), **kwargs)
-
-
-def jsonify(*args: Any, **kwargs: Any) -> Response:
-    """Return a JSON response: ``jsonify(a=1)``, ``jsonify([1, 2])``, ``jsonify(1, 2)``."""
-    from kettle.globals import current_app
-
-    return current_app.json.response(*args, **kwargs)
 
 
 class OrjsonProvider(DefaultJSONProvider):

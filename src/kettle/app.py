@@ -111,6 +111,10 @@ class Kettle(TemplatingMixin, Scaffold):
     json_provider_class: type[JSONProvider] = DefaultJSONProvider
     session_interface: SessionInterface = SecureCookieSessionInterface()
     aborter_class = Aborter
+    #: Answer an error that propagates in debug mode with the debug page. The
+    #: development server turns it on (``kettle run --debug``, ``app.run(debug=True)``);
+    #: elsewhere the error reaches the server, as with Flask behind gunicorn.
+    use_debugger = False
     default_config = DEFAULT_CONFIG
 
     testing = ConfigAttribute("TESTING")

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 #: Names the app (``--app`` syntax) for the reloader's worker processes.
 _SERVE_APP_ENV = "KETTLE_SERVE_APP"
+#: Tells the reloader's workers whether to show the debug page ("1") or not.
+_DEBUGGER_ENV = "KETTLE_USE_DEBUGGER"
 
 access_logger = logging.getLogger("kettle.serving")
 
@@ -111,7 +113,9 @@ def _reload_app() -> Callable[..., Any]:
     from kettle.cli import ScriptInfo
 
     info = ScriptInfo(app_import_path=os.environ.get(_SERVE_APP_ENV) or None)
-    return _asgi_for(info.load_app())
+    app = info.load_app()
+    app.use_debugger = os.environ.get(_DEBUGGER_ENV) == "1"
+    return _asgi_for(app)
 
 
 def _watch_root(app: Kettle) -> str:
@@ -135,8 +139,12 @@ def run_server(
     ssl_context: Any = None,
     extra_files: Iterable[str] = (),
     exclude_patterns: Iterable[str] = (),
+    use_debugger: bool | None = None,
 ) -> None:
     """Serve ``app.asgi`` with uvicorn until interrupted; reload on code changes when asked.
+
+    ``use_debugger`` (default: debug mode) shows the debug page for errors
+    that propagate in debug mode.
 
     ``ssl_context`` turns HTTPS on: a ``(cert_file, key_file)`` pair (the key
     may be None when the certificate file holds it), ``"adhoc"`` or an
@@ -144,6 +152,10 @@ def run_server(
     """
     import uvicorn
 
+    if use_debugger is None:
+        use_debugger = bool(app.debug)
+    app.use_debugger = use_debugger
+    os.environ[_DEBUGGER_ENV] = "1" if use_debugger else "0"
     scheme = "https" if ssl_context is not None else "http"
     display_host = f"[{host}]" if ":" in host else host
     options: dict[str, Any] = {
@@ -402,14 +414,13 @@ def run_command(
         os.environ["KETTLE_DEBUG"] = "1" if debug_flag else "0"
     info = ctx.ensure_object(ScriptInfo)
     app = info.load_app()
-    if debugger is not None:
-        app.debug = debugger  # The page is shown exactly when app.debug is on.
-        os.environ["KETTLE_DEBUG"] = "1" if debugger else "0"
     debug = bool(app.debug)
     if reload is None:
         reload = debug
+    if debugger is None:
+        debugger = debug
     show_server_banner(debug, app.name)
-    if debug:
+    if debug and debugger:
         click.echo(" * Debug page is active!")
     run_server(
         app,
@@ -420,6 +431,7 @@ def run_command(
         ssl_context=cert,
         extra_files=extra_files or (),
         exclude_patterns=exclude_patterns or (),
+        use_debugger=debugger,
     )
 
 
@@ -481,6 +493,7 @@ def run_app(
         ssl_context=ssl_context,
         extra_files=options.get("extra_files") or (),
         exclude_patterns=options.get("exclude_patterns") or (),
+        use_debugger=options.get("use_debugger"),
     )
 
 

@@ -14,9 +14,10 @@ from kettle import Kettle, request
 from kettle.testing import KettleClient
 
 
-def _failing_app(debug: bool = True) -> Kettle:
+def _failing_app(debug: bool = True, use_debugger: bool = True) -> Kettle:
     app = Kettle("debug_page_app")
     app.config.update(DEBUG=debug, SECRET_KEY="k")
+    app.use_debugger = use_debugger  # As the development server sets it.
 
     @app.route("/fail", methods=["GET", "POST"])
     def fail() -> str:
@@ -128,6 +129,17 @@ def test_no_debug_page_with_debug_off(
     assert records[0].exc_info[0] is ZeroDivisionError
 
 
+def test_debug_mode_without_the_debugger_propagates(
+    make_client: Callable[..., KettleClient],
+) -> None:
+    # As Flask: in debug mode the error propagates (PROPAGATE_EXCEPTIONS is
+    # None); only the development server's debugger turns it into a page.
+    app = _failing_app(use_debugger=False)
+    assert Kettle.use_debugger is False
+    with pytest.raises(ZeroDivisionError):
+        make_client(app).get("/fail")
+
+
 def test_testing_mode_propagates_instead_of_page(make_client: Callable[..., KettleClient]) -> None:
     app = _failing_app()
     app.config["TESTING"] = True
@@ -180,6 +192,9 @@ def test_app_run_defaults_and_server_name(served: list[dict[str, Any]], tmp_path
     assert (served[-1]["host"], served[-1]["port"]) == ("example.test", 0)
     app.run(host="0.0.0.0", use_reloader=False, debug=True)
     assert (served[-1]["host"], served[-1]["port"], served[-1]["reload"]) == ("0.0.0.0", 8123, False)
+    assert served[-1]["use_debugger"] is None  # The server's default: on in debug mode.
+    app.run(use_reloader=False, debug=True, use_debugger=False)
+    assert served[-1]["use_debugger"] is False
     assert app.debug is True
     assert "Debug mode: on" in capsys.readouterr().out
     # Reload needs an import string: the app's module and attribute.
@@ -229,3 +244,27 @@ def test_default_handler_writes_to_wsgi_errors_in_a_request(capsys: pytest.Captu
     outside = logging.LogRecord("handler_app", logging.ERROR, __file__, 1, "outside", None, None)
     default_handler.handle(outside)
     assert "ERROR in test_cli_debug_page: outside" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("debug", "use_debugger", "expected"),
+    [(True, None, True), (True, False, False), (False, None, False), (False, True, True)],
+)
+def test_the_development_server_turns_the_debugger_on(
+    monkeypatch: pytest.MonkeyPatch,
+    debug: bool,
+    use_debugger: bool | None,
+    expected: bool,
+) -> None:
+    import uvicorn
+
+    from kettle import serving
+
+    started: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda target, **options: started.append(target))
+    monkeypatch.setenv(serving._DEBUGGER_ENV, "")
+    app = _failing_app(debug=debug, use_debugger=False)
+    serving.run_server(app, None, port=0, use_debugger=use_debugger)
+    assert started and app.use_debugger is expected
+    # The reloader's workers load the app again and read the choice from the environment.
+    assert os.environ[serving._DEBUGGER_ENV] == ("1" if expected else "0")

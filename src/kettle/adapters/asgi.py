@@ -244,8 +244,8 @@ class ASGIAdapter:
         try:
             response = await app.handle_async(ctx, self.offload)
         except Exception as e:
-            if not app.debug or app.testing:
-                raise  # In testing the error must reach the test client.
+            if not (app.debug and app.use_debugger) or app.testing:
+                raise  # To the server or the test client, as Flask; the page is opt-in.
             from kettle.debug import debug_response
 
             response = debug_response(app, request, e)

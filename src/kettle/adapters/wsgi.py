@@ -151,8 +151,8 @@ def serve(
     try:
         response = app.handle_sync(ctx)
     except Exception as e:
-        if not app.debug or app.testing:
-            raise  # In testing the error must reach the test client.
+        if not (app.debug and app.use_debugger) or app.testing:
+            raise  # To the server or the test client, as Flask; the page is opt-in.
         from kettle.debug import debug_response
 
         response = debug_response(app, request, e)

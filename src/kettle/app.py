@@ -40,6 +40,7 @@ from kettle.http.exceptions import (
 )
 from kettle.http.headers import Headers
 from kettle.http.request import host_is_trusted
+from kettle.interop import as_kettle_exception, from_wsgi_app, is_wsgi_app
 from kettle.json import DefaultJSONProvider, JSONProvider
 from kettle.routing import BuildError, Map, RequestRedirect, Rule
 from kettle.routing.exceptions import WebsocketMismatch
@@ -781,6 +782,8 @@ class Kettle(TemplatingMixin, Scaffold):
 
     async def _handle_user_exception(self, ctx: RequestContext, e: Exception) -> Any:
         request = ctx.request
+        if not isinstance(e, HTTPException):
+            e = as_kettle_exception(e) or e  # werkzeug.exceptions.NotFound and the like.
         if isinstance(e, BadRequestKeyError) and (
             self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
         ):
@@ -888,6 +891,11 @@ class Kettle(TemplatingMixin, Scaffold):
 
         if isinstance(rv, _BaseResponse):
             return cast(Response, rv)
+        if isinstance(rv, BaseException) and (translated := as_kettle_exception(rv)) is not None:
+            return cast(Response, translated.get_response())
+        if is_wsgi_app(rv):
+            # A WSGI application (a Werkzeug Response is one), as Flask's make_response.
+            return cast(Response, from_wsgi_app(rv, _cv.get().request))
         raise TypeError(
             "The view function did not return a valid response. The return type must be"
             " a string, dict, list, tuple with headers or status, Response instance, or"

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 
 from kettle.http.exceptions import HTTPException, default_exceptions
+from kettle.interop import kettle_exception_class
 
 if TYPE_CHECKING:
     from kettle.wrappers import Response
@@ -327,6 +328,7 @@ class Scaffold:
                 f"'{exc_class.__name__}' is not a subclass of Exception. Handlers can only be"
                 " registered for Exception classes or HTTP error codes."
             )
+        exc_class = kettle_exception_class(exc_class)  # werkzeug.exceptions.NotFound works too.
         if issubclass(exc_class, HTTPException):
             return exc_class, exc_class.code
         return exc_class, None

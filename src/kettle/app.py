@@ -42,7 +42,7 @@ from kettle.http.request import host_is_trusted
 from kettle.json import DefaultJSONProvider, JSONProvider
 from kettle.routing import BuildError, Map, RequestRedirect, Rule
 from kettle.routing.exceptions import WebsocketMismatch
-from kettle.scaffold import Scaffold, _endpoint_from_view_func
+from kettle.scaffold import Scaffold, _endpoint_from_view_func, setupmethod
 from kettle.sessions import SecureCookieSessionInterface, SessionInterface
 from kettle.signals import (
     appcontext_popped,
@@ -215,6 +215,16 @@ class Kettle(TemplatingMixin, Scaffold):
         run_app(self, host, port, debug, load_dotenv, **options)
 
     # -- registration ------------------------------------------------------
+    def _check_setup_finished(self, f_name: str) -> None:
+        if self._got_first_request:
+            raise AssertionError(
+                f"The setup method '{f_name}' can no longer be called on the application. It"
+                " has already handled its first request, any changes will not be applied"
+                " consistently.\nMake sure all imports, decorators, functions, etc. needed to"
+                " set up the application are done before running it."
+            )
+
+    @setupmethod
     def add_url_rule(
         self,
         rule: str,
@@ -262,6 +272,7 @@ class Kettle(TemplatingMixin, Scaffold):
             self.view_functions[endpoint] = view_func
             self._async_views.pop(endpoint, None)
 
+    @setupmethod
     def register_blueprint(self, blueprint: Blueprint, **options: Any) -> None:
         """Register ``blueprint``; options (url_prefix, name, ...) override its own."""
         blueprint.register(self, options)
@@ -270,11 +281,13 @@ class Kettle(TemplatingMixin, Scaffold):
         """Iterate over the registered blueprints, in registration order."""
         return iter(self.blueprints.values())
 
+    @setupmethod
     def teardown_appcontext(self, f: Callable[..., Any]) -> Callable[..., Any]:
         """Run ``f(exc)`` when the application context is popped."""
         self.teardown_appcontext_funcs.append(f)
         return f
 
+    @setupmethod
     def before_first_request(self, f: Callable[..., Any]) -> Callable[..., Any]:
         """Run ``f`` once, before the first request (kept although Flask 2.3 removed it)."""
         self.before_first_request_funcs.append(f)
@@ -333,6 +346,7 @@ class Kettle(TemplatingMixin, Scaffold):
                 if inspect.isawaitable(rv):
                     await rv
 
+    @setupmethod
     def shell_context_processor(
         self, f: Callable[[], dict[str, Any]]
     ) -> Callable[[], dict[str, Any]]:

@@ -18,6 +18,7 @@ import inspect
 import os
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from datetime import timedelta
 from functools import cached_property, update_wrapper
@@ -560,6 +561,11 @@ class Kettle(TemplatingMixin, Scaffold):
             return ""
         if host.endswith("." + server_name):
             return host[: -len(server_name) - 1]
+        # Often a request by IP address: a 404 on matching, with Werkzeug's warning.
+        warnings.warn(
+            f"Current server name {host!r} doesn't match configured server name {server_name!r}",
+            stacklevel=2,
+        )
         return "<invalid>"
 
     async def _full_dispatch(self, ctx: RequestContext) -> Response:

@@ -556,7 +556,8 @@ class Kettle(TemplatingMixin, Scaffold):
         host = request.host.lower()
         if not server_name:
             return url_map.default_subdomain or ""
-        server_name = server_name.lower()
+        # As request.host, without the scheme's default port ("example.com:443" on https).
+        server_name = server_name.lower().removesuffix(":443" if request.is_secure else ":80")
         if host == server_name:
             return ""
         if host.endswith("." + server_name):

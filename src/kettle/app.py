@@ -18,11 +18,12 @@ import inspect
 import os
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from datetime import timedelta
 from functools import cached_property, update_wrapper
 from itertools import chain
-from types import CoroutineType
+from types import CoroutineType, TracebackType
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from kettle import _loops
@@ -44,7 +45,7 @@ from kettle.interop import as_kettle_exception, from_wsgi_app, is_wsgi_app
 from kettle.json import DefaultJSONProvider, JSONProvider
 from kettle.routing import BuildError, Map, RequestRedirect, Rule
 from kettle.routing.exceptions import WebsocketMismatch
-from kettle.scaffold import Scaffold, _endpoint_from_view_func, find_package
+from kettle.scaffold import Scaffold, _endpoint_from_view_func, find_package, setupmethod
 from kettle.sessions import SecureCookieSessionInterface, SessionInterface
 from kettle.signals import (
     appcontext_popped,
@@ -267,6 +268,16 @@ class Kettle(TemplatingMixin, Scaffold):
         return _redirect(location, code, self.response_class)
 
     # -- registration ------------------------------------------------------
+    def _check_setup_finished(self, f_name: str) -> None:
+        if self._got_first_request:
+            raise AssertionError(
+                f"The setup method '{f_name}' can no longer be called on the application. It"
+                " has already handled its first request, any changes will not be applied"
+                " consistently.\nMake sure all imports, decorators, functions, etc. needed to"
+                " set up the application are done before running it."
+            )
+
+    @setupmethod
     def add_url_rule(
         self,
         rule: str,
@@ -314,6 +325,7 @@ class Kettle(TemplatingMixin, Scaffold):
             self.view_functions[endpoint] = view_func
             self._async_views.pop(endpoint, None)
 
+    @setupmethod
     def register_blueprint(self, blueprint: Blueprint, **options: Any) -> None:
         """Register ``blueprint``; options (url_prefix, name, ...) override its own."""
         blueprint.register(self, options)
@@ -322,11 +334,13 @@ class Kettle(TemplatingMixin, Scaffold):
         """Iterate over the registered blueprints, in registration order."""
         return iter(self.blueprints.values())
 
+    @setupmethod
     def teardown_appcontext(self, f: Callable[..., Any]) -> Callable[..., Any]:
         """Run ``f(exc)`` when the application context is popped."""
         self.teardown_appcontext_funcs.append(f)
         return f
 
+    @setupmethod
     def before_first_request(self, f: Callable[..., Any]) -> Callable[..., Any]:
         """Run ``f`` once, before the first request (kept although Flask 2.3 removed it)."""
         self.before_first_request_funcs.append(f)
@@ -385,6 +399,7 @@ class Kettle(TemplatingMixin, Scaffold):
                 if inspect.isawaitable(rv):
                     await rv
 
+    @setupmethod
     def shell_context_processor(
         self, f: Callable[[], dict[str, Any]]
     ) -> Callable[[], dict[str, Any]]:
@@ -594,11 +609,17 @@ class Kettle(TemplatingMixin, Scaffold):
         host = request.host.lower()
         if not server_name:
             return url_map.default_subdomain or ""
-        server_name = server_name.lower()
+        # As request.host, without the scheme's default port ("example.com:443" on https).
+        server_name = server_name.lower().removesuffix(":443" if request.is_secure else ":80")
         if host == server_name:
             return ""
         if host.endswith("." + server_name):
             return host[: -len(server_name) - 1]
+        # Often a request by IP address: a 404 on matching, with Werkzeug's warning.
+        warnings.warn(
+            f"Current server name {host!r} doesn't match configured server name {server_name!r}",
+            stacklevel=2,
+        )
         return "<invalid>"
 
     async def _full_dispatch(self, ctx: RequestContext) -> Response:
@@ -661,6 +682,38 @@ class Kettle(TemplatingMixin, Scaffold):
         response.headers.set("Allow", ", ".join(sorted(methods)))
         return response
 
+    # -- Flask's pipeline steps, one by one, for code that calls them -----
+    def _request_context(self) -> RequestContext:
+        """Return the current request context, matched; a clear error outside one."""
+        ctx = _cv.get(None)
+        if not isinstance(ctx, RequestContext):
+            raise RuntimeError(
+                "This method can only be called when a request context is active,"
+                " such as in a view function or 'app.test_request_context()'."
+            )
+        self._match(ctx)
+        return ctx
+
+    def full_dispatch_request(self) -> Response:
+        """Dispatch the current request: before-request hooks, view, error handlers, after."""
+        ctx = self._request_context()
+        if not self._got_first_request:
+            self._first_request_sync(ctx)
+        return cast(Response, _loops.drive(self._full_dispatch(ctx)))
+
+    def preprocess_request(self) -> Any:
+        """Run the URL value preprocessors and before-request hooks; a non-None return wins."""
+        return _loops.drive(self._preprocess(self._request_context()))
+
+    def dispatch_request(self) -> Any:
+        """Call the view of the current request (routing errors are raised) and return its value."""
+        return _loops.drive(self._dispatch_request(self._request_context()))
+
+    def process_response(self, response: Response) -> Response:
+        """Run the after-request hooks on ``response`` and save the session."""
+        ctx = self._request_context()
+        return cast(Response, _loops.drive(self._process_response(ctx, response)))
+
     async def _finalize(
         self, ctx: RequestContext, rv: Any, from_error_handler: bool = False
     ) -> Response:
@@ -688,9 +741,29 @@ class Kettle(TemplatingMixin, Scaffold):
                 rv = await ctx.wait(rv)
             response = rv
         session = ctx._session
+        if session is None:
+            session = self._session_to_refresh(ctx)
         if session is not None and not self.session_interface.is_null_session(session):
             self.session_interface.save_session(self, session, response)
         return response
+
+    def _session_to_refresh(self, ctx: RequestContext) -> Any:
+        """Open an untouched session whose cookie came in, so a permanent one is refreshed.
+
+        Flask opens the session on every request, and with SESSION_REFRESH_EACH_REQUEST
+        re-sends a permanent session's cookie (with ``Vary: Cookie``) even when the view
+        never read it. Kettle opens it lazily, so it does that here, only when the
+        request carries the session cookie at all.
+        """
+        request = ctx.request
+        # Under WSGI the raw header is one dict lookup, without building ``headers``.
+        environ = request.environ
+        raw = environ.get("HTTP_COOKIE") if environ else request.headers.get("cookie")
+        if not raw or not self.config["SESSION_REFRESH_EACH_REQUEST"]:
+            return None
+        if self.session_interface.get_cookie_name(self) not in raw:
+            return None
+        return ctx._open_session()
 
     async def _teardown(self, ctx: RequestContext, error: BaseException | None) -> None:
         """Run the teardown functions (awaiting async ones), then pop the context."""
@@ -807,7 +880,7 @@ class Kettle(TemplatingMixin, Scaffold):
             propagate = self.testing or self.debug
         if propagate:
             raise e
-        self.log_exception(ctx, e)
+        self.log_exception((type(e), e, e.__traceback__))
         server_error = InternalServerError(original_exception=e)
         request = ctx.request
         handler = self._find_error_handler(server_error, request.blueprints)
@@ -816,13 +889,18 @@ class Kettle(TemplatingMixin, Scaffold):
             rv = await self._call_handler(ctx, handler, server_error)
         return await self._finalize(ctx, rv, from_error_handler=True)
 
-    def log_exception(self, ctx: RequestContext, e: BaseException) -> None:
-        """Log an unhandled error with the request line, through ``app.logger``."""
-        request = ctx.request
-        self.logger.error(
-            f"Exception on {request.path} [{request.method}]",
-            exc_info=(type(e), e, e.__traceback__),
-        )
+    def log_exception(
+        self,
+        exc_info: tuple[type[BaseException], BaseException, TracebackType | None]
+        | tuple[None, None, None],
+    ) -> None:
+        """Log an unhandled error with the request line, through ``app.logger``.
+
+        Called (as Flask's) with ``sys.exc_info()``-style ``exc_info`` inside the
+        request context; override it to log elsewhere or not at all.
+        """
+        request = cast(Request, _cv.get().request)
+        self.logger.error(f"Exception on {request.path} [{request.method}]", exc_info=exc_info)
 
     def handle_url_build_error(
         self, error: BuildError, endpoint: str, values: dict[str, Any]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from kettle.scaffold import Scaffold, _endpoint_from_view_func
+from kettle.scaffold import Scaffold, _endpoint_from_view_func, setupmethod
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
@@ -169,6 +169,7 @@ class Blueprint(Scaffold):
         """Return the state object passed to deferred functions."""
         return BlueprintSetupState(self, app, options, first_registration)
 
+    @setupmethod
     def register_blueprint(self, blueprint: Blueprint, **options: Any) -> None:
         """Nest ``blueprint`` in this one; its names and URL prefix are combined with ours."""
         if blueprint is self:
@@ -272,6 +273,7 @@ class Blueprint(Scaffold):
                     app_dict.setdefault(key_of(key), []).extend(funcs)
 
     # -- routes ---------------------------------------------------------------
+    @setupmethod
     def add_url_rule(
         self,
         rule: str,

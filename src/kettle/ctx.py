@@ -178,19 +178,29 @@ class RequestContext(AppContext):
 
     @property
     def session(self) -> SessionMixin:
-        """The session, opened from the request on first access."""
+        """The session, opened from the request on first access.
+
+        As in Flask 3.1.3, every access marks it ``accessed`` (so the response
+        gets ``Vary: Cookie``), however the session is then used.
+        """
         session = self._session
         if session is None:
-            app = self.app
-            session = app.session_interface.open_session(app, self.request)
-            if session is None:
-                session = app.session_interface.make_null_session(app)
-            self._session = session
+            session = self._open_session()
+        session.accessed = True
         return session
 
     @session.setter
     def session(self, value: SessionMixin) -> None:
         self._session = value
+
+    def _open_session(self) -> SessionMixin:
+        """Open the session from the request (a null session without a secret key)."""
+        app = self.app
+        session = app.session_interface.open_session(app, self.request)
+        if session is None:
+            session = app.session_interface.make_null_session(app)
+        self._session = session
+        return session
 
     def copy(self) -> RequestContext:
         """Return a new context for the same request and session."""

@@ -19,6 +19,8 @@ from html import escape
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from kettle.http.datastructures import ImmutableMultiDict
+
 if TYPE_CHECKING:
     from kettle.app import Kettle
     from kettle.wrappers import Request, Response
@@ -236,3 +238,38 @@ def debug_response(app: Kettle, request: Request | None, exc: BaseException) -> 
     # The page shows secrets of the moment: it must not be cached anywhere.
     response.headers.set("Cache-Control", "no-store")
     return response
+
+
+class DebugFilesKeyError(KeyError, AssertionError):
+    """Raised in debug mode by ``request.files[key]`` when ``key`` came as a form field.
+
+    The form was sent without ``enctype="multipart/form-data"``, so the browser
+    sent the file's name, not its contents; the message says so.
+    """
+
+    def __init__(self, request: Request, key: str) -> None:
+        names = ", ".join(repr(name) for name in request.form.getlist(key))
+        self.msg = (
+            f"You tried to access the file {key!r} in the request.files dictionary but it does"
+            f" not exist. The mimetype for the request is {request.mimetype!r} instead of"
+            " 'multipart/form-data' which means that no file contents were transmitted. To fix"
+            ' this error you should provide enctype="multipart/form-data" in your form.'
+            f"\n\nThe browser instead transmitted some file names. This was submitted: {names}"
+        )
+        super().__init__(key)
+
+    def __str__(self) -> str:
+        return self.msg
+
+
+class _EnctypeErrorFiles(ImmutableMultiDict[str, Any]):
+    """The empty ``request.files`` of a non-multipart request, in debug mode."""
+
+    def __init__(self, request: Request) -> None:
+        super().__init__()
+        self._request = request
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._request.form:
+            raise DebugFilesKeyError(self._request, key)
+        return super().__getitem__(key)

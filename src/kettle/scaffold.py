@@ -11,6 +11,7 @@ import os
 import sys
 from collections import defaultdict
 from collections.abc import Callable
+from functools import update_wrapper
 from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 
 from kettle.http.exceptions import HTTPException, default_exceptions
@@ -21,6 +22,21 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 ErrorHandlerSpec = dict[str | None, dict[int | None, dict[type[BaseException], Callable[..., Any]]]]
+
+
+def setupmethod(f: F) -> F:
+    """Mark a registration method: calling it once setup is over is an AssertionError.
+
+    As Flask: an app that has handled a request, or a blueprint already
+    registered, would apply the change inconsistently or not at all.
+    """
+    name = f.__name__
+
+    def wrapper(self: Scaffold, *args: Any, **kwargs: Any) -> Any:
+        self._check_setup_finished(name)
+        return f(self, *args, **kwargs)
+
+    return update_wrapper(wrapper, f)  # type: ignore[return-value]
 
 
 def _endpoint_from_view_func(view_func: Callable[..., Any]) -> str:
@@ -168,6 +184,9 @@ class Scaffold:
             value = value.rstrip("/")
         self._static_url_path = value
 
+    def _check_setup_finished(self, f_name: str) -> None:
+        """Raise AssertionError if setup method ``f_name`` comes too late (see setupmethod)."""
+
     # -- routes --------------------------------------------------------------
     def get_send_file_max_age(self, filename: str | None) -> int | None:
         """Return the cache max age for a sent file: ``SEND_FILE_MAX_AGE_DEFAULT`` by default.
@@ -211,6 +230,7 @@ class Scaffold:
         """Register a rule; implemented by the app and by blueprints."""
         raise NotImplementedError
 
+    @setupmethod
     def route(self, rule: str, **options: Any) -> Callable[[F], F]:
         """Decorate a view function to register it for ``rule`` (see add_url_rule)."""
 
@@ -246,6 +266,7 @@ class Scaffold:
         """Shortcut for ``route(rule, methods=["PATCH"])``."""
         return self._method_route("PATCH", rule, options)
 
+    @setupmethod
     def endpoint(self, endpoint: str) -> Callable[[F], F]:
         """Decorate a function to be the view of ``endpoint``."""
 
@@ -256,31 +277,37 @@ class Scaffold:
         return decorator
 
     # -- hooks ---------------------------------------------------------------
+    @setupmethod
     def before_request(self, f: F) -> F:
         """Run ``f`` before each request; a non-None return value is the response."""
         self.before_request_funcs.setdefault(None, []).append(f)
         return f
 
+    @setupmethod
     def after_request(self, f: F) -> F:
         """Run ``f(response)`` after each request; it returns the response to send."""
         self.after_request_funcs.setdefault(None, []).append(f)
         return f
 
+    @setupmethod
     def teardown_request(self, f: F) -> F:
         """Run ``f(exc)`` when the request context is popped, error or not."""
         self.teardown_request_funcs.setdefault(None, []).append(f)
         return f
 
+    @setupmethod
     def context_processor(self, f: F) -> F:
         """Register a function whose dict is added to the template context."""
         self.template_context_processors[None].append(f)
         return f
 
+    @setupmethod
     def url_value_preprocessor(self, f: F) -> F:
         """Run ``f(endpoint, values)`` after matching, before the before_request hooks."""
         self.url_value_preprocessors[None].append(f)
         return f
 
+    @setupmethod
     def url_defaults(self, f: F) -> F:
         """Run ``f(endpoint, values)`` when building URLs, to fill in values."""
         self.url_default_functions[None].append(f)
@@ -296,6 +323,7 @@ class Scaffold:
 
         return decorator
 
+    @setupmethod
     def register_error_handler(
         self, code_or_exception: type[Exception] | int, f: Callable[..., Any]
     ) -> None:

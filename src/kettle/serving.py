@@ -468,16 +468,18 @@ def run_app(
     import_path = None
     if reload:
         # The reloader's workers import the script by path, so its __main__ guard stays shut.
+        # An import name that is no loaded module (``Kettle("name")`` in a script) counts
+        # as the script; when the app cannot be found again, there is no reloading.
         main = sys.modules.get("__main__")
         script = getattr(main, "__file__", None)
-        if app.import_name == "__main__" and script:
+        module = sys.modules.get(app.import_name) if app.import_name != "__main__" else None
+        if module is not None:
+            import_path = f"{app.import_name}:{_attribute_name(module, app) or 'app'}"
+        elif script and (app.import_name == "__main__" or _attribute_name(main, app)):
             import_path = f"{script}:{_attribute_name(main, app) or 'app'}"
-        elif app.import_name != "__main__":
-            import_path = (
-                f"{app.import_name}:{_attribute_name(sys.modules[app.import_name], app) or 'app'}"
-            )
         else:
             reload = False
+    if reload:
         os.environ["KETTLE_RUN_FROM_CLI"] = "true"
         os.environ["KETTLE_DEBUG"] = "1" if app.debug else "0"
     ssl_context = options.get("ssl_context")

@@ -27,6 +27,7 @@ from jinja2 import (
 )
 
 from kettle.ctx import _cv
+from kettle.globals import session
 from kettle.signals import before_render_template, template_rendered
 
 if TYPE_CHECKING:
@@ -202,7 +203,9 @@ class TemplatingMixin:
             context["g"] = ctx.g
             if ctx.request is not None:
                 context["request"] = ctx.request
-                context["session"] = ctx.session  # type: ignore[attr-defined]
+                # The proxy, not the session: it is opened (and marked accessed,
+                # so ``Vary: Cookie``) only if the template reads it.
+                context["session"] = session
         processors = app.template_context_processors
         for name in names:
             for func in processors.get(name, ()):

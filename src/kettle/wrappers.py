@@ -68,6 +68,21 @@ class Request(_HTTPRequest):
     def max_content_length(self, value: int | None) -> None:
         self._max_content_length = value
 
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        files = self.__dict__["files"]
+        if files or self.mimetype == "multipart/form-data":
+            return
+        from kettle.ctx import _cv
+
+        ctx = _cv.get(None)
+        if ctx is not None and ctx.app.debug:
+            # Debug mode only, as Flask: say why a file is missing from a form without enctype.
+            from kettle.debug import _EnctypeErrorFiles
+
+            if type(files) is not _EnctypeErrorFiles:
+                self.__dict__["files"] = _EnctypeErrorFiles(self)
+
     @property
     def max_form_memory_size(self) -> int | None:
         """The limit for non-file form data: per request, else MAX_FORM_MEMORY_SIZE."""

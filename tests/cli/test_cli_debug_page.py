@@ -207,6 +207,29 @@ def test_app_run_defaults_and_server_name(served: list[dict[str, Any]], tmp_path
     assert os.environ["KETTLE_DEBUG"] == "1"
 
 
+def test_app_run_debug_with_a_name_that_is_no_module(
+    served: list[dict[str, Any]], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delitem(sys.modules, "not_a_module", raising=False)
+    app = Kettle("not_a_module")
+    # Not importable and not in the main script: served, without the reloader.
+    app.run("localhost", 8000, debug=True)
+    assert (served[-1]["host"], served[-1]["port"], served[-1]["reload"]) == (
+        "localhost",
+        8000,
+        False,
+    )
+    # Defined in the main script under another name: the script is reloaded.
+    main = type(os)("__main__")
+    main.__file__ = str(tmp_path / "serve.py")
+    main.application = app  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    app.run(debug=True)
+    assert served[-1]["reload"] is True
+    assert served[-1]["import_path"] == f"{tmp_path / 'serve.py'}:application"
+
+
 def test_app_run_refuses_inside_kettle_run(
     served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -113,13 +113,12 @@ def test_long_poll(app: Kettle, client: KettleClient) -> None:
     def poll_sync() -> Any:
         return long_poll_sync("room", timeout=0.05)
 
-    assert client.get("/poll/async").status_code == 204
-    assert client.get("/poll/sync").status_code == 204
-
     @app.route("/wait")
     async def wait() -> Any:
         return await long_poll("news", timeout=5)
 
+    assert client.get("/poll/async").status_code == 204
+    assert client.get("/poll/sync").status_code == 204
     broker = MemoryBroker()
     app.extensions["kettle.broker"] = broker
 

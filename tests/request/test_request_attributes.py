@@ -223,17 +223,16 @@ def test_multidict_semantics(app: Kettle, client: KettleClient) -> None:
             "refused": refused,
         }
 
+    @app.get("/missing")
+    def missing() -> Any:
+        return request.args["nope"]
+
     assert client.get("/m?page=abc&n=5&n=x").json == {
         "page": 1,
         "n": 5,
         "all": [5],
         "refused": True,
     }
-
-    @app.get("/missing")
-    def missing() -> Any:
-        return request.args["nope"]
-
     response = client.get("/missing")
     assert response.status_code == 400
     assert b"Bad Request" in response.data
@@ -285,16 +284,15 @@ def test_data_and_get_data(app: Kettle, client: KettleClient) -> None:
             "data": request.data.decode(),
         }
 
+    @app.post("/form-data")
+    def form_data() -> Any:
+        return {"data": request.data.decode(), "form": request.form.to_dict()}
+
     assert client.post("/d", data="héllo", content_type="text/plain").json == {
         "text": "héllo",
         "again": "héllo",
         "data": "héllo",
     }
-
-    @app.post("/form-data")
-    def form_data() -> Any:
-        return {"data": request.data.decode(), "form": request.form.to_dict()}
-
     # As Werkzeug: a form body goes to form, and data is empty.
     assert client.post("/form-data", data={"a": "1"}).json == {"data": "", "form": {"a": "1"}}
 

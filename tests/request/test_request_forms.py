@@ -185,3 +185,28 @@ def test_part_header_too_large_is_413(app: Kettle, client: KettleClient) -> None
         + b"\r\n\r\nv\r\n--xx--\r\n"
     )
     assert client.post("/echo", data=body, content_type="multipart/form-data; boundary=xx").status_code == 413
+
+
+def test_debug_mode_explains_a_file_sent_without_multipart(
+    app: Kettle, client: KettleClient
+) -> None:
+    from kettle.debug import DebugFilesKeyError
+
+    @app.post("/upload")
+    def upload() -> Any:
+        return request.files["photo"].filename
+
+    # Outside debug mode: the usual 400 for a missing key.
+    app.config["TESTING"] = False
+    assert client.post("/upload", data={"photo": "cat.jpg"}).status_code == 400
+    app.config["TESTING"] = True
+    app.debug = True
+    with pytest.raises(DebugFilesKeyError) as info:
+        client.post("/upload", data={"photo": "cat.jpg"})
+    assert isinstance(info.value, KeyError)
+    assert 'enctype="multipart/form-data"' in str(info.value)
+    assert "This was submitted: 'cat.jpg'" in str(info.value)
+    # A key that is in neither the files nor the form is the usual error (trapped in debug).
+    with pytest.raises(KeyError) as plain:
+        client.post("/upload", data={"other": "x"})
+    assert not isinstance(plain.value, DebugFilesKeyError)

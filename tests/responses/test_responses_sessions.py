@@ -164,6 +164,77 @@ def test_refresh_each_request(app: Kettle, client: KettleClient) -> None:
     assert "Set-Cookie" not in client.get("/peek").headers
 
 
+def test_untouched_permanent_session_is_refreshed(app: Kettle, client: KettleClient) -> None:
+    @app.route("/login")
+    def login() -> str:
+        session["user"] = 1
+        session.permanent = True
+        return ""
+
+    @app.route("/untouched")
+    def untouched() -> str:
+        return ""
+
+    client.get("/login")
+    response = client.get("/untouched")
+    assert "session=" in response.headers["Set-Cookie"]
+    assert response.headers["Vary"] == "Cookie"
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = False
+    response = client.get("/untouched")
+    assert "Set-Cookie" not in response.headers
+    assert "Vary" not in response.headers
+
+
+def test_untouched_session_cookie_kept_as_is(app: Kettle, client: KettleClient) -> None:
+    @app.route("/login")
+    def login() -> str:
+        session["user"] = 1
+        return ""
+
+    @app.route("/untouched")
+    def untouched() -> str:
+        return ""
+
+    client.get("/login")
+    response = client.get("/untouched")
+    assert "Set-Cookie" not in response.headers
+    assert "Vary" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "use",
+    [len, list, bool, lambda s: s.keys(), lambda s: s.accessed],
+    ids=["len", "list", "bool", "keys", "accessed"],
+)
+def test_any_session_access_adds_vary_cookie(
+    app: Kettle, client: KettleClient, use: Any
+) -> None:
+    @app.route("/")
+    def index() -> str:
+        use(session)
+        return ""
+
+    assert client.get("/").headers["Vary"] == "Cookie"
+
+
+def test_template_adds_vary_only_when_it_reads_the_session(
+    app: Kettle, client: KettleClient
+) -> None:
+    from kettle import render_template_string
+
+    @app.route("/plain")
+    def plain() -> str:
+        return render_template_string("{{ request.path }}")
+
+    @app.route("/reads")
+    def reads() -> str:
+        return render_template_string("{{ session.get('user', 'anon') }}")
+
+    assert "Vary" not in client.get("/plain").headers
+    response = client.get("/reads")
+    assert (response.text, response.headers["Vary"]) == ("anon", "Cookie")
+
+
 def _signed(secret: str, data: Any, when: float | None = None) -> str:
     serializer = URLSafeTimedSerializer(
         secret,

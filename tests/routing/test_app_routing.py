@@ -204,6 +204,13 @@ def test_subdomain_routes(make_client: Any) -> None:
     )
     assert client.get("http://api.example.com/").text == "api / http://example.com/"
     assert client.get("http://bob.example.com/").text == "user bob"
+    # A host outside SERVER_NAME: the subdomain is "<invalid>", with Werkzeug's (and so
+    # Flask's) warning.
+    with pytest.warns(UserWarning, match="doesn't match configured server name 'example.com'"):
+        assert client.get("http://10.0.0.1/").text == "user <invalid>"
+    # A SERVER_NAME with the scheme's default port matches the host without it.
+    app.config["SERVER_NAME"] = "example.com:443"
+    assert client.get("https://api.example.com/").text == "api / https://example.com/"
 
 
 def test_same_statuses_as_flask(app: Kettle, client: KettleClient) -> None:

@@ -486,3 +486,55 @@ def test_routing_is_sans_io_and_does_not_import_werkzeug() -> None:
         "assert not names & {'werkzeug', 'flask', 'asyncio', 'threading', 'socket'}, names"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- rule factories -------------------------------------------------------------
+
+
+def test_submount_endpoint_prefix_and_subdomain() -> None:
+    from kettle.routing import EndpointPrefix, Subdomain, Submount
+
+    url_map = Map(
+        [
+            Submount(
+                "/api/",
+                [
+                    Rule("/", endpoint="index"),
+                    EndpointPrefix("users.", [Rule("/users/<int:id>", endpoint="show")]),
+                ],
+            ),
+            Subdomain("blog", [Rule("/", endpoint="blog_index")]),
+        ]
+    )
+    assert url_map.match("/api/", "GET")[0].endpoint == "index"
+    rule, args = url_map.match("/api/users/3", "GET")
+    assert (rule.endpoint, args) == ("users.show", {"id": 3})
+    assert [r.subdomain for r in url_map.iter_rules("blog_index")] == ["blog"]
+    assert url_map.build("users.show", {"id": 4}) == "/api/users/4"
+
+
+def test_rule_template_fills_placeholders() -> None:
+    from kettle.routing import RuleTemplate
+
+    resource = RuleTemplate(
+        [
+            Rule("/$name/", endpoint="$name.list"),
+            Rule("/$name/<int:id>", endpoint="$name.show", defaults={"kind": "$name"}),
+        ]
+    )
+    url_map = Map([resource(name="books"), resource({"name": "films"})])
+    assert url_map.match("/films/", "GET")[0].endpoint == "films.list"
+    rule, args = url_map.match("/books/2", "GET")
+    assert (rule.endpoint, args) == ("books.show", {"id": 2, "kind": "books"})
+
+
+def test_factories_match_werkzeug() -> None:
+    from kettle.routing import EndpointPrefix, Submount
+
+    def rules(map_class: Any, rule: Any, submount: Any, prefix: Any) -> list[tuple[str, str]]:
+        url_map = map_class([submount("/a", [prefix("p.", [rule("/b/", endpoint="e")])])])
+        return [(r.rule, r.endpoint) for r in url_map.iter_rules()]
+
+    w = werkzeug.routing
+    assert rules(Map, Rule, Submount, EndpointPrefix) == [("/a/b/", "p.e")]
+    assert rules(w.Map, w.Rule, w.Submount, w.EndpointPrefix) == [("/a/b/", "p.e")]

@@ -41,13 +41,13 @@ def test_register_options_override_blueprint(app: Kettle, make_client: Callable[
 
     app.register_blueprint(bp)
     app.register_blueprint(bp, name="api2", url_prefix="/v2")
-    client = make_client(app)
-    assert client.get("/api/ping").text == "api.ping"
-    assert client.get("/v2/ping").text == "api2.ping"
     with pytest.raises(ValueError, match="already registered for this blueprint"):
         app.register_blueprint(bp)
     with pytest.raises(ValueError, match="already registered for a different blueprint"):
         app.register_blueprint(Blueprint("api", __name__))
+    client = make_client(app)
+    assert client.get("/api/ping").text == "api.ping"
+    assert client.get("/v2/ping").text == "api2.ping"
 
 
 def test_bad_names_are_refused() -> None:
@@ -67,6 +67,24 @@ def test_setup_after_registration_is_refused(app: Kettle) -> None:
     app.register_blueprint(bp)
     with pytest.raises(AssertionError, match="can no longer be called"):
         bp.add_url_rule("/late", "late", lambda: "")
+
+
+@pytest.mark.parametrize(
+    ("method", "message"),
+    [
+        (lambda bp: bp.before_request(lambda: None), "'before_request'"),
+        (lambda bp: bp.errorhandler(404)(lambda e: ""), "'register_error_handler'"),
+        (lambda bp: bp.route("/late")(lambda: ""), "'route'"),
+    ],
+    ids=["before_request", "errorhandler", "route"],
+)
+def test_any_setup_method_after_registration_is_refused(
+    app: Kettle, method: Callable[[Blueprint], Any], message: str
+) -> None:
+    bp = Blueprint("late", __name__)
+    app.register_blueprint(bp)
+    with pytest.raises(AssertionError, match=f"setup method {message}.*blueprint 'late'"):
+        method(bp)
 
 
 def test_nested_blueprints(app: Kettle, make_client: Callable[..., KettleClient]) -> None:

@@ -192,3 +192,35 @@ def test_isolation_1000_asyncio_tasks(path: str) -> None:
     assert [body for _, _, body in results] == expected
     assert all(status == 200 for status, _, _ in results)
     assert all("session=" in headers.get("set-cookie", "") for _, headers, _ in results)
+
+
+def test_pipeline_steps_callable_in_a_request_context(app: Kettle) -> None:
+    calls: list[str] = []
+
+    @app.before_request
+    def before() -> None:
+        calls.append("before")
+
+    @app.after_request
+    def after(response: Any) -> Any:
+        calls.append("after")
+        response.headers["X-After"] = "1"
+        return response
+
+    @app.route("/hello/<name>")
+    def hello(name: str) -> str:
+        return f"hello {name}"
+
+    with app.test_request_context("/hello/kettle"):
+        response = app.full_dispatch_request()
+        assert (response.status_code, response.get_data()) == (200, b"hello kettle")
+        assert response.headers["X-After"] == "1"
+        assert app.preprocess_request() is None
+        assert app.dispatch_request() == "hello kettle"
+        assert app.process_response(app.make_response("x")).headers["X-After"] == "1"
+    assert calls == ["before", "after", "before", "after"]
+
+    with app.test_request_context("/missing"):
+        assert app.full_dispatch_request().status_code == 404
+    with pytest.raises(RuntimeError, match="request context"):
+        app.full_dispatch_request()

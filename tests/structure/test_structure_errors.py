@@ -251,3 +251,23 @@ def test_async_error_handler(live_app: Kettle, make_client: Callable[..., Kettle
         return "async 404", 404
 
     assert make_client(live_app).get("/x").text == "async 404"
+
+
+def test_log_exception_override_takes_exc_info(
+    live_app: Kettle, make_client: Callable[..., KettleClient]
+) -> None:
+    seen: list[Any] = []
+
+    class Quiet(Kettle):
+        def log_exception(self, exc_info: Any) -> None:
+            seen.append((exc_info[0], request.path))
+
+    app = Quiet("quiet")
+
+    @app.route("/boom")
+    def boom() -> str:
+        raise RuntimeError("boom")
+
+    response = make_client(app).get("/boom")
+    assert response.status_code == 500
+    assert seen == [(RuntimeError, "/boom")]

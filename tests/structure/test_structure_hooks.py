@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from structure_asgi import asgi_request
 
-from kettle import Kettle, after_this_request, g, request, url_for
+from kettle import Blueprint, Kettle, after_this_request, g, request, url_for
 from kettle.testing import KettleClient
 
 
@@ -235,3 +235,27 @@ def test_before_first_request_once_under_asyncio_tasks() -> None:
     results = asyncio.run(main())
     assert count == [1]
     assert {(status, body) for status, _, body in results} == {(200, b"True")}
+
+
+@pytest.mark.parametrize(
+    ("setup", "name"),
+    [
+        (lambda app: app.add_url_rule("/late", "late", lambda: ""), "add_url_rule"),
+        (lambda app: app.route("/late")(lambda: ""), "route"),
+        (lambda app: app.before_request(lambda: None), "before_request"),
+        (lambda app: app.teardown_appcontext(lambda e: None), "teardown_appcontext"),
+        (lambda app: app.register_blueprint(Blueprint("late", __name__)), "register_blueprint"),
+    ],
+    ids=["add_url_rule", "route", "before_request", "teardown_appcontext", "register_blueprint"],
+)
+def test_setup_after_first_request_is_refused(
+    app: Kettle, client: KettleClient, setup: Callable[[Kettle], Any], name: str
+) -> None:
+    @app.route("/")
+    def index() -> str:
+        return "ok"
+
+    setup(app)  # Fine before the first request.
+    assert client.get("/").text == "ok"
+    with pytest.raises(AssertionError, match=f"setup method '{name}' can no longer be called"):
+        setup(app)

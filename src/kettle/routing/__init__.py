@@ -22,6 +22,13 @@ from kettle.routing.exceptions import (
     ValidationError,
     WebsocketMismatch,
 )
+from kettle.routing.factories import (
+    EndpointPrefix,
+    RuleTemplate,
+    RuleTemplateFactory,
+    Subdomain,
+    Submount,
+)
 from kettle.routing.map import Map, MapAdapter
 from kettle.routing.rules import Rule, RuleFactory
 
@@ -29,6 +36,7 @@ __all__ = [
     "AnyConverter",
     "BaseConverter",
     "BuildError",
+    "EndpointPrefix",
     "FloatConverter",
     "IntegerConverter",
     "Map",
@@ -39,6 +47,10 @@ __all__ = [
     "RoutingException",
     "Rule",
     "RuleFactory",
+    "RuleTemplate",
+    "RuleTemplateFactory",
+    "Subdomain",
+    "Submount",
     "UUIDConverter",
     "UnicodeConverter",
     "ValidationError",

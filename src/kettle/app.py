@@ -756,9 +756,23 @@ class Kettle(TemplatingMixin, Scaffold):
         request carries the session cookie at all.
         """
         request = ctx.request
-        # Under WSGI the raw header is one dict lookup, without building ``headers``.
+        # The raw header, read without building ``request.headers`` when not built yet:
+        # one dict lookup under WSGI, a scan of the scope's byte pairs under ASGI.
         environ = request.environ
-        raw = environ.get("HTTP_COOKIE") if environ else request.headers.get("cookie")
+        scope = request.scope
+        raw: str | None = None
+        if environ:
+            raw = environ.get("HTTP_COOKIE")
+        elif scope is not None and "headers" not in request.__dict__:
+            for name, value in scope["headers"]:
+                if name == b"cookie":
+                    raw = (
+                        value.decode("latin-1")
+                        if raw is None
+                        else f"{raw}; {value.decode('latin-1')}"
+                    )
+        else:
+            raw = request.headers.get("cookie")
         if not raw or not self.config["SESSION_REFRESH_EACH_REQUEST"]:
             return None
         if self.session_interface.get_cookie_name(self) not in raw:

@@ -180,7 +180,8 @@ def test_run_serves_logs_requests_and_reloads(project: Path) -> None:
     assert "Exception on /fail [GET]" in output
 
 
-def test_run_debug_page_and_tls(project: Path) -> None:
+def _make_certificate(project: Path) -> None:
+    """Write a self-signed cert.pem and key.pem for 127.0.0.1 into ``project``."""
     if shutil.which("openssl") is None and os.environ.get("CI") != "true":
         pytest.skip("openssl is needed to make a test certificate")
     subprocess.run(
@@ -188,6 +189,10 @@ def test_run_debug_page_and_tls(project: Path) -> None:
          "/CN=127.0.0.1", "-keyout", "key.pem", "-out", "cert.pem"],
         cwd=project, check=True, capture_output=True, timeout=60,
     )
+
+
+def test_run_debug_page_and_tls(project: Path) -> None:
+    _make_certificate(project)
     port = _free_port()
     args = ["--debug", "run", "--port", str(port), "--no-reload", "--cert", "cert.pem", "--key", "key.pem"]
     with _server(args, project, port, scheme="https") as log:
@@ -209,13 +214,7 @@ context.load_cert_chain("cert.pem", "key.pem")
 
 
 def test_run_with_an_imported_ssl_context(project: Path) -> None:
-    if shutil.which("openssl") is None and os.environ.get("CI") != "true":
-        pytest.skip("openssl is needed to make a test certificate")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-         "/CN=127.0.0.1", "-keyout", "key.pem", "-out", "cert.pem"],
-        cwd=project, check=True, capture_output=True, timeout=60,
-    )
+    _make_certificate(project)
     (project / "tls_settings.py").write_text(TLS_SETTINGS)
     port = _free_port()
     args = ["run", "--port", str(port), "--no-reload", "--cert", "tls_settings:context"]

@@ -79,13 +79,6 @@ class _TooLarge(io.RawIOBase):
         raise RequestEntityTooLarge()
 
 
-def _content_length(scope: dict[str, Any]) -> int | None:
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            return int(value) if value.isdigit() else None
-    return None
-
-
 class ReceiveStream(BoundedStream):
     """The body of a ``stream_body=True`` route, received as the view reads it.
 
@@ -184,6 +177,18 @@ def _as_bytes(chunk: str | bytes, charset: str) -> bytes:
     return chunk.encode(charset) if isinstance(chunk, str) else bytes(chunk)
 
 
+def _framing(scope: dict[str, Any]) -> tuple[int | None, bool]:
+    """Return the announced Content-Length and whether the body is chunked."""
+    length: int | None = None
+    chunked = False
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            length = int(value) if value.isdigit() else None
+        elif name == b"transfer-encoding":
+            chunked = True
+    return length, chunked
+
+
 class _Disconnected(Exception):
     """The client went away while the body was being received."""
 
@@ -233,14 +238,16 @@ class ASGIAdapter:
             request._stream = ReceiveStream(  # type: ignore[assignment]
                 receive,
                 asyncio.get_running_loop(),
-                _content_length(scope),
+                _framing(scope)[0],
                 lambda: request.max_content_length,
             )
         else:
-            try:
-                request._stream = await self._receive_body(scope, receive)
-            except _Disconnected:
-                return  # Nobody to answer: no view call, no error.
+            length, chunked = _framing(scope)
+            if length or chunked:  # Without a body there is nothing to wait for.
+                try:
+                    request._stream = await self._receive_body(length, chunked, receive)
+                except _Disconnected:
+                    return  # Nobody to answer: no view call, no error.
         try:
             response = await app.handle_async(ctx, self.offload)
         except Exception as e:
@@ -254,18 +261,9 @@ class ASGIAdapter:
             await run_background_tasks(app, ctx_tasks, self.offload)
 
     async def _receive_body(
-        self, scope: dict[str, Any], receive: Callable[..., Any]
+        self, length: int | None, chunked: bool, receive: Callable[..., Any]
     ) -> IO[bytes] | None:
-        """Receive the whole body, bounded and spooled; None when there is none."""
-        length: int | None = None
-        chunked = False
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                length = int(value) if value.isdigit() else None
-            elif name == b"transfer-encoding":
-                chunked = True
-        if not chunked and not length:
-            return None
+        """Receive the whole body, bounded and spooled (its framing read by ``_framing``)."""
         limit = self.app.config["MAX_CONTENT_LENGTH"]
         if limit is not None and length is not None and length > limit:
             return io.BufferedReader(_TooLarge())  # Refused from the header alone: nothing is read.

@@ -15,7 +15,6 @@ Kettle never imports Werkzeug; it recognises these objects by shape:
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from kettle.http import exceptions as _exceptions
@@ -99,41 +98,17 @@ def from_wsgi_app(app: Any, request: Request | None) -> Response:
 
 def _environ_for(request: Request | None) -> dict[str, Any]:
     """The request's WSGI environ, or one made from it (under ASGI, or outside a request)."""
-    if request is not None and request.environ:
-        return request.environ
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": "GET",
-        "SCRIPT_NAME": "",
-        "PATH_INFO": "/",
-        "QUERY_STRING": "",
-        "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": io.StringIO(),
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
+    from kettle.testing import EnvironBuilder
+
     if request is None:
-        return environ
-    environ.update(
-        REQUEST_METHOD=request.method,
-        SCRIPT_NAME=request.root_path,
-        PATH_INFO=request.path,
-        QUERY_STRING=request.query_string.decode("latin-1"),
-        **{"wsgi.url_scheme": request.scheme},
+        return EnvironBuilder().get_environ()
+    if request.environ:
+        return request.environ
+    builder = EnvironBuilder(
+        path=request.path,
+        base_url=request.host_url.rstrip("/") + request.root_path,
+        query_string=request.query_string,
+        method=request.method,
+        headers=list(request.headers.items()),
     )
-    host = request.host
-    name, _, port = host.rpartition(":") if host.rpartition(":")[2].isdigit() else (host, "", "")
-    environ["SERVER_NAME"] = name or host
-    environ["SERVER_PORT"] = port or ("443" if request.scheme == "https" else "80")
-    for key, value in request.headers.items():
-        upper = key.upper().replace("-", "_")
-        if upper in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            environ[upper] = value
-        else:
-            environ[f"HTTP_{upper}"] = value
-    return environ
+    return builder.get_environ()

@@ -35,6 +35,7 @@ from kettle.http.exceptions import (
     Aborter,
     BadRequest,
     BadRequestKeyError,
+    Forbidden,
     HTTPException,
     InternalServerError,
     SecurityError,
@@ -56,6 +57,7 @@ from kettle.signals import (
     request_tearing_down,
 )
 from kettle.templating import TemplatingMixin
+from kettle.websocket import WebSocketDisconnect, WebSocketUpgradeRequired, check_origin
 from kettle.wrappers import Request, Response
 
 if TYPE_CHECKING:
@@ -574,8 +576,11 @@ class Kettle(TemplatingMixin, Scaffold):
         else:
             host = ""
             subdomain = url_map.default_subdomain or ""
+        websocket = ctx.websocket is not None
         try:
-            rule, args = url_map.match(request.path, request.method, host, subdomain=subdomain)
+            rule, args = url_map.match(
+                request.path, request.method, host, subdomain=subdomain, websocket=websocket
+            )
         except RequestRedirect:
             try:
                 url_map.match(
@@ -586,18 +591,93 @@ class Kettle(TemplatingMixin, Scaffold):
                     script_name=request.root_path,
                     query_string=request.query_string.decode("latin-1"),
                     subdomain=subdomain,
+                    websocket=websocket,
                 )
             except HTTPException as e:
                 request.routing_exception = e
-        except WebsocketMismatch:
-            from kettle.websocket import WebSocketUpgradeRequired
-
-            request.routing_exception = WebSocketUpgradeRequired()
+        except WebsocketMismatch as e:
+            # HTTP to a WebSocket route: 426; a handshake to an HTTP route: 400.
+            request.routing_exception = e if websocket else WebSocketUpgradeRequired()
         except HTTPException as e:
             request.routing_exception = e
         else:
             request.url_rule = rule
             request.view_args = args
+
+    # -- THE WebSocket lifecycle, beside the HTTP one -------------------------
+    async def handle_websocket(self, ctx: RequestContext) -> None:
+        """Run one WebSocket connection through the pipeline's match, checks and hooks.
+
+        In order: the match (TRUSTED_HOSTS, subdomains, strict slashes, as for
+        HTTP), the Origin check (WEBSOCKET_ALLOWED_ORIGINS), the URL value
+        preprocessors, ``before_request`` then ``before_websocket`` functions
+        (a non-None return refuses the handshake with that response), the
+        handler, the ``after_websocket`` functions, the teardown functions.
+        No ``after_request`` function runs and the session is not saved: a
+        WebSocket has no HTTP response to carry a cookie. Everything runs on
+        the loop. A refusal before accept goes through ``WebSocket.refuse``.
+        """
+        ws = ctx.websocket
+        if ws is None:
+            raise TypeError("handle_websocket() needs a context whose 'websocket' is set.")
+        ctx.on_loop = True
+        if not self._got_first_request:
+            await self._first_request_async(ctx)
+        ctx.push()
+        error: BaseException | None = None
+        try:
+            refusal = await self._websocket_refusal(ctx)
+            if refusal is not None:
+                await ws.refuse(self.make_response(refusal))
+                return
+            request = ctx.request
+            rule: Rule = request.url_rule  # type: ignore[assignment]
+            rv = self.view_functions[rule.endpoint](**request.view_args)  # type: ignore[arg-type]
+            if rv.__class__ is CoroutineType:
+                await rv
+            for func in self.after_websocket_funcs:
+                rv = func()
+                if rv.__class__ is CoroutineType:
+                    await rv
+        except Exception as e:
+            if not isinstance(e, WebSocketDisconnect):
+                error = e
+                self.logger.error("Exception on WebSocket %s", ctx.request.path, exc_info=e)
+                if not ws.accepted:
+                    await ws.refuse(InternalServerError().get_response())
+                elif not ws.closed:
+                    await ws.close(1011)
+        except BaseException as e:
+            error = e
+            raise
+        finally:
+            if not ws.closed:
+                await ws.close(1000)
+            await self._teardown(ctx, error)
+
+    async def _websocket_refusal(self, ctx: RequestContext) -> Any:
+        """Match and check a handshake; return what refuses it, or None to go on."""
+        self._match(ctx)
+        request = ctx.request
+        if request.routing_exception is not None:
+            return await self._handle_user_exception(ctx, request.routing_exception)
+        if not self._origin_allowed(ctx):
+            return Forbidden("The WebSocket handshake's Origin is not allowed.")
+        if self.url_value_preprocessors or self.before_request_funcs:
+            rv = await self._preprocess(ctx)
+            if rv is not None:
+                return rv
+        for func in self.before_websocket_funcs:
+            rv = func()
+            if rv.__class__ is CoroutineType:
+                rv = await rv
+            if rv is not None:
+                return rv
+        return None
+
+    def _origin_allowed(self, ctx: RequestContext) -> bool:
+        """The default Origin rule of a handshake (a missing Origin passes: not a browser)."""
+        return check_origin(self.config["WEBSOCKET_ALLOWED_ORIGINS"], ctx.websocket)
 
     def _subdomain(self, request: Request) -> str | None:
         url_map = self.url_map

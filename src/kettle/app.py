@@ -161,6 +161,8 @@ class Kettle(TemplatingMixin, Scaffold):
         self.before_first_request_funcs: list[Callable[..., Any]] = []
         self.before_serving_funcs: list[Callable[..., Any]] = []
         self.after_serving_funcs: list[Callable[..., Any]] = []
+        #: ``f(request)`` run right after routing, before the body is read.
+        self.before_body_funcs: list[Callable[[Request], None]] = []
         self.before_websocket_funcs: list[Callable[..., Any]] = []
         self.after_websocket_funcs: list[Callable[..., Any]] = []
         self.shell_context_processors: list[Callable[[], dict[str, Any]]] = []
@@ -369,6 +371,19 @@ class Kettle(TemplatingMixin, Scaffold):
             return f
 
         return decorator
+
+    @setupmethod
+    def before_body(self, f: Callable[[Request], None]) -> Callable[[Request], None]:
+        """Run ``f(request)`` right after routing, before the body is read.
+
+        For checks that need only the URL and the headers (the CSRF Origin
+        check is one): ``f`` raises an ``HTTPException`` to refuse the request,
+        which is then answered as a routing error is (the before_request hooks
+        run, the view does not) and, under ASGI, without receiving the body.
+        ``f`` runs outside the request context: use the ``request`` argument.
+        """
+        self.before_body_funcs.append(f)
+        return f
 
     def before_websocket(self, f: Callable[..., Any]) -> Callable[..., Any]:
         """Run ``f`` before each WebSocket handler; a non-None return refuses the socket."""
@@ -603,6 +618,17 @@ class Kettle(TemplatingMixin, Scaffold):
         else:
             request.url_rule = rule
             request.view_args = args
+            if self.before_body_funcs:
+                self._check_before_body(request)
+
+    def _check_before_body(self, request: Request) -> None:
+        """Run the before_body functions; the first refusal becomes the routing error."""
+        for func in self.before_body_funcs:
+            try:
+                func(request)
+            except HTTPException as e:
+                request.routing_exception = e
+                return
 
     # -- THE WebSocket lifecycle, beside the HTTP one -------------------------
     async def handle_websocket(self, ctx: RequestContext) -> None:

@@ -42,6 +42,16 @@ class SessionMixin(MutableMapping[str, Any]):
     def permanent(self, value: bool) -> None:
         self["_permanent"] = bool(value)
 
+    def regenerate(self) -> None:
+        """Give the session a new identity: call it at login, before storing the user.
+
+        A server-side session gets a new id (the old one is deleted), which
+        defeats session fixation. A signed-cookie session has no id to steal
+        ahead of time (the cookie is the data, re-signed when it changes), so
+        here it is only marked modified: the login recipe is the same for both.
+        """
+        self.accessed = self.modified = True
+
 
 class SecureCookieSession(dict[str, Any], SessionMixin):
     """A dict that records whether it was read (``accessed``) or changed (``modified``)."""

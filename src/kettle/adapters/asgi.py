@@ -101,6 +101,35 @@ class ReceiveStream(BoundedStream):
         self._size = 0
         self._buffer = b""
         self._done = False
+        #: The rest of the body once ``receive_all`` ran (then nothing waits).
+        self._spool: IO[bytes] | None = None
+
+    async def receive_all(self) -> None:
+        """Receive the rest of the body now, spooled, so that reading it never waits.
+
+        For code on the loop that needs the whole body before the view (the
+        CSRF check reading the token from a form): bounded as ``read``.
+        """
+        if self._spool is not None:
+            return
+        # Closed with the stream, which the request closes.
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_THRESHOLD)  # noqa: SIM115
+        spool.write(self._buffer)
+        self._buffer = b""
+        try:
+            while not self._done:
+                spool.write(await self._next(self._limit()))
+        except BaseException:
+            spool.close()
+            raise
+        spool.seek(0)
+        self._spool = spool
+
+    def close(self) -> None:
+        """Close the spooled rest of the body, if any."""
+        if self._spool is not None:
+            self._spool.close()
+        super().close()
 
     async def _next(self, limit: int | None) -> bytes:
         # ``limit`` is read by the caller, in the request's context.
@@ -140,6 +169,8 @@ class ReceiveStream(BoundedStream):
 
     def read(self, size: int | None = -1) -> bytes:
         """Read up to ``size`` bytes (all when negative), waiting for the client."""
+        if self._spool is not None:
+            return self._spool.read(-1 if size is None else size)
         if size is None or size < 0:
             parts = [self._buffer]
             self._buffer = b""
@@ -164,6 +195,10 @@ class ReceiveStream(BoundedStream):
             yield chunk
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._spool is not None:
+            while chunk := self._spool.read(CHUNK_SIZE):
+                yield chunk
+            return
         if self._buffer:
             chunk, self._buffer = self._buffer, b""
             yield chunk
@@ -230,10 +265,15 @@ class ASGIAdapter:
         app = self.app
         request = request_from_scope(app, scope, scope["method"])
         ctx = RequestContext(app, request)
-        # Matching first tells whether the route streams its body (stream_body=True).
+        # Matching first: the checks that need no body (host, 404, 405, the
+        # before_body functions such as the CSRF Origin check) refuse a request
+        # without receiving its body; matching also tells whether the route
+        # streams its body (stream_body=True).
         app._match(ctx)
         rule = request.url_rule
-        if rule is not None and getattr(rule, "stream_body", False):
+        if request.routing_exception is not None:
+            pass  # Answered without the body: nothing is received or spooled.
+        elif rule is not None and getattr(rule, "stream_body", False):
             # The limit is read when the view reads, so a before_request hook may set it.
             request._stream = ReceiveStream(  # type: ignore[assignment]
                 receive,

@@ -10,6 +10,7 @@ length (chunked, or a server that marks its end) is read up to the
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator
 from typing import IO, Any
 
 from kettle.http.exceptions import ClientDisconnected, RequestEntityTooLarge
@@ -20,6 +21,13 @@ CHUNK_SIZE = 64 * 1024
 
 class BoundedStream(io.RawIOBase):
     """A body stream that enforces its own limits (an adapter's streaming body)."""
+
+    async def receive_all(self) -> None:
+        """Receive the rest of the body now, so that reading it later never waits.
+
+        The ASGI adapter's stream does the work; a stream that never waits
+        has nothing to do.
+        """
 
 
 class LimitedStream(io.RawIOBase):
@@ -95,6 +103,11 @@ class LimitedStream(io.RawIOBase):
             if byte == b"\n":
                 break
         return bytes(line)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        # ``async for chunk in request.stream`` (the ASGI idiom) works under WSGI too.
+        while chunk := self.read(CHUNK_SIZE):
+            yield chunk
 
     def exhaust(self) -> None:
         """Read and drop the rest of the body, so the connection can be reused."""

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import AsyncIterator, Callable
 from typing import IO, TYPE_CHECKING, Any
 
-from kettle.adapters.threadpool import WorkerPool
+from kettle.adapters.threadpool import PoolShare, WorkerPool
 from kettle.background import run_background_tasks
 from kettle.ctx import RequestContext
 from kettle.http.exceptions import ClientDisconnected, RequestEntityTooLarge
@@ -234,6 +234,7 @@ class ASGIAdapter:
     def __init__(self, app: Kettle) -> None:
         self.app = app
         self._pool: WorkerPool | None = None
+        self._stream_body_share: PoolShare | None = None
 
     async def __call__(
         self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
@@ -257,6 +258,23 @@ class ASGIAdapter:
             self._pool = WorkerPool(int(self.app.config["ASGI_THREADS"]))
         return self._pool.submit(func)
 
+    async def offload_stream_body(self, func: Callable[[], Any]) -> Any:
+        """``offload`` for a sync view that streams its body, within that kind's share.
+
+        Such a view holds its thread while the client sends the body, as
+        slowly as it likes; ASGI_STREAM_BODY_THREADS (default: a quarter of
+        ASGI_THREADS) bounds how many threads they hold, so other routes
+        keep answering. The ones past the share wait on the loop.
+        """
+        if self._pool is None:
+            self._pool = WorkerPool(int(self.app.config["ASGI_THREADS"]))
+        share = self._stream_body_share
+        if share is None:
+            config = self.app.config
+            limit = config["ASGI_STREAM_BODY_THREADS"] or int(config["ASGI_THREADS"]) // 4
+            share = self._stream_body_share = PoolShare(max(1, int(limit)))
+        return await share.run(self._pool, func)
+
     # -- http ----------------------------------------------------------------
     async def http(
         self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
@@ -271,9 +289,11 @@ class ASGIAdapter:
         # streams its body (stream_body=True).
         app._match(ctx)
         rule = request.url_rule
+        offload = self.offload
         if request.routing_exception is not None:
             pass  # Answered without the body: nothing is received or spooled.
         elif rule is not None and getattr(rule, "stream_body", False):
+            offload = self.offload_stream_body
             # The limit is read when the view reads, so a before_request hook may set it.
             request._stream = ReceiveStream(  # type: ignore[assignment]
                 receive,
@@ -289,7 +309,7 @@ class ASGIAdapter:
                 except _Disconnected:
                     return  # Nobody to answer: no view call, no error.
         try:
-            response = await app.handle_async(ctx, self.offload)
+            response = await app.handle_async(ctx, offload)
         except Exception as e:
             if not (app.debug and app.use_debugger) or app.testing:
                 raise  # To the server or the test client, as Flask; the page is opt-in.
@@ -457,5 +477,6 @@ class ASGIAdapter:
                     if self._pool is not None:
                         self._pool.shutdown()
                         self._pool = None
+                        self._stream_body_share = None
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -35,6 +35,7 @@ from kettle.http.exceptions import (
     Aborter,
     BadRequest,
     BadRequestKeyError,
+    ClientDisconnected,
     Forbidden,
     HTTPException,
     InternalServerError,
@@ -977,6 +978,9 @@ class Kettle(TemplatingMixin, Scaffold):
         request = ctx.request
         if not isinstance(e, HTTPException):
             e = as_kettle_exception(e) or e  # werkzeug.exceptions.NotFound and the like.
+        elif isinstance(e, ClientDisconnected):
+            # Not the app's fault and not worth a traceback: one line per client.
+            self.logger.info("Client disconnected during %s %s", request.method, request.path)
         if isinstance(e, BadRequestKeyError) and (
             self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
         ):

@@ -307,7 +307,14 @@ class ASGIAdapter:
                 try:
                     request._stream = await self._receive_body(length, chunked, receive)
                 except _Disconnected:
-                    return  # Nobody to answer: no view call, no error.
+                    # The request never arrived whole: no hook or view runs for
+                    # it (so there is nothing to tear down) and nobody is left
+                    # to answer. One INFO line, as when a view meets the
+                    # disconnect (ClientDisconnected) on a stream_body route.
+                    app.logger.info(
+                        "Client disconnected during %s %s", request.method, request.path
+                    )
+                    return
         try:
             response = await app.handle_async(ctx, offload)
         except Exception as e:

@@ -64,7 +64,7 @@ class LimitedStream(io.RawIOBase):
                     return b"".join(parts)
                 parts.append(chunk)
         if self.limit is None:
-            data = self._stream.read(size)
+            data = self._read_raw(size)
             self._pos += len(data)
             return data
         remaining = self.limit - self._pos
@@ -74,7 +74,7 @@ class LimitedStream(io.RawIOBase):
         wanted = min(size, remaining + 1 if self.is_max else remaining)
         if wanted <= 0:
             return b""
-        data = self._stream.read(wanted)
+        data = self._read_raw(wanted)
         self._pos += len(data)
         if self.is_max and self._pos > self.limit:
             raise RequestEntityTooLarge()
@@ -83,6 +83,14 @@ class LimitedStream(io.RawIOBase):
                 "The client sent fewer bytes than its Content-Length announced."
             )
         return data
+
+    def _read_raw(self, size: int) -> bytes:
+        # A reset connection (ConnectionResetError, a TLS error, gunicorn's
+        # NoMoreData: all OSError) is the client going away, as a short body is.
+        try:
+            return self._stream.read(size)
+        except OSError as error:
+            raise ClientDisconnected("The client disconnected while sending the body.") from error
 
     def readinto(self, buffer: Any) -> int:
         data = self.read(len(buffer))

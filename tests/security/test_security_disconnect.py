@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -90,34 +91,57 @@ def wsgi_upload(app: Kettle, stream: Any) -> int:
     return int(statuses[0].split()[0])
 
 
-def disconnect_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+class Records(logging.Handler):
+    """Collect what ``app.logger`` emits, whatever other tests did to logging."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def caplog_app(upload_app: tuple[Kettle, list[str]]) -> Iterator[Records]:
+    logger = upload_app[0].logger
+    handler = Records()
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def disconnect_lines(caplog: Records) -> list[logging.LogRecord]:
     return [r for r in caplog.records if "disconnect" in r.getMessage().lower()]
 
 
 @pytest.mark.parametrize("reset", [False, True], ids=["short-read", "reset"])
 def test_wsgi_short_or_reset_body(
-    upload_app: tuple[Kettle, list[str]], caplog: pytest.LogCaptureFixture, reset: bool
+    upload_app: tuple[Kettle, list[str]], caplog_app: Records, reset: bool
 ) -> None:
     app, seen = upload_app
-    caplog.set_level(logging.DEBUG)
     status = wsgi_upload(app, ResettingInput(BODY, 100_000, reset))
     assert status == 400
     assert seen == ["ClientDisconnected", "teardown"]
-    lines = disconnect_lines(caplog)
+    lines = disconnect_lines(caplog_app)
     assert [(r.levelno, r.getMessage()) for r in lines] == [
         (logging.INFO, "Client disconnected during POST /upload")
     ]
-    assert not any(r.exc_info for r in caplog.records)
+    assert not any(r.exc_info for r in caplog_app.records)
     assert issubclass(ClientDisconnected, HTTPException)
     assert ClientDisconnected.code == 400
 
 
 @pytest.mark.parametrize("path", ["/upload", "/stream"])
 def test_asgi_disconnect_mid_body(
-    upload_app: tuple[Kettle, list[str]], caplog: pytest.LogCaptureFixture, path: str
+    upload_app: tuple[Kettle, list[str]], caplog_app: Records, path: str
 ) -> None:
     app, seen = upload_app
-    caplog.set_level(logging.DEBUG)
     messages = [
         {"type": "http.request", "body": BODY[:100_000], "more_body": True},
         {"type": "http.disconnect"},
@@ -161,9 +185,9 @@ def test_asgi_disconnect_mid_body(
         # whole, so nothing runs (nothing to tear down) and nobody is answered.
         assert sent == []
         assert seen == []
-    assert len(disconnect_lines(caplog)) == 1
-    assert disconnect_lines(caplog)[0].levelno == logging.INFO
-    assert not any(r.exc_info for r in caplog.records)
+    assert len(disconnect_lines(caplog_app)) == 1
+    assert disconnect_lines(caplog_app)[0].levelno == logging.INFO
+    assert not any(r.exc_info for r in caplog_app.records)
 
 
 def test_complete_body_still_works(upload_app: tuple[Kettle, list[str]], client: Any) -> None:

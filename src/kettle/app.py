@@ -666,6 +666,12 @@ class Kettle(TemplatingMixin, Scaffold):
                 rv = func()
                 if rv.__class__ is CoroutineType:
                     await rv
+        except HTTPException as e:
+            if ws.accepted:  # Too late for a status: the socket is open.
+                error = e
+                await ws.close(1011)
+            else:
+                await ws.refuse(e.get_response())
         except Exception as e:
             if not isinstance(e, WebSocketDisconnect):
                 error = e
@@ -690,16 +696,19 @@ class Kettle(TemplatingMixin, Scaffold):
             return await self._handle_user_exception(ctx, request.routing_exception)
         if not self._origin_allowed(ctx):
             return Forbidden("The WebSocket handshake's Origin is not allowed.")
-        if self.url_value_preprocessors or self.before_request_funcs:
-            rv = await self._preprocess(ctx)
-            if rv is not None:
-                return rv
-        for func in self.before_websocket_funcs:
-            rv = func()
-            if rv.__class__ is CoroutineType:
-                rv = await rv
-            if rv is not None:
-                return rv
+        try:
+            if self.url_value_preprocessors or self.before_request_funcs:
+                rv = await self._preprocess(ctx)
+                if rv is not None:
+                    return rv
+            for func in self.before_websocket_funcs:
+                rv = func()
+                if rv.__class__ is CoroutineType:
+                    rv = await rv
+                if rv is not None:
+                    return rv
+        except HTTPException as e:  # abort(401) in a hook refuses as it answers HTTP.
+            return await self._handle_user_exception(ctx, e)
         return None
 
     def _origin_allowed(self, ctx: RequestContext) -> bool:

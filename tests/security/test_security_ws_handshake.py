@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from kettle import Blueprint, Kettle, g, request, websocket
+from kettle import Blueprint, Kettle, abort, g, request, websocket
 from kettle.websocket import WebSocketDisconnect, check_origin
 
 
@@ -295,3 +295,19 @@ def test_handler_error_before_accept_is_a_500_refusal(app: Kettle) -> None:
     app.config["PROPAGATE_EXCEPTIONS"] = False
     assert status_of(handshake(app, path="/boom")) == 500
     assert log == ["RuntimeError"]
+
+
+def test_abort_in_a_hook_or_before_accept_refuses_with_its_status(ws_app: Kettle) -> None:
+    @ws_app.before_websocket
+    def members_only() -> None:
+        if request.headers.get("Authorization") is None:
+            abort(401)
+
+    @ws_app.websocket("/closed")
+    async def closed() -> None:
+        abort(404)
+
+    assert status_of(handshake(ws_app)) == 401
+    assert status_of(handshake(ws_app, path="/closed")) == 401
+    ws_app.before_websocket_funcs.clear()
+    assert status_of(handshake(ws_app, path="/closed")) == 404

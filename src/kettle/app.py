@@ -58,7 +58,12 @@ from kettle.signals import (
     request_tearing_down,
 )
 from kettle.templating import TemplatingMixin
-from kettle.websocket import WebSocketDisconnect, WebSocketUpgradeRequired, check_origin
+from kettle.websocket import (
+    WebSocket,
+    WebSocketDisconnect,
+    WebSocketUpgradeRequired,
+    check_origin,
+)
 from kettle.wrappers import Request, Response
 
 if TYPE_CHECKING:
@@ -657,29 +662,11 @@ class Kettle(TemplatingMixin, Scaffold):
             if refusal is not None:
                 await ws.refuse(self.make_response(refusal))
                 return
-            request = ctx.request
-            rule: Rule = request.url_rule  # type: ignore[assignment]
-            rv = self.view_functions[rule.endpoint](**request.view_args)  # type: ignore[arg-type]
-            if rv.__class__ is CoroutineType:
-                await rv
-            for func in self.after_websocket_funcs:
-                rv = func()
-                if rv.__class__ is CoroutineType:
-                    await rv
-        except HTTPException as e:
-            if ws.accepted:  # Too late for a status: the socket is open.
-                error = e
-                await ws.close(1011)
-            else:
-                await ws.refuse(e.get_response())
+            await self._run_websocket_handler(ctx)
+        except WebSocketDisconnect:
+            pass  # The peer left: a normal end.
         except Exception as e:
-            if not isinstance(e, WebSocketDisconnect):
-                error = e
-                self.logger.error("Exception on WebSocket %s", ctx.request.path, exc_info=e)
-                if not ws.accepted:
-                    await ws.refuse(InternalServerError().get_response())
-                elif not ws.closed:
-                    await ws.close(1011)
+            error = await self._websocket_error(ctx, ws, e)
         except BaseException as e:
             error = e
             raise
@@ -687,6 +674,33 @@ class Kettle(TemplatingMixin, Scaffold):
             if not ws.closed:
                 await ws.close(1000)
             await self._teardown(ctx, error)
+
+    async def _run_websocket_handler(self, ctx: RequestContext) -> None:
+        """Call the handler, then the after_websocket functions (it returned normally)."""
+        request = ctx.request
+        rule: Rule = request.url_rule  # type: ignore[assignment]
+        rv = self.view_functions[rule.endpoint](**request.view_args)  # type: ignore[arg-type]
+        if rv.__class__ is CoroutineType:
+            await rv
+        for func in self.after_websocket_funcs:
+            rv = func()
+            if rv.__class__ is CoroutineType:
+                await rv
+
+    async def _websocket_error(
+        self, ctx: RequestContext, ws: WebSocket, e: Exception
+    ) -> Exception | None:
+        """Answer an error of a connection; return it when teardown should see it."""
+        if isinstance(e, HTTPException) and not ws.accepted:
+            await ws.refuse(e.get_response())  # abort() before accept: its status.
+            return None
+        if not isinstance(e, HTTPException):
+            self.logger.error("Exception on WebSocket %s", ctx.request.path, exc_info=e)
+        if not ws.accepted:
+            await ws.refuse(InternalServerError().get_response())
+        elif not ws.closed:
+            await ws.close(1011)  # Too late for a status: the socket is open.
+        return e
 
     async def _websocket_refusal(self, ctx: RequestContext) -> Any:
         """Match and check a handshake; return what refuses it, or None to go on."""

@@ -252,11 +252,14 @@ class ASGIAdapter:
             raise ValueError(f"Unsupported ASGI scope type {kind!r}.")
 
     # -- threads -------------------------------------------------------------
-    def offload(self, func: Callable[[], Any]) -> Any:
-        """Run ``func`` in the bounded pool, in a copy of the current context."""
+    def _worker_pool(self) -> WorkerPool:
         if self._pool is None:
             self._pool = WorkerPool(int(self.app.config["ASGI_THREADS"]))
-        return self._pool.submit(func)
+        return self._pool
+
+    def offload(self, func: Callable[[], Any]) -> Any:
+        """Run ``func`` in the bounded pool, in a copy of the current context."""
+        return self._worker_pool().submit(func)
 
     async def offload_stream_body(self, func: Callable[[], Any]) -> Any:
         """``offload`` for a sync view that streams its body, within that kind's share.
@@ -266,14 +269,13 @@ class ASGIAdapter:
         ASGI_THREADS) bounds how many threads they hold, so other routes
         keep answering. The ones past the share wait on the loop.
         """
-        if self._pool is None:
-            self._pool = WorkerPool(int(self.app.config["ASGI_THREADS"]))
+        pool = self._worker_pool()
         share = self._stream_body_share
         if share is None:
             config = self.app.config
             limit = config["ASGI_STREAM_BODY_THREADS"] or int(config["ASGI_THREADS"]) // 4
             share = self._stream_body_share = PoolShare(max(1, int(limit)))
-        return await share.run(self._pool, func)
+        return await share.run(pool, func)
 
     # -- http ----------------------------------------------------------------
     async def http(

@@ -246,8 +246,8 @@ def check_origin(
     if value is None:
         return allow_missing
     origin = parse_origin(value)
-    if origin is None:
-        return False
+    if origin is None:  # "null" (an opaque origin) or garbage: only "*" lets it in.
+        return "*" in set(allowed)
     ctx = _cv.get(None)
     request = ctx.request if ctx is not None else None
     if request is None:

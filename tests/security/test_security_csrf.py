@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kettle import Kettle, render_template_string, request, session
 from kettle.csrf import CSRFError, CSRFOriginError, CSRFProtect, rotate_csrf
+from kettle.http.origin import origin_of_url, parse_origin
 from kettle.testing import KettleClient
 
 
@@ -213,3 +216,22 @@ def test_demo_login_rotates_the_token() -> None:
     assert found is not None
     fresh = client.post("/csrf", data={"email": "a@b.test", "csrf_token": found.group(1)})
     assert fresh.status_code == 200
+
+
+@given(st.text(max_size=200))
+def test_origin_parsers_take_any_text(value: str) -> None:
+    for parsed in (parse_origin(value), origin_of_url(value)):
+        assert parsed is None or (
+            parsed[0] in {"http", "https", "ws", "wss"} and parsed[1] and 0 <= parsed[2] <= 65535
+        )
+
+
+def test_origin_parsers_on_64k_adversarial_input() -> None:
+    for value in ("https://" + "a:" * 32_768, "https://" + "[" * 65_536, "http://" + "/" * 65_536):
+        assert parse_origin(value) is None
+        origin_of_url(value)
+    assert parse_origin("https://Example.COM:443") == ("https", "example.com", 443)
+    assert parse_origin("http://[::1]:8080") == ("http", "[::1]", 8080)
+    assert parse_origin("https://good.test:@evil.test") is None
+    assert parse_origin("https://a:١٢") is None  # Only ASCII digits are a port.
+    assert origin_of_url("https://good.test/path?q#f") == ("https", "good.test", 443)

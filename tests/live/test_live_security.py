@@ -113,7 +113,9 @@ WS_SOURCE = textwrap.dedent(
 
 
 @contextmanager
-def serve(server: str, source: str, tmp_path: Path, host: str = "127.0.0.1") -> Iterator[dict[str, str]]:
+def serve(
+    server: str, source: str, tmp_path: Path, host: str = "127.0.0.1", options: tuple[str, ...] = ()
+) -> Iterator[dict[str, str]]:
     """Run ``source`` as live_app under ``server``; yield its port and its files."""
     (tmp_path / "live_app.py").write_text(source)
     port = free_port()
@@ -127,7 +129,7 @@ def serve(server: str, source: str, tmp_path: Path, host: str = "127.0.0.1") -> 
     )
     log_path = tmp_path / "server.log"
     log = log_path.open("wb")
-    command = SERVERS[server](port)
+    command = [*SERVERS[server](port), *options]
     if server == "gunicorn":
         command[command.index("warning")] = "info"
     process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -207,11 +209,16 @@ def handshake(port: int, host: str, path: str = "/ws", **headers: str) -> tuple[
         return status, text
 
 
-def test_websocket_handshakes_under_uvicorn(tmp_path: Path) -> None:
-    with serve("uvicorn", WS_SOURCE, tmp_path, host="good.test") as server:
+@pytest.mark.parametrize("implementation", ["websockets", "wsproto"])
+def test_websocket_handshakes_under_uvicorn(implementation: str, tmp_path: Path) -> None:
+    pytest.importorskip(implementation)
+    # Both of uvicorn's WebSocket protocols offer websocket.http.response, so a
+    # refusal carries the status HTTP would get (the close-before-accept path,
+    # for servers without it, is tested in-process).
+    options = ("--ws", implementation)
+    with serve("uvicorn", WS_SOURCE, tmp_path, host="good.test", options=options) as server:
         port = int(server["port"])
         good = f"good.test:{port}"
-        # The untrusted Host gets the 400 HTTP would get (websocket.http.response).
         assert handshake(port, f"evil.test:{port}") == (400, None)
         assert handshake(port, good, X_User="ann") == (101, "main ann")  # before_request ran.
         assert handshake(port, f"chat.good.test:{port}") == (101, "chat anon")  # Subdomain rule.

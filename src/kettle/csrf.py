@@ -121,7 +121,7 @@ def validate_csrf(data: str | None) -> None:
         raise CSRFError("The CSRF tokens do not match.")
 
 
-def check_origin(request: Request, trusted: tuple[str, ...] | list[str] = ()) -> None:
+def validate_csrf_origin(request: Request, trusted: tuple[str, ...] | list[str] = ()) -> None:
     """Raise CSRFOriginError unless the request's Origin (or https Referer) is trusted.
 
     The rule of Django's CSRF middleware: ``Origin`` when sent must be the
@@ -217,7 +217,7 @@ class CSRFProtect:
 
     def _check_origin(self, app: Kettle, request: Request) -> None:
         if self._applies(app, request):
-            check_origin(request, tuple(app.config.get("CSRF_TRUSTED_ORIGINS") or ()))
+            validate_csrf_origin(request, tuple(app.config.get("CSRF_TRUSTED_ORIGINS") or ()))
 
     def _check(self) -> Coroutine[Any, Any, None] | None:
         ctx = _cv.get()

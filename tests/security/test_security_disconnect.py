@@ -106,14 +106,16 @@ class Records(logging.Handler):
 def caplog_app(upload_app: tuple[Kettle, list[str]]) -> Iterator[Records]:
     logger = upload_app[0].logger
     handler = Records()
-    level = logger.level
+    level, disabled = logger.level, logger.disabled
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
+    logger.disabled = False  # Other tests quiet the shared "kettle_test" logger.
     try:
         yield handler
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+        logger.disabled = disabled
 
 
 def disconnect_lines(caplog: Records) -> list[logging.LogRecord]:

@@ -38,7 +38,7 @@ from kettle import (
     url_for,
     websocket,
 )
-from kettle.csrf import CSRFProtect
+from kettle.csrf import CSRFProtect, rotate_csrf
 from kettle.push import EventStream, long_poll, publish, subscribe
 from kettle.routing.converters import BaseConverter
 from kettle.websocket import WebSocketDisconnect
@@ -371,6 +371,10 @@ def delete_cookie() -> Response:
 
 @app.route("/login")
 def login() -> Response:
+    # At login: a new session id (server-side sessions) and a new CSRF secret,
+    # so nothing an attacker saw or planted before the login is worth anything.
+    session.regenerate()
+    rotate_csrf()
     session["logged_in"] = True
     return redirect(url_for("hello"))
 

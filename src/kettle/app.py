@@ -35,6 +35,8 @@ from kettle.http.exceptions import (
     Aborter,
     BadRequest,
     BadRequestKeyError,
+    ClientDisconnected,
+    Forbidden,
     HTTPException,
     InternalServerError,
     SecurityError,
@@ -56,6 +58,12 @@ from kettle.signals import (
     request_tearing_down,
 )
 from kettle.templating import TemplatingMixin
+from kettle.websocket import (
+    WebSocket,
+    WebSocketDisconnect,
+    WebSocketUpgradeRequired,
+    check_origin,
+)
 from kettle.wrappers import Request, Response
 
 if TYPE_CHECKING:
@@ -159,6 +167,8 @@ class Kettle(TemplatingMixin, Scaffold):
         self.before_first_request_funcs: list[Callable[..., Any]] = []
         self.before_serving_funcs: list[Callable[..., Any]] = []
         self.after_serving_funcs: list[Callable[..., Any]] = []
+        #: ``f(request)`` run right after routing, before the body is read.
+        self.before_body_funcs: list[Callable[[Request], None]] = []
         self.before_websocket_funcs: list[Callable[..., Any]] = []
         self.after_websocket_funcs: list[Callable[..., Any]] = []
         self.shell_context_processors: list[Callable[[], dict[str, Any]]] = []
@@ -368,6 +378,19 @@ class Kettle(TemplatingMixin, Scaffold):
 
         return decorator
 
+    @setupmethod
+    def before_body(self, f: Callable[[Request], None]) -> Callable[[Request], None]:
+        """Run ``f(request)`` right after routing, before the body is read.
+
+        For checks that need only the URL and the headers (the CSRF Origin
+        check is one): ``f`` raises an ``HTTPException`` to refuse the request,
+        which is then answered as a routing error is (the before_request hooks
+        run, the view does not) and, under ASGI, without receiving the body.
+        ``f`` runs outside the request context: use the ``request`` argument.
+        """
+        self.before_body_funcs.append(f)
+        return f
+
     def before_websocket(self, f: Callable[..., Any]) -> Callable[..., Any]:
         """Run ``f`` before each WebSocket handler; a non-None return refuses the socket."""
         self.before_websocket_funcs.append(f)
@@ -574,8 +597,11 @@ class Kettle(TemplatingMixin, Scaffold):
         else:
             host = ""
             subdomain = url_map.default_subdomain or ""
+        websocket = ctx.websocket is not None
         try:
-            rule, args = url_map.match(request.path, request.method, host, subdomain=subdomain)
+            rule, args = url_map.match(
+                request.path, request.method, host, subdomain=subdomain, websocket=websocket
+            )
         except RequestRedirect:
             try:
                 url_map.match(
@@ -586,18 +612,122 @@ class Kettle(TemplatingMixin, Scaffold):
                     script_name=request.root_path,
                     query_string=request.query_string.decode("latin-1"),
                     subdomain=subdomain,
+                    websocket=websocket,
                 )
             except HTTPException as e:
                 request.routing_exception = e
-        except WebsocketMismatch:
-            from kettle.websocket import WebSocketUpgradeRequired
-
-            request.routing_exception = WebSocketUpgradeRequired()
+        except WebsocketMismatch as e:
+            # HTTP to a WebSocket route: 426; a handshake to an HTTP route: 400.
+            request.routing_exception = e if websocket else WebSocketUpgradeRequired()
         except HTTPException as e:
             request.routing_exception = e
         else:
             request.url_rule = rule
             request.view_args = args
+            if self.before_body_funcs:
+                self._check_before_body(request)
+
+    def _check_before_body(self, request: Request) -> None:
+        """Run the before_body functions; the first refusal becomes the routing error."""
+        for func in self.before_body_funcs:
+            try:
+                func(request)
+            except HTTPException as e:
+                request.routing_exception = e
+                return
+
+    # -- THE WebSocket lifecycle, beside the HTTP one -------------------------
+    async def handle_websocket(self, ctx: RequestContext) -> None:
+        """Run one WebSocket connection through the pipeline's match, checks and hooks.
+
+        In order: the match (TRUSTED_HOSTS, subdomains, strict slashes, as for
+        HTTP), the Origin check (WEBSOCKET_ALLOWED_ORIGINS), the URL value
+        preprocessors, ``before_request`` then ``before_websocket`` functions
+        (a non-None return refuses the handshake with that response), the
+        handler, the ``after_websocket`` functions, the teardown functions.
+        No ``after_request`` function runs and the session is not saved: a
+        WebSocket has no HTTP response to carry a cookie. Everything runs on
+        the loop. A refusal before accept goes through ``WebSocket.refuse``.
+        """
+        ws = ctx.websocket
+        if ws is None:
+            raise TypeError("handle_websocket() needs a context whose 'websocket' is set.")
+        ctx.on_loop = True
+        if not self._got_first_request:
+            await self._first_request_async(ctx)
+        ctx.push()
+        error: BaseException | None = None
+        try:
+            refusal = await self._websocket_refusal(ctx)
+            if refusal is not None:
+                await ws.refuse(self.make_response(refusal))
+                return
+            await self._run_websocket_handler(ctx)
+        except WebSocketDisconnect:
+            pass  # The peer left: a normal end.
+        except Exception as e:
+            error = await self._websocket_error(ctx, ws, e)
+        except BaseException as e:
+            error = e
+            raise
+        finally:
+            if not ws.closed:
+                await ws.close(1000)
+            await self._teardown(ctx, error)
+
+    async def _run_websocket_handler(self, ctx: RequestContext) -> None:
+        """Call the handler, then the after_websocket functions (it returned normally)."""
+        request = ctx.request
+        rule: Rule = request.url_rule  # type: ignore[assignment]
+        rv = self.view_functions[rule.endpoint](**request.view_args)  # type: ignore[arg-type]
+        if rv.__class__ is CoroutineType:
+            await rv
+        for func in self.after_websocket_funcs:
+            rv = func()
+            if rv.__class__ is CoroutineType:
+                await rv
+
+    async def _websocket_error(
+        self, ctx: RequestContext, ws: WebSocket, e: Exception
+    ) -> Exception | None:
+        """Answer an error of a connection; return it when teardown should see it."""
+        if isinstance(e, HTTPException) and not ws.accepted:
+            await ws.refuse(e.get_response())  # abort() before accept: its status.
+            return None
+        if not isinstance(e, HTTPException):
+            self.logger.error("Exception on WebSocket %s", ctx.request.path, exc_info=e)
+        if not ws.accepted:
+            await ws.refuse(InternalServerError().get_response())
+        elif not ws.closed:
+            await ws.close(1011)  # Too late for a status: the socket is open.
+        return e
+
+    async def _websocket_refusal(self, ctx: RequestContext) -> Any:
+        """Match and check a handshake; return what refuses it, or None to go on."""
+        self._match(ctx)
+        request = ctx.request
+        if request.routing_exception is not None:
+            return await self._handle_user_exception(ctx, request.routing_exception)
+        if not self._origin_allowed(ctx):
+            return Forbidden("The WebSocket handshake's Origin is not allowed.")
+        try:
+            if self.url_value_preprocessors or self.before_request_funcs:
+                rv = await self._preprocess(ctx)
+                if rv is not None:
+                    return rv
+            for func in self.before_websocket_funcs:
+                rv = func()
+                if rv.__class__ is CoroutineType:
+                    rv = await rv
+                if rv is not None:
+                    return rv
+        except HTTPException as e:  # abort(401) in a hook refuses as it answers HTTP.
+            return await self._handle_user_exception(ctx, e)
+        return None
+
+    def _origin_allowed(self, ctx: RequestContext) -> bool:
+        """The default Origin rule of a handshake (a missing Origin passes: not a browser)."""
+        return check_origin(self.config["WEBSOCKET_ALLOWED_ORIGINS"], ctx.websocket)
 
     def _subdomain(self, request: Request) -> str | None:
         url_map = self.url_map
@@ -871,6 +1001,9 @@ class Kettle(TemplatingMixin, Scaffold):
         request = ctx.request
         if not isinstance(e, HTTPException):
             e = as_kettle_exception(e) or e  # werkzeug.exceptions.NotFound and the like.
+        elif isinstance(e, ClientDisconnected):
+            # Not the app's fault and not worth a traceback: one line per client.
+            self.logger.info("Client disconnected during %s %s", request.method, request.path)
         if isinstance(e, BadRequestKeyError) and (
             self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
         ):

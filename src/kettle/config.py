@@ -48,6 +48,14 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "REDIRECT_ALLOWED_HOSTS": (),
     # Kettle: threads that run sync views under ASGI.
     "ASGI_THREADS": 40,
+    # Kettle: of those, how many may run sync views of stream_body routes at once
+    # (a client that trickles its body holds its thread); None: a quarter.
+    "ASGI_STREAM_BODY_THREADS": None,
+    # Kettle: origins besides the request's own that may open a WebSocket
+    # ("https://example.com", "https://*.example.com", or "*" for any).
+    "WEBSOCKET_ALLOWED_ORIGINS": (),
+    # Kettle: origins besides the request's own whose unsafe requests pass CSRF.
+    "CSRF_TRUSTED_ORIGINS": (),
 }
 
 

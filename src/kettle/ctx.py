@@ -24,6 +24,7 @@ from kettle.signals import appcontext_popped, appcontext_pushed
 if TYPE_CHECKING:
     from kettle.app import Kettle
     from kettle.sessions import SessionMixin
+    from kettle.websocket import WebSocket
     from kettle.wrappers import Request
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -120,6 +121,8 @@ class RequestContext(AppContext):
     #: True when the pipeline runs on the event loop and may ``await``.
     on_loop = False
     run_coroutine = staticmethod(_loops.run_coroutine)
+    #: The connection when this context is a WebSocket handshake (set by the adapter).
+    websocket: WebSocket | None = None
 
     def __init__(self, app: Kettle, request: Request, session: SessionMixin | None = None) -> None:
         self.app = app

@@ -42,6 +42,16 @@ class SessionMixin(MutableMapping[str, Any]):
     def permanent(self, value: bool) -> None:
         self["_permanent"] = bool(value)
 
+    def regenerate(self) -> None:
+        """Give the session a new identity: call it at login, before storing the user.
+
+        A server-side session gets a new id (the old one is deleted), which
+        defeats session fixation. A signed-cookie session has no id to steal
+        ahead of time (the cookie is the data, re-signed when it changes), so
+        here it is only marked modified: the login recipe is the same for both.
+        """
+        self.accessed = self.modified = True
+
 
 class SecureCookieSession(dict[str, Any], SessionMixin):
     """A dict that records whether it was read (``accessed``) or changed (``modified``)."""
@@ -287,10 +297,24 @@ class ServerSideSession(SecureCookieSession):
         self.obsolete_sids: list[str] = []
 
     def regenerate(self) -> None:
-        """Give the session a new id (call at login: it defeats session fixation)."""
+        """Give the session a new id (call at login: it defeats session fixation).
+
+        The old id's data is deleted from the store when the session is saved,
+        so a copy of the old cookie opens an empty session.
+        """
         self.obsolete_sids.append(self.sid)
         self.sid = _new_session_id()
         self.accessed = self.modified = True
+
+    def clear(self) -> None:
+        """Empty the session and give it a new id (logout, or a login that starts afresh).
+
+        What is stored next (a flash message after logout, the next user)
+        lives under an id nobody held before.
+        """
+        super().clear()
+        if not self.new or self.obsolete_sids:
+            self.regenerate()
 
 
 def _new_session_id() -> str:

@@ -1,12 +1,12 @@
-"""WebSocket routes (ASGI): the ``websocket`` object and the life of one connection.
+"""WebSocket routes (ASGI): the ``websocket`` object and the rules of a handshake.
 
 Theory of operation: ``@app.websocket("/ws")`` registers a rule with
 ``websocket=True``. The ASGI adapter turns a ``websocket`` scope into a
-request context whose ``websocket`` attribute is a ``WebSocket``; ``serve``
-matches the rule, runs the before_websocket functions, the handler and the
-after_websocket functions on the server's loop, then the teardown functions,
-as the HTTP pipeline does. An HTTP request to a WebSocket route (or any
-request under WSGI, which cannot upgrade) gets 426 Upgrade Required.
+request context whose ``websocket`` attribute is a ``WebSocket`` and hands it
+to ``Kettle.handle_websocket``, which runs the same match (TRUSTED_HOSTS,
+subdomains, host matching), the Origin check and the hooks as HTTP; see
+docs/push.md for the exact order. An HTTP request to a WebSocket route (or
+any request under WSGI, which cannot upgrade) gets 426 Upgrade Required.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ import json
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
-from kettle.ctx import RequestContext, _cv
+from kettle.ctx import _cv
 from kettle.globals import _Proxy
-from kettle.http.exceptions import HTTPException, UpgradeRequired
+from kettle.http.exceptions import UpgradeRequired
+from kettle.http.origin import origin_allowed, parse_origin
 
 if TYPE_CHECKING:
-    from kettle.app import Kettle
+    from kettle.http.response import Response
 
 __all__ = [
     "WebSocket",
@@ -163,6 +164,38 @@ class WebSocket:
         self.closed = True
         await self._send({"type": "websocket.close", "code": code, "reason": reason})
 
+    async def refuse(self, response: Response) -> None:
+        """Refuse the handshake with ``response`` (before accept).
+
+        With the ASGI ``websocket.http.response`` extension (uvicorn offers it)
+        the client gets the response itself (400 for an untrusted Host, 404,
+        403 for a foreign Origin...); without it the connection is closed
+        before accept, which the server answers with 403 Forbidden.
+        """
+        if self.accepted:
+            raise RuntimeError("The WebSocket was accepted already: close it instead.")
+        if self.closed:
+            return
+        self.closed = True
+        if "websocket.http.response" not in (self.scope.get("extensions") or {}):
+            await self._send({"type": "websocket.close", "code": 1008, "reason": ""})
+            return
+        body = response.get_data()
+        headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in response.headers.items()
+            if name.lower() != "content-length"
+        ]
+        headers.append((b"content-length", str(len(body)).encode("ascii")))
+        await self._send(
+            {
+                "type": "websocket.http.response.start",
+                "status": response.status_code,
+                "headers": headers,
+            }
+        )
+        await self._send({"type": "websocket.http.response.body", "body": body})
+
     def __aiter__(self) -> AsyncIterator[str | bytes]:
         return self._iterate()
 
@@ -176,7 +209,7 @@ class WebSocket:
 
 def _websocket() -> WebSocket:
     ctx = _cv.get(None)
-    ws = getattr(ctx, "websocket", None)
+    ws = getattr(ctx, "websocket", None)  # An AppContext has no such field.
     if ws is None:
         raise RuntimeError("Working outside of a WebSocket handler: 'websocket' is not bound.")
     return cast(WebSocket, ws)
@@ -195,63 +228,28 @@ class _WebSocketProxy(_Proxy):
 websocket: WebSocket = cast(WebSocket, _WebSocketProxy(_websocket))
 
 
-def check_origin(allowed: Iterable[str], ws: WebSocket | None = None) -> bool:
-    """Return True when the handshake's Origin is one of ``allowed`` (e.g. "https://example.com").
+def check_origin(
+    allowed: Iterable[str] = (), ws: WebSocket | None = None, *, allow_missing: bool = True
+) -> bool:
+    """Return True when the handshake's Origin is the request's own or one of ``allowed``.
 
-    Browsers send cookies with cross-site WebSocket handshakes, so a handler
-    that trusts the session should check the origin (``"*"`` allows any).
+    ``allowed`` holds origins ("https://example.com"), "https://*.example.com"
+    for subdomains, or "*" for any. Kettle runs this check on every handshake
+    with WEBSOCKET_ALLOWED_ORIGINS before the handler; call it in a handler
+    for a stricter list. A handshake without ``Origin`` passes unless
+    ``allow_missing`` is False: browsers always send the header, so its
+    absence means a non-browser client (a script, the ``websockets``
+    library), which no cross-site page can use to borrow the user's cookies.
     """
     ws = ws if ws is not None else _websocket()
-    origins = set(allowed)
-    if "*" in origins:
-        return True
-    return ws.origin is not None and ws.origin.rstrip("/") in {o.rstrip("/") for o in origins}
-
-
-async def _call(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    rv = func(*args, **kwargs)
-    if hasattr(rv, "__await__"):
-        rv = await rv
-    return rv
-
-
-async def serve(app: Kettle, ctx: RequestContext, ws: WebSocket) -> None:
-    """Run one connection: match, before_websocket, handler, after_websocket, teardown."""
-    ctx.websocket = ws  # type: ignore[attr-defined]
-    ctx.on_loop = True
-    request: Any = ctx.request
-    ctx.push()
-    error: BaseException | None = None
-    try:
-        try:
-            rule, args = app.url_map.match(
-                request.path,
-                "GET",
-                host=request.host,
-                scheme=request.scheme,
-                script_name=request.root_path,
-                websocket=True,
-            )
-        except HTTPException:
-            await ws.close(1008 if ws.accepted else 1000)  # before accept: HTTP 403
-            return
-        request.url_rule = rule
-        request.view_args = args
-        for func in getattr(app, "before_websocket_funcs", ()):
-            if await _call(func) is not None:
-                await ws.close(1008)
-                return
-        await _call(app.view_functions[rule.endpoint], **args)
-        for func in getattr(app, "after_websocket_funcs", ()):
-            await _call(func)
-    except WebSocketDisconnect:
-        pass
-    except Exception as e:
-        error = e
-        app.logger.error("Exception on WebSocket %s", request.path, exc_info=e)
-        if not ws.closed:
-            await ws.close(1011)
-    finally:
-        if not ws.closed:
-            await ws.close(1000)
-        await app._teardown(ctx, error)
+    value = ws.origin
+    if value is None:
+        return allow_missing
+    origin = parse_origin(value)
+    if origin is None:  # "null" (an opaque origin) or garbage: only "*" lets it in.
+        return "*" in set(allowed)
+    ctx = _cv.get(None)
+    request = ctx.request if ctx is not None else None
+    if request is None:
+        return origin_allowed(origin, "", "", allowed)
+    return origin_allowed(origin, request.scheme, request.host, allowed)

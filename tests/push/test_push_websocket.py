@@ -79,6 +79,8 @@ def test_refused_and_unknown_websocket(app: Kettle) -> None:
             return
         await websocket.accept()
 
+    # The default check allows only the request's own origin: list the other one.
+    app.config["WEBSOCKET_ALLOWED_ORIGINS"] = ["https://example.com"]
     client = app.test_client()
     with pytest.raises(WebSocketDisconnect), client.websocket("/private", headers={"Origin": "https://evil.test"}):
         pass

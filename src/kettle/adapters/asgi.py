@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import AsyncIterator, Callable
 from typing import IO, TYPE_CHECKING, Any
 
-from kettle.adapters.threadpool import WorkerPool
+from kettle.adapters.threadpool import PoolShare, WorkerPool
 from kettle.background import run_background_tasks
 from kettle.ctx import RequestContext
 from kettle.http.exceptions import ClientDisconnected, RequestEntityTooLarge
@@ -101,6 +101,35 @@ class ReceiveStream(BoundedStream):
         self._size = 0
         self._buffer = b""
         self._done = False
+        #: The rest of the body once ``receive_all`` ran (then nothing waits).
+        self._spool: IO[bytes] | None = None
+
+    async def receive_all(self) -> None:
+        """Receive the rest of the body now, spooled, so that reading it never waits.
+
+        For code on the loop that needs the whole body before the view (the
+        CSRF check reading the token from a form): bounded as ``read``.
+        """
+        if self._spool is not None:
+            return
+        # Closed with the stream, which the request closes.
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_THRESHOLD)  # noqa: SIM115
+        spool.write(self._buffer)
+        self._buffer = b""
+        try:
+            while not self._done:
+                spool.write(await self._next(self._limit()))
+        except BaseException:
+            spool.close()
+            raise
+        spool.seek(0)
+        self._spool = spool
+
+    def close(self) -> None:
+        """Close the spooled rest of the body, if any."""
+        if self._spool is not None:
+            self._spool.close()
+        super().close()
 
     async def _next(self, limit: int | None) -> bytes:
         # ``limit`` is read by the caller, in the request's context.
@@ -140,6 +169,8 @@ class ReceiveStream(BoundedStream):
 
     def read(self, size: int | None = -1) -> bytes:
         """Read up to ``size`` bytes (all when negative), waiting for the client."""
+        if self._spool is not None:
+            return self._spool.read(-1 if size is None else size)
         if size is None or size < 0:
             parts = [self._buffer]
             self._buffer = b""
@@ -164,6 +195,10 @@ class ReceiveStream(BoundedStream):
             yield chunk
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._spool is not None:
+            while chunk := self._spool.read(CHUNK_SIZE):
+                yield chunk
+            return
         if self._buffer:
             chunk, self._buffer = self._buffer, b""
             yield chunk
@@ -199,6 +234,7 @@ class ASGIAdapter:
     def __init__(self, app: Kettle) -> None:
         self.app = app
         self._pool: WorkerPool | None = None
+        self._stream_body_share: PoolShare | None = None
 
     async def __call__(
         self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
@@ -216,11 +252,30 @@ class ASGIAdapter:
             raise ValueError(f"Unsupported ASGI scope type {kind!r}.")
 
     # -- threads -------------------------------------------------------------
-    def offload(self, func: Callable[[], Any]) -> Any:
-        """Run ``func`` in the bounded pool, in a copy of the current context."""
+    def _worker_pool(self) -> WorkerPool:
         if self._pool is None:
             self._pool = WorkerPool(int(self.app.config["ASGI_THREADS"]))
-        return self._pool.submit(func)
+        return self._pool
+
+    def offload(self, func: Callable[[], Any]) -> Any:
+        """Run ``func`` in the bounded pool, in a copy of the current context."""
+        return self._worker_pool().submit(func)
+
+    async def offload_stream_body(self, func: Callable[[], Any]) -> Any:
+        """``offload`` for a sync view that streams its body, within that kind's share.
+
+        Such a view holds its thread while the client sends the body, as
+        slowly as it likes; ASGI_STREAM_BODY_THREADS (default: a quarter of
+        ASGI_THREADS) bounds how many threads they hold, so other routes
+        keep answering. The ones past the share wait on the loop.
+        """
+        pool = self._worker_pool()
+        share = self._stream_body_share
+        if share is None:
+            config = self.app.config
+            limit = config["ASGI_STREAM_BODY_THREADS"] or int(config["ASGI_THREADS"]) // 4
+            share = self._stream_body_share = PoolShare(max(1, int(limit)))
+        return await share.run(pool, func)
 
     # -- http ----------------------------------------------------------------
     async def http(
@@ -230,10 +285,17 @@ class ASGIAdapter:
         app = self.app
         request = request_from_scope(app, scope, scope["method"])
         ctx = RequestContext(app, request)
-        # Matching first tells whether the route streams its body (stream_body=True).
+        # Matching first: the checks that need no body (host, 404, 405, the
+        # before_body functions such as the CSRF Origin check) refuse a request
+        # without receiving its body; matching also tells whether the route
+        # streams its body (stream_body=True).
         app._match(ctx)
         rule = request.url_rule
-        if rule is not None and getattr(rule, "stream_body", False):
+        offload = self.offload
+        if request.routing_exception is not None:
+            pass  # Answered without the body: nothing is received or spooled.
+        elif rule is not None and getattr(rule, "stream_body", False):
+            offload = self.offload_stream_body
             # The limit is read when the view reads, so a before_request hook may set it.
             request._stream = ReceiveStream(  # type: ignore[assignment]
                 receive,
@@ -247,9 +309,16 @@ class ASGIAdapter:
                 try:
                     request._stream = await self._receive_body(length, chunked, receive)
                 except _Disconnected:
-                    return  # Nobody to answer: no view call, no error.
+                    # The request never arrived whole: no hook or view runs for
+                    # it (so there is nothing to tear down) and nobody is left
+                    # to answer. One INFO line, as when a view meets the
+                    # disconnect (ClientDisconnected) on a stream_body route.
+                    app.logger.info(
+                        "Client disconnected during %s %s", request.method, request.path
+                    )
+                    return
         try:
-            response = await app.handle_async(ctx, self.offload)
+            response = await app.handle_async(ctx, offload)
         except Exception as e:
             if not (app.debug and app.use_debugger) or app.testing:
                 raise  # To the server or the test client, as Flask; the page is opt-in.
@@ -417,5 +486,6 @@ class ASGIAdapter:
                     if self._pool is not None:
                         self._pool.shutdown()
                         self._pool = None
+                        self._stream_body_share = None
                 await send({"type": "lifespan.shutdown.complete"})
                 return

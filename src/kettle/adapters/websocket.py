@@ -1,7 +1,7 @@
 """WebSocket over ASGI: scope/receive/send -> a request context and a ``WebSocket``.
 
 This module translates and nothing more; the life of a connection is in
-``kettle.websocket.serve``.
+``Kettle.handle_websocket``, next to the HTTP pipeline.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from kettle.adapters.asgi import request_from_scope
 from kettle.ctx import RequestContext
-from kettle.websocket import WebSocket, serve
+from kettle.websocket import WebSocket
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
@@ -21,5 +21,6 @@ async def serve_websocket(
     app: Kettle, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
 ) -> None:
     """Serve one WebSocket connection through the app's WebSocket routes."""
-    request = request_from_scope(app, scope, "GET")
-    await serve(app, RequestContext(app, request), WebSocket(scope, receive, send))
+    ctx = RequestContext(app, request_from_scope(app, scope, "GET"))
+    ctx.websocket = WebSocket(scope, receive, send)
+    await app.handle_websocket(ctx)

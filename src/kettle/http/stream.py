@@ -10,6 +10,7 @@ length (chunked, or a server that marks its end) is read up to the
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator
 from typing import IO, Any
 
 from kettle.http.exceptions import ClientDisconnected, RequestEntityTooLarge
@@ -20,6 +21,13 @@ CHUNK_SIZE = 64 * 1024
 
 class BoundedStream(io.RawIOBase):
     """A body stream that enforces its own limits (an adapter's streaming body)."""
+
+    async def receive_all(self) -> None:
+        """Receive the rest of the body now, so that reading it later never waits.
+
+        The ASGI adapter's stream does the work; a stream that never waits
+        has nothing to do.
+        """
 
 
 class LimitedStream(io.RawIOBase):
@@ -56,7 +64,7 @@ class LimitedStream(io.RawIOBase):
                     return b"".join(parts)
                 parts.append(chunk)
         if self.limit is None:
-            data = self._stream.read(size)
+            data = self._read_raw(size)
             self._pos += len(data)
             return data
         remaining = self.limit - self._pos
@@ -66,7 +74,7 @@ class LimitedStream(io.RawIOBase):
         wanted = min(size, remaining + 1 if self.is_max else remaining)
         if wanted <= 0:
             return b""
-        data = self._stream.read(wanted)
+        data = self._read_raw(wanted)
         self._pos += len(data)
         if self.is_max and self._pos > self.limit:
             raise RequestEntityTooLarge()
@@ -75,6 +83,14 @@ class LimitedStream(io.RawIOBase):
                 "The client sent fewer bytes than its Content-Length announced."
             )
         return data
+
+    def _read_raw(self, size: int) -> bytes:
+        # A reset connection (ConnectionResetError, a TLS error, gunicorn's
+        # NoMoreData: all OSError) is the client going away, as a short body is.
+        try:
+            return self._stream.read(size)
+        except OSError as error:
+            raise ClientDisconnected("The client disconnected while sending the body.") from error
 
     def readinto(self, buffer: Any) -> int:
         data = self.read(len(buffer))
@@ -95,6 +111,11 @@ class LimitedStream(io.RawIOBase):
             if byte == b"\n":
                 break
         return bytes(line)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        # ``async for chunk in request.stream`` (the ASGI idiom) works under WSGI too.
+        while chunk := self.read(CHUNK_SIZE):
+            yield chunk
 
     def exhaust(self) -> None:
         """Read and drop the rest of the body, so the connection can be reused."""

@@ -18,10 +18,11 @@ from kettle.http.cookies import dump_cookie
 from kettle.http.dates import http_date, parse_date
 from kettle.http.exceptions import RequestedRangeNotSatisfiable
 from kettle.http.headers import Headers
-from kettle.http.headervalues import (
-    CacheControl,
-    HeaderSet,
+from kettle.http.headervalues import CacheControl, HeaderSet
+from kettle.http.preconditions import (
+    ascii_int,
     parse_etags,
+    parse_if_range,
     parse_range,
     quote_etag,
     unquote_etag,
@@ -264,7 +265,7 @@ class Response:
     def content_length(self) -> int | None:
         """The Content-Length header as an int, if set."""
         value = self.headers.get("content-length")
-        return int(value) if value is not None and value.isdigit() else None
+        return ascii_int(value) if value is not None else None
 
     @content_length.setter
     def content_length(self, value: int | None) -> None:
@@ -443,9 +444,12 @@ class Response:
     def _is_modified(self, get: Any, ignore_if_range: bool = False) -> bool:
         etag, _ = self.get_etag()
         last_modified = self.last_modified
-        if_range = None if ignore_if_range or not get("Range") else get("If-Range")
+        if not ignore_if_range and get("Range"):
+            if_range = get("If-Range")
+            if if_range:
+                return not parse_if_range(if_range).matches(etag, last_modified)
         unmodified = False
-        since = parse_date(if_range) if if_range else parse_date(get("If-Modified-Since"))
+        since = parse_date(get("If-Modified-Since"))
         if (
             since is not None
             and last_modified is not None
@@ -453,8 +457,6 @@ class Response:
         ):
             unmodified = True
         if etag is not None:
-            if if_range and parse_date(if_range) is None:
-                return not parse_etags(if_range).contains(etag)
             none_match = parse_etags(get("If-None-Match"))
             if none_match:
                 unmodified = none_match.contains_weak(etag)
@@ -467,12 +469,15 @@ class Response:
         if not accept_ranges or not length:
             return False
         self.headers.set("Accept-Ranges", "bytes" if accept_ranges is True else accept_ranges)
-        if not get("Range") or (get("If-Range") and self._is_modified(get)):
+        header = get("Range")
+        if not header or (get("If-Range") and self._is_modified(get)):
             return False
-        span = parse_range(get("Range"), length)
-        if span is False:
-            return False
-        if span is None or span is True:
+        parsed = parse_range(header)
+        if parsed is not None and parsed.units != "bytes":
+            return False  # RFC 9110 14.2: "MUST ignore a range unit it does not understand"
+        span = None if parsed is None else parsed.range_for_length(length)
+        if span is None:
+            # Malformed, unsatisfiable, or several ranges (not served, as Werkzeug): 416.
             self._close_body()
             raise RequestedRangeNotSatisfiable(length=length)
         start, stop = span

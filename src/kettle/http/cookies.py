@@ -147,6 +147,8 @@ def dump_cookie(
     if expires is not None:
         if not isinstance(expires, str):
             expires = http_date(expires)
+        elif ";" in expires or not expires.isprintable():
+            raise ValueError(f"Invalid cookie expires {expires!r}: an HTTP date is expected.")
     elif max_age is not None and sync_expires:
         expires = http_date(time.time() + max_age)
     if samesite is not None:

@@ -75,7 +75,7 @@ def split_host(host: str) -> tuple[str, int | None] | None:
 
 
 def normalize_host(host: str, scheme: str) -> str | None:
-    """Return ``host`` validated, lower-cased, without the scheme's default port; None if invalid."""
+    """Return ``host`` checked, lower-cased, without the default port; None when invalid."""
     key = (host, scheme)
     try:
         return _cache[key]
@@ -128,10 +128,7 @@ def host_is_trusted(host: str, trusted_hosts: Iterable[str]) -> bool:
 
 def _entry_name(entry: str) -> str:
     """The name of a TRUSTED_HOSTS entry: port dropped, lower-cased, IDNA-encoded."""
-    if entry[:1] == "[":
-        entry = entry[: entry.find("]") + 1]
-    else:
-        entry = entry.partition(":")[0]
+    entry = entry[: entry.find("]") + 1] if entry[:1] == "[" else entry.partition(":")[0]
     try:
         return entry.lower().encode("idna").decode("ascii")
     except UnicodeError:

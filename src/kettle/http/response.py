@@ -17,7 +17,7 @@ from typing import Any, Self
 from kettle.http.cookies import dump_cookie
 from kettle.http.dates import http_date, parse_date
 from kettle.http.exceptions import RequestedRangeNotSatisfiable
-from kettle.http.headers import Headers
+from kettle.http.headers import Headers, check_header_value
 from kettle.http.headervalues import CacheControl, HeaderSet
 from kettle.http.preconditions import (
     ascii_int,
@@ -129,7 +129,9 @@ class Response:
             if mimetype is not None:
                 content_type = get_content_type(mimetype, self.charset)
         if content_type is not None:
-            self.headers._list.append(("Content-Type", content_type))
+            self.headers._list.append(
+                ("Content-Type", check_header_value(content_type, "Content-Type"))
+            )
         if status is None:
             self._status_code = self.default_status
             self._status = status_line(self.default_status)
@@ -315,23 +317,21 @@ class Response:
         partitioned: bool = False,
     ) -> None:
         """Add a Set-Cookie header (Werkzeug's format; unsafe values are quoted)."""
-        self.headers._list.append(
-            (
-                "Set-Cookie",
-                dump_cookie(
-                    key,
-                    value,
-                    max_age=max_age,
-                    expires=expires,
-                    path=path,
-                    domain=domain,
-                    secure=secure,
-                    httponly=httponly,
-                    max_size=self.max_cookie_size,
-                    samesite=samesite,
-                    partitioned=partitioned,
-                ),
-            )
+        self.headers.add(
+            "Set-Cookie",
+            dump_cookie(
+                key,
+                value,
+                max_age=max_age,
+                expires=expires,
+                path=path,
+                domain=domain,
+                secure=secure,
+                httponly=httponly,
+                max_size=self.max_cookie_size,
+                samesite=samesite,
+                partitioned=partitioned,
+            ),
         )
 
     def delete_cookie(

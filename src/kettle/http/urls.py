@@ -120,12 +120,17 @@ def _expand(mapping: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
             yield key, value
 
 
+# RFC 3986 3.2: what an authority may carry unescaped (userinfo, host, port).
+_NETLOC_SAFE = "@:[]!$&'()*+,;=%-._~"
+
+
 def iri_to_uri(iri: str) -> str:
     """Convert an IRI (may hold non-ASCII) into an ASCII URI.
 
-    The host is IDNA-encoded; path, query and fragment are percent-encoded
-    (existing escapes are kept). Control characters are encoded too, so the
-    result can never carry CR, LF or NUL into a header.
+    The host is IDNA-encoded; everything else, the authority included, is
+    percent-encoded (existing escapes are kept). Control characters are
+    encoded too, so the result is printable ASCII and can never carry CR, LF,
+    NUL or a non-latin-1 character into a header.
     """
     from urllib.parse import urlsplit, urlunsplit
 
@@ -134,14 +139,18 @@ def iri_to_uri(iri: str) -> str:
     except ValueError:
         return quote(iri, safe="/:?#[]@!$&'()*+,;=%-._~")
     netloc = parts.netloc
-    if netloc and not netloc.isascii():
+    if netloc and not (netloc.isascii() and netloc.isprintable()):
         userinfo, at, hostport = netloc.rpartition("@")
-        host, colon, port = hostport.partition(":")
+        if hostport[:1] == "[":
+            close = hostport.find("]") + 1
+            host, colon, port = hostport[:close], "", hostport[close:]
+        else:
+            host, colon, port = hostport.partition(":")
         try:
             host = host.encode("idna").decode("ascii")
         except UnicodeError:
-            host = quote(host, safe="")
-        netloc = f"{quote(userinfo, safe=':%')}{at}{host}{colon}{port}"
+            pass  # percent-encoded below
+        netloc = quote(f"{userinfo}{at}{host}{colon}{port}", safe=_NETLOC_SAFE)
     path = quote(parts.path, safe="/:@!$&'()*+,;=%-._~")
     query = quote(parts.query, safe="/:@!$&'()*+,;=?%-._~")
     fragment = quote(parts.fragment, safe="/:@!$&'()*+,;=?#%-._~")

@@ -37,7 +37,7 @@ from kettle.http.preconditions import (
     parse_range,
 )
 from kettle.http.stream import bound_stream
-from kettle.http.urls import parse_qsl
+from kettle.http.urls import iter_qsl
 from kettle.http.useragent import UserAgent
 
 _URL_SAFE = "!$&'()*+,/:;=@%"
@@ -184,7 +184,7 @@ class Request:
     @cached_property
     def args(self) -> ImmutableMultiDict[str, str]:
         """The parsed query string (never raises on bad encoding)."""
-        return self.parameter_storage_class(parse_qsl(self.query_string))
+        return self.parameter_storage_class(iter_qsl(self.query_string))
 
     # -- headers -----------------------------------------------------------
     @cached_property

@@ -36,9 +36,15 @@ def _app() -> Kettle:
 
 def _run_wsgi(app: Kettle, query: str) -> tuple[str, bytes]:
     environ = {
-        "REQUEST_METHOD": "GET", "PATH_INFO": "/", "SCRIPT_NAME": "", "QUERY_STRING": query,
-        "SERVER_NAME": "localhost", "SERVER_PORT": "80", "HTTP_HOST": "localhost",
-        "wsgi.input": None, "wsgi.url_scheme": "http",
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/",
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": query,
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "localhost",
+        "wsgi.input": None,
+        "wsgi.url_scheme": "http",
     }
     status: list[str] = []
     body = b"".join(app(environ, lambda s, h, e=None: status.append(s)))
@@ -47,9 +53,15 @@ def _run_wsgi(app: Kettle, query: str) -> tuple[str, bytes]:
 
 def _run_asgi(app: Kettle, query: str) -> tuple[str, bytes]:
     scope = {
-        "type": "http", "method": "GET", "path": "/", "root_path": "",
-        "query_string": query.encode("ascii"), "scheme": "http", "http_version": "1.1",
-        "server": ("localhost", 80), "client": ("127.0.0.1", 5000),
+        "type": "http",
+        "method": "GET",
+        "path": "/",
+        "root_path": "",
+        "query_string": query.encode("ascii"),
+        "scheme": "http",
+        "http_version": "1.1",
+        "server": ("localhost", 80),
+        "client": ("127.0.0.1", 5000),
         "headers": [(b"host", b"localhost")],
     }
     out: dict[str, Any] = {"body": b""}

@@ -60,14 +60,15 @@ def _range_value(value: str) -> Any:
 def _etags_value(value: str) -> Any:
     tags = parse_etags(value)
     assert isinstance(tags, ETags)
-    tags.contains("a"), tags.contains_weak("a"), tags.to_header()
+    assert tags.contains_weak("a") or not tags.contains("a")
+    assert isinstance(tags.to_header(), str)
     return tags
 
 
 def _if_range_value(value: str) -> Any:
     parsed = parse_if_range(value)
     assert isinstance(parsed, IfRange)
-    parsed.matches("a", None)
+    assert parsed.matches("a", None) in (True, False)
     return parsed
 
 
@@ -92,7 +93,8 @@ def _content_type_value(value: str) -> Any:
 def _authorization_value(value: str) -> Any:
     auth = Authorization.from_header(value)
     if auth is not None:
-        auth.username, auth.password, auth.token
+        assert auth.type == auth.type.lower()
+        assert auth.token is not None or isinstance(auth.parameters, dict)
     return auth
 
 

@@ -82,6 +82,5 @@ def test_opt_in_by_config(linked: Kettle, lclient: KettleClient) -> None:
 
 def test_parameter_overrides_config(linked: Kettle) -> None:
     linked.config["SEND_FILE_FOLLOW_SYMLINKS"] = True
-    with linked.test_request_context("/"):
-        with pytest.raises(NotFound):
-            send_from_directory("static", "leak.txt", follow_symlinks=False)
+    with linked.test_request_context("/"), pytest.raises(NotFound):
+        send_from_directory("static", "leak.txt", follow_symlinks=False)

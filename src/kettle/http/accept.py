@@ -18,7 +18,9 @@ def _quality(params: str) -> float:
         key, _, value = param.partition("=")
         if key.strip().lower() == "q":
             value = value.strip()
-            if not (0 < len(value) <= 5 and value.isascii() and value.replace(".", "", 1).isdigit()):
+            if not (
+                0 < len(value) <= 5 and value.isascii() and value.replace(".", "", 1).isdigit()
+            ):
                 return 0.0
             q = float(value)
             return q if q <= 1.0 else 0.0

@@ -47,6 +47,20 @@ def headers_from_scope(scope: dict[str, Any]) -> Headers:
 _HTTP_SCHEMES = {"ws": "http", "wss": "https"}
 
 
+def _host_header(scope: dict[str, Any]) -> str | None:
+    """The Host header without building every header; two of them give an invalid value.
+
+    RFC 9112 3.2: more than one Host field is a 400, which the NUL makes sure of.
+    """
+    host: str | None = None
+    for name, value in scope["headers"]:
+        if name == b"host":
+            if host is not None:
+                return "\x00"
+            host = value.decode("latin-1")
+    return host
+
+
 def request_from_scope(app: Kettle, scope: dict[str, Any], method: str) -> Request:
     """Translate an ASGI http or websocket scope into the app's request class (no body yet)."""
     path = scope["path"]
@@ -63,6 +77,7 @@ def request_from_scope(app: Kettle, scope: dict[str, Any], method: str) -> Reque
         server=(server[0], server[1]) if server else None,
         root_path=root_path,
         query_string=scope.get("query_string", b""),
+        host_header=_host_header(scope),
         headers=lambda: headers_from_scope(scope),
         remote_addr=client[0] if client else None,
         scope=scope,

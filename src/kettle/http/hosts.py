@@ -36,6 +36,9 @@ _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 #: client sending random hosts costs a parse each, never unbounded memory).
 _CACHE_LIMIT = 512
 _cache: dict[tuple[str, str], str | None] = {}
+#: Only values this short are remembered (a DNS name has at most 253
+#: characters), so the cache holds at most a few hundred KB.
+_CACHED_LENGTH = 300
 
 
 def split_host(host: str) -> tuple[str, int | None] | None:
@@ -87,9 +90,10 @@ def normalize_host(host: str, scheme: str) -> str | None:
     else:
         name, port = parts
         result = name if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{name}:{port}"
-    if len(_cache) >= _CACHE_LIMIT:
-        _cache.clear()
-    _cache[key] = result
+    if len(host) <= _CACHED_LENGTH:
+        if len(_cache) >= _CACHE_LIMIT:
+            _cache.clear()
+        _cache[key] = result
     return result
 
 

@@ -225,7 +225,8 @@ class Request:
     def content_length(self) -> int | None:
         """The Content-Length as an int, or None when absent or invalid."""
         value = self.headers.get("content-length")
-        return None if value is None else ascii_int(value.strip(" \t"))
+        # ASCII digits only; more than 19 digits reads as 10**19, which no limit allows.
+        return None if value is None else ascii_int(value.strip(" \t"), clamp=True)
 
     @property
     def content_encoding(self) -> str | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kettle import Kettle, is_safe_url, redirect, redirect_back, url_for
 from kettle.testing import KettleClient
@@ -149,3 +151,38 @@ def test_https_request_refuses_an_http_target(pages: Kettle) -> None:
     with pages.test_request_context("/", base_url="https://localhost"):
         assert is_safe_url("https://localhost/x")
         assert not is_safe_url("http://localhost/x")
+
+
+def _back_app() -> Kettle:
+    app = Kettle("back")
+    app.config["TESTING"] = True
+
+    @app.route("/")
+    def index() -> Any:
+        return "home"
+
+    @app.route("/back")
+    def back() -> Any:
+        return redirect_back()
+
+    @app.route("/to")
+    def to() -> Any:
+        from kettle import request
+
+        return redirect(request.args["target"])
+
+    return app
+
+
+@pytest.mark.parametrize("protocol", ["wsgi", "asgi"])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    target=st.text(st.sampled_from(list("http:/\\@.:%?#[]éİ\u3002\x00\x0b\r\n \tab1")), max_size=30)
+)
+def test_any_target_redirects_with_a_printable_ascii_location(protocol: str, target: str) -> None:
+    client = _back_app().test_client(protocol=protocol)
+    for path, key in (("/back", "next"), ("/to", "target")):
+        response = client.get(path, query_string={key: target})
+        assert response.status_code == 302
+        location = response.headers["Location"]
+        assert location.isascii() and location.isprintable(), location

@@ -25,6 +25,7 @@ dict lookup.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import string
 from collections.abc import Iterable
@@ -130,6 +131,7 @@ def host_is_trusted(host: str, trusted_hosts: Iterable[str]) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=256)
 def _entry_name(entry: str) -> str:
     """The name of a TRUSTED_HOSTS entry: port dropped, lower-cased, IDNA-encoded."""
     entry = entry[: entry.find("]") + 1] if entry[:1] == "[" else entry.partition(":")[0]

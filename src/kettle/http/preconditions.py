@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from kettle.http.dates import parse_date
+from kettle.http.dates import http_date, parse_date
 
 #: A Range header with more parts than this is refused (416): each part costs
 #: work, and RFC 9110 14.2 lets a server reject "many small ranges".
@@ -223,11 +223,17 @@ class IfRange:
             return last_modified.replace(microsecond=0) <= self.date
         return False
 
+    def to_header(self) -> str:
+        """Render back to a header value (``""`` when empty)."""
+        if self.etag is not None:
+            return quote_etag(self.etag, self.weak)
+        return http_date(self.date) if self.date is not None else ""
+
     def __bool__(self) -> bool:
         return self.etag is not None or self.date is not None
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} etag={self.etag!r} date={self.date!r}>"
+        return f"<{type(self).__name__} {self.to_header()!r}>"
 
 
 def parse_if_range(value: str | None) -> IfRange:

@@ -1,4 +1,4 @@
-"""Issue 13 items 3 and 5 under real servers: gunicorn (WSGI) and uvicorn (ASGI) on loopback.
+"""Issue 13 items 3 and 5 under real servers: gunicorn, wsgiref (WSGI) and uvicorn (ASGI).
 
 Raw bytes over a socket, so the test sees exactly what the server wrote: a
 bad Host is a 400 and never reaches a URL; a CR/LF or non-latin-1 header
@@ -63,6 +63,13 @@ SERVERS = {
         "--log-level",
         "warning",
         "sec_app:app",
+    ],
+    # The issue's reproduction: the stdlib server writes whatever header it is given.
+    "wsgiref": lambda port: [
+        sys.executable,
+        "-c",
+        "from wsgiref.simple_server import make_server; from sec_app import app;"
+        f" make_server('127.0.0.1', {port}, app).serve_forever()",
     ],
     "uvicorn": lambda port: [
         sys.executable,

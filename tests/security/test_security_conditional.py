@@ -87,6 +87,9 @@ def test_if_none_match_weak_prefix_is_case_sensitive(files: Kettle, client: Kett
     response = client.get("/file", headers={"If-None-Match": f'w/"{tag}"'})
     assert response.status_code == 200
     assert response.data == BODY
+    # If-Match with nothing readable: no listed tag matches, so the precondition fails.
+    assert client.get("/file", headers={"If-Match": f'w/"{tag}"'}).status_code == 412
+    assert client.get("/file", headers={"If-Match": f'"{tag}"'}).status_code == 200
 
 
 def test_star_inside_a_list_is_not_any(files: Kettle, client: KettleClient) -> None:

@@ -59,9 +59,17 @@ def check_header_value(value: Any, name: str = "") -> str:
 
 def check_header_name(name: str) -> str:
     """Return ``name``; ValueError unless it is an RFC 9110 token."""
+    if name.__class__ is str and name in _VALID_NAMES:
+        return name  # an app writes the same few names over and over
     if not isinstance(name, str) or _TOKEN.fullmatch(name) is None:
         raise ValueError(f"Invalid header name {name!r}: a header name is an RFC 9110 token.")
+    if len(_VALID_NAMES) < 512:
+        _VALID_NAMES.add(name)
     return name
+
+
+#: Names already checked (bounded: names come from the app, not from clients).
+_VALID_NAMES: set[str] = set()
 
 
 _check_value = check_header_value

@@ -434,7 +434,7 @@ class Response:
             self.headers.set("Date", http_date())
         partial = self._process_range(get, accept_ranges, complete_length)
         if not partial and not self._is_modified(get, ignore_if_range=True):
-            self.status_code = 412 if parse_etags(get("If-Match")) else 304
+            self.status_code = 412 if get("If-Match") else 304
             # The body is not sent: release the file now rather than at garbage collection.
             self.headers.remove("content-length")
             self._close_body()
@@ -457,12 +457,14 @@ class Response:
         ):
             unmodified = True
         if etag is not None:
-            none_match = parse_etags(get("If-None-Match"))
+            # A header that is present counts even when none of its members can be
+            # read: no listed tag matches (RFC 9110 13.1.1 / 13.1.2).
+            none_match = get("If-None-Match")
             if none_match:
-                unmodified = none_match.contains_weak(etag)
-            if_match = parse_etags(get("If-Match"))
+                unmodified = parse_etags(none_match).contains_weak(etag)
+            if_match = get("If-Match")
             if if_match:
-                unmodified = not if_match.contains(etag)
+                unmodified = not parse_etags(if_match).contains(etag)
         return not unmodified
 
     def _process_range(self, get: Any, accept_ranges: bool | str, length: int | None) -> bool:

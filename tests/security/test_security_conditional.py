@@ -214,6 +214,22 @@ def test_request_range_and_content_length_read_ascii_digits_only(
             assert response.get_json()["content_length"] == expected
 
 
+@pytest.mark.parametrize("value", ["9" * 5000, "9" * 25, "²", wire("٣")])
+def test_absurd_content_length_is_a_413_or_no_length(
+    app: Kettle, client: KettleClient, value: str
+) -> None:
+    @app.post("/echo")
+    def echo() -> Any:
+        return {"data": len(request.get_data())}
+
+    response = client.post("/echo", environ_overrides={"CONTENT_LENGTH": value})
+    if value.isascii() and value.isdigit():
+        assert response.status_code == 413  # more than any MAX_CONTENT_LENGTH
+    else:
+        assert response.status_code == 200  # not a number: no announced body
+        assert response.get_json() == {"data": 0}
+
+
 def test_file_storage_content_length_reads_ascii_digits_only(
     app: Kettle, client: KettleClient
 ) -> None:

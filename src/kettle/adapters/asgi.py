@@ -21,6 +21,7 @@ from kettle.background import run_background_tasks
 from kettle.ctx import RequestContext
 from kettle.http.exceptions import ClientDisconnected, RequestEntityTooLarge
 from kettle.http.headers import Headers
+from kettle.http.preconditions import ascii_int
 from kettle.http.response import prepare_send
 from kettle.http.stream import CHUNK_SIZE, BoundedStream
 
@@ -198,7 +199,8 @@ def _framing(scope: dict[str, Any]) -> tuple[int | None, bool]:
     chunked = False
     for name, value in scope["headers"]:
         if name == b"content-length":
-            length = int(value) if value.isdigit() else None
+            # ASCII digits only; thousands of them read as "too large", not as int()'s error.
+            length = ascii_int(value.decode("latin-1"), clamp=True)
         elif name == b"transfer-encoding":
             chunked = True
     return length, chunked

@@ -33,6 +33,7 @@ from kettle.ctx import AppContext, RequestContext, _AppCtxGlobals, _cv, _Matchin
 from kettle.helpers import get_debug_flag
 from kettle.http.exceptions import (
     Aborter,
+    BadHost,
     BadRequest,
     BadRequestKeyError,
     ClientDisconnected,
@@ -581,6 +582,9 @@ class Kettle(TemplatingMixin, Scaffold):
     def _match(self, ctx: RequestContext) -> None:
         request = ctx.request
         if request.url_rule is not None or request.routing_exception is not None:
+            return
+        if not request.host_is_valid:
+            request.routing_exception = BadHost("The Host header is not a valid host.")
             return
         trusted = self.config["TRUSTED_HOSTS"]
         if trusted and not host_is_trusted(request.host, trusted):

@@ -37,6 +37,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "MAX_FORM_MEMORY_SIZE": 500_000,
     "MAX_FORM_PARTS": 1_000,
     "SEND_FILE_MAX_AGE_DEFAULT": None,
+    # send_from_directory and the static route refuse a symlink leading outside
+    # their folder (404) unless this is True.
+    "SEND_FILE_FOLLOW_SYMLINKS": False,
     "TRAP_BAD_REQUEST_ERRORS": None,
     "TRAP_HTTP_EXCEPTIONS": False,
     "EXPLAIN_TEMPLATE_LOADING": False,

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from markupsafe import escape
 
 from kettle.ctx import _cv
+from kettle.http.hosts import split_host
 from kettle.http.urls import iri_to_uri, url_unquote
 from kettle.sending import safe_join as safe_join
 from kettle.sending import send_file as send_file
@@ -123,11 +124,14 @@ def _has_control(text: str) -> bool:
 def is_safe_url(target: str | None, allowed_hosts: Iterable[str] | None = None) -> bool:
     """Return True when redirecting to ``target`` keeps the user on this site.
 
-    Allowed: relative paths and http(s) URLs whose host is the request's host
-    or listed in REDIRECT_ALLOWED_HOSTS (or ``allowed_hosts``). Refused:
-    other hosts, ``//host``, ``/\\host``, backslashes, any other scheme
-    (``javascript:``, ``data:``), and whitespace or control characters,
-    raw or percent-encoded, that browsers strip before they parse.
+    Allowed: relative paths, and http(s) URLs whose scheme, host and port,
+    parsed and normalised (lower case, IDNA, default ports), are the
+    request's own (an https request refuses an http target), or whose host is
+    listed in REDIRECT_ALLOWED_HOSTS (or ``allowed_hosts``; an entry with a
+    port allows only that port). Refused: other hosts, userinfo (``a@b``),
+    a port that is not ASCII digits, ``//host``, ``/\\host``, backslashes, any
+    other scheme (``javascript:``, ``data:``), and whitespace or control
+    characters, raw or percent-encoded, that browsers strip before they parse.
     """
     if not target or not isinstance(target, str):
         return False
@@ -140,7 +144,8 @@ def is_safe_url(target: str | None, allowed_hosts: Iterable[str] | None = None) 
         parts = urlsplit(target)
     except ValueError:
         return False
-    if parts.scheme.lower() not in _SAFE_SCHEMES:
+    scheme = parts.scheme.lower()
+    if scheme not in _SAFE_SCHEMES:
         return False
     if parts.scheme and not parts.netloc:
         return False  # "http:evil.com" is read as a host by some browsers
@@ -148,14 +153,61 @@ def is_safe_url(target: str | None, allowed_hosts: Iterable[str] | None = None) 
         # Still catch "/%2F/evil.com": decoded, a leading "//" names a host.
         return not decoded.startswith("//")
     ctx = _cv.get(None)
-    hosts = set(allowed_hosts or ())
+    request = ctx.request if ctx is not None else None
+    scheme = scheme or (request.scheme if request is not None else "http")
+    origin = _origin(scheme, parts.netloc)
+    if origin is None:
+        return False
+    name, port = origin
+    if request is not None and request.host:
+        own = _origin(request.scheme, request.host)
+        if (
+            own is not None
+            and own[0] == name
+            and not (request.scheme == "https" and scheme == "http")
+            and (
+                own[1] == port
+                # http -> https on the default ports is the same site
+                or (
+                    own[1] == _DEFAULT_PORTS.get(request.scheme)
+                    and port == _DEFAULT_PORTS.get(scheme)
+                )
+            )
+        ):
+            return True
+    entries = list(allowed_hosts or ())
     if ctx is not None:
-        hosts.update(ctx.app.config.get("REDIRECT_ALLOWED_HOSTS") or ())
-        if ctx.request is not None:
-            hosts.add(ctx.request.host)
-    wanted = {host.lower() for host in hosts}
-    netloc = parts.netloc.lower()
-    return "@" not in netloc and (netloc in wanted or (parts.hostname or "") in wanted)
+        entries.extend(ctx.app.config.get("REDIRECT_ALLOWED_HOSTS") or ())
+    for entry in entries:
+        allowed = split_host(_idna(entry))
+        if allowed is not None and allowed[0] == name and allowed[1] in (None, port):
+            return True
+    return False
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _idna(host: str) -> str:
+    """``host`` with a non-ASCII name IDNA-encoded (port kept); unchanged when it cannot be."""
+    if host.isascii():
+        return host
+    name, colon, port = host.rpartition(":") if ":" in host else (host, "", "")
+    try:
+        return name.encode("idna").decode("ascii") + colon + port
+    except UnicodeError:
+        return host
+
+
+def _origin(scheme: str, netloc: str) -> tuple[str, int] | None:
+    """``(name, port)`` of a URL's authority, the scheme's default port filled in; None if bad."""
+    if "@" in netloc:
+        return None
+    parsed = split_host(_idna(netloc))
+    if parsed is None:
+        return None
+    name, port = parsed
+    return name, _DEFAULT_PORTS.get(scheme, 0) if port is None else port
 
 
 def redirect_back(default: str = "index", **values: Any) -> Response:

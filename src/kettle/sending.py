@@ -6,6 +6,7 @@ answered conditionally: ETag / Last-Modified give 304, Range gives 206 or 416.
 
 from __future__ import annotations
 
+import functools
 import io
 import mimetypes
 import os
@@ -217,9 +218,19 @@ def _default_max_age(value: Any) -> int | None:
 
 
 def send_from_directory(
-    directory: os.PathLike[str] | str, path: os.PathLike[str] | str, **kwargs: Any
+    directory: os.PathLike[str] | str,
+    path: os.PathLike[str] | str,
+    *,
+    follow_symlinks: bool | None = None,
+    **kwargs: Any,
 ) -> Response:
-    """Send ``path`` from inside ``directory``; 404 when it is missing or would escape it."""
+    """Send ``path`` from inside ``directory``; 404 when it is missing or would escape it.
+
+    A symlink that leads outside ``directory`` is refused (404) unless
+    ``follow_symlinks`` is True; None takes the app's
+    ``SEND_FILE_FOLLOW_SYMLINKS`` config (False by default). Symlinks that
+    stay inside the directory are always followed.
+    """
     from kettle.ctx import _cv
 
     ctx = _cv.get(None)
@@ -230,4 +241,17 @@ def send_from_directory(
     joined = os.path.join(root, joined)
     if not os.path.isfile(joined):
         raise NotFound()
+    if follow_symlinks is None:
+        follow_symlinks = bool(ctx is not None and ctx.app.config["SEND_FILE_FOLLOW_SYMLINKS"])
+    if not follow_symlinks:
+        base = _real_directory(os.path.join(root, os.fspath(directory)))
+        real = os.path.realpath(joined)
+        if not real.startswith(base):
+            raise NotFound()
     return send_file(joined, **kwargs)
+
+
+@functools.lru_cache(maxsize=64)
+def _real_directory(directory: str) -> str:
+    """The resolved directory with a trailing separator (the app's folders: few, fixed)."""
+    return os.path.join(os.path.realpath(directory), "")

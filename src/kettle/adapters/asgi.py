@@ -21,6 +21,7 @@ from kettle.background import run_background_tasks
 from kettle.ctx import RequestContext
 from kettle.http.exceptions import ClientDisconnected, RequestEntityTooLarge
 from kettle.http.headers import Headers
+from kettle.http.preconditions import ascii_int
 from kettle.http.response import prepare_send
 from kettle.http.stream import CHUNK_SIZE, BoundedStream
 
@@ -47,6 +48,20 @@ def headers_from_scope(scope: dict[str, Any]) -> Headers:
 _HTTP_SCHEMES = {"ws": "http", "wss": "https"}
 
 
+def _host_header(scope: dict[str, Any]) -> str | None:
+    """The Host header without building every header; two of them give an invalid value.
+
+    RFC 9112 3.2: more than one Host field is a 400, which the NUL makes sure of.
+    """
+    host: str | None = None
+    for name, value in scope["headers"]:
+        if name == b"host":
+            if host is not None:
+                return "\x00"
+            host = value.decode("latin-1")
+    return host
+
+
 def request_from_scope(app: Kettle, scope: dict[str, Any], method: str) -> Request:
     """Translate an ASGI http or websocket scope into the app's request class (no body yet)."""
     path = scope["path"]
@@ -63,6 +78,7 @@ def request_from_scope(app: Kettle, scope: dict[str, Any], method: str) -> Reque
         server=(server[0], server[1]) if server else None,
         root_path=root_path,
         query_string=scope.get("query_string", b""),
+        host_header=_host_header(scope),
         headers=lambda: headers_from_scope(scope),
         remote_addr=client[0] if client else None,
         scope=scope,
@@ -218,7 +234,8 @@ def _framing(scope: dict[str, Any]) -> tuple[int | None, bool]:
     chunked = False
     for name, value in scope["headers"]:
         if name == b"content-length":
-            length = int(value) if value.isdigit() else None
+            # ASCII digits only; thousands of them read as "too large", not as int()'s error.
+            length = ascii_int(value.decode("latin-1"), clamp=True)
         elif name == b"transfer-encoding":
             chunked = True
     return length, chunked

@@ -12,14 +12,18 @@ from typing import Self
 
 
 def _quality(params: str) -> float:
+    # RFC 9110 12.4.2: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ),
+    # ASCII digits only; anything else ("1e3", "nan", "٣") counts as 0.
     for param in params.split(";"):
         key, _, value = param.partition("=")
         if key.strip().lower() == "q":
-            try:
-                q = float(value.strip())
-            except ValueError:
+            value = value.strip()
+            if not (
+                0 < len(value) <= 5 and value.isascii() and value.replace(".", "", 1).isdigit()
+            ):
                 return 0.0
-            return q if 0.0 <= q <= 1.0 else 0.0
+            q = float(value)
+            return q if q <= 1.0 else 0.0
     return 1.0
 
 

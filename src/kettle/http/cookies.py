@@ -147,6 +147,10 @@ def dump_cookie(
     if expires is not None:
         if not isinstance(expires, str):
             expires = http_date(expires)
+        elif ";" in expires:
+            # An attribute separator would add attributes; control characters
+            # are refused by the header validator when the header is set.
+            raise ValueError(f"Invalid cookie expires {expires!r}: an HTTP date is expected.")
     elif max_age is not None and sync_expires:
         expires = http_date(time.time() + max_age)
     if samesite is not None:

@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
+#: An HTTP-date is 29 characters (obsolete forms a few more); longer input is
+#: not a date, and is refused before the email parser walks it.
+_MAX_DATE_LENGTH = 64
+
 
 def http_date(value: datetime | date | float | None = None) -> str:
     """Format a datetime, date or timestamp (None: now) as an HTTP date.
@@ -24,7 +28,7 @@ def http_date(value: datetime | date | float | None = None) -> str:
 
 def parse_date(value: str | None) -> datetime | None:
     """Parse an HTTP date into an aware UTC datetime; None when absent or invalid."""
-    if not value:
+    if not value or len(value) > _MAX_DATE_LENGTH:
         return None
     try:
         parsed = parsedate_to_datetime(value.strip())

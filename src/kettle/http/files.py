@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from kettle.http.headers import Headers
+from kettle.http.preconditions import ascii_int
 
 
 class FileStorage:
@@ -45,8 +46,7 @@ class FileStorage:
     @property
     def content_length(self) -> int:
         """The part's Content-Length header, or 0 (browsers do not send one)."""
-        value = self.headers.get("content-length", "")
-        return int(value) if value.isdigit() else 0
+        return ascii_int(self.headers.get("content-length", "").strip(" \t")) or 0
 
     @property
     def mimetype(self) -> str:

@@ -1,15 +1,18 @@
 """Headers: case-insensitive, multi-valued and order-preserving.
 
 Stored as one list of ``(name, value)`` string pairs, which is exactly what
-WSGI's ``start_response`` wants, so sending costs no copy. Values containing
-CR, LF or NUL are refused when set, so header injection cannot happen
-through this class (RFC 9110 5.5: field values never contain them).
+WSGI's ``start_response`` wants, so sending costs no copy. Every write goes
+through ``check_header_value`` / ``check_header_name``: CR, LF, NUL, other
+control characters and non-latin-1 text are refused when set, so header
+injection cannot happen through this class (RFC 9110 5.5).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar, overload
+from urllib.parse import quote
 
 from kettle.http._convert import convert_all, convert_or
 from kettle.http.exceptions import BadRequestKeyError
@@ -17,20 +20,77 @@ from kettle.http.exceptions import BadRequestKeyError
 T = TypeVar("T")
 HeaderInput = "Headers | Mapping[str, Any] | Iterable[tuple[str, Any]] | None"
 
-_FORBIDDEN = frozenset("\r\n\0")
+# RFC 9110 5.5: "field-value = *field-content", made of VCHAR, obs-text
+# (%x80-FF), SP and HTAB; "a recipient of CR, LF, or NUL within a field value
+# MUST either reject the message or replace each of those characters with SP".
+# Every other control character (C0 but HTAB, and DEL) is outside the grammar.
+_INVALID_VALUE = re.compile("[^\t\x20-\x7e\x80-\xff]")
+# RFC 9110 5.1 / 5.6.2: "field-name = token", "tchar = "!" / "#" / ... / ALPHA".
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
-def _check_value(value: Any) -> str:
+def check_header_value(value: Any, name: str = "") -> str:
+    """Return ``value`` as header text; ValueError for characters a header cannot carry.
+
+    The one validator of every header the app writes: CR, LF, NUL and other
+    control characters are refused (no response splitting), and so is text
+    outside latin-1, which the server cannot send (RFC 8187 encodes it where a
+    header defines an encoding, e.g. ``filename*``; see ``encode_header_param``).
+    """
     text = value if isinstance(value, str) else str(value)
-    if not _FORBIDDEN.isdisjoint(text):
-        raise ValueError("Header values must not contain CR, LF or NUL characters.")
-    return text
+    if text.isascii() and text.isprintable():
+        return text  # the common case, checked in C
+    bad = _INVALID_VALUE.search(text)
+    if bad is None:
+        return text
+    char = bad.group()
+    where = f" of {name!r}" if name else ""
+    if ord(char) > 0xFF:
+        raise ValueError(
+            f"Header value{where} contains {char!r}, which is not latin-1: HTTP cannot carry it."
+            " Percent-encode it (URLs), or use RFC 8187 encoding where the header defines one"
+            " (e.g. filename*=UTF-8''...)."
+        )
+    raise ValueError(
+        f"Header value{where} contains the control character {char!r}: header values must not"
+        " contain CR, LF or NUL, nor any other control character."
+    )
 
 
-def _check_name(name: str) -> str:
-    if not isinstance(name, str) or not name or not _FORBIDDEN.isdisjoint(name) or ":" in name:
-        raise ValueError(f"Invalid header name {name!r}.")
+def check_header_name(name: str) -> str:
+    """Return ``name``; ValueError unless it is an RFC 9110 token."""
+    if name.__class__ is str and name in _VALID_NAMES:
+        return name  # an app writes the same few names over and over
+    if not isinstance(name, str) or _TOKEN.fullmatch(name) is None:
+        raise ValueError(f"Invalid header name {name!r}: a header name is an RFC 9110 token.")
+    if len(_VALID_NAMES) < 512:
+        _VALID_NAMES.add(name)
     return name
+
+
+#: Names already checked (bounded: names come from the app, not from clients).
+_VALID_NAMES: set[str] = set()
+
+
+_check_value = check_header_value
+_check_name = check_header_name
+
+
+def encode_header_param(key: str, value: str) -> str:
+    """Return ``key=value`` for a header parameter, ``key*=UTF-8''...`` when not ASCII.
+
+    RFC 8187 3.2: "ext-value = charset "'" [ language ] "'" value-chars", the
+    value percent-encoded UTF-8, so any text can travel in a latin-1 header.
+    """
+    if value.isascii():
+        if not value or any(c in value for c in ' ;,"\\'):
+            value = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return f"{key}={value}"
+    return f"{key.rstrip('*')}*=UTF-8''{quote(value, safe=_ATTR_CHAR)}"
+
+
+# RFC 8187 3.2.1: attr-char, the characters a value-chars may carry unescaped.
+_ATTR_CHAR = "!#$&+-.^_`|~"
 
 
 def _with_options(value: Any, options: Mapping[str, Any]) -> Any:
@@ -45,10 +105,7 @@ def _with_options(value: Any, options: Mapping[str, Any]) -> Any:
         if option is True:
             parts.append(key)
         else:
-            text = str(option)
-            if not text or any(c in text for c in ' ;,"\\'):
-                text = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-            parts.append(f"{key}={text}")
+            parts.append(encode_header_param(key, str(option)))
     return "; ".join(parts)
 
 
@@ -169,13 +226,13 @@ class Headers:
     # -- writing ---------------------------------------------------------
     def add(self, key: str, value: Any, **options: Any) -> None:
         """Add a value for ``key`` after the existing ones; options become parameters."""
-        self._list.append((_check_name(key), _check_value(_with_options(value, options))))
+        self._list.append((_check_name(key), _check_value(_with_options(value, options), key)))
 
     add_header = add
 
     def set(self, key: str, value: Any, **options: Any) -> None:
         """Replace every value of ``key`` with one, kept at the first one's place."""
-        new = (_check_name(key), _check_value(_with_options(value, options)))
+        new = (_check_name(key), _check_value(_with_options(value, options), key))
         lower = key.lower()
         items = self._list
         for index, (name, _) in enumerate(items):

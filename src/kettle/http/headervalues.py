@@ -1,4 +1,6 @@
-"""Structured header values a response edits: sets (Vary, Allow), Cache-Control, ETags, Range.
+"""Structured header values a response edits: sets (Vary, Allow) and Cache-Control.
+
+Entity tags and ranges are parsed in ``kettle.http.preconditions``.
 
 Each object writes its header back on every change, so ``response.headers``
 is always the truth and nothing is serialized at send time.
@@ -10,12 +12,10 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from kettle.http.preconditions import ascii_int
+
 if TYPE_CHECKING:
     from kettle.http.headers import Headers
-
-#: A Range header with more parts than this is refused (416): each part costs
-#: work, and RFC 9110 14.2 lets a server reject "many small ranges".
-MAX_RANGES = 16
 
 
 class HeaderSet:
@@ -150,7 +150,7 @@ class CacheControl(dict[str, Any]):
         if name in self._FLAGS or name in self._NUMBERS:
             value = self.get(name.replace("_", "-"))
             if name in self._NUMBERS:
-                return int(value) if value is not None and str(value).isdigit() else None
+                return ascii_int(str(value)) if value is not None else None
             if name in ("no_cache", "private"):
                 return value  # True, a field list, or None (as Werkzeug)
             return value is not None
@@ -169,94 +169,3 @@ class CacheControl(dict[str, Any]):
     def to_header(self) -> str:
         """Return the header value."""
         return self._headers.get("cache-control") or ""
-
-
-def quote_etag(etag: str, weak: bool = False) -> str:
-    """Quote an entity tag: ``"abc"``, or ``W/"abc"`` when weak."""
-    if '"' in etag:
-        raise ValueError("Invalid etag: it must not contain a double quote.")
-    return f'W/"{etag}"' if weak else f'"{etag}"'
-
-
-def unquote_etag(etag: str | None) -> tuple[str | None, bool]:
-    """Split a quoted entity tag into ``(value, is_weak)``."""
-    if not etag:
-        return None, False
-    etag = etag.strip()
-    weak = etag[:2] in ("W/", "w/")
-    if weak:
-        etag = etag[2:]
-    if len(etag) >= 2 and etag[0] == etag[-1] == '"':
-        etag = etag[1:-1]
-    return etag, weak
-
-
-class ETags:
-    """The tags of an If-Match / If-None-Match header (``*`` matches any)."""
-
-    def __init__(
-        self, strong: Iterable[str] = (), weak: Iterable[str] = (), star: bool = False
-    ) -> None:
-        self.strong = set(strong)
-        self.weak = set(weak)
-        self.star = star
-
-    def contains(self, etag: str) -> bool:
-        """Strong comparison (RFC 9110 8.8.3.2)."""
-        return self.star or etag in self.strong
-
-    def contains_weak(self, etag: str) -> bool:
-        """Weak comparison: a weak tag matches too."""
-        return self.star or etag in self.strong or etag in self.weak
-
-    def __bool__(self) -> bool:
-        return self.star or bool(self.strong or self.weak)
-
-
-_ETAG = re.compile(r'\s*(W/)?"([^"]*)"\s*,?|\s*([^\s,]+)\s*,?')
-
-
-def parse_etags(value: str | None) -> ETags:
-    """Parse an If-Match / If-None-Match header; never raises."""
-    if not value:
-        return ETags()
-    if value.strip() == "*":
-        return ETags(star=True)
-    strong: list[str] = []
-    weak: list[str] = []
-    for match in _ETAG.finditer(value):
-        weak_mark, quoted, bare = match.groups()
-        tag = quoted if quoted is not None else bare
-        if tag is None:
-            continue
-        (weak if weak_mark else strong).append(tag)
-    return ETags(strong, weak)
-
-
-def parse_range(value: str | None, length: int) -> tuple[int, int] | bool | None:
-    """Resolve a ``bytes=`` Range header against ``length``.
-
-    Returns ``(start, stop)`` for one satisfiable range, False when the header
-    is absent or should be ignored (a unit other than bytes), and None when it
-    is malformed, unsatisfiable or asks for several ranges (a 416, as Werkzeug).
-    """
-    if not value:
-        return False
-    unit, sep, spec = value.partition("=")
-    if not sep or unit.strip().lower() != "bytes":
-        return None if not sep else False
-    parts = spec.split(",", MAX_RANGES)
-    if len(parts) != 1:
-        return None
-    first, dash, last = parts[0].strip().partition("-")
-    if not dash or not (first.isdigit() or first == "") or not (last.isdigit() or last == ""):
-        return None
-    if first == "":
-        if last == "" or int(last) == 0:
-            return None
-        return max(length - int(last), 0), length  # suffix range (RFC 9110 14.1.1)
-    start = int(first)
-    stop = length if last == "" else min(int(last) + 1, length)
-    if start >= length or (last != "" and int(last) < start):
-        return None
-    return start, stop

@@ -25,14 +25,23 @@ from kettle.http.exceptions import BadRequest, UnsupportedMediaType
 from kettle.http.files import FileStorage
 from kettle.http.formparser import FormDataParser
 from kettle.http.headers import Headers
-from kettle.http.preconditions import ETags, Range
+from kettle.http.hosts import host_is_trusted as host_is_trusted
+from kettle.http.hosts import normalize_host, server_host
+from kettle.http.preconditions import (
+    ETags,
+    IfRange,
+    Range,
+    ascii_int,
+    parse_etags,
+    parse_if_range,
+    parse_range,
+)
 from kettle.http.stream import bound_stream
-from kettle.http.urls import parse_qsl
+from kettle.http.urls import iter_qsl
 from kettle.http.useragent import UserAgent
 
 _URL_SAFE = "!$&'()*+,/:;=@%"
 _QUERY_SAFE = ":&%=+$!*'(),/?;@"
-_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
@@ -50,34 +59,6 @@ def split_mimetype(value: str) -> tuple[str, dict[str, str]]:
         if sep and key:
             params[key] = val.strip().strip('"')
     return mimetype.strip().lower(), params
-
-
-def host_is_trusted(host: str, trusted_hosts: list[str] | tuple[str, ...]) -> bool:
-    """Check ``host`` against an allow-list, as Werkzeug's ``host_is_trusted``.
-
-    Ports are ignored; an entry starting with ``.`` also allows every
-    subdomain (``.example.com`` allows ``example.com`` and ``a.example.com``).
-    """
-    if not host:
-        return False
-    name = _host_name(host)
-    for entry in trusted_hosts:
-        suffix = entry.startswith(".")
-        ref = _host_name(entry[1:] if suffix else entry)
-        if name == ref or (suffix and name.endswith("." + ref)):
-            return True
-    return False
-
-
-def _host_name(host: str) -> str:
-    if host.startswith("["):
-        host = host[: host.find("]") + 1]
-    elif host.count(":") == 1:
-        host = host.partition(":")[0]
-    try:
-        return host.lower().encode("idna").decode("ascii")
-    except UnicodeError:
-        return host.lower()
 
 
 class Request:
@@ -138,20 +119,32 @@ class Request:
         return self._headers_factory()
 
     @cached_property
-    def host(self) -> str:
-        """The host and port the client asked for, default ports dropped."""
+    def _checked_host(self) -> str | None:
+        """The Host validated and normalised; None when it is outside the host grammar."""
         host = self._host_header
         if host is None:
-            host = self.headers.get("host")
+            hosts = self.headers.getlist("host")
+            if len(hosts) > 1:
+                return None  # RFC 9112 3.2: more than one Host field is a 400
+            host = hosts[0] if hosts else None
         if not host:
-            if self.server is None:
-                return ""
-            name, port = self.server
-            host = name if port is None else f"{name}:{port}"
-        default_port = _DEFAULT_PORTS.get(self.scheme)
-        if default_port is not None and host.endswith(f":{default_port}"):
-            host = host[: -len(str(default_port)) - 1]
-        return host
+            return server_host(self.server, self.scheme)
+        return normalize_host(host, self.scheme)
+
+    @property
+    def host_is_valid(self) -> bool:
+        """False when the Host header is outside the host grammar (the app answers 400)."""
+        return self._checked_host is not None
+
+    @property
+    def host(self) -> str:
+        """The host and port the client asked for, lower-cased, default ports dropped.
+
+        Parsed by the host grammar first: a Host such as ``good.test:@evil.test``
+        gives ``""`` here (and the app answers 400 before any view runs), so
+        a URL is never built from it.
+        """
+        return self._checked_host or ""
 
     @property
     def full_path(self) -> str:
@@ -191,7 +184,7 @@ class Request:
     @cached_property
     def args(self) -> ImmutableMultiDict[str, str]:
         """The parsed query string (never raises on bad encoding)."""
-        return self.parameter_storage_class(parse_qsl(self.query_string))
+        return self.parameter_storage_class(iter_qsl(self.query_string))
 
     # -- headers -----------------------------------------------------------
     @cached_property
@@ -232,9 +225,8 @@ class Request:
     def content_length(self) -> int | None:
         """The Content-Length as an int, or None when absent or invalid."""
         value = self.headers.get("content-length")
-        if value is None or not value.strip().isdigit():
-            return None
-        return int(value)
+        # ASCII digits only; more than 19 digits reads as 10**19, which no limit allows.
+        return None if value is None else ascii_int(value.strip(" \t"), clamp=True)
 
     @property
     def content_encoding(self) -> str | None:
@@ -269,12 +261,12 @@ class Request:
     @cached_property
     def if_match(self) -> ETags:
         """The If-Match ETags."""
-        return ETags.parse(self.headers.get("if-match"))
+        return parse_etags(self.headers.get("if-match"))
 
     @cached_property
     def if_none_match(self) -> ETags:
         """The If-None-Match ETags."""
-        return ETags.parse(self.headers.get("if-none-match"))
+        return parse_etags(self.headers.get("if-none-match"))
 
     @cached_property
     def if_modified_since(self) -> datetime | None:
@@ -294,7 +286,12 @@ class Request:
     @cached_property
     def range(self) -> Range | None:
         """The Range header (None when absent or malformed)."""
-        return Range.parse(self.headers.get("range"))
+        return parse_range(self.headers.get("range"))
+
+    @cached_property
+    def if_range(self) -> IfRange:
+        """The If-Range header: ``.etag`` or ``.date`` (both None when absent or malformed)."""
+        return parse_if_range(self.headers.get("if-range"))
 
     @cached_property
     def access_route(self) -> list[str]:

@@ -17,11 +17,12 @@ from typing import Any, Self
 from kettle.http.cookies import dump_cookie
 from kettle.http.dates import http_date, parse_date
 from kettle.http.exceptions import RequestedRangeNotSatisfiable
-from kettle.http.headers import Headers
-from kettle.http.headervalues import (
-    CacheControl,
-    HeaderSet,
+from kettle.http.headers import Headers, check_header_value
+from kettle.http.headervalues import CacheControl, HeaderSet
+from kettle.http.preconditions import (
+    ascii_int,
     parse_etags,
+    parse_if_range,
     parse_range,
     quote_etag,
     unquote_etag,
@@ -128,7 +129,9 @@ class Response:
             if mimetype is not None:
                 content_type = get_content_type(mimetype, self.charset)
         if content_type is not None:
-            self.headers._list.append(("Content-Type", content_type))
+            self.headers._list.append(
+                ("Content-Type", check_header_value(content_type, "Content-Type"))
+            )
         if status is None:
             self._status_code = self.default_status
             self._status = status_line(self.default_status)
@@ -264,7 +267,7 @@ class Response:
     def content_length(self) -> int | None:
         """The Content-Length header as an int, if set."""
         value = self.headers.get("content-length")
-        return int(value) if value is not None and value.isdigit() else None
+        return ascii_int(value) if value is not None else None
 
     @content_length.setter
     def content_length(self, value: int | None) -> None:
@@ -314,23 +317,21 @@ class Response:
         partitioned: bool = False,
     ) -> None:
         """Add a Set-Cookie header (Werkzeug's format; unsafe values are quoted)."""
-        self.headers._list.append(
-            (
-                "Set-Cookie",
-                dump_cookie(
-                    key,
-                    value,
-                    max_age=max_age,
-                    expires=expires,
-                    path=path,
-                    domain=domain,
-                    secure=secure,
-                    httponly=httponly,
-                    max_size=self.max_cookie_size,
-                    samesite=samesite,
-                    partitioned=partitioned,
-                ),
-            )
+        self.headers.add(
+            "Set-Cookie",
+            dump_cookie(
+                key,
+                value,
+                max_age=max_age,
+                expires=expires,
+                path=path,
+                domain=domain,
+                secure=secure,
+                httponly=httponly,
+                max_size=self.max_cookie_size,
+                samesite=samesite,
+                partitioned=partitioned,
+            ),
         )
 
     def delete_cookie(
@@ -433,7 +434,7 @@ class Response:
             self.headers.set("Date", http_date())
         partial = self._process_range(get, accept_ranges, complete_length)
         if not partial and not self._is_modified(get, ignore_if_range=True):
-            self.status_code = 412 if parse_etags(get("If-Match")) else 304
+            self.status_code = 412 if get("If-Match") else 304
             # The body is not sent: release the file now rather than at garbage collection.
             self.headers.remove("content-length")
             self._close_body()
@@ -443,9 +444,12 @@ class Response:
     def _is_modified(self, get: Any, ignore_if_range: bool = False) -> bool:
         etag, _ = self.get_etag()
         last_modified = self.last_modified
-        if_range = None if ignore_if_range or not get("Range") else get("If-Range")
+        if not ignore_if_range and get("Range"):
+            if_range = get("If-Range")
+            if if_range:
+                return not parse_if_range(if_range).matches(etag, last_modified)
         unmodified = False
-        since = parse_date(if_range) if if_range else parse_date(get("If-Modified-Since"))
+        since = parse_date(get("If-Modified-Since"))
         if (
             since is not None
             and last_modified is not None
@@ -453,26 +457,29 @@ class Response:
         ):
             unmodified = True
         if etag is not None:
-            if if_range and parse_date(if_range) is None:
-                return not parse_etags(if_range).contains(etag)
-            none_match = parse_etags(get("If-None-Match"))
+            # A header that is present counts even when none of its members can be
+            # read: no listed tag matches (RFC 9110 13.1.1 / 13.1.2).
+            none_match = get("If-None-Match")
             if none_match:
-                unmodified = none_match.contains_weak(etag)
-            if_match = parse_etags(get("If-Match"))
+                unmodified = parse_etags(none_match).contains_weak(etag)
+            if_match = get("If-Match")
             if if_match:
-                unmodified = not if_match.contains(etag)
+                unmodified = not parse_etags(if_match).contains(etag)
         return not unmodified
 
     def _process_range(self, get: Any, accept_ranges: bool | str, length: int | None) -> bool:
         if not accept_ranges or not length:
             return False
         self.headers.set("Accept-Ranges", "bytes" if accept_ranges is True else accept_ranges)
-        if not get("Range") or (get("If-Range") and self._is_modified(get)):
+        header = get("Range")
+        if not header or (get("If-Range") and self._is_modified(get)):
             return False
-        span = parse_range(get("Range"), length)
-        if span is False:
-            return False
-        if span is None or span is True:
+        parsed = parse_range(header)
+        if parsed is not None and parsed.units != "bytes":
+            return False  # RFC 9110 14.2: "MUST ignore a range unit it does not understand"
+        span = None if parsed is None else parsed.range_for_length(length)
+        if span is None:
+            # Malformed, unsatisfiable, or several ranges (not served, as Werkzeug): 416.
             self._close_body()
             raise RequestedRangeNotSatisfiable(length=length)
         start, stop = span

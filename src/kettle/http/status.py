@@ -107,10 +107,12 @@ def parse_status(status: str | int) -> tuple[int, str]:
         return status, status_line(status)
     text = status.strip()
     head, _, tail = text.partition(" ")
-    try:
-        code = int(head)
-    except ValueError:
-        raise ValueError(f"Invalid status {status!r}: it must start with a number.") from None
+    if not (head.isascii() and head.isdigit()):
+        raise ValueError(f"Invalid status {status!r}: it must start with a number.")
+    if not (tail.isascii() and tail.isprintable()):
+        # The reason phrase is written into the status line: no CR/LF, no control characters.
+        raise ValueError(f"Invalid status {status!r}: the reason phrase must be printable ASCII.")
+    code = int(head)
     if not 100 <= code <= 999:
         raise ValueError(f"Status code {code!r} is out of range 100-999.")
     if not tail:

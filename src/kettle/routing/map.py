@@ -334,6 +334,10 @@ class Map:
         if not (force_external or websocket) and (
             domain_part == current or (self.host_matching and not domain_part)
         ):
+            if path[1:2] == "/":
+                # "//evil.test" would be a scheme-relative URL (another host):
+                # one leading slash, as Werkzeug builds it.
+                path = "/" + path.lstrip("/")
             return f"{script_name.rstrip('/')}{path}"
         adapter = self._adapter(host, script_name, subdomain, url_scheme, None)
         return adapter.build(endpoint, cleaned, method, force_external, append_unknown, url_scheme)

@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import AsyncIterator, Callable
 from typing import IO, TYPE_CHECKING, Any
 
+from kettle.adapters.server_status import teach_server_status_codes
 from kettle.adapters.threadpool import WorkerPool
 from kettle.background import run_background_tasks
 from kettle.ctx import RequestContext
@@ -401,6 +402,7 @@ class ASGIAdapter:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                teach_server_status_codes()  # The server has loaded its protocol by now.
                 try:
                     await self.app.startup()
                 except Exception as e:

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from servers import KETTLE, free_port, live_env, require, serving
+from loopback_servers import KETTLE, free_port, live_env, require, serving
 
 pytestmark = pytest.mark.live
 

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import IO, TYPE_CHECKING, Any
 
 from kettle.adapters.server_status import teach_server_status_codes
+from kettle.adapters.shutdown import stream_closing, watch_server_signals
 from kettle.adapters.threadpool import WorkerPool
 from kettle.background import run_background_tasks
 from kettle.ctx import RequestContext
@@ -354,22 +355,28 @@ class ASGIAdapter:
                 if message["type"] == "http.disconnect":
                     return
 
-        pump = asyncio.ensure_future(self._stream(response, body, send))
-        watcher = asyncio.ensure_future(watch())
-        try:
-            await asyncio.wait({pump, watcher}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            watcher.cancel()
-            if not pump.done():
-                pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+        with stream_closing() as closing:
+            pump = asyncio.ensure_future(self._stream(response, body, send))
+            watcher = asyncio.ensure_future(watch())
+            stopper = asyncio.ensure_future(closing.wait())
             try:
-                await pump
-            except asyncio.CancelledError:
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    raise
+                await asyncio.wait({pump, watcher, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (watcher, stopper):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                if not pump.done():
+                    pump.cancel()
+                try:
+                    await pump
+                except asyncio.CancelledError:
+                    current = asyncio.current_task()
+                    if current is not None and current.cancelling():
+                        raise
+            if closing.is_set() and pump.cancelled():
+                # The server is shutting down: finish the response so it can close.
+                await send({"type": "http.response.body", "body": b""})
 
     async def _stream(self, response: Response, body: Any, send: Callable[..., Any]) -> None:
         charset = response.charset
@@ -402,7 +409,9 @@ class ASGIAdapter:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                teach_server_status_codes()  # The server has loaded its protocol by now.
+                # The server has loaded its protocol and installed its signal handlers by now.
+                teach_server_status_codes()
+                watch_server_signals()
                 try:
                     await self.app.startup()
                 except Exception as e:

@@ -9,11 +9,14 @@ written exactly as they would be for Flask.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import datetime
 import os
+import shutil
 import sqlite3
 import struct
 import tempfile
+import threading
 import uuid
 import zlib
 from collections.abc import AsyncIterator
@@ -21,7 +24,7 @@ from typing import Any
 from urllib.parse import urljoin, urlparse
 
 from jinja2.utils import generate_lorem_ipsum
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from kettle import (
     Kettle,
@@ -39,6 +42,7 @@ from kettle import (
     websocket,
 )
 from kettle.csrf import CSRFProtect
+from kettle.http.exceptions import HTTPException
 from kettle.push import EventStream, long_poll, publish, subscribe
 from kettle.routing.converters import BaseConverter
 from kettle.websocket import WebSocketDisconnect
@@ -47,11 +51,28 @@ app = Kettle(__name__)
 app.config.update(
     # A demo key; a real app reads it from the environment (see docs/security).
     SECRET_KEY=os.environ.get("SECRET_KEY", "kettle-demo-secret-key"),
-    UPLOAD_FOLDER=tempfile.mkdtemp(prefix="kettle-demo-uploads-"),
-    DATABASE=os.path.join(tempfile.mkdtemp(prefix="kettle-demo-db-"), "notes.sqlite3"),
     # 2 MiB is plenty for the upload demo; larger bodies get a 413.
     MAX_CONTENT_LENGTH=2 * 1024 * 1024,
 )
+
+
+# --- Where uploads and notes go ---------------------------------------------------
+
+_folder_lock = threading.Lock()
+
+
+def demo_folder() -> str:
+    """A private temporary folder for uploads and notes: made on first use, removed at exit.
+
+    Importing the demo (``kettle routes``, the tests) leaves nothing behind.
+    """
+    with _folder_lock:
+        folder: str | None = app.config.get("DEMO_FOLDER")
+        if folder is None:
+            folder = tempfile.mkdtemp(prefix="kettle-demo-")
+            atexit.register(shutil.rmtree, folder, True)
+            app.config["DEMO_FOLDER"] = folder
+        return folder
 
 
 # --- Routing: a custom converter ---------------------------------------------
@@ -95,6 +116,32 @@ def record_last_seen() -> None:
 @app.after_request
 def add_demo_header(response: Response) -> Response:
     response.headers["X-Demo"] = "kettle"
+    return response
+
+
+#: Views answering AJAX requests with a piece of a page, never a whole page.
+FRAGMENT_ENDPOINTS = {"load_post", "get_comments"}
+
+
+@app.after_request
+def wrap_in_layout(response: Response) -> Response:
+    # The material's views return bare HTML strings; give each the demo's layout
+    # and its link home. Whole pages (templates), redirects and non-HTML pass as they are.
+    status = response.status_code
+    if (
+        response.mimetype != "text/html"
+        or response.is_streamed
+        or status in (204, 304)
+        or 300 <= status < 400
+        or request.endpoint in FRAGMENT_ENDPOINTS
+    ):
+        return response
+    body = response.get_data(as_text=True)
+    if body.lstrip()[:9].lower() == "<!doctype":
+        return response
+    title = (request.endpoint or "page").replace("_", " ")
+    # The body is the view's own HTML (user input in it is escaped by the view).
+    response.set_data(render_template("page.html", title=title, content=Markup(body)))
     return response
 
 
@@ -296,7 +343,7 @@ def note(content_type: str) -> Any:
         return body, 200, {"Content-Type": "text/plain; charset=utf-8"}
     if content_type == "html":
         items = "".join(f"<li>{k}: {escape(v)}</li>" for k, v in NOTE.items())
-        return f"<!doctype html><h1>Note</h1><ul>{items}</ul>"
+        return f"<h1>Note</h1><ul>{items}</ul>"
     if content_type == "xml":
         fields = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in NOTE.items())
         body = f'<?xml version="1.0" encoding="UTF-8"?>\n<note>{fields}</note>'
@@ -470,7 +517,9 @@ def upload() -> Any:
             return render_template("upload.html", error="Choose a file first."), 400
         # Never trust the client's name: store under a random one, show the original.
         stored = uuid.uuid4().hex
-        file.save(os.path.join(app.config["UPLOAD_FOLDER"], stored))
+        folder = os.path.join(demo_folder(), "uploads")
+        os.makedirs(folder, exist_ok=True)
+        file.save(os.path.join(folder, stored))
         saved = {"filename": file.filename, "stored": stored}
     return render_template("upload.html", saved=saved)
 
@@ -483,7 +532,7 @@ def xss() -> str:
 def get_db() -> sqlite3.Connection:
     """Open the notes database once per request (closed in teardown_appcontext)."""
     if "db" not in g:
-        g.db = sqlite3.connect(app.config["DATABASE"])
+        g.db = sqlite3.connect(os.path.join(demo_folder(), "notes.sqlite3"))
         g.db.execute("CREATE TABLE IF NOT EXISTS note (id INTEGER PRIMARY KEY, body TEXT)")
     return g.db  # type: ignore[no-any-return]
 
@@ -612,6 +661,15 @@ def page_not_found(error: Any) -> Any:
 @app.errorhandler(403)
 def forbidden(error: Any) -> Any:
     return render_template("error.html", code=403, message="Forbidden"), 403
+
+
+@app.errorhandler(HTTPException)
+def other_http_error(error: HTTPException) -> Any:
+    # 400, 405, 413, 418...: the same layout, with the way back; the error's own
+    # headers (a 405's Allow) are kept.
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    page = render_template("error.html", code=error.code, message=error.name)
+    return page, error.code, headers
 
 
 if __name__ == "__main__":

@@ -1,9 +1,28 @@
 """The "Flask and HTTP" demo: every example of the material, running on Kettle.
 
-Serve it with ``make demo`` (``kettle --app examples/http/app.py run``), or
-``gunicorn 'app:app'`` / ``uvicorn 'app:app.asgi'`` from this folder. Each
-page is linked from the index. Apart from the import lines, the views are
-written exactly as they would be for Flask.
+Serve it with ``make demo`` (``.venv/bin/kettle --app examples/http/app.py run``,
+uvicorn underneath). Each page is linked from the index. Apart from the
+import lines, the views are written exactly as they would be for Flask.
+
+Under another server, from this folder (``cd examples/http``):
+
+* ASGI, everything works (SSE and WebSocket chats)::
+
+      uvicorn app:app.asgi --port 5000
+      granian --interface asgi --port 5000 app:app.asgi
+
+* WSGI with gunicorn: one process, many threads::
+
+      gunicorn -k gthread --threads 16 -w 1 -b 127.0.0.1:5000 app:app
+
+  An open SSE stream (the chat, long polling) holds one thread for as long
+  as the page is open, so use the threaded worker: with the default sync
+  worker one open chat page blocks the only worker until its timeout. Keep
+  one process (``-w 1``): the chat's broker lives in process memory (set
+  ``BROKER_URL`` to a Redis URL for more). WSGI cannot upgrade to
+  WebSocket: the WebSocket chat page says so, and the server logs one line.
+  Ctrl+C ends open streams and stops at once; SIGTERM waits for them up to
+  ``--graceful-timeout`` (30 s by default).
 """
 
 from __future__ import annotations
@@ -634,7 +653,8 @@ async def ws_chat_socket() -> None:
 
 @app.route("/ws")
 def ws_chat() -> str:
-    return render_template("ws.html")
+    # A WSGI server (gunicorn's sync or gthread worker) cannot upgrade to WebSocket: say so.
+    return render_template("ws.html", under_wsgi="wsgi.version" in request.environ)
 
 
 @app.errorhandler(404)

@@ -590,8 +590,9 @@ class Kettle(TemplatingMixin, Scaffold):
             except HTTPException as e:
                 request.routing_exception = e
         except WebsocketMismatch:
-            from kettle.websocket import WebSocketUpgradeRequired
+            from kettle.websocket import WebSocketUpgradeRequired, note_websocket_under_wsgi
 
+            note_websocket_under_wsgi(self, request)
             request.routing_exception = WebSocketUpgradeRequired()
         except HTTPException as e:
             request.routing_exception = e

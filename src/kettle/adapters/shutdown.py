@@ -15,18 +15,22 @@ tracebacks of that forced exit, which tell the user nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-#: The open streams: each one's ``closing`` event and the loop it belongs to.
-_open_streams: dict[asyncio.Event, asyncio.AbstractEventLoop] = {}
+#: The open streams, each with the function that ends it (safe to call from any thread).
+_open_streams: dict[object, Callable[[], None]] = {}
 #: Signals already seen (the second SIGINT is a forced exit).
 _received: list[int] = []
+_shutting_down = False
+_exit_hook_installed = False
+_exit_hook_lock = threading.Lock()
 #: Loggers whose cancellation tracebacks a forced exit would print.
 _NOISY_ON_FORCED_EXIT = ("uvicorn.error", "asyncio")
 
@@ -35,8 +39,9 @@ _NOISY_ON_FORCED_EXIT = ("uvicorn.error", "asyncio")
 def stream_closing() -> Iterator[asyncio.Event]:
     """Register one open stream; the event is set when the server shuts down."""
     closing = asyncio.Event()
-    _open_streams[closing] = asyncio.get_running_loop()
-    if _received:
+    loop = asyncio.get_running_loop()
+    _open_streams[closing] = lambda: _call_soon(loop, closing.set)
+    if _shutting_down:
         closing.set()  # Opened while shutting down: end it at once.
     try:
         yield closing
@@ -44,13 +49,65 @@ def stream_closing() -> Iterator[asyncio.Event]:
         _open_streams.pop(closing, None)
 
 
+@contextmanager
+def thread_stream_closing() -> Iterator[None]:
+    """Register one step of a stream driven on this thread's kept loop (WSGI).
+
+    At shutdown the step is cancelled; the caller ends the body when
+    ``shutting_down()`` says so. Needs no signal handler: gunicorn's
+    threaded workers stop from their main thread, and the interpreter's
+    exit runs ``close_open_streams`` before it waits for the threads.
+    """
+    from kettle._loops import thread_loop
+
+    if not _exit_hook_installed:
+        _install_exit_hook()
+    loop = thread_loop()
+    key = object()
+    _open_streams[key] = lambda: _call_soon(loop, _cancel_tasks, loop)
+    try:
+        yield
+    finally:
+        _open_streams.pop(key, None)
+
+
+def shutting_down() -> bool:
+    """Whether the server has asked the open streams to end."""
+    return _shutting_down
+
+
 def close_open_streams() -> int:
     """Ask every open stream to end (from any thread); return how many were open."""
-    streams = list(_open_streams.items())
-    for closing, loop in streams:
-        if not loop.is_closed():
-            loop.call_soon_threadsafe(closing.set)
+    global _shutting_down
+    _shutting_down = True
+    streams = list(_open_streams.values())
+    for close in streams:
+        close()
     return len(streams)
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[..., Any], *args: Any) -> None:
+    if not loop.is_closed():
+        loop.call_soon_threadsafe(callback, *args)
+
+
+def _cancel_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
+
+
+def _install_exit_hook() -> None:
+    """End WSGI streams when the interpreter exits, before it joins the worker threads."""
+    global _exit_hook_installed
+    with _exit_hook_lock:
+        if not _exit_hook_installed:
+            # threading's exit hooks run before non-daemon threads are joined (the hook
+            # concurrent.futures uses for its pools); atexit would run after: too late.
+            register = getattr(threading, "_register_atexit", None)
+            if register is not None:
+                with contextlib.suppress(RuntimeError):  # Already shutting down.
+                    register(_announce_and_close)
+            _exit_hook_installed = True
 
 
 def _announce_and_close() -> None:

@@ -6,7 +6,8 @@ import datetime
 import io
 import os
 import re
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -15,6 +16,15 @@ from demo_loader import DEMO_PATH, load_demo
 from kettle.testing import KettleClient
 
 demo = load_demo()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remove_demo_folder() -> Iterator[None]:
+    """The demo removes its folder at exit; a test worker may end without running atexit."""
+    yield
+    folder = demo.app.config.pop("DEMO_FOLDER", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -148,7 +148,7 @@ def test_ctrl_c_ends_open_stream_and_websocket(name: str, tmp_path: Path) -> Non
     assert code == 0
     assert elapsed < EXIT_WITHIN
     output = server.output()
-    assert "Shutting down: closing 1 open stream" in output
+    assert "Shutting down: closing 1 open stream and 1 WebSocket" in output
     assert_clean(server)
     # The stream's response was finished, not cut: the client read it to its end.
     assert stream.ended == "complete"

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import IO, TYPE_CHECKING, Any
 
 from kettle.adapters.server_status import teach_server_status_codes
-from kettle.adapters.shutdown import stream_closing, watch_server_signals
+from kettle.adapters.shutdown import stream_closing, watch_server_signals, websocket_open
 from kettle.adapters.threadpool import WorkerPool
 from kettle.background import run_background_tasks
 from kettle.ctx import RequestContext
@@ -213,7 +213,8 @@ class ASGIAdapter:
         elif kind == "websocket":
             from kettle.adapters.websocket import serve_websocket
 
-            await serve_websocket(self.app, scope, receive, send)
+            with websocket_open():
+                await serve_websocket(self.app, scope, receive, send)
         else:
             raise ValueError(f"Unsupported ASGI scope type {kind!r}.")
 

@@ -29,6 +29,8 @@ _open_streams: dict[object, Callable[[], None]] = {}
 #: Signals already seen (the second SIGINT is a forced exit).
 _received: list[int] = []
 _shutting_down = False
+#: The WebSockets being served (counted only: the server closes them, 1012 under uvicorn).
+_open_websockets: set[object] = set()
 _exit_hook_installed = False
 _exit_hook_lock = threading.Lock()
 #: Loggers whose cancellation tracebacks a forced exit would print.
@@ -110,11 +112,29 @@ def _install_exit_hook() -> None:
             _exit_hook_installed = True
 
 
+@contextmanager
+def websocket_open() -> Iterator[None]:
+    """Count one open WebSocket while its handler runs (the server sends its close frame)."""
+    key = object()
+    _open_websockets.add(key)
+    try:
+        yield
+    finally:
+        _open_websockets.discard(key)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _announce_and_close() -> None:
-    count = close_open_streams()
-    if count:
-        noun = "stream" if count == 1 else "streams"
-        sys.stderr.write(f" * Shutting down: closing {count} open {noun}\n")
+    streams = close_open_streams()
+    sockets = len(_open_websockets)
+    parts = [_plural(streams, "open stream")] if streams else []
+    if sockets:
+        parts.append(_plural(sockets, "WebSocket"))
+    if parts:
+        sys.stderr.write(f" * Shutting down: closing {' and '.join(parts)}\n")
         sys.stderr.flush()
 
 

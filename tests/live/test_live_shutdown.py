@@ -68,6 +68,8 @@ def commands(port: int) -> dict[str, list[str]]:
     return {
         "kettle-run": [KETTLE, "--app", "shutdown_app", "run", "--port", str(port), "--no-reload"],
         "uvicorn": [sys.executable, "-m", "uvicorn", "shutdown_app:app.asgi", "--port", str(port)],
+        # The reloader's supervisor gets Ctrl+C and stops its worker with SIGTERM.
+        "kettle-run-reload": [KETTLE, "--app", "shutdown_app", "run", "--port", str(port), "--reload"],
     }
 
 
@@ -130,7 +132,7 @@ def assert_clean(server: Server) -> None:
         assert noise not in output, output
 
 
-@pytest.mark.parametrize("name", ["kettle-run", "uvicorn"])
+@pytest.mark.parametrize("name", ["kettle-run", "kettle-run-reload", "uvicorn"])
 def test_ctrl_c_ends_open_stream_and_websocket(name: str, tmp_path: Path) -> None:
     command, cwd, env, port = start_app(tmp_path, name)
     with serving(command, cwd, env, tmp_path / "log", port) as server:
@@ -148,7 +150,7 @@ def test_ctrl_c_ends_open_stream_and_websocket(name: str, tmp_path: Path) -> Non
     assert code == 0
     assert elapsed < EXIT_WITHIN
     output = server.output()
-    assert "Shutting down: closing 1 open stream and 1 WebSocket" in output
+    assert output.count("Shutting down: closing 1 open stream and 1 WebSocket") == 1
     assert_clean(server)
     # The stream's response was finished, not cut: the client read it to its end.
     assert stream.ended == "complete"

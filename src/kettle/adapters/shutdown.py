@@ -128,7 +128,10 @@ def _plural(count: int, noun: str) -> str:
 
 
 def _announce_and_close() -> None:
+    announced = _shutting_down  # A later signal (the reloader's SIGTERM after Ctrl+C): no repeat.
     streams = close_open_streams()
+    if announced:
+        return
     sockets = len(_open_websockets)
     parts = [_plural(streams, "open stream")] if streams else []
     if sockets:

@@ -17,7 +17,12 @@ from collections.abc import AsyncIterator, Callable
 from typing import IO, TYPE_CHECKING, Any
 
 from kettle.adapters.server_status import teach_server_status_codes
-from kettle.adapters.shutdown import stream_closing, watch_server_signals, websocket_open
+from kettle.adapters.shutdown import (
+    cancelled_at_shutdown,
+    shutting_down,
+    watch_server_signals,
+    websocket_open,
+)
 from kettle.adapters.threadpool import WorkerPool
 from kettle.background import run_background_tasks
 from kettle.ctx import RequestContext
@@ -356,28 +361,26 @@ class ASGIAdapter:
                 if message["type"] == "http.disconnect":
                     return
 
-        with stream_closing() as closing:
-            pump = asyncio.ensure_future(self._stream(response, body, send))
-            watcher = asyncio.ensure_future(watch())
-            stopper = asyncio.ensure_future(closing.wait())
+        pump = asyncio.ensure_future(self._stream(response, body, send))
+        watcher = asyncio.ensure_future(watch())
+        try:
+            with cancelled_at_shutdown(pump):
+                await asyncio.wait({pump, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            watcher.cancel()
+            if not pump.done():
+                pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
             try:
-                await asyncio.wait({pump, watcher, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for task in (watcher, stopper):
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-                if not pump.done():
-                    pump.cancel()
-                try:
-                    await pump
-                except asyncio.CancelledError:
-                    current = asyncio.current_task()
-                    if current is not None and current.cancelling():
-                        raise
-            if closing.is_set() and pump.cancelled():
-                # The server is shutting down: finish the response so it can close.
-                await send({"type": "http.response.body", "body": b""})
+                await pump
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise
+        if pump.cancelled() and shutting_down():
+            # The server is shutting down: finish the response so it can close.
+            await send({"type": "http.response.body", "body": b""})
 
     async def _stream(self, response: Response, body: Any, send: Callable[..., Any]) -> None:
         charset = response.charset

@@ -5,11 +5,12 @@ then waits for every open connection to finish its response, which an SSE
 stream never does by itself: Ctrl+C seemed to do nothing. At lifespan
 startup, once the server has installed its signal handlers, Kettle puts a
 small handler in front of them (``watch_server_signals``). On the first
-signal it asks every open stream to end (each holds a ``closing`` event,
-see ``stream_closing``): the stream stops, its generator is closed and the
-response is finished, so the server's wait ends at once. On a second Ctrl+C
-the server drops what is left; Kettle then hushes the cancellation
-tracebacks of that forced exit, which tell the user nothing.
+signal it ends every open stream (``cancelled_at_shutdown``): the stream
+stops, its generator is closed and the response is finished, so the
+server's wait ends at once. On a second Ctrl+C the server drops what is
+left; Kettle then hushes the cancellation tracebacks of that forced exit,
+which tell the user nothing. Under WSGI (gunicorn) the streams end when the
+worker exits (``thread_stream_closing``).
 """
 
 from __future__ import annotations
@@ -38,17 +39,21 @@ _NOISY_ON_FORCED_EXIT = ("uvicorn.error", "asyncio")
 
 
 @contextmanager
-def stream_closing() -> Iterator[asyncio.Event]:
-    """Register one open stream; the event is set when the server shuts down."""
-    closing = asyncio.Event()
+def cancelled_at_shutdown(task: asyncio.Future[Any]) -> Iterator[None]:
+    """Register the task pumping one open stream (ASGI); shutdown cancels it.
+
+    The caller then finishes the response (its last, empty body message), so
+    the server's wait for open connections ends.
+    """
     loop = asyncio.get_running_loop()
-    _open_streams[closing] = lambda: _call_soon(loop, closing.set)
+    key = object()
+    _open_streams[key] = lambda: _call_soon(loop, task.cancel)
     if _shutting_down:
-        closing.set()  # Opened while shutting down: end it at once.
+        task.cancel()  # Opened while shutting down: end it at once.
     try:
-        yield closing
+        yield
     finally:
-        _open_streams.pop(closing, None)
+        _open_streams.pop(key, None)
 
 
 @contextmanager

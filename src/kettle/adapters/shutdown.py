@@ -72,6 +72,8 @@ def thread_stream_closing() -> Iterator[None]:
     loop = thread_loop()
     key = object()
     _open_streams[key] = lambda: _call_soon(loop, _cancel_tasks, loop)
+    if _shutting_down:
+        _call_soon(loop, _cancel_tasks, loop)  # Runs once the step's task is on the loop.
     try:
         yield
     finally:

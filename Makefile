@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The demo needs Kettle and its own dependencies only, not the development extra.
+DEMO_STAMP := $(VENV)/.demo-installed
 
 .PHONY: demo test bench lint docs clean system-deps
 
@@ -10,7 +12,12 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(DEMO_STAMP)
+
+$(DEMO_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(DEMO_STAMP)
 
 # Debian packages the suite needs (redis-server, chromium, openssl), installed only
 # when running as root and missing.
@@ -26,7 +33,8 @@ system-deps:
 	  fi; \
 	fi
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
+	@echo " * kettle is $(BIN)/kettle (or run '. $(BIN)/activate' first to have it on PATH)"
 	$(BIN)/kettle --app examples/http/app.py run --host 127.0.0.1 --port 5000
 
 lint: $(STAMP)

@@ -1,27 +1,48 @@
 """The "Flask and HTTP" demo: every example of the material, running on Kettle.
 
-Serve it with ``make demo`` (``kettle --app examples/http/app.py run``), or
-``gunicorn 'app:app'`` / ``uvicorn 'app:app.asgi'`` from this folder. Each
-page is linked from the index. Apart from the import lines, the views are
-written exactly as they would be for Flask.
+Serve it with ``make demo`` (``.venv/bin/kettle --app examples/http/app.py run``,
+uvicorn underneath). Each page is linked from the index. Apart from the
+import lines, the views are written exactly as they would be for Flask.
+
+Under another server, from this folder (``cd examples/http``):
+
+* ASGI, everything works (SSE and WebSocket chats)::
+
+      uvicorn app:app.asgi --port 5000
+      granian --interface asgi --port 5000 app:app.asgi
+
+* WSGI with gunicorn: one process, many threads::
+
+      gunicorn -k gthread --threads 16 -w 1 -b 127.0.0.1:5000 app:app
+
+  An open SSE stream (the chat, long polling) holds one thread for as long
+  as the page is open, so use the threaded worker: with the default sync
+  worker one open chat page blocks the only worker until its timeout. Keep
+  one process (``-w 1``): the chat's broker lives in process memory (set
+  ``BROKER_URL`` to a Redis URL for more). WSGI cannot upgrade to
+  WebSocket: the WebSocket chat page says so, and the server logs one line.
+  Ctrl+C ends open streams and stops at once; SIGTERM waits for them up to
+  ``--graceful-timeout`` (30 s by default).
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import datetime
 import os
+import shutil
 import sqlite3
 import struct
 import tempfile
+import threading
 import uuid
 import zlib
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urljoin, urlparse
 
 from jinja2.utils import generate_lorem_ipsum
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from kettle import (
     Kettle,
@@ -32,6 +53,7 @@ from kettle import (
     jsonify,
     make_response,
     redirect,
+    redirect_back,
     render_template,
     request,
     session,
@@ -39,6 +61,7 @@ from kettle import (
     websocket,
 )
 from kettle.csrf import CSRFProtect, rotate_csrf
+from kettle.http.exceptions import HTTPException
 from kettle.push import EventStream, long_poll, publish, subscribe
 from kettle.routing.converters import BaseConverter
 from kettle.websocket import WebSocketDisconnect
@@ -47,11 +70,28 @@ app = Kettle(__name__)
 app.config.update(
     # A demo key; a real app reads it from the environment (see docs/security).
     SECRET_KEY=os.environ.get("SECRET_KEY", "kettle-demo-secret-key"),
-    UPLOAD_FOLDER=tempfile.mkdtemp(prefix="kettle-demo-uploads-"),
-    DATABASE=os.path.join(tempfile.mkdtemp(prefix="kettle-demo-db-"), "notes.sqlite3"),
     # 2 MiB is plenty for the upload demo; larger bodies get a 413.
     MAX_CONTENT_LENGTH=2 * 1024 * 1024,
 )
+
+
+# --- Where uploads and notes go ---------------------------------------------------
+
+_folder_lock = threading.Lock()
+
+
+def demo_folder() -> str:
+    """A private temporary folder for uploads and notes: made on first use, removed at exit.
+
+    Importing the demo (``kettle routes``, the tests) leaves nothing behind.
+    """
+    with _folder_lock:
+        folder: str | None = app.config.get("DEMO_FOLDER")
+        if folder is None:
+            folder = tempfile.mkdtemp(prefix="kettle-demo-")
+            atexit.register(shutil.rmtree, folder, True)
+            app.config["DEMO_FOLDER"] = folder
+        return folder
 
 
 # --- Routing: a custom converter ---------------------------------------------
@@ -95,6 +135,32 @@ def record_last_seen() -> None:
 @app.after_request
 def add_demo_header(response: Response) -> Response:
     response.headers["X-Demo"] = "kettle"
+    return response
+
+
+#: Views answering AJAX requests with a piece of a page, never a whole page.
+FRAGMENT_ENDPOINTS = {"load_post", "get_comments"}
+
+
+@app.after_request
+def wrap_in_layout(response: Response) -> Response:
+    # The material's views return bare HTML strings; give each the demo's layout
+    # and its link home. Whole pages (templates), redirects and non-HTML pass as they are.
+    status = response.status_code
+    if (
+        response.mimetype != "text/html"
+        or response.is_streamed
+        or status in (204, 304)
+        or 300 <= status < 400
+        or request.endpoint in FRAGMENT_ENDPOINTS
+    ):
+        return response
+    body = response.get_data(as_text=True)
+    if body.lstrip()[:9].lower() == "<!doctype":
+        return response
+    title = (request.endpoint or "page").replace("_", " ")
+    # The body is the view's own HTML (user input in it is escaped by the view).
+    response.set_data(render_template("page.html", title=title, content=Markup(body)))
     return response
 
 
@@ -296,7 +362,7 @@ def note(content_type: str) -> Any:
         return body, 200, {"Content-Type": "text/plain; charset=utf-8"}
     if content_type == "html":
         items = "".join(f"<li>{k}: {escape(v)}</li>" for k, v in NOTE.items())
-        return f"<!doctype html><h1>Note</h1><ul>{items}</ul>"
+        return f"<h1>Note</h1><ul>{items}</ul>"
     if content_type == "xml":
         fields = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in NOTE.items())
         body = f'<?xml version="1.0" encoding="UTF-8"?>\n<note>{fields}</note>'
@@ -410,27 +476,11 @@ def bar() -> str:
     )
 
 
-def is_safe_url(target: str) -> bool:
-    """Tell whether ``target`` stays on this host, over http or https."""
-    ref_url = urlparse(request.host_url)
-    test_url = urlparse(urljoin(request.host_url, target))
-    return test_url.scheme in ("http", "https") and ref_url.netloc == test_url.netloc
-
-
-def redirect_back(default: str = "hello", **kwargs: Any) -> Response:
-    """Redirect to ``next`` or the referrer when safe, else to ``default``."""
-    for target in request.args.get("next"), request.referrer:
-        if not target:
-            continue
-        if is_safe_url(target):
-            return redirect(target)
-    return redirect(url_for(default, **kwargs))
-
-
 @app.route("/do_something")
 def do_something() -> Response:
-    # do something, then go back where the user came from
-    return redirect_back()
+    # do something, then go back where the user came from: Kettle's redirect_back
+    # (the material writes it by hand) only follows ``next`` or the referrer on this site.
+    return redirect_back("hello")
 
 
 # --- AJAX -------------------------------------------------------------------------
@@ -474,7 +524,9 @@ def upload() -> Any:
             return render_template("upload.html", error="Choose a file first."), 400
         # Never trust the client's name: store under a random one, show the original.
         stored = uuid.uuid4().hex
-        file.save(os.path.join(app.config["UPLOAD_FOLDER"], stored))
+        folder = os.path.join(demo_folder(), "uploads")
+        os.makedirs(folder, exist_ok=True)
+        file.save(os.path.join(folder, stored))
         saved = {"filename": file.filename, "stored": stored}
     return render_template("upload.html", saved=saved)
 
@@ -487,7 +539,7 @@ def xss() -> str:
 def get_db() -> sqlite3.Connection:
     """Open the notes database once per request (closed in teardown_appcontext)."""
     if "db" not in g:
-        g.db = sqlite3.connect(app.config["DATABASE"])
+        g.db = sqlite3.connect(os.path.join(demo_folder(), "notes.sqlite3"))
         g.db.execute("CREATE TABLE IF NOT EXISTS note (id INTEGER PRIMARY KEY, body TEXT)")
     return g.db  # type: ignore[no-any-return]
 
@@ -605,7 +657,8 @@ async def ws_chat_socket() -> None:
 
 @app.route("/ws")
 def ws_chat() -> str:
-    return render_template("ws.html")
+    # A WSGI server (gunicorn's sync or gthread worker) cannot upgrade to WebSocket: say so.
+    return render_template("ws.html", under_wsgi="wsgi.version" in request.environ)
 
 
 @app.errorhandler(404)
@@ -616,6 +669,15 @@ def page_not_found(error: Any) -> Any:
 @app.errorhandler(403)
 def forbidden(error: Any) -> Any:
     return render_template("error.html", code=403, message="Forbidden"), 403
+
+
+@app.errorhandler(HTTPException)
+def other_http_error(error: HTTPException) -> Any:
+    # 400, 405, 413, 418...: the same layout, with the way back; the error's own
+    # headers (a 405's Allow) are kept.
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    page = render_template("error.html", code=error.code, message=error.name)
+    return page, error.code, headers
 
 
 if __name__ == "__main__":

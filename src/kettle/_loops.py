@@ -8,6 +8,7 @@ never one per call.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Coroutine
 from typing import Any
@@ -25,8 +26,24 @@ def thread_loop() -> asyncio.AbstractEventLoop:
 
 
 def run_coroutine(coro: Coroutine[Any, Any, Any]) -> Any:
-    """Run ``coro`` to completion on this thread's loop and return its result."""
-    return thread_loop().run_until_complete(coro)
+    """Run ``coro`` to completion on this thread's loop and return its result.
+
+    When something interrupts the loop from outside (a server's signal
+    handler calling ``sys.exit``, as gunicorn's workers do on Ctrl+C), the
+    coroutine is cancelled and unwound at once, on its own loop: its
+    ``finally`` blocks run now, not later in a garbage collector with the
+    loop closed (``aclose(): asynchronous generator is already running``).
+    """
+    loop = thread_loop()
+    task = loop.create_task(coro)
+    try:
+        return loop.run_until_complete(task)
+    except BaseException:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                loop.run_until_complete(task)
+        raise
 
 
 def drive(coro: Coroutine[Any, Any, Any]) -> Any:

@@ -64,6 +64,7 @@ from kettle.websocket import (
     WebSocketDisconnect,
     WebSocketUpgradeRequired,
     check_origin,
+    note_websocket_under_wsgi,
 )
 from kettle.wrappers import Request, Response
 
@@ -622,7 +623,11 @@ class Kettle(TemplatingMixin, Scaffold):
                 request.routing_exception = e
         except WebsocketMismatch as e:
             # HTTP to a WebSocket route: 426; a handshake to an HTTP route: 400.
-            request.routing_exception = e if websocket else WebSocketUpgradeRequired()
+            if websocket:
+                request.routing_exception = e
+            else:
+                note_websocket_under_wsgi(self, request)
+                request.routing_exception = WebSocketUpgradeRequired()
         except HTTPException as e:
             request.routing_exception = e
         else:

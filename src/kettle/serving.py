@@ -42,6 +42,30 @@ def show_server_banner(debug: bool, app_name: str) -> None:
     click.echo(f" * Debug mode: {'on' if debug else 'off'}")
 
 
+def ensure_port_free(host: str, port: int) -> None:
+    """Exit with Flask's message, before any banner, when ``host:port`` cannot be bound."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As the server will bind: reuse a port left in TIME_WAIT, refuse one in use.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                message = (
+                    f"Address already in use\nPort {port} is in use by another program. Either"
+                    " identify and stop that program, or start the server with a different"
+                    " port (--port)."
+                )
+            else:
+                message = f"Cannot listen on {host}:{port}: {e.strerror or e}."
+            click.secho(message, fg="red", err=True)
+            sys.exit(1)
+
+
 def _format_size(size: int) -> str:
     return str(size) if size else "-"
 
@@ -113,9 +137,36 @@ def _reload_app() -> Callable[..., Any]:
     from kettle.cli import ScriptInfo
 
     info = ScriptInfo(app_import_path=os.environ.get(_SERVE_APP_ENV) or None)
-    app = info.load_app()
-    app.use_debugger = os.environ.get(_DEBUGGER_ENV) == "1"
+    use_debugger = os.environ.get(_DEBUGGER_ENV) == "1"
+    try:
+        app = info.load_app()
+    except Exception as e:
+        # A syntax error saved while the reloader runs: serve the error until the next change
+        # restarts this worker (as Flask's reloader does), instead of refusing connections.
+        app = _load_error_app(e, use_debugger)
+    app.use_debugger = use_debugger
     return _asgi_for(app)
+
+
+def _load_error_app(error: Exception, use_debugger: bool) -> Kettle:
+    """An app answering every request with ``error`` (the debug page names file and line)."""
+    import traceback
+
+    from kettle.app import Kettle
+
+    click.secho(" * The app could not be loaded; fix it and save to reload:", fg="red", err=True)
+    click.echo("".join(traceback.format_exception(error)), err=True)
+    stand_in = Kettle("kettle_load_error")
+    stand_in.debug = use_debugger
+    original = error.__traceback__
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+    @stand_in.route("/", defaults={"path": ""}, methods=methods)
+    @stand_in.route("/<path:path>", methods=methods)
+    def load_failed(path: str) -> None:
+        raise error.with_traceback(original)
+
+    return stand_in
 
 
 def _watch_root(app: Kettle) -> str:
@@ -419,6 +470,7 @@ def run_command(
         reload = debug
     if debugger is None:
         debugger = debug
+    ensure_port_free(host, port)
     show_server_banner(debug, app.name)
     if debug and debugger:
         click.echo(" * Debug page is active!")
@@ -485,6 +537,7 @@ def run_app(
     ssl_context = options.get("ssl_context")
     if ssl_context is None and options.get("ssl_certfile"):
         ssl_context = (options["ssl_certfile"], options.get("ssl_keyfile"))
+    ensure_port_free(host, port)
     show_server_banner(bool(app.debug), app.name)
     run_server(
         app,

@@ -77,7 +77,15 @@ class DispatchingJinjaLoader(BaseLoader):
                 return loader.get_source(environment, template)
             except TemplateNotFound:
                 continue
-        raise TemplateNotFound(template)
+        raise self._not_found(template)
+
+    def _not_found(self, template: str) -> TemplateNotFound:
+        """``TemplateNotFound`` whose message names every folder searched (``.name`` stays)."""
+        folders = [
+            str(path) for _, loader in self._sources() for path in getattr(loader, "searchpath", ())
+        ]
+        where = ", ".join(folders) if folders else "no template folder (template_folder=None)"
+        return TemplateNotFound(template, f"{template!r} was not found in: {where}")
 
     def _explained_source(
         self, environment: _BaseEnvironment, template: str
@@ -94,7 +102,7 @@ class DispatchingJinjaLoader(BaseLoader):
         for _, _, source in attempts:
             if source is not None:
                 return source
-        raise TemplateNotFound(template)
+        raise self._not_found(template)
 
     def list_templates(self) -> list[str]:
         """Every template name any folder offers."""

@@ -21,6 +21,7 @@ from kettle.http.exceptions import UpgradeRequired
 from kettle.http.origin import origin_allowed, parse_origin
 
 if TYPE_CHECKING:
+    from kettle.app import Kettle
     from kettle.http.response import Response
 
 __all__ = [
@@ -253,3 +254,25 @@ def check_origin(
     if request is None:
         return origin_allowed(origin, "", "", allowed)
     return origin_allowed(origin, request.scheme, request.host, allowed)
+
+
+def note_websocket_under_wsgi(app: Kettle, request: Any) -> None:
+    """Log one line when a WebSocket handshake reaches a WSGI server (once per path).
+
+    The client only sees 426; the line tells whoever runs the server why the
+    socket never opens.
+    """
+    if "wsgi.version" not in request.environ:
+        return  # ASGI: a plain HTTP request to a WebSocket URL, nothing to explain.
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        return
+    noted: set[str] = app.__dict__.setdefault("_websocket_under_wsgi", set())
+    if request.path in noted:
+        return
+    noted.add(request.path)
+    app.logger.warning(
+        "WebSocket needs ASGI: a WebSocket handshake for %s reached a WSGI server, which"
+        " cannot upgrade it (the client got 426). Serve app.asgi with uvicorn, granian or"
+        " gunicorn's uvicorn worker.",
+        request.path,
+    )

@@ -94,7 +94,7 @@ def test_login_admin_logout(page: Any, base_url: str) -> None:
     assert "[Authenticated]" in page.content()
     response = page.goto(base_url + "/admin")
     assert response.status == 200
-    assert page.locator("body").inner_text() == "Welcome to admin page."
+    assert page.locator("main").inner_text() == "Welcome to admin page."
     shot(page, "admin")
     page.goto(base_url + "/")
     page.click("#logout")

@@ -112,6 +112,8 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         calls.append(kwargs)
 
     monkeypatch.setattr(kettle.serving, "run_server", fake)
+    # Nothing binds: the port check (tested live) would see whatever holds 5000 here.
+    monkeypatch.setattr("kettle.serving.ensure_port_free", lambda host, port: None)
     for name in ("KETTLE_RUN_FROM_CLI", "KETTLE_DEBUG", "FLASK_DEBUG"):
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)

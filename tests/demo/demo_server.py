@@ -54,9 +54,12 @@ def serve_demo(log_path: Path) -> Iterator[str]:
             time.sleep(0.1)
         yield base
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        # Ctrl+C; a request still at work (a page's long poll) is waited for, so a second
+        # Ctrl+C after a while, as a user would: the server exits at once and cleans up.
+        for signum, wait in ((signal.SIGINT, 5), (signal.SIGINT, 10), (signal.SIGKILL, 5)):
+            process.send_signal(signum)
+            try:
+                process.wait(timeout=wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue

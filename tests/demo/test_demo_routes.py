@@ -6,7 +6,8 @@ import datetime
 import io
 import os
 import re
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -17,15 +18,30 @@ from kettle.testing import KettleClient
 demo = load_demo()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _remove_demo_folder() -> Iterator[None]:
+    """The demo removes its folder at exit; a test worker may end without running atexit."""
+    yield
+    folder = demo.app.config.pop("DEMO_FOLDER", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture
 def client(make_client: Callable[..., KettleClient]) -> KettleClient:
     """A test client for the demo app under the current protocol."""
     return make_client(demo.app)
 
 
+def main(response: Any) -> str:
+    """The page's own content: inside the layout's <main> when the demo wrapped it."""
+    found = re.search(r"<main>\s*(.*?)\s*</main>", response.text, re.S)
+    return found.group(1) if found else str(response.text)
+
+
 def csrf_token(client: KettleClient, page: str = "/csrf") -> str:
     """Read the CSRF token from a page's form, as a browser would."""
-    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(page).text)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', main(client.get(page)))
     assert match is not None
     return match.group(1)
 
@@ -65,22 +81,22 @@ def test_no_external_assets() -> None:
 
 
 def test_hello_name_from_query_then_cookie(client: KettleClient) -> None:
-    assert client.get("/hello?name=Grey").text == "<h1>Hello, Grey!</h1>[Not Authenticated]"
-    assert client.get("/hello").text == "<h1>Hello, Human!</h1>[Not Authenticated]"
+    assert main(client.get("/hello?name=Grey")) == "<h1>Hello, Grey!</h1>[Not Authenticated]"
+    assert main(client.get("/hello")) == "<h1>Hello, Human!</h1>[Not Authenticated]"
     response = client.get("/set/Grey")
     assert response.status_code == 302
     assert response.headers["Location"] == "/hello"
     assert "name=Grey" in response.headers["Set-Cookie"]
-    assert client.get("/hello").text.startswith("<h1>Hello, Grey!</h1>")
-    assert client.get("/cookie").text == "name cookie: Grey"
+    assert main(client.get("/hello")).startswith("<h1>Hello, Grey!</h1>")
+    assert main(client.get("/cookie")) == "name cookie: Grey"
     deleted = client.get("/cookie/delete")
     assert deleted.status_code == 302
     assert "name=;" in deleted.headers["Set-Cookie"]
-    assert client.get("/cookie").text == "name cookie: (not set)"
+    assert main(client.get("/cookie")) == "name cookie: (not set)"
 
 
 def test_hello_escapes_the_name(client: KettleClient) -> None:
-    assert "<script>" not in client.get("/hello?name=<script>").text
+    assert "<script>" not in main(client.get("/hello?name=<script>"))
 
 
 def test_methods_and_405(client: KettleClient) -> None:
@@ -92,30 +108,30 @@ def test_methods_and_405(client: KettleClient) -> None:
 
 
 def test_several_urls_one_view(client: KettleClient) -> None:
-    assert client.get("/hey").text == client.get("/howdy").text == "<h1>Hello, Kettle!</h1>"
+    assert main(client.get("/hey")) == main(client.get("/howdy")) == "<h1>Hello, Kettle!</h1>"
 
 
 def test_dynamic_url_with_default(client: KettleClient) -> None:
-    assert client.get("/greet").text == "<h1>Hello, Programmer!</h1>"
-    assert client.get("/greet/Kettle").text == "<h1>Hello, Kettle!</h1>"
+    assert main(client.get("/greet")) == "<h1>Hello, Programmer!</h1>"
+    assert main(client.get("/greet/Kettle")) == "<h1>Hello, Kettle!</h1>"
 
 
 def test_converters(client: KettleClient) -> None:
     year = datetime.date.today().year
-    assert client.get("/goback/20").text == f"<p>Welcome to {year - 20}!</p>"
+    assert main(client.get("/goback/20")) == f"<p>Welcome to {year - 20}!</p>"
     assert client.get("/goback/twenty").status_code == 404
     assert client.get("/colors/blue").status_code == 200
     assert client.get("/colors/green").status_code == 404
     response = client.get("/goods/3.5/4f1c7a5e-2d3b-4c5d-9e8f-0a1b2c3d4e5f")
-    assert response.text == "cid=3.5 (float), gid=4f1c7a5e-2d3b-4c5d-9e8f-0a1b2c3d4e5f (UUID)"
+    assert main(response) == "cid=3.5 (float), gid=4f1c7a5e-2d3b-4c5d-9e8f-0a1b2c3d4e5f (UUID)"
     assert client.get("/goods/3/not-a-uuid").status_code == 404
 
 
 def test_custom_regex_converter(client: KettleClient) -> None:
-    assert client.get("/sms/13812345678").text == "Sending a text message to 13812345678"
+    assert main(client.get("/sms/13812345678")) == "Sending a text message to 13812345678"
     assert client.get("/sms/12812345678").status_code == 404
     assert client.get("/sms/1381234567").status_code == 404
-    assert client.get("/item/42").text == "Item id=42"
+    assert main(client.get("/item/42")) == "Item id=42"
     assert client.get("/item/abc").status_code == 404
 
 
@@ -150,18 +166,18 @@ def test_hooks(client: KettleClient) -> None:
 
 def test_response_tuples_and_statuses(client: KettleClient) -> None:
     rep = client.get("/rep")
-    assert (rep.status_code, rep.text, rep.headers["Company"]) == (201, "ok", "python-35")
+    assert (rep.status_code, main(rep), rep.headers["Company"]) == (201, "ok", "python-35")
     obj = client.get("/response")
     assert (obj.status_code, obj.headers["company"]) == (201, "python")
     teapot = client.get("/brew/coffee")
-    assert (teapot.status_code, teapot.text) == (418, "I'm a teapot")
+    assert (teapot.status_code, main(teapot)) == (418, "I'm a teapot")
     odd = client.get("/status/666")
-    assert (odd.status_code, odd.text) == (666, "ok")
+    assert (odd.status_code, main(odd)) == (666, "ok")
 
 
 def test_redirects(client: KettleClient) -> None:
     assert client.get("/hi").headers["Location"] == "/hello"
-    assert client.get("/hi", follow_redirects=True).text.startswith("<h1>Hello, Human!</h1>")
+    assert main(client.get("/hi", follow_redirects=True)).startswith("<h1>Hello, Human!</h1>")
     manual = client.get("/set-location")
     assert (manual.status_code, manual.headers["Location"]) == (302, "http://www.example.com")
     assert client.get("/external").headers["Location"] == "http://www.example.com"
@@ -192,7 +208,7 @@ def test_mime_types(client: KettleClient) -> None:
     assert client.get("/note/json").get_json() == {"note": demo.NOTE}
     assert client.get("/note/yaml").status_code == 404
     plain = client.get("/foo-plain")
-    assert (plain.mimetype, plain.text) == ("text/plain", "Hello")
+    assert (plain.mimetype, main(plain)) == ("text/plain", "Hello")
 
 
 def test_jsonify(client: KettleClient) -> None:
@@ -216,12 +232,12 @@ def test_session_login_admin_logout(client: KettleClient) -> None:
     assert login.status_code == 302
     cookie = login.headers["Set-Cookie"]
     assert "session=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    assert client.get("/hello").text.endswith("[Authenticated]")
+    assert main(client.get("/hello")).endswith("[Authenticated]")
     admin = client.get("/admin")
-    assert (admin.status_code, admin.text) == (200, "Welcome to admin page.")
+    assert (admin.status_code, main(admin)) == (200, "Welcome to admin page.")
     assert client.get("/logout").status_code == 302
     assert client.get("/admin").status_code == 403
-    assert client.get("/hello").text.endswith("[Not Authenticated]")
+    assert main(client.get("/hello")).endswith("[Not Authenticated]")
 
 
 def test_redirect_back(client: KettleClient) -> None:
@@ -240,14 +256,14 @@ def test_ajax(client: KettleClient) -> None:
     assert '<button id="load" data-url="/more">Load more</button>' in post.text
     more = client.get("/more")
     assert more.status_code == 200 and "<p>" in more.text
-    assert 'data-post="7"' in client.get("/comments/7").text
+    assert 'data-post="7"' in main(client.get("/comments/7"))
     assert client.get("/profile/3").get_json() == {"username": "user3", "bio": "Loves tea."}
     deleted = client.delete("/post/delete/3")
     assert (deleted.status_code, deleted.data) == (204, b"")
 
 
 def test_polling(client: KettleClient) -> None:
-    assert 'data-url="/poll/time"' in client.get("/push").text
+    assert 'data-url="/poll/time"' in main(client.get("/push"))
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", client.get("/poll/time").get_json()["time"])
 
 
@@ -265,7 +281,7 @@ def test_push_posts_need_a_message_and_the_token(client: KettleClient) -> None:
 
 
 def test_upload(client: KettleClient) -> None:
-    assert 'enctype="multipart/form-data"' in client.get("/upload").text
+    assert 'enctype="multipart/form-data"' in main(client.get("/upload"))
     token = csrf_token(client, "/upload")
     response = client.post(
         "/upload", data={"csrf_token": token, "file": (io.BytesIO(b"hello kettle"), "hello.txt")}
@@ -273,7 +289,7 @@ def test_upload(client: KettleClient) -> None:
     assert response.status_code == 200
     match = re.search(r'id="saved">Saved hello.txt as ([0-9a-f]{32})\.', response.text)
     assert match is not None
-    with open(os.path.join(demo.app.config["UPLOAD_FOLDER"], match.group(1)), "rb") as f:
+    with open(os.path.join(demo.demo_folder(), "uploads", match.group(1)), "rb") as f:
         assert f.read() == b"hello kettle"
     assert client.post("/upload", data={"csrf_token": token}).status_code == 400
     too_big = client.post(
@@ -305,6 +321,6 @@ def test_sqlite_parameterized(client: KettleClient, tmp_path: Any) -> None:
     assert (added.status_code, added.headers["Location"]) == (302, "/notes")
     page = client.get("/notes")
     assert "&#39;; DROP TABLE note; --" in page.text
-    assert "&#39;; DROP TABLE note; --" in client.get("/notes", query_string={"q": "DROP"}).text
-    assert "No notes yet." in client.get("/notes", query_string={"q": "no such note"}).text
+    assert "&#39;; DROP TABLE note; --" in main(client.get("/notes", query_string={"q": "DROP"}))
+    assert "No notes yet." in main(client.get("/notes", query_string={"q": "no such note"}))
     assert client.post("/notes", data={"csrf_token": token, "body": " "}).status_code == 400

@@ -78,6 +78,12 @@ const wsList = document.getElementById("ws-messages");
 if (wsList) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   const socket = new WebSocket(`${scheme}//${location.host}${wsList.dataset.url}`);
+  let opened = false;
+  socket.addEventListener("open", () => { opened = true; });
+  // Closed before it ever opened: the server refused the upgrade (426 under WSGI).
+  socket.addEventListener("close", () => {
+    if (!opened) document.getElementById("ws-unavailable").hidden = false;
+  });
   socket.addEventListener("message", (event) => {
     if (event.data === "ready") wsList.dataset.ready = "yes";
     else appendItem(wsList, event.data);

@@ -16,6 +16,13 @@ import tempfile
 from collections.abc import AsyncIterator, Callable
 from typing import IO, TYPE_CHECKING, Any
 
+from kettle.adapters.server_status import teach_server_status_codes
+from kettle.adapters.shutdown import (
+    cancelled_at_shutdown,
+    shutting_down,
+    watch_server_signals,
+    websocket_open,
+)
 from kettle.adapters.threadpool import PoolShare, WorkerPool
 from kettle.background import run_background_tasks
 from kettle.ctx import RequestContext
@@ -264,7 +271,8 @@ class ASGIAdapter:
         elif kind == "websocket":
             from kettle.adapters.websocket import serve_websocket
 
-            await serve_websocket(self.app, scope, receive, send)
+            with websocket_open():
+                await serve_websocket(self.app, scope, receive, send)
         else:
             raise ValueError(f"Unsupported ASGI scope type {kind!r}.")
 
@@ -442,7 +450,8 @@ class ASGIAdapter:
         pump = asyncio.ensure_future(self._stream(response, body, send))
         watcher = asyncio.ensure_future(watch())
         try:
-            await asyncio.wait({pump, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            with cancelled_at_shutdown(pump):
+                await asyncio.wait({pump, watcher}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             watcher.cancel()
             if not pump.done():
@@ -455,6 +464,9 @@ class ASGIAdapter:
                 current = asyncio.current_task()
                 if current is not None and current.cancelling():
                     raise
+        if pump.cancelled() and shutting_down():
+            # The server is shutting down: finish the response so it can close.
+            await send({"type": "http.response.body", "body": b""})
 
     async def _stream(self, response: Response, body: Any, send: Callable[..., Any]) -> None:
         charset = response.charset
@@ -487,6 +499,9 @@ class ASGIAdapter:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                # The server has loaded its protocol and installed its signal handlers by now.
+                teach_server_status_codes()
+                watch_server_signals()
                 try:
                     await self.app.startup()
                 except Exception as e:

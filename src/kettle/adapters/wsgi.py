@@ -6,12 +6,14 @@ This module translates and nothing more; the request lifecycle lives in
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from kettle import _loops
+from kettle.adapters.shutdown import shutting_down, thread_stream_closing
 from kettle.background import run_background_tasks_sync
 from kettle.ctx import RequestContext
 from kettle.http.headers import Headers
@@ -93,14 +95,28 @@ class _ClosingBody:
 
 
 def _iterate_async(body: Any) -> Iterator[Any]:
-    """Drive an async iterable from sync code, on this thread's kept loop."""
+    """Drive an async iterable from sync code, on this thread's kept loop.
+
+    When the server shuts down the body ends (see ``kettle.adapters.shutdown``).
+    """
     iterator = body.__aiter__()
     try:
         while True:
             try:
-                yield _loops.run_coroutine(iterator.__anext__())
+                with thread_stream_closing():
+                    item = _loops.run_coroutine(iterator.__anext__())
             except StopAsyncIteration:
                 return
+            except asyncio.CancelledError:
+                if not shutting_down():
+                    raise
+                return  # Cancelled by the shutdown: end the body.
+            except SystemExit:
+                # A worker's signal handler (gunicorn: Ctrl+C) interrupted the step. End the
+                # body instead of dropping it half-sent; the worker has cleared its "alive"
+                # flag first, so it exits once this response is finished.
+                return
+            yield item
     finally:
         aclose = getattr(iterator, "aclose", None)
         if aclose is not None:

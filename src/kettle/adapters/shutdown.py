@@ -1,0 +1,187 @@
+"""End open streams when the server shuts down (Ctrl+C), and say so.
+
+Theory of operation: uvicorn, on SIGINT or SIGTERM, stops accepting and
+then waits for every open connection to finish its response, which an SSE
+stream never does by itself: Ctrl+C seemed to do nothing. At lifespan
+startup, once the server has installed its signal handlers, Kettle puts a
+small handler in front of them (``watch_server_signals``). On the first
+signal it ends every open stream (``cancelled_at_shutdown``): the stream
+stops, its generator is closed and the response is finished, so the
+server's wait ends at once. On a second Ctrl+C the server drops what is
+left; Kettle then hushes the cancellation tracebacks of that forced exit,
+which tell the user nothing. Under WSGI (gunicorn) the streams end when the
+worker exits (``thread_stream_closing``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+#: The open streams, each with the function that ends it (safe to call from any thread).
+_open_streams: dict[object, Callable[[], None]] = {}
+#: Signals already seen (the second SIGINT is a forced exit).
+_received: list[int] = []
+_shutting_down = False
+#: The WebSockets being served (counted only: the server closes them, 1012 under uvicorn).
+_open_websockets: set[object] = set()
+_exit_hook_installed = False
+_exit_hook_lock = threading.Lock()
+#: Loggers whose cancellation tracebacks a forced exit would print.
+_NOISY_ON_FORCED_EXIT = ("uvicorn.error", "asyncio")
+
+
+@contextmanager
+def cancelled_at_shutdown(task: asyncio.Future[Any]) -> Iterator[None]:
+    """Register the task pumping one open stream (ASGI); shutdown cancels it.
+
+    The caller then finishes the response (its last, empty body message), so
+    the server's wait for open connections ends.
+    """
+    loop = asyncio.get_running_loop()
+    key = object()
+    _open_streams[key] = lambda: _call_soon(loop, task.cancel)
+    if _shutting_down:
+        task.cancel()  # Opened while shutting down: end it at once.
+    try:
+        yield
+    finally:
+        _open_streams.pop(key, None)
+
+
+@contextmanager
+def thread_stream_closing() -> Iterator[None]:
+    """Register one step of a stream driven on this thread's kept loop (WSGI).
+
+    At shutdown the step is cancelled; the caller ends the body when
+    ``shutting_down()`` says so. Needs no signal handler: gunicorn's
+    threaded workers stop from their main thread, and the interpreter's
+    exit runs ``close_open_streams`` before it waits for the threads.
+    """
+    from kettle._loops import thread_loop
+
+    if not _exit_hook_installed:
+        _install_exit_hook()
+    loop = thread_loop()
+    key = object()
+    _open_streams[key] = lambda: _call_soon(loop, _cancel_tasks, loop)
+    if _shutting_down:
+        _call_soon(loop, _cancel_tasks, loop)  # Runs once the step's task is on the loop.
+    try:
+        yield
+    finally:
+        _open_streams.pop(key, None)
+
+
+def shutting_down() -> bool:
+    """Whether the server has asked the open streams to end."""
+    return _shutting_down
+
+
+def close_open_streams() -> int:
+    """Ask every open stream to end (from any thread); return how many were open."""
+    global _shutting_down
+    _shutting_down = True
+    streams = list(_open_streams.values())
+    for close in streams:
+        close()
+    return len(streams)
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[..., Any], *args: Any) -> None:
+    if not loop.is_closed():
+        loop.call_soon_threadsafe(callback, *args)
+
+
+def _cancel_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
+
+
+def _install_exit_hook() -> None:
+    """End WSGI streams when the interpreter exits, before it joins the worker threads."""
+    global _exit_hook_installed
+    with _exit_hook_lock:
+        if not _exit_hook_installed:
+            # threading's exit hooks run before non-daemon threads are joined (the hook
+            # concurrent.futures uses for its pools); atexit would run after: too late.
+            register = getattr(threading, "_register_atexit", None)
+            if register is not None:
+                with contextlib.suppress(RuntimeError):  # Already shutting down.
+                    register(_announce_and_close)
+            _exit_hook_installed = True
+
+
+@contextmanager
+def websocket_open() -> Iterator[None]:
+    """Count one open WebSocket while its handler runs (the server sends its close frame)."""
+    key = object()
+    _open_websockets.add(key)
+    try:
+        yield
+    finally:
+        _open_websockets.discard(key)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _announce_and_close() -> None:
+    announced = _shutting_down  # A later signal (the reloader's SIGTERM after Ctrl+C): no repeat.
+    streams = close_open_streams()
+    if announced:
+        return
+    sockets = len(_open_websockets)
+    parts = [_plural(streams, "open stream")] if streams else []
+    if sockets:
+        parts.append(_plural(sockets, "WebSocket"))
+    if parts:
+        sys.stderr.write(f" * Shutting down: closing {' and '.join(parts)}\n")
+        sys.stderr.flush()
+
+
+def _on_forced_exit() -> None:
+    sys.stderr.write(" * Forced exit: open connections are dropped\n")
+    sys.stderr.flush()
+    for name in _NOISY_ON_FORCED_EXIT:
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+
+
+def watch_server_signals() -> None:
+    """Put Kettle's shutdown handler before the server's SIGINT and SIGTERM handlers.
+
+    Does nothing outside the main thread, or where no server has installed a
+    handler of its own (the test client, a plain script): Python's default
+    Ctrl+C behaviour is left alone there.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(signum)
+        if not callable(previous) or previous is signal.default_int_handler:
+            continue
+        if getattr(previous, "_kettle_shutdown", False):
+            continue  # Already in front (a second lifespan in this process).
+        signal.signal(signum, _handler(previous, loop))
+
+
+def _handler(previous: Any, loop: asyncio.AbstractEventLoop) -> Any:
+    def handle(signum: int, frame: Any) -> None:
+        forced = signum == signal.SIGINT and signal.SIGINT in _received
+        _received.append(signum)
+        if not loop.is_closed():
+            # A signal handler may interrupt the loop anywhere: act from the loop instead.
+            loop.call_soon_threadsafe(_on_forced_exit if forced else _announce_and_close)
+        previous(signum, frame)
+
+    handle._kettle_shutdown = True  # type: ignore[attr-defined]
+    return handle

@@ -12,6 +12,7 @@ go round-robin over every cell, the start rotating each round, so drift
 
     python benchmarks/run.py            # the table, results JSON and chart
     python benchmarks/run.py --routes   # routing growth: 10, 100, 1000 rules
+    python benchmarks/run.py --e2e      # end to end under real servers (e2e.py)
 """
 
 from __future__ import annotations
@@ -403,7 +404,17 @@ def routes_table(cells: list[Cell]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--e2e" in argv:
+        from e2e import main as e2e_main
+
+        return e2e_main([arg for arg in argv if arg != "--e2e"])
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--e2e", action="store_true",
+        help="end to end: serve the apps under granian, gunicorn and uvicorn and drive them with wrk"
+        " (other options: run.py --e2e --help)",
+    )
     parser.add_argument("--routes", action="store_true", help="routing growth at 10/100/1000 rules")
     parser.add_argument("--rounds", type=int, default=15, help="rounds over every cell (median)")
     parser.add_argument("--target-ms", type=float, default=25.0, help="time per batch")

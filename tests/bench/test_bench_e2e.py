@@ -1,0 +1,86 @@
+"""The end-to-end benchmark machinery runs and reports well-formed results.
+
+One scenario under one server with a one-second load: no timing is asserted
+(the cores are shared), only that every measured field is there, consistent
+and came from requests the server answered correctly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import e2e
+
+
+@pytest.fixture(scope="module")
+def wrk() -> str:
+    found = e2e.ensure_wrk()
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("wrk is not installed (make system-deps installs it)")
+        pytest.skip("wrk is not installed")
+    return found
+
+
+def _measured(cell: dict[str, Any]) -> None:
+    assert "pending" not in cell, cell
+    assert cell["requests"] > 0
+    assert cell["seconds"] > 0
+    assert cell["req_per_s"] == pytest.approx(cell["requests"] / cell["seconds"], rel=0.01)
+    assert 0 < cell["p50_ms"] <= cell["p99_ms"]
+    assert cell["server_cpu_s"] >= 0
+    assert cell["cpu_us_per_request"] == pytest.approx(
+        cell["server_cpu_s"] / cell["requests"] * 1e6, abs=0.01 + 1e6 * 0.0005 / cell["requests"]
+    )
+    assert cell["errors"] == {"status": 0, "connect": 0, "read": 0, "write": 0, "timeout": 0}
+
+
+def test_one_scenario_under_gunicorn_reports_kettle_next_to_the_bare_app(
+    wrk: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    results = tmp_path / "e2e.json"
+    argv = [
+        "--scenario", "hello", "--server", "gunicorn",
+        "--framework", "kettle-wsgi", "--framework", "bare-wsgi",
+        "--duration", "1", "--warmup", "0", "--connections", "2", "--results", str(results),
+    ]
+    assert e2e.main(argv) == 0
+    report = json.loads(results.read_text())
+    assert report["meta"]["duration_s"] == 1
+    assert report["meta"]["workers"] == 1
+    cells = {cell["framework"]: cell for cell in report["cells"]}
+    assert set(cells) == {"kettle-wsgi", "bare-wsgi"}
+    for cell in cells.values():
+        assert (cell["scenario"], cell["server"]) == ("hello", "gunicorn")
+        _measured(cell)
+    kettle, bare = cells["kettle-wsgi"], cells["bare-wsgi"]
+    assert bare["above_bare_us"] == 0
+    assert kettle["above_bare_us"] == pytest.approx(
+        kettle["cpu_us_per_request"] - bare["cpu_us_per_request"], abs=0.011
+    )
+    out = capsys.readouterr().out
+    assert "hello           gunicorn      kettle-wsgi" in out
+    assert "results written to" in out
+
+
+def test_a_framework_without_the_scenario_is_pending_and_starts_no_server(wrk: str) -> None:
+    cell = e2e.run_cell("cookie_session", "gunicorn", "falcon", wrk=wrk, duration=1, warmup=0)
+    assert cell["pending"] == "Falcon has no built-in signed session"
+    assert "requests" not in cell
+
+
+def test_each_framework_runs_only_under_servers_of_its_protocol() -> None:
+    cells = e2e.plan(["hello"], ["granian-wsgi", "uvicorn"], ["kettle-wsgi", "kettle-asgi", "flask"])
+    assert cells == [
+        ("hello", "granian-wsgi", "kettle-wsgi"),
+        ("hello", "granian-wsgi", "flask"),
+        ("hello", "uvicorn", "kettle-asgi"),
+    ]

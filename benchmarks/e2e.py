@@ -29,11 +29,13 @@ import platform
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import warnings
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,6 +83,8 @@ SERVERS: dict[str, Server] = {
         "--no-access-log", "e2e_app:app",
     )),
 }
+#: Frameworks of apps.py that serve WSGI without "-wsgi" in their name.
+WSGI_ONLY = ("flask", "falcon", "bottle")
 #: The frameworks each protocol serves by default; the bare app is the floor.
 FRAMEWORKS = {
     "wsgi": ["kettle-wsgi", "flask", "falcon", "bare-wsgi"],
@@ -248,11 +252,10 @@ def check(served: Served, scenario: str, spec: Spec) -> str:
     return cookie
 
 
-def wrk_script(spec: Spec, cookie: str, directory: str) -> str:
+def wrk_script(spec: Spec, cookie: str, path: Path) -> str:
     """Write the Lua script that sets the request and reports as JSON; return its path."""
     headers = list(spec.headers) + ([("Cookie", cookie)] if cookie else [])
     lines = "\n".join(f"wrk.headers[{_lua_string(n)}] = {_lua_string(v)}" for n, v in headers)
-    path = Path(directory) / "bench.lua"
     path.write_text(LUA.format(method=_lua_string(spec.method), body=_lua_string(spec.body), headers=lines))
     return str(path)
 
@@ -267,54 +270,118 @@ def run_wrk(wrk: str, url: str, script: str, seconds: int, connections: int) -> 
     raise Pending(f"wrk failed ({done.returncode}): {(done.stderr or done.stdout)[-300:]}")
 
 
-def run_cell(
-    scenario: str, server_name: str, framework: str, *, wrk: str, duration: int = 5,
-    warmup: int = 1, connections: int = 16, routes: int = 100,
-) -> dict[str, Any]:
-    """Serve one app, check it, load it; return the measurement (or why it is pending)."""
-    cell: dict[str, Any] = {"scenario": scenario, "server": server_name, "framework": framework}
-    server = SERVERS[server_name]
-    try:
-        if importlib.util.find_spec(server.module) is None:
-            raise Pending(f"{server.module} is not installed (pip install -e '.[bench]')")
-        spec = specs()[scenario]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            BUILDERS[framework](scenario, routes)  # Raises Pending before a server starts.
-        with Served(server, framework, scenario, routes) as served, tempfile.TemporaryDirectory() as tmp:
-            served.wait_ready(spec)
-            cookie = check(served, scenario, spec)
-            script = wrk_script(spec, cookie, tmp)
-            url = f"http://{HOST}:{served.port}{spec.path}" + (f"?{spec.query}" if spec.query else "")
-            if warmup:
-                run_wrk(wrk, url, script, warmup, connections)
-            before = tree_cpu_seconds(served.process.pid)
-            summary = run_wrk(wrk, url, script, duration, connections)
-            cpu = tree_cpu_seconds(served.process.pid) - before
-            if served.process.poll() is not None:
-                raise Pending(f"server exited during the run: {served.output()}")
-    except Pending as e:
-        cell["pending"] = str(e)[:300]
-        return cell
-    requests = int(summary["requests"])
-    if requests == 0:
-        cell["pending"] = "wrk completed no request"
-        return cell
-    seconds = summary["duration_us"] / 1e6
-    errors = {k.removeprefix("errors_"): int(v) for k, v in summary.items() if k.startswith("errors_")}
-    if spec.status >= 400:
-        errors["status"] = 0  # wrk counts every 4xx as an error; here it is the answer.
+@dataclass
+class Target:
+    """A served app, checked and ready for load."""
+
+    served: Served
+    url: str
+    script: str
+    expect_error_status: bool
+
+
+def start(
+    scenario: str, server: Server, framework: str, routes: int, directory: Path, stack: ExitStack
+) -> Target:
+    """Build (Pending early), serve and check one app; the stack stops its server."""
+    spec = specs()[scenario]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        BUILDERS[framework](scenario, routes)  # Raises Pending before a server starts.
+    served = stack.enter_context(Served(server, framework, scenario, routes))
+    served.wait_ready(spec)
+    cookie = check(served, scenario, spec)
+    script = wrk_script(spec, cookie, directory / f"{framework}.lua")
+    url = f"http://{HOST}:{served.port}{spec.path}" + (f"?{spec.query}" if spec.query else "")
+    return Target(served, url, script, spec.status >= 400)
+
+
+def measure_once(wrk: str, target: Target, seconds: int, connections: int) -> dict[str, Any]:
+    """One measured wrk run: wrk's summary plus the server tree's CPU seconds."""
+    pid = target.served.process.pid
+    before = tree_cpu_seconds(pid)
+    summary = run_wrk(wrk, target.url, target.script, seconds, connections)
+    summary["cpu_s"] = tree_cpu_seconds(pid) - before
+    if target.served.process.poll() is not None:
+        raise Pending(f"server exited during the run: {target.served.output()}")
+    if not summary["requests"]:
+        raise Pending("wrk completed no request")
+    if target.expect_error_status:
+        summary["errors_status"] = 0  # wrk counts every 4xx as an error; here it is the answer.
+    return summary
+
+
+def summarize(cell: dict[str, Any], samples: list[dict[str, Any]]) -> None:
+    """Medians over the rounds (each round's numbers kept under ``rounds``)."""
+    per_round = [
+        {
+            "req_per_s": round(s["requests"] / (s["duration_us"] / 1e6), 1),
+            "p50_ms": round(s["p50_us"] / 1000, 3),
+            "p99_ms": round(s["p99_us"] / 1000, 3),
+            "cpu_us_per_request": round(s["cpu_s"] / s["requests"] * 1e6, 2),
+        }
+        for s in samples
+    ]
+    errors: dict[str, int] = {}
+    for sample in samples:
+        for key, value in sample.items():
+            if key.startswith("errors_"):
+                errors[key.removeprefix("errors_")] = errors.get(key.removeprefix("errors_"), 0) + int(value)
     cell.update({
-        "requests": requests,
-        "seconds": round(seconds, 3),
-        "req_per_s": round(requests / seconds, 1),
-        "p50_ms": round(summary["p50_us"] / 1000, 3),
-        "p99_ms": round(summary["p99_us"] / 1000, 3),
-        "server_cpu_s": round(cpu, 3),
-        "cpu_us_per_request": round(cpu / requests * 1e6, 2),
+        "requests": sum(int(s["requests"]) for s in samples),
+        "seconds": round(sum(s["duration_us"] for s in samples) / 1e6, 3),
+        "server_cpu_s": round(sum(s["cpu_s"] for s in samples), 3),
+        **{key: statistics.median(r[key] for r in per_round) for key in per_round[0]},
         "errors": errors,
+        "rounds": per_round,
     })
-    return cell
+
+
+def run_group(
+    scenario: str, server_name: str, frameworks: list[str], *, wrk: str, duration: int = 5,
+    warmup: int = 1, rounds: int = 1, connections: int = 16, routes: int = 100,
+) -> list[dict[str, Any]]:
+    """Serve each framework's app under one server at once; measure them in interleaved rounds.
+
+    Each round loads every app in turn (the first one rotating), so a change
+    in the machine's other load hits every framework alike. Returns one cell
+    per framework: medians over the rounds, or why it is pending.
+    """
+    server = SERVERS[server_name]
+    cells = {fw: {"scenario": scenario, "server": server_name, "framework": fw} for fw in frameworks}
+    samples: dict[str, list[dict[str, Any]]] = {fw: [] for fw in frameworks}
+    missing = importlib.util.find_spec(server.module) is None
+    with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
+        targets: dict[str, Target] = {}
+        for framework in frameworks:
+            try:
+                if missing:
+                    raise Pending(f"{server.module} is not installed (pip install -e '.[bench]')")
+                targets[framework] = start(scenario, server, framework, routes, Path(tmp), stack)
+                if warmup:
+                    run_wrk(wrk, targets[framework].url, targets[framework].script, warmup, connections)
+            except Pending as e:
+                targets.pop(framework, None)
+                cells[framework]["pending"] = str(e)[:300]
+        order = list(targets)
+        for index in range(rounds):
+            shift = index % max(1, len(order))
+            for framework in order[shift:] + order[:shift]:
+                if "pending" in cells[framework]:
+                    continue
+                try:
+                    samples[framework].append(measure_once(wrk, targets[framework], duration, connections))
+                except Pending as e:
+                    cells[framework]["pending"] = str(e)[:300]
+    for framework, cell in cells.items():
+        if "pending" not in cell:
+            summarize(cell, samples[framework])
+    return list(cells.values())
+
+
+def run_cell(scenario: str, server_name: str, framework: str, *, wrk: str, **options: Any) -> dict[str, Any]:
+    """Serve, check and measure one app alone (see ``run_group`` for the options)."""
+    return run_group(scenario, server_name, [framework], wrk=wrk, **options)[0]
 
 
 def add_above_bare(cells: list[dict[str, Any]]) -> None:
@@ -362,19 +429,20 @@ def markdown(cells: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def plan(scenarios: list[str], servers: list[str], frameworks: list[str] | None) -> list[tuple[str, str, str]]:
-    """Every (scenario, server, framework) cell to run; a framework runs where its protocol fits."""
+def plan(
+    scenarios: list[str], servers: list[str], frameworks: list[str] | None
+) -> list[tuple[str, str, list[str]]]:
+    """(scenario, server, frameworks) groups; a framework runs where its protocol fits."""
     out = []
     for scenario in scenarios:
         for server in servers:
             protocol = SERVERS[server].protocol
-            for framework in frameworks or FRAMEWORKS[protocol]:
-                if framework.endswith("-wsgi") or framework in ("flask", "falcon", "bottle"):
-                    fits = protocol == "wsgi"
-                else:
-                    fits = protocol == "asgi"
-                if fits:
-                    out.append((scenario, server, framework))
+            fitting = [
+                framework for framework in frameworks or FRAMEWORKS[protocol]
+                if ("wsgi" if framework.endswith("-wsgi") or framework in WSGI_ONLY else "asgi") == protocol
+            ]
+            if fitting:
+                out.append((scenario, server, fitting))
     return out
 
 
@@ -385,7 +453,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", action="append", choices=list(specs()), help="only these")
     parser.add_argument("--server", action="append", choices=list(SERVERS), help="only these")
     parser.add_argument("--framework", action="append", help="only these (e.g. kettle-wsgi, bare-wsgi)")
-    parser.add_argument("--duration", type=int, default=5, help="seconds of load per cell")
+    parser.add_argument("--duration", type=int, default=2, help="seconds of load per cell and round")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per cell (median)")
     parser.add_argument("--warmup", type=int, default=1, help="seconds of load before measuring")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--routes", type=int, default=100, help="rules in each app")
@@ -397,26 +466,27 @@ def main(argv: list[str] | None = None) -> int:
         print("wrk is not installed: apt-get install wrk (Debian), or run this as root", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    cells = []
-    for scenario, server, framework in plan(args.scenario or SCENARIOS, args.server or list(SERVERS), args.framework):
-        cell = run_cell(
-            scenario, server, framework, wrk=wrk, duration=args.duration, warmup=args.warmup,
-            connections=args.connections, routes=args.routes,
+    cells: list[dict[str, Any]] = []
+    for scenario, server, frameworks in plan(args.scenario or SCENARIOS, args.server or list(SERVERS), args.framework):
+        group = run_group(
+            scenario, server, frameworks, wrk=wrk, duration=args.duration, warmup=args.warmup,
+            rounds=args.rounds, connections=args.connections, routes=args.routes,
         )
-        cells.append(cell)
-        print(f"  {scenario} / {server} / {framework}: "
-              f"{cell.get('cpu_us_per_request', 'pending')}", file=sys.stderr, flush=True)
+        cells.extend(group)
+        done = ", ".join(f"{c['framework']} {c.get('cpu_us_per_request', 'pending')}" for c in group)
+        print(f"  {scenario} / {server}: {done}", file=sys.stderr, flush=True)
     add_above_bare(cells)
     meta = {
         "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
         "load_average": [round(x, 2) for x in os.getloadavg()], "duration_s": args.duration,
-        "warmup_s": args.warmup, "connections": args.connections, "wrk_threads": 1,
+        "warmup_s": args.warmup, "rounds": args.rounds, "connections": args.connections, "wrk_threads": 1,
         "workers": 1, "routes": args.routes, "seconds": round(time.perf_counter() - started, 1),
         "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     print(
-        f"End to end: wrk ({args.connections} connections, {args.duration} s) on loopback, one worker,"
-        f" server CPU per request from /proc; load average {meta['load_average']}\n"
+        f"End to end: wrk ({args.connections} connections, {args.duration} s x {args.rounds} interleaved"
+        f" rounds, medians) on loopback, one worker, server CPU per request from /proc;"
+        f" load average {meta['load_average']}\n"
     )
     print(table(cells))
     if args.markdown:

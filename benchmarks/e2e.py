@@ -385,46 +385,71 @@ def run_cell(scenario: str, server_name: str, framework: str, *, wrk: str, **opt
 
 
 def add_above_bare(cells: list[dict[str, Any]]) -> None:
-    """Set ``above_bare_us``: CPU µs per request minus the bare app's, same server and scenario."""
+    """Set ``above_bare_us`` and ``x_bare``: CPU per request against the bare app's.
+
+    The bare app of the same scenario under the same server is the floor; for
+    a scenario the bare app does not run (cookie_session) it is the bare
+    app's ``hello`` under that server, when measured, named in ``bare_floor``.
+    """
     bare = {
         (c["scenario"], c["server"]): c["cpu_us_per_request"]
         for c in cells if c["framework"].startswith("bare-") and "cpu_us_per_request" in c
     }
     for cell in cells:
-        floor = bare.get((cell["scenario"], cell["server"]))
-        if floor is not None and "cpu_us_per_request" in cell:
-            cell["above_bare_us"] = round(cell["cpu_us_per_request"] - floor, 2)
+        if "cpu_us_per_request" not in cell:
+            continue
+        for scenario in (cell["scenario"], "hello"):
+            floor = bare.get((scenario, cell["server"]))
+            if floor is not None:
+                cell["bare_floor"] = scenario
+                cell["above_bare_us"] = round(cell["cpu_us_per_request"] - floor, 2)
+                cell["x_bare"] = round(cell["cpu_us_per_request"] / floor, 2) if floor > 0 else None
+                break
+
+
+def _above(cell: dict[str, Any]) -> tuple[str, str]:
+    if "above_bare_us" not in cell:
+        return "-", "-"
+    mark = "" if cell["bare_floor"] == cell["scenario"] else "*"
+    ratio = "-" if cell["x_bare"] is None else f"{cell['x_bare']:.2f}{mark}"
+    return f"{cell['above_bare_us']:.1f}{mark}", ratio
 
 
 def table(cells: list[dict[str, Any]]) -> str:
     """The cells as a text table, grouped by scenario and server."""
-    head = f"{'scenario':<15} {'server':<13} {'framework':<12} {'req/s':>9} {'p99 ms':>8} {'CPU µs/req':>11} {'above bare':>11}"
+    head = (
+        f"{'scenario':<15} {'server':<13} {'framework':<12} {'req/s':>9} {'p99 ms':>8}"
+        f" {'CPU µs/req':>11} {'above bare':>11} {'x bare':>7}"
+    )
     lines = [head, "-" * len(head)]
     for cell in cells:
         start = f"{cell['scenario']:<15} {cell['server']:<13} {cell['framework']:<12}"
         if "pending" in cell:
             lines.append(f"{start} pending: {cell['pending'][:90]}")
             continue
-        above = f"{cell['above_bare_us']:>11.1f}" if "above_bare_us" in cell else f"{'-':>11}"
+        above, ratio = _above(cell)
         lines.append(
-            f"{start} {cell['req_per_s']:>9.0f} {cell['p99_ms']:>8.2f} {cell['cpu_us_per_request']:>11.1f} {above}"
+            f"{start} {cell['req_per_s']:>9.0f} {cell['p99_ms']:>8.2f} {cell['cpu_us_per_request']:>11.1f}"
+            f" {above:>11} {ratio:>7}"
         )
+    if any(cell.get("bare_floor", cell["scenario"]) != cell["scenario"] for cell in cells):
+        lines.append("* against the bare app's hello under the same server (no bare equivalent)")
     return "\n".join(lines)
 
 
 def markdown(cells: list[dict[str, Any]]) -> str:
     """The measured cells as a Markdown table (for docs/performance.md)."""
     lines = [
-        "| scenario | server | framework | req/s | p99 ms | server CPU µs/req | above bare µs |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| scenario | server | framework | req/s | p99 ms | server CPU µs/req | above bare µs | x bare |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for c in cells:
         if "pending" in c:
             continue
-        above = f"{c['above_bare_us']:.1f}" if "above_bare_us" in c else "-"
+        above, ratio = _above(c)
         lines.append(
             f"| {c['scenario']} | {c['server']} | {c['framework']} | {c['req_per_s']:.0f} "
-            f"| {c['p99_ms']:.2f} | {c['cpu_us_per_request']:.1f} | {above} |"
+            f"| {c['p99_ms']:.2f} | {c['cpu_us_per_request']:.1f} | {above} | {ratio} |"
         )
     return "\n".join(lines)
 

@@ -72,10 +72,15 @@ def test_one_scenario_under_gunicorn_reports_kettle_next_to_the_bare_app(
         assert (cell["scenario"], cell["server"]) == ("hello", "gunicorn")
         _measured(cell, rounds=2)
     kettle, bare = cells["kettle-wsgi"], cells["bare-wsgi"]
-    assert bare["above_bare_us"] == 0
+    assert (bare["above_bare_us"], bare["bare_floor"]) == (0, "hello")
+    assert kettle["bare_floor"] == "hello"
     assert kettle["above_bare_us"] == pytest.approx(
         kettle["cpu_us_per_request"] - bare["cpu_us_per_request"], abs=0.011
     )
+    if bare["cpu_us_per_request"] > 0:
+        assert kettle["x_bare"] == pytest.approx(
+            kettle["cpu_us_per_request"] / bare["cpu_us_per_request"], abs=0.006
+        )
     out = capsys.readouterr().out
     assert "hello           gunicorn      kettle-wsgi" in out
     assert "results written to" in out

@@ -7,10 +7,12 @@ and came from requests the server answered correctly.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import statistics
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +100,17 @@ def test_each_framework_runs_only_under_servers_of_its_protocol() -> None:
         ("hello", "granian-wsgi", ["kettle-wsgi", "flask"]),
         ("hello", "uvicorn", ["kettle-asgi"]),
     ]
+
+
+def test_answers_with_another_status_than_the_scenarios_are_counted(wrk: str, tmp_path: Path) -> None:
+    # notfound answers 404, which wrk alone would count as an error: the
+    # script counts only answers whose status is not the expected one.
+    with ExitStack() as stack:
+        target = e2e.start("notfound", e2e.SERVERS["gunicorn"], "bare-wsgi", 10, tmp_path, stack)
+        right = e2e.run_wrk(wrk, target.url, target.script, 1, 2)
+        wrong_spec = dataclasses.replace(e2e.specs()["notfound"], status=418)
+        wrong = e2e.run_wrk(wrk, target.url, e2e.wrk_script(wrong_spec, "", tmp_path / "418.lua"), 1, 2)
+    assert right["requests"] > 0
+    assert right["errors_status"] == 0
+    assert wrong["requests"] > 0
+    assert wrong["errors_status"] == wrong["requests"]

@@ -7,6 +7,9 @@ becomes ``["", "", "users", "[0-9]+"]`` and matches the request
 ``[domain, *path.split("/")]``. A part without converters is *static* (its
 text); one with converters is a regex. A converter that can match slashes
 (``path``) makes its part *final*: it swallows every remaining segment.
+Parts are immutable: a segment's part is made once and shared by every rule
+that holds the same segment with the same converters, so adding many rules
+compiles few regexes.
 
 Dynamic parts carry a *weight* that orders them where they compete, as
 Werkzeug's: more static pieces first, then longer static pieces, then more
@@ -14,7 +17,8 @@ converters, then lower converter weights. The matcher (``matcher.py``) walks
 parts as a state machine, so this is also what decides priority.
 
 Building runs the rule the other way: static text (percent-encoded) and each
-converter's ``to_url``, then unknown values as the query string.
+converter's ``to_url``, then unknown values as the query string. The steps
+are prepared on a rule's first build.
 """
 
 from __future__ import annotations
@@ -119,25 +123,6 @@ def _scan(string: str) -> list[Token]:
 def _scan_segment(segment: str) -> tuple[Token, ...]:
     # Segments such as "<int:id>" recur across rules: scan each once.
     return tuple(_scan(segment))
-
-
-def _tokenize(string: str) -> list[Token]:
-    """Cut a rule into tokens; fast when no converter has arguments.
-
-    Without ``(`` no ``<...>`` can hold a slash, so the rule can be split at
-    its slashes first and only the segments with ``<`` need the regex.
-    """
-    if "(" in string:
-        return _scan(string)
-    tokens: list[Token] = []
-    for index, segment in enumerate(string.split("/")):
-        if index:
-            tokens.append(_SLASH_TOKEN)
-        if "<" in segment:
-            tokens.extend(_scan_segment(segment))
-        elif segment:
-            tokens.append(("static", segment, "", ""))
-    return tokens
 
 
 @functools.lru_cache(maxsize=1024)
@@ -453,7 +438,7 @@ class Rule(RuleFactory):
         argument_weights: list[int] = []
         final = False
         trace = self._trace
-        for kind, text, converter_name, args in _tokenize(string):
+        for kind, text, converter_name, args in _scan(string):
             if kind == "/":
                 trace.append(_SLASH_TRACE)
                 if final:

@@ -473,6 +473,24 @@ def markdown(cells: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def goals(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Issue 16's end-to-end goals, under granian-wsgi: Kettle's CPU per request at
+    or below Falcon's on each scenario, and within 1.3x of the bare app's on hello."""
+    cpu = {
+        (c["scenario"], c["framework"]): c["cpu_us_per_request"]
+        for c in cells if c["server"] == "granian-wsgi" and "cpu_us_per_request" in c
+    }
+    out = []
+    for scenario in dict.fromkeys(c["scenario"] for c in cells):
+        kettle = cpu.get((scenario, "kettle-wsgi"))
+        for peer, limit in (("falcon", 1.0), ("bare-wsgi", 1.3 if scenario == "hello" else None)):
+            other = cpu.get((scenario, peer))
+            if kettle is not None and other and limit is not None:
+                ratio = round(kettle / other, 2)
+                out.append({"scenario": scenario, "versus": peer, "ratio": ratio, "goal": limit, "met": ratio <= limit})
+    return out
+
+
 def plan(
     scenarios: list[str], servers: list[str], frameworks: list[str] | None
 ) -> list[tuple[str, str, list[str]]]:
@@ -533,10 +551,16 @@ def main(argv: list[str] | None = None) -> int:
         f" load average {meta['load_average']}\n"
     )
     print(table(cells))
+    checked = goals(cells)
+    for goal in checked:
+        print(
+            f"goal: {goal['scenario']} under granian-wsgi, kettle-wsgi / {goal['versus']} CPU per request"
+            f" {goal['ratio']:.2f}x (at most {goal['goal']}x): {'met' if goal['met'] else 'not met'}"
+        )
     if args.markdown:
         print("\n" + markdown(cells))
     args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(json.dumps({"meta": meta, "cells": cells}, indent=2) + "\n")
+    args.results.write_text(json.dumps({"meta": meta, "cells": cells, "goals": checked}, indent=2) + "\n")
     print(f"\nresults written to {args.results}")
     return 0
 

@@ -114,3 +114,25 @@ def test_answers_with_another_status_than_the_scenarios_are_counted(wrk: str, tm
     assert right["errors_status"] == 0
     assert wrong["requests"] > 0
     assert wrong["errors_status"] == wrong["requests"]
+
+
+def test_the_issue_goals_are_checked_under_granian_wsgi() -> None:
+    def cell(scenario: str, server: str, framework: str, cpu: float) -> dict[str, Any]:
+        return {"scenario": scenario, "server": server, "framework": framework, "cpu_us_per_request": cpu}
+
+    cells = [
+        cell("hello", "granian-wsgi", "kettle-wsgi", 26.0),
+        cell("hello", "granian-wsgi", "falcon", 26.0),
+        cell("hello", "granian-wsgi", "bare-wsgi", 20.0),
+        cell("json", "granian-wsgi", "kettle-wsgi", 40.0),
+        cell("json", "granian-wsgi", "falcon", 30.0),
+        cell("json", "granian-wsgi", "bare-wsgi", 10.0),
+        cell("json", "gunicorn", "kettle-wsgi", 1.0),
+        {"scenario": "cookie_session", "server": "granian-wsgi", "framework": "falcon", "pending": "no session"},
+        cell("cookie_session", "granian-wsgi", "kettle-wsgi", 90.0),
+    ]
+    assert e2e.goals(cells) == [
+        {"scenario": "hello", "versus": "falcon", "ratio": 1.0, "goal": 1.0, "met": True},
+        {"scenario": "hello", "versus": "bare-wsgi", "ratio": 1.3, "goal": 1.3, "met": True},
+        {"scenario": "json", "versus": "falcon", "ratio": 1.33, "goal": 1.0, "met": False},
+    ]

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The demo needs Kettle and its own dependencies only, not the development extra.
 DEMO_STAMP := $(VENV)/.demo-installed
 
-.PHONY: demo test bench lint docs clean system-deps
+.PHONY: demo test bench bench-e2e lint docs clean system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,14 +19,15 @@ $(DEMO_STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $(DEMO_STAMP)
 
-# Debian packages the suite needs (redis-server, chromium, openssl), installed only
-# when running as root and missing.
+# Debian packages the suite needs (redis-server, chromium, openssl, wrk), installed
+# only when running as root and missing.
 system-deps:
 	@if [ "$$(id -u)" = "0" ]; then \
 	  missing=""; \
 	  command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	  command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	  command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
+	  command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
 	  if [ -n "$$missing" ]; then \
 	    echo "installing:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
@@ -45,8 +46,13 @@ lint: $(STAMP)
 test: $(STAMP) system-deps lint
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
 
+# In-process per-request cost (no network). The end-to-end mode is its own target:
+# it starts a server per cell, takes a few minutes, and installs wrk itself as root.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+bench-e2e: $(STAMP)
+	$(BIN)/python benchmarks/run.py --e2e
 
 docs: $(STAMP)
 	$(BIN)/python -m sphinx -q -b html -W docs docs/_build/html

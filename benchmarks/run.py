@@ -12,6 +12,7 @@ go round-robin over every cell, the start rotating each round, so drift
 
     python benchmarks/run.py            # the table, results JSON and chart
     python benchmarks/run.py --routes   # routing growth: 10, 100, 1000 rules
+    python benchmarks/run.py --e2e      # end to end under real servers (e2e.py)
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from apps import FRAMEWORKS, HELLO, Pending
+from apps import FRAMEWORKS, HELLO, Pending, filler
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
@@ -402,8 +403,47 @@ def routes_table(cells: list[Cell]) -> str:
     return "\n".join(lines)
 
 
+def map_build_ms(repetitions: int = 21, rules: int = 1000) -> dict[str, dict[str, float]]:
+    """Median and minimum ms to build and compile a map of ``rules`` rules, Kettle and Werkzeug.
+
+    Half the rules have two converters, half are static (as the filler routes).
+    Garbage is collected before each build, so one build's garbage does not
+    land on the next.
+    """
+    import werkzeug.routing
+
+    import kettle.routing
+
+    out: dict[str, dict[str, float]] = {}
+    for name, module in (("kettle", kettle.routing), ("werkzeug", werkzeug.routing)):
+        times = []
+        for _ in range(repetitions):
+            gc.collect()
+            begin = time.perf_counter()
+            url_map = module.Map()
+            for kind, i in filler(rules):
+                if kind == "dynamic":
+                    url_map.add(module.Rule(f"/api{i}/<int:id>/items/<slug>", endpoint=f"f{i}"))
+                else:
+                    url_map.add(module.Rule(f"/page{i}", endpoint=f"f{i}"))
+            url_map.update()
+            times.append(time.perf_counter() - begin)
+        out[name] = {"median_ms": round(statistics.median(times) * 1e3, 2), "min_ms": round(min(times) * 1e3, 2)}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--e2e" in argv:
+        from e2e import main as e2e_main
+
+        return e2e_main([arg for arg in argv if arg != "--e2e"])
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--e2e", action="store_true",
+        help="end to end: serve the apps under granian, gunicorn and uvicorn and drive them with wrk"
+        " (other options: run.py --e2e --help)",
+    )
     parser.add_argument("--routes", action="store_true", help="routing growth at 10/100/1000 rules")
     parser.add_argument("--rounds", type=int, default=15, help="rounds over every cell (median)")
     parser.add_argument("--target-ms", type=float, default=25.0, help="time per batch")
@@ -427,6 +467,10 @@ def main(argv: list[str] | None = None) -> int:
         measure(cells, args.rounds)
         print(f"Routing growth: µs/req by number of rules (median of {args.rounds} rounds)\n")
         print(routes_table(cells))
+        build = map_build_ms()
+        print("\nBuilding a 1,000-rule map (add + compile), median (min) of 21: " + ", ".join(
+            f"{name} {row['median_ms']} ms ({row['min_ms']})" for name, row in build.items()
+        ))
     else:
         frameworks = args.framework or list(FRAMEWORKS)
         for scenario in args.scenario or SCENARIOS:
@@ -446,6 +490,8 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     key = "routes" if args.routes else "scenarios"
+    if args.routes:
+        previous["routes_build"] = build
     previous.update({
         key: as_json(cells),
         f"{key}_meta": {

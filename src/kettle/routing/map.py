@@ -152,7 +152,8 @@ class Map:
         if not self._dirty:
             return
         for rules in self._rules_by_endpoint.values():
-            rules.sort(key=Rule.build_compare_key)
+            if len(rules) > 1:
+                rules.sort(key=Rule.build_compare_key)
         machine = StateMachine(self.merge_slashes)
         for rule in self._rules:
             if not rule.build_only:

@@ -43,6 +43,9 @@ Edge = tuple[
     bool, Callable[[str], "re.Match[str] | None"], bool, bool, bool, tuple[int, ...], "_State"
 ]
 
+# An edge less its target: what every rule holding the same part shares.
+_EdgeHead = tuple[bool, Callable[[str], "re.Match[str] | None"], bool, bool, bool, tuple[int, ...]]
+
 
 class _SlashRequired(Exception):
     """The path matches a strict-slashes rule once a slash is appended."""
@@ -191,7 +194,7 @@ class StateMachine:
                 state = following
                 continue
             for known, following in state.dynamic:
-                if known.key == part.key:
+                if known is part or known.key == part.key:
                     state = following
                     break
             else:
@@ -202,26 +205,40 @@ class StateMachine:
 
     def finish(self) -> None:
         """Sort competing dynamic parts by weight and compile their regexes once."""
+        # Parts are shared by the rules that hold the same segment: one edge
+        # (less its target) per distinct part, one regex per distinct content.
         compiled: dict[str, re.Pattern[str]] = {}
+        made: dict[RulePart, _EdgeHead] = {}
         pending = [self.root]
         while pending:
             state = pending.pop()
             pending.extend(state.static.values())
-            if not state.dynamic:
+            dynamic = state.dynamic
+            if not dynamic:
                 continue
-            # Stable sort: equal weights keep definition order, as Werkzeug.
-            state.dynamic.sort(key=lambda entry: entry[0].weight)
+            if len(dynamic) > 1:
+                # Stable sort: equal weights keep definition order, as Werkzeug.
+                dynamic.sort(key=lambda entry: entry[0].weight)
             edges: list[Edge] = []
-            for part, following in state.dynamic:
+            for part, following in dynamic:
                 pending.append(following)
-                pattern = compiled.get(part.content)
-                if pattern is None:
-                    pattern = compiled[part.content] = re.compile(part.content)
-                # Without groups of the converters' own, groups() is the values.
-                plain = pattern.groups == part.count and not part.suffixed
-                indices = tuple(pattern.groupindex[f"_k{n}"] for n in range(part.count))
-                any_segment = part.content in _ANY_SEGMENT and not part.final
-                edge = (any_segment, pattern.match, part.final, part.suffixed, plain, indices)
+                edge = made.get(part)
+                if edge is None:
+                    pattern = compiled.get(part.content)
+                    if pattern is None:
+                        pattern = compiled[part.content] = re.compile(part.content)
+                    # Without groups of the converters' own, groups() is the values.
+                    plain = pattern.groups == part.count and not part.suffixed
+                    indices = tuple(pattern.groupindex[f"_k{n}"] for n in range(part.count))
+                    any_segment = part.content in _ANY_SEGMENT and not part.final
+                    edge = made[part] = (
+                        any_segment,
+                        pattern.match,
+                        part.final,
+                        part.suffixed,
+                        plain,
+                        indices,
+                    )
                 edges.append((*edge, following))
             state.edges = tuple(edges)
 

@@ -7,6 +7,9 @@ becomes ``["", "", "users", "[0-9]+"]`` and matches the request
 ``[domain, *path.split("/")]``. A part without converters is *static* (its
 text); one with converters is a regex. A converter that can match slashes
 (``path``) makes its part *final*: it swallows every remaining segment.
+Parts are immutable: a segment's part is made once and shared by every rule
+that holds the same segment with the same converters, so adding many rules
+compiles few regexes.
 
 Dynamic parts carry a *weight* that orders them where they compete, as
 Werkzeug's: more static pieces first, then longer static pieces, then more
@@ -14,7 +17,8 @@ converters, then lower converter weights. The matcher (``matcher.py``) walks
 parts as a state machine, so this is also what decides priority.
 
 Building runs the rule the other way: static text (percent-encoded) and each
-converter's ``to_url``, then unknown values as the query string.
+converter's ``to_url``, then unknown values as the query string. The steps
+are prepared on a rule's first build.
 """
 
 from __future__ import annotations
@@ -121,25 +125,6 @@ def _scan_segment(segment: str) -> tuple[Token, ...]:
     return tuple(_scan(segment))
 
 
-def _tokenize(string: str) -> list[Token]:
-    """Cut a rule into tokens; fast when no converter has arguments.
-
-    Without ``(`` no ``<...>`` can hold a slash, so the rule can be split at
-    its slashes first and only the segments with ``<`` need the regex.
-    """
-    if "(" in string:
-        return _scan(string)
-    tokens: list[Token] = []
-    for index, segment in enumerate(string.split("/")):
-        if index:
-            tokens.append(_SLASH_TOKEN)
-        if "<" in segment:
-            tokens.extend(_scan_segment(segment))
-        elif segment:
-            tokens.append(("static", segment, "", ""))
-    return tokens
-
-
 @functools.lru_cache(maxsize=1024)
 def _quote_path(text: str) -> str:
     return quote(text, safe=PATH_SAFE)
@@ -164,23 +149,27 @@ def _static_part(text: str) -> RulePart:
     return RulePart(text, True, False, False, _NO_WEIGHT, 0)
 
 
+_EMPTY_PART = _static_part("")
+
+
 def _make_part(
-    pieces: list[tuple[str, BaseConverter | None]],
+    pieces: list[tuple[str, str | None]],
     static_weights: list[tuple[int, int]],
     argument_weights: list[int],
     final: bool,
     suffixed: bool,
 ) -> RulePart:
+    """Make a part from its pieces: static text, or (name, converter regex)."""
     if not argument_weights:
         return _static_part(pieces[0][0] if len(pieces) == 1 else "".join(t for t, _ in pieces))
     weight = _weight(static_weights, argument_weights)
     regex: list[str] = []
     count = 0
-    for text, converter in pieces:
-        if converter is None:
+    for text, converter_regex in pieces:
+        if converter_regex is None:
             regex.append(re.escape(text))
         else:
-            regex.append(f"(?P<_k{count}>{converter.regex})")
+            regex.append(f"(?P<_k{count}>{converter_regex})")
             count += 1
     if suffixed:
         # A trailing slash after a path converter is optional in the match; a
@@ -188,6 +177,36 @@ def _make_part(
         regex.append("(?<!/)(/?)")
     regex.append(r"\Z")
     return RulePart("".join(regex), False, final, suffixed, weight, count)
+
+
+@functools.lru_cache(maxsize=4096)
+def _segment_part(segment: str, regexes: tuple[str, ...], weights: tuple[int, ...]) -> RulePart:
+    """The part of one segment with converters confined to it, shared by every rule.
+
+    A segment such as ``<int:id>`` recurs across rules: its regex is built once
+    per (segment, converter regexes, converter weights).
+    """
+    pieces: list[tuple[str, str | None]] = []
+    static_weights: list[tuple[int, int]] = []
+    index = 0
+    for kind, text, _name, _args in _scan_segment(segment):
+        if kind == "static":
+            static_weights.append((len(static_weights), -len(text)))
+            pieces.append((text, None))
+        else:
+            pieces.append((text, regexes[index]))
+            index += 1
+    return _make_part(pieces, static_weights, list(weights), False, False)
+
+
+@functools.lru_cache(maxsize=4096)
+def _segment_trace(segment: str) -> tuple[tuple[bool, str], ...]:
+    # (is a variable, static text or variable name) for each token of a segment.
+    return tuple((kind == "variable", text) for kind, text, _n, _a in _scan_segment(segment))
+
+
+_SLASH_TRACE = (False, "/")
+_DOMAIN_END = (False, "|")
 
 
 def _render(ops: tuple[BuildOp, ...], values: Mapping[str, Any]) -> str:
@@ -266,8 +285,9 @@ class Rule(RuleFactory):
         self._converters: dict[str, BaseConverter] = {}
         self._trace: list[tuple[bool, str]] = []
         self._parts: list[RulePart] = []
-        self._domain_ops: tuple[BuildOp, ...] = ()
-        self._path_ops: tuple[BuildOp, ...] = ()
+        # The build steps of the domain and the path, made on the first build.
+        self._ops: tuple[tuple[BuildOp, ...], tuple[BuildOp, ...]] | None = None
+        self._split = 0  # where the domain ends in the trace
         # Arguments a build must be given (those without a default).
         self._required: tuple[str, ...] = ()
         # Filled by Map.update(): the argument names in match order, converters
@@ -332,70 +352,128 @@ class Rule(RuleFactory):
         return self.map.converters[converter_name](self.map, *args, **kwargs)
 
     def compile(self) -> None:
-        """Cut the rule into parts and prepare its builder."""
+        """Cut the rule into parts; the builder is prepared on the first build."""
         if self.map is None:
             raise RuntimeError("the rule is not bound to a map")
         domain_rule = (self.host if self.map.host_matching else self.subdomain) or ""
         if "/" in domain_rule:
             raise ValueError(f"a subdomain or host cannot contain a slash: {domain_rule!r}")
-        self._parts = []
-        self._trace = []
-        self._converters = {}
-        self.arguments = set(map(str, self.defaults)) if self.defaults else set()
-        if domain_rule:
-            self._parts.extend(self._parse(domain_rule))
-        else:
-            self._parts.append(_static_part(""))
-        split = len(self._trace)
-        self._trace.append((False, "|"))
         rule = self.rule
         if self.merge_slashes and "//" in rule:
             rule = _SLASHES_RE.sub("/", rule)
-        self._parts.extend(self._parse(rule))
+        # Without "(" no converter has arguments and none can span a slash: cut
+        # at the slashes and share each segment's part with every other rule.
+        # A converter that matches slashes (``path``) needs the full parser.
+        fast = "(" not in rule and "(" not in domain_rule
+        if not (fast and self._parse_rule(domain_rule, rule, self._parse_segments)):
+            self._parse_rule(domain_rule, rule, self._parse)
         self._required = tuple(self.arguments.difference(self.defaults or ()))
-        self._domain_ops = self._compile_ops(self._trace[:split]) if split else ()
-        self._path_ops = self._compile_ops(self._trace[split + 1 :])
+        self._ops = None
+        if self.defaults:
+            # Defaults are rendered into the builder now, so a bad one fails here.
+            self._build_ops()
 
-    def _parse(self, string: str) -> Iterator[RulePart]:
-        """Yield the parts of a rule (or domain) string."""
-        pieces: list[tuple[str, BaseConverter | None]] = []
+    def _parse_rule(
+        self,
+        domain_rule: str,
+        rule: str,
+        parse: Callable[[str, list[RulePart]], bool],
+    ) -> bool:
+        """Fill parts, trace, converters and arguments; False if ``parse`` gave up."""
+        parts: list[RulePart] = []
+        trace: list[tuple[bool, str]] = []
+        self._parts, self._trace = parts, trace
+        self._converters = {}
+        self.arguments = set(map(str, self.defaults)) if self.defaults else set()
+        if domain_rule:
+            if not parse(domain_rule, parts):
+                return False
+        else:
+            parts.append(_EMPTY_PART)
+        self._split = len(trace)
+        trace.append(_DOMAIN_END)
+        return parse(rule, parts)
+
+    def _add_converter(self, name: str, converter_name: str, args: str) -> BaseConverter:
+        if name in self._converters:
+            raise ValueError(f"variable name {name!r} used twice in {self.rule!r}")
+        positional, keywords = parse_converter_args(args) if args else ((), {})
+        converter = self.get_converter(name, converter_name or "default", positional, keywords)
+        self._converters[name] = converter
+        self.arguments.add(name)
+        return converter
+
+    def _parse_segments(self, string: str, parts: list[RulePart]) -> bool:
+        """Append the parts of a string without converter arguments, one per segment.
+
+        Return False, having done part of the work, at a converter that can
+        match a slash: the caller starts again with ``_parse``.
+        """
+        trace = self._trace
+        for index, segment in enumerate(string.split("/")):
+            if index:
+                trace.append(_SLASH_TRACE)
+            if "<" not in segment:
+                if segment:
+                    trace.append((False, segment))
+                parts.append(_static_part(segment))
+                continue
+            regexes: list[str] = []
+            weights: list[int] = []
+            for kind, text, converter_name, _args in _scan_segment(segment):
+                if kind == "variable":
+                    converter = self._add_converter(text, converter_name, "")
+                    if not converter.part_isolating:
+                        return False
+                    regexes.append(converter.regex)
+                    weights.append(converter.weight)
+            trace.extend(_segment_trace(segment))
+            parts.append(_segment_part(segment, tuple(regexes), tuple(weights)))
+        return True
+
+    def _parse(self, string: str, parts: list[RulePart]) -> bool:
+        """Append the parts of a rule (or domain) string, with the full grammar."""
+        pieces: list[tuple[str, str | None]] = []
         static_weights: list[tuple[int, int]] = []
         argument_weights: list[int] = []
         final = False
         trace = self._trace
-        for kind, text, converter_name, args in _tokenize(string):
+        for kind, text, converter_name, args in _scan(string):
             if kind == "/":
-                trace.append((False, "/"))
+                trace.append(_SLASH_TRACE)
                 if final:
                     # A part with a path converter runs on to the end of the rule.
                     pieces.append(("/", None))
                     continue
-                yield _make_part(pieces, static_weights, argument_weights, False, False)
+                parts.append(_make_part(pieces, static_weights, argument_weights, False, False))
                 pieces, static_weights, argument_weights = [], [], []
             elif kind == "static":
                 static_weights.append((len(static_weights), -len(text)))
                 pieces.append((text, None))
                 trace.append((False, text))
             else:
-                if text in self._converters:
-                    raise ValueError(f"variable name {text!r} used twice in {self.rule!r}")
-                positional, keywords = parse_converter_args(args) if args else ((), {})
-                converter = self.get_converter(
-                    text, converter_name or "default", positional, keywords
-                )
-                self._converters[text] = converter
-                self.arguments.add(text)
+                converter = self._add_converter(text, converter_name, args)
                 final = final or not converter.part_isolating
                 argument_weights.append(converter.weight)
-                pieces.append((text, converter))
+                pieces.append((text, converter.regex))
                 trace.append((True, text))
         suffixed = final and bool(pieces) and pieces[-1] == ("/", None)
         if suffixed:
             pieces.pop()
-        part = _make_part(pieces, static_weights, argument_weights, final, suffixed)
-        yield part
+        parts.append(_make_part(pieces, static_weights, argument_weights, final, suffixed))
         if suffixed:
-            yield _static_part("")
+            parts.append(_static_part(""))
+        return True
+
+    def _build_ops(self) -> tuple[tuple[BuildOp, ...], tuple[BuildOp, ...]]:
+        """Compile (once) the steps that build the domain and the path."""
+        split = self._split
+        ops = (
+            self._compile_ops(self._trace[:split]) if split else (),
+            self._compile_ops(self._trace[split + 1 :]),
+        )
+        self._ops = ops
+        return ops
 
     def _compile_ops(self, trace: list[tuple[bool, str]]) -> tuple[BuildOp, ...]:
         defaults = self.defaults or {}
@@ -419,8 +497,9 @@ class Rule(RuleFactory):
     ) -> tuple[str, str] | None:
         """Return ``(domain, path?query)`` for the values, or None if a converter refuses."""
         try:
-            domain = _render(self._domain_ops, values) if self._domain_ops else ""
-            path = _render(self._path_ops, values)
+            domain_ops, path_ops = self._ops or self._build_ops()
+            domain = _render(domain_ops, values) if domain_ops else ""
+            path = _render(path_ops, values)
         except ValidationError:
             return None
         if append_unknown and not self.arguments.issuperset(values):

@@ -21,8 +21,8 @@ from kettle.http import exceptions as _exceptions
 from kettle.http.exceptions import HTTPException, default_exceptions
 
 if TYPE_CHECKING:
-    from kettle.http.request import Request
     from kettle.http.response import Response
+    from kettle.wrappers import Request
 
 _FOREIGN_MODULES = ("werkzeug.",)
 _E = TypeVar("_E", bound=BaseException)

@@ -1,12 +1,16 @@
 """The Request and Response classes an app uses, with Flask's app-aware additions.
 
-``kettle.http`` holds the protocol-only classes; these add what depends on
-the application: the matched rule, the endpoint and blueprint, and limits
-read from the config.
+``kettle.http`` holds the protocol-free classes; these add what depends on
+the application (the matched rule, the endpoint and blueprint, limits read
+from the config) and what depends on the server: the raw WSGI ``environ`` or
+ASGI ``scope`` the adapter built the request from, kept here, outside the
+sans-IO core, because Flask's API exposes ``request.environ``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from kettle.ctx import _cv
@@ -16,6 +20,7 @@ from kettle.http.response import Response as _HTTPResponse
 
 if TYPE_CHECKING:
     from kettle.routing import Rule
+    from kettle.typing import Scope, WSGIEnvironment
 
 
 class Request(_HTTPRequest):
@@ -30,6 +35,17 @@ class Request(_HTTPRequest):
     _max_content_length: int | None = None
     _max_form_memory_size: int | None = None
     _max_form_parts: int | None = None
+
+    #: The ASGI scope the request came from (None under WSGI); set by the ASGI adapter.
+    scope: Scope | None = None
+
+    @cached_property
+    def environ(self) -> WSGIEnvironment:
+        """The WSGI environ the request came from, as Flask's (empty under ASGI).
+
+        The WSGI adapter sets it; read under ASGI it is a new empty dict.
+        """
+        return {}
 
     @property
     def endpoint(self) -> str | None:
@@ -131,6 +147,25 @@ class Response(_HTTPResponse):
     """The response object of a Kettle app: HTML by default, UTF-8."""
 
     default_mimetype = "text/html"
+
+    def make_conditional(
+        self,
+        request_or_environ: _HTTPRequest | WSGIEnvironment,
+        accept_ranges: bool | str = False,
+        complete_length: int | None = None,
+    ) -> Response:
+        """Answer a GET/HEAD conditionally (304/412, 206/416), as Flask's.
+
+        Takes a request or, as Flask does, a WSGI environ, which is turned into
+        a request here so the core only ever sees requests.
+        """
+        request = request_or_environ
+        if isinstance(request, Mapping):
+            from kettle.adapters.wsgi import build_request
+
+            request = build_request(_HTTPRequest, request)
+        super().make_conditional(request, accept_ranges, complete_length)
+        return self
 
     @property
     def max_cookie_size(self) -> int:

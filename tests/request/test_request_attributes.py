@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kettle import Kettle, request
+from kettle import Kettle, Response, request
 from kettle.testing import KettleClient
 
 
@@ -205,6 +205,44 @@ def test_environ_or_scope(app: Kettle, client: KettleClient, protocol: str) -> N
         return {"value": request.scope["method"]}  # type: ignore[index]
 
     assert client.get("/e").json == {"value": "GET"}
+
+
+def test_environ_under_asgi_is_empty_and_scope_under_wsgi_is_none(
+    app: Kettle, client: KettleClient, protocol: str
+) -> None:
+    @app.get("/e")
+    def e() -> Any:
+        return {"environ": len(request.environ), "scope": request.scope is None}
+
+    body = client.get("/e").json
+    if protocol == "wsgi":
+        assert body["environ"] > 0 and body["scope"] is True
+    else:
+        assert body == {"environ": 0, "scope": False}
+
+
+def test_make_conditional_takes_a_request_or_flasks_wsgi_environ(
+    app: Kettle, client: KettleClient, protocol: str
+) -> None:
+    @app.get("/c")
+    def c() -> Any:
+        response = Response("0123456789")
+        response.set_etag("v1")
+        # Flask's API: make_conditional(request_or_environ); the environ only under WSGI.
+        source = request.environ if protocol == "wsgi" else request
+        return response.make_conditional(source, accept_ranges=True, complete_length=10)
+
+    assert client.get("/c", headers={"If-None-Match": '"v1"'}).status_code == 304
+    partial = client.get("/c", headers={"Range": "bytes=2-4"})
+    assert partial.status_code == 206
+    assert partial.data == b"234"
+    assert partial.headers["Content-Range"] == "bytes 2-4/10"
+    assert client.get("/c").data == b"0123456789"
+
+
+def test_make_conditional_with_something_else_is_a_type_error() -> None:
+    with pytest.raises(TypeError):
+        Response("x").make_conditional(42)  # type: ignore[arg-type]
 
 
 def test_multidict_semantics(app: Kettle, client: KettleClient) -> None:

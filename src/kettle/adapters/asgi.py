@@ -78,7 +78,7 @@ def request_from_scope(app: Kettle, scope: dict[str, Any], method: str) -> Reque
     client = scope.get("client")
     server = scope.get("server")
     scheme = scope.get("scheme", "http")
-    return app.request_class(
+    request = app.request_class(
         method,
         path or "/",
         scheme=_HTTP_SCHEMES.get(scheme, scheme),
@@ -88,8 +88,11 @@ def request_from_scope(app: Kettle, scope: dict[str, Any], method: str) -> Reque
         host_header=_host_header(scope),
         headers=lambda: headers_from_scope(scope),
         remote_addr=client[0] if client else None,
-        scope=scope,
+        # The body the adapter receives (in memory or spooled) is the request's to close.
+        owns_stream=True,
     )
+    request.scope = scope
+    return request
 
 
 class _TooLarge(io.RawIOBase):

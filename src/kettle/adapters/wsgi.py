@@ -10,24 +10,27 @@ import asyncio
 import atexit
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kettle import _loops
 from kettle.adapters.shutdown import shutting_down, thread_stream_closing
 from kettle.background import run_background_tasks_sync
 from kettle.ctx import RequestContext
 from kettle.http.headers import Headers
+from kettle.http.request import Request as _HTTPRequest
 from kettle.http.response import prepare_send
 from kettle.http.urls import decode_wsgi_path
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
+    from kettle.typing import WSGIEnvironment
     from kettle.wrappers import Request, Response
 
+_RequestT = TypeVar("_RequestT", bound=_HTTPRequest)
 _SPECIAL = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
 
 
-def headers_from_environ(environ: dict[str, Any]) -> Headers:
+def headers_from_environ(environ: WSGIEnvironment) -> Headers:
     """Build Headers from the ``HTTP_*`` and content keys of ``environ``."""
     pairs: list[tuple[str, str]] = []
     for key, value in environ.items():
@@ -40,7 +43,7 @@ def headers_from_environ(environ: dict[str, Any]) -> Headers:
     return Headers._trusted(pairs)
 
 
-def _server(environ: dict[str, Any]) -> tuple[str, int | None] | None:
+def _server(environ: WSGIEnvironment) -> tuple[str, int | None] | None:
     name = environ.get("SERVER_NAME")
     if not name:
         return None
@@ -51,11 +54,11 @@ def _server(environ: dict[str, Any]) -> tuple[str, int | None] | None:
         return name, None
 
 
-def request_from_environ(app: Kettle, environ: dict[str, Any]) -> Request:
-    """Translate a WSGI environ into the app's request class."""
+def build_request(request_class: type[_RequestT], environ: WSGIEnvironment) -> _RequestT:
+    """Translate a WSGI environ into a request of ``request_class`` (the environ not kept)."""
     host = environ.get("HTTP_HOST")
-    return app.request_class(
-        environ["REQUEST_METHOD"],
+    return request_class(
+        environ.get("REQUEST_METHOD") or "GET",
         decode_wsgi_path(environ.get("PATH_INFO") or "/"),
         scheme=environ.get("wsgi.url_scheme", "http"),
         server=None if host else _server(environ),
@@ -64,10 +67,17 @@ def request_from_environ(app: Kettle, environ: dict[str, Any]) -> Request:
         host_header=host,
         headers=lambda: headers_from_environ(environ),
         remote_addr=environ.get("REMOTE_ADDR"),
+        # The server owns wsgi.input: closing the request leaves it open.
         stream=environ.get("wsgi.input"),
         input_terminated=bool(environ.get("wsgi.input_terminated", False)),
-        environ=environ,
     )
+
+
+def request_from_environ(app: Kettle, environ: WSGIEnvironment) -> Request:
+    """Translate a WSGI environ into the app's request class, keeping the environ."""
+    request = build_request(app.request_class, environ)
+    request.environ = environ
+    return request
 
 
 class _ClosingBody:

@@ -130,8 +130,13 @@ class HTTPException(Exception):
         """Return the headers of the error page."""
         return [("Content-Type", "text/html; charset=utf-8")]
 
-    def get_response(self, environ: Any = None, scope: Any = None) -> Response:
-        """Return the response to send for this error (``self.response`` if set)."""
+    def get_response(self, request: object = None, /, **server_values: object) -> Response:
+        """Return the response to send for this error (``self.response`` if set).
+
+        The arguments are Werkzeug's signature (a request, or the server's
+        environ/scope as keywords) and are not used: the answer depends on the
+        error alone.
+        """
         if self.response is not None:
             return self.response
         cls = type(self)

@@ -89,8 +89,7 @@ class Request:
         remote_addr: str | None = None,
         stream: IO[bytes] | None = None,
         input_terminated: bool = True,
-        environ: dict[str, Any] | None = None,
-        scope: dict[str, Any] | None = None,
+        owns_stream: bool = False,
     ) -> None:
         self.method = method.upper() if not method.isupper() else method
         self.path = path if path[:1] == "/" and path[1:2] != "/" else "/" + path.lstrip("/")
@@ -106,8 +105,9 @@ class Request:
         self.remote_addr = remote_addr
         self._stream = stream
         self._input_terminated = input_terminated
-        self.environ: dict[str, Any] = environ if environ is not None else {}
-        self.scope = scope
+        #: True when ``stream`` belongs to this request (``close()`` closes it), False when
+        #: the server owns it (a WSGI server's ``wsgi.input``).
+        self.owns_stream = owns_stream
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url!r} [{self.method}]>"
@@ -399,11 +399,10 @@ class Request:
         return CombinedMultiDict([self.args, self.form])
 
     def close(self) -> None:
-        """Close uploaded files (their temporary files) and an ASGI spooled body."""
+        """Close uploaded files (their temporary files) and a body stream the request owns."""
         for _, storage in self.__dict__.get("files", ImmutableMultiDict()).items(multi=True):
             storage.close()
-        if self.scope is not None and self._stream is not None:
-            # Under WSGI the server owns wsgi.input; under ASGI the body is ours.
+        if self.owns_stream and self._stream is not None:
             self._stream.close()
 
     @property

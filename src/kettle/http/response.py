@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json as _json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from kettle.http.cookies import dump_cookie
 from kettle.http.dates import http_date, parse_date
@@ -28,6 +28,9 @@ from kettle.http.preconditions import (
     unquote_etag,
 )
 from kettle.http.status import parse_status, status_line
+
+if TYPE_CHECKING:
+    from kettle.http.request import Request
 
 # Werkzeug adds "; charset=utf-8" to these besides text/* and *+xml.
 _CHARSET_MIMETYPES = frozenset(
@@ -416,19 +419,21 @@ class Response:
 
     def make_conditional(
         self,
-        request_or_environ: Any,
+        request: Request,
         accept_ranges: bool | str = False,
         complete_length: int | None = None,
     ) -> Response:
         """Answer a GET/HEAD conditionally: 304/412 from the validators, 206/416 for Range.
 
-        Takes a request (or a WSGI environ). Follows Werkzeug: If-None-Match
-        wins over If-Modified-Since, If-Range guards the Range, a Range that
-        cannot be served raises 416 with ``Content-Range: bytes */length``.
+        Takes the request. Follows Werkzeug: If-None-Match wins over
+        If-Modified-Since, If-Range guards the Range, a Range that cannot be
+        served raises 416 with ``Content-Range: bytes */length``.
         """
-        get = _header_getter(request_or_environ)
-        method = getattr(request_or_environ, "method", None) or get("REQUEST_METHOD") or "GET"
-        if method not in ("GET", "HEAD"):
+        headers = getattr(request, "headers", None)
+        if headers is None:
+            raise TypeError("make_conditional() needs a request.")
+        get = headers.get
+        if (getattr(request, "method", None) or "GET") not in ("GET", "HEAD"):
             return self
         if "date" not in self.headers:
             self.headers.set("Date", http_date())
@@ -522,22 +527,6 @@ class Response:
             if silent:
                 return None
             raise
-
-
-def _header_getter(source: Any) -> Any:
-    """Return ``get(name)`` reading a request's headers or a WSGI environ."""
-    headers = getattr(source, "headers", None)
-    if headers is not None:
-        return headers.get
-    if isinstance(source, Mapping):
-
-        def get(name: str) -> Any:
-            if name.isupper():
-                return source.get(name)
-            return source.get("HTTP_" + name.upper().replace("-", "_"))
-
-        return get
-    raise TypeError("make_conditional() needs a request or a WSGI environ.")
 
 
 _NO_BODY_STATUSES = frozenset({204, 304})

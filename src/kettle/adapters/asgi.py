@@ -208,11 +208,6 @@ class ReceiveStream(BoundedStream):
         data, self._buffer = self._buffer[:size], self._buffer[size:]
         return data
 
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
     def __iter__(self) -> Any:
         while True:
             chunk = self.read(CHUNK_SIZE)

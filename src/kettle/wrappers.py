@@ -48,6 +48,25 @@ class Request(_HTTPRequest):
         return {}
 
     @property
+    def cookie_header(self) -> str | None:
+        """The raw Cookie header (several joined by ``"; "``), read without building ``headers``.
+
+        One dict lookup under WSGI, a scan of the scope's byte pairs under ASGI.
+        """
+        if "headers" not in self.__dict__:
+            environ = self.__dict__.get("environ")
+            if environ is not None:
+                return environ.get("HTTP_COOKIE")  # type: ignore[no-any-return]
+            if self.scope is not None:
+                raw: str | None = None
+                for name, value in self.scope["headers"]:
+                    if name == b"cookie":
+                        text = value.decode("latin-1")
+                        raw = text if raw is None else f"{raw}; {text}"
+                return raw
+        return self.headers.get("cookie")
+
+    @property
     def endpoint(self) -> str | None:
         """The endpoint of the matched rule."""
         return self.url_rule.endpoint if self.url_rule is not None else None

@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kettle import _loops
+from kettle.runner import IN_THREAD, Runner
 from kettle.signals import appcontext_popped, appcontext_pushed
 
 if TYPE_CHECKING:
@@ -28,8 +29,12 @@ if TYPE_CHECKING:
     from kettle.wrappers import Request
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: A background task: ``(func, args, kwargs)``, called after the response is sent.
+Task = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
 _cv: ContextVar[AppContext] = ContextVar("kettle.context")
+#: The environ/scope key under which the test client passes ``RequestContext.preserve``.
+PRESERVE_CONTEXT = "kettle.preserve_context"
 _sentinel: Any = object()
 
 
@@ -70,6 +75,8 @@ class AppContext:
     """
 
     request: Request | None = None
+    #: How user code run in this context is called (see ``kettle.runner``).
+    runner: Runner = IN_THREAD
 
     def __init__(self, app: Kettle) -> None:
         self.app = app
@@ -113,16 +120,20 @@ class RequestContext(AppContext):
 
     The session is opened lazily, on first access, so requests that never
     touch it pay nothing for cookie parsing and signature checks.
+
+    The fields below form the interface between the adapters and the
+    pipeline (``kettle.pipeline``); the adapter sets ``websocket`` and
+    ``preserve``, the pipeline sets ``runner``.
     """
 
-    #: How to run a coroutine from code that is not on an event loop (the ASGI
-    #: adapter replaces it to hop back to the server's loop).
     request: Request
-    #: True when the pipeline runs on the event loop and may ``await``.
-    on_loop = False
-    run_coroutine = staticmethod(_loops.run_coroutine)
-    #: The connection when this context is a WebSocket handshake (set by the adapter).
+    #: The connection when this context is a WebSocket handshake.
     websocket: WebSocket | None = None
+    #: Called with the context instead of closing the request at teardown: the
+    #: test client's ``with client:`` keeps the context and its request.
+    preserve: Callable[[RequestContext], None] | None = None
+    #: The calls ``add_background_task`` recorded, run after the response is sent.
+    background_tasks: list[Task] | None = None
 
     def __init__(self, app: Kettle, request: Request, session: SessionMixin | None = None) -> None:
         self.app = app
@@ -141,27 +152,15 @@ class RequestContext(AppContext):
             appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:
-        """Run teardown functions and restore the previous context."""
-        try:
-            if len(self._tokens) == 1:
-                if exc is _sentinel:
-                    exc = sys.exc_info()[1]
-                self.app.do_teardown_request(exc)
-                if self._owns_app:
-                    self.app.do_teardown_appcontext(exc)
-                close = getattr(self.request, "close", None)
-                if close is not None:
-                    close()
-        finally:
-            _cv.reset(self._tokens.pop())
-        if not self._tokens and self._owns_app and appcontext_popped.receivers:
-            appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
+        """Run the teardown (as the pipeline does) and restore the previous context."""
+        if len(self._tokens) != 1:
+            _cv.reset(self._tokens.pop())  # A nested push: only the outermost pop tears down.
+            return
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        from kettle.pipeline import teardown
 
-    async def wait(self, coro: Any) -> Any:
-        """Resolve a coroutine returned by user code: await it on the loop, else run it."""
-        if self.on_loop:
-            return await coro
-        return self.run_coroutine(coro)
+        _loops.drive(teardown(self.app, self, exc))
 
     def _enter_quietly(self) -> None:
         """Make this context current without signals (for work that is not a request)."""
@@ -220,7 +219,9 @@ class _MatchingRequestContext(RequestContext):
     def push(self) -> None:
         """Make this context current, then match the request's URL."""
         super().push()
-        self.app._match(self)
+        from kettle.pipeline import match
+
+        match(self.app, self)
 
 
 def has_request_context() -> bool:

@@ -23,11 +23,11 @@ import json
 import os
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
 from typing import Any, cast
 
-from kettle import _loops
+from kettle import runner
 from kettle.ctx import _cv
 from kettle.http.sse import ServerSentEvent, encode_comment, to_event
 from kettle.wrappers import Response
@@ -341,9 +341,7 @@ async def publish(channel: str, message: Any) -> int:
 
 
 def _run_sync(coro: Any) -> Any:
-    ctx = _cv.get(None)
-    runner: Callable[[Any], Any] = getattr(ctx, "run_coroutine", _loops.run_coroutine)
-    return runner(coro)
+    return runner.run_sync(coro)
 
 
 def publish_sync(channel: str, message: Any) -> int:

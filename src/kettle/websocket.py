@@ -3,7 +3,7 @@
 Theory of operation: ``@app.websocket("/ws")`` registers a rule with
 ``websocket=True``. The ASGI adapter turns a ``websocket`` scope into a
 request context whose ``websocket`` attribute is a ``WebSocket`` and hands it
-to ``Kettle.handle_websocket``, which runs the same match (TRUSTED_HOSTS,
+to ``kettle.pipeline.run_websocket``, which runs the same match (TRUSTED_HOSTS,
 subdomains, host matching), the Origin check and the hooks as HTTP; see
 docs/push.md for the exact order. An HTTP request to a WebSocket route (or
 any request under WSGI, which cannot upgrade) gets 426 Upgrade Required.

@@ -14,7 +14,7 @@ import contextlib
 import io
 import tempfile
 from collections.abc import AsyncIterator, Callable
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from kettle.adapters.server_status import teach_server_status_codes
 from kettle.adapters.shutdown import (
@@ -24,13 +24,14 @@ from kettle.adapters.shutdown import (
     websocket_open,
 )
 from kettle.adapters.threadpool import PoolShare, WorkerPool
-from kettle.background import run_background_tasks
-from kettle.ctx import RequestContext
+from kettle.ctx import PRESERVE_CONTEXT, RequestContext
 from kettle.http.exceptions import ClientDisconnected, RequestEntityTooLarge
 from kettle.http.headers import Headers
 from kettle.http.preconditions import ascii_int
 from kettle.http.response import prepare_send
 from kettle.http.stream import CHUNK_SIZE, BoundedStream
+from kettle.pipeline import match, respond_async, run_background_tasks
+from kettle.runner import Runner
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
@@ -308,29 +309,31 @@ class ASGIAdapter:
         app = self.app
         request = request_from_scope(app, scope, scope["method"])
         ctx = RequestContext(app, request)
+        ctx.preserve = scope.get(PRESERVE_CONTEXT)
         # Matching first: the checks that need no body (host, 404, 405, the
         # before_body functions such as the CSRF Origin check) refuse a request
         # without receiving its body; matching also tells whether the route
         # streams its body (stream_body=True).
-        app._match(ctx)
+        match(app, ctx)
         rule = request.url_rule
         offload = self.offload
         if request.routing_exception is not None:
             pass  # Answered without the body: nothing is received or spooled.
-        elif rule is not None and getattr(rule, "stream_body", False):
+        elif rule is not None and rule.stream_body:
             offload = self.offload_stream_body
             # The limit is read when the view reads, so a before_request hook may set it.
-            request._stream = ReceiveStream(  # type: ignore[assignment]
+            stream = ReceiveStream(
                 receive,
                 asyncio.get_running_loop(),
                 _framing(scope)[0],
                 lambda: request.max_content_length,
             )
+            request.set_body(cast("IO[bytes]", stream))  # File-like: read, readinto, close.
         else:
             length, chunked = _framing(scope)
             if length or chunked:  # Without a body there is nothing to wait for.
                 try:
-                    request._stream = await self._receive_body(length, chunked, receive)
+                    request.set_body(await self._receive_body(length, chunked, receive))
                 except _Disconnected:
                     # The request never arrived whole: no hook or view runs for
                     # it (so there is nothing to tear down) and nobody is left
@@ -340,17 +343,11 @@ class ASGIAdapter:
                         "Client disconnected during %s %s", request.method, request.path
                     )
                     return
-        try:
-            response = await app.handle_async(ctx, offload)
-        except Exception as e:
-            if not (app.debug and app.use_debugger) or app.testing:
-                raise  # To the server or the test client, as Flask; the page is opt-in.
-            from kettle.debug import debug_response
-
-            response = debug_response(app, request, e)
+        response = await respond_async(app, ctx, offload)
         await self.send_response(response, request.method, send, receive)
-        if ctx_tasks := getattr(ctx, "_background_tasks", None):
-            await run_background_tasks(app, ctx_tasks, self.offload)
+        if ctx.background_tasks:
+            runner = Runner(on_loop=True, offload=self.offload)
+            await run_background_tasks(app, ctx.background_tasks, runner)
 
     async def _receive_body(
         self, length: int | None, chunked: bool, receive: Callable[..., Any]

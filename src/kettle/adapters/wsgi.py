@@ -1,7 +1,7 @@
 """WSGI (PEP 3333): environ -> Request, Response -> start_response.
 
 This module translates and nothing more; the request lifecycle lives in
-``Kettle._run``.
+``kettle.pipeline``.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from kettle import _loops
 from kettle.adapters.shutdown import shutting_down, thread_stream_closing
-from kettle.background import run_background_tasks_sync
-from kettle.ctx import RequestContext
+from kettle.ctx import PRESERVE_CONTEXT, RequestContext
 from kettle.http.headers import Headers
 from kettle.http.request import Request as _HTTPRequest
 from kettle.http.response import prepare_send
 from kettle.http.urls import decode_wsgi_path
+from kettle.pipeline import respond_sync
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
@@ -174,15 +174,6 @@ def serve(
         start_serving(app)
     request = request_from_environ(app, environ)
     ctx = RequestContext(app, request)
-    try:
-        response = app.handle_sync(ctx)
-    except Exception as e:
-        if not (app.debug and app.use_debugger) or app.testing:
-            raise  # To the server or the test client, as Flask; the page is opt-in.
-        from kettle.debug import debug_response
-
-        response = debug_response(app, request, e)
-    tasks = getattr(ctx, "_background_tasks", None)
-    if tasks:
-        response.call_on_close(lambda: run_background_tasks_sync(app, tasks))
+    ctx.preserve = environ.get(PRESERVE_CONTEXT)
+    response = respond_sync(app, ctx)
     return send_response(response, request.method, start_response)

@@ -337,6 +337,10 @@ class Request:
         """The raw body stream of the server, without limits (use ``stream``)."""
         return self._stream
 
+    def set_body(self, stream: IO[bytes] | None) -> None:
+        """Give the request its raw body once received (for adapters; before ``stream`` is read)."""
+        self._stream = stream
+
     def get_data(
         self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
     ) -> Any:

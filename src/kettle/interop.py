@@ -98,7 +98,7 @@ def from_wsgi_app(app: Any, request: Request | None) -> Response:
 
 def _environ_for(request: Request | None) -> dict[str, Any]:
     """The request's WSGI environ, or one made from it (under ASGI, or outside a request)."""
-    from kettle.testing import EnvironBuilder
+    from kettle.adapters.environ import EnvironBuilder
 
     if request is None:
         return EnvironBuilder().get_environ()

@@ -22,6 +22,7 @@ from kettle.http.exceptions import HTTPException, default_exceptions
 
 if TYPE_CHECKING:
     from kettle.http.response import Response
+    from kettle.typing import WSGIEnvironment
     from kettle.wrappers import Request
 
 _FOREIGN_MODULES = ("werkzeug.",)
@@ -96,7 +97,7 @@ def from_wsgi_app(app: Any, request: Request | None) -> Response:
     return response
 
 
-def _environ_for(request: Request | None) -> dict[str, Any]:
+def _environ_for(request: Request | None) -> WSGIEnvironment:
     """The request's WSGI environ, or one made from it (under ASGI, or outside a request)."""
     from kettle.adapters.environ import EnvironBuilder
 

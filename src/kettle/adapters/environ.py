@@ -22,6 +22,7 @@ from kettle.http.urls import encode_query
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
+    from kettle.typing import Scope, WSGIEnvironment
 
 
 def _is_file(value: Any) -> bool:
@@ -232,14 +233,14 @@ class EnvironBuilder:
             file.close()
         self._files.clear()
 
-    def get_environ(self) -> dict[str, Any]:
+    def get_environ(self) -> WSGIEnvironment:
         """Render the request as a WSGI environ."""
         host, _, port = self.host.partition(":")
         given = self._input_stream
         stream = given if given is not None else io.BytesIO(self.body)
         # As a server does: PATH_INFO is the percent-decoded path, bytes as latin-1.
         path = unquote_to_bytes(self.path).decode("latin-1")
-        environ: dict[str, Any] = {
+        environ: WSGIEnvironment = {
             "REQUEST_METHOD": self.method,
             "SCRIPT_NAME": self.script_root,
             "PATH_INFO": path,
@@ -286,7 +287,7 @@ class EnvironBuilder:
         return request_from_environ(self.app, self.get_environ())
 
 
-def scope_from_environ(environ: dict[str, Any]) -> dict[str, Any]:
+def scope_from_environ(environ: WSGIEnvironment) -> Scope:
     """Render a WSGI environ as an ASGI http scope (for the ASGI test driver)."""
     headers: list[tuple[bytes, bytes]] = []
     for key, value in environ.items():

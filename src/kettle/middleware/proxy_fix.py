@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kettle.typing import Receive, Scope, Send, StartResponse, WSGIEnvironment
 
 
 def _trusted_value(trusted: int, value: str | None) -> str | None:
@@ -64,9 +67,7 @@ class ProxyFix:
             "prefix": _trusted_value(self.x_prefix, get("x-forwarded-prefix")),
         }
 
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Rewrite the WSGI environ, keeping the originals, then call the app."""
         environ["werkzeug.proxy_fix.orig"] = {
             key: environ.get(key)
@@ -102,7 +103,7 @@ class ASGIProxyFix(ProxyFix):
     """ProxyFix for an ASGI 3 app: rewrites ``client``, ``scheme``, Host and ``root_path``."""
 
     async def __call__(  # type: ignore[override]
-        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
+        self, scope: Scope, receive: Receive, send: Send
     ) -> None:
         """Rewrite a copy of the scope, then call the app."""
         if scope["type"] not in ("http", "websocket"):

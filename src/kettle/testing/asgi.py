@@ -10,10 +10,13 @@ chunk, as the test reads it, and several WebSocket sessions
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from kettle import _loops
+
+if TYPE_CHECKING:
+    from kettle.typing import ASGIApplication, Message, Scope
 
 #: How long a test waits for the app's next message before failing.
 DEFAULT_TIMEOUT = 5.0
@@ -22,17 +25,17 @@ DEFAULT_TIMEOUT = 5.0
 class Connection:
     """One ASGI connection: the app as a task, its sent messages in a queue."""
 
-    def __init__(
-        self, app: Callable[..., Any], scope: dict[str, Any], first: list[dict[str, Any]]
-    ) -> None:
+    def __init__(self, app: ASGIApplication, scope: Scope, first: list[Message]) -> None:
         self.loop = _loops.thread_loop()
-        self.inbound: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self.outbound: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.inbound: asyncio.Queue[Message] = asyncio.Queue()
+        self.outbound: asyncio.Queue[Message] = asyncio.Queue()
         for message in first:
             self.inbound.put_nowait(message)
-        self.task = self.loop.create_task(app(scope, self.inbound.get, self.outbound.put))
+        self.task: asyncio.Future[None] = asyncio.ensure_future(
+            app(scope, self.inbound.get, self.outbound.put), loop=self.loop
+        )
 
-    def next(self, timeout: float | None = DEFAULT_TIMEOUT) -> dict[str, Any] | None:
+    def next(self, timeout: float | None = DEFAULT_TIMEOUT) -> Message | None:
         """Run the loop until the app sends a message; None when the app has finished."""
         if not self.outbound.empty():
             return self.outbound.get_nowait()
@@ -40,8 +43,9 @@ class Connection:
             self.task.result()  # Re-raise what the app raised.
             return None
         getter = self.loop.create_task(self.outbound.get())
+        waiting: set[asyncio.Future[Any]] = {getter, self.task}
         done, _ = self.loop.run_until_complete(
-            asyncio.wait({getter, self.task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         )
         if getter in done:
             return getter.result()
@@ -93,7 +97,7 @@ class LazyASGIBody:
 
 
 def run_asgi_http(
-    app: Callable[..., Any], scope: dict[str, Any], body: bytes, buffered: bool
+    app: ASGIApplication, scope: Scope, body: bytes, buffered: bool
 ) -> tuple[int, list[tuple[str, str]], bytes | LazyASGIBody]:
     """Run one request; return status, headers and the body (lazy when streamed)."""
     driver = Connection(app, scope, [{"type": "http.request", "body": body, "more_body": False}])

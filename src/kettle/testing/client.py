@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from kettle.ctx import RequestContext
     from kettle.sessions import SessionMixin
     from kettle.testing.websocket import WebSocketSession
+    from kettle.typing import WSGIEnvironment
 
 
 class TestResponse(Response):
@@ -82,7 +83,7 @@ class KettleClient:
         self.application = app
         self.protocol = protocol
         self.use_cookies = use_cookies
-        self.environ_base: dict[str, Any] = {
+        self.environ_base: WSGIEnvironment = {
             "REMOTE_ADDR": "127.0.0.1",
             "HTTP_USER_AGENT": "Kettle/test",
         }
@@ -232,7 +233,7 @@ class KettleClient:
             self._store_cookies(response, builder.host)
         return response
 
-    def _run_wsgi(self, environ: dict[str, Any], buffered: bool = True) -> TestResponse:
+    def _run_wsgi(self, environ: WSGIEnvironment, buffered: bool = True) -> TestResponse:
         captured: dict[str, Any] = {}
 
         def start_response(
@@ -259,7 +260,7 @@ class KettleClient:
         response.request = self._request_of(environ)
         return response
 
-    def _run_asgi(self, environ: dict[str, Any], buffered: bool = True) -> TestResponse:
+    def _run_asgi(self, environ: WSGIEnvironment, buffered: bool = True) -> TestResponse:
         from kettle.testing.asgi import run_asgi_http
 
         scope = scope_from_environ(environ)
@@ -322,7 +323,7 @@ class KettleClient:
             interface.save_session(app, session, response)
         self._store_cookies(response, builder.host)
 
-    def _request_of(self, environ: dict[str, Any]) -> Any:
+    def _request_of(self, environ: WSGIEnvironment) -> Any:
         from kettle.adapters.wsgi import request_from_environ
 
         return request_from_environ(self.application, environ)

@@ -6,18 +6,20 @@ Each session is one ASGI connection driven by ``kettle.testing.asgi``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kettle.testing.asgi import DEFAULT_TIMEOUT, Connection
 from kettle.websocket import WebSocketDisconnect
+
+if TYPE_CHECKING:
+    from kettle.typing import ASGIApplication, Scope
 
 
 class WebSocketSession:
     """A test WebSocket connection: ``with client.websocket("/ws") as ws: ...``."""
 
-    def __init__(self, app: Callable[..., Any], scope: dict[str, Any]) -> None:
+    def __init__(self, app: ASGIApplication, scope: Scope) -> None:
         self._app = app
         self._scope = scope
         self._driver: Connection | None = None

@@ -34,6 +34,7 @@ from kettle.runner import ON_LOOP, to_sync
 from kettle.scaffold import Scaffold, _endpoint_from_view_func, find_package, setupmethod
 from kettle.sessions import SecureCookieSessionInterface, SessionInterface
 from kettle.templating import TemplatingMixin
+from kettle.url_building import build_url
 from kettle.wrappers import Request, Response
 
 if TYPE_CHECKING:
@@ -548,64 +549,10 @@ class Kettle(TemplatingMixin, Scaffold):
             for func in self.url_default_functions.get(name, ()):
                 func(endpoint, values)
 
-    def url_for(
-        self,
-        endpoint: str,
-        /,
-        *,
-        _anchor: str | None = None,
-        _method: str | None = None,
-        _scheme: str | None = None,
-        _external: bool | None = None,
-        **values: Any,
-    ) -> str:
-        """Build the URL of ``endpoint`` (see ``kettle.url_for``)."""
-        from kettle.http.urls import url_quote
+    def url_for(self, endpoint: str, /, **values: Any) -> str:
+        """Build the URL of ``endpoint`` (see ``kettle.url_for`` and ``kettle.url_building``).
 
-        ctx = _cv.get(None)
-        request = ctx.request if ctx is not None else None
-        if request is not None:
-            blueprint = request.blueprint
-            if endpoint[:1] == ".":
-                endpoint = f"{blueprint}{endpoint}" if blueprint is not None else endpoint[1:]
-            if _external is None:
-                _external = _scheme is not None
-            scheme, host, script_name = request.scheme, request.host, request.root_path
-            # The current subdomain decides whether a rule's URL is relative.
-            subdomain = pipeline.subdomain_of(self, request) if self.subdomain_matching else None
-        else:
-            if endpoint[:1] == ".":
-                endpoint = endpoint[1:]
-            server_name = self.config["SERVER_NAME"]
-            if not server_name:
-                raise RuntimeError(
-                    "Unable to build URLs outside an active request without 'SERVER_NAME'"
-                    " configured. Also configure 'APPLICATION_ROOT' and 'PREFERRED_URL_SCHEME'"
-                    " as needed."
-                )
-            if _external is None:
-                _external = True
-            scheme = self.config["PREFERRED_URL_SCHEME"]
-            host = server_name
-            script_name = (self.config["APPLICATION_ROOT"] or "/").rstrip("/")
-            subdomain = None
-        if _scheme is not None and not _external:
-            raise ValueError("When specifying '_scheme', '_external' must be True.")
-        self.inject_url_defaults(endpoint, values)
-        try:
-            rv = self.url_map.build(
-                endpoint,
-                values,
-                _method,
-                url_scheme=_scheme or scheme,
-                host=host,
-                script_name=script_name,
-                force_external=_external,
-                subdomain=subdomain,
-            )
-        except BuildError as error:
-            values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
-            return self.handle_url_build_error(error, endpoint, values)
-        if _anchor is not None:
-            rv = f"{rv}#{url_quote(_anchor, safe='%!#$&' + chr(39) + '()*+,/:;=?@')}"
-        return rv
+        Takes ``_anchor``, ``_method``, ``_scheme`` and ``_external`` besides
+        the rule's values; unknown values become the query string.
+        """
+        return build_url(self, endpoint, **values)

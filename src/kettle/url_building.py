@@ -1,0 +1,81 @@
+"""URL building: ``url_for`` for the app, inside a request or outside one.
+
+Inside a request the URL is relative to the request (its scheme, host,
+script root and subdomain); outside one it is external, from SERVER_NAME,
+APPLICATION_ROOT and PREFERRED_URL_SCHEME. A ``.endpoint`` is relative to
+the current blueprint; the url_defaults functions fill values first, and
+a failed build goes through ``app.handle_url_build_error``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kettle.ctx import _cv
+from kettle.http.urls import url_quote
+from kettle.pipeline import subdomain_of
+from kettle.routing import BuildError
+
+if TYPE_CHECKING:
+    from kettle.app import Kettle
+
+
+def build_url(
+    app: Kettle,
+    endpoint: str,
+    /,
+    *,
+    _anchor: str | None = None,
+    _method: str | None = None,
+    _scheme: str | None = None,
+    _external: bool | None = None,
+    **values: Any,
+) -> str:
+    """Build the URL of ``endpoint`` for ``app``: relative inside a request, else external."""
+    ctx = _cv.get(None)
+    request = ctx.request if ctx is not None else None
+    if request is not None:
+        blueprint = request.blueprint
+        if endpoint[:1] == ".":
+            endpoint = f"{blueprint}{endpoint}" if blueprint is not None else endpoint[1:]
+        if _external is None:
+            _external = _scheme is not None
+        scheme, host, script_name = request.scheme, request.host, request.root_path
+        # The current subdomain decides whether a rule's URL is relative.
+        subdomain = subdomain_of(app, request) if app.subdomain_matching else None
+    else:
+        if endpoint[:1] == ".":
+            endpoint = endpoint[1:]
+        server_name = app.config["SERVER_NAME"]
+        if not server_name:
+            raise RuntimeError(
+                "Unable to build URLs outside an active request without 'SERVER_NAME'"
+                " configured. Also configure 'APPLICATION_ROOT' and 'PREFERRED_URL_SCHEME'"
+                " as needed."
+            )
+        if _external is None:
+            _external = True
+        scheme = app.config["PREFERRED_URL_SCHEME"]
+        host = server_name
+        script_name = (app.config["APPLICATION_ROOT"] or "/").rstrip("/")
+        subdomain = None
+    if _scheme is not None and not _external:
+        raise ValueError("When specifying '_scheme', '_external' must be True.")
+    app.inject_url_defaults(endpoint, values)
+    try:
+        rv = app.url_map.build(
+            endpoint,
+            values,
+            _method,
+            url_scheme=_scheme or scheme,
+            host=host,
+            script_name=script_name,
+            force_external=_external,
+            subdomain=subdomain,
+        )
+    except BuildError as error:
+        values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
+        return app.handle_url_build_error(error, endpoint, values)
+    if _anchor is not None:
+        rv = f"{rv}#{url_quote(_anchor, safe='%!#$&' + chr(39) + '()*+,/:;=?@')}"
+    return rv

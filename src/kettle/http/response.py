@@ -292,6 +292,11 @@ class Response:
         self._on_close.append(func)
         return func
 
+    @property
+    def has_close_callbacks(self) -> bool:
+        """True when ``call_on_close`` registered a function (adapters must call ``close()``)."""
+        return self._on_close is not None
+
     def close(self) -> None:
         """Close the body iterable and run the ``call_on_close`` functions."""
         close = getattr(self.response, "close", None)

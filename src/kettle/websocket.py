@@ -12,7 +12,7 @@ any request under WSGI, which cannot upgrade) gets 426 Upgrade Required.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from kettle.ctx import _cv
@@ -23,6 +23,7 @@ from kettle.http.origin import origin_allowed, parse_origin
 if TYPE_CHECKING:
     from kettle.app import Kettle
     from kettle.http.response import Response
+    from kettle.typing import Message, Receive, Scope, Send
 
 __all__ = [
     "WebSocket",
@@ -58,9 +59,7 @@ class WebSocketUpgradeRequired(UpgradeRequired):
 class WebSocket:
     """One WebSocket connection, as a handler sees it through ``kettle.websocket``."""
 
-    def __init__(
-        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
-    ) -> None:
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.scope = scope
         self._receive = receive
         self._send = send
@@ -98,7 +97,7 @@ class WebSocket:
         message = await self._receive()
         if message["type"] != "websocket.connect":
             raise WebSocketDisconnect(message.get("code", 1006))
-        accept: dict[str, Any] = {"type": "websocket.accept", "subprotocol": subprotocol}
+        accept: Message = {"type": "websocket.accept", "subprotocol": subprotocol}
         pairs = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in headers]
         if pairs:
             accept["headers"] = pairs

@@ -35,6 +35,7 @@ from kettle.runner import Runner
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
+    from kettle.typing import Receive, Scope, Send
     from kettle.wrappers import Request, Response
 
 #: Bodies up to this size stay in memory; larger ones go to a temporary file.
@@ -42,7 +43,7 @@ SPOOL_THRESHOLD = 1024 * 1024
 _DONE = object()
 
 
-def headers_from_scope(scope: dict[str, Any]) -> Headers:
+def headers_from_scope(scope: Scope) -> Headers:
     """Build Headers from the scope's byte pairs, names in Title-Case as under WSGI."""
     return Headers._trusted(
         [
@@ -56,7 +57,7 @@ def headers_from_scope(scope: dict[str, Any]) -> Headers:
 _HTTP_SCHEMES = {"ws": "http", "wss": "https"}
 
 
-def _host_header(scope: dict[str, Any]) -> str | None:
+def _host_header(scope: Scope) -> str | None:
     """The Host header without building every header; two of them give an invalid value.
 
     RFC 9112 3.2: more than one Host field is a 400, which the NUL makes sure of.
@@ -70,7 +71,7 @@ def _host_header(scope: dict[str, Any]) -> str | None:
     return host
 
 
-def request_from_scope(app: Kettle, scope: dict[str, Any], method: str) -> Request:
+def request_from_scope(app: Kettle, scope: Scope, method: str) -> Request:
     """Translate an ASGI http or websocket scope into the app's request class (no body yet)."""
     path = scope["path"]
     root_path = scope.get("root_path", "")
@@ -78,7 +79,7 @@ def request_from_scope(app: Kettle, scope: dict[str, Any], method: str) -> Reque
         path = path[len(root_path) :]
     client = scope.get("client")
     server = scope.get("server")
-    scheme = scope.get("scheme", "http")
+    scheme: str = scope.get("scheme", "http")
     request = app.request_class(
         method,
         path or "/",
@@ -116,7 +117,7 @@ class ReceiveStream(BoundedStream):
 
     def __init__(
         self,
-        receive: Callable[..., Any],
+        receive: Receive,
         loop: asyncio.AbstractEventLoop,
         length: int | None,
         limit: Callable[[], int | None],
@@ -234,7 +235,7 @@ def _as_bytes(chunk: str | bytes, charset: str) -> bytes:
     return chunk.encode(charset) if isinstance(chunk, str) else bytes(chunk)
 
 
-def _framing(scope: dict[str, Any]) -> tuple[int | None, bool]:
+def _framing(scope: Scope) -> tuple[int | None, bool]:
     """Return the announced Content-Length and whether the body is chunked."""
     length: int | None = None
     chunked = False
@@ -259,9 +260,7 @@ class ASGIAdapter:
         self._pool: WorkerPool | None = None
         self._stream_body_share: PoolShare | None = None
 
-    async def __call__(
-        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
-    ) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
             await self.http(scope, receive, send)
@@ -302,9 +301,7 @@ class ASGIAdapter:
         return await share.run(pool, func)
 
     # -- http ----------------------------------------------------------------
-    async def http(
-        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
-    ) -> None:
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one HTTP request."""
         app = self.app
         request = request_from_scope(app, scope, scope["method"])
@@ -350,7 +347,7 @@ class ASGIAdapter:
             await run_background_tasks(app, ctx.background_tasks, runner)
 
     async def _receive_body(
-        self, length: int | None, chunked: bool, receive: Callable[..., Any]
+        self, length: int | None, chunked: bool, receive: Receive
     ) -> IO[bytes] | None:
         """Receive the whole body, bounded and spooled (its framing read by ``_framing``)."""
         limit = self.app.config["MAX_CONTENT_LENGTH"]
@@ -388,8 +385,8 @@ class ASGIAdapter:
         self,
         response: Response,
         method: str,
-        send: Callable[..., Any],
-        receive: Callable[..., Any] | None = None,
+        send: Send,
+        receive: Receive | None = None,
     ) -> None:
         """Send status, headers and body; stream iterables chunk by chunk.
 
@@ -400,10 +397,10 @@ class ASGIAdapter:
         headers, body = prepare_send(response, method)
         start = {
             "type": "http.response.start",
-            "status": response._status_code,
+            "status": response.status_code,
             "headers": [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers],
         }
-        if body.__class__ is list and response._on_close is None and len(body) == 1:
+        if body.__class__ is list and not response.has_close_callbacks and len(body) == 1:
             # One chunk in memory, nothing to close (the common case): two sends.
             data = body[0]
             await send(start)
@@ -428,11 +425,11 @@ class ASGIAdapter:
         finally:
             if hasattr(body, "aclose"):
                 await body.aclose()  # type: ignore[union-attr]
-            if response._on_close is not None or hasattr(response.response, "close"):
+            if response.has_close_callbacks or hasattr(response.response, "close"):
                 response.close()
 
     async def _stream_watching(
-        self, response: Response, body: Any, send: Callable[..., Any], receive: Callable[..., Any]
+        self, response: Response, body: Any, send: Send, receive: Receive
     ) -> None:
         """Stream ``body`` while listening for the client's disconnect."""
 
@@ -463,7 +460,7 @@ class ASGIAdapter:
             # The server is shutting down: finish the response so it can close.
             await send({"type": "http.response.body", "body": b""})
 
-    async def _stream(self, response: Response, body: Any, send: Callable[..., Any]) -> None:
+    async def _stream(self, response: Response, body: Any, send: Send) -> None:
         charset = response.charset
         if hasattr(body, "__aiter__"):
             async for chunk in body:
@@ -487,9 +484,7 @@ class ASGIAdapter:
         await send({"type": "http.response.body", "body": b""})
 
     # -- lifespan --------------------------------------------------------------
-    async def lifespan(
-        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
-    ) -> None:
+    async def lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the app's startup and shutdown functions on ASGI lifespan events."""
         while True:
             message = await receive()

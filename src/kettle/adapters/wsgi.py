@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kettle import _loops
@@ -23,7 +23,7 @@ from kettle.pipeline import respond_sync
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
-    from kettle.typing import WSGIEnvironment
+    from kettle.typing import StartResponse, WSGIEnvironment
     from kettle.wrappers import Request, Response
 
 _RequestT = TypeVar("_RequestT", bound=_HTTPRequest)
@@ -134,7 +134,7 @@ def _iterate_async(body: Any) -> Iterator[Any]:
 
 
 def send_response(
-    response: Response, method: str, start_response: Callable[..., Any]
+    response: Response, method: str, start_response: StartResponse
 ) -> Iterable[bytes]:
     """Start the response and return the WSGI body iterable."""
     headers, body = prepare_send(response, method)
@@ -142,7 +142,7 @@ def send_response(
     if body is None:
         response.close()
         return ()
-    if body.__class__ is list and response._on_close is None:
+    if body.__class__ is list and not response.has_close_callbacks:
         return body
     return _ClosingBody(response, body)
 
@@ -166,9 +166,7 @@ def _shutdown(app: Kettle) -> None:
     _loops.run_coroutine(app.shutdown())
 
 
-def serve(
-    app: Kettle, environ: dict[str, Any], start_response: Callable[..., Any]
-) -> Iterable[bytes]:
+def serve(app: Kettle, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
     """Handle one WSGI request: translate, run the pipeline, send."""
     if "_wsgi_serving" not in app.__dict__:
         start_serving(app)

@@ -53,5 +53,35 @@ ResponseReturnValue: TypeAlias = (
     " | tuple[ResponseValue, int] | tuple[ResponseValue, int, HeadersValue]"
     " | WSGIApplication"
 )
-#: A view function (sync or async).
+#: A response class (``app.response_class`` or a subclass).
+ResponseClass: TypeAlias = "type[Response]"
+#: The key of app-or-blueprint registries: None for the app, else the blueprint's name.
+AppOrBlueprintKey: TypeAlias = str | None
+
+# -- What the app calls (sync or async; as flask.typing) ------------------------
+#: A view function.
 RouteCallable: TypeAlias = Callable[..., "ResponseReturnValue | Awaitable[ResponseReturnValue]"]
+#: ``after_request``: takes the response, returns it (or another).
+AfterRequestCallable: TypeAlias = Callable[[Any], Any]
+#: ``before_first_request`` (deprecated in Flask, kept).
+BeforeFirstRequestCallable: TypeAlias = Callable[[], object]
+#: ``before_request``: returns None, or a response that ends the request.
+BeforeRequestCallable: TypeAlias = Callable[[], "ResponseReturnValue | Awaitable[Any] | None"]
+#: ``teardown_request`` / ``teardown_appcontext``: gets the error or None.
+TeardownCallable: TypeAlias = Callable[[BaseException | None], object]
+#: ``shell_context_processor``: names for ``kettle shell``.
+ShellContextProcessorCallable: TypeAlias = Callable[[], dict[str, Any]]
+#: ``context_processor``: names for every template.
+TemplateContextProcessorCallable: TypeAlias = Callable[[], dict[str, Any]]
+#: ``template_filter``.
+TemplateFilterCallable: TypeAlias = Callable[..., Any]
+#: ``template_global``.
+TemplateGlobalCallable: TypeAlias = Callable[..., Any]
+#: ``template_test``.
+TemplateTestCallable: TypeAlias = Callable[..., bool]
+#: ``url_defaults``: fills ``values`` for ``endpoint``.
+URLDefaultCallable: TypeAlias = Callable[[str, dict[str, Any]], None]
+#: ``url_value_preprocessor``: edits the matched ``values`` of ``endpoint``.
+URLValuePreprocessorCallable: TypeAlias = Callable[[str | None, dict[str, Any] | None], None]
+#: ``errorhandler``: takes the error, returns a response value.
+ErrorHandlerCallable: TypeAlias = Callable[[Any], "ResponseReturnValue | Awaitable[Any]"]

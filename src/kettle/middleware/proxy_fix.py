@@ -8,9 +8,10 @@ Werkzeug's ProxyFix does. ``ProxyFix(app.wsgi_app)`` wraps WSGI;
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
+
+from kettle.runner import is_async_callable
 
 if TYPE_CHECKING:
     from kettle.typing import Receive, Scope, Send, StartResponse, WSGIEnvironment
@@ -137,5 +138,4 @@ class ASGIProxyFix(ProxyFix):
 
 def _is_asgi(app: Any) -> bool:
     # An instance whose __call__ is a coroutine function (like app.asgi) is ASGI too.
-    call = type(app).__call__ if not inspect.isfunction(app) else app
-    return inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(call)
+    return is_async_callable(app)

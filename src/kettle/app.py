@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from kettle.blueprints import Blueprint
     from kettle.cli import AppGroup, KettleCliRunner
     from kettle.testing import KettleClient
+    from kettle.typing import ASGIApplication, StartResponse, WSGIEnvironment
 
 
 def _as_timedelta(value: timedelta | int | None) -> timedelta | None:
@@ -127,7 +128,7 @@ class Kettle(TemplatingMixin, Scaffold):
         from kettle.adapters.asgi import ASGIAdapter
 
         #: The ASGI 3 application (``uvicorn module:app.asgi``); wrap it for middleware.
-        self.asgi: Callable[..., Coroutine[Any, Any, None]] = ASGIAdapter(self)
+        self.asgi: ASGIApplication = ASGIAdapter(self)
         if self.has_static_folder:
             if bool(static_host) != host_matching:
                 raise ValueError(
@@ -388,7 +389,7 @@ class Kettle(TemplatingMixin, Scaffold):
         """Return an application context: ``with app.app_context(): ...``."""
         return AppContext(self)
 
-    def request_context(self, environ: dict[str, Any]) -> RequestContext:
+    def request_context(self, environ: WSGIEnvironment) -> RequestContext:
         """Return a request context for a WSGI environ."""
         from kettle.adapters.wsgi import request_from_environ
 
@@ -416,15 +417,11 @@ class Kettle(TemplatingMixin, Scaffold):
         return cast("KettleCliRunner", cls(self, **kwargs))
 
     # -- the WSGI entry points ---------------------------------------------
-    def wsgi_app(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
+    def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """The WSGI application; wrap this attribute to add WSGI middleware."""
         return _serve_wsgi(self, environ, start_response)
 
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         return self.wsgi_app(environ, start_response)
 
     # -- running user code (kettle.runner) and the lifecycle (kettle.pipeline) --

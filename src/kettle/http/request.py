@@ -404,8 +404,10 @@ class Request:
 
     def close(self) -> None:
         """Close uploaded files (their temporary files) and a body stream the request owns."""
-        for _, storage in self.__dict__.get("files", ImmutableMultiDict()).items(multi=True):
-            storage.close()
+        files = self.__dict__.get("files")  # Only when parsed: most requests never are.
+        if files:
+            for _, storage in files.items(multi=True):
+                storage.close()
         if self.owns_stream and self._stream is not None:
             self._stream.close()
 

@@ -43,7 +43,7 @@ from kettle.http.request import host_is_trusted
 from kettle.interop import as_kettle_exception
 from kettle.routing import RequestRedirect
 from kettle.routing.exceptions import WebsocketMismatch
-from kettle.routing.subdomains import request_subdomain
+from kettle.routing.matching import match_request, request_subdomain
 from kettle.runner import IN_THREAD, ON_LOOP, Runner, is_async_callable, is_awaitable
 from kettle.signals import (
     appcontext_popped,
@@ -210,8 +210,7 @@ def match(app: Kettle, ctx: RequestContext) -> None:
         request.routing_exception = SecurityError(f"Host {host!r} is not trusted.")
         return
     url_map = app.url_map
-    # The host is read only when routing depends on it; a redirect (rare)
-    # is matched again with everything needed to write its absolute URL.
+    # The host is read only when routing depends on it (see match_request).
     if url_map.host_matching or app.subdomain_matching:
         host = request.host
         subdomain = subdomain_of(app, request)
@@ -220,23 +219,20 @@ def match(app: Kettle, ctx: RequestContext) -> None:
         subdomain = url_map.default_subdomain or ""
     websocket = ctx.websocket is not None
     try:
-        rule, args = url_map.match(
-            request.path, request.method, host, subdomain=subdomain, websocket=websocket
+        rule, args = match_request(
+            url_map,
+            request.path,
+            request.method,
+            host=host,
+            subdomain=subdomain,
+            websocket=websocket,
+            redirect_base=lambda: (
+                request.host,
+                request.scheme,
+                request.root_path,
+                request.query_string.decode("latin-1"),
+            ),
         )
-    except RequestRedirect:
-        try:
-            url_map.match(
-                request.path,
-                request.method,
-                host=request.host,
-                scheme=request.scheme,
-                script_name=request.root_path,
-                query_string=request.query_string.decode("latin-1"),
-                subdomain=subdomain,
-                websocket=websocket,
-            )
-        except HTTPException as e:
-            request.routing_exception = e
     except WebsocketMismatch as e:
         # HTTP to a WebSocket route: 426; a handshake to an HTTP route: 400.
         if websocket:

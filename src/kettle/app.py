@@ -41,8 +41,8 @@ if TYPE_CHECKING:
     import logging
 
     from kettle.blueprints import Blueprint
-    from kettle.cli import AppGroup, KettleCliRunner
-    from kettle.testing import KettleClient
+    from kettle.cli import AppGroup
+    from kettle.testing import KettleClient, KettleCliRunner
     from kettle.typing import ASGIApplication, StartResponse, WSGIEnvironment
 
 
@@ -397,7 +397,7 @@ class Kettle(TemplatingMixin, Scaffold):
 
     def test_request_context(self, *args: Any, **kwargs: Any) -> RequestContext:
         """Return a request context for a made-up request (EnvironBuilder arguments)."""
-        from kettle.testing import EnvironBuilder
+        from kettle.adapters.environ import EnvironBuilder
 
         builder = EnvironBuilder(self, *args, **kwargs)
         return self.request_context(builder.get_environ())
@@ -411,7 +411,7 @@ class Kettle(TemplatingMixin, Scaffold):
 
     def test_cli_runner(self, **kwargs: Any) -> KettleCliRunner:
         """Return a CLI runner whose ``invoke(args)`` runs ``app.cli`` with this app."""
-        from kettle.cli import KettleCliRunner
+        from kettle.testing import KettleCliRunner
 
         cls = getattr(self, "test_cli_runner_class", None) or KettleCliRunner
         return cast("KettleCliRunner", cls(self, **kwargs))

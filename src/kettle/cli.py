@@ -22,7 +22,6 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
-from click.testing import CliRunner, Result
 
 from kettle.app_discovery import NoAppException as NoAppException
 from kettle.app_discovery import find_app_by_string as find_app_by_string
@@ -423,23 +422,6 @@ def shell_command() -> None:
             readline.set_completer(Completer(namespace).complete)
         interactive_hook()
     code.interact(banner=banner, local=namespace)
-
-
-# -- testing ------------------------------------------------------------------
-class KettleCliRunner(CliRunner):
-    """A click ``CliRunner`` whose ``invoke`` runs ``app.cli`` with the app already loaded."""
-
-    def __init__(self, app: Kettle, **kwargs: Any) -> None:
-        self.app = app
-        super().__init__(**kwargs)
-
-    def invoke(self, cli: Any = None, args: Any = None, **kwargs: Any) -> Result:  # type: ignore[override]
-        """Invoke ``cli`` (``app.cli`` by default) with ``args`` in an isolated environment."""
-        if cli is None:
-            cli = self.app.cli
-        if "obj" not in kwargs:
-            kwargs["obj"] = ScriptInfo(create_app=lambda: self.app, set_debug_flag=False)
-        return super().invoke(cli, args, **kwargs)
 
 
 cli = KettleGroup(

@@ -5,7 +5,7 @@
   for server-sent events).
 - ``websocket``: ``WebSocketSession``, from ``client.websocket(path)``.
 - ``asgi``: the driver that runs an ASGI app on this thread's loop.
-- ``KettleCliRunner`` (``app.test_cli_runner()``) invokes the app's commands.
+- ``cli``: ``KettleCliRunner`` (``app.test_cli_runner()``) invokes the app's commands.
 
 Flask's names are aliases: ``FlaskClient``, ``FlaskCliRunner``. The request
 builder, ``EnvironBuilder``, lives in ``kettle.adapters.environ`` (the
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from kettle.adapters.environ import EnvironBuilder as EnvironBuilder
 from kettle.adapters.environ import encode_multipart as encode_multipart
-from kettle.cli import KettleCliRunner as KettleCliRunner
+from kettle.testing.cli import KettleCliRunner as KettleCliRunner
 from kettle.testing.client import FlaskClient as FlaskClient
 from kettle.testing.client import KettleClient as KettleClient
 from kettle.testing.client import TestResponse as TestResponse

@@ -204,6 +204,24 @@ class RequestContext(AppContext):
         self._session = session
         return session
 
+    def session_to_save(self) -> SessionMixin | None:
+        """The session to save on the response: the one opened, or one to refresh.
+
+        Flask opens the session on every request, and with SESSION_REFRESH_EACH_REQUEST
+        re-sends a permanent session's cookie (with ``Vary: Cookie``) even when the view
+        never read it. Kettle opens it lazily, so it opens it here, only when the
+        request carries the session cookie at all (read without parsing the headers).
+        """
+        if self._session is not None:
+            return self._session
+        app = self.app
+        raw = self.request.cookie_header
+        if not raw or not app.config["SESSION_REFRESH_EACH_REQUEST"]:
+            return None
+        if app.session_interface.get_cookie_name(app) not in raw:
+            return None
+        return self._open_session()
+
     def copy(self) -> RequestContext:
         """Return a new context for the same request and session."""
         return type(self)(self.app, self.request, self._session)

@@ -357,28 +357,10 @@ async def process_response(app: Kettle, ctx: RequestContext, response: Response)
         if is_awaitable(rv):
             rv = await runner.wait(rv)
         response = rv
-    session = ctx._session
-    if session is None:
-        session = _session_to_refresh(app, ctx)
+    session = ctx.session_to_save()
     if session is not None and not app.session_interface.is_null_session(session):
         app.session_interface.save_session(app, session, response)
     return response
-
-
-def _session_to_refresh(app: Kettle, ctx: RequestContext) -> Any:
-    """Open an untouched session whose cookie came in, so a permanent one is refreshed.
-
-    Flask opens the session on every request, and with SESSION_REFRESH_EACH_REQUEST
-    re-sends a permanent session's cookie (with ``Vary: Cookie``) even when the view
-    never read it. Kettle opens it lazily, so it does that here, only when the
-    request carries the session cookie at all.
-    """
-    raw = ctx.request.cookie_header
-    if not raw or not app.config["SESSION_REFRESH_EACH_REQUEST"]:
-        return None
-    if app.session_interface.get_cookie_name(app) not in raw:
-        return None
-    return ctx._open_session()
 
 
 # -- errors ------------------------------------------------------------------

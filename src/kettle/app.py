@@ -73,6 +73,9 @@ class Kettle(TemplatingMixin, Scaffold):
     #: elsewhere the error reaches the server, as with Flask behind gunicorn.
     use_debugger = False
     default_config = DEFAULT_CONFIG
+    #: The classes ``test_client()`` and ``test_cli_runner()`` make (None: Kettle's own).
+    test_client_class: type[KettleClient] | None = None
+    test_cli_runner_class: type[KettleCliRunner] | None = None
 
     testing = ConfigAttribute("TESTING")
     secret_key = ConfigAttribute("SECRET_KEY")
@@ -406,15 +409,15 @@ class Kettle(TemplatingMixin, Scaffold):
         """Return a test client; ``protocol="asgi"`` drives the ASGI side."""
         from kettle.testing import KettleClient
 
-        cls = getattr(self, "test_client_class", None) or KettleClient
-        return cast("KettleClient", cls(self, use_cookies=use_cookies, **kwargs))
+        cls = self.test_client_class or KettleClient
+        return cls(self, use_cookies=use_cookies, **kwargs)
 
     def test_cli_runner(self, **kwargs: Any) -> KettleCliRunner:
         """Return a CLI runner whose ``invoke(args)`` runs ``app.cli`` with this app."""
         from kettle.testing import KettleCliRunner
 
-        cls = getattr(self, "test_cli_runner_class", None) or KettleCliRunner
-        return cast("KettleCliRunner", cls(self, **kwargs))
+        cls = self.test_cli_runner_class or KettleCliRunner
+        return cls(self, **kwargs)
 
     # -- the WSGI entry points ---------------------------------------------
     def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

@@ -15,7 +15,7 @@ import json
 from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
-from kettle.ctx import _cv
+from kettle.ctx import RequestContext, _cv
 from kettle.globals import _Proxy
 from kettle.http.exceptions import UpgradeRequired
 from kettle.http.origin import origin_allowed, parse_origin
@@ -209,10 +209,10 @@ class WebSocket:
 
 def _websocket() -> WebSocket:
     ctx = _cv.get(None)
-    ws = getattr(ctx, "websocket", None)  # An AppContext has no such field.
+    ws = ctx.websocket if isinstance(ctx, RequestContext) else None
     if ws is None:
         raise RuntimeError("Working outside of a WebSocket handler: 'websocket' is not bound.")
-    return cast(WebSocket, ws)
+    return ws
 
 
 class _WebSocketProxy(_Proxy):

@@ -101,7 +101,9 @@ class Runner:
 
     def run(self, awaitable: Any) -> Any:
         """Run ``awaitable`` to the end from sync code and return its result."""
-        coro = awaitable if awaitable.__class__ is CoroutineType else _await(awaitable)
+        # A coroutine (or an async generator's step) runs as it is; another awaitable
+        # (a Future, an object with __await__) inside a coroutine that awaits it.
+        coro = awaitable if isinstance(awaitable, Coroutine) else _await(awaitable)
         if self.loop is None:
             return _loops.run_coroutine(coro)
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()

@@ -12,7 +12,6 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from kettle import _loops
 from kettle.adapters.shutdown import shutting_down, thread_stream_closing
 from kettle.ctx import PRESERVE_CONTEXT, RequestContext
 from kettle.http.headers import Headers
@@ -20,6 +19,7 @@ from kettle.http.request import Request as _HTTPRequest
 from kettle.http.response import prepare_send
 from kettle.http.urls import decode_wsgi_path
 from kettle.pipeline import respond_sync
+from kettle.runner import IN_THREAD
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
@@ -114,7 +114,7 @@ def _iterate_async(body: Any) -> Iterator[Any]:
         while True:
             try:
                 with thread_stream_closing():
-                    item = _loops.run_coroutine(iterator.__anext__())
+                    item = IN_THREAD.run(iterator.__anext__())
             except StopAsyncIteration:
                 return
             except asyncio.CancelledError:
@@ -130,7 +130,7 @@ def _iterate_async(body: Any) -> Iterator[Any]:
     finally:
         aclose = getattr(iterator, "aclose", None)
         if aclose is not None:
-            _loops.run_coroutine(aclose())
+            IN_THREAD.run(aclose())
 
 
 def send_response(
@@ -156,14 +156,14 @@ def start_serving(app: Kettle) -> None:
         if "_wsgi_serving" in app.__dict__:
             return
         if app.before_serving_funcs:
-            _loops.run_coroutine(app.startup())
+            IN_THREAD.run(app.startup())
         if app.after_serving_funcs:
             atexit.register(_shutdown, app)
         app.__dict__["_wsgi_serving"] = True
 
 
 def _shutdown(app: Kettle) -> None:
-    _loops.run_coroutine(app.shutdown())
+    IN_THREAD.run(app.shutdown())
 
 
 def serve(app: Kettle, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

@@ -869,8 +869,13 @@ class Kettle(TemplatingMixin, Scaffold):
 
     async def _handle_user_exception(self, ctx: RequestContext, e: Exception) -> Any:
         request = ctx.request
-        if not isinstance(e, HTTPException):
-            e = as_kettle_exception(e) or e  # werkzeug.exceptions.NotFound and the like.
+        if not isinstance(e, HTTPException) and (kettle_e := as_kettle_exception(e)) is not None:
+            # werkzeug.exceptions.NotFound and the like; a handler registered for a class
+            # derived from one elsewhere (Flask-WTF's CSRFError) gets the error itself.
+            own_handler = self._find_error_handler(e, request.blueprints)
+            if own_handler is not None:
+                return await self._call_handler(ctx, own_handler, e)
+            e = kettle_e
         if isinstance(e, BadRequestKeyError) and (
             self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
         ):

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint docs clean system-deps
+.PHONY: demo test compat bench lint docs clean system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ lint: $(STAMP)
 
 test: $(STAMP) system-deps lint
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
+	$(MAKE) compat
+
+# Flask's own test suite and the extensions' suites, from the source distributions
+# downloaded at test time, in Flask compatibility mode (tests/compat/run_suites.py).
+compat: $(STAMP)
+	$(BIN)/python tests/compat/run_suites.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
@@ -44,4 +50,4 @@ docs: $(STAMP)
 	$(BIN)/python -m sphinx -q -b html -W docs docs/_build/html
 
 clean:
-	rm -rf $(VENV) docs/_build .mypy_cache .ruff_cache
+	rm -rf $(VENV) docs/_build .mypy_cache .ruff_cache .compat-cache

@@ -24,7 +24,7 @@ from datetime import timedelta
 from functools import cached_property, update_wrapper
 from itertools import chain
 from types import CoroutineType, TracebackType
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any, NoReturn, cast
 
 from kettle import _loops
 from kettle.adapters.wsgi import serve as _serve_wsgi
@@ -632,7 +632,8 @@ class Kettle(TemplatingMixin, Scaffold):
                 rv = await self._preprocess(ctx)
             if rv is None:
                 unhandled = ctx.request.routing_exception
-                if unhandled is None or self.error_handler_spec:
+                # (A routing error goes through dispatch when handlers or debug checks apply.)
+                if unhandled is None or self.error_handler_spec or self.debug:
                     unhandled = None
                     rv = await self._dispatch_request(ctx)
         except Exception as e:
@@ -660,10 +661,30 @@ class Kettle(TemplatingMixin, Scaffold):
                     return rv
         return None
 
+    def raise_routing_exception(self, request: Request) -> NoReturn:
+        """Raise the request's routing error, as Flask does.
+
+        In debug mode a 301/302 routing redirect of a request that may carry a
+        form body raises :class:`~kettle.debughelpers.FormDataRoutingRedirect`
+        instead, because the browser would drop the body.
+        """
+        error = request.routing_exception
+        assert error is not None
+        if (
+            self.debug
+            and isinstance(error, RequestRedirect)
+            and error.code not in (307, 308)
+            and request.method not in ("GET", "HEAD", "OPTIONS")
+        ):
+            from kettle.debughelpers import FormDataRoutingRedirect
+
+            raise FormDataRoutingRedirect(request)
+        raise error
+
     async def _dispatch_request(self, ctx: RequestContext) -> Any:
         request = ctx.request
         if request.routing_exception is not None:
-            raise request.routing_exception
+            self.raise_routing_exception(request)
         rule: Rule = request.url_rule  # type: ignore[assignment]
         if request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
             return self.make_default_options_response(ctx)
@@ -792,6 +813,10 @@ class Kettle(TemplatingMixin, Scaffold):
             preserve = request.environ.get(_PRESERVE) or (request.scope or _NO_SCOPE).get(_PRESERVE)
             if preserve is not None:
                 preserve(ctx)  # The test client's ``with client:`` keeps the context.
+            elif "files" in request.__dict__ and not getattr(ctx, "streaming", False):
+                # Uploaded files' temporary files, as Flask's ctx.pop; a body streamed
+                # with stream_with_context closes them when it ends.
+                request.close()
         finally:
             ctx._leave_quietly()
             if ctx._owns_app and appcontext_popped.receivers:

@@ -1,94 +1,49 @@
-"""Errors that explain common mistakes in debug mode, as Flask's ``debughelpers``."""
+"""Errors that explain common mistakes in debug mode, as Flask's ``flask.debughelpers``.
+
+:class:`DebugFilesKeyError` is raised by ``request.files[key]`` when the form
+was sent without ``enctype="multipart/form-data"``; :class:`FormDataRoutingRedirect`
+when routing would redirect a form POST with 301/302 (the browser would drop the body).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from kettle.http.exceptions import BadRequestKeyError
+from kettle.debug import DebugFilesKeyError
 from kettle.routing import RequestRedirect
 
 if TYPE_CHECKING:
     from kettle.wrappers import Request
 
+__all__ = ["DebugFilesKeyError", "FormDataRoutingRedirect", "UnexpectedUnicodeError"]
+
 
 class UnexpectedUnicodeError(AssertionError, UnicodeError):
-    """Raised in places where Kettle wants bytes but was given text, to explain why."""
-
-
-class DebugFilesKeyError(KeyError, AssertionError):
-    """Raised in debug mode when ``request.files`` has no such key because the
-    form was not sent as ``multipart/form-data``: the message says what to fix.
-    """
-
-    def __init__(self, request: Request, key: str) -> None:
-        form_matches = request.form.getlist(key)
-        buf = [
-            f"You tried to access the file {key!r} in the request.files dictionary "
-            "but it does not exist. The mimetype for the request is "
-            f"{request.mimetype!r} instead of 'multipart/form-data' which means that "
-            "no file contents were transmitted. To fix this error you should provide "
-            'enctype="multipart/form-data" in your form.'
-        ]
-        if form_matches:
-            names = ", ".join(repr(x) for x in form_matches)
-            buf.append(
-                f"\n\nThe browser instead transmitted some file names. This was submitted: {names}"
-            )
-        self.msg = "".join(buf)
-
-    def __str__(self) -> str:
-        return self.msg
+    """Raised where bytes were expected but text came, to say so."""
 
 
 class FormDataRoutingRedirect(AssertionError):
-    """Raised in debug mode when routing redirected a POST (the body would be lost),
-    because the URL lacked its trailing slash; the message names both URLs.
+    """Raised in debug mode instead of a 301/302 routing redirect of a request with a body.
+
+    The usual cause is a URL written without the trailing slash its rule has;
+    the message names the URL that was asked for and the canonical one.
     """
 
     def __init__(self, request: Request) -> None:
-        exc = request.routing_exception
-        assert isinstance(exc, RequestRedirect)
-        buf = [
-            f"A request was sent to '{request.url}', but routing issued"
-            f" a redirect to the canonical URL '{exc.new_url}'."
+        redirect = request.routing_exception
+        new_url = redirect.new_url if isinstance(redirect, RequestRedirect) else ""
+        parts = [
+            f"A request was sent to '{request.url}', but routing issued a redirect to the"
+            f" canonical URL '{new_url}'."
         ]
-        if f"{request.base_url}/" == exc.new_url.partition("?")[0]:
-            buf.append(
-                " The URL was defined with a trailing slash. Kettle"
-                " will redirect to the URL with a trailing slash if it"
-                " was accessed without one."
+        if new_url.partition("?")[0] == f"{request.base_url}/":
+            parts.append(
+                " Its rule ends with a slash, and the URL asked for did not, so the"
+                " router redirects to the URL with the slash."
             )
-        buf.append(
-            " Send requests to the canonical URL, or use 307 or 308 for"
-            " routing redirects. Otherwise, browsers will drop form"
-            " data.\n\nThis exception is only raised in debug mode."
+        parts.append(
+            " A browser following a 301 or 302 drops the form data: send the request to"
+            " the canonical URL, or make routing redirects use 307 or 308."
+            "\n\nThis error is raised in debug mode only."
         )
-        super().__init__("".join(buf))
-
-
-def attach_enctype_error_multidict(request: Request) -> None:
-    """Make ``request.files[key]`` raise :class:`DebugFilesKeyError` for a missing key."""
-    files = request.files
-    original = files.__class__
-
-    class _Files(original):  # type: ignore[valid-type, misc]
-        def __getitem__(self, key: Any) -> Any:
-            try:
-                return super().__getitem__(key)
-            except KeyError as e:
-                if key not in request.form:
-                    raise
-                raise DebugFilesKeyError(request, key).with_traceback(e.__traceback__) from None
-
-    _Files.__name__ = original.__name__
-    _Files.__qualname__ = original.__qualname__
-    files.__class__ = _Files
-
-
-__all__ = [
-    "DebugFilesKeyError",
-    "FormDataRoutingRedirect",
-    "UnexpectedUnicodeError",
-    "BadRequestKeyError",
-    "attach_enctype_error_multidict",
-]
+        super().__init__("".join(parts))

@@ -34,6 +34,9 @@ information about how to avoid this problem.\
 """
 
 
+_missing: Any = object()
+
+
 def _app() -> Any:
     ctx = _cv.get(None)
     if ctx is None:
@@ -45,7 +48,9 @@ def _app_ctx() -> Any:
     ctx = _cv.get(None)
     if ctx is None:
         raise RuntimeError(_no_app_msg)
-    return ctx
+    # Inside a request pushed in an app context of the same app, that outer context
+    # (Flask reuses it; Flask-SQLAlchemy keys its scoped session on it).
+    return ctx._app_context()
 
 
 def _request_ctx() -> Any:
@@ -143,6 +148,35 @@ class _Proxy:
     __call__ = _forward("__call__")
     __str__ = _forward("__str__")
 
+
+class _ContextView:
+    """Read-only stand-in for Flask's ``_cv_app`` / ``_cv_request`` ContextVars.
+
+    Kettle keeps one ContextVar for both contexts; ``get`` answers as Flask's
+    variable would: the current app (or request) context, else ``default``.
+    """
+
+    def __init__(self, name: str, get: Callable[[], Any]) -> None:
+        self.name = name
+        self._get = get
+
+    def get(self, default: Any = _missing) -> Any:
+        """The current context, else ``default`` (LookupError without one)."""
+        try:
+            return self._get()
+        except RuntimeError:
+            if default is _missing:
+                raise LookupError(self.name) from None
+            return default
+
+    def __repr__(self) -> str:
+        return f"<kettle view of ContextVar {self.name!r}>"
+
+
+#: Flask's ``_cv_app``: ``.get(None)`` is the current app context or None.
+_cv_app = _ContextView("flask.app_ctx", _app_ctx)
+#: Flask's ``_cv_request``: ``.get(None)`` is the current request context or None.
+_cv_request = _ContextView("flask.request_ctx", _request_ctx)
 
 #: The application handling the current request (or of the current app context).
 current_app: Kettle = cast("Kettle", _Proxy(_app))

@@ -32,26 +32,31 @@ if TYPE_CHECKING:
 _FOREIGN_MODULES = ("werkzeug.",)
 _E = TypeVar("_E", bound=BaseException)
 
-#: Which Kettle modules hold the twins (same name) of a Werkzeug module's classes.
-WERKZEUG_TWINS: dict[str, tuple[str, ...]] = {
-    "werkzeug": ("kettle.wrappers", "kettle.testing"),
-    "werkzeug.exceptions": ("kettle.http.exceptions",),
+#: Which Kettle modules hold the twins (same name) of a Werkzeug module's classes, and
+#: which names have them (None: every same-named Kettle class or function). The lists
+#: are closed where Werkzeug's own functions build objects through the module at call
+#: time (``werkzeug.http`` makes ``ds.HeaderSet``, ``ds.Accept``...): those stay real.
+WERKZEUG_TWINS: dict[str, tuple[tuple[str, ...], frozenset[str] | None]] = {
+    "werkzeug": (("kettle.wrappers", "kettle.testing"), frozenset({"Request", "Response"})),
+    "werkzeug.exceptions": (("kettle.http.exceptions",), None),
     "werkzeug.datastructures": (
-        "kettle.http.datastructures",
-        "kettle.http.headers",
-        "kettle.http.files",
-        "kettle.http.accept",
-        "kettle.http.headervalues",
+        ("kettle.http.datastructures", "kettle.http.headers", "kettle.http.files"),
+        frozenset(
+            {"FileStorage", "Headers", "MultiDict", "ImmutableMultiDict", "CombinedMultiDict"}
+        ),
     ),
-    "werkzeug.routing": ("kettle.routing",),
-    "werkzeug.routing.exceptions": ("kettle.routing",),
-    "werkzeug.routing.converters": ("kettle.routing",),
-    "werkzeug.routing.rules": ("kettle.routing",),
-    "werkzeug.routing.map": ("kettle.routing",),
-    "werkzeug.test": ("kettle.testing",),
-    "werkzeug.wrappers": ("kettle.wrappers",),
-    "werkzeug.wrappers.request": ("kettle.wrappers",),
-    "werkzeug.wrappers.response": ("kettle.wrappers",),
+    "werkzeug.routing": (("kettle.routing",), None),
+    "werkzeug.routing.exceptions": (("kettle.routing",), None),
+    "werkzeug.routing.converters": (("kettle.routing",), None),
+    "werkzeug.routing.rules": (("kettle.routing",), None),
+    "werkzeug.routing.map": (("kettle.routing",), None),
+    "werkzeug.test": (
+        ("kettle.testing",),
+        frozenset({"Client", "EnvironBuilder", "TestResponse"}),
+    ),
+    "werkzeug.wrappers": (("kettle.wrappers",), frozenset({"Request", "Response"})),
+    "werkzeug.wrappers.request": (("kettle.wrappers",), frozenset({"Request"})),
+    "werkzeug.wrappers.response": (("kettle.wrappers",), frozenset({"Response"})),
 }
 
 #: Twins whose Kettle name differs from Werkzeug's.
@@ -64,7 +69,10 @@ def werkzeug_twin(module: str, name: str) -> Any:
     A twin is a class or function defined in Kettle under the same name (or
     the name in ``_RENAMED``) in one of the modules :data:`WERKZEUG_TWINS` lists.
     """
-    for kettle_module in WERKZEUG_TWINS.get(module, ()):
+    kettle_modules, names = WERKZEUG_TWINS.get(module, ((), None))
+    if names is not None and name not in names:
+        return None
+    for kettle_module in kettle_modules:
         obj = getattr(importlib.import_module(kettle_module), _RENAMED.get(name, name), None)
         if callable(obj) and getattr(obj, "__module__", "").startswith("kettle."):
             return obj

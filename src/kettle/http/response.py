@@ -81,6 +81,9 @@ class Response:
     charset = "utf-8"
     #: Treat the body as an opaque iterable (no Content-Length computation).
     direct_passthrough = False
+    #: Werkzeug's switch for making a relative Location absolute. Kettle never does
+    #: (as Werkzeug 2.1+ by default); code that reads it learns Location is kept as set.
+    autocorrect_location_header = False
     #: The body: a list of chunks, or any iterable that streams.
     response: Iterable[bytes]
     #: Set by ``make_response`` for ``(body, status)``; close() runs these callables.

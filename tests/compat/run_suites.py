@@ -49,6 +49,9 @@ class Suite:
     pytest_args: tuple[str, ...] = ()  # extra pytest arguments
     #: extra environment for the run (``{cache}`` is replaced by the cache directory)
     env: tuple[tuple[str, str], ...] = ()
+    #: our own tests instead of a download: a folder of this repository (for extensions
+    #: whose sdist ships no tests, and the example app); ``requirement`` names what they test
+    local: str = ""
 
 
 #: What every extension suite installs beside the extension: the Flask its dependants
@@ -88,6 +91,16 @@ SUITES: dict[str, Suite] = {
             install=(*_BASE, "flask-marshmallow==1.5.0", "marshmallow==4.4.0", "Flask-SQLAlchemy==3.1.1", _SQLA,
                      "marshmallow-sqlalchemy==1.6.0"),
         ),
+        # Flask-Session, Flask-Mail, Flask-Babel and Bootstrap-Flask ship no tests in their
+        # sdists: our own tests of their documented features, written against `import
+        # flask` (so they run on real Flask too), and the examples/extensions app's tests.
+        Suite(
+            "own-extension-tests", "Flask-Session==0.8.0 Flask-Mail==0.10.0 Flask-Babel==4.0.0 Bootstrap-Flask==2.6.0",
+            local="tests/compat/ext", tests=".",
+            install=(*_BASE, "Flask-Session[redis,cachelib]==0.8.0", "Flask-Mail==0.10.0", "Flask-Babel==4.0.0",
+                     "Bootstrap-Flask==2.6.0", "Flask-WTF==1.3.0", "WTForms==3.2.1", "Flask-Login==0.6.3",
+                     "Flask-SQLAlchemy==3.1.1", _SQLA, "Flask-Migrate==4.1.0", "alembic==1.20.1"),
+        ),
         Suite(
             "flask-admin", "Flask-Admin==2.2.1", tests="flask_admin/tests",
             install=(*_BASE, "Flask-Admin[sqlalchemy,sqlalchemy-with-utils,peewee,images,export,rediscli,translation,s3,azure-blob-storage]==2.2.1",
@@ -110,6 +123,8 @@ def cache_dir() -> Path:
 
 def fetch(suite: Suite) -> Path:
     """Download and unpack the suite's sdist (once); return the unpacked folder."""
+    if suite.local:
+        return ROOT / suite.local
     cache = cache_dir()
     dist = cache / "sdist"
     name, _, version = suite.requirement.partition("==")

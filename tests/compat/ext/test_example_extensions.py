@@ -16,15 +16,17 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import httpx
 import pytest
 import redis
 
-from conftest import ON_KETTLE
+from conftest import ON_KETTLE, free_port
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "extensions"
 
@@ -47,7 +49,8 @@ def flask_cmd(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, ModuleType]]:
     folder = tmp_path_factory.mktemp("example")
-    shutil.copy(EXAMPLE / "app.py", folder / "app.py")
+    for name in ("app.py", "asgi.py"):
+        shutil.copy(EXAMPLE / name, folder / name)
     shutil.copytree(EXAMPLE / "templates", folder / "templates")
     for step in (("db", "init"), ("db", "migrate", "-m", "notes"), ("db", "upgrade")):
         done = flask_cmd(folder, *step)
@@ -208,3 +211,82 @@ def test_server_side_session_counts_and_logout_clears_it(
     assert response.status_code == 302
     assert not redis_client.exists(f"session:{sid}")
     assert client.get("/").status_code == 302
+
+
+SERVERS = ["gunicorn", "uvicorn"] if ON_KETTLE else ["gunicorn"]
+
+
+@pytest.fixture(params=SERVERS)
+def live_url(
+    request: pytest.FixtureRequest, example: tuple[Path, ModuleType], redis_port: int
+) -> Iterator[str]:
+    """The example under a real server (gunicorn: WSGI, uvicorn: ASGI) on a free port."""
+    folder, _ = example
+    port = free_port()
+    switch = "import kettle.compat_switch; " if ON_KETTLE else ""
+    if request.param == "gunicorn":
+        code = switch + "from gunicorn.app.wsgiapp import run; run()"
+        args = ["--bind", f"127.0.0.1:{port}", "--workers", "1", "app:create_app()"]
+    else:
+        code = switch + "import uvicorn; uvicorn.main()"
+        args = ["--host", "127.0.0.1", "--port", str(port), "asgi:app"]
+    env = dict(
+        os.environ,
+        SECRET_KEY="example-test-key",
+        DATABASE_URL=f"sqlite:///{folder}/notes.sqlite",
+        REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url + "/login", timeout=2)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    err = process.stderr.read().decode() if process.stderr else ""
+                    pytest.fail(f"{request.param} did not start: {err[-2000:]}")
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+def test_under_a_real_server(live_url: str, redis_client: redis.Redis) -> None:
+    with httpx.Client(base_url=live_url, timeout=10) as client:
+        assert client.get("/").headers["location"] == "/login?next=%2F"
+        login = client.post(
+            "/login",
+            data={
+                "username": "ada",
+                "password": "lovelace",
+                "csrf_token": token(client.get("/login").text),
+            },
+        )
+        assert login.status_code == 302
+        assert redis_client.exists(f"session:{client.cookies['session']}")
+        # Kettle's default SESSION_COOKIE_SAMESITE is "Lax" (Flask's is None): the server
+        # really runs the app on Kettle.
+        assert ("SameSite=Lax" in login.headers["set-cookie"]) is ON_KETTLE
+        page = client.get("/").text
+        title = f"live {live_url.rsplit(':', 1)[1]}"
+        created = client.post("/notes", data={"title": title, "csrf_token": token(page)})
+        assert created.status_code == 302
+        assert f">{title}</a>" in client.get("/").text
+        refused = client.post("/notes", data={"title": "no token"})
+        assert refused.status_code == 400

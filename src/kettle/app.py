@@ -1096,3 +1096,9 @@ class Kettle(TemplatingMixin, Scaffold):
         if _anchor is not None:
             rv = f"{rv}#{url_quote(_anchor, safe='%!#$&' + chr(39) + '()*+,/:;=?@')}"
         return rv
+
+
+#: Flask's name for the application base class (``flask.sansio.app.App``, also in
+#: ``flask.app``): Kettle's application is one class, so it is ``Kettle`` itself.
+#: Extensions type-check against it (Flask-SQLAlchemy-Lite imports it).
+App = Kettle

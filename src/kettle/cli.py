@@ -378,10 +378,14 @@ _debug_option = click.Option(
 def _version_text() -> str:
     from kettle import __version__
 
-    return (
+    text = (
         f"Python {platform.python_version()}\nKettle {__version__}\n"
         f"Click {importlib.metadata.version('click')}"
     )
+    compat = sys.modules.get("kettle.compat")
+    if compat is not None and compat.is_installed():
+        text += f"\nFlask {compat.FLASK_VERSION} (Kettle's Flask compatibility mode)"
+    return text
 
 
 def get_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:

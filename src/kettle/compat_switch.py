@@ -4,8 +4,8 @@ Read at interpreter start by ``kettle_flask_compat.pth`` (installed next to
 the package by a wheel or an editable install), so every Python process sees
 it: ``kettle run``, gunicorn, uvicorn, granian, pytest and ``python -m``. (A
 pytest plugin entry point would come too late to help, and would make pytest
-warn that the module was already imported.) Unset (or ``0``/``false``/empty) it costs one environment lookup and imports
-nothing.
+warn that the module was already imported.) Unset (or ``0``/``false``/empty),
+it costs one environment lookup and imports nothing.
 """
 
 from __future__ import annotations

@@ -120,7 +120,15 @@ class _Proxy:
         try:
             return repr(self._get_current_object())
         except RuntimeError:
-            return f"<{type(self).__name__} unbound>"
+            return "<LocalProxy unbound>"  # Werkzeug's words, which tests compare
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        """The current object's class, so ``isinstance(session, RedisSession)`` holds."""
+        try:
+            return type(self._get_current_object())
+        except RuntimeError:
+            return _Proxy
 
     def __bool__(self) -> bool:
         try:
@@ -139,6 +147,8 @@ class _Proxy:
 
     __hash__ = None  # type: ignore[assignment]
 
+    __enter__ = _forward("__enter__")
+    __exit__ = _forward("__exit__")
     __getitem__ = _forward("__getitem__")
     __setitem__ = _forward("__setitem__")
     __delitem__ = _forward("__delitem__")

@@ -37,7 +37,7 @@ _E = TypeVar("_E", bound=BaseException)
 #: are closed where Werkzeug's own functions build objects through the module at call
 #: time (``werkzeug.http`` makes ``ds.HeaderSet``, ``ds.Accept``...): those stay real.
 WERKZEUG_TWINS: dict[str, tuple[tuple[str, ...], frozenset[str] | None]] = {
-    "werkzeug": (("kettle.wrappers", "kettle.testing"), frozenset({"Request", "Response"})),
+    "werkzeug": (("kettle.wrappers",), frozenset({"Response"})),
     "werkzeug.exceptions": (("kettle.http.exceptions",), None),
     "werkzeug.datastructures": (
         ("kettle.http.datastructures", "kettle.http.headers", "kettle.http.files"),
@@ -54,8 +54,8 @@ WERKZEUG_TWINS: dict[str, tuple[tuple[str, ...], frozenset[str] | None]] = {
         ("kettle.testing",),
         frozenset({"Client", "EnvironBuilder", "TestResponse"}),
     ),
-    "werkzeug.wrappers": (("kettle.wrappers",), frozenset({"Request", "Response"})),
-    "werkzeug.wrappers.request": (("kettle.wrappers",), frozenset({"Request"})),
+    # Not Request: WSGI middleware builds ``Request(environ)``, which Kettle's is not.
+    "werkzeug.wrappers": (("kettle.wrappers",), frozenset({"Response"})),
     "werkzeug.wrappers.response": (("kettle.wrappers",), frozenset({"Response"})),
 }
 

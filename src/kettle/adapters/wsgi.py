@@ -49,10 +49,13 @@ def _server(environ: dict[str, Any]) -> tuple[str, int | None] | None:
         return name, None
 
 
-def request_from_environ(app: Kettle, environ: dict[str, Any]) -> Request:
-    """Translate a WSGI environ into the app's request class."""
+def request_from_environ(
+    app: Kettle | None, environ: dict[str, Any], request_class: type[Any] | None = None
+) -> Request:
+    """Translate a WSGI environ into ``request_class`` (default: the app's request class)."""
     host = environ.get("HTTP_HOST")
-    return app.request_class(
+    cls = request_class if request_class is not None else app.request_class  # type: ignore[union-attr]
+    return cls(
         environ["REQUEST_METHOD"],
         decode_wsgi_path(environ.get("PATH_INFO") or "/"),
         scheme=environ.get("wsgi.url_scheme", "http"),

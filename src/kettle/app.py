@@ -55,7 +55,7 @@ from kettle.signals import (
     request_started,
     request_tearing_down,
 )
-from kettle.templating import TemplatingMixin
+from kettle.templating import TemplatingMixin, _default_template_ctx_processor
 from kettle.wrappers import Request, Response
 
 if TYPE_CHECKING:
@@ -137,6 +137,7 @@ class Kettle(TemplatingMixin, Scaffold):
         root_path: str | None = None,
     ) -> None:
         super().__init__(import_name, static_folder, static_url_path, template_folder, root_path)
+        self.template_context_processors[None].append(_default_template_ctx_processor)
         if instance_path is None:
             instance_path = self.auto_find_instance_path()
         elif not os.path.isabs(instance_path):

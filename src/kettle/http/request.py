@@ -80,6 +80,18 @@ def _host_name(host: str) -> str:
         return host.lower()
 
 
+def server_from_environ(environ: dict[str, Any]) -> tuple[str, int | None] | None:
+    """``(SERVER_NAME, SERVER_PORT)`` of a WSGI environ (port None if absent or not a number)."""
+    name = environ.get("SERVER_NAME")
+    if not name:
+        return None
+    port = environ.get("SERVER_PORT")
+    try:
+        return name, int(port) if port else None
+    except ValueError:
+        return name, None
+
+
 class Request:
     """An HTTP request: URL, method, headers and body, parsed lazily."""
 
@@ -114,7 +126,7 @@ class Request:
         self.method = method.upper() if not method.isupper() else method
         self.path = path if path[:1] == "/" and path[1:2] != "/" else "/" + path.lstrip("/")
         self.scheme = scheme
-        self.server = server
+        self._server = server
         self.root_path = root_path.rstrip("/")
         self.query_string = query_string
         self._host_header = host_header
@@ -137,6 +149,22 @@ class Request:
         """The request headers (built on first access)."""
         return self._headers_factory()
 
+    @property
+    def server(self) -> tuple[str, int | None] | None:
+        """The address the server listens on, ``(host, port)``, or None if unknown.
+
+        As Werkzeug's: from the ASGI scope, or from the WSGI environ's
+        ``SERVER_NAME`` / ``SERVER_PORT`` (read on first use).
+        """
+        server = self._server
+        if server is None and self.environ:
+            server = self._server = server_from_environ(self.environ)
+        return server
+
+    @server.setter
+    def server(self, value: tuple[str, int | None] | None) -> None:
+        self._server = value
+
     @cached_property
     def host(self) -> str:
         """The host and port the client asked for, default ports dropped."""
@@ -144,9 +172,10 @@ class Request:
         if host is None:
             host = self.headers.get("host")
         if not host:
-            if self.server is None:
+            server = self.server
+            if server is None:
                 return ""
-            name, port = self.server
+            name, port = server
             host = name if port is None else f"{name}:{port}"
         default_port = _DEFAULT_PORTS.get(self.scheme)
         if default_port is not None and host.endswith(f":{default_port}"):

@@ -1,0 +1,193 @@
+"""The causes that kept Flask extensions from running on Kettle, each fixed in Kettle itself.
+
+Every test goes through the public API under WSGI and ASGI (the ``client``
+fixture). Compatibility-mode behaviour (``import flask``, Werkzeug identity)
+is tested in test_compat_mode.py, in child interpreters.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kettle import Kettle, g, render_template, request, session
+from kettle.globals import _cv_app, _cv_request, app_ctx
+from kettle.http.datastructures import MultiDict
+from kettle.sessions import SecureCookieSession
+from kettle.testing import KettleClient
+
+
+def test_imported_macro_sees_request_session_and_g(tmp_path: Path, protocol: str) -> None:
+    # A macro imported without context (Bootstrap-Flask's render_nav_item) sees only the
+    # environment's globals: request, session and g must be there, as in Flask.
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "macros.html").write_text(
+        "{% macro where() %}{{ request.path }}|{{ session.get('user') }}|{{ g.theme }}"
+        "{% endmacro %}"
+    )
+    (tmp_path / "templates" / "page.html").write_text(
+        '{% import "macros.html" as m %}[{{ m.where() }}]'
+    )
+    app = Kettle("macros", root_path=str(tmp_path))
+    app.config.update(SECRET_KEY="k")
+
+    @app.route("/login")
+    def login() -> str:
+        session["user"] = "ann"
+        return "ok"
+
+    @app.route("/nav")
+    def nav() -> str:
+        g.theme = "dark"
+        return render_template("page.html")
+
+    client = app.test_client(protocol=protocol)
+    client.get("/login")
+    assert client.get("/nav").text == "[/nav|ann|dark]"
+
+
+def test_default_context_processor_comes_first(app: Kettle, client: KettleClient) -> None:
+    @app.context_processor
+    def extra() -> dict[str, Any]:
+        return {"who": "extension"}
+
+    @app.route("/")
+    def index() -> str:
+        from kettle import render_template_string
+
+        return render_template_string("{{ request.method }} {{ who }}")
+
+    # As Flask: the default processor is first, an extension's own comes after it.
+    assert app.template_context_processors[None][1] is extra
+    assert client.get("/").text == "GET extension"
+
+
+def test_extension_replacing_response_headers_with_a_multidict(
+    app: Kettle, client: KettleClient
+) -> None:
+    @app.route("/")
+    def index() -> str:
+        session["seen"] = True
+        return "body"
+
+    @app.after_request
+    def cors_like(response: Any) -> Any:
+        # What Flask-Cors does when the headers are not Werkzeug's Headers class.
+        response.headers = MultiDict(list(response.headers))
+        response.headers.add("Access-Control-Allow-Origin", "*")
+        response.headers.add("Vary", "Origin")
+        return response
+
+    rv = client.get("/")
+    assert rv.status_code == 200
+    assert rv.text == "body"
+    assert rv.headers["Access-Control-Allow-Origin"] == "*"
+    assert rv.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "Origin" in rv.headers["Vary"]
+    assert "session=" in rv.headers["Set-Cookie"]  # the session is saved after the hook
+
+
+def test_request_reuses_the_outer_app_context_of_the_same_app(
+    app: Kettle, client: KettleClient
+) -> None:
+    seen: dict[str, Any] = {}
+
+    @app.route("/")
+    def index() -> str:
+        seen["app_ctx"] = app_ctx._get_current_object()
+        seen["cv_app"] = _cv_app.get(None)
+        seen["g"] = g.marker
+        return "ok"
+
+    with app.app_context() as outer:
+        g.marker = "outer"
+        assert client.get("/").text == "ok"
+    # Flask-SQLAlchemy keys its scoped session on this object: it must be the outer one.
+    assert seen["app_ctx"] is outer
+    assert seen["cv_app"] is outer
+    assert seen["g"] == "outer"
+
+
+def test_request_without_outer_context_has_its_own_app_context(
+    app: Kettle, client: KettleClient
+) -> None:
+    seen: list[Any] = []
+
+    @app.route("/")
+    def index() -> str:
+        seen.append(app_ctx._get_current_object())
+        return "ok"
+
+    client.get("/")
+    client.get("/")
+    assert seen[0] is not seen[1]
+
+
+def test_cv_request_view(app: Kettle) -> None:
+    assert _cv_request.get(None) is None
+    with pytest.raises(LookupError):
+        _cv_request.get()
+    with app.test_request_context("/x") as ctx:
+        assert _cv_request.get(None) is ctx
+        assert _cv_app.get() is ctx
+    with app.app_context() as actx:
+        assert _cv_request.get(None) is None
+        assert _cv_app.get(None) is actx
+
+
+def test_proxies_forward_class_for_isinstance(app: Kettle, client: KettleClient) -> None:
+    @app.route("/")
+    def index() -> str:
+        return f"{isinstance(session, SecureCookieSession)} {isinstance(request, app.request_class)}"
+
+    assert client.get("/").text == "True True"
+    # Outside a context the proxy is itself, and says so.
+    assert isinstance(session, SecureCookieSession) is False
+    assert repr(session) == "<LocalProxy unbound>"
+
+
+def test_app_context_proxy_is_a_context_manager(app: Kettle) -> None:
+    with app.app_context() as outer:
+        inner = app_ctx.__enter__()  # Flask's tests push the current context again this way
+        assert inner is outer
+        app_ctx.__exit__(None, None, None)
+        assert _cv_app.get() is outer
+
+
+def test_session_pop_of_a_missing_key_changes_nothing(app: Kettle, client: KettleClient) -> None:
+    @app.route("/login")
+    def login() -> str:
+        session["user"] = "ann"
+        return "in"
+
+    @app.route("/")
+    def index() -> str:
+        # Flask-Login does this on every request.
+        session.pop("_remember", None)
+        session.setdefault("user", "other")
+        return str(session.modified)
+
+    @app.route("/logout")
+    def logout() -> str:
+        session.pop("user", None)
+        return str(session.modified)
+
+    first = client.get("/login")
+    assert "session=" in first.headers["Set-Cookie"]
+    rv = client.get("/")
+    assert rv.text == "False"
+    assert "Set-Cookie" not in rv.headers  # the cookie is not re-sent
+    rv = client.get("/logout")
+    assert rv.text == "True"
+    assert "session=;" in rv.headers["Set-Cookie"]
+
+
+def test_request_server(app: Kettle, client: KettleClient) -> None:
+    @app.route("/")
+    def index() -> str:
+        return repr(request.server)
+
+    assert client.get("/").text == "('localhost', 80)"
+    assert client.get("/", base_url="https://example.com:8443").text == "('example.com', 8443)"

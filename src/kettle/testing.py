@@ -16,7 +16,6 @@ import secrets
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from http.cookies import SimpleCookie
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, unquote_to_bytes, urlsplit
@@ -25,6 +24,7 @@ from kettle.cli import KettleCliRunner as KettleCliRunner
 from kettle.http.datastructures import MultiDict
 from kettle.http.headers import Headers
 from kettle.http.urls import encode_query
+from kettle.testing_cookies import Cookie, CookieJar
 from kettle.wrappers import Response
 
 if TYPE_CHECKING:
@@ -388,22 +388,14 @@ class KettleClient:
             "REMOTE_ADDR": "127.0.0.1",
             "HTTP_USER_AGENT": "Kettle/test",
         }
-        self._cookies: dict[tuple[str, str, str], str] = {}
+        self._cookies = CookieJar()
         self._preserve = False
         self._preserved: list[RequestContext] = []
 
     # -- cookies -------------------------------------------------------------
-    def get_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> Any:
-        """Return the stored cookie ``key`` as an object with ``.value``, or None."""
-        value = self._cookies.get((domain, path, key))
-        if value is None:
-            for (d, p, k), v in self._cookies.items():
-                if k == key and p == path and domain.endswith(d.lstrip(".")):
-                    value = v
-                    break
-        if value is None:
-            return None
-        return _Cookie(key, value, domain, path)
+    def get_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> Cookie | None:
+        """Return the stored cookie ``key`` (``.value``, ``.expires``, ``.secure``...), or None."""
+        return self._cookies.get(key, domain, path)
 
     def set_cookie(
         self,
@@ -414,46 +406,22 @@ class KettleClient:
         path: str = "/",
         **kwargs: Any,
     ) -> None:
-        """Store a cookie to send with the next requests."""
-        self._cookies[(domain, path, key)] = value
+        """Store a cookie to send with the next requests.
+
+        Keyword arguments are ``response.set_cookie``'s (``max_age``, ``expires``,
+        ``secure``, ``httponly``, ``samesite``), as Werkzeug's test client takes them.
+        """
+        self._cookies.set(key, value, domain, path, **kwargs)
 
     def delete_cookie(self, key: str, *, domain: str = "localhost", path: str = "/") -> None:
         """Forget a stored cookie."""
-        self._cookies.pop((domain, path, key), None)
+        self._cookies.delete(key, domain, path)
 
     def _cookie_header(self, host: str, path: str) -> str | None:
-        host = host.partition(":")[0]
-        pairs = [
-            f"{name}={value}"
-            for (domain, cookie_path, name), value in self._cookies.items()
-            if (
-                host == domain.lstrip(".")
-                or host.endswith("." + domain.lstrip("."))
-                or domain == "localhost"
-            )
-            and path.startswith(cookie_path.rstrip("/") or "/")
-        ]
-        return "; ".join(pairs) or None
+        return self._cookies.header(host.partition(":")[0], path)
 
     def _store_cookies(self, response: Response, host: str) -> None:
-        default_domain = host.partition(":")[0]
-        for header in response.headers.getlist("Set-Cookie"):
-            jar: SimpleCookie = SimpleCookie()
-            try:
-                jar.load(header)
-            except Exception:
-                continue
-            for name, morsel in jar.items():
-                domain = morsel["domain"] or default_domain
-                path = morsel["path"] or "/"
-                key = (domain.lstrip("."), path, name)
-                expired = morsel["max-age"] == "0" or "1970" in (morsel["expires"] or "")
-                if expired:
-                    self._cookies.pop(key, None)
-                    self._cookies.pop((domain, path, name), None)
-                else:
-                    raw = header.split(";", 1)[0].partition("=")[2]
-                    self._cookies[key] = raw
+        self._cookies.store(response.headers.getlist("Set-Cookie"), host.partition(":")[0])
 
     # -- requests ------------------------------------------------------------
     def open(
@@ -677,19 +645,6 @@ class KettleClient:
     ) -> None:
         self._preserve = False
         self._pop_preserved()
-
-
-class _Cookie:
-    """A stored test-client cookie."""
-
-    def __init__(self, key: str, value: str, domain: str, path: str) -> None:
-        self.key = key
-        self.value = value
-        self.domain = domain
-        self.path = path
-
-    def __repr__(self) -> str:
-        return f"<Cookie {self.key}={self.value!r}>"
 
 
 #: Flask's names, so ``from kettle.testing import FlaskClient`` works after a port.

@@ -140,7 +140,9 @@ def test_cv_request_view(app: Kettle) -> None:
 def test_proxies_forward_class_for_isinstance(app: Kettle, client: KettleClient) -> None:
     @app.route("/")
     def index() -> str:
-        return f"{isinstance(session, SecureCookieSession)} {isinstance(request, app.request_class)}"
+        return (
+            f"{isinstance(session, SecureCookieSession)} {isinstance(request, app.request_class)}"
+        )
 
     assert client.get("/").text == "True True"
     # Outside a context the proxy is itself, and says so.
@@ -191,3 +193,74 @@ def test_request_server(app: Kettle, client: KettleClient) -> None:
 
     assert client.get("/").text == "('localhost', 80)"
     assert client.get("/", base_url="https://example.com:8443").text == "('example.com', 8443)"
+
+
+def test_test_client_cookie_objects(app: Kettle, client: KettleClient) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    @app.route("/set")
+    def set_() -> Any:
+        rv = app.make_response("set")
+        rv.set_cookie(
+            "remember", "ann|sig", max_age=60, secure=True, httponly=True, samesite="Strict"
+        )
+        rv.set_cookie("plain", "1")
+        return rv
+
+    @app.route("/forget")
+    def forget() -> Any:
+        rv = app.make_response("gone")
+        rv.delete_cookie("remember")
+        return rv
+
+    @app.route("/echo/<path:rest>")
+    def echo(rest: str) -> str:
+        return ",".join(f"{k}={v}" for k, v in sorted(request.cookies.items()))
+
+    client.get("/set")
+    cookie = client.get_cookie("remember")
+    assert cookie is not None
+    assert (cookie.key, cookie.decoded_value, cookie.domain, cookie.path) == (
+        "remember",
+        "ann|sig",
+        "localhost",
+        "/",
+    )
+    assert cookie.max_age == 60
+    assert cookie.expires is not None
+    assert timedelta(seconds=50) < cookie.expires - datetime.now(UTC) <= timedelta(seconds=61)
+    assert (cookie.secure, cookie.http_only, cookie.same_site) == (True, True, "Strict")
+    plain = client.get_cookie("plain")
+    assert plain is not None
+    assert (plain.expires, plain.max_age, plain.secure, plain.http_only) == (
+        None,
+        None,
+        False,
+        False,
+    )
+
+    client.get("/forget")
+    assert client.get_cookie("remember") is None
+
+    # set_cookie takes response.set_cookie's keywords, as Werkzeug's test client does.
+    client.set_cookie(
+        "k",
+        "v",
+        path="/echo/sub",
+        secure=True,
+        httponly=True,
+        samesite="Lax",
+        max_age=timedelta(minutes=5),
+    )
+    stored = client.get_cookie("k", path="/echo/sub")
+    assert stored is not None
+    assert (stored.secure, stored.http_only, stored.same_site, stored.max_age) == (
+        True,
+        True,
+        "Lax",
+        300,
+    )
+    assert client.get("/echo/sub/x").text == "k=v,plain=1"
+    assert client.get("/echo/other").text == "plain=1"
+    client.set_cookie("old", "x", expires=datetime(2000, 1, 1, tzinfo=UTC))
+    assert client.get_cookie("old") is None

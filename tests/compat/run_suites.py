@@ -23,12 +23,14 @@ Exit status is 0 only when every selected suite passes.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import dataclasses
 import os
 import re
 import subprocess
 import sys
 import tarfile
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -217,8 +219,11 @@ def flask_command(on: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     switch = "import kettle.compat_switch\n" if on == "kettle" else ""
     script = folder / "flask"
-    script.write_text(f"#!{sys.executable}\n{switch}import sys\nfrom flask.cli import main\nsys.exit(main())\n")
-    script.chmod(0o755)
+    # Suites run in parallel threads: write beside, then replace (never a half-written script).
+    partial = folder / f".flask-{threading.get_ident()}"
+    partial.write_text(f"#!{sys.executable}\n{switch}import sys\nfrom flask.cli import main\nsys.exit(main())\n")
+    partial.chmod(0o755)
+    os.replace(partial, script)
     return folder
 
 
@@ -243,6 +248,9 @@ def run(suite: Suite, on: str) -> tuple[int, str]:
         listing = cache_dir() / f"excluded-{suite.name}.txt"
         listing.write_text("\n".join(skipped) + "\n")
         env["KETTLE_COMPAT_EXCLUDED"] = str(listing)
+        unmatched_file = cache_dir() / f"unmatched-{suite.name}.txt"
+        unmatched_file.unlink(missing_ok=True)
+        env["KETTLE_COMPAT_UNMATCHED"] = str(unmatched_file)
         env["PYTHONPATH"] = os.pathsep.join([str(HERE), env["PYTHONPATH"]])
         args += ["-p", "exact_deselect"]
     args += list(suite.pytest_args)
@@ -261,39 +269,53 @@ def run(suite: Suite, on: str) -> tuple[int, str]:
     summary = out.strip().splitlines()[-1] if out.strip() else ""
     status = proc.returncode
     if on == "kettle" and skipped:
-        found = re.search(r"(\d+) deselected", summary)
-        if not found or int(found.group(1)) != len(skipped):
-            out += f"\nexcluded list of {suite.name} is stale: {len(skipped)} listed, summary: {summary}\n"
+        unmatched_file = cache_dir() / f"unmatched-{suite.name}.txt"
+        unmatched = unmatched_file.read_text().splitlines() if unmatched_file.exists() else list(skipped)
+        if unmatched:
+            out += f"\nexcluded list of {suite.name} is stale: no test matches {unmatched}\n"
             status = status or 1
     if status != 0:
         sys.stdout.write(out)
     return status, summary
 
 
+def _count(summary: str, word: str) -> int:
+    found = re.search(rf"(\d+) {word}", summary)
+    return int(found.group(1)) if found else 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command line entry: run the named suites (all by default)."""
+    """Command line entry: run the named suites (all by default), two at a time."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("suites", nargs="*", help=f"any of: {', '.join(SUITES)}")
     parser.add_argument("--on", choices=("kettle", "flask"), default="kettle")
+    parser.add_argument("--jobs", type=int, default=2, help="suites run at the same time")
     opts = parser.parse_args(argv)
     names = opts.suites or list(SUITES)
     unknown = [n for n in names if n not in SUITES]
     if unknown:
         parser.error(f"unknown suite(s): {', '.join(unknown)}")
     failed = []
-    for name in names:
-        suite = SUITES[name]
-        status, summary = run(suite, opts.on)
-        print(f"{name} ({suite.requirement}) on {opts.on}: {summary}", flush=True)
-        if opts.on == "kettle":
-            for node, reason in excluded(suite).items():
-                print(f"  excluded {node}: {reason}")
-        if status != 0:
-            failed.append(name)
+    totals = dict.fromkeys(("passed", "failed", "error", "deselected"), 0)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
+        futures = {pool.submit(run, SUITES[name], opts.on): name for name in names}
+        for future in concurrent.futures.as_completed(futures):
+            name = futures[future]
+            suite = SUITES[name]
+            status, summary = future.result()
+            print(f"{name} ({suite.requirement}) on {opts.on}: {summary}", flush=True)
+            if opts.on == "kettle":
+                for node, reason in excluded(suite).items():
+                    print(f"  excluded {node}: {reason}")
+            for word in totals:
+                totals[word] += _count(summary, word)
+            if status != 0:
+                failed.append(name)
     if failed:
-        print(f"FAILED: {', '.join(failed)}")
-        return 1
-    return 0
+        print(f"FAILED: {', '.join(sorted(failed))}")
+    print(f"compat: {totals['deselected']} excluded (listed above with their reasons)")
+    print(f"compat: {totals['passed']} passed, {totals['failed'] + totals['error']} failed", flush=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

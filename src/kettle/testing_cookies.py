@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from kettle.http.cookies import _unquote, dump_cookie
@@ -55,33 +54,35 @@ class Cookie:
         return self.expires is not None and self.expires <= datetime.now(UTC)
 
     @classmethod
-    def from_set_cookie(cls, header: str, host: str) -> list[Cookie]:
-        """The cookies of one ``Set-Cookie`` header value, for a response from ``host``."""
-        jar: SimpleCookie = SimpleCookie()
-        try:
-            jar.load(header)
-        except CookieError:
-            return []
-        cookies = []
-        raw_value = header.split(";", 1)[0].partition("=")[2].strip()
-        for name, morsel in jar.items():
-            domain = morsel["domain"]
-            max_age = morsel["max-age"]
-            cookies.append(
-                cls(
-                    key=name,
-                    value=raw_value if len(jar) == 1 else morsel.coded_value,
-                    domain=domain.lstrip(".") if domain else host,
-                    path=morsel["path"] or "/",
-                    expires=parse_date(morsel["expires"]) if morsel["expires"] else None,
-                    max_age=int(max_age) if str(max_age).lstrip("-").isdigit() else None,
-                    secure=bool(morsel["secure"]),
-                    http_only=bool(morsel["httponly"]),
-                    same_site=morsel["samesite"] or None,
-                    origin_only=not domain,
-                )
-            )
-        return cookies
+    def from_set_cookie(cls, header: str, host: str) -> Cookie | None:
+        """The cookie of one ``Set-Cookie`` header value, for a response from ``host``.
+
+        Attributes are read by name, case-insensitively; unknown ones (``Partitioned``)
+        are ignored, as browsers do. None for a header without ``name=value``.
+        """
+        first, *attributes = header.split(";")
+        key, eq, value = first.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            return None
+        attrs: dict[str, str] = {}
+        for attribute in attributes:
+            name, _, attr_value = attribute.partition("=")
+            attrs[name.strip().lower()] = attr_value.strip()
+        domain = attrs.get("domain", "").lstrip(".")
+        max_age = attrs.get("max-age", "")
+        return cls(
+            key=key,
+            value=value.strip(),
+            domain=domain or host,
+            path=attrs.get("path") or "/",
+            expires=parse_date(attrs["expires"]) if attrs.get("expires") else None,
+            max_age=int(max_age) if max_age.lstrip("-").isdigit() else None,
+            secure="secure" in attrs,
+            http_only="httponly" in attrs,
+            same_site=attrs.get("samesite") or None,
+            origin_only=not domain,
+        )
 
     def matches(self, host: str, path: str) -> bool:
         """True when this cookie is sent with a request to ``host`` and ``path``."""
@@ -124,12 +125,14 @@ class CookieJar:
     def store(self, set_cookie_headers: Iterable[str], host: str) -> None:
         """Keep the cookies a response set (an expired one removes the stored cookie)."""
         for header in set_cookie_headers:
-            for cookie in Cookie.from_set_cookie(header, host):
-                key = (cookie.domain, cookie.path, cookie.key)
-                if cookie.expired:
-                    self._cookies.pop(key, None)
-                else:
-                    self._cookies[key] = cookie
+            cookie = Cookie.from_set_cookie(header, host)
+            if cookie is None:
+                continue
+            key = (cookie.domain, cookie.path, cookie.key)
+            if cookie.expired:
+                self._cookies.pop(key, None)
+            else:
+                self._cookies[key] = cookie
 
     def header(self, host: str, path: str) -> str | None:
         """The ``Cookie`` header for a request to ``host`` and ``path``, or None."""

@@ -205,6 +205,7 @@ def test_test_client_cookie_objects(app: Kettle, client: KettleClient) -> None:
             "remember", "ann|sig", max_age=60, secure=True, httponly=True, samesite="Strict"
         )
         rv.set_cookie("plain", "1")
+        rv.set_cookie("chip", "p", partitioned=True)  # an attribute SimpleCookie rejects
         return rv
 
     @app.route("/forget")
@@ -239,6 +240,9 @@ def test_test_client_cookie_objects(app: Kettle, client: KettleClient) -> None:
         False,
     )
 
+    chip = client.get_cookie("chip")
+    assert chip is not None and chip.secure  # Partitioned implies Secure
+
     client.get("/forget")
     assert client.get_cookie("remember") is None
 
@@ -260,7 +264,7 @@ def test_test_client_cookie_objects(app: Kettle, client: KettleClient) -> None:
         "Lax",
         300,
     )
-    assert client.get("/echo/sub/x").text == "k=v,plain=1"
-    assert client.get("/echo/other").text == "plain=1"
+    assert client.get("/echo/sub/x").text == "chip=p,k=v,plain=1"
+    assert client.get("/echo/other").text == "chip=p,plain=1"
     client.set_cookie("old", "x", expires=datetime(2000, 1, 1, tzinfo=UTC))
     assert client.get_cookie("old") is None

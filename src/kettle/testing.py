@@ -381,6 +381,11 @@ class KettleClient:
     ) -> None:
         if protocol not in ("wsgi", "asgi"):
             raise ValueError("protocol must be 'wsgi' or 'asgi'")
+        #: The Kettle app behind the client, or None for another WSGI application (a
+        #: middleware, as with Werkzeug's ``Client(app)``): then config is not read.
+        self._kettle: Kettle | None = app if hasattr(app, "config") else None
+        if self._kettle is None and protocol == "asgi":
+            raise ValueError("protocol='asgi' needs a Kettle app (app.asgi)")
         self.application = app
         self.protocol = protocol
         self.use_cookies = use_cookies
@@ -434,11 +439,11 @@ class KettleClient:
             builder.environ_base = {**self.environ_base, **builder.environ_base}
         elif args and isinstance(args[0], dict):
             builder = EnvironBuilder.from_environ(
-                args[0], app=self.application, environ_base=dict(self.environ_base)
+                args[0], app=self._kettle, environ_base=dict(self.environ_base)
             )
         else:
             kwargs["environ_base"] = {**self.environ_base, **kwargs.pop("environ_base", {})}
-            builder = EnvironBuilder(self.application, *args, **kwargs)
+            builder = EnvironBuilder(self._kettle, *args, **kwargs)
             builder.close()  # Its files are read into the body: close them, as Werkzeug.
         response = self._send(builder, buffered)
         history: list[TestResponse] = []
@@ -597,7 +602,11 @@ class KettleClient:
     def _request_of(self, environ: dict[str, Any]) -> Any:
         from kettle.adapters.wsgi import request_from_environ
 
-        return request_from_environ(self.application, environ)
+        if self._kettle is None:
+            from kettle.wrappers import Request
+
+            return request_from_environ(None, environ, Request)
+        return request_from_environ(self._kettle, environ)
 
     def _pop_preserved(self) -> None:
         while self._preserved:

@@ -280,3 +280,27 @@ def test_environment_switch_for_servers(live_url: str) -> None:
     rv = httpx.post(live_url + "/csrf")
     assert rv.status_code == 400
     assert "The CSRF token is missing." in rv.text
+
+
+def test_werkzeug_client_drives_any_wsgi_application(tmp_path: Path) -> None:
+    # Flask-Admin's tests: werkzeug.test.Client(DispatcherMiddleware(app, {...})).
+    (tmp_path / "compat_app.py").write_text(APP)
+    code = textwrap.dedent(
+        """
+        import kettle.compat
+        from werkzeug.middleware.dispatcher import DispatcherMiddleware
+        from werkzeug.test import Client
+        from compat_app import app
+
+        def other(environ, start_response):
+            start_response("200 OK", [("Set-Cookie", "seen=1; Path=/")])
+            return [b"other " + environ.get("HTTP_COOKIE", "").encode()]
+
+        client = Client(DispatcherMiddleware(app, {"/other": other}))
+        print(client.get("/").text)
+        print(client.get("/other/x").text)
+        print(client.get("/other/x").text)
+        """
+    )
+    out = _run(sys.executable, code, _env(False, tmp_path), tmp_path).splitlines()
+    assert out == ["3.1.3 kettle.app", "other ", "other seen=1"]

@@ -549,6 +549,13 @@ class Kettle(TemplatingMixin, Scaffold):
                 return await self._full_dispatch(ctx)
             except Exception as e:
                 error = e
+                if self._overridden("handle_exception"):
+                    rv: Any = self.handle_exception(e)
+                    if rv.__class__ is CoroutineType:
+                        rv = await ctx.wait(rv)
+                    if isinstance(rv, Response):
+                        return rv
+                    return await self._finalize(ctx, rv, from_error_handler=True)
                 return await self._handle_exception(ctx, e)
         except BaseException as e:
             error = e
@@ -638,11 +645,11 @@ class Kettle(TemplatingMixin, Scaffold):
                     unhandled = None
                     rv = await self._dispatch_request(ctx)
         except Exception as e:
-            rv = await self._handle_user_exception(ctx, e)
+            rv = await self._user_exception(ctx, e)
         if unhandled is not None:
             # A routing error (404, 405) with no handler registered anywhere:
             # answered without raising it, the most common error path.
-            rv = await self._handle_user_exception(ctx, unhandled)
+            rv = await self._user_exception(ctx, unhandled)
         return await self._finalize(ctx, rv)
 
     async def _preprocess(self, ctx: RequestContext) -> Any:
@@ -892,6 +899,41 @@ class Kettle(TemplatingMixin, Scaffold):
         if rv.__class__ is CoroutineType:
             rv = await ctx.wait(rv)
         return rv
+
+    def _overridden(self, name: str) -> bool:
+        """True when ``handle_exception``/``handle_user_exception`` was replaced (on the error
+        path only: Flask-RESTful assigns its wrapper to the app instance)."""
+        return name in self.__dict__ or getattr(type(self), name) is not getattr(Kettle, name)
+
+    def handle_user_exception(self, e: Exception) -> Any:
+        """Answer an error raised by a view or a hook, as Flask's method of that name.
+
+        Returns the registered handler's value or the HTTPException itself, or re-raises
+        ``e``. Extensions may replace it (``app.handle_user_exception = wrapper``, as
+        Flask-RESTful does); the request pipeline then calls theirs. Called directly
+        while an async handler must be awaited on an event loop, it raises RuntimeError.
+        """
+        ctx = _cv.get()
+        assert isinstance(ctx, RequestContext)
+        return _loops.drive(self._handle_user_exception(ctx, e))
+
+    def handle_exception(self, e: Exception) -> Response:
+        """Turn an unhandled error into the 500 response (or re-raise it), as Flask's method.
+
+        Replaceable like :meth:`handle_user_exception`; a replacement's return value is
+        sent as it is when it is a Response, else made into one.
+        """
+        ctx = _cv.get()
+        assert isinstance(ctx, RequestContext)
+        return cast(Response, _loops.drive(self._handle_exception(ctx, e)))
+
+    async def _user_exception(self, ctx: RequestContext, e: Exception) -> Any:
+        if self._overridden("handle_user_exception"):
+            rv = self.handle_user_exception(e)
+            if rv.__class__ is CoroutineType:
+                rv = await ctx.wait(rv)
+            return rv
+        return await self._handle_user_exception(ctx, e)
 
     async def _handle_user_exception(self, ctx: RequestContext, e: Exception) -> Any:
         request = ctx.request

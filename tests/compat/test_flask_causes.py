@@ -268,3 +268,46 @@ def test_test_client_cookie_objects(app: Kettle, client: KettleClient) -> None:
     assert client.get("/echo/other").text == "chip=p,plain=1"
     client.set_cookie("old", "x", expires=datetime(2000, 1, 1, tzinfo=UTC))
     assert client.get_cookie("old") is None
+
+
+def test_error_handlers_replaced_by_an_extension(app: Kettle, client: KettleClient) -> None:
+    # Flask-RESTful wraps both methods by assignment and answers errors of its own routes.
+    from functools import partial
+
+    from kettle import abort, jsonify
+
+    def router(original: Any, e: Exception) -> Any:
+        if request.path.startswith("/api/"):
+            code = getattr(e, "code", 500)
+            return jsonify(error=type(e).__name__, code=code), code
+        return original(e)
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.handle_user_exception = partial(router, app.handle_user_exception)  # type: ignore[method-assign]
+    app.handle_exception = partial(router, app.handle_exception)  # type: ignore[method-assign]
+
+    @app.route("/api/item")
+    def api_item() -> str:
+        abort(404)
+
+    @app.route("/api/boom")
+    def api_boom() -> str:
+        raise KeyError("x")
+
+    @app.route("/page")
+    def page() -> str:
+        abort(403)
+
+    @app.errorhandler(403)
+    def forbidden(e: Exception) -> Any:
+        return "no entry", 403
+
+    rv = client.get("/api/item")
+    assert (rv.status_code, rv.get_json()) == (404, {"error": "NotFound", "code": 404})
+    rv = client.get("/api/boom")
+    assert rv.status_code == 500
+    assert rv.get_json() == {"error": "KeyError", "code": 500}
+    rv = client.get("/page")
+    assert (rv.status_code, rv.text) == (403, "no entry")  # the original handler still runs
+    assert client.get("/api/missing").status_code == 404  # a routing 404 goes through it too
+    assert client.get("/api/missing").get_json() == {"error": "NotFound", "code": 404}

@@ -141,6 +141,8 @@ def test_import_kettle_compat_resolves_flask_to_kettle_modules(tmp_path: Path) -
         assert Flask is kettle.Kettle and request is kettle.request
         assert flask.globals is kettle.globals and flask.json.tag is sys.modules["kettle.json.tag"]
         for name, target in FLASK_MODULES.items():
+            if name == "flask.__main__":
+                continue  # run by python -m flask (tested with the environment switch)
             module = importlib.import_module(name)
             assert module is importlib.import_module(target), name
             assert sys.modules[name] is module
@@ -190,6 +192,13 @@ def test_environment_switch_for_python_c_and_unset(site_python: str, tmp_path: P
     code = "import sys, flask; print(flask.__name__, 'kettle' in sys.modules)"
     on = _run(site_python, code, _env(True), tmp_path).split()
     assert on == ["kettle.compat.flask_module", "True"]
+    # python -m flask is Kettle's command line.
+    proc = subprocess.run(
+        [site_python, "-m", "flask", "--version"], env=_env(True), cwd=tmp_path,
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Kettle " in proc.stdout and "Flask 3.1.3 (Kettle's Flask compatibility mode)" in proc.stdout
     # Unset: real Flask, and Kettle is not even imported.
     off = _run(site_python, code, _env(False), tmp_path).split()
     assert off == ["flask", "False"]

@@ -25,6 +25,7 @@ from typing import Any
 #: Each Flask module name and the Kettle module that answers for it.
 FLASK_MODULES: dict[str, str] = {
     "flask": "kettle.compat.flask_module",
+    "flask.__main__": "kettle.__main__",
     "flask.app": "kettle.app",
     "flask.blueprints": "kettle.blueprints",
     "flask.cli": "kettle.cli",
@@ -57,6 +58,12 @@ class _AliasLoader(importlib.abc.Loader):
     def __init__(self, target: str) -> None:
         self.target = target
         self._own_spec: Any = None
+
+    def get_code(self, fullname: str) -> Any:
+        """The Kettle module's code (``python -m flask`` runs ``kettle.__main__``'s)."""
+        spec = importlib.util.find_spec(self.target)
+        loader: Any = spec.loader if spec is not None else None
+        return loader.get_code(self.target) if hasattr(loader, "get_code") else None
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
         """Import (once) and return the Kettle module."""
@@ -112,6 +119,9 @@ class FlaskFinder(importlib.abc.MetaPathFinder):
                     name=fullname,
                 )
             return None
+        if fullname.endswith(".__main__"):
+            # Run by ``python -m``, never imported: not imported here either.
+            return importlib.util.spec_from_loader(fullname, _AliasLoader(name))
         module = importlib.import_module(name)
         return importlib.util.spec_from_loader(
             fullname, _AliasLoader(name), is_package=hasattr(module, "__path__")

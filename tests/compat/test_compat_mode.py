@@ -313,3 +313,18 @@ def test_werkzeug_client_drives_any_wsgi_application(tmp_path: Path) -> None:
     )
     out = _run(sys.executable, code, _env(False, tmp_path), tmp_path).splitlines()
     assert out == ["3.1.3 kettle.app", "other ", "other seen=1"]
+
+
+def test_werkzeug_imported_before_the_mode_is_rebound_at_install(tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        """
+        import werkzeug.exceptions, werkzeug.datastructures
+        early = werkzeug.exceptions.NotFound
+        import kettle.compat
+        from kettle.http.exceptions import NotFound
+        from kettle.http.files import FileStorage
+        print(werkzeug.exceptions.NotFound is NotFound,
+              werkzeug.datastructures.FileStorage is FileStorage, early is NotFound)
+        """
+    )
+    assert _run(sys.executable, code, _env(False), tmp_path).split() == ["True", "True", "False"]

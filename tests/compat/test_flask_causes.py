@@ -311,3 +311,45 @@ def test_error_handlers_replaced_by_an_extension(app: Kettle, client: KettleClie
     assert (rv.status_code, rv.text) == (403, "no entry")  # the original handler still runs
     assert client.get("/api/missing").status_code == 404  # a routing 404 goes through it too
     assert client.get("/api/missing").get_json() == {"error": "NotFound", "code": 404}
+
+
+def test_error_class_derived_from_a_werkzeug_error_elsewhere(make_client: Any) -> None:
+    # Flask-WTF's CSRFError(BadRequest), with real Werkzeug's BadRequest (the mode off).
+    werkzeug_exceptions = pytest.importorskip("werkzeug.exceptions")
+
+    class CSRFError(werkzeug_exceptions.BadRequest):  # type: ignore[misc, name-defined]
+        description = "The CSRF token is missing."
+
+    class OtherError(werkzeug_exceptions.Forbidden):  # type: ignore[misc, name-defined]
+        pass
+
+    def make_app(with_handler: bool) -> Kettle:
+        app = Kettle("csrf")
+
+        @app.route("/csrf", methods=["POST"])
+        def csrf() -> str:
+            raise CSRFError()
+
+        @app.route("/other")
+        def other() -> str:
+            raise OtherError("not yours")
+
+        if with_handler:
+
+            @app.errorhandler(CSRFError)
+            def on_csrf(e: Exception) -> Any:
+                return f"handled {type(e).__name__}", 400
+
+        return app
+
+    client = make_client(make_app(False))
+    rv = client.post("/csrf")
+    assert rv.status_code == 400
+    assert "The CSRF token is missing." in rv.text
+    rv = client.get("/other")
+    assert rv.status_code == 403
+    assert "not yours" in rv.text
+
+    client = make_client(make_app(True))
+    assert client.post("/csrf").text == "handled CSRFError"
+    assert client.get("/other").status_code == 403  # not every 4xx went to that handler

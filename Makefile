@@ -40,7 +40,7 @@ test: $(STAMP) system-deps lint
 
 # Flask's own test suite and the extensions' suites, from the source distributions
 # downloaded at test time, in Flask compatibility mode (tests/compat/run_suites.py).
-compat: $(STAMP)
+compat: $(STAMP) system-deps
 	$(BIN)/python tests/compat/run_suites.py
 
 bench: $(STAMP)

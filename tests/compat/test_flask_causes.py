@@ -353,3 +353,35 @@ def test_error_class_derived_from_a_werkzeug_error_elsewhere(make_client: Any) -
     client = make_client(make_app(True))
     assert client.post("/csrf").text == "handled CSRFError"
     assert client.get("/other").status_code == 403  # not every 4xx went to that handler
+
+
+def test_debughelpers_form_data_routing_redirect(
+    app: Kettle, client: KettleClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kettle.debughelpers import DebugFilesKeyError, FormDataRoutingRedirect
+    from kettle.routing import RequestRedirect
+
+    app.debug = True
+
+    @app.route("/user/", methods=["GET", "POST"])
+    def user() -> str:
+        return request.form["status"]
+
+    @app.route("/upload", methods=["POST"])
+    def upload() -> str:
+        return request.files["f"].filename or ""
+
+    # Kettle's routing redirect is a 308: the body is kept, nothing to explain.
+    rv = client.post("/user", data={"status": "ok"}, follow_redirects=True)
+    assert rv.text == "ok"
+    monkeypatch.setattr(RequestRedirect, "code", 301)
+    with pytest.raises(FormDataRoutingRedirect) as info:
+        client.post("/user", data={"status": "lost"})
+    assert "canonical URL 'http://localhost/user/'" in str(info.value)
+    assert "trailing slash" in str(info.value) or "slash" in str(info.value)
+    assert client.get("/user").status_code == 301  # GET is redirected as usual
+    # A file field sent without multipart: the debug-mode KeyError says why.
+    with pytest.raises(DebugFilesKeyError) as files_info:
+        client.post("/upload", data={"f": "report.pdf"})
+    assert "multipart/form-data" in str(files_info.value)
+    assert "'report.pdf'" in str(files_info.value)

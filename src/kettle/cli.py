@@ -385,6 +385,10 @@ def _version_text() -> str:
     compat = sys.modules.get("kettle.compat")
     if compat is not None and compat.is_installed():
         text += f"\nFlask {compat.FLASK_VERSION} (Kettle's Flask compatibility mode)"
+        try:  # real Werkzeug serves what Kettle has no twin for (werkzeug.security...)
+            text += f"\nWerkzeug {importlib.metadata.version('werkzeug')}"
+        except importlib.metadata.PackageNotFoundError:
+            pass
     return text
 
 

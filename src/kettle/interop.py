@@ -50,10 +50,9 @@ WERKZEUG_TWINS: dict[str, tuple[tuple[str, ...], frozenset[str] | None]] = {
     "werkzeug.routing.converters": (("kettle.routing",), None),
     "werkzeug.routing.rules": (("kettle.routing",), None),
     "werkzeug.routing.map": (("kettle.routing",), None),
-    "werkzeug.test": (
-        ("kettle.testing",),
-        frozenset({"Client", "EnvironBuilder", "TestResponse"}),
-    ),
+    # Not EnvironBuilder: Werkzeug's (path first) builds environs for create_environ and
+    # Request.from_values at call time; Kettle's takes the app first, as Flask's does.
+    "werkzeug.test": (("kettle.testing",), frozenset({"Client", "TestResponse"})),
     # Not Request: WSGI middleware builds ``Request(environ)``, which Kettle's is not.
     "werkzeug.wrappers": (("kettle.wrappers",), frozenset({"Response"})),
     "werkzeug.wrappers.response": (("kettle.wrappers",), frozenset({"Response"})),

@@ -437,6 +437,12 @@ class KettleClient:
             builder = copy.copy(args[0])
             builder.headers = builder.headers.copy()
             builder.environ_base = {**self.environ_base, **builder.environ_base}
+        elif args and not isinstance(args[0], dict) and hasattr(args[0], "get_environ"):
+            # Werkzeug's own EnvironBuilder (Werkzeug's client takes one): use its environ.
+            environ = args[0].get_environ()
+            return self.open(
+                environ, *args[1:], follow_redirects=follow_redirects, buffered=buffered, **kwargs
+            )
         elif args and isinstance(args[0], dict):
             builder = EnvironBuilder.from_environ(
                 args[0], app=self._kettle, environ_base=dict(self.environ_base)

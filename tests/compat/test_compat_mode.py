@@ -328,3 +328,22 @@ def test_werkzeug_imported_before_the_mode_is_rebound_at_install(tmp_path: Path)
         """
     )
     assert _run(sys.executable, code, _env(False), tmp_path).split() == ["True", "True", "False"]
+
+
+def test_werkzeug_environ_builders_stay_werkzeugs(tmp_path: Path) -> None:
+    # Werkzeug's create_environ and Request.from_values build through its own
+    # EnvironBuilder (path first); Kettle's client also takes such a builder.
+    (tmp_path / "compat_app.py").write_text(APP)
+    code = textwrap.dedent(
+        """
+        import kettle.compat
+        from werkzeug.test import EnvironBuilder, create_environ
+        from werkzeug.wrappers import Request
+        from compat_app import app
+
+        print(create_environ("/p?x=1")["QUERY_STRING"], Request.from_values("/p?x=2").args["x"])
+        print(app.test_client().open(EnvironBuilder("/missing")).text)
+        """
+    )
+    out = _run(sys.executable, code, _env(False, tmp_path), tmp_path).splitlines()
+    assert out == ["x=1 2", "caught 404"]

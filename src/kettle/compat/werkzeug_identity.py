@@ -7,6 +7,16 @@ those names in Werkzeug's public modules to Kettle's twins (the table is
 :data:`kettle.interop.WERKZEUG_TWINS`), so code that imports them afterwards
 gets Kettle's classes and its checks pass against Kettle's objects.
 
+Rebound: every HTTP exception class and ``abort`` in ``werkzeug.exceptions``;
+``FileStorage``, ``Headers`` and the ``MultiDict`` family in
+``werkzeug.datastructures``; the routing classes (``BaseConverter``, ``Rule``,
+``Map``, ``RequestRedirect``, ``BuildError``...); ``werkzeug.test.Client``
+and ``TestResponse``; ``werkzeug.wrappers.Response``. Not rebound, because
+Werkzeug's own functions or WSGI middleware build them with Werkzeug's
+signatures: ``Request`` (``Request(environ)``), ``EnvironBuilder`` (path
+first), and the header-value classes ``werkzeug.http`` makes (``HeaderSet``,
+``Accept``, ``ETags``...).
+
 Limits: Werkzeug's own modules imported before the rebinding keep the real
 classes they bound at import (so ``werkzeug.utils.send_from_directory`` still
 raises a real ``NotFound``, which Kettle turns into its own when it reaches

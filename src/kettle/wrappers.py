@@ -147,6 +147,13 @@ class Response(_HTTPResponse):
 
     default_mimetype = "text/html"
 
+    def __enter__(self) -> Response:
+        """``with client.get(url) as response:`` closes the response (its file) at the end."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     @property
     def max_cookie_size(self) -> int:
         """MAX_COOKIE_SIZE of the current app (4093 outside one)."""

@@ -24,7 +24,7 @@ from datetime import timedelta
 from functools import cached_property, update_wrapper
 from itertools import chain
 from types import CoroutineType, TracebackType
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any, NoReturn, cast
 
 from kettle import _loops
 from kettle.adapters.wsgi import serve as _serve_wsgi
@@ -58,7 +58,7 @@ from kettle.signals import (
     request_started,
     request_tearing_down,
 )
-from kettle.templating import TemplatingMixin
+from kettle.templating import TemplatingMixin, _default_template_ctx_processor
 from kettle.websocket import (
     WebSocket,
     WebSocketDisconnect,
@@ -147,6 +147,7 @@ class Kettle(TemplatingMixin, Scaffold):
         root_path: str | None = None,
     ) -> None:
         super().__init__(import_name, static_folder, static_url_path, template_folder, root_path)
+        self.template_context_processors[None].append(_default_template_ctx_processor)
         if instance_path is None:
             instance_path = self.auto_find_instance_path()
         elif not os.path.isabs(instance_path):
@@ -573,6 +574,13 @@ class Kettle(TemplatingMixin, Scaffold):
                 return await self._full_dispatch(ctx)
             except Exception as e:
                 error = e
+                if self._overridden("handle_exception"):
+                    rv: Any = self.handle_exception(e)
+                    if rv.__class__ is CoroutineType:
+                        rv = await ctx.wait(rv)
+                    if isinstance(rv, Response):
+                        return rv
+                    return await self._finalize(ctx, rv, from_error_handler=True)
                 return await self._handle_exception(ctx, e)
         except BaseException as e:
             error = e
@@ -771,15 +779,16 @@ class Kettle(TemplatingMixin, Scaffold):
                 rv = await self._preprocess(ctx)
             if rv is None:
                 unhandled = ctx.request.routing_exception
-                if unhandled is None or self.error_handler_spec:
+                # (A routing error goes through dispatch when handlers or debug checks apply.)
+                if unhandled is None or self.error_handler_spec or self.debug:
                     unhandled = None
                     rv = await self._dispatch_request(ctx)
         except Exception as e:
-            rv = await self._handle_user_exception(ctx, e)
+            rv = await self._user_exception(ctx, e)
         if unhandled is not None:
             # A routing error (404, 405) with no handler registered anywhere:
             # answered without raising it, the most common error path.
-            rv = await self._handle_user_exception(ctx, unhandled)
+            rv = await self._user_exception(ctx, unhandled)
         return await self._finalize(ctx, rv)
 
     async def _preprocess(self, ctx: RequestContext) -> Any:
@@ -799,10 +808,30 @@ class Kettle(TemplatingMixin, Scaffold):
                     return rv
         return None
 
+    def raise_routing_exception(self, request: Request) -> NoReturn:
+        """Raise the request's routing error, as Flask does.
+
+        In debug mode a 301/302 routing redirect of a request that may carry a
+        form body raises :class:`~kettle.debughelpers.FormDataRoutingRedirect`
+        instead, because the browser would drop the body.
+        """
+        error = request.routing_exception
+        assert error is not None
+        if (
+            self.debug
+            and isinstance(error, RequestRedirect)
+            and error.code not in (307, 308)
+            and request.method not in ("GET", "HEAD", "OPTIONS")
+        ):
+            from kettle.debughelpers import FormDataRoutingRedirect
+
+            raise FormDataRoutingRedirect(request)
+        raise error
+
     async def _dispatch_request(self, ctx: RequestContext) -> Any:
         request = ctx.request
         if request.routing_exception is not None:
-            raise request.routing_exception
+            self.raise_routing_exception(request)
         rule: Rule = request.url_rule  # type: ignore[assignment]
         if request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
             return self.make_default_options_response(ctx)
@@ -931,6 +960,10 @@ class Kettle(TemplatingMixin, Scaffold):
             preserve = request.environ.get(_PRESERVE) or (request.scope or _NO_SCOPE).get(_PRESERVE)
             if preserve is not None:
                 preserve(ctx)  # The test client's ``with client:`` keeps the context.
+            elif "files" in request.__dict__ and not getattr(ctx, "streaming", False):
+                # Uploaded files' temporary files, as Flask's ctx.pop; a body streamed
+                # with stream_with_context closes them when it ends.
+                request.close()
         finally:
             ctx._leave_quietly()
             if ctx._owns_app and appcontext_popped.receivers:
@@ -1006,10 +1039,50 @@ class Kettle(TemplatingMixin, Scaffold):
             rv = await ctx.wait(rv)
         return rv
 
+    def _overridden(self, name: str) -> bool:
+        """True when ``handle_exception``/``handle_user_exception`` was replaced (on the error
+        path only: Flask-RESTful assigns its wrapper to the app instance)."""
+        return name in self.__dict__ or getattr(type(self), name) is not getattr(Kettle, name)
+
+    def handle_user_exception(self, e: Exception) -> Any:
+        """Answer an error raised by a view or a hook, as Flask's method of that name.
+
+        Returns the registered handler's value or the HTTPException itself, or re-raises
+        ``e``. Extensions may replace it (``app.handle_user_exception = wrapper``, as
+        Flask-RESTful does); the request pipeline then calls theirs. Called directly
+        while an async handler must be awaited on an event loop, it raises RuntimeError.
+        """
+        ctx = _cv.get()
+        assert isinstance(ctx, RequestContext)
+        return _loops.drive(self._handle_user_exception(ctx, e))
+
+    def handle_exception(self, e: Exception) -> Response:
+        """Turn an unhandled error into the 500 response (or re-raise it), as Flask's method.
+
+        Replaceable like :meth:`handle_user_exception`; a replacement's return value is
+        sent as it is when it is a Response, else made into one.
+        """
+        ctx = _cv.get()
+        assert isinstance(ctx, RequestContext)
+        return cast(Response, _loops.drive(self._handle_exception(ctx, e)))
+
+    async def _user_exception(self, ctx: RequestContext, e: Exception) -> Any:
+        if self._overridden("handle_user_exception"):
+            rv = self.handle_user_exception(e)
+            if rv.__class__ is CoroutineType:
+                rv = await ctx.wait(rv)
+            return rv
+        return await self._handle_user_exception(ctx, e)
+
     async def _handle_user_exception(self, ctx: RequestContext, e: Exception) -> Any:
         request = ctx.request
-        if not isinstance(e, HTTPException):
-            e = as_kettle_exception(e) or e  # werkzeug.exceptions.NotFound and the like.
+        if not isinstance(e, HTTPException) and (kettle_e := as_kettle_exception(e)) is not None:
+            # werkzeug.exceptions.NotFound and the like; a handler registered for a class
+            # derived from one elsewhere (Flask-WTF's CSRFError) gets the error itself.
+            own_handler = self._find_error_handler(e, request.blueprints)
+            if own_handler is not None:
+                return await self._call_handler(ctx, own_handler, e)
+            e = kettle_e
         elif isinstance(e, ClientDisconnected):
             # Not the app's fault and not worth a traceback: one line per client.
             self.logger.info("Client disconnected during %s %s", request.method, request.path)
@@ -1208,3 +1281,9 @@ class Kettle(TemplatingMixin, Scaffold):
         if _anchor is not None:
             rv = f"{rv}#{url_quote(_anchor, safe='%!#$&' + chr(39) + '()*+,/:;=?@')}"
         return rv
+
+
+#: Flask's name for the application base class (``flask.sansio.app.App``, also in
+#: ``flask.app``): Kettle's application is one class, so it is ``Kettle`` itself.
+#: Extensions type-check against it (Flask-SQLAlchemy-Lite imports it).
+App = Kettle

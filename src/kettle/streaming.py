@@ -17,13 +17,20 @@ from kettle.ctx import _cv
 
 
 def _current() -> Any:
-    ctx = _cv.get(None)
+    ctx: Any = _cv.get(None)
     if ctx is None or ctx.request is None:
         raise RuntimeError(
             "'stream_with_context' can only be used when a request context is active, such as"
             " in a view function."
         )
+    ctx.streaming = True  # The pipeline leaves uploaded files open for the body.
     return ctx
+
+
+def _close_files(ctx: Any) -> None:
+    """Close the request's uploaded files once the streamed body is done."""
+    if "files" in ctx.request.__dict__:
+        ctx.request.close()
 
 
 @contextmanager
@@ -50,6 +57,7 @@ def _sync(ctx: Any, iterator: Iterator[Any]) -> Iterator[Any]:
         if close is not None:
             with _inside(ctx):
                 close()
+        _close_files(ctx)
 
 
 async def _async(ctx: Any, iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -66,6 +74,7 @@ async def _async(ctx: Any, iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
         if aclose is not None:
             with _inside(ctx):
                 await aclose()
+        _close_files(ctx)
 
 
 def stream_with_context(generator_or_function: Any) -> Any:

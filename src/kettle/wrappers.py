@@ -7,7 +7,7 @@ read from the config.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from kettle.ctx import _cv
 from kettle.http.exceptions import BadRequest, HTTPException
@@ -30,6 +30,21 @@ class Request(_HTTPRequest):
     _max_content_length: int | None = None
     _max_form_memory_size: int | None = None
     _max_form_parts: int | None = None
+
+    @classmethod
+    def from_values(cls, *args: Any, **kwargs: Any) -> Request:
+        """A request built from :class:`~kettle.testing.EnvironBuilder` arguments (for tests).
+
+        Werkzeug's ``Request.from_values``: ``Request.from_values("/p?x=1", method="POST",
+        data={"a": "b"})``; the first argument is the path, as in Werkzeug.
+        """
+        from kettle.testing import EnvironBuilder
+
+        builder = EnvironBuilder(None, *args, **kwargs)
+        try:
+            return cast(Request, builder.get_request(cls))
+        finally:
+            builder.close()
 
     @property
     def endpoint(self) -> str | None:
@@ -131,6 +146,13 @@ class Response(_HTTPResponse):
     """The response object of a Kettle app: HTML by default, UTF-8."""
 
     default_mimetype = "text/html"
+
+    def __enter__(self) -> Response:
+        """``with client.get(url) as response:`` closes the response (its file) at the end."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     @property
     def max_cookie_size(self) -> int:

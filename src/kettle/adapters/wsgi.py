@@ -17,6 +17,7 @@ from kettle.adapters.shutdown import shutting_down, thread_stream_closing
 from kettle.background import run_background_tasks_sync
 from kettle.ctx import RequestContext
 from kettle.http.headers import Headers
+from kettle.http.request import server_from_environ
 from kettle.http.response import prepare_send
 from kettle.http.urls import decode_wsgi_path
 
@@ -40,25 +41,17 @@ def headers_from_environ(environ: dict[str, Any]) -> Headers:
     return Headers._trusted(pairs)
 
 
-def _server(environ: dict[str, Any]) -> tuple[str, int | None] | None:
-    name = environ.get("SERVER_NAME")
-    if not name:
-        return None
-    port = environ.get("SERVER_PORT")
-    try:
-        return name, int(port) if port else None
-    except ValueError:
-        return name, None
-
-
-def request_from_environ(app: Kettle, environ: dict[str, Any]) -> Request:
-    """Translate a WSGI environ into the app's request class."""
+def request_from_environ(
+    app: Kettle | None, environ: dict[str, Any], request_class: type[Any] | None = None
+) -> Request:
+    """Translate a WSGI environ into ``request_class`` (default: the app's request class)."""
     host = environ.get("HTTP_HOST")
-    return app.request_class(
+    cls = request_class if request_class is not None else app.request_class  # type: ignore[union-attr]
+    return cls(
         environ["REQUEST_METHOD"],
         decode_wsgi_path(environ.get("PATH_INFO") or "/"),
         scheme=environ.get("wsgi.url_scheme", "http"),
-        server=None if host else _server(environ),
+        server=None if host else server_from_environ(environ),
         root_path=decode_wsgi_path(environ.get("SCRIPT_NAME", "")),
         query_string=environ.get("QUERY_STRING", "").encode("latin-1", "replace"),
         host_header=host,

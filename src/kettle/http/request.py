@@ -61,6 +61,18 @@ def split_mimetype(value: str) -> tuple[str, dict[str, str]]:
     return mimetype.strip().lower(), params
 
 
+def server_from_environ(environ: dict[str, Any]) -> tuple[str, int | None] | None:
+    """``(SERVER_NAME, SERVER_PORT)`` of a WSGI environ (port None if absent or not a number)."""
+    name = environ.get("SERVER_NAME")
+    if not name:
+        return None
+    port = environ.get("SERVER_PORT")
+    try:
+        return name, int(port) if port else None
+    except ValueError:
+        return name, None
+
+
 class Request:
     """An HTTP request: URL, method, headers and body, parsed lazily."""
 
@@ -95,7 +107,7 @@ class Request:
         self.method = method.upper() if not method.isupper() else method
         self.path = path if path[:1] == "/" and path[1:2] != "/" else "/" + path.lstrip("/")
         self.scheme = scheme
-        self.server = server
+        self._server = server
         self.root_path = root_path.rstrip("/")
         self.query_string = query_string
         self._host_header = host_header
@@ -117,6 +129,22 @@ class Request:
     def headers(self) -> Headers:
         """The request headers (built on first access)."""
         return self._headers_factory()
+
+    @property
+    def server(self) -> tuple[str, int | None] | None:
+        """The address the server listens on, ``(host, port)``, or None if unknown.
+
+        As Werkzeug's: from the ASGI scope, or from the WSGI environ's
+        ``SERVER_NAME`` / ``SERVER_PORT`` (read on first use).
+        """
+        server = self._server
+        if server is None and self.environ:
+            server = self._server = server_from_environ(self.environ)
+        return server
+
+    @server.setter
+    def server(self, value: tuple[str, int | None] | None) -> None:
+        self._server = value
 
     @cached_property
     def _checked_host(self) -> str | None:

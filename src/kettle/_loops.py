@@ -24,6 +24,11 @@ def thread_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
+def is_thread_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    """True when ``loop`` is this thread's kept loop (it runs only while called)."""
+    return getattr(_local, "loop", None) is loop
+
+
 def run_coroutine(coro: Coroutine[Any, Any, Any]) -> Any:
     """Run ``coro`` to completion on this thread's loop and return its result."""
     return thread_loop().run_until_complete(coro)

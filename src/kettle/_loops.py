@@ -14,6 +14,10 @@ from typing import Any
 
 _local = threading.local()
 
+#: The message of a cancellation that ends a streamed response quietly (the
+#: client left, or a push subscriber stopped reading); see the ASGI adapter.
+END_STREAM = "kettle: end of stream"
+
 
 def thread_loop() -> asyncio.AbstractEventLoop:
     """Return this thread's kept event loop, creating it on first use."""

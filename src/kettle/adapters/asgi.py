@@ -10,12 +10,12 @@ async views run on the server's loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from typing import IO, TYPE_CHECKING, Any
 
+from kettle import _loops
 from kettle.adapters.threadpool import WorkerPool
 from kettle.background import run_background_tasks
 from kettle.ctx import RequestContext
@@ -345,30 +345,31 @@ class ASGIAdapter:
     async def _stream_watching(
         self, response: Response, body: Any, send: Callable[..., Any], receive: Callable[..., Any]
     ) -> None:
-        """Stream ``body`` while listening for the client's disconnect."""
+        """Stream ``body`` in this task while one watcher task listens for the disconnect.
+
+        The watcher cancels this task with ``END_STREAM`` when the client
+        leaves; a body may do the same to end the response early (push drops
+        a subscriber that stopped reading). Either ends the response quietly.
+        One task per stream, not two: an idle stream costs less memory.
+        """
+        current = asyncio.current_task()
+        assert current is not None
 
         async def watch() -> None:
             while True:
                 message = await receive()
                 if message["type"] == "http.disconnect":
+                    current.cancel(_loops.END_STREAM)
                     return
 
-        pump = asyncio.ensure_future(self._stream(response, body, send))
         watcher = asyncio.ensure_future(watch())
         try:
-            await asyncio.wait({pump, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            await self._stream(response, body, send)
+        except asyncio.CancelledError as cancel:
+            if cancel.args[:1] != (_loops.END_STREAM,) or current.uncancel() > 0:
+                raise
         finally:
             watcher.cancel()
-            if not pump.done():
-                pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
-            try:
-                await pump
-            except asyncio.CancelledError:
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    raise
 
     async def _stream(self, response: Response, body: Any, send: Callable[..., Any]) -> None:
         charset = response.charset

@@ -21,7 +21,7 @@ dropped), ``PUSH_SSE_RETRY`` (2000 ms, sent by ``stream_channel``).
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any, cast
 
 from kettle import _loops
@@ -156,10 +156,5 @@ def stream_channel(
     if retry is None:
         retry = int(ctx.app.config.get("PUSH_SSE_RETRY", 2000))
 
-    async def events() -> AsyncIterator[ServerSentEvent]:
-        async with broker.subscribe(channel, last_id=resume) as subscription:
-            yield ServerSentEvent(comment="subscribed")
-            async for item in subscription.events(event):
-                yield item
-
-    return EventStream(events(), keep_alive=keep_alive, retry=retry)
+    subscription = broker.subscribe(channel, last_id=resume)
+    return EventStream(subscription.events(event, "subscribed"), keep_alive=keep_alive, retry=retry)

@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from kettle.ctx import _cv
 from kettle.http.sse import ServerSentEvent, encode_comment, encode_event, to_event
-from kettle.push.subscription import SubscriberOverflow
+from kettle.push.subscription import ChannelEvents, SubscriberOverflow
 from kettle.wrappers import Response
 
 _DONE = object()
@@ -31,7 +31,7 @@ class _Stream:
     __slots__ = ("__weakref__", "waiter", "wrote")
 
     def __init__(self) -> None:
-        self.waiter: asyncio.Future[bool] | None = None
+        self.waiter: asyncio.Future[Any] | None = None
         self.wrote = False
 
 
@@ -116,7 +116,7 @@ class _Step:
                     # it on to the step, as Task.cancel does.
                     blocked.remove_done_callback(wake)
                     self._blocked = None
-                    if not blocked.cancel():
+                    if not blocked.cancel(*cancel.args[:1]):
                         error = cancel
                     poked = False
                 finally:
@@ -224,6 +224,56 @@ async def _encode_events(
             await aclose()
 
 
+_last_encoded: tuple[Any, str | None, bytes] | None = None
+
+
+def _encode_message(message: Any, event: str | None) -> bytes:
+    """Encode one broker message; fan-out encodes it once for all its subscribers."""
+    global _last_encoded
+    last = _last_encoded
+    if last is not None and last[0] is message and last[1] == event:
+        return last[2]
+    data = encode_event(ServerSentEvent(data=message[2], event=event, id=message[1]))
+    _last_encoded = (message, event, data)
+    return data
+
+
+async def _encode_channel(
+    events: ChannelEvents, keep_alive: float | None, retry: int | None
+) -> AsyncIterator[bytes]:
+    """Serve a subscription: wait on it directly; the keep-alive timer wakes the same wait."""
+    subscription = events.subscription
+    stream = _Stream()
+    ticker = None if keep_alive is None else _ticker(keep_alive)
+    try:
+        if retry is not None:
+            yield encode_event(ServerSentEvent(retry=retry))
+        async with subscription:
+            if events.ready is not None:
+                yield encode_comment(events.ready)
+            if ticker is not None:
+                ticker.add(stream)
+            while True:
+                message = subscription._pop()
+                if message is None:
+                    waiter = stream.waiter = subscription._park()
+                    try:
+                        await waiter
+                    finally:
+                        stream.waiter = subscription._waiter = None
+                    message = subscription._pop()
+                    if message is None:
+                        yield _KEEP_ALIVE
+                        continue
+                stream.wrote = True
+                yield _encode_message(message, events.event)
+    except SubscriberOverflow:
+        return  # Logged where it happened; the stream ends.
+    finally:
+        if ticker is not None:
+            ticker.discard(stream)
+
+
 class EventStream(Response):
     """A ``text/event-stream`` response from a sync or async iterable of events.
 
@@ -235,7 +285,9 @@ class EventStream(Response):
     ``retry`` (milliseconds), when given, is sent first: how long a browser
     waits before it reconnects. The source runs with the view's request
     context current (as with ``stream_with_context``). Works under ASGI and
-    WSGI (where each open stream holds a worker thread).
+    WSGI (where each open stream holds a worker thread). A source from
+    ``Subscription.events()`` is served without a generator in between
+    (the lightest stream per subscriber).
     """
 
     default_mimetype = "text/event-stream"
@@ -255,7 +307,10 @@ class EventStream(Response):
         if not (hasattr(source, "__aiter__") or hasattr(source, "__iter__")):
             raise TypeError("EventStream needs an iterable or async iterable of events.")
         ctx = _cv.get(None)
-        if ctx is not None:
+        body: Any
+        if isinstance(source, ChannelEvents):
+            body = _encode_channel(source, keep_alive, retry)
+        elif ctx is not None:
             # The body runs after the view returns: keep the app and request
             # context current for it, so subscribe() and publish() work there.
             from kettle.streaming import _async, _sync
@@ -264,7 +319,9 @@ class EventStream(Response):
                 source = _async(ctx, source.__aiter__())
             else:
                 source = _sync(ctx, iter(source))
-        body: Any = _encode_events(source, keep_alive, retry)
+            body = _encode_events(source, keep_alive, retry)
+        else:
+            body = _encode_events(source, keep_alive, retry)
         super().__init__(body, status=status, headers=headers)
         self.headers.set("Cache-Control", "no-cache")
         # nginx buffers proxied responses by default, which would hold events back.

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
 from typing import Any
 
+from kettle import _loops
 from kettle.http.exceptions import ServiceUnavailable
 from kettle.http.sse import ServerSentEvent
 from kettle.push.retention import Message, event_key
@@ -72,7 +73,7 @@ class Subscription:
         self._key = event_key(last_id)
         self._state = _NEW
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._queue: deque[Message] = deque()
+        self._queue: deque[Message] | None = None  # Made when a message waits.
         self._waiter: asyncio.Future[None] | None = None
         self._consumer: asyncio.Task[Any] | None = None
         self._hub: Any = None
@@ -86,15 +87,16 @@ class Subscription:
         await self.broker._attach(self)
         if self._key is not None and self._state == _OPEN:
             history = await self.broker._history(self.channel, self._key)
-            live = [m for m in self._queue if not history or m[0] > history[-1][0]]
-            self._queue = deque(m for m in (*history, *live) if m[0] > self._key)
+            live = [m for m in self._queue or () if not history or m[0] > history[-1][0]]
+            merged = [m for m in (*history, *live) if m[0] > self._key]
+            self._queue = deque(merged) if merged else None
 
     async def aclose(self) -> None:
         """Stop listening."""
         if self._state in (_OPEN, _OVERFLOW):
             was_open = self._state == _OPEN
             self._state = _CLOSED
-            self._queue.clear()
+            self._queue = None
             if was_open:
                 self.broker._release(self)
 
@@ -103,7 +105,9 @@ class Subscription:
         if self._state != _OPEN or (self._key is not None and message[0] <= self._key):
             return
         queue = self._queue
-        if len(queue) >= self.broker.queue_limit:
+        if queue is None:
+            queue = self._queue = deque()
+        elif len(queue) >= self.broker.queue_limit:
             self._overflow()
             return
         queue.append(message)
@@ -113,7 +117,7 @@ class Subscription:
 
     def _overflow(self) -> None:
         self._state = _OVERFLOW
-        self._queue.clear()
+        self._queue = None
         log.warning(
             "Dropped a subscriber of %r: %d messages waited unread (queue_limit); the"
             " client is not reading.",
@@ -125,15 +129,37 @@ class Subscription:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)  # get() wakes up and raises SubscriberOverflow.
         elif consumer is not None and not consumer.done():
-            consumer.cancel()  # Stuck writing to a client that does not read.
+            consumer.cancel(_loops.END_STREAM)  # Stuck writing to a client that does not read.
+
+    def _pop(self) -> Message | None:
+        """The next waiting message, None when there is none (SubscriberOverflow when dropped)."""
+        queue = self._queue
+        if queue:
+            message = queue.popleft()
+            if not queue:
+                self._queue = None  # An idle subscriber holds no deque.
+            self._key, self.last_id = message[0], message[1]
+            return message
+        if self._state == _OVERFLOW:
+            raise SubscriberOverflow(f"The subscriber of {self.channel!r} fell too far behind.")
+        return None
+
+    def _park(self) -> asyncio.Future[None]:
+        """The future a reader awaits until a message arrives (or a keep-alive is due)."""
+        self._consumer = asyncio.current_task()
+        waiter = self._waiter = asyncio.get_running_loop().create_future()
+        return waiter
 
     async def next_message(self, timeout: float | None = None) -> tuple[str, Any]:
         """Return ``(id, data)`` of the next message; TimeoutError after ``timeout`` s."""
         await self.open()
-        queue = self._queue
-        if not queue and self._state == _OPEN:
-            self._consumer = asyncio.current_task()
-            waiter = self._waiter = asyncio.get_running_loop().create_future()
+        while True:
+            message = self._pop()
+            if message is not None:
+                return message[1], message[2]
+            if self._state != _OPEN:
+                raise RuntimeError("The subscription is closed.")
+            waiter = self._park()
             try:
                 if timeout is None:
                     await waiter
@@ -141,23 +167,18 @@ class Subscription:
                     await asyncio.wait_for(waiter, timeout)
             finally:
                 self._waiter = None
-        if self._state == _OVERFLOW:
-            raise SubscriberOverflow(f"The subscriber of {self.channel!r} fell too far behind.")
-        if not queue:
-            raise RuntimeError("The subscription is closed.")
-        key, event_id, data = queue.popleft()
-        self._key, self.last_id = key, event_id
-        return event_id, data
 
     async def get(self, timeout: float | None = None) -> Any:
         """Return the next message; raise TimeoutError after ``timeout`` seconds."""
         return (await self.next_message(timeout))[1]
 
-    async def events(self, event: str | None = "message") -> AsyncIterator[ServerSentEvent]:
-        """Yield each message as a ``ServerSentEvent`` carrying its id (for ``EventStream``)."""
-        while True:
-            event_id, data = await self.next_message()
-            yield ServerSentEvent(data=data, event=event, id=event_id)
+    def events(self, event: str | None = "message", ready: str | None = None) -> ChannelEvents:
+        """The messages as ``ServerSentEvent``s carrying their ids, for ``EventStream``.
+
+        ``ready``: a comment sent once the subscription is live. Iterating
+        opens the subscription and closes it at the end.
+        """
+        return ChannelEvents(self, event, ready)
 
     async def __aenter__(self) -> Subscription:
         await self.open()
@@ -180,6 +201,33 @@ class Subscription:
                 yield await self.get()
         finally:
             await self.aclose()
+
+
+class ChannelEvents:
+    """A subscription's messages as server-sent events (``Subscription.events()``).
+
+    ``EventStream`` serves it without a generator in between: the stream
+    waits on the subscription itself, and the keep-alive timer wakes the
+    same wait.
+    """
+
+    __slots__ = ("event", "ready", "subscription")
+
+    def __init__(self, subscription: Subscription, event: str | None, ready: str | None) -> None:
+        self.subscription = subscription
+        self.event = event
+        self.ready = ready
+
+    def __aiter__(self) -> AsyncIterator[ServerSentEvent]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[ServerSentEvent]:
+        async with self.subscription as subscription:
+            if self.ready is not None:
+                yield ServerSentEvent(comment=self.ready)
+            while True:
+                event_id, data = await subscription.next_message()
+                yield ServerSentEvent(data=data, event=self.event, id=event_id)
 
 
 def _deliver_all(members: Iterable[Subscription], message: Message) -> None:
@@ -295,6 +343,7 @@ __all__ = [
     "QUEUE_LIMIT",
     "Broker",
     "BrokerUnavailable",
+    "ChannelEvents",
     "Registry",
     "SubscriberOverflow",
     "Subscription",

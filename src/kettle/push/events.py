@@ -89,11 +89,14 @@ class _Step:
     step then stays suspended where it was and ``advance`` resumes it.
     """
 
-    __slots__ = ("_blocked", "_it")
+    __slots__ = ("_blocked", "_context", "_it")
 
     def __init__(self, awaitable: Any) -> None:
         self._it: Generator[Any, None, Any] = awaitable.__await__()
         self._blocked: asyncio.Future[Any] | None = None
+        # Like a task, the step runs in one context from start to end, even when
+        # it resumes under another task (WSGI drives each chunk in a new one).
+        self._context = contextvars.copy_context()
 
     async def advance(self, stream: _Stream) -> tuple[bool, Any]:
         it = self._it
@@ -126,7 +129,10 @@ class _Step:
                     return False, None
                 self._blocked = None
             try:
-                yielded = it.throw(error) if error is not None else it.send(None)
+                if error is not None:
+                    yielded = self._context.run(it.throw, error)
+                else:
+                    yielded = self._context.run(it.send, None)
             except StopIteration as stop:
                 return True, stop.value
             error = None
@@ -144,7 +150,7 @@ class _Step:
             self._blocked.cancel()
             self._blocked = None
             try:
-                self._it.throw(asyncio.CancelledError())
+                self._context.run(self._it.throw, asyncio.CancelledError())
             except BaseException:
                 pass
 

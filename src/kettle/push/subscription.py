@@ -196,9 +196,21 @@ class Subscription:
         return self._iterate()
 
     async def _iterate(self) -> AsyncIterator[Any]:
+        # One frame per idle subscriber: pop, or park and wait, inline.
         try:
+            await self.open()
             while True:
-                yield await self.get()
+                message = self._pop()
+                if message is None:
+                    if self._state != _OPEN:
+                        return
+                    waiter = self._park()
+                    try:
+                        await waiter
+                    finally:
+                        self._waiter = None
+                    continue
+                yield message[2]
         finally:
             await self.aclose()
 

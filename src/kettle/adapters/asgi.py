@@ -327,6 +327,7 @@ class ASGIAdapter:
             return
         try:
             await send(start)
+            del start, headers  # Sent: a long-lived stream need not hold them.
             if body is None:
                 await send({"type": "http.response.body", "body": b""})
             elif body.__class__ is list:

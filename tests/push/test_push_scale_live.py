@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from push_servers import RedisServer, SSEClient, connect_all, raise_open_files, serve
 
 pytestmark = pytest.mark.live

@@ -15,7 +15,6 @@ import tempfile
 from collections.abc import AsyncIterator, Callable
 from typing import IO, TYPE_CHECKING, Any
 
-from kettle import _loops
 from kettle.adapters.threadpool import WorkerPool
 from kettle.background import run_background_tasks
 from kettle.ctx import RequestContext
@@ -353,6 +352,8 @@ class ASGIAdapter:
         a subscriber that stopped reading). Either ends the response quietly.
         One task per stream, not two: an idle stream costs less memory.
         """
+        from kettle._loops import END_STREAM
+
         current = asyncio.current_task()
         assert current is not None
 
@@ -360,14 +361,14 @@ class ASGIAdapter:
             while True:
                 message = await receive()
                 if message["type"] == "http.disconnect":
-                    current.cancel(_loops.END_STREAM)
+                    current.cancel(END_STREAM)
                     return
 
         watcher = asyncio.ensure_future(watch())
         try:
             await self._stream(response, body, send)
         except asyncio.CancelledError as cancel:
-            if cancel.args[:1] != (_loops.END_STREAM,) or current.uncancel() > 0:
+            if cancel.args[:1] != (END_STREAM,) or current.uncancel() > 0:
                 raise
         finally:
             watcher.cancel()

@@ -207,3 +207,27 @@ def test_stalled_subscriber_is_dropped_and_others_keep_receiving(
     broker.publish_now("news", "after")
     assert next(events).data == "after"
     reader.close()
+
+
+def test_disconnect_while_a_source_waits_between_keep_alives(
+    app: Kettle, client: KettleClient
+) -> None:
+    finished: list[str] = []
+
+    @app.route("/wait")
+    async def wait() -> Any:
+        async def events() -> AsyncIterator[Any]:
+            try:
+                await asyncio.sleep(30)
+                yield "never"
+            finally:
+                finished.append(request.path)
+
+        return EventStream(events(), keep_alive=0.02)
+
+    response = client.get("/wait")
+    chunks = iter(response.response)
+    assert next(chunks) == b": keep-alive\n\n"
+    assert next(chunks) == b": keep-alive\n\n"
+    response.close()
+    assert finished == ["/wait"]  # The source was closed, in its request context.

@@ -173,6 +173,14 @@ class _Hub:
         self.last[channel] = message[0]
         self.registry.fan_out(channel, message)
 
+    def _receive(self, message: dict[str, Any]) -> None:
+        try:
+            decoded = _decode(message["channel"], message["data"])
+        except ValueError:  # Not JSON: published by someone else on our channel.
+            log.debug("Ignored a message that is not JSON on %r.", message["channel"])
+            return
+        self._dispatch(*decoded)
+
     async def run(self) -> None:
         """Keep the pub/sub connection; on failure back off, reconnect, catch up."""
         delay = 0.05
@@ -187,7 +195,7 @@ class _Hub:
                         continue
                     kind = message["type"]
                     if kind == "message":
-                        self._dispatch(*_decode(message["channel"], message["data"]))
+                        self._receive(message)
                     elif kind == "subscribe":
                         self._confirm(message["channel"].decode())
             except asyncio.CancelledError:
@@ -207,7 +215,7 @@ class _Hub:
         channels = list(self.counts)
         pubsub = self.pubsub = self.broker._hub_client(self.loop).pubsub()
         await pubsub.subscribe(*channels)
-        waiting, early = set(channels), []
+        waiting, early = set(channels), []  # Messages before every confirmation.
         while waiting:
             message = await pubsub.get_message(timeout=5.0)
             if message is None:
@@ -215,7 +223,7 @@ class _Hub:
             if message["type"] == "subscribe":
                 waiting.discard(message["channel"].decode())
             elif message["type"] == "message":
-                early.append(_decode(message["channel"], message["data"]))
+                early.append(message)
         if outage:
             for channel, missed in (await self.broker._catch_up(dict(self.last))).items():
                 for item in missed:
@@ -226,8 +234,8 @@ class _Hub:
         added = [c for c in self.counts if c not in channels]
         if added:  # Subscribed while we were connecting.
             await pubsub.subscribe(*added)
-        for channel, item in early:
-            self._dispatch(channel, item)
+        for message in early:
+            self._receive(message)
         return pubsub
 
     async def _drop_pubsub(self) -> None:

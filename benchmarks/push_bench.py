@@ -167,6 +167,7 @@ def run_size(broker: str, redis_url: str | None, size: int, args: argparse.Names
             "expected": ready * args.messages,
             "p50_ms": round(1000 * statistics.median(latencies), 1) if latencies else None,
             "p99_ms": round(1000 * percentile(latencies, 0.99), 1) if latencies else None,
+            "load_average": round(os.getloadavg()[0], 1),
         }
     finally:
         for loader in loaders:
@@ -180,8 +181,8 @@ def table(rows: list[dict[str, Any]], note: str) -> str:
         note,
         "",
         "| broker | SSE clients | held | Python memory / subscriber | RSS / subscriber"
-        " | fan-out p50 | fan-out p99 | delivered | idle CPU (no clients) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        " | fan-out p50 | fan-out p99 | delivered | idle CPU (no clients) | load avg |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         clients = f"{r['size']:,}" if r.get("asked", r["size"]) == r["size"] else (
@@ -191,7 +192,7 @@ def table(rows: list[dict[str, Any]], note: str) -> str:
             f"| {r['broker']} | {clients} | {r['held']:,} | {r['python_bytes_per_sub'] / 1024:.1f} KB"
             f" | {r['rss_bytes_per_sub'] / 1024:.1f} KB | {r['p50_ms']} ms | {r['p99_ms']} ms"
             f" | {r['delivered']:,}/{r['expected']:,}"
-            f" | {r['idle_cpu_pct']} % ({r['idle_cpu_base_pct']} %) |"
+            f" | {r['idle_cpu_pct']} % ({r['idle_cpu_base_pct']} %) | {r['load_average']} |"
         )
     return "\n".join(lines)
 

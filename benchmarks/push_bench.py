@@ -212,6 +212,7 @@ def chart(rows: list[dict[str, Any]]) -> None:
         latency.plot(sizes, [r["p50_ms"] or 0 for r in mine], "x--", label=f"{broker} p50")
     memory.set(title="Python memory per idle subscriber", xlabel="SSE clients", ylabel="KB")
     memory.axhline(16, color="grey", linestyle=":", label="16 KB target")
+    memory.set_ylim(0, 20)
     latency.set(title="Fan-out latency (one process)", xlabel="SSE clients", ylabel="ms")
     for axes in (memory, latency):
         axes.legend()

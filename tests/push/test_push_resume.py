@@ -231,3 +231,48 @@ def test_disconnect_while_a_source_waits_between_keep_alives(
     assert next(chunks) == b": keep-alive\n\n"
     response.close()
     assert finished == ["/wait"]  # The source was closed, in its request context.
+
+
+def test_threads_publishing_at_once_lose_nothing() -> None:
+    import threading
+
+    broker = MemoryBroker()
+
+    async def listen(ready: threading.Event) -> list[tuple[str, Any]]:
+        async with broker.subscribe("c") as subscription:
+            ready.set()
+            return [await subscription.next_message(timeout=5) for _ in range(800)]
+
+    ready = threading.Event()
+    result: list[list[tuple[str, Any]]] = []
+    listener = threading.Thread(target=lambda: result.append(asyncio.run(listen(ready))))
+    listener.start()
+    assert ready.wait(5)
+    publishers = [
+        threading.Thread(target=lambda t=t: [broker.publish_now("c", (t, n)) for n in range(200)])
+        for t in range(4)
+    ]
+    for thread in publishers:
+        thread.start()
+    for thread in publishers:
+        thread.join()
+    listener.join(10)
+    [got] = result
+    assert sorted(tuple(data) for _, data in got) == sorted((t, n) for t in range(4) for n in range(200))
+    keys = [tuple(int(p) for p in event_id.split("-")) for event_id, _ in got]
+    assert keys == sorted(keys)  # In id order.
+
+
+def test_a_replayed_backlog_does_not_count_against_the_queue_limit() -> None:
+    broker = MemoryBroker(queue_limit=5)
+    start = broker.retention.record("c", "start")[1]
+    for n in range(8):
+        broker.publish_now("c", n)
+
+    async def resume() -> list[Any]:
+        async with broker.subscribe("c", last_id=start) as subscription:
+            await subscription.open()
+            broker.publish_now("c", "live")  # Arrives while eight wait unread.
+            return [await subscription.get(timeout=1) for _ in range(9)]
+
+    assert asyncio.run(resume()) == [*range(8), "live"]

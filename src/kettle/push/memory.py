@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from kettle.push.retention import Message, Retention
@@ -26,10 +27,14 @@ class MemoryBroker(Broker):
         super().__init__(queue_limit)
         self.retention = Retention(retention_events, retention_seconds)
         self._registry = Registry()
+        # Ids and hand-over in one step: each loop gets a channel's messages in
+        # id order even when threads publish at once.
+        self._publishing = threading.Lock()
 
     def publish_now(self, channel: str, message: Any) -> int:
         """Publish without awaiting (usable from sync code); return the receiver count."""
-        return self._registry.fan_out(channel, self.retention.record(channel, message))
+        with self._publishing:
+            return self._registry.fan_out(channel, self.retention.record(channel, message))
 
     async def publish(self, channel: str, message: Any) -> int:
         """Send ``message`` to every subscriber of ``channel`` in this process."""

@@ -59,6 +59,7 @@ class Subscription:
         "_key",
         "_loop",
         "_queue",
+        "_room",
         "_state",
         "_waiter",
         "broker",
@@ -74,6 +75,7 @@ class Subscription:
         self._state = _NEW
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: deque[Message] | None = None  # Made when a message waits.
+        self._room = broker.queue_limit
         self._waiter: asyncio.Future[None] | None = None
         self._consumer: asyncio.Task[Any] | None = None
         self._hub: Any = None
@@ -90,6 +92,7 @@ class Subscription:
             live = [m for m in self._queue or () if not history or m[0] > history[-1][0]]
             merged = [m for m in (*history, *live) if m[0] > self._key]
             self._queue = deque(merged) if merged else None
+            self._room += len(merged)  # The replayed backlog does not count against the limit.
 
     async def aclose(self) -> None:
         """Stop listening."""
@@ -107,7 +110,7 @@ class Subscription:
         queue = self._queue
         if queue is None:
             queue = self._queue = deque()
-        elif len(queue) >= self.broker.queue_limit:
+        elif len(queue) >= self._room:
             self._overflow()
             return
         queue.append(message)
@@ -138,6 +141,7 @@ class Subscription:
             message = queue.popleft()
             if not queue:
                 self._queue = None  # An idle subscriber holds no deque.
+                self._room = self.broker.queue_limit
             self._key, self.last_id = message[0], message[1]
             return message
         if self._state == _OVERFLOW:

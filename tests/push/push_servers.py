@@ -43,7 +43,7 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.terminate()
         try:
-            proc.wait(10)
+            proc.wait(5)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
@@ -122,7 +122,7 @@ def serve(
     else:
         command = [sys.executable, "-m", "gunicorn", "pushapp:app", "--bind", f"127.0.0.1:{port}",
                    "--worker-class", "gthread", "--workers", "1", "--threads", str(threads),
-                   "--log-level", "warning"]
+                   "--graceful-timeout", "3", "--log-level", "warning"]
     log = tmp_path / f"server-{port}.log"
     with log.open("wb") as sink:
         proc = subprocess.Popen(command, cwd=tmp_path, env=full_env, stdout=sink, stderr=sink)

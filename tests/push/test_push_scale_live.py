@@ -288,3 +288,25 @@ def test_sse_under_gunicorn_gthread_sized_for_listeners(tmp_path: Path) -> None:
 
         asyncio.run(run())
         assert "Traceback" not in log.read_text()
+
+
+def test_wsgi_threads_share_one_redis_connection(tmp_path: Path, redis_server: RedisServer) -> None:
+    """Under WSGI every thread has its own loop; the process still holds one pub/sub connection."""
+    listeners = 3
+    env = {"KETTLE_BROKER_URL": redis_server.url}
+    with serve(tmp_path, APP, env, server="gunicorn", threads=listeners + 1) as (port, log):
+
+        async def run() -> None:
+            clients = [SSEClient(port, "/rooms/w/events") for _ in range(listeners)]
+            await connect_all(clients)
+            assert redis_server.numsub("room:w") == 1
+            for n in range(3):
+                reply = await asyncio.to_thread(_post, port, "w", {"n": n})
+                assert reply.json() == {"receivers": 1}
+            for client in clients:
+                got = [await client.next_event() for _ in range(3)]
+                assert [json.loads(e.data or "") for e in got] == [{"n": n} for n in range(3)]
+                client.close()
+
+        asyncio.run(run())
+        assert "Traceback" not in log.read_text()

@@ -306,6 +306,9 @@ def test_wsgi_threads_share_one_redis_connection(tmp_path: Path, redis_server: R
             for client in clients:
                 got = [await client.next_event() for _ in range(3)]
                 assert [json.loads(e.data or "") for e in got] == [{"n": n} for n in range(3)]
+            # One pub/sub connection and the process's publishing pool (8 at most).
+            assert len(_client_commands(redis_server)) <= 1 + 8
+            for client in clients:
                 client.close()
 
         asyncio.run(run())

@@ -249,7 +249,8 @@ class RedisBroker(Broker):
     """Fan-out across processes and machines through Redis.
 
     One pub/sub connection per process for every subscription; a publish
-    pool of ``publish_connections``; events kept in a Redis Stream per
+    pool of ``publish_connections`` (per event loop; WSGI threads share the
+    process's); events kept in a Redis Stream per
     channel (the last ``retention_events``, for ``retention_seconds``).
     """
 
@@ -360,9 +361,22 @@ class RedisBroker(Broker):
         )
 
     # -- publish / subscribe -------------------------------------------------
+    async def _at_home(self, coro: Any) -> Any:
+        """Await ``coro`` on the loop that owns this process's connections.
+
+        A thread's kept loop (WSGI) hands it to the process hub's loop, so the
+        process has one publishing pool, not one per thread.
+        """
+        if not _loops.is_thread_loop(asyncio.get_running_loop()):
+            return await coro
+        hub = self._process_hub()
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, hub.loop))
+
     async def publish(self, channel: str, message: Any) -> int:
         """Publish ``message`` as JSON; BrokerUnavailable when Redis cannot be reached."""
-        data = json.dumps(message)
+        return int(await self._at_home(self._publish(channel, json.dumps(message))))
+
+    async def _publish(self, channel: str, data: str) -> int:
         self._client()
         script = self._scripts[asyncio.get_running_loop()]
         ttl = 0 if self.retention_seconds is None else max(1, int(self.retention_seconds * 1000))
@@ -405,7 +419,8 @@ class RedisBroker(Broker):
 
     async def _history(self, channel: str, key: tuple[int, int]) -> list[Message]:
         try:
-            return (await self._catch_up({channel: key})).get(channel, [])
+            history = await self._at_home(self._catch_up({channel: key}))
+            return list(history.get(channel, []))
         except _unavailable_errors():
             return []  # Redis is down: live events resume when it is back.
 

@@ -313,3 +313,40 @@ def test_wsgi_threads_share_one_redis_connection(tmp_path: Path, redis_server: R
 
         asyncio.run(run())
         assert "Traceback" not in log.read_text()
+
+
+def test_stalled_websocket_subscriber_is_dropped_quietly(tmp_path: Path) -> None:
+    import base64
+    import os
+
+    env = {"KETTLE_BROKER_URL": "memory://", "UVICORN_WS_PER_MESSAGE_DEFLATE": "false"}
+    source = APP.replace("app = Kettle(__name__)", 'app = Kettle(__name__)\napp.config["PUSH_QUEUE_LIMIT"] = 20')
+    with serve(tmp_path, source, env) as (port, log):
+        stalled = socket.socket()
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.connect(("127.0.0.1", port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        stalled.sendall(
+            f"GET /rooms/ws/ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        stalled.settimeout(10)
+        assert stalled.recv(12) == b"HTTP/1.1 101"
+        big = "x" * 65536
+        with httpx.Client(timeout=10) as http:
+            for n in range(300):
+                http.post(f"http://127.0.0.1:{port}/rooms/ws/messages", json=[n, big])
+                if n % 20 == 0 and "Dropped a subscriber" in log.read_text():
+                    break
+        deadline = time.monotonic() + 30
+        while "Dropped a subscriber" not in log.read_text():
+            assert time.monotonic() < deadline, "the stalled WebSocket was never dropped"
+            time.sleep(0.1)
+        stalled.settimeout(30)
+        while stalled.recv(1 << 20):  # The server closed it: EOF.
+            pass
+        stalled.close()
+        time.sleep(0.5)
+        text = log.read_text()
+        assert "Dropped a subscriber of 'room:ws'" in text
+        assert "Traceback" not in text

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench bench-push lint docs clean system-deps
+.PHONY: demo test bench lint docs clean system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,13 +40,14 @@ test: $(STAMP) system-deps lint
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
-# Server push at scale: real uvicorn processes and a real redis-server on loopback.
-# Needs file descriptors for every client and server socket: raise the soft limit.
-bench-push: $(STAMP) system-deps
-	ulimit -n $$(ulimit -Hn) && $(BIN)/python benchmarks/push_bench.py --write-docs
-
 docs: $(STAMP)
 	$(BIN)/python -m sphinx -q -b html -W docs docs/_build/html
 
 clean:
 	rm -rf $(VENV) docs/_build .mypy_cache .ruff_cache
+
+# Server push at scale: real uvicorn processes and a real redis-server on loopback.
+# Needs file descriptors for every client and server socket: raise the soft limit.
+.PHONY: bench-push
+bench-push: $(STAMP) system-deps
+	ulimit -n $$(ulimit -Hn) && $(BIN)/python benchmarks/push_bench.py --write-docs

@@ -65,3 +65,9 @@ docs: $(STAMP)
 
 clean:
 	rm -rf $(VENV) docs/_build .mypy_cache .ruff_cache .compat-cache
+
+# Server push at scale: real uvicorn processes and a real redis-server on loopback.
+# Needs file descriptors for every client and server socket: raise the soft limit.
+.PHONY: bench-push
+bench-push: $(STAMP) system-deps
+	ulimit -n $$(ulimit -Hn) && $(BIN)/python benchmarks/push_bench.py --write-docs

@@ -35,12 +35,19 @@ def _close_files(ctx: Any) -> None:
 
 @contextmanager
 def _inside(ctx: Any) -> Iterator[None]:
-    """Make ``ctx`` current for one step of the generator, then restore."""
-    token = _cv.set(ctx)
+    """Make ``ctx`` current for one step of the generator, then restore.
+
+    Restores by value, not with a token: a step of an async generator may
+    finish in another task than the one it started in (an event stream
+    under WSGI resumes a waiting step on the next request-thread call).
+    """
+    var: Any = _cv
+    previous = var.get(None)
+    var.set(ctx)
     try:
         yield
     finally:
-        _cv.reset(token)
+        var.set(previous)
 
 
 def _sync(ctx: Any, iterator: Iterator[Any]) -> Iterator[Any]:

@@ -286,11 +286,6 @@ class Registry:
             del self._local[subscription.channel]
             return True
 
-    def channels(self) -> list[str]:
-        """The channels with local subscribers."""
-        with self._lock:
-            return list(self._local)
-
     def fan_out(self, channel: str, message: Message) -> int:
         """Deliver ``message`` to the local subscribers of ``channel``; return their count."""
         with self._lock:

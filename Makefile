@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The demo needs Kettle and its own dependencies only, not the development extra.
 DEMO_STAMP := $(VENV)/.demo-installed
 
-.PHONY: demo test bench bench-e2e lint docs clean system-deps
+.PHONY: demo test compat bench bench-e2e lint docs clean system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ lint: $(STAMP)
 
 test: $(STAMP) system-deps lint
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
+	$(MAKE) compat
+
+# Flask's own test suite and the extensions' suites, from the source distributions
+# downloaded at test time, in Flask compatibility mode (tests/compat/run_suites.py).
+compat: $(STAMP) system-deps
+	$(BIN)/python tests/compat/run_suites.py
 
 # In-process per-request cost (no network). The end-to-end mode is its own target:
 # it starts a server per cell, takes a few minutes, and installs wrk itself as root.
@@ -58,4 +64,10 @@ docs: $(STAMP)
 	$(BIN)/python -m sphinx -q -b html -W docs docs/_build/html
 
 clean:
-	rm -rf $(VENV) docs/_build .mypy_cache .ruff_cache
+	rm -rf $(VENV) docs/_build .mypy_cache .ruff_cache .compat-cache
+
+# Server push at scale: real uvicorn processes and a real redis-server on loopback.
+# Needs file descriptors for every client and server socket: raise the soft limit.
+.PHONY: bench-push
+bench-push: $(STAMP) system-deps
+	ulimit -n $$(ulimit -Hn) && $(BIN)/python benchmarks/push_bench.py --write-docs

@@ -15,6 +15,10 @@ from typing import Any
 
 _local = threading.local()
 
+#: The message of a cancellation that ends a streamed response quietly (the
+#: client left, or a push subscriber stopped reading); see the ASGI adapter.
+END_STREAM = "kettle: end of stream"
+
 
 def thread_loop() -> asyncio.AbstractEventLoop:
     """Return this thread's kept event loop, creating it on first use."""
@@ -23,6 +27,11 @@ def thread_loop() -> asyncio.AbstractEventLoop:
         loop = asyncio.new_event_loop()
         _local.loop = loop
     return loop
+
+
+def is_thread_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    """True when ``loop`` is this thread's kept loop (it runs only while called)."""
+    return getattr(_local, "loop", None) is loop
 
 
 def run_coroutine(coro: Coroutine[Any, Any, Any]) -> Any:

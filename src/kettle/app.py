@@ -19,12 +19,13 @@ from datetime import timedelta
 from functools import cached_property
 from itertools import chain
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any, NoReturn, cast
 
 from kettle import _loops, pipeline
 from kettle.adapters.wsgi import serve as _serve_wsgi
 from kettle.config import DEFAULT_CONFIG, Config, ConfigAttribute
 from kettle.ctx import AppContext, RequestContext, _AppCtxGlobals, _cv, _MatchingRequestContext
+from kettle.error_handling import handle_user_exception, routing_error
 from kettle.helpers import get_debug_flag
 from kettle.http.exceptions import Aborter, BadRequest, BadRequestKeyError
 from kettle.json import DefaultJSONProvider, JSONProvider
@@ -33,7 +34,7 @@ from kettle.routing import BuildError, Map, Rule
 from kettle.runner import ON_LOOP, to_sync
 from kettle.scaffold import Scaffold, _endpoint_from_view_func, find_package, setupmethod
 from kettle.sessions import SecureCookieSessionInterface, SessionInterface
-from kettle.templating import TemplatingMixin
+from kettle.templating import TemplatingMixin, _default_template_ctx_processor
 from kettle.url_building import build_url
 from kettle.wrappers import Request, Response
 
@@ -95,6 +96,7 @@ class Kettle(TemplatingMixin, Scaffold):
         root_path: str | None = None,
     ) -> None:
         super().__init__(import_name, static_folder, static_url_path, template_folder, root_path)
+        self.template_context_processors[None].append(_default_template_ctx_processor)
         if instance_path is None:
             instance_path = self.auto_find_instance_path()
         elif not os.path.isabs(instance_path):
@@ -501,6 +503,30 @@ class Kettle(TemplatingMixin, Scaffold):
             return isinstance(e, BadRequest)
         return False
 
+    def handle_user_exception(self, e: Exception) -> Any:
+        """Answer an error raised by a view or a hook, as Flask's method of that name.
+
+        Returns the registered handler's value or the HTTPException itself, or re-raises
+        ``e``. Extensions may replace it (``app.handle_user_exception = wrapper``, as
+        Flask-RESTful does); the pipeline then calls theirs. Called directly while an
+        async handler must be awaited on an event loop, it raises RuntimeError.
+        """
+        ctx = self._request_context()
+        return _loops.drive(handle_user_exception(self, ctx, e))
+
+    def handle_exception(self, e: Exception) -> Response:
+        """Turn an unhandled error into the 500 response (or re-raise it), as Flask's method.
+
+        Replaceable like ``handle_user_exception``; a replacement's return value is
+        sent as it is when it is a Response, else made into one.
+        """
+        ctx = self._request_context()
+        return cast(Response, _loops.drive(pipeline.handle_exception(self, ctx, e)))
+
+    def raise_routing_exception(self, request: Request) -> NoReturn:
+        """Raise the request's routing error, as Flask does (a debug-mode check first)."""
+        raise routing_error(self, request)
+
     def log_exception(
         self,
         exc_info: tuple[type[BaseException], BaseException, TracebackType | None]
@@ -556,3 +582,9 @@ class Kettle(TemplatingMixin, Scaffold):
         the rule's values; unknown values become the query string.
         """
         return build_url(self, endpoint, **values)
+
+
+#: Flask's name for the application base class (``flask.sansio.app.App``, also in
+#: ``flask.app``): Kettle's application is one class, so it is ``Kettle`` itself.
+#: Extensions type-check against it (Flask-SQLAlchemy-Lite imports it).
+App = Kettle

@@ -231,10 +231,18 @@ _debug_option = click.Option(
 def _version_text() -> str:
     from kettle import __version__
 
-    return (
+    text = (
         f"Python {platform.python_version()}\nKettle {__version__}\n"
         f"Click {importlib.metadata.version('click')}"
     )
+    compat = sys.modules.get("kettle.compat")
+    if compat is not None and compat.is_installed():
+        text += f"\nFlask {compat.FLASK_VERSION} (Kettle's Flask compatibility mode)"
+        try:  # real Werkzeug serves what Kettle has no twin for (werkzeug.security...)
+            text += f"\nWerkzeug {importlib.metadata.version('werkzeug')}"
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return text
 
 
 def get_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:

@@ -106,6 +106,10 @@ class AppContext:
         self.push()
         return self
 
+    def _app_context(self) -> AppContext:
+        """The app context in effect: this one (a request context may say another)."""
+        return self
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
@@ -134,6 +138,9 @@ class RequestContext(AppContext):
     preserve: Callable[[RequestContext], None] | None = None
     #: The calls ``add_background_task`` recorded, run after the response is sent.
     background_tasks: list[Task] | None = None
+    #: True once ``stream_with_context`` holds the context for the response body:
+    #: the body, not the teardown, closes the request when it ends.
+    streaming: bool = False
 
     def __init__(self, app: Kettle, request: Request, session: SessionMixin | None = None) -> None:
         self.app = app
@@ -142,6 +149,7 @@ class RequestContext(AppContext):
         self._after_request_functions: list[Callable[[Any], Any]] = []
         self._tokens = []
         self._owns_app = True
+        self._outer: AppContext | None = None
         self.g = None
 
     def push(self) -> None:
@@ -168,11 +176,17 @@ class RequestContext(AppContext):
         if parent is not None and parent.app is self.app:
             self.g = parent.g
             self._owns_app = False
+            self._outer = parent._app_context()
         else:
             if self.g is None:  # Kept on re-entry: ``with client:`` still sees the request's g.
                 self.g = self.app.app_ctx_globals_class()
             self._owns_app = True
+            self._outer = None
         self._tokens.append(_cv.set(self))
+
+    def _app_context(self) -> AppContext:
+        """The app context this request reuses (as Flask does), else this context."""
+        return self._outer or self
 
     def _leave_quietly(self) -> None:
         """Undo ``_enter_quietly``: restore the previous context, no teardown."""

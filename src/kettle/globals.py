@@ -34,6 +34,9 @@ information about how to avoid this problem.\
 """
 
 
+_missing: Any = object()
+
+
 def _app() -> Any:
     ctx = _cv.get(None)
     if ctx is None:
@@ -45,7 +48,9 @@ def _app_ctx() -> Any:
     ctx = _cv.get(None)
     if ctx is None:
         raise RuntimeError(_no_app_msg)
-    return ctx
+    # Inside a request pushed in an app context of the same app, that outer context
+    # (Flask reuses it; Flask-SQLAlchemy keys its scoped session on it).
+    return ctx._app_context()
 
 
 def _request_ctx() -> Any:
@@ -115,7 +120,15 @@ class _Proxy:
         try:
             return repr(self._get_current_object())
         except RuntimeError:
-            return f"<{type(self).__name__} unbound>"
+            return "<LocalProxy unbound>"  # Werkzeug's words, which tests compare
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        """The current object's class, so ``isinstance(session, RedisSession)`` holds."""
+        try:
+            return type(self._get_current_object())
+        except RuntimeError:
+            return _Proxy
 
     def __bool__(self) -> bool:
         try:
@@ -134,6 +147,8 @@ class _Proxy:
 
     __hash__ = None  # type: ignore[assignment]
 
+    __enter__ = _forward("__enter__")
+    __exit__ = _forward("__exit__")
     __getitem__ = _forward("__getitem__")
     __setitem__ = _forward("__setitem__")
     __delitem__ = _forward("__delitem__")
@@ -143,6 +158,35 @@ class _Proxy:
     __call__ = _forward("__call__")
     __str__ = _forward("__str__")
 
+
+class _ContextView:
+    """Read-only stand-in for Flask's ``_cv_app`` / ``_cv_request`` ContextVars.
+
+    Kettle keeps one ContextVar for both contexts; ``get`` answers as Flask's
+    variable would: the current app (or request) context, else ``default``.
+    """
+
+    def __init__(self, name: str, get: Callable[[], Any]) -> None:
+        self.name = name
+        self._get = get
+
+    def get(self, default: Any = _missing) -> Any:
+        """The current context, else ``default`` (LookupError without one)."""
+        try:
+            return self._get()
+        except RuntimeError:
+            if default is _missing:
+                raise LookupError(self.name) from None
+            return default
+
+    def __repr__(self) -> str:
+        return f"<kettle view of ContextVar {self.name!r}>"
+
+
+#: Flask's ``_cv_app``: ``.get(None)`` is the current app context or None.
+_cv_app = _ContextView("flask.app_ctx", _app_ctx)
+#: Flask's ``_cv_request``: ``.get(None)`` is the current request context or None.
+_cv_request = _ContextView("flask.request_ctx", _request_ctx)
 
 #: The application handling the current request (or of the current app context).
 current_app: Kettle = cast("Kettle", _Proxy(_app))

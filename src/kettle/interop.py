@@ -11,10 +11,15 @@ Kettle never imports Werkzeug; it recognises these objects by shape:
 - a WSGI application returned by a view (a Werkzeug ``Response`` is one) is
   called, as Flask's ``make_response`` does, and its answer becomes a Kettle
   response.
+
+:data:`WERKZEUG_TWINS` is the one table of which Kettle module answers for
+which Werkzeug module; the lookup here and Flask compatibility mode
+(:mod:`kettle.compat.werkzeug_identity`) both read it.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from kettle.http import exceptions as _exceptions
@@ -28,20 +33,71 @@ if TYPE_CHECKING:
 _FOREIGN_MODULES = ("werkzeug.",)
 _E = TypeVar("_E", bound=BaseException)
 
+#: Which Kettle modules hold the twins (same name) of a Werkzeug module's classes, and
+#: which names have them (None: every same-named Kettle class or function). The lists
+#: are closed where Werkzeug's own functions build objects through the module at call
+#: time (``werkzeug.http`` makes ``ds.HeaderSet``, ``ds.Accept``...): those stay real.
+WERKZEUG_TWINS: dict[str, tuple[tuple[str, ...], frozenset[str] | None]] = {
+    "werkzeug": (("kettle.wrappers",), frozenset({"Response"})),
+    "werkzeug.exceptions": (("kettle.http.exceptions",), None),
+    "werkzeug.datastructures": (
+        ("kettle.http.datastructures", "kettle.http.headers", "kettle.http.files"),
+        frozenset(
+            {"FileStorage", "Headers", "MultiDict", "ImmutableMultiDict", "CombinedMultiDict"}
+        ),
+    ),
+    "werkzeug.routing": (("kettle.routing",), None),
+    "werkzeug.routing.exceptions": (("kettle.routing",), None),
+    "werkzeug.routing.converters": (("kettle.routing",), None),
+    "werkzeug.routing.rules": (("kettle.routing",), None),
+    "werkzeug.routing.map": (("kettle.routing",), None),
+    # Not EnvironBuilder: Werkzeug's (path first) builds environs for create_environ and
+    # Request.from_values at call time; Kettle's takes the app first, as Flask's does.
+    "werkzeug.test": (("kettle.testing",), frozenset({"Client", "TestResponse"})),
+    # Not Request: WSGI middleware builds ``Request(environ)``, which Kettle's is not.
+    "werkzeug.wrappers": (("kettle.wrappers",), frozenset({"Response"})),
+    "werkzeug.wrappers.response": (("kettle.wrappers",), frozenset({"Response"})),
+}
 
-def _is_foreign(cls: type) -> bool:
-    return cls.__module__.startswith(_FOREIGN_MODULES) and not issubclass(cls, HTTPException)
+#: Twins whose Kettle name differs from Werkzeug's.
+_RENAMED = {"Client": "KettleClient"}
+
+
+def werkzeug_twin(module: str, name: str) -> Any:
+    """Kettle's object answering for ``module.name`` of Werkzeug, or None.
+
+    A twin is a class or function defined in Kettle under the same name (or
+    the name in ``_RENAMED``) in one of the modules :data:`WERKZEUG_TWINS` lists.
+    """
+    kettle_modules, names = WERKZEUG_TWINS.get(module, ((), None))
+    if names is not None and name not in names:
+        return None
+    for kettle_module in kettle_modules:
+        obj = getattr(importlib.import_module(kettle_module), _RENAMED.get(name, name), None)
+        if callable(obj) and getattr(obj, "__module__", "").startswith("kettle."):
+            return obj
+    return None
+
+
+def _werkzeug_base(cls: type) -> type | None:
+    """The first Werkzeug class in ``cls``'s MRO, when ``cls`` is no Kettle HTTP error."""
+    if issubclass(cls, HTTPException):
+        return None
+    for base in cls.__mro__:
+        if base.__module__.startswith(_FOREIGN_MODULES):
+            return base
+    return None
 
 
 def kettle_exception_class(cls: type[_E]) -> type[_E]:
-    """Return Kettle's twin of a Werkzeug HTTP error class (``cls`` itself otherwise)."""
-    if not _is_foreign(cls):
-        return cls
-    twin = getattr(_exceptions, cls.__name__, None)
-    if twin is None and cls.__name__ == "RequestRedirect":
-        from kettle.routing import RequestRedirect
+    """Return Kettle's twin of a Werkzeug HTTP error class (``cls`` itself otherwise).
 
-        twin = RequestRedirect
+    Only Werkzeug's own classes have twins: a subclass defined elsewhere (Flask-WTF's
+    ``CSRFError(BadRequest)``) stays itself, so a handler registered for it stays its own.
+    """
+    if _werkzeug_base(cls) is not cls:
+        return cls
+    twin = werkzeug_twin(cls.__module__, cls.__name__)
     if isinstance(twin, type) and issubclass(twin, HTTPException):
         return cast(type[_E], twin)
     code = getattr(cls, "code", None)
@@ -52,14 +108,18 @@ def kettle_exception_class(cls: type[_E]) -> type[_E]:
 
 def as_kettle_exception(error: BaseException) -> HTTPException | None:
     """Return Kettle's version of a Werkzeug HTTP error instance, or None for anything else."""
-    cls = type(error)
-    if not _is_foreign(cls) or not callable(getattr(error, "get_response", None)):
+    base = _werkzeug_base(type(error))
+    if base is None or not callable(getattr(error, "get_response", None)):
         return None
-    twin: type[BaseException] = kettle_exception_class(cls)
+    twin: type[BaseException] = kettle_exception_class(base)
     if not issubclass(twin, HTTPException):
         twin = default_exceptions.get(getattr(error, "code", 500), _exceptions.InternalServerError)
     translated = twin.__new__(twin)
-    HTTPException.__init__(translated, vars(error).get("description"))
+    description = vars(error).get("description")
+    own = getattr(type(error), "description", None)
+    if description is None and own is not getattr(twin, "description", None):
+        description = own  # a subclass's own text (CSRFError's)
+    HTTPException.__init__(translated, description)
     for name, value in vars(error).items():
         if name not in ("description", "response") and not name.startswith("_"):
             setattr(translated, name, value)

@@ -30,18 +30,21 @@ from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from kettle import _loops
+from kettle.error_handling import (
+    call_handler,
+    find_error_handler,
+    handle_user_exception,
+    replaced,
+    user_exception,
+)
 from kettle.http.exceptions import (
     BadHost,
-    BadRequestKeyError,
-    ClientDisconnected,
     Forbidden,
     HTTPException,
     InternalServerError,
     SecurityError,
 )
 from kettle.http.request import host_is_trusted
-from kettle.interop import as_kettle_exception
-from kettle.routing import RequestRedirect
 from kettle.routing.exceptions import WebsocketMismatch
 from kettle.routing.matching import match_request, request_subdomain
 from kettle.runner import IN_THREAD, ON_LOOP, Runner, is_async_callable, is_awaitable
@@ -60,12 +63,13 @@ from kettle.websocket import (
     check_origin,
     note_websocket_under_wsgi,
 )
+from kettle.wrappers import Response
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
     from kettle.ctx import RequestContext, Task
     from kettle.routing import Rule
-    from kettle.wrappers import Request, Response
+    from kettle.wrappers import Request
 
 
 # -- the adapters' entry points ------------------------------------------------
@@ -187,6 +191,13 @@ async def run(app: Kettle, ctx: RequestContext) -> Response:
             return await full_dispatch(app, ctx)
         except Exception as e:
             error = e
+            if replaced(app, "handle_exception"):
+                rv = app.handle_exception(e)
+                if is_awaitable(rv):
+                    rv = await ctx.runner.wait(rv)
+                if isinstance(rv, Response):
+                    return rv
+                return await finalize(app, ctx, rv, from_error_handler=True)
             return await handle_exception(app, ctx, e)
     except BaseException as e:
         error = e
@@ -281,15 +292,16 @@ async def full_dispatch(app: Kettle, ctx: RequestContext) -> Response:
             rv = await preprocess(app, ctx)
         if rv is None:
             unhandled = ctx.request.routing_exception
-            if unhandled is None or app.error_handler_spec:
+            # A routing error goes through dispatch when handlers or debug checks apply.
+            if unhandled is None or app.error_handler_spec or app.debug:
                 unhandled = None
                 rv = await dispatch(app, ctx)
     except Exception as e:
-        rv = await handle_user_exception(app, ctx, e)
+        rv = await user_exception(app, ctx, e)
     if unhandled is not None:
         # A routing error (404, 405) with no handler registered anywhere:
         # answered without raising it, the most common error path.
-        rv = await handle_user_exception(app, ctx, unhandled)
+        rv = await user_exception(app, ctx, unhandled)
     return await finalize(app, ctx, rv)
 
 
@@ -317,7 +329,7 @@ async def dispatch(app: Kettle, ctx: RequestContext) -> Any:
     """Call the view (a routing error is raised) and return its value."""
     request = ctx.request
     if request.routing_exception is not None:
-        raise request.routing_exception
+        app.raise_routing_exception(request)
     rule: Rule = request.url_rule  # type: ignore[assignment]
     if request.method == "OPTIONS" and rule.provide_automatic_options:
         return app.make_default_options_response(ctx)
@@ -363,55 +375,7 @@ async def process_response(app: Kettle, ctx: RequestContext, response: Response)
     return response
 
 
-# -- errors ------------------------------------------------------------------
-def find_error_handler(
-    app: Kettle, e: BaseException, blueprints: list[str]
-) -> Callable[..., Any] | None:
-    """The handler for ``e``: by code then by class, innermost blueprint first, then the app."""
-    code = e.code if isinstance(e, HTTPException) else None
-    spec = app.error_handler_spec
-    if not spec:
-        return None
-    for c in (code, None) if code is not None else (None,):
-        for name in (*blueprints, None):
-            handler_map = spec.get(name, {}).get(c)
-            if not handler_map:
-                continue
-            for cls in type(e).__mro__:
-                handler = handler_map.get(cls)
-                if handler is not None:
-                    return handler
-    return None
-
-
-async def _call_handler(ctx: RequestContext, handler: Callable[..., Any], e: BaseException) -> Any:
-    rv = handler(e)
-    if is_awaitable(rv):
-        rv = await ctx.runner.wait(rv)
-    return rv
-
-
-async def handle_user_exception(app: Kettle, ctx: RequestContext, e: Exception) -> Any:
-    """Answer an error raised by a hook or the view with its handler; re-raise when none."""
-    request = ctx.request
-    if not isinstance(e, HTTPException):
-        e = as_kettle_exception(e) or e  # werkzeug.exceptions.NotFound and the like.
-    elif isinstance(e, ClientDisconnected):
-        # Not the app's fault and not worth a traceback: one line per client.
-        app.logger.info("Client disconnected during %s %s", request.method, request.path)
-    if isinstance(e, BadRequestKeyError) and (app.debug or app.config["TRAP_BAD_REQUEST_ERRORS"]):
-        e.show_exception = True
-    if isinstance(e, HTTPException) and not app.trap_http_exception(e):
-        if e.code is None or isinstance(e, RequestRedirect):
-            return e
-        handler = find_error_handler(app, e, request.blueprints)
-        return e if handler is None else await _call_handler(ctx, handler, e)
-    handler = find_error_handler(app, e, request.blueprints)
-    if handler is None:
-        raise e
-    return await _call_handler(ctx, handler, e)
-
-
+# -- the answer to an error (the handlers: kettle.error_handling) ---------
 async def handle_exception(app: Kettle, ctx: RequestContext, e: Exception) -> Response:
     """Turn an unhandled error into a 500 (or re-raise it in testing and debug)."""
     if got_request_exception.receivers:
@@ -426,7 +390,7 @@ async def handle_exception(app: Kettle, ctx: RequestContext, e: Exception) -> Re
     handler = find_error_handler(app, server_error, ctx.request.blueprints)
     rv: Any = server_error
     if handler is not None:
-        rv = await _call_handler(ctx, handler, server_error)
+        rv = await call_handler(ctx, handler, server_error)
     return await finalize(app, ctx, rv, from_error_handler=True)
 
 
@@ -435,7 +399,8 @@ async def teardown(app: Kettle, ctx: RequestContext, error: BaseException | None
     """Run the teardown functions, close the request (its files), pop the context.
 
     The request is left open when the test client keeps the context
-    (``with client:``), so the test can still read it.
+    (``with client:``), so the test can still read it, and for a body that
+    runs ``stream_with_context`` (it closes the request when it ends).
     """
     runner = ctx.runner
     try:
@@ -446,7 +411,7 @@ async def teardown(app: Kettle, ctx: RequestContext, error: BaseException | None
         preserve = ctx.preserve
         if preserve is not None:
             preserve(ctx)  # The test client's ``with client:`` keeps the context.
-        else:
+        elif not ctx.streaming:  # A body with stream_with_context closes it when it ends.
             ctx.request.close()
     finally:
         ctx._leave_quietly()

@@ -72,8 +72,10 @@ class SecureCookieSession(dict[str, Any], SessionMixin):
         return super().get(key, default)
 
     def setdefault(self, key: str, default: Any = None) -> Any:
-        """Return ``session[key]``, setting it to ``default`` first if absent."""
-        self.accessed = self.modified = True
+        """Return ``session[key]``, setting it to ``default`` first if absent (modified then)."""
+        self.accessed = True
+        if not dict.__contains__(self, key):
+            self.modified = True
         return super().setdefault(key, default)
 
     def __setitem__(self, key: str, value: Any) -> None:
@@ -85,8 +87,13 @@ class SecureCookieSession(dict[str, Any], SessionMixin):
         super().__delitem__(key)
 
     def pop(self, key: str, *args: Any) -> Any:
-        """Remove ``key`` and return its value, marking the session modified."""
-        self.accessed = self.modified = True
+        """Remove ``key`` and return its value; modified only if ``key`` was there.
+
+        ``session.pop("missing", None)`` (Flask-Login does it on every request)
+        changes nothing, so the response does not re-send the cookie.
+        """
+        if dict.__contains__(self, key):
+            self.accessed = self.modified = True
         return super().pop(key, *args)
 
     def popitem(self) -> tuple[str, Any]:

@@ -13,27 +13,41 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from kettle.ctx import _cv
+from kettle.ctx import RequestContext, _cv
 
 
-def _current() -> Any:
+def _current() -> RequestContext:
     ctx = _cv.get(None)
-    if ctx is None or ctx.request is None:
+    if not isinstance(ctx, RequestContext):
         raise RuntimeError(
             "'stream_with_context' can only be used when a request context is active, such as"
             " in a view function."
         )
+    ctx.streaming = True  # The teardown leaves the request (its files, its body) open.
     return ctx
+
+
+def _close_files(ctx: Any) -> None:
+    """Close the request (uploaded files, a spooled body) once the streamed body is done."""
+    if isinstance(ctx, RequestContext) and ctx.streaming:
+        ctx.request.close()
 
 
 @contextmanager
 def _inside(ctx: Any) -> Iterator[None]:
-    """Make ``ctx`` current for one step of the generator, then restore."""
-    token = _cv.set(ctx)
+    """Make ``ctx`` current for one step of the generator, then restore.
+
+    Restores by value, not with a token: a step of an async generator may
+    finish in another task than the one it started in (an event stream
+    under WSGI resumes a waiting step on the next request-thread call).
+    """
+    var: Any = _cv
+    previous = var.get(None)
+    var.set(ctx)
     try:
         yield
     finally:
-        _cv.reset(token)
+        var.set(previous)
 
 
 def _sync(ctx: Any, iterator: Iterator[Any]) -> Iterator[Any]:
@@ -50,6 +64,7 @@ def _sync(ctx: Any, iterator: Iterator[Any]) -> Iterator[Any]:
         if close is not None:
             with _inside(ctx):
                 close()
+        _close_files(ctx)
 
 
 async def _async(ctx: Any, iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -66,6 +81,7 @@ async def _async(ctx: Any, iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
         if aclose is not None:
             with _inside(ctx):
                 await aclose()
+        _close_files(ctx)
 
 
 def stream_with_context(generator_or_function: Any) -> Any:

@@ -3,10 +3,13 @@
 ``app.jinja_env`` is built on first use. Its loader looks in the app's
 ``templates`` folder, then in each blueprint's, in registration order (as
 Flask). ``.html``, ``.htm``, ``.xml``, ``.xhtml`` and ``.svg`` templates are
-autoescaped. The context gets ``config``, ``url_for``,
-``get_flashed_messages`` (globals) and ``request``, ``session``, ``g``
-(per render), then the context processors of the app and of the
-blueprints of the current request.
+autoescaped. The environment's globals are ``config``, ``url_for``,
+``get_flashed_messages`` and the ``request``, ``session`` and ``g`` proxies
+(so an imported macro sees them too, as in Flask); each render's context
+gets the current ``request``, ``session`` and ``g`` from the default context
+processor (first in ``app.template_context_processors[None]``, as Flask's),
+then the other context processors of the app and of the blueprints of the
+current request.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from jinja2 import (
 )
 
 from kettle.ctx import _cv
-from kettle.globals import session
+from kettle.globals import g, request, session
 from kettle.signals import before_render_template, template_rendered
 
 if TYPE_CHECKING:
@@ -36,6 +39,18 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 _AUTOESCAPE_SUFFIXES = (".html", ".htm", ".xml", ".xhtml", ".svg")
+
+
+def _default_template_ctx_processor() -> dict[str, Any]:
+    """The first context processor of every app: the current ``g``, ``request``, ``session``."""
+    ctx = _cv.get(None)
+    if ctx is None:
+        return {}
+    if ctx.request is None:
+        return {"g": ctx.g}
+    # The session proxy, not the session: it is opened (and marked accessed, so
+    # ``Vary: Cookie``) only if the template reads it.
+    return {"g": ctx.g, "request": ctx.request, "session": session}
 
 
 def _scaffold_loader(scaffold: Any) -> BaseLoader | None:
@@ -190,7 +205,12 @@ class TemplatingMixin:
             options["auto_reload"] = app.debug if reload is None else bool(reload)
         env = self.jinja_environment(app, **options)
         env.globals.update(
-            url_for=url_for, get_flashed_messages=get_flashed_messages, config=app.config
+            url_for=url_for,
+            get_flashed_messages=get_flashed_messages,
+            config=app.config,
+            request=request,
+            session=session,
+            g=g,
         )
         env.policies["json.dumps_function"] = app.json.dumps
         for kind, name, func in app.extensions.pop("kettle.template_callables", ()):
@@ -200,20 +220,13 @@ class TemplatingMixin:
         return env
 
     def update_template_context(self, context: dict[str, Any]) -> None:
-        """Add request, session, g and the context processors' values (user values win)."""
+        """Add the context processors' values (request, session, g first; user values win)."""
         app: Any = self
         ctx = _cv.get(None)
         names: Iterable[str | None] = (None,)
         if ctx is not None and ctx.request is not None:
             names = (None, *reversed(ctx.request.blueprints))
         original = context.copy()
-        if ctx is not None:
-            context["g"] = ctx.g
-            if ctx.request is not None:
-                context["request"] = ctx.request
-                # The proxy, not the session: it is opened (and marked accessed,
-                # so ``Vary: Cookie``) only if the template reads it.
-                context["session"] = session
         processors = app.template_context_processors
         for name in names:
             for func in processors.get(name, ()):

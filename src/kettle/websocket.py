@@ -138,12 +138,18 @@ class WebSocket:
             await self.accept()
         if self.closed:
             raise WebSocketDisconnect(self.close_code or 1000)
+        message: dict[str, Any]
         if isinstance(data, str):
-            await self._send({"type": "websocket.send", "text": data})
+            message = {"type": "websocket.send", "text": data}
         elif isinstance(data, bytes | bytearray):
-            await self._send({"type": "websocket.send", "bytes": bytes(data)})
+            message = {"type": "websocket.send", "bytes": bytes(data)}
         else:
             raise TypeError(f"WebSocket.send() takes str or bytes, not {type(data).__name__}.")
+        try:
+            await self._send(message)
+        except BaseException as error:
+            _end_of_stream(self, error)
+            raise
 
     async def send_text(self, data: str) -> None:
         """Send a text frame."""
@@ -205,6 +211,23 @@ class WebSocket:
                 yield await self.receive()
             except WebSocketDisconnect:
                 return
+
+
+def _end_of_stream(ws: WebSocket, error: BaseException) -> None:
+    """A send cancelled with END_STREAM (push dropped a subscriber that stopped
+    reading) ends the socket quietly: WebSocketDisconnect, no close frame (the
+    peer is not reading), and the server closes the connection."""
+    import asyncio
+
+    from kettle._loops import END_STREAM
+
+    if not isinstance(error, asyncio.CancelledError) or error.args[:1] != (END_STREAM,):
+        return
+    task = asyncio.current_task()
+    if task is not None and task.uncancel() > 0:
+        return
+    ws.closed = True
+    raise WebSocketDisconnect(1008, "the client stopped reading") from None
 
 
 def _websocket() -> WebSocket:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from kettle.ctx import _cv
 from kettle.http.exceptions import BadRequest, HTTPException
@@ -65,6 +65,39 @@ class Request(_HTTPRequest):
                         raw = text if raw is None else f"{raw}; {text}"
                 return raw
         return self.headers.get("cookie")
+
+    @property
+    def server(self) -> tuple[str, int | None] | None:
+        """The address the server listens on, ``(host, port)``, or None if unknown.
+
+        As Werkzeug's: from the ASGI scope, or from the WSGI environ's
+        ``SERVER_NAME`` / ``SERVER_PORT`` (read on first use).
+        """
+        server = self._server
+        if server is None and "environ" in self.__dict__:
+            from kettle.adapters.wsgi import server_from_environ
+
+            server = self._server = server_from_environ(self.__dict__["environ"])
+        return server
+
+    @server.setter
+    def server(self, value: tuple[str, int | None] | None) -> None:
+        self._server = value
+
+    @classmethod
+    def from_values(cls, *args: Any, **kwargs: Any) -> Request:
+        """A request built from :class:`~kettle.adapters.environ.EnvironBuilder` arguments.
+
+        Werkzeug's ``Request.from_values``: ``Request.from_values("/p?x=1", method="POST",
+        data={"a": "b"})``; the first argument is the path, as in Werkzeug.
+        """
+        from kettle.adapters.environ import EnvironBuilder
+
+        builder = EnvironBuilder(None, *args, **kwargs)
+        try:
+            return cast(Request, builder.get_request(cls))
+        finally:
+            builder.close()
 
     @property
     def endpoint(self) -> str | None:
@@ -185,6 +218,13 @@ class Response(_HTTPResponse):
             request = build_request(_HTTPRequest, request)
         super().make_conditional(request, accept_ranges, complete_length)
         return self
+
+    def __enter__(self) -> Response:
+        """``with client.get(url) as response:`` closes the response (its file) at the end."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     @property
     def max_cookie_size(self) -> int:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import textwrap
@@ -16,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from push_servers import RedisServer, free_port, stop, wait_port
 
 APP = textwrap.dedent(
     """
@@ -54,76 +53,14 @@ APP = textwrap.dedent(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"process exited early: {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"port {port} did not open")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
-class Redis:
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        assert binary is not None
-        self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        _wait_port(self.port, self.proc)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            _stop(self.proc)
-
-    def numsub(self, channel: str) -> int:
-        import redis
-
-        client = redis.Redis(port=self.port)
-        try:
-            return int(dict(client.pubsub_numsub(channel))[channel.encode()])
-        finally:
-            client.close()
-
-
 @pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[tuple[Redis, list[int]]]:
-    if shutil.which("redis-server") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("redis-server is required under CI (apt-get install -y redis-server)")
-        pytest.skip("redis-server is not installed")
+def cluster(tmp_path: Path) -> Iterator[tuple[RedisServer, list[int]]]:
     (tmp_path / "chatapp.py").write_text(APP)
-    redis_server = Redis(_free_port())
+    redis_server = RedisServer()
     redis_server.start()
-    env = {**os.environ, "KETTLE_BROKER_URL": f"redis://127.0.0.1:{redis_server.port}/0"}
+    env = {**os.environ, "KETTLE_BROKER_URL": redis_server.url}
     env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), env.get("PYTHONPATH", "")])
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     servers = [
         subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "chatapp:app.asgi", "--port", str(port),
@@ -135,15 +72,15 @@ def cluster(tmp_path: Path) -> Iterator[tuple[Redis, list[int]]]:
     ]
     try:
         for port, proc in zip(ports, servers, strict=True):
-            _wait_port(port, proc)
+            wait_port(port, proc)
         yield redis_server, ports
     finally:
         for proc in servers:
-            _stop(proc)
+            stop(proc)
         redis_server.stop()
 
 
-def _wait_subscribers(redis_server: Redis, channel: str, count: int) -> None:
+def _wait_subscribers(redis_server: RedisServer, channel: str, count: int) -> None:
     deadline = time.monotonic() + 15
     while redis_server.numsub(channel) < count:
         if time.monotonic() > deadline:
@@ -165,7 +102,7 @@ def _read_event(lines: Iterator[str]) -> dict[str, str]:
     raise AssertionError("stream ended")
 
 
-def test_sse_and_websocket_fan_out_through_redis(cluster: tuple[Redis, list[int]]) -> None:
+def test_sse_and_websocket_fan_out_through_redis(cluster: tuple[RedisServer, list[int]]) -> None:
     redis_server, (port_a, port_b) = cluster
     timeout = httpx.Timeout(5.0)
     with httpx.Client(timeout=timeout) as client, client.stream(
@@ -201,7 +138,7 @@ def test_sse_and_websocket_fan_out_through_redis(cluster: tuple[Redis, list[int]
     asyncio.run(websocket_round())
 
 
-def test_plain_http_to_websocket_route_on_uvicorn(cluster: tuple[Redis, list[int]]) -> None:
+def test_plain_http_to_websocket_route_on_uvicorn(cluster: tuple[RedisServer, list[int]]) -> None:
     _, (port_a, _) = cluster
     response = httpx.get(f"http://127.0.0.1:{port_a}/rooms/tea/ws", timeout=5)
     assert response.status_code == 426

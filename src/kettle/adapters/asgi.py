@@ -10,7 +10,6 @@ async views run on the server's loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import tempfile
 from collections.abc import AsyncIterator, Callable
@@ -413,6 +412,7 @@ class ASGIAdapter:
             return
         try:
             await send(start)
+            del start, headers  # Sent: a long-lived stream need not hold them.
             if body is None:
                 await send({"type": "http.response.body", "body": b""})
             elif body.__class__ is list:
@@ -431,32 +431,37 @@ class ASGIAdapter:
     async def _stream_watching(
         self, response: Response, body: Any, send: Send, receive: Receive
     ) -> None:
-        """Stream ``body`` while listening for the client's disconnect."""
+        """Stream ``body`` in this task while one watcher task listens for the disconnect.
+
+        The watcher cancels this task with ``END_STREAM`` when the client
+        leaves; a body may do the same to end the response early (push drops
+        a subscriber that stopped reading). Either ends the response quietly.
+        One task per stream, not two: an idle stream costs less memory.
+        """
+        from kettle._loops import END_STREAM
+
+        current = asyncio.current_task()
+        assert current is not None
 
         async def watch() -> None:
             while True:
                 message = await receive()
                 if message["type"] == "http.disconnect":
+                    current.cancel(END_STREAM)
                     return
 
-        pump = asyncio.ensure_future(self._stream(response, body, send))
         watcher = asyncio.ensure_future(watch())
+        ended = False
         try:
-            with cancelled_at_shutdown(pump):
-                await asyncio.wait({pump, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            with cancelled_at_shutdown(current, END_STREAM):
+                await self._stream(response, body, send)
+        except asyncio.CancelledError as cancel:
+            if cancel.args[:1] != (END_STREAM,) or current.uncancel() > 0:
+                raise
+            ended = True
         finally:
             watcher.cancel()
-            if not pump.done():
-                pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
-            try:
-                await pump
-            except asyncio.CancelledError:
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    raise
-        if pump.cancelled() and shutting_down():
+        if ended and shutting_down():
             # The server is shutting down: finish the response so it can close.
             await send({"type": "http.response.body", "body": b""})
 

@@ -278,13 +278,17 @@ class EnvironBuilder:
         environ.update(self.environ_overrides)
         return environ
 
-    def get_request(self) -> Any:
-        """Return the app's request object for this description (WSGI side)."""
+    def get_request(self, cls: type[Any] | None = None) -> Any:
+        """Return a request object for this description: of ``cls``, else the app's class."""
         from kettle.adapters.wsgi import request_from_environ
+        from kettle.http.request import Request as HTTPRequest
 
-        if self.app is None:
-            raise TypeError("EnvironBuilder.get_request() needs an app.")
-        return request_from_environ(self.app, self.get_environ())
+        if cls is None and self.app is None:
+            raise TypeError("EnvironBuilder.get_request() needs an app or a request class.")
+        if cls is not None and not issubclass(cls, HTTPRequest):
+            # A Werkzeug request class (moto's, say): it is built from the environ.
+            return cls(self.get_environ())
+        return request_from_environ(self.app, self.get_environ(), cls)
 
 
 def scope_from_environ(environ: WSGIEnvironment) -> Scope:

@@ -39,17 +39,17 @@ _NOISY_ON_FORCED_EXIT = ("uvicorn.error", "asyncio")
 
 
 @contextmanager
-def cancelled_at_shutdown(task: asyncio.Future[Any]) -> Iterator[None]:
-    """Register the task pumping one open stream (ASGI); shutdown cancels it.
+def cancelled_at_shutdown(task: asyncio.Future[Any], msg: Any = None) -> Iterator[None]:
+    """Register the task pumping one open stream (ASGI); shutdown cancels it with ``msg``.
 
     The caller then finishes the response (its last, empty body message), so
     the server's wait for open connections ends.
     """
     loop = asyncio.get_running_loop()
     key = object()
-    _open_streams[key] = lambda: _call_soon(loop, task.cancel)
+    _open_streams[key] = lambda: _call_soon(loop, task.cancel, msg)
     if _shutting_down:
-        task.cancel()  # Opened while shutting down: end it at once.
+        task.cancel(msg)  # Opened while shutting down: end it at once.
     try:
         yield
     finally:

@@ -43,7 +43,8 @@ def headers_from_environ(environ: WSGIEnvironment) -> Headers:
     return Headers._trusted(pairs)
 
 
-def _server(environ: WSGIEnvironment) -> tuple[str, int | None] | None:
+def server_from_environ(environ: WSGIEnvironment) -> tuple[str, int | None] | None:
+    """``(SERVER_NAME, SERVER_PORT)`` of a WSGI environ (port None if absent or not a number)."""
     name = environ.get("SERVER_NAME")
     if not name:
         return None
@@ -61,7 +62,7 @@ def build_request(request_class: type[_RequestT], environ: WSGIEnvironment) -> _
         environ.get("REQUEST_METHOD") or "GET",
         decode_wsgi_path(environ.get("PATH_INFO") or "/"),
         scheme=environ.get("wsgi.url_scheme", "http"),
-        server=None if host else _server(environ),
+        server=None if host else server_from_environ(environ),
         root_path=decode_wsgi_path(environ.get("SCRIPT_NAME", "")),
         query_string=environ.get("QUERY_STRING", "").encode("latin-1", "replace"),
         host_header=host,
@@ -73,9 +74,15 @@ def build_request(request_class: type[_RequestT], environ: WSGIEnvironment) -> _
     )
 
 
-def request_from_environ(app: Kettle, environ: WSGIEnvironment) -> Request:
-    """Translate a WSGI environ into the app's request class, keeping the environ."""
-    request = build_request(app.request_class, environ)
+def request_from_environ(
+    app: Kettle | None, environ: WSGIEnvironment, request_class: type[Any] | None = None
+) -> Request:
+    """Translate a WSGI environ into ``request_class`` (default: the app's), keeping the environ."""
+    if request_class is None:
+        if app is None:
+            raise TypeError("request_from_environ() needs an app or a request class.")
+        request_class = app.request_class
+    request = build_request(request_class, environ)
     request.environ = environ
     return request
 

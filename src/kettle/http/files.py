@@ -28,6 +28,13 @@ class FileStorage:
 
             stream = io.BytesIO()
         self.stream = stream
+        if filename is None:
+            # As Werkzeug: a named file's name, unless it is a pseudo-name like "<stdin>".
+            named = getattr(stream, "name", None)
+            if isinstance(named, bytes):
+                named = named.decode("utf-8", "replace")
+            if isinstance(named, str) and not (named.startswith("<") and named.endswith(">")):
+                filename = named
         self.filename = filename
         self.name = name
         if headers is None:

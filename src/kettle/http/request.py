@@ -94,7 +94,7 @@ class Request:
         self.method = method.upper() if not method.isupper() else method
         self.path = path if path[:1] == "/" and path[1:2] != "/" else "/" + path.lstrip("/")
         self.scheme = scheme
-        self.server = server
+        self._server = server
         self.root_path = root_path.rstrip("/")
         self.query_string = query_string
         self._host_header = host_header
@@ -117,6 +117,19 @@ class Request:
     def headers(self) -> Headers:
         """The request headers (built on first access)."""
         return self._headers_factory()
+
+    @property
+    def server(self) -> tuple[str, int | None] | None:
+        """The address the server listens on, ``(host, port)``, or None if unknown.
+
+        As Werkzeug's. An adapter may fill it in lazily (``kettle.wrappers.Request``
+        reads a WSGI environ's ``SERVER_NAME`` / ``SERVER_PORT`` on first use).
+        """
+        return self._server
+
+    @server.setter
+    def server(self, value: tuple[str, int | None] | None) -> None:
+        self._server = value
 
     @cached_property
     def _checked_host(self) -> str | None:

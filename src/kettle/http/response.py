@@ -72,6 +72,32 @@ def _header_property(name: str, doc: str) -> Any:
     return property(fget, fset, doc=doc)
 
 
+def _header_pairs(value: Any) -> Any:
+    """The (name, value) pairs of a multidict (every value), a mapping or a pair list."""
+    items = getattr(value, "items", None)
+    if items is not None:
+        try:
+            return items(multi=True)
+        except TypeError:
+            pass
+    return value
+
+
+class _HeadersAttribute:
+    """``response.headers = other``: stores Kettle Headers made from ``other``.
+
+    An extension may replace the headers with another multidict (Flask-Cors does
+    when they are not Werkzeug's ``Headers``); the response path keeps working on
+    Headers. Only assignment goes through here: reads find the instance's own
+    attribute (the descriptor has no ``__get__``), so reading costs nothing.
+    """
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        if not isinstance(value, Headers):
+            value = Headers(_header_pairs(value))
+        obj.__dict__["headers"] = value
+
+
 class Response:
     """An HTTP response.
 
@@ -85,8 +111,16 @@ class Response:
     charset = "utf-8"
     #: Treat the body as an opaque iterable (no Content-Length computation).
     direct_passthrough = False
+    #: Werkzeug's switch for making a relative Location absolute. Kettle never does
+    #: (as Werkzeug 2.1+ by default); code that reads it learns Location is kept as set.
+    autocorrect_location_header = False
     #: The body: a list of chunks, or any iterable that streams.
     response: Iterable[bytes]
+    if TYPE_CHECKING:
+        headers: Headers
+    else:
+        # (The constructors below write __dict__ directly: no descriptor call per response.)
+        headers = _HeadersAttribute()
     #: Set by ``make_response`` for ``(body, status)``; close() runs these callables.
     _on_close: list[Any] | None = None
 
@@ -109,7 +143,7 @@ class Response:
         ):
             # The common case (a view returned a str), in one step.
             data = response.encode(self.charset)
-            self.headers = Headers._trusted(
+            self.__dict__["headers"] = Headers._trusted(
                 [("Content-Type", _DEFAULT_CONTENT_TYPE), ("Content-Length", str(len(data)))]
             )
             self._status_code = 200
@@ -118,11 +152,11 @@ class Response:
             self.response = [data]
             return
         if headers is None:
-            self.headers = Headers._trusted([])
+            self.__dict__["headers"] = Headers._trusted([])
         elif isinstance(headers, Headers):
-            self.headers = headers
+            self.__dict__["headers"] = headers
         else:
-            self.headers = Headers(headers)
+            self.__dict__["headers"] = Headers(_header_pairs(headers))
         if content_type is None:
             if mimetype is None and "content-type" not in self.headers:
                 if self.default_mimetype == "text/html":
@@ -152,7 +186,7 @@ class Response:
     def _ready(cls, data: bytes, code: int, status: str, headers: list[tuple[str, str]]) -> Self:
         """Build a response from parts already known valid (a cached error page)."""
         self = cls.__new__(cls)
-        self.headers = Headers._trusted(headers)
+        self.__dict__["headers"] = Headers._trusted(headers)
         self._status_code = code
         self._status = status
         self.response = [data]

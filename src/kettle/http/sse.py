@@ -13,7 +13,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["EventParser", "ServerSentEvent", "encode_comment", "encode_event", "to_event"]
+__all__ = [
+    "EventParser",
+    "ServerSentEvent",
+    "encode_comment",
+    "encode_event",
+    "split_lines",
+    "to_event",
+]
 
 #: A parser refuses a single line longer than this: a peer that never sends a
 #: newline must not make us buffer without bound.
@@ -35,6 +42,16 @@ class ServerSentEvent:
         return encode_event(self)
 
 
+def split_lines(text: str) -> list[str]:
+    """Split ``text`` on CRLF, CR and LF only: the three line ends SSE knows.
+
+    ``str.splitlines`` also splits on \\x1c-\\x1e, \\x85, U+2028 and more,
+    which SSE carries as ordinary characters. A trailing line end gives a
+    final empty line, so the reader gets the same text back.
+    """
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
 def _check(name: str, value: str) -> str:
     # A CR or LF inside event/id would end the field early and inject others.
     if "\n" in value or "\r" in value:
@@ -46,7 +63,7 @@ def encode_event(event: ServerSentEvent) -> bytes:
     """Encode ``event``; multi-line data becomes several ``data:`` lines."""
     lines: list[str] = []
     if event.comment is not None:
-        lines.extend(f": {line}" for line in event.comment.splitlines() or [""])
+        lines.extend(f": {line}" for line in split_lines(event.comment))
     if event.id is not None:
         if "\0" in event.id:
             raise ValueError("The SSE id must not contain NUL.")
@@ -61,10 +78,7 @@ def encode_event(event: ServerSentEvent) -> bytes:
         data = event.data
         if not isinstance(data, str):
             data = json.dumps(data, separators=(",", ":"))
-        # splitlines() splits on CRLF, CR and LF: the three line ends SSE knows.
-        lines.extend(f"data: {line}" for line in (data.splitlines() or [""]))
-        if data.endswith(("\n", "\r")):
-            lines.append("data: ")
+        lines.extend(f"data: {line}" for line in split_lines(data))
     if not lines:
         raise ValueError("An SSE event needs data, an event name, an id, retry or a comment.")
     return ("\n".join(lines) + "\n\n").encode("utf-8")

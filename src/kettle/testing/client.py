@@ -13,13 +13,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from http.cookies import SimpleCookie
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from kettle.adapters.environ import EnvironBuilder, scope_from_environ
 from kettle.http.headers import Headers
+from kettle.testing.cookies import Cookie, CookieJar
 from kettle.wrappers import Response
 
 if TYPE_CHECKING:
@@ -80,6 +80,11 @@ class KettleClient:
     ) -> None:
         if protocol not in ("wsgi", "asgi"):
             raise ValueError("protocol must be 'wsgi' or 'asgi'")
+        #: The Kettle app behind the client, or None for another WSGI application (a
+        #: middleware, as with Werkzeug's ``Client(app)``): then config is not read.
+        self._kettle: Kettle | None = app if hasattr(app, "config") else None
+        if self._kettle is None and protocol == "asgi":
+            raise ValueError("protocol='asgi' needs a Kettle app (app.asgi)")
         self.application = app
         self.protocol = protocol
         self.use_cookies = use_cookies
@@ -87,22 +92,14 @@ class KettleClient:
             "REMOTE_ADDR": "127.0.0.1",
             "HTTP_USER_AGENT": "Kettle/test",
         }
-        self._cookies: dict[tuple[str, str, str], str] = {}
+        self._cookies = CookieJar()
         self._preserve = False
         self._preserved: list[RequestContext] = []
 
     # -- cookies -------------------------------------------------------------
-    def get_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> Any:
-        """Return the stored cookie ``key`` as an object with ``.value``, or None."""
-        value = self._cookies.get((domain, path, key))
-        if value is None:
-            for (d, p, k), v in self._cookies.items():
-                if k == key and p == path and domain.endswith(d.lstrip(".")):
-                    value = v
-                    break
-        if value is None:
-            return None
-        return _Cookie(key, value, domain, path)
+    def get_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> Cookie | None:
+        """Return the stored cookie ``key`` (``.value``, ``.expires``, ``.secure``...), or None."""
+        return self._cookies.get(key, domain, path)
 
     def set_cookie(
         self,
@@ -113,46 +110,22 @@ class KettleClient:
         path: str = "/",
         **kwargs: Any,
     ) -> None:
-        """Store a cookie to send with the next requests."""
-        self._cookies[(domain, path, key)] = value
+        """Store a cookie to send with the next requests.
+
+        Keyword arguments are ``response.set_cookie``'s (``max_age``, ``expires``,
+        ``secure``, ``httponly``, ``samesite``), as Werkzeug's test client takes them.
+        """
+        self._cookies.set(key, value, domain, path, **kwargs)
 
     def delete_cookie(self, key: str, *, domain: str = "localhost", path: str = "/") -> None:
         """Forget a stored cookie."""
-        self._cookies.pop((domain, path, key), None)
+        self._cookies.delete(key, domain, path)
 
     def _cookie_header(self, host: str, path: str) -> str | None:
-        host = host.partition(":")[0]
-        pairs = [
-            f"{name}={value}"
-            for (domain, cookie_path, name), value in self._cookies.items()
-            if (
-                host == domain.lstrip(".")
-                or host.endswith("." + domain.lstrip("."))
-                or domain == "localhost"
-            )
-            and path.startswith(cookie_path.rstrip("/") or "/")
-        ]
-        return "; ".join(pairs) or None
+        return self._cookies.header(host.partition(":")[0], path)
 
     def _store_cookies(self, response: Response, host: str) -> None:
-        default_domain = host.partition(":")[0]
-        for header in response.headers.getlist("Set-Cookie"):
-            jar: SimpleCookie = SimpleCookie()
-            try:
-                jar.load(header)
-            except Exception:
-                continue
-            for name, morsel in jar.items():
-                domain = morsel["domain"] or default_domain
-                path = morsel["path"] or "/"
-                key = (domain.lstrip("."), path, name)
-                expired = morsel["max-age"] == "0" or "1970" in (morsel["expires"] or "")
-                if expired:
-                    self._cookies.pop(key, None)
-                    self._cookies.pop((domain, path, name), None)
-                else:
-                    raw = header.split(";", 1)[0].partition("=")[2]
-                    self._cookies[key] = raw
+        self._cookies.store(response.headers.getlist("Set-Cookie"), host.partition(":")[0])
 
     # -- requests ------------------------------------------------------------
     def open(
@@ -163,13 +136,19 @@ class KettleClient:
             builder = copy.copy(args[0])
             builder.headers = builder.headers.copy()
             builder.environ_base = {**self.environ_base, **builder.environ_base}
+        elif args and not isinstance(args[0], dict) and hasattr(args[0], "get_environ"):
+            # Werkzeug's own EnvironBuilder (Werkzeug's client takes one): use its environ.
+            environ = args[0].get_environ()
+            return self.open(
+                environ, *args[1:], follow_redirects=follow_redirects, buffered=buffered, **kwargs
+            )
         elif args and isinstance(args[0], dict):
             builder = EnvironBuilder.from_environ(
-                args[0], app=self.application, environ_base=dict(self.environ_base)
+                args[0], app=self._kettle, environ_base=dict(self.environ_base)
             )
         else:
             kwargs["environ_base"] = {**self.environ_base, **kwargs.pop("environ_base", {})}
-            builder = EnvironBuilder(self.application, *args, **kwargs)
+            builder = EnvironBuilder(self._kettle, *args, **kwargs)
             builder.close()  # Its files are read into the body: close them, as Werkzeug.
         response = self._send(builder, buffered)
         history: list[TestResponse] = []
@@ -326,7 +305,11 @@ class KettleClient:
     def _request_of(self, environ: WSGIEnvironment) -> Any:
         from kettle.adapters.wsgi import request_from_environ
 
-        return request_from_environ(self.application, environ)
+        if self._kettle is None:
+            from kettle.wrappers import Request
+
+            return request_from_environ(None, environ, Request)
+        return request_from_environ(self._kettle, environ)
 
     def _pop_preserved(self) -> None:
         while self._preserved:
@@ -396,19 +379,6 @@ class LazyWSGIBody:
             close = getattr(self._body, "close", None)
             if close is not None:
                 close()
-
-
-class _Cookie:
-    """A stored test-client cookie."""
-
-    def __init__(self, key: str, value: str, domain: str, path: str) -> None:
-        self.key = key
-        self.value = value
-        self.domain = domain
-        self.path = path
-
-    def __repr__(self) -> str:
-        return f"<Cookie {self.key}={self.value!r}>"
 
 
 #: Flask's name, so ``from kettle.testing import FlaskClient`` works after a port.

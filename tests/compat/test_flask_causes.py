@@ -1,0 +1,387 @@
+"""The causes that kept Flask extensions from running on Kettle, each fixed in Kettle itself.
+
+Every test goes through the public API under WSGI and ASGI (the ``client``
+fixture). Compatibility-mode behaviour (``import flask``, Werkzeug identity)
+is tested in test_compat_mode.py, in child interpreters.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kettle import Kettle, g, render_template, request, session
+from kettle.globals import _cv_app, _cv_request, app_ctx
+from kettle.http.datastructures import MultiDict
+from kettle.sessions import SecureCookieSession
+from kettle.testing import KettleClient
+
+
+def test_imported_macro_sees_request_session_and_g(tmp_path: Path, protocol: str) -> None:
+    # A macro imported without context (Bootstrap-Flask's render_nav_item) sees only the
+    # environment's globals: request, session and g must be there, as in Flask.
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "macros.html").write_text(
+        "{% macro where() %}{{ request.path }}|{{ session.get('user') }}|{{ g.theme }}"
+        "{% endmacro %}"
+    )
+    (tmp_path / "templates" / "page.html").write_text(
+        '{% import "macros.html" as m %}[{{ m.where() }}]'
+    )
+    app = Kettle("macros", root_path=str(tmp_path))
+    app.config.update(SECRET_KEY="k")
+
+    @app.route("/login")
+    def login() -> str:
+        session["user"] = "ann"
+        return "ok"
+
+    @app.route("/nav")
+    def nav() -> str:
+        g.theme = "dark"
+        return render_template("page.html")
+
+    client = app.test_client(protocol=protocol)
+    client.get("/login")
+    assert client.get("/nav").text == "[/nav|ann|dark]"
+
+
+def test_default_context_processor_comes_first(app: Kettle, client: KettleClient) -> None:
+    @app.context_processor
+    def extra() -> dict[str, Any]:
+        return {"who": "extension"}
+
+    @app.route("/")
+    def index() -> str:
+        from kettle import render_template_string
+
+        return render_template_string("{{ request.method }} {{ who }}")
+
+    # As Flask: the default processor is first, an extension's own comes after it.
+    assert app.template_context_processors[None][1] is extra
+    assert client.get("/").text == "GET extension"
+
+
+def test_extension_replacing_response_headers_with_a_multidict(
+    app: Kettle, client: KettleClient
+) -> None:
+    @app.route("/")
+    def index() -> str:
+        session["seen"] = True
+        return "body"
+
+    @app.after_request
+    def cors_like(response: Any) -> Any:
+        # What Flask-Cors does when the headers are not Werkzeug's Headers class.
+        response.headers = MultiDict(list(response.headers))
+        response.headers.add("Access-Control-Allow-Origin", "*")
+        response.headers.add("Vary", "Origin")
+        return response
+
+    rv = client.get("/")
+    assert rv.status_code == 200
+    assert rv.text == "body"
+    assert rv.headers["Access-Control-Allow-Origin"] == "*"
+    assert rv.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "Origin" in rv.headers["Vary"]
+    assert "session=" in rv.headers["Set-Cookie"]  # the session is saved after the hook
+
+
+def test_request_reuses_the_outer_app_context_of_the_same_app(
+    app: Kettle, client: KettleClient
+) -> None:
+    seen: dict[str, Any] = {}
+
+    @app.route("/")
+    def index() -> str:
+        seen["app_ctx"] = app_ctx._get_current_object()
+        seen["cv_app"] = _cv_app.get(None)
+        seen["g"] = g.marker
+        return "ok"
+
+    with app.app_context() as outer:
+        g.marker = "outer"
+        assert client.get("/").text == "ok"
+    # Flask-SQLAlchemy keys its scoped session on this object: it must be the outer one.
+    assert seen["app_ctx"] is outer
+    assert seen["cv_app"] is outer
+    assert seen["g"] == "outer"
+
+
+def test_request_without_outer_context_has_its_own_app_context(
+    app: Kettle, client: KettleClient
+) -> None:
+    seen: list[Any] = []
+
+    @app.route("/")
+    def index() -> str:
+        seen.append(app_ctx._get_current_object())
+        return "ok"
+
+    client.get("/")
+    client.get("/")
+    assert seen[0] is not seen[1]
+
+
+def test_cv_request_view(app: Kettle) -> None:
+    assert _cv_request.get(None) is None
+    with pytest.raises(LookupError):
+        _cv_request.get()
+    with app.test_request_context("/x") as ctx:
+        assert _cv_request.get(None) is ctx
+        assert _cv_app.get() is ctx
+    with app.app_context() as actx:
+        assert _cv_request.get(None) is None
+        assert _cv_app.get(None) is actx
+
+
+def test_proxies_forward_class_for_isinstance(app: Kettle, client: KettleClient) -> None:
+    @app.route("/")
+    def index() -> str:
+        return (
+            f"{isinstance(session, SecureCookieSession)} {isinstance(request, app.request_class)}"
+        )
+
+    assert client.get("/").text == "True True"
+    # Outside a context the proxy is itself, and says so.
+    assert isinstance(session, SecureCookieSession) is False
+    assert repr(session) == "<LocalProxy unbound>"
+
+
+def test_app_context_proxy_is_a_context_manager(app: Kettle) -> None:
+    with app.app_context() as outer:
+        inner = app_ctx.__enter__()  # Flask's tests push the current context again this way
+        assert inner is outer
+        app_ctx.__exit__(None, None, None)
+        assert _cv_app.get() is outer
+
+
+def test_session_pop_of_a_missing_key_changes_nothing(app: Kettle, client: KettleClient) -> None:
+    @app.route("/login")
+    def login() -> str:
+        session["user"] = "ann"
+        return "in"
+
+    @app.route("/")
+    def index() -> str:
+        # Flask-Login does this on every request.
+        session.pop("_remember", None)
+        session.setdefault("user", "other")
+        return str(session.modified)
+
+    @app.route("/logout")
+    def logout() -> str:
+        session.pop("user", None)
+        return str(session.modified)
+
+    first = client.get("/login")
+    assert "session=" in first.headers["Set-Cookie"]
+    rv = client.get("/")
+    assert rv.text == "False"
+    assert "Set-Cookie" not in rv.headers  # the cookie is not re-sent
+    rv = client.get("/logout")
+    assert rv.text == "True"
+    assert "session=;" in rv.headers["Set-Cookie"]
+
+
+def test_request_server(app: Kettle, client: KettleClient) -> None:
+    @app.route("/")
+    def index() -> str:
+        return repr(request.server)
+
+    assert client.get("/").text == "('localhost', 80)"
+    assert client.get("/", base_url="https://example.com:8443").text == "('example.com', 8443)"
+
+
+def test_test_client_cookie_objects(app: Kettle, client: KettleClient) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    @app.route("/set")
+    def set_() -> Any:
+        rv = app.make_response("set")
+        rv.set_cookie(
+            "remember", "ann|sig", max_age=60, secure=True, httponly=True, samesite="Strict"
+        )
+        rv.set_cookie("plain", "1")
+        rv.set_cookie("chip", "p", partitioned=True)  # an attribute SimpleCookie rejects
+        return rv
+
+    @app.route("/forget")
+    def forget() -> Any:
+        rv = app.make_response("gone")
+        rv.delete_cookie("remember")
+        return rv
+
+    @app.route("/echo/<path:rest>")
+    def echo(rest: str) -> str:
+        return ",".join(f"{k}={v}" for k, v in sorted(request.cookies.items()))
+
+    client.get("/set")
+    cookie = client.get_cookie("remember")
+    assert cookie is not None
+    assert (cookie.key, cookie.decoded_value, cookie.domain, cookie.path) == (
+        "remember",
+        "ann|sig",
+        "localhost",
+        "/",
+    )
+    assert cookie.max_age == 60
+    assert cookie.expires is not None
+    assert timedelta(seconds=50) < cookie.expires - datetime.now(UTC) <= timedelta(seconds=61)
+    assert (cookie.secure, cookie.http_only, cookie.same_site) == (True, True, "Strict")
+    plain = client.get_cookie("plain")
+    assert plain is not None
+    assert (plain.expires, plain.max_age, plain.secure, plain.http_only) == (
+        None,
+        None,
+        False,
+        False,
+    )
+
+    chip = client.get_cookie("chip")
+    assert chip is not None and chip.secure  # Partitioned implies Secure
+
+    client.get("/forget")
+    assert client.get_cookie("remember") is None
+
+    # set_cookie takes response.set_cookie's keywords, as Werkzeug's test client does.
+    client.set_cookie(
+        "k",
+        "v",
+        path="/echo/sub",
+        secure=True,
+        httponly=True,
+        samesite="Lax",
+        max_age=timedelta(minutes=5),
+    )
+    stored = client.get_cookie("k", path="/echo/sub")
+    assert stored is not None
+    assert (stored.secure, stored.http_only, stored.same_site, stored.max_age) == (
+        True,
+        True,
+        "Lax",
+        300,
+    )
+    assert client.get("/echo/sub/x").text == "chip=p,k=v,plain=1"
+    assert client.get("/echo/other").text == "chip=p,plain=1"
+    client.set_cookie("old", "x", expires=datetime(2000, 1, 1, tzinfo=UTC))
+    assert client.get_cookie("old") is None
+
+
+def test_error_handlers_replaced_by_an_extension(app: Kettle, client: KettleClient) -> None:
+    # Flask-RESTful wraps both methods by assignment and answers errors of its own routes.
+    from functools import partial
+
+    from kettle import abort, jsonify
+
+    def router(original: Any, e: Exception) -> Any:
+        if request.path.startswith("/api/"):
+            code = getattr(e, "code", 500)
+            return jsonify(error=type(e).__name__, code=code), code
+        return original(e)
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.handle_user_exception = partial(router, app.handle_user_exception)  # type: ignore[method-assign]
+    app.handle_exception = partial(router, app.handle_exception)  # type: ignore[method-assign]
+
+    @app.route("/api/item")
+    def api_item() -> str:
+        abort(404)
+
+    @app.route("/api/boom")
+    def api_boom() -> str:
+        raise KeyError("x")
+
+    @app.route("/page")
+    def page() -> str:
+        abort(403)
+
+    @app.errorhandler(403)
+    def forbidden(e: Exception) -> Any:
+        return "no entry", 403
+
+    rv = client.get("/api/item")
+    assert (rv.status_code, rv.get_json()) == (404, {"error": "NotFound", "code": 404})
+    rv = client.get("/api/boom")
+    assert rv.status_code == 500
+    assert rv.get_json() == {"error": "KeyError", "code": 500}
+    rv = client.get("/page")
+    assert (rv.status_code, rv.text) == (403, "no entry")  # the original handler still runs
+    assert client.get("/api/missing").status_code == 404  # a routing 404 goes through it too
+    assert client.get("/api/missing").get_json() == {"error": "NotFound", "code": 404}
+
+
+def test_error_class_derived_from_a_werkzeug_error_elsewhere(make_client: Any) -> None:
+    # Flask-WTF's CSRFError(BadRequest), with real Werkzeug's BadRequest (the mode off).
+    werkzeug_exceptions = pytest.importorskip("werkzeug.exceptions")
+
+    class CSRFError(werkzeug_exceptions.BadRequest):  # type: ignore[misc, name-defined]
+        description = "The CSRF token is missing."
+
+    class OtherError(werkzeug_exceptions.Forbidden):  # type: ignore[misc, name-defined]
+        pass
+
+    def make_app(with_handler: bool) -> Kettle:
+        app = Kettle("csrf")
+
+        @app.route("/csrf", methods=["POST"])
+        def csrf() -> str:
+            raise CSRFError()
+
+        @app.route("/other")
+        def other() -> str:
+            raise OtherError("not yours")
+
+        if with_handler:
+
+            @app.errorhandler(CSRFError)
+            def on_csrf(e: Exception) -> Any:
+                return f"handled {type(e).__name__}", 400
+
+        return app
+
+    client = make_client(make_app(False))
+    rv = client.post("/csrf")
+    assert rv.status_code == 400
+    assert "The CSRF token is missing." in rv.text
+    rv = client.get("/other")
+    assert rv.status_code == 403
+    assert "not yours" in rv.text
+
+    client = make_client(make_app(True))
+    assert client.post("/csrf").text == "handled CSRFError"
+    assert client.get("/other").status_code == 403  # not every 4xx went to that handler
+
+
+def test_debughelpers_form_data_routing_redirect(
+    app: Kettle, client: KettleClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kettle.debughelpers import DebugFilesKeyError, FormDataRoutingRedirect
+    from kettle.routing import RequestRedirect
+
+    app.debug = True
+
+    @app.route("/user/", methods=["GET", "POST"])
+    def user() -> str:
+        return request.form["status"]
+
+    @app.route("/upload", methods=["POST"])
+    def upload() -> str:
+        return request.files["f"].filename or ""
+
+    # Kettle's routing redirect is a 308: the body is kept, nothing to explain.
+    rv = client.post("/user", data={"status": "ok"}, follow_redirects=True)
+    assert rv.text == "ok"
+    monkeypatch.setattr(RequestRedirect, "code", 301)
+    with pytest.raises(FormDataRoutingRedirect) as info:
+        client.post("/user", data={"status": "lost"})
+    assert "canonical URL 'http://localhost/user/'" in str(info.value)
+    assert "trailing slash" in str(info.value) or "slash" in str(info.value)
+    assert client.get("/user").status_code == 301  # GET is redirected as usual
+    # A file field sent without multipart: the debug-mode KeyError says why.
+    with pytest.raises(DebugFilesKeyError) as files_info:
+        client.post("/upload", data={"f": "report.pdf"})
+    assert "multipart/form-data" in str(files_info.value)
+    assert "'report.pdf'" in str(files_info.value)

@@ -1,0 +1,352 @@
+"""Push at scale on real servers: uvicorn (and gunicorn gthread) with a real redis-server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import textwrap
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from push_servers import RedisServer, SSEClient, connect_all, raise_open_files, serve
+
+pytestmark = pytest.mark.live
+
+APP = textwrap.dedent(
+    """
+    import gc
+    import tracemalloc
+    from kettle import Kettle, request, websocket
+    from kettle.push import publish, stream_channel, subscribe
+
+    app = Kettle(__name__)
+
+    @app.route("/rooms/<room>/events")
+    async def events(room):
+        return stream_channel("room:" + room)
+
+    @app.route("/rooms/<room>/messages", methods=["POST"])
+    async def say(room):
+        return {"receivers": await publish("room:" + room, request.get_json())}
+
+    @app.websocket("/rooms/<room>/ws")
+    async def room_socket(room):
+        await websocket.accept()
+        async with subscribe("room:" + room) as messages:
+            await websocket.send_text("subscribed")
+            async for message in messages:
+                await websocket.send_json(message)
+
+    @app.route("/memory")
+    async def memory():
+        gc.collect()
+        snapshot = tracemalloc.take_snapshot()
+        kettle = sum(
+            s.size for s in snapshot.statistics("filename")
+            if "/kettle/" in s.traceback[0].filename
+        )
+        return {"traced": tracemalloc.get_traced_memory()[0], "kettle": kettle}
+    """
+)
+
+
+@pytest.fixture
+def redis_server() -> RedisServer:
+    server = RedisServer()
+    server.start()
+    try:
+        yield server  # type: ignore[misc]
+    finally:
+        server.stop()
+
+
+def _post(port: int, room: str, message: object) -> httpx.Response:
+    return httpx.post(f"http://127.0.0.1:{port}/rooms/{room}/messages", json=message, timeout=10)
+
+
+def test_thousand_sse_subscribers_on_one_uvicorn_through_redis(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    raise_open_files(4096)
+    with serve(tmp_path, APP, {"KETTLE_BROKER_URL": redis_server.url}) as (port, log):
+
+        async def run() -> None:
+            clients = [SSEClient(port, "/rooms/big/events") for _ in range(1000)]
+            try:
+                await connect_all(clients)
+                # One pub/sub connection carries the process's thousand subscriptions.
+                assert redis_server.numsub("room:big") == 1
+                kinds = [c.split()[0] for c in _client_commands(redis_server)]
+                assert kinds.count("subscribe") + kinds.count("unsubscribe") <= 1
+                async with httpx.AsyncClient(timeout=10) as http:
+                    for n in range(3):
+                        reply = await http.post(
+                            f"http://127.0.0.1:{port}/rooms/big/messages", json={"n": n}
+                        )
+                        assert reply.json() == {"receivers": 1}  # One process subscribed.
+                for client in clients:
+                    got = [await client.next_event(timeout=60) for _ in range(3)]
+                    assert [json.loads(e.data or "") for e in got] == [{"n": n} for n in range(3)]
+                    assert all(e.event == "message" and e.id for e in got)
+            finally:
+                for client in clients:
+                    client.close()
+
+        asyncio.run(run())
+        assert "Traceback" not in log.read_text()
+
+
+def _client_commands(redis_server: RedisServer) -> list[str]:
+    """The last command of each connection to Redis other than this one."""
+    listing = redis_server.command("CLIENT", "LIST")
+    text = listing.decode() if isinstance(listing, bytes) else str(listing)
+    commands = []
+    for line in text.splitlines():
+        fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
+        if fields.get("cmd") != "client|list":
+            commands.append(fields.get("cmd", "").replace("|", " "))
+    return commands
+
+
+def test_reconnect_with_last_event_id_after_missing_ten(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    with serve(tmp_path, APP, {"KETTLE_BROKER_URL": redis_server.url}) as (port, log):
+
+        async def run() -> None:
+            first = await SSEClient(port, "/rooms/tea/events").connect()
+            await first.wait_comment("subscribed")
+            _post(port, "tea", {"n": 0})
+            seen = await first.next_event()
+            first.close()
+            for n in range(1, 11):
+                assert _post(port, "tea", {"n": n}).status_code == 200
+            again = SSEClient(port, "/rooms/tea/events", {"Last-Event-ID": seen.id or ""})
+            await again.connect()
+            missed = [await again.next_event() for _ in range(10)]
+            assert [json.loads(e.data or "") for e in missed] == [{"n": n} for n in range(1, 11)]
+            assert len({seen.id, *(e.id for e in missed)}) == 11
+            _post(port, "tea", {"n": "live"})
+            assert json.loads((await again.next_event()).data or "") == {"n": "live"}
+            again.close()
+
+        asyncio.run(run())
+        assert "Traceback" not in log.read_text()
+
+
+def test_redis_restart_with_subscribers_connected(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    with serve(tmp_path, APP, {"KETTLE_BROKER_URL": redis_server.url}) as (port, log):
+
+        async def run() -> None:
+            clients = [SSEClient(port, "/rooms/tea/events") for _ in range(20)]
+            await connect_all(clients)
+            _post(port, "tea", "before")
+            for client in clients:
+                assert (await client.next_event()).data == "before"
+
+            redis_server.stop()
+            down = _post(port, "tea", "lost")
+            assert down.status_code == 503
+            assert "BROKER_URL" in down.text and redis_server.url in down.text
+            # A listener that arrives during the outage is answered and kept open.
+            late = SSEClient(port, "/rooms/tea/events")
+            await late.connect()
+            assert late.status == 200
+            await late.wait_comment("subscribed")
+
+            redis_server.start()
+            # Publish as soon as Redis accepts connections, before the server has
+            # re-subscribed: the events still reach everyone, in order.
+            for n in range(5):
+                assert _post(port, "tea", {"n": n}).status_code == 200
+            for client in [*clients, late]:
+                got = [await client.next_event(timeout=30) for _ in range(5)]
+                assert [json.loads(e.data or "") for e in got] == [{"n": n} for n in range(5)]
+            for client in [*clients, late]:
+                client.close()
+
+        asyncio.run(run())
+        text = log.read_text()
+        assert "Traceback" not in text
+        assert text.count("is unreachable") == 1  # One warning line for the outage.
+        assert "reachable again" in text
+
+
+def test_stalled_subscriber_is_dropped_live(tmp_path: Path) -> None:
+    env = {"KETTLE_BROKER_URL": "memory://"}
+    source = APP.replace("app = Kettle(__name__)", 'app = Kettle(__name__)\napp.config["PUSH_QUEUE_LIMIT"] = 20')
+    with serve(tmp_path, source, env) as (port, log):
+
+        async def run() -> None:
+            stalled = socket.socket()
+            stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            stalled.connect(("127.0.0.1", port))
+            stalled.sendall(b"GET /rooms/flood/events HTTP/1.1\r\nHost: x\r\n\r\n")
+            readers = [SSEClient(port, "/rooms/flood/events") for _ in range(3)]
+            await connect_all(readers)
+            big = "x" * 65536
+            async with httpx.AsyncClient(timeout=10) as http:
+                for n in range(200):
+                    await http.post(
+                        f"http://127.0.0.1:{port}/rooms/flood/messages", json=[n, big]
+                    )
+                    for reader in readers:  # Everyone who reads gets every event.
+                        event = await reader.next_event(timeout=30)
+                        assert json.loads(event.data or "")[0] == n
+                    if n % 20 == 0 and "Dropped a subscriber" in log.read_text():
+                        break
+            deadline = time.monotonic() + 30
+            while "Dropped a subscriber" not in log.read_text():
+                assert time.monotonic() < deadline, "the stalled subscriber was never dropped"
+                await asyncio.sleep(0.1)
+            # The server closed the stalled connection: reading it now reaches EOF.
+            stalled.settimeout(30)
+            while stalled.recv(1 << 20):
+                pass
+            stalled.close()
+            for reader in readers:
+                reader.close()
+
+        asyncio.run(run())
+        text = log.read_text()
+        assert "Dropped a subscriber of 'room:flood'" in text
+        assert "Traceback" not in text
+
+
+def test_idle_memory_per_sse_subscriber_and_websocket(tmp_path: Path) -> None:
+    """tracemalloc in the server: Python memory held per idle subscriber (no timing)."""
+    import websockets
+
+    env = {"KETTLE_BROKER_URL": "memory://", "PYTHONTRACEMALLOC": "1"}
+    count = 300
+    with serve(tmp_path, APP, env) as (port, _):
+
+        async def run() -> tuple[float, float, float, float]:
+            async with httpx.AsyncClient(timeout=30) as http:
+
+                async def memory() -> dict[str, int]:
+                    return dict((await http.get(f"http://127.0.0.1:{port}/memory")).json())
+
+                warm = [SSEClient(port, "/rooms/idle/events") for _ in range(20)]
+                await connect_all(warm)
+                before = await memory()
+                clients = [SSEClient(port, "/rooms/idle/events") for _ in range(count)]
+                await connect_all(clients)
+                after = await memory()
+                sse = (after["traced"] - before["traced"]) / count
+                sse_kettle = (after["kettle"] - before["kettle"]) / count
+
+                async def open_socket() -> object:
+                    ws = await websockets.connect(
+                        f"ws://127.0.0.1:{port}/rooms/idle/ws", compression=None
+                    )
+                    assert await ws.recv() == "subscribed"
+                    return ws
+
+                sockets = [await open_socket() for _ in range(20)]
+                before = await memory()
+                for _ in range(count // 50):
+                    sockets += await asyncio.gather(*(open_socket() for _ in range(50)))
+                after = await memory()
+                ws = (after["traced"] - before["traced"]) / count
+                ws_kettle = (after["kettle"] - before["kettle"]) / count
+                for client in [*warm, *clients]:
+                    client.close()
+                for sock in sockets:
+                    await sock.close()  # type: ignore[attr-defined]
+                return sse, sse_kettle, ws, ws_kettle
+
+        sse, sse_kettle, ws, ws_kettle = asyncio.run(run())
+    print(f"idle SSE {sse:.0f} B (Kettle {sse_kettle:.0f} B), WebSocket {ws:.0f} B (Kettle {ws_kettle:.0f} B)")
+    assert sse <= 16 * 1024  # Everything in the process: uvicorn, asyncio, Kettle.
+    # A WebSocket's total is mostly the server's protocol objects (uvicorn's
+    # websockets implementation holds about 19 KB per idle socket); Kettle's part:
+    assert ws_kettle <= 6 * 1024
+
+
+def test_sse_under_gunicorn_gthread_sized_for_listeners(tmp_path: Path) -> None:
+    """WSGI: each open stream holds a thread; threads = listeners + 1 keeps publishing."""
+    listeners = 3
+    env = {"KETTLE_BROKER_URL": "memory://"}
+    with serve(tmp_path, APP, env, server="gunicorn", threads=listeners + 1) as (port, log):
+
+        async def run() -> None:
+            clients = [SSEClient(port, "/rooms/w/events") for _ in range(listeners)]
+            await connect_all(clients)
+            for n in range(3):
+                reply = await asyncio.to_thread(_post, port, "w", {"n": n})
+                assert reply.json() == {"receivers": listeners}
+            for client in clients:
+                got = [await client.next_event() for _ in range(3)]
+                assert [json.loads(e.data or "") for e in got] == [{"n": n} for n in range(3)]
+                client.close()
+
+        asyncio.run(run())
+        assert "Traceback" not in log.read_text()
+
+
+def test_wsgi_threads_share_one_redis_connection(tmp_path: Path, redis_server: RedisServer) -> None:
+    """Under WSGI every thread has its own loop; the process still holds one pub/sub connection."""
+    listeners = 3
+    env = {"KETTLE_BROKER_URL": redis_server.url}
+    with serve(tmp_path, APP, env, server="gunicorn", threads=listeners + 1) as (port, log):
+
+        async def run() -> None:
+            clients = [SSEClient(port, "/rooms/w/events") for _ in range(listeners)]
+            await connect_all(clients)
+            assert redis_server.numsub("room:w") == 1
+            for n in range(3):
+                reply = await asyncio.to_thread(_post, port, "w", {"n": n})
+                assert reply.json() == {"receivers": 1}
+            for client in clients:
+                got = [await client.next_event() for _ in range(3)]
+                assert [json.loads(e.data or "") for e in got] == [{"n": n} for n in range(3)]
+            # One pub/sub connection and the process's publishing pool (8 at most).
+            assert len(_client_commands(redis_server)) <= 1 + 8
+            for client in clients:
+                client.close()
+
+        asyncio.run(run())
+        assert "Traceback" not in log.read_text()
+
+
+def test_stalled_websocket_subscriber_is_dropped_quietly(tmp_path: Path) -> None:
+    import base64
+    import os
+
+    env = {"KETTLE_BROKER_URL": "memory://", "UVICORN_WS_PER_MESSAGE_DEFLATE": "false"}
+    source = APP.replace("app = Kettle(__name__)", 'app = Kettle(__name__)\napp.config["PUSH_QUEUE_LIMIT"] = 20')
+    with serve(tmp_path, source, env) as (port, log):
+        stalled = socket.socket()
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.connect(("127.0.0.1", port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        stalled.sendall(
+            f"GET /rooms/ws/ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        stalled.settimeout(10)
+        assert stalled.recv(12) == b"HTTP/1.1 101"
+        big = "x" * 65536
+        with httpx.Client(timeout=10) as http:
+            for n in range(300):
+                http.post(f"http://127.0.0.1:{port}/rooms/ws/messages", json=[n, big])
+                if n % 20 == 0 and "Dropped a subscriber" in log.read_text():
+                    break
+        deadline = time.monotonic() + 30
+        while "Dropped a subscriber" not in log.read_text():
+            assert time.monotonic() < deadline, "the stalled WebSocket was never dropped"
+            time.sleep(0.1)
+        stalled.settimeout(30)
+        while stalled.recv(1 << 20):  # The server closed it: EOF.
+            pass
+        stalled.close()
+        time.sleep(0.5)
+        text = log.read_text()
+        assert "Dropped a subscriber of 'room:ws'" in text
+        assert "Traceback" not in text

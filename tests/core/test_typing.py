@@ -28,3 +28,11 @@ def test_protocol_aliases_are_the_shapes_servers_use() -> None:
     assert receive_args == [] and typing.get_origin(receive_result) is Awaitable
     send_args, _ = typing.get_args(kettle.typing.Send)
     assert send_args == [kettle.typing.Message]
+
+
+def test_aliases_are_runtime_objects_code_can_combine() -> None:
+    # Extensions build on flask.typing at import time, e.g. ``ResponseReturnValue | None``.
+    for name in _flask_names():
+        alias = getattr(kettle.typing, name)
+        assert not isinstance(alias, str), name
+        assert None in typing.get_args(alias | None) or type(None) in typing.get_args(alias | None)

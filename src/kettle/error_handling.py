@@ -80,9 +80,18 @@ def replaced(app: Kettle, name: str) -> bool:
 
     Checked on the error path only: Flask-RESTful assigns its wrapper to the instance.
     """
-    from kettle.app import Kettle
+    if name in app.__dict__:
+        return True
+    original = _ORIGINALS.get(name)
+    if original is None:
+        from kettle.app import Kettle
 
-    return name in app.__dict__ or getattr(type(app), name) is not getattr(Kettle, name)
+        original = _ORIGINALS[name] = getattr(Kettle, name)
+    return getattr(type(app), name) is not original
+
+
+#: Kettle's own ``handle_exception`` / ``handle_user_exception``, looked up once.
+_ORIGINALS: dict[str, Any] = {}
 
 
 async def user_exception(app: Kettle, ctx: RequestContext, e: Exception) -> Any:

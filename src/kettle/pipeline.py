@@ -45,9 +45,16 @@ from kettle.http.exceptions import (
     SecurityError,
 )
 from kettle.http.request import host_is_trusted
-from kettle.routing.exceptions import WebsocketMismatch
-from kettle.routing.matching import match_request, request_subdomain
-from kettle.runner import IN_THREAD, ON_LOOP, Runner, is_async_callable, is_awaitable
+from kettle.routing.exceptions import RequestRedirect, WebsocketMismatch
+from kettle.routing.matching import match_redirect, request_subdomain
+from kettle.runner import (
+    IN_THREAD,
+    NEVER_AWAITABLE,
+    ON_LOOP,
+    Runner,
+    is_async_callable,
+    is_awaitable,
+)
 from kettle.signals import (
     appcontext_popped,
     appcontext_tearing_down,
@@ -221,7 +228,7 @@ def match(app: Kettle, ctx: RequestContext) -> None:
         request.routing_exception = SecurityError(f"Host {host!r} is not trusted.")
         return
     url_map = app.url_map
-    # The host is read only when routing depends on it (see match_request).
+    # The host is read only when routing depends on it (see match_redirect).
     if url_map.host_matching or app.subdomain_matching:
         host = request.host
         subdomain = subdomain_of(app, request)
@@ -230,20 +237,25 @@ def match(app: Kettle, ctx: RequestContext) -> None:
         subdomain = url_map.default_subdomain or ""
     websocket = ctx.websocket is not None
     try:
-        rule, args = match_request(
-            url_map,
-            request.path,
-            request.method,
-            host=host,
-            subdomain=subdomain,
-            websocket=websocket,
-            redirect_base=lambda: (
-                request.host,
-                request.scheme,
-                request.root_path,
-                request.query_string.decode("latin-1"),
-            ),
+        rule, args = url_map.match(
+            request.path, request.method, host, subdomain=subdomain, websocket=websocket
         )
+    except RequestRedirect as redirect:
+        request.routing_exception = redirect  # Kept if the second match cannot say more.
+        try:
+            match_redirect(
+                url_map,
+                request.path,
+                request.method,
+                host=request.host,
+                scheme=request.scheme,
+                script_name=request.root_path,
+                query_string=request.query_string.decode("latin-1"),
+                subdomain=subdomain,
+                websocket=websocket,
+            )
+        except HTTPException as e:
+            request.routing_exception = e
     except WebsocketMismatch as e:
         # HTTP to a WebSocket route: 426; a handshake to an HTTP route: 400.
         if websocket:
@@ -334,7 +346,7 @@ async def dispatch(app: Kettle, ctx: RequestContext) -> Any:
     if request.method == "OPTIONS" and rule.provide_automatic_options:
         return app.make_default_options_response(ctx)
     rv = app.view_functions[rule.endpoint](**request.view_args)  # type: ignore[arg-type]
-    if is_awaitable(rv):
+    if rv.__class__ not in NEVER_AWAITABLE and is_awaitable(rv):
         rv = await ctx.runner.wait(rv)
     return rv
 

@@ -145,5 +145,10 @@ def make_response(app: Kettle, rv: Any) -> Response:
             f"The view function for {endpoint!r} did not return a valid response. The"
             " function either returned None or ended without a return statement."
         )
-    convert = CONVERTERS.get(rv.__class__) or converter_for(rv.__class__)
+    kind = rv.__class__
+    if kind is str or kind is bytes:
+        # The common case, without a call through the table: the body and its
+        # status and headers in one construction (the table's ``_body``).
+        return app.response_class(rv, status=status, headers=headers)
+    convert = CONVERTERS.get(kind) or converter_for(kind)
     return convert(app, rv, status, headers)

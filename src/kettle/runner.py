@@ -30,8 +30,9 @@ from typing import Any
 
 from kettle import _loops
 
-#: Classes whose instances are never awaitable: the common return values.
-_PLAIN = frozenset({str, bytes, dict, list, tuple, NoneType, bool, int})
+#: Classes whose instances are never awaitable: the common return values. A hot
+#: path may test ``value.__class__ in NEVER_AWAITABLE`` before calling ``is_awaitable``.
+NEVER_AWAITABLE = frozenset({str, bytes, dict, list, tuple, NoneType, bool, int})
 
 Offload = Callable[[Callable[[], Any]], Any]
 
@@ -41,7 +42,7 @@ def is_awaitable(value: Any) -> bool:
     cls = value.__class__
     if cls is CoroutineType:
         return True
-    return cls not in _PLAIN and hasattr(cls, "__await__")
+    return cls not in NEVER_AWAITABLE and hasattr(cls, "__await__")
 
 
 def is_async_callable(func: Any) -> bool:

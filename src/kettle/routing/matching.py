@@ -2,26 +2,19 @@
 
 The rules of a map with subdomains are matched, and their URLs built,
 against the part of the request's host in front of SERVER_NAME
-(``request_subdomain``). ``match_request`` matches without the host when
-routing does not depend on it (the common case, nothing to parse); a
-strict-slash redirect, which needs the absolute URL, is matched again with
-the host, scheme, root path and query string, asked for only then.
+(``request_subdomain``). The pipeline matches without the host when routing
+does not depend on it (the common case, nothing to parse); a strict-slash
+redirect, which needs the absolute URL, is matched again with the host,
+scheme, root path and query string (``match_redirect``), asked for only then.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
-from kettle.routing.exceptions import RequestRedirect
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kettle.routing.map import Map
-    from kettle.routing.rules import Rule
-
-#: ``(host, scheme, script_name, query_string)`` of a request, for a redirect's URL.
-RedirectBase = tuple[str, str, str, str]
 
 
 def request_subdomain(
@@ -57,31 +50,32 @@ def request_subdomain(
     return "<invalid>"
 
 
-def match_request(
+def match_redirect(
     url_map: Map,
     path: str,
     method: str,
     *,
     host: str,
+    scheme: str,
+    script_name: str,
+    query_string: str,
     subdomain: str | None,
     websocket: bool,
-    redirect_base: Callable[[], RedirectBase],
-) -> tuple[Rule, dict[str, Any]]:
-    """Return ``(rule, view_args)``; raise the routing error (404, 405, a redirect...).
+) -> None:
+    """Match again a request whose first match (without its host) was a redirect.
 
-    ``redirect_base`` is called only for a redirect, to write its absolute URL.
+    The first match leaves the host out when routing does not depend on it
+    (nothing to parse on the common path); a strict-slash redirect needs the
+    absolute URL, so it is matched again with every part of it: this raises
+    the ``RequestRedirect`` to send.
     """
-    try:
-        return url_map.match(path, method, host, subdomain=subdomain, websocket=websocket)
-    except RequestRedirect:
-        full_host, scheme, script_name, query_string = redirect_base()
-        return url_map.match(
-            path,
-            method,
-            host=full_host,
-            scheme=scheme,
-            script_name=script_name,
-            query_string=query_string,
-            subdomain=subdomain,
-            websocket=websocket,
-        )
+    url_map.match(
+        path,
+        method,
+        host=host,
+        scheme=scheme,
+        script_name=script_name,
+        query_string=query_string,
+        subdomain=subdomain,
+        websocket=websocket,
+    )

@@ -6,7 +6,6 @@ Each session is one ASGI connection driven by ``kettle.testing.asgi``.
 from __future__ import annotations
 
 import json
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from kettle.testing.asgi import DEFAULT_TIMEOUT, Connection
@@ -39,12 +38,7 @@ class WebSocketSession:
         self.subprotocol = message.get("subprotocol")
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     @property

@@ -138,7 +138,7 @@ class WebSocket:
             await self.accept()
         if self.closed:
             raise WebSocketDisconnect(self.close_code or 1000)
-        message: dict[str, Any]
+        message: Message
         if isinstance(data, str):
             message = {"type": "websocket.send", "text": data}
         elif isinstance(data, bytes | bytearray):

@@ -45,6 +45,7 @@ from kettle.http.exceptions import (
     SecurityError,
 )
 from kettle.http.request import host_is_trusted
+from kettle.http.response import own_headers
 from kettle.routing.exceptions import RequestRedirect, WebsocketMismatch
 from kettle.routing.matching import match_redirect, request_subdomain
 from kettle.runner import (
@@ -381,6 +382,7 @@ async def process_response(app: Kettle, ctx: RequestContext, response: Response)
         if is_awaitable(rv):
             rv = await runner.wait(rv)
         response = rv
+        own_headers(response)  # A hook may have replaced them (Flask-Cors): Headers again.
     session = ctx.session_to_save()
     if session is not None and not app.session_interface.is_null_session(session):
         app.session_interface.save_session(app, session, response)

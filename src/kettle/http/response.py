@@ -83,19 +83,18 @@ def _header_pairs(value: Any) -> Any:
     return value
 
 
-class _HeadersAttribute:
-    """``response.headers = other``: stores Kettle Headers made from ``other``.
+def own_headers(response: Response) -> Headers:
+    """Return ``response.headers`` as Kettle ``Headers``, converting a foreign multidict once.
 
     An extension may replace the headers with another multidict (Flask-Cors does
-    when they are not Werkzeug's ``Headers``); the response path keeps working on
-    Headers. Only assignment goes through here: reads find the instance's own
-    attribute (the descriptor has no ``__get__``), so reading costs nothing.
+    when they are not Werkzeug's ``Headers``); the pipeline (after each
+    after_request function) and ``prepare_send`` call this, so the attribute
+    itself stays a plain one and reading it costs nothing.
     """
-
-    def __set__(self, obj: Any, value: Any) -> None:
-        if not isinstance(value, Headers):
-            value = Headers(_header_pairs(value))
-        obj.__dict__["headers"] = value
+    headers = response.headers
+    if headers.__class__ is not Headers and not isinstance(headers, Headers):
+        headers = response.headers = Headers(_header_pairs(headers))
+    return headers
 
 
 class Response:
@@ -116,11 +115,8 @@ class Response:
     autocorrect_location_header = False
     #: The body: a list of chunks, or any iterable that streams.
     response: Iterable[bytes]
-    if TYPE_CHECKING:
-        headers: Headers
-    else:
-        # (The constructors below write __dict__ directly: no descriptor call per response.)
-        headers = _HeadersAttribute()
+    #: The headers; an extension's replacement multidict is converted by ``own_headers``.
+    headers: Headers
     #: Set by ``make_response`` for ``(body, status)``; close() runs these callables.
     _on_close: list[Any] | None = None
 
@@ -582,7 +578,7 @@ def prepare_send(
     """
     code = response._status_code
     body: Iterable[Any] | None = response.response
-    headers = response.headers._list
+    headers = own_headers(response)._list
     if method == "HEAD" or code in _NO_BODY_STATUSES or code < 200:
         return headers, None
     if body.__class__ is list and not response.direct_passthrough:

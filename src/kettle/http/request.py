@@ -61,6 +61,10 @@ def split_mimetype(value: str) -> tuple[str, dict[str, str]]:
     return mimetype.strip().lower(), params
 
 
+#: ``Request._checked_host`` before the Host was checked.
+_UNCHECKED: Any = object()
+
+
 class Request:
     """An HTTP request: URL, method, headers and body, parsed lazily."""
 
@@ -95,9 +99,10 @@ class Request:
         self.path = path if path[:1] == "/" and path[1:2] != "/" else "/" + path.lstrip("/")
         self.scheme = scheme
         self._server = server
-        self.root_path = root_path.rstrip("/")
+        self.root_path = root_path.rstrip("/") if root_path else root_path
         self.query_string = query_string
         self._host_header = host_header
+        self._checked_host: str | None = _UNCHECKED
         if isinstance(headers, Headers):
             self.__dict__["headers"] = headers
         else:
@@ -131,23 +136,34 @@ class Request:
     def server(self, value: tuple[str, int | None] | None) -> None:
         self._server = value
 
-    @cached_property
-    def _checked_host(self) -> str | None:
-        """The Host validated and normalised; None when it is outside the host grammar."""
+    def _check_host(self) -> str | None:
+        """The Host validated and normalised; None when it is outside the host grammar.
+
+        Cached in ``_checked_host`` (a plain attribute: read on every request by the
+        pipeline's host check, where a cached_property's Python-level ``__get__`` shows).
+        """
         host = self._host_header
+        checked: str | None = None
         if host is None:
             hosts = self.headers.getlist("host")
-            if len(hosts) > 1:
-                return None  # RFC 9112 3.2: more than one Host field is a 400
-            host = hosts[0] if hosts else None
-        if not host:
-            return server_host(self.server, self.scheme)
-        return normalize_host(host, self.scheme)
+            # RFC 9112 3.2: more than one Host field is a 400 (checked stays None).
+            host = hosts[0] if len(hosts) == 1 else "" if not hosts else None
+        if host is None:
+            pass
+        elif not host:
+            checked = server_host(self.server, self.scheme)
+        else:
+            checked = normalize_host(host, self.scheme)
+        self._checked_host = checked
+        return checked
 
     @property
     def host_is_valid(self) -> bool:
         """False when the Host header is outside the host grammar (the app answers 400)."""
-        return self._checked_host is not None
+        checked = self._checked_host
+        if checked is _UNCHECKED:
+            checked = self._check_host()
+        return checked is not None
 
     @property
     def host(self) -> str:
@@ -157,7 +173,10 @@ class Request:
         gives ``""`` here (and the app answers 400 before any view runs), so
         a URL is never built from it.
         """
-        return self._checked_host or ""
+        checked = self._checked_host
+        if checked is _UNCHECKED:
+            checked = self._check_host()
+        return checked or ""
 
     @property
     def full_path(self) -> str:

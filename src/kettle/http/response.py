@@ -578,7 +578,10 @@ def prepare_send(
     """
     code = response._status_code
     body: Iterable[Any] | None = response.response
-    headers = own_headers(response)._list
+    headers_object = response.headers
+    if headers_object.__class__ is not Headers:  # Rare: replaced by an extension.
+        headers_object = own_headers(response)
+    headers = headers_object._list
     if method == "HEAD" or code in _NO_BODY_STATUSES or code < 200:
         return headers, None
     if body.__class__ is list and not response.direct_passthrough:

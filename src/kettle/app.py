@@ -25,9 +25,9 @@ from kettle import _loops, pipeline
 from kettle.adapters.wsgi import serve as _serve_wsgi
 from kettle.config import DEFAULT_CONFIG, Config, ConfigAttribute
 from kettle.ctx import AppContext, RequestContext, _AppCtxGlobals, _cv, _MatchingRequestContext
-from kettle.error_handling import handle_user_exception, routing_error
+from kettle.error_handling import handle_user_exception, routing_error, traps_http_exception
 from kettle.helpers import get_debug_flag
-from kettle.http.exceptions import Aborter, BadRequest, BadRequestKeyError
+from kettle.http.exceptions import Aborter
 from kettle.json import DefaultJSONProvider, JSONProvider
 from kettle.return_values import make_response
 from kettle.routing import BuildError, Map, Rule
@@ -35,7 +35,7 @@ from kettle.runner import ON_LOOP, to_sync
 from kettle.scaffold import Scaffold, _endpoint_from_view_func, find_package, setupmethod
 from kettle.sessions import SecureCookieSessionInterface, SessionInterface
 from kettle.templating import TemplatingMixin, _default_template_ctx_processor
-from kettle.url_building import build_url
+from kettle.url_building import build_url, url_build_error
 from kettle.wrappers import Request, Response
 
 if TYPE_CHECKING:
@@ -472,13 +472,7 @@ class Kettle(TemplatingMixin, Scaffold):
 
     def make_default_options_response(self, ctx: RequestContext | None = None) -> Response:
         """Return the automatic OPTIONS response with its ``Allow`` header."""
-        request = cast(Request, (ctx or _cv.get()).request)
-        methods = self.url_map.allowed_methods(
-            request.path, host=request.host, subdomain=pipeline.subdomain_of(self, request)
-        )
-        response = self.response_class()
-        response.headers.set("Allow", ", ".join(sorted(methods)))
-        return response
+        return pipeline.default_options_response(self, cast(Request, (ctx or _cv.get()).request))
 
     def do_teardown_request(self, exc: BaseException | None = None) -> None:
         """Run the teardown_request functions (for contexts popped by hand)."""
@@ -494,14 +488,7 @@ class Kettle(TemplatingMixin, Scaffold):
     # -- errors ------------------------------------------------------------
     def trap_http_exception(self, e: Exception) -> bool:
         """Whether an HTTP error should propagate like any other error (Flask's rules)."""
-        if self.config["TRAP_HTTP_EXCEPTIONS"]:
-            return True
-        trap_bad_request = self.config["TRAP_BAD_REQUEST_ERRORS"]
-        if trap_bad_request is None and self.debug and isinstance(e, BadRequestKeyError):
-            return True
-        if trap_bad_request:
-            return isinstance(e, BadRequest)
-        return False
+        return traps_http_exception(self, e)
 
     def handle_user_exception(self, e: Exception) -> Any:
         """Answer an error raised by a view or a hook, as Flask's method of that name.
@@ -544,17 +531,7 @@ class Kettle(TemplatingMixin, Scaffold):
         self, error: BuildError, endpoint: str, values: dict[str, Any]
     ) -> str:
         """Try ``url_build_error_handlers``; re-raise ``error`` when none returns a URL."""
-        for handler in self.url_build_error_handlers:
-            try:
-                rv = handler(error, endpoint, values)
-            except BuildError as e:
-                error = e
-            else:
-                if rv is not None:
-                    return rv
-        if error is sys.exc_info()[1]:
-            raise
-        raise error
+        return url_build_error(self, error, endpoint, values)
 
     # -- responses ---------------------------------------------------------
     def make_response(self, rv: Any) -> Response:

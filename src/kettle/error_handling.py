@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from kettle.http.exceptions import BadRequestKeyError, ClientDisconnected, HTTPException
+from kettle.http.exceptions import BadRequest, BadRequestKeyError, ClientDisconnected, HTTPException
 from kettle.interop import as_kettle_exception
 from kettle.routing import RequestRedirect
 from kettle.runner import is_awaitable
@@ -127,3 +127,15 @@ async def handle_user_exception(app: Kettle, ctx: RequestContext, e: Exception) 
     if handler is None:
         raise e
     return await call_handler(ctx, handler, e)
+
+
+def traps_http_exception(app: Kettle, e: Exception) -> bool:
+    """Whether an HTTP error should propagate like any other error (Flask's rules)."""
+    if app.config["TRAP_HTTP_EXCEPTIONS"]:
+        return True
+    trap_bad_request = app.config["TRAP_BAD_REQUEST_ERRORS"]
+    if trap_bad_request is None and app.debug and isinstance(e, BadRequestKeyError):
+        return True
+    if trap_bad_request:
+        return isinstance(e, BadRequest)
+    return False

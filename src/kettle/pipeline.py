@@ -352,6 +352,16 @@ async def dispatch(app: Kettle, ctx: RequestContext) -> Any:
     return rv
 
 
+def default_options_response(app: Kettle, request: Request) -> Response:
+    """The automatic OPTIONS response: empty, with the ``Allow`` header of the URL."""
+    methods = app.url_map.allowed_methods(
+        request.path, host=request.host, subdomain=subdomain_of(app, request)
+    )
+    response = app.response_class()
+    response.headers.set("Allow", ", ".join(sorted(methods)))
+    return response
+
+
 async def finalize(
     app: Kettle, ctx: RequestContext, rv: Any, from_error_handler: bool = False
 ) -> Response:

@@ -9,6 +9,7 @@ a failed build goes through ``app.handle_url_build_error``.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 from kettle.ctx import _cv
@@ -79,3 +80,18 @@ def build_url(
     if _anchor is not None:
         rv = f"{rv}#{url_quote(_anchor, safe='%!#$&' + chr(39) + '()*+,/:;=?@')}"
     return rv
+
+
+def url_build_error(app: Kettle, error: BuildError, endpoint: str, values: dict[str, Any]) -> str:
+    """Try ``url_build_error_handlers``; re-raise ``error`` when none returns a URL."""
+    for handler in app.url_build_error_handlers:
+        try:
+            rv = handler(error, endpoint, values)
+        except BuildError as e:
+            error = e
+        else:
+            if rv is not None:
+                return rv
+    if error is sys.exc_info()[1]:
+        raise
+    raise error

@@ -54,9 +54,7 @@ class Request(_HTTPRequest):
         One dict lookup under WSGI, a scan of the scope's byte pairs under ASGI.
         """
         if "headers" not in self.__dict__:
-            environ = self.__dict__.get("environ")
-            if environ is not None:
-                return environ.get("HTTP_COOKIE")  # type: ignore[no-any-return]
+            # The scope first: under ASGI ``environ`` is an empty dict once something read it.
             if self.scope is not None:
                 raw: str | None = None
                 for name, value in self.scope["headers"]:
@@ -64,6 +62,9 @@ class Request(_HTTPRequest):
                         text = value.decode("latin-1")
                         raw = text if raw is None else f"{raw}; {text}"
                 return raw
+            environ = self.__dict__.get("environ")
+            if environ is not None:
+                return environ.get("HTTP_COOKIE")  # type: ignore[no-any-return]
         return self.headers.get("cookie")
 
     @property
@@ -74,7 +75,7 @@ class Request(_HTTPRequest):
         ``SERVER_NAME`` / ``SERVER_PORT`` (read on first use).
         """
         server = self._server
-        if server is None and "environ" in self.__dict__:
+        if server is None and self.scope is None and "environ" in self.__dict__:
             from kettle.adapters.wsgi import server_from_environ
 
             server = self._server = server_from_environ(self.__dict__["environ"])

@@ -233,6 +233,15 @@ def test_cookie_header_is_the_raw_header(app: Kettle, client: KettleClient) -> N
     assert client.get("/raw", headers={"Cookie": "a=1; b=2"}).json == {"raw": "a=1; b=2"}
 
 
+def test_cookie_header_after_environ_was_read(app: Kettle, client: KettleClient) -> None:
+    @app.get("/raw")
+    def raw() -> Any:
+        request.environ.get("wsgi.errors")  # As the logger does; an empty dict under ASGI.
+        return {"raw": request.cookie_header}
+
+    assert client.get("/raw", headers={"Cookie": "a=1"}).json == {"raw": "a=1"}
+
+
 def test_make_conditional_takes_a_request_or_flasks_wsgi_environ(
     app: Kettle, client: KettleClient, protocol: str
 ) -> None:

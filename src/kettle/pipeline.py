@@ -108,7 +108,9 @@ async def respond_async(
     try:
         if not app._got_first_request:
             await first_request_async(app, ctx)
-        match(app, ctx)
+        request = ctx.request
+        if request.url_rule is None and request.routing_exception is None:
+            match(app, ctx)  # (The ASGI adapter matches before it receives the body.)
         if view_is_async(app, ctx):
             ctx.runner = ON_LOOP
             return await run(app, ctx)
@@ -195,7 +197,9 @@ async def run(app: Kettle, ctx: RequestContext) -> Response:
     error: BaseException | None = None
     try:
         try:
-            match(app, ctx)
+            request = ctx.request
+            if request.url_rule is None and request.routing_exception is None:
+                match(app, ctx)
             return await full_dispatch(app, ctx)
         except Exception as e:
             error = e

@@ -104,7 +104,9 @@ class Runner:
         """Run ``awaitable`` to the end from sync code and return its result."""
         # A coroutine (or an async generator's step) runs as it is; another awaitable
         # (a Future, an object with __await__) inside a coroutine that awaits it.
-        coro = awaitable if isinstance(awaitable, Coroutine) else _await(awaitable)
+        coro = awaitable
+        if coro.__class__ is not CoroutineType and not isinstance(coro, Coroutine):
+            coro = _await(awaitable)
         if self.loop is None:
             return _loops.run_coroutine(coro)
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()

@@ -46,7 +46,7 @@ from kettle.http.headers import Headers
 from kettle.http.request import host_is_trusted
 from kettle.interop import as_kettle_exception, from_wsgi_app, is_wsgi_app
 from kettle.json import DefaultJSONProvider, JSONProvider
-from kettle.routing import BuildError, Map, RequestRedirect, Rule
+from kettle.routing import BuildError, Map, MapAdapter, RequestRedirect, Rule
 from kettle.routing.exceptions import WebsocketMismatch
 from kettle.scaffold import Scaffold, _endpoint_from_view_func, find_package, setupmethod
 from kettle.sessions import SecureCookieSessionInterface, SessionInterface
@@ -745,6 +745,31 @@ class Kettle(TemplatingMixin, Scaffold):
     def _origin_allowed(self, ctx: RequestContext) -> bool:
         """The default Origin rule of a handshake (a missing Origin passes: not a browser)."""
         return check_origin(self.config["WEBSOCKET_ALLOWED_ORIGINS"], ctx.websocket)
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """A URL adapter bound to ``request`` (or to SERVER_NAME outside one), as Flask's.
+
+        Extensions match or build with it (Flask-RESTful asks whether an error's URL
+        belongs to its API). None outside a request without SERVER_NAME.
+        """
+        if request is not None:
+            return self.url_map.bind(
+                request.host,
+                script_name=request.root_path,
+                subdomain=self._subdomain(request),
+                url_scheme=request.scheme,
+                default_method=request.method,
+                path_info=request.path,
+                query_args=request.query_string.decode("latin-1"),
+            )
+        server_name = self.config["SERVER_NAME"]
+        if server_name is None:
+            return None
+        return self.url_map.bind(
+            server_name,
+            script_name=self.config["APPLICATION_ROOT"],
+            url_scheme=self.config["PREFERRED_URL_SCHEME"],
+        )
 
     def _subdomain(self, request: Request) -> str | None:
         url_map = self.url_map

@@ -122,6 +122,8 @@ class RequestContext(AppContext):
     #: How to run a coroutine from code that is not on an event loop (the ASGI
     #: adapter replaces it to hop back to the server's loop).
     request: Request
+    #: The outer app context of the same app this request reuses (set when pushed).
+    _outer: AppContext | None = None
     #: True when the pipeline runs on the event loop and may ``await``.
     on_loop = False
     run_coroutine = staticmethod(_loops.run_coroutine)
@@ -135,7 +137,6 @@ class RequestContext(AppContext):
         self._after_request_functions: list[Callable[[Any], Any]] = []
         self._tokens = []
         self._owns_app = True
-        self._outer: AppContext | None = None
         self.g = None
 
     def push(self) -> None:

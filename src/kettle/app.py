@@ -30,12 +30,12 @@ from kettle.helpers import get_debug_flag
 from kettle.http.exceptions import Aborter
 from kettle.json import DefaultJSONProvider, JSONProvider
 from kettle.return_values import make_response
-from kettle.routing import BuildError, Map, Rule
+from kettle.routing import BuildError, Map, MapAdapter, Rule
 from kettle.runner import ON_LOOP, to_sync
 from kettle.scaffold import Scaffold, _endpoint_from_view_func, find_package, setupmethod
 from kettle.sessions import SecureCookieSessionInterface, SessionInterface
 from kettle.templating import TemplatingMixin, _default_template_ctx_processor
-from kettle.url_building import build_url, url_build_error
+from kettle.url_building import build_url, url_adapter, url_build_error
 from kettle.wrappers import Request, Response
 
 if TYPE_CHECKING:
@@ -551,6 +551,14 @@ class Kettle(TemplatingMixin, Scaffold):
         for name in names:
             for func in self.url_default_functions.get(name, ()):
                 func(endpoint, values)
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """A URL adapter bound to ``request`` (or to SERVER_NAME outside one), as Flask's.
+
+        Extensions match or build with it (Flask-RESTful asks whether an error's URL
+        belongs to its API). None outside a request without SERVER_NAME.
+        """
+        return url_adapter(self, request)
 
     def url_for(self, endpoint: str, /, **values: Any) -> str:
         """Build the URL of ``endpoint`` (see ``kettle.url_for`` and ``kettle.url_building``).

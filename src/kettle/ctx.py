@@ -131,6 +131,8 @@ class RequestContext(AppContext):
     """
 
     request: Request
+    #: The outer app context of the same app this request reuses (set when pushed).
+    _outer: AppContext | None = None
     #: The connection when this context is a WebSocket handshake.
     websocket: WebSocket | None = None
     #: Called with the context instead of closing the request at teardown: the
@@ -149,7 +151,6 @@ class RequestContext(AppContext):
         self._after_request_functions: list[Callable[[Any], Any]] = []
         self._tokens = []
         self._owns_app = True
-        self._outer: AppContext | None = None
         self.g = None
 
     def push(self) -> None:

@@ -19,6 +19,8 @@ from kettle.routing import BuildError
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
+    from kettle.routing import MapAdapter
+    from kettle.wrappers import Request
 
 
 def build_url(
@@ -95,3 +97,25 @@ def url_build_error(app: Kettle, error: BuildError, endpoint: str, values: dict[
     if error is sys.exc_info()[1]:
         raise
     raise error
+
+
+def url_adapter(app: Kettle, request: Request | None) -> MapAdapter | None:
+    """A URL adapter bound to ``request``, or to SERVER_NAME outside one (None without it)."""
+    if request is not None:
+        return app.url_map.bind(
+            request.host,
+            script_name=request.root_path,
+            subdomain=subdomain_of(app, request),
+            url_scheme=request.scheme,
+            default_method=request.method,
+            path_info=request.path,
+            query_args=request.query_string.decode("latin-1"),
+        )
+    server_name = app.config["SERVER_NAME"]
+    if server_name is None:
+        return None
+    return app.url_map.bind(
+        server_name,
+        script_name=app.config["APPLICATION_ROOT"],
+        url_scheme=app.config["PREFERRED_URL_SCHEME"],
+    )

@@ -72,15 +72,41 @@ SUITES: dict[str, Suite] = {
         # The extensions of issue 17, each at its latest release. Their own dependencies
         # come in with them; Flask stays at 3.1.3 (real Flask beside Kettle is the normal
         # case: it is what the extensions depend on).
-        Suite("flask-login", "Flask-Login==0.6.3", install=(*_BASE, "Flask-Login==0.6.3", "semantic-version==2.10.0")),
-        Suite("flask-sqlalchemy", "Flask-SQLAlchemy==3.1.1", install=(*_BASE, "Flask-SQLAlchemy==3.1.1", _SQLA)),
-        Suite("flask-wtf", "Flask-WTF==1.3.0", install=(*_BASE, "Flask-WTF==1.3.0", "WTForms==3.2.1", "Flask-Babel==4.0.0", "Flask-Reuploaded==1.6.0")),
         Suite(
-            "flask-migrate", "Flask-Migrate==4.1.0",
-            install=(*_BASE, "Flask-Migrate==4.1.0", "Flask-SQLAlchemy==3.1.1", _SQLA, "alembic==1.20.1"),
+            "flask-login",
+            "Flask-Login==0.6.3",
+            install=(*_BASE, "Flask-Login==0.6.3", "semantic-version==2.10.0"),
         ),
         Suite(
-            "flask-restful", "Flask-RESTful==0.3.10",
+            "flask-sqlalchemy",
+            "Flask-SQLAlchemy==3.1.1",
+            install=(*_BASE, "Flask-SQLAlchemy==3.1.1", _SQLA),
+        ),
+        Suite(
+            "flask-wtf",
+            "Flask-WTF==1.3.0",
+            install=(
+                *_BASE,
+                "Flask-WTF==1.3.0",
+                "WTForms==3.2.1",
+                "Flask-Babel==4.0.0",
+                "Flask-Reuploaded==1.6.0",
+            ),
+        ),
+        Suite(
+            "flask-migrate",
+            "Flask-Migrate==4.1.0",
+            install=(
+                *_BASE,
+                "Flask-Migrate==4.1.0",
+                "Flask-SQLAlchemy==3.1.1",
+                _SQLA,
+                "alembic==1.20.1",
+            ),
+        ),
+        Suite(
+            "flask-restful",
+            "Flask-RESTful==0.3.10",
             # its tests import nose (pynose is the maintained fork that installs on 3.11);
             # tests/test_api.py imports flask.signals.signals_available (gone since Flask
             # 2.3), so it cannot be collected on Flask 3.1.3 either.
@@ -89,30 +115,64 @@ SUITES: dict[str, Suite] = {
         ),
         Suite("flask-moment", "Flask-Moment==1.0.6", install=(*_BASE, "Flask-Moment==1.0.6")),
         Suite(
-            "flask-marshmallow", "flask-marshmallow==1.5.0",
-            install=(*_BASE, "flask-marshmallow==1.5.0", "marshmallow==4.4.0", "Flask-SQLAlchemy==3.1.1", _SQLA,
-                     "marshmallow-sqlalchemy==1.6.0"),
+            "flask-marshmallow",
+            "flask-marshmallow==1.5.0",
+            install=(
+                *_BASE,
+                "flask-marshmallow==1.5.0",
+                "marshmallow==4.4.0",
+                "Flask-SQLAlchemy==3.1.1",
+                _SQLA,
+                "marshmallow-sqlalchemy==1.6.0",
+            ),
         ),
         # Flask-Session, Flask-Mail, Flask-Babel and Bootstrap-Flask ship no tests in their
         # sdists: our own tests of their documented features, written against `import
         # flask` (so they run on real Flask too), and the examples/extensions app's tests.
         Suite(
-            "own-extension-tests", "Flask-Session==0.8.0 Flask-Mail==0.10.0 Flask-Babel==4.0.0 Bootstrap-Flask==2.6.0",
-            local="tests/compat/ext", tests=".",
-            install=(*_BASE, "Flask-Session[redis,cachelib]==0.8.0", "Flask-Mail==0.10.0", "Flask-Babel==4.0.0",
-                     "Bootstrap-Flask==2.6.0", "Flask-WTF==1.3.0", "WTForms==3.2.1", "Flask-Login==0.6.3",
-                     "Flask-SQLAlchemy==3.1.1", _SQLA, "Flask-Migrate==4.1.0", "alembic==1.20.1"),
+            "own-extension-tests",
+            "Flask-Session==0.8.0 Flask-Mail==0.10.0 Flask-Babel==4.0.0 Bootstrap-Flask==2.6.0",
+            local="tests/compat/ext",
+            tests=".",
+            install=(
+                *_BASE,
+                "Flask-Session[redis,cachelib]==0.8.0",
+                "Flask-Mail==0.10.0",
+                "Flask-Babel==4.0.0",
+                "Bootstrap-Flask==2.6.0",
+                "Flask-WTF==1.3.0",
+                "WTForms==3.2.1",
+                "Flask-Login==0.6.3",
+                "Flask-SQLAlchemy==3.1.1",
+                _SQLA,
+                "Flask-Migrate==4.1.0",
+                "alembic==1.20.1",
+            ),
         ),
         Suite(
-            "flask-admin", "Flask-Admin==2.2.1", tests="flask_admin/tests",
-            install=(*_BASE, "Flask-Admin[sqlalchemy,sqlalchemy-with-utils,peewee,images,export,rediscli,translation,s3,azure-blob-storage]==2.2.1",
-                     "Flask-SQLAlchemy==3.1.1", "Flask-SQLAlchemy-Lite==0.2.1", _SQLA, "WTForms==3.2.1", "peewee==3.19.0",
-                     "beautifulsoup4==4.15.0", "moto==5.2.5"),
+            "flask-admin",
+            "Flask-Admin==2.2.1",
+            tests="flask_admin/tests",
+            install=(
+                *_BASE,
+                "Flask-Admin[sqlalchemy,sqlalchemy-with-utils,peewee,images,export,rediscli,translation,s3,azure-blob-storage]==2.2.1",
+                "Flask-SQLAlchemy==3.1.1",
+                "Flask-SQLAlchemy-Lite==0.2.1",
+                _SQLA,
+                "WTForms==3.2.1",
+                "peewee==3.19.0",
+                "beautifulsoup4==4.15.0",
+                "moto==5.2.5",
+            ),
             # These need servers the suite expects on fixed addresses (PostgreSQL with
             # PostGIS, MongoDB, Azurite); they fail on Flask too without them.
-            pytest_args=("--ignore=flask_admin/tests/sqla/test_postgres.py", "--ignore=flask_admin/tests/geoa",
-                         "--ignore=flask_admin/tests/mongoengine", "--ignore=flask_admin/tests/pymongo",
-                         "--ignore=flask_admin/tests/fileadmin/test_fileadmin_azure.py"),
+            pytest_args=(
+                "--ignore=flask_admin/tests/sqla/test_postgres.py",
+                "--ignore=flask_admin/tests/geoa",
+                "--ignore=flask_admin/tests/mongoengine",
+                "--ignore=flask_admin/tests/pymongo",
+                "--ignore=flask_admin/tests/fileadmin/test_fileadmin_azure.py",
+            ),
         ),
     )
 }
@@ -141,8 +201,19 @@ def fetch(suite: Suite) -> Path:
     archives = [p for p in dist.iterdir() if pattern.match(p.name)]
     if not archives:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-             "--no-binary", ":all:", suite.requirement, "-d", str(dist)],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                suite.requirement,
+                "-d",
+                str(dist),
+            ],
             check=True,
         )
         archives = [p for p in dist.iterdir() if pattern.match(p.name)]
@@ -221,7 +292,9 @@ def flask_command(on: str) -> Path:
     script = folder / "flask"
     # Suites run in parallel threads: write beside, then replace (never a half-written script).
     partial = folder / f".flask-{threading.get_ident()}"
-    partial.write_text(f"#!{sys.executable}\n{switch}import sys\nfrom flask.cli import main\nsys.exit(main())\n")
+    partial.write_text(
+        f"#!{sys.executable}\n{switch}import sys\nfrom flask.cli import main\nsys.exit(main())\n"
+    )
     partial.chmod(0o755)
     os.replace(partial, script)
     return folder
@@ -243,7 +316,17 @@ def run(suite: Suite, on: str) -> tuple[int, str]:
         env["KETTLE_FLASK_COMPAT"] = "1"
     for key, value in suite.env:
         env[key] = value.replace("{cache}", str(cache_dir()))
-    args = ["-q", "-p", "no:cacheprovider", *pytest_config(src), "-o", "addopts=", "--timeout", "120", suite.tests]
+    args = [
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        *pytest_config(src),
+        "-o",
+        "addopts=",
+        "--timeout",
+        "120",
+        suite.tests,
+    ]
     if on == "kettle" and skipped:
         listing = cache_dir() / f"excluded-{suite.name}.txt"
         listing.write_text("\n".join(skipped) + "\n")
@@ -262,15 +345,21 @@ def run(suite: Suite, on: str) -> tuple[int, str]:
         else "import sys, pytest; sys.exit(pytest.main(sys.argv[1:]))"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", code, *args], cwd=src, env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [sys.executable, "-c", code, *args],
+        cwd=src,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     out = proc.stdout
     summary = out.strip().splitlines()[-1] if out.strip() else ""
     status = proc.returncode
     if on == "kettle" and skipped:
         unmatched_file = cache_dir() / f"unmatched-{suite.name}.txt"
-        unmatched = unmatched_file.read_text().splitlines() if unmatched_file.exists() else list(skipped)
+        unmatched = (
+            unmatched_file.read_text().splitlines() if unmatched_file.exists() else list(skipped)
+        )
         if unmatched:
             out += f"\nexcluded list of {suite.name} is stale: no test matches {unmatched}\n"
             status = status or 1
@@ -314,7 +403,10 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         print(f"FAILED: {', '.join(sorted(failed))}")
     print(f"compat: {totals['deselected']} excluded (listed above with their reasons)")
-    print(f"compat: {totals['passed']} passed, {totals['failed'] + totals['error']} failed", flush=True)
+    print(
+        f"compat: {totals['passed']} passed, {totals['failed'] + totals['error']} failed",
+        flush=True,
+    )
     return 1 if failed else 0
 
 

@@ -385,3 +385,37 @@ def test_debughelpers_form_data_routing_redirect(
         client.post("/upload", data={"f": "report.pdf"})
     assert "multipart/form-data" in str(files_info.value)
     assert "'report.pdf'" in str(files_info.value)
+
+
+def test_create_url_adapter(app: Kettle, client: KettleClient) -> None:
+    from kettle.http.exceptions import MethodNotAllowed, NotFound
+
+    @app.route("/items/<int:item_id>", methods=["PUT"])
+    def item(item_id: int) -> str:
+        return "put"
+
+    @app.route("/probe/<path:target>")
+    def probe(target: str) -> str:
+        # What Flask-RESTful's error router does: does this URL belong to a known route?
+        adapter = app.create_url_adapter(request)
+        assert adapter is not None
+        try:
+            endpoint, args = adapter.match("/" + target)
+        except MethodNotAllowed as e:
+            rule, args = adapter.match("/" + target, method=e.valid_methods[0], return_rule=True)
+            return f"405 {rule.endpoint} {args}"
+        except NotFound:
+            return "404"
+        return f"{endpoint} {args}"
+
+    assert client.get("/probe/items/3").text == "405 item {'item_id': 3}"
+    assert client.get("/probe/nothing").text == "404"
+    assert client.get("/probe/probe/x").text == "probe {'target': 'x'}"
+    with app.app_context():
+        assert app.create_url_adapter(None) is None
+    app.config.update(SERVER_NAME="example.com", APPLICATION_ROOT="/app")
+    adapter = app.create_url_adapter(None)
+    assert adapter is not None
+    assert adapter.build("item", {"item_id": 5}, force_external=True) == (
+        "http://example.com/app/items/5"
+    )

@@ -1,12 +1,14 @@
 """Flask-Session 0.8.0 (its sdist ships no tests): server-side sessions, as documented.
 
 Backends: Redis (a real redis-server started for the run), the filesystem
-(SESSION_TYPE="filesystem", deprecated by Flask-Session but documented) and
-cachelib's FileSystemCache (its recommended replacement).
+(SESSION_TYPE="filesystem", deprecated by Flask-Session but documented),
+cachelib's FileSystemCache (its recommended replacement) and SQLAlchemy
+(through Flask-SQLAlchemy, in SQLite: two extensions sharing the app context).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,8 +19,9 @@ import redis
 from cachelib.file import FileSystemCache
 from flask_session import Session
 from flask_session.base import ServerSideSession
+from flask_sqlalchemy import SQLAlchemy
 
-BACKENDS = ["redis", "filesystem", "cachelib"]
+BACKENDS = ["redis", "filesystem", "cachelib", "sqlalchemy"]
 
 
 def make_app(backend: str, tmp_path: Path, redis_client: redis.Redis) -> flask.Flask:
@@ -28,6 +31,9 @@ def make_app(backend: str, tmp_path: Path, redis_client: redis.Redis) -> flask.F
         app.config["SESSION_REDIS"] = redis_client
     elif backend == "filesystem":
         app.config["SESSION_FILE_DIR"] = str(tmp_path / "sessions")
+    elif backend == "sqlalchemy":
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'sessions.sqlite'}"
+        app.config["SESSION_SQLALCHEMY"] = SQLAlchemy(app)
     else:
         app.config["SESSION_CACHELIB"] = FileSystemCache(str(tmp_path / "cache"), threshold=100)
     Session(app)
@@ -62,6 +68,10 @@ def is_stored(backend: str, sid: str, tmp_path: Path, redis_client: redis.Redis)
     """Whether the backend's storage holds the session ``sid``."""
     if backend == "redis":
         return bool(redis_client.exists(f"session:{sid}"))
+    if backend == "sqlalchemy":
+        with sqlite3.connect(tmp_path / "sessions.sqlite") as conn:
+            rows = conn.execute("select 1 from sessions where session_id = ?", (f"session:{sid}",))
+            return rows.fetchone() is not None
     folder = tmp_path / ("sessions" if backend == "filesystem" else "cache")
     return bool(FileSystemCache(str(folder)).has(f"session:{sid}"))
 

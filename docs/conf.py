@@ -43,6 +43,7 @@ OWN = {
     "deployment",
     "security",
     "performance",
+    "architecture",
 }
 #: The public modules the API reference documents, when they import.
 API_MODULES = [

@@ -231,7 +231,7 @@ class CSRFProtect:
             validate_csrf(token)
             return None
         stream = request.stream
-        if ctx.on_loop and isinstance(stream, BoundedStream):
+        if ctx.runner.on_loop and isinstance(stream, BoundedStream):
             # An async view whose route streams its body: reading the form here
             # would block the loop, so receive the body first (the pipeline
             # awaits the coroutine a before_request function returns).

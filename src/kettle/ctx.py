@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kettle import _loops
+from kettle.runner import IN_THREAD, Runner
 from kettle.signals import appcontext_popped, appcontext_pushed
 
 if TYPE_CHECKING:
@@ -28,8 +29,12 @@ if TYPE_CHECKING:
     from kettle.wrappers import Request
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: A background task: ``(func, args, kwargs)``, called after the response is sent.
+Task = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
 _cv: ContextVar[AppContext] = ContextVar("kettle.context")
+#: The environ/scope key under which the test client passes ``RequestContext.preserve``.
+PRESERVE_CONTEXT = "kettle.preserve_context"
 _sentinel: Any = object()
 
 
@@ -70,6 +75,8 @@ class AppContext:
     """
 
     request: Request | None = None
+    #: How user code run in this context is called (see ``kettle.runner``).
+    runner: Runner = IN_THREAD
 
     def __init__(self, app: Kettle) -> None:
         self.app = app
@@ -117,18 +124,25 @@ class RequestContext(AppContext):
 
     The session is opened lazily, on first access, so requests that never
     touch it pay nothing for cookie parsing and signature checks.
+
+    The fields below form the interface between the adapters and the
+    pipeline (``kettle.pipeline``); the adapter sets ``websocket`` and
+    ``preserve``, the pipeline sets ``runner``.
     """
 
-    #: How to run a coroutine from code that is not on an event loop (the ASGI
-    #: adapter replaces it to hop back to the server's loop).
     request: Request
     #: The outer app context of the same app this request reuses (set when pushed).
     _outer: AppContext | None = None
-    #: True when the pipeline runs on the event loop and may ``await``.
-    on_loop = False
-    run_coroutine = staticmethod(_loops.run_coroutine)
-    #: The connection when this context is a WebSocket handshake (set by the adapter).
+    #: The connection when this context is a WebSocket handshake.
     websocket: WebSocket | None = None
+    #: Called with the context instead of closing the request at teardown: the
+    #: test client's ``with client:`` keeps the context and its request.
+    preserve: Callable[[RequestContext], None] | None = None
+    #: The calls ``add_background_task`` recorded, run after the response is sent.
+    background_tasks: list[Task] | None = None
+    #: True once ``stream_with_context`` holds the context for the response body:
+    #: the body, not the teardown, closes the request when it ends.
+    streaming: bool = False
 
     def __init__(self, app: Kettle, request: Request, session: SessionMixin | None = None) -> None:
         self.app = app
@@ -147,27 +161,15 @@ class RequestContext(AppContext):
             appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:
-        """Run teardown functions and restore the previous context."""
-        try:
-            if len(self._tokens) == 1:
-                if exc is _sentinel:
-                    exc = sys.exc_info()[1]
-                self.app.do_teardown_request(exc)
-                if self._owns_app:
-                    self.app.do_teardown_appcontext(exc)
-                close = getattr(self.request, "close", None)
-                if close is not None:
-                    close()
-        finally:
-            _cv.reset(self._tokens.pop())
-        if not self._tokens and self._owns_app and appcontext_popped.receivers:
-            appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
+        """Run the teardown (as the pipeline does) and restore the previous context."""
+        if len(self._tokens) != 1:
+            _cv.reset(self._tokens.pop())  # A nested push: only the outermost pop tears down.
+            return
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        from kettle.pipeline import teardown
 
-    async def wait(self, coro: Any) -> Any:
-        """Resolve a coroutine returned by user code: await it on the loop, else run it."""
-        if self.on_loop:
-            return await coro
-        return self.run_coroutine(coro)
+        _loops.drive(teardown(self.app, self, exc))
 
     def _enter_quietly(self) -> None:
         """Make this context current without signals (for work that is not a request)."""
@@ -217,6 +219,24 @@ class RequestContext(AppContext):
         self._session = session
         return session
 
+    def session_to_save(self) -> SessionMixin | None:
+        """The session to save on the response: the one opened, or one to refresh.
+
+        Flask opens the session on every request, and with SESSION_REFRESH_EACH_REQUEST
+        re-sends a permanent session's cookie (with ``Vary: Cookie``) even when the view
+        never read it. Kettle opens it lazily, so it opens it here, only when the
+        request carries the session cookie at all (read without parsing the headers).
+        """
+        if self._session is not None:
+            return self._session
+        app = self.app
+        raw = self.request.cookie_header
+        if not raw or not app.config["SESSION_REFRESH_EACH_REQUEST"]:
+            return None
+        if app.session_interface.get_cookie_name(app) not in raw:
+            return None
+        return self._open_session()
+
     def copy(self) -> RequestContext:
         """Return a new context for the same request and session."""
         return type(self)(self.app, self.request, self._session)
@@ -232,7 +252,9 @@ class _MatchingRequestContext(RequestContext):
     def push(self) -> None:
         """Make this context current, then match the request's URL."""
         super().push()
-        self.app._match(self)
+        from kettle.pipeline import match
+
+        match(self.app, self)
 
 
 def has_request_context() -> bool:

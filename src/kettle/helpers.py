@@ -43,21 +43,15 @@ def get_load_dotenv(default: bool = True) -> bool:
     return value.lower() in ("0", "false", "no")
 
 
-def url_for(
-    endpoint: str,
-    *,
-    _anchor: str | None = None,
-    _method: str | None = None,
-    _scheme: str | None = None,
-    _external: bool | None = None,
-    **values: Any,
-) -> str:
-    """Build the URL of ``endpoint``; unknown values become the query string."""
+def url_for(endpoint: str, **values: Any) -> str:
+    """Build the URL of ``endpoint``; unknown values become the query string.
+
+    ``current_app.url_for`` does the work and takes the same arguments:
+    ``_anchor``, ``_method``, ``_scheme`` and ``_external`` as Flask's.
+    """
     from kettle.globals import current_app
 
-    return current_app.url_for(
-        endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external, **values
-    )
+    return current_app.url_for(endpoint, **values)
 
 
 def make_response(*args: Any) -> Response:

@@ -26,8 +26,9 @@ from kettle.http import exceptions as _exceptions
 from kettle.http.exceptions import HTTPException, default_exceptions
 
 if TYPE_CHECKING:
-    from kettle.http.request import Request
     from kettle.http.response import Response
+    from kettle.typing import WSGIEnvironment
+    from kettle.wrappers import Request
 
 _FOREIGN_MODULES = ("werkzeug.",)
 _E = TypeVar("_E", bound=BaseException)
@@ -156,9 +157,9 @@ def from_wsgi_app(app: Any, request: Request | None) -> Response:
     return response
 
 
-def _environ_for(request: Request | None) -> dict[str, Any]:
+def _environ_for(request: Request | None) -> WSGIEnvironment:
     """The request's WSGI environ, or one made from it (under ASGI, or outside a request)."""
-    from kettle.testing import EnvironBuilder
+    from kettle.adapters.environ import EnvironBuilder
 
     if request is None:
         return EnvironBuilder().get_environ()

@@ -20,12 +20,11 @@ from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from kettle.http.exceptions import NotFound
+from kettle.http.stream import CHUNK_SIZE
 
 if TYPE_CHECKING:
     from kettle.wrappers import Response
 
-#: Bytes read per chunk: large enough for few syscalls, small enough to stream.
-CHUNK_SIZE = 64 * 1024
 
 # Names Windows treats as devices in any folder, with any extension.
 _WINDOWS_DEVICES = frozenset(

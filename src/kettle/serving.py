@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import ssl
 
     from kettle.app import Kettle
+    from kettle.typing import ASGIApplication, Message, Receive, Scope, Send
 
 #: Names the app (``--app`` syntax) for the reloader's worker processes.
 _SERVE_APP_ENV = "KETTLE_SERVE_APP"
@@ -73,13 +74,11 @@ def _format_size(size: int) -> str:
 class AccessLogMiddleware:
     """ASGI middleware writing one line per request: client, request line, status, size, time."""
 
-    def __init__(self, app: Callable[..., Any], colour: bool | None = None) -> None:
+    def __init__(self, app: ASGIApplication, colour: bool | None = None) -> None:
         self.app = app
         self.colour = sys.stderr.isatty() if colour is None else colour
 
-    async def __call__(
-        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
-    ) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -87,7 +86,7 @@ class AccessLogMiddleware:
         status = 0
         size = 0
 
-        async def logging_send(message: dict[str, Any]) -> None:
+        async def logging_send(message: Message) -> None:
             nonlocal status, size
             if message["type"] == "http.response.start":
                 status = message["status"]
@@ -100,7 +99,7 @@ class AccessLogMiddleware:
         finally:
             self.log(scope, status or 500, size, time.perf_counter() - start)
 
-    def log(self, scope: dict[str, Any], status: int, size: int, duration: float) -> None:
+    def log(self, scope: Scope, status: int, size: int, duration: float) -> None:
         """Write the line for one finished request."""
         client = scope.get("client")
         address = f"{client[0]}:{client[1]}" if client else "-"
@@ -127,7 +126,7 @@ def _configure_access_log() -> None:
     access_logger.propagate = False
 
 
-def _asgi_for(app: Kettle) -> Callable[..., Any]:
+def _asgi_for(app: Kettle) -> ASGIApplication:
     _configure_access_log()
     return AccessLogMiddleware(app.asgi)
 

@@ -13,23 +13,23 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from kettle.ctx import _cv
+from kettle.ctx import RequestContext, _cv
 
 
-def _current() -> Any:
-    ctx: Any = _cv.get(None)
-    if ctx is None or ctx.request is None:
+def _current() -> RequestContext:
+    ctx = _cv.get(None)
+    if not isinstance(ctx, RequestContext):
         raise RuntimeError(
             "'stream_with_context' can only be used when a request context is active, such as"
             " in a view function."
         )
-    ctx.streaming = True  # The pipeline leaves uploaded files open for the body.
+    ctx.streaming = True  # The teardown leaves the request (its files, its body) open.
     return ctx
 
 
 def _close_files(ctx: Any) -> None:
-    """Close the request's uploaded files once the streamed body is done."""
-    if "files" in ctx.request.__dict__:
+    """Close the request (uploaded files, a spooled body) once the streamed body is done."""
+    if isinstance(ctx, RequestContext) and ctx.streaming:
         ctx.request.close()
 
 

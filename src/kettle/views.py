@@ -7,11 +7,11 @@ ASGI when the class dispatches to coroutines.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Collection
 from typing import Any, ClassVar
 
 from kettle.globals import request
+from kettle.runner import is_async_callable, is_awaitable
 
 _http_method_funcs = frozenset(
     ["get", "post", "head", "options", "delete", "put", "trace", "patch"]
@@ -36,7 +36,7 @@ class View:
 
     @classmethod
     def _is_async(cls) -> bool:
-        return inspect.iscoroutinefunction(cls.dispatch_request)
+        return is_async_callable(cls.dispatch_request)
 
     @classmethod
     def as_view(cls, name: str, *class_args: Any, **class_kwargs: Any) -> Callable[..., Any]:
@@ -59,7 +59,7 @@ class View:
 
             async def view(**kwargs: Any) -> Any:
                 rv = instance().dispatch_request(**kwargs)
-                if inspect.isawaitable(rv):
+                if is_awaitable(rv):
                     rv = await rv  # A MethodView may mix sync and async verbs.
                 return rv
 
@@ -107,9 +107,7 @@ class MethodView(View):
 
     @classmethod
     def _is_async(cls) -> bool:
-        return any(
-            inspect.iscoroutinefunction(getattr(cls, key, None)) for key in _http_method_funcs
-        )
+        return any(is_async_callable(getattr(cls, key, None)) for key in _http_method_funcs)
 
     def dispatch_request(self, **kwargs: Any) -> Any:
         """Call the method for ``request.method``; its result may be a coroutine."""

@@ -3,7 +3,7 @@
 Theory of operation: ``@app.websocket("/ws")`` registers a rule with
 ``websocket=True``. The ASGI adapter turns a ``websocket`` scope into a
 request context whose ``websocket`` attribute is a ``WebSocket`` and hands it
-to ``Kettle.handle_websocket``, which runs the same match (TRUSTED_HOSTS,
+to ``kettle.pipeline.run_websocket``, which runs the same match (TRUSTED_HOSTS,
 subdomains, host matching), the Origin check and the hooks as HTTP; see
 docs/push.md for the exact order. An HTTP request to a WebSocket route (or
 any request under WSGI, which cannot upgrade) gets 426 Upgrade Required.
@@ -12,10 +12,10 @@ any request under WSGI, which cannot upgrade) gets 426 Upgrade Required.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
-from kettle.ctx import _cv
+from kettle.ctx import RequestContext, _cv
 from kettle.globals import _Proxy
 from kettle.http.exceptions import UpgradeRequired
 from kettle.http.origin import origin_allowed, parse_origin
@@ -23,6 +23,7 @@ from kettle.http.origin import origin_allowed, parse_origin
 if TYPE_CHECKING:
     from kettle.app import Kettle
     from kettle.http.response import Response
+    from kettle.typing import Message, Receive, Scope, Send
 
 __all__ = [
     "WebSocket",
@@ -58,9 +59,7 @@ class WebSocketUpgradeRequired(UpgradeRequired):
 class WebSocket:
     """One WebSocket connection, as a handler sees it through ``kettle.websocket``."""
 
-    def __init__(
-        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
-    ) -> None:
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.scope = scope
         self._receive = receive
         self._send = send
@@ -98,7 +97,7 @@ class WebSocket:
         message = await self._receive()
         if message["type"] != "websocket.connect":
             raise WebSocketDisconnect(message.get("code", 1006))
-        accept: dict[str, Any] = {"type": "websocket.accept", "subprotocol": subprotocol}
+        accept: Message = {"type": "websocket.accept", "subprotocol": subprotocol}
         pairs = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in headers]
         if pairs:
             accept["headers"] = pairs
@@ -139,7 +138,7 @@ class WebSocket:
             await self.accept()
         if self.closed:
             raise WebSocketDisconnect(self.close_code or 1000)
-        message: dict[str, Any]
+        message: Message
         if isinstance(data, str):
             message = {"type": "websocket.send", "text": data}
         elif isinstance(data, bytes | bytearray):
@@ -233,10 +232,10 @@ def _end_of_stream(ws: WebSocket, error: BaseException) -> None:
 
 def _websocket() -> WebSocket:
     ctx = _cv.get(None)
-    ws = getattr(ctx, "websocket", None)  # An AppContext has no such field.
+    ws = ctx.websocket if isinstance(ctx, RequestContext) else None
     if ws is None:
         raise RuntimeError("Working outside of a WebSocket handler: 'websocket' is not bound.")
-    return cast(WebSocket, ws)
+    return ws
 
 
 class _WebSocketProxy(_Proxy):

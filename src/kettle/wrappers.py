@@ -1,12 +1,16 @@
 """The Request and Response classes an app uses, with Flask's app-aware additions.
 
-``kettle.http`` holds the protocol-only classes; these add what depends on
-the application: the matched rule, the endpoint and blueprint, and limits
-read from the config.
+``kettle.http`` holds the protocol-free classes; these add what depends on
+the application (the matched rule, the endpoint and blueprint, limits read
+from the config) and what depends on the server: the raw WSGI ``environ`` or
+ASGI ``scope`` the adapter built the request from, kept here, outside the
+sans-IO core, because Flask's API exposes ``request.environ``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
 from kettle.ctx import _cv
@@ -16,6 +20,7 @@ from kettle.http.response import Response as _HTTPResponse
 
 if TYPE_CHECKING:
     from kettle.routing import Rule
+    from kettle.typing import Scope, WSGIEnvironment
 
 
 class Request(_HTTPRequest):
@@ -31,14 +36,63 @@ class Request(_HTTPRequest):
     _max_form_memory_size: int | None = None
     _max_form_parts: int | None = None
 
+    #: The ASGI scope the request came from (None under WSGI); set by the ASGI adapter.
+    scope: Scope | None = None
+
+    @cached_property
+    def environ(self) -> WSGIEnvironment:
+        """The WSGI environ the request came from, as Flask's (empty under ASGI).
+
+        The WSGI adapter sets it; read under ASGI it is a new empty dict.
+        """
+        return {}
+
+    @property
+    def cookie_header(self) -> str | None:
+        """The raw Cookie header (several joined by ``"; "``), read without building ``headers``.
+
+        One dict lookup under WSGI, a scan of the scope's byte pairs under ASGI.
+        """
+        if "headers" not in self.__dict__:
+            # The scope first: under ASGI ``environ`` is an empty dict once something read it.
+            if self.scope is not None:
+                raw: str | None = None
+                for name, value in self.scope["headers"]:
+                    if name == b"cookie":
+                        text = value.decode("latin-1")
+                        raw = text if raw is None else f"{raw}; {text}"
+                return raw
+            environ = self.__dict__.get("environ")
+            if environ is not None:
+                return environ.get("HTTP_COOKIE")  # type: ignore[no-any-return]
+        return self.headers.get("cookie")
+
+    @property
+    def server(self) -> tuple[str, int | None] | None:
+        """The address the server listens on, ``(host, port)``, or None if unknown.
+
+        As Werkzeug's: from the ASGI scope, or from the WSGI environ's
+        ``SERVER_NAME`` / ``SERVER_PORT`` (read on first use).
+        """
+        server = self._server
+        if server is None and self.scope is None and "environ" in self.__dict__:
+            from kettle.adapters.wsgi import server_from_environ
+
+            server = self._server = server_from_environ(self.__dict__["environ"])
+        return server
+
+    @server.setter
+    def server(self, value: tuple[str, int | None] | None) -> None:
+        self._server = value
+
     @classmethod
     def from_values(cls, *args: Any, **kwargs: Any) -> Request:
-        """A request built from :class:`~kettle.testing.EnvironBuilder` arguments (for tests).
+        """A request built from :class:`~kettle.adapters.environ.EnvironBuilder` arguments.
 
         Werkzeug's ``Request.from_values``: ``Request.from_values("/p?x=1", method="POST",
         data={"a": "b"})``; the first argument is the path, as in Werkzeug.
         """
-        from kettle.testing import EnvironBuilder
+        from kettle.adapters.environ import EnvironBuilder
 
         builder = EnvironBuilder(None, *args, **kwargs)
         try:
@@ -146,6 +200,25 @@ class Response(_HTTPResponse):
     """The response object of a Kettle app: HTML by default, UTF-8."""
 
     default_mimetype = "text/html"
+
+    def make_conditional(
+        self,
+        request_or_environ: _HTTPRequest | WSGIEnvironment,
+        accept_ranges: bool | str = False,
+        complete_length: int | None = None,
+    ) -> Response:
+        """Answer a GET/HEAD conditionally (304/412, 206/416), as Flask's.
+
+        Takes a request or, as Flask does, a WSGI environ, which is turned into
+        a request here so the core only ever sees requests.
+        """
+        request = request_or_environ
+        if isinstance(request, Mapping):
+            from kettle.adapters.wsgi import build_request
+
+            request = build_request(_HTTPRequest, request)
+        super().make_conditional(request, accept_ranges, complete_length)
+        return self
 
     def __enter__(self) -> Response:
         """``with client.get(url) as response:`` closes the response (its file) at the end."""

@@ -195,3 +195,18 @@ def test_iterable_body_streams() -> None:
     assert "Content-Length" not in response.headers
     assert response.get_data() == b"abc"
     assert response.get_data(as_text=True) == "abc"
+
+
+def test_core_request_takes_no_protocol_object() -> None:
+    with pytest.raises(TypeError):
+        Request("GET", "/", environ={})  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        Request("GET", "/", scope={})  # type: ignore[call-arg]
+
+
+def test_close_closes_only_a_stream_the_request_owns() -> None:
+    server_owned, request_owned = io.BytesIO(b"a"), io.BytesIO(b"b")
+    Request("POST", "/", stream=server_owned).close()
+    Request("POST", "/", stream=request_owned, owns_stream=True).close()
+    assert not server_owned.closed
+    assert request_owned.closed

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kettle import Kettle, request
+from kettle import Kettle, Response, request
 from kettle.testing import KettleClient
 
 
@@ -194,7 +194,10 @@ def test_conditional_headers(app: Kettle, client: KettleClient) -> None:
         "range": ["bytes", [[0, 500], [1000, None]]],
     }
     assert client.get("/c", headers={"Range": "bytes=5-1"}).json["range"] is None
-    assert client.get("/c", headers={"Range": "bytes=-500"}).json["range"] == ["bytes", [[-500, None]]]
+    assert client.get("/c", headers={"Range": "bytes=-500"}).json["range"] == [
+        "bytes",
+        [[-500, None]],
+    ]
 
 
 def test_environ_or_scope(app: Kettle, client: KettleClient, protocol: str) -> None:
@@ -205,6 +208,62 @@ def test_environ_or_scope(app: Kettle, client: KettleClient, protocol: str) -> N
         return {"value": request.scope["method"]}  # type: ignore[index]
 
     assert client.get("/e").json == {"value": "GET"}
+
+
+def test_environ_under_asgi_is_empty_and_scope_under_wsgi_is_none(
+    app: Kettle, client: KettleClient, protocol: str
+) -> None:
+    @app.get("/e")
+    def e() -> Any:
+        return {"environ": len(request.environ), "scope": request.scope is None}
+
+    body = client.get("/e").json
+    if protocol == "wsgi":
+        assert body["environ"] > 0 and body["scope"] is True
+    else:
+        assert body == {"environ": 0, "scope": False}
+
+
+def test_cookie_header_is_the_raw_header(app: Kettle, client: KettleClient) -> None:
+    @app.get("/raw")
+    def raw() -> Any:
+        return {"raw": request.cookie_header}
+
+    assert client.get("/raw").json == {"raw": None}
+    assert client.get("/raw", headers={"Cookie": "a=1; b=2"}).json == {"raw": "a=1; b=2"}
+
+
+def test_cookie_header_after_environ_was_read(app: Kettle, client: KettleClient) -> None:
+    @app.get("/raw")
+    def raw() -> Any:
+        request.environ.get("wsgi.errors")  # As the logger does; an empty dict under ASGI.
+        return {"raw": request.cookie_header}
+
+    assert client.get("/raw", headers={"Cookie": "a=1"}).json == {"raw": "a=1"}
+
+
+def test_make_conditional_takes_a_request_or_flasks_wsgi_environ(
+    app: Kettle, client: KettleClient, protocol: str
+) -> None:
+    @app.get("/c")
+    def c() -> Any:
+        response = Response("0123456789")
+        response.set_etag("v1")
+        # Flask's API: make_conditional(request_or_environ); the environ only under WSGI.
+        source = request.environ if protocol == "wsgi" else request
+        return response.make_conditional(source, accept_ranges=True, complete_length=10)
+
+    assert client.get("/c", headers={"If-None-Match": '"v1"'}).status_code == 304
+    partial = client.get("/c", headers={"Range": "bytes=2-4"})
+    assert partial.status_code == 206
+    assert partial.data == b"234"
+    assert partial.headers["Content-Range"] == "bytes 2-4/10"
+    assert client.get("/c").data == b"0123456789"
+
+
+def test_make_conditional_with_something_else_is_a_type_error() -> None:
+    with pytest.raises(TypeError):
+        Response("x").make_conditional(42)  # type: ignore[arg-type]
 
 
 def test_multidict_semantics(app: Kettle, client: KettleClient) -> None:
@@ -259,18 +318,27 @@ def test_json(app: Kettle, client: KettleClient) -> None:
         return {"v": request.json, "is_json": request.is_json}
 
     assert client.post("/j", json={"a": [1, 2]}).json == {"v": {"a": [1, 2]}, "is_json": True}
-    assert client.post("/j", data='{"a": 1}', content_type="application/vnd.api+json").json["v"] == {"a": 1}
+    assert client.post("/j", data='{"a": 1}', content_type="application/vnd.api+json").json[
+        "v"
+    ] == {"a": 1}
     assert client.post("/j", data="{}", content_type="text/plain").status_code == 415
     bad = client.post("/j", data="{bad", content_type="application/json")
     assert bad.status_code == 400
     # As Flask, the decoder's message is shown in debug mode only.
     assert b"Failed to decode JSON object" not in bad.data
     app.debug = True
-    assert b"Failed to decode JSON object" in client.post("/j", data="{bad", content_type="application/json").data
+    assert (
+        b"Failed to decode JSON object"
+        in client.post("/j", data="{bad", content_type="application/json").data
+    )
     app.debug = False
-    assert client.post("/j?mode=silent", data="{bad", content_type="application/json").json == {"v": None}
+    assert client.post("/j?mode=silent", data="{bad", content_type="application/json").json == {
+        "v": None
+    }
     assert client.post("/j?mode=silent", data="{}", content_type="text/plain").json == {"v": None}
-    assert client.post("/j?mode=force", data='{"x": 2}', content_type="text/plain").json == {"v": {"x": 2}}
+    assert client.post("/j?mode=force", data='{"x": 2}', content_type="text/plain").json == {
+        "v": {"x": 2}
+    }
     deep = client.post("/j", data="[" * 200_000 + "]" * 200_000, content_type="application/json")
     assert deep.status_code == 400
 
@@ -311,7 +379,7 @@ def test_decoding_never_raises(app: Kettle, client: KettleClient) -> None:
         "/x?a=%zz&b=%ff%fe&c=%E4%BD%A0",
         data=b"f=%C3%28&g=ok%",
         content_type="application/x-www-form-urlencoded",
-        environ_overrides={"HTTP_COOKIE": "k=%ff; j=\"unterminated", "HTTP_USER_AGENT": "\u00ff"},
+        environ_overrides={"HTTP_COOKIE": 'k=%ff; j="unterminated', "HTTP_USER_AGENT": "\u00ff"},
     )
     assert response.status_code == 200
     assert response.json == {
@@ -330,7 +398,9 @@ def test_raw_non_ascii_query(app: Kettle, protocol: str) -> None:
 
     client = app.test_client(protocol=protocol)
     # Raw UTF-8 bytes in QUERY_STRING, as some servers pass them (latin-1 decoded in WSGI).
-    response = client.get("/q", environ_overrides={"QUERY_STRING": "name=\u00e4\u00bd\u00a0&bad=\u00ff"})
+    response = client.get(
+        "/q", environ_overrides={"QUERY_STRING": "name=\u00e4\u00bd\u00a0&bad=\u00ff"}
+    )
     assert response.status_code == 200
     # Werkzeug 3 answers 500 here (UnicodeDecodeError); Kettle re-quotes the bad byte.
     assert response.json == {"args": {"name": "你", "bad": "%FF"}}

@@ -13,7 +13,7 @@ import asyncio
 import io
 import tempfile
 from collections.abc import AsyncIterator, Callable
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from kettle.adapters.server_status import teach_server_status_codes
 from kettle.adapters.shutdown import (
@@ -23,16 +23,18 @@ from kettle.adapters.shutdown import (
     websocket_open,
 )
 from kettle.adapters.threadpool import PoolShare, WorkerPool
-from kettle.background import run_background_tasks
-from kettle.ctx import RequestContext
+from kettle.ctx import PRESERVE_CONTEXT, RequestContext
 from kettle.http.exceptions import ClientDisconnected, RequestEntityTooLarge
 from kettle.http.headers import Headers
 from kettle.http.preconditions import ascii_int
 from kettle.http.response import prepare_send
 from kettle.http.stream import CHUNK_SIZE, BoundedStream
+from kettle.pipeline import match, respond_async, run_background_tasks
+from kettle.runner import Runner
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
+    from kettle.typing import Receive, Scope, Send
     from kettle.wrappers import Request, Response
 
 #: Bodies up to this size stay in memory; larger ones go to a temporary file.
@@ -40,7 +42,7 @@ SPOOL_THRESHOLD = 1024 * 1024
 _DONE = object()
 
 
-def headers_from_scope(scope: dict[str, Any]) -> Headers:
+def headers_from_scope(scope: Scope) -> Headers:
     """Build Headers from the scope's byte pairs, names in Title-Case as under WSGI."""
     return Headers._trusted(
         [
@@ -54,7 +56,7 @@ def headers_from_scope(scope: dict[str, Any]) -> Headers:
 _HTTP_SCHEMES = {"ws": "http", "wss": "https"}
 
 
-def _host_header(scope: dict[str, Any]) -> str | None:
+def _host_header(scope: Scope) -> str | None:
     """The Host header without building every header; two of them give an invalid value.
 
     RFC 9112 3.2: more than one Host field is a 400, which the NUL makes sure of.
@@ -68,7 +70,7 @@ def _host_header(scope: dict[str, Any]) -> str | None:
     return host
 
 
-def request_from_scope(app: Kettle, scope: dict[str, Any], method: str) -> Request:
+def request_from_scope(app: Kettle, scope: Scope, method: str) -> Request:
     """Translate an ASGI http or websocket scope into the app's request class (no body yet)."""
     path = scope["path"]
     root_path = scope.get("root_path", "")
@@ -76,8 +78,8 @@ def request_from_scope(app: Kettle, scope: dict[str, Any], method: str) -> Reque
         path = path[len(root_path) :]
     client = scope.get("client")
     server = scope.get("server")
-    scheme = scope.get("scheme", "http")
-    return app.request_class(
+    scheme: str = scope.get("scheme", "http")
+    request = app.request_class(
         method,
         path or "/",
         scheme=_HTTP_SCHEMES.get(scheme, scheme),
@@ -87,8 +89,11 @@ def request_from_scope(app: Kettle, scope: dict[str, Any], method: str) -> Reque
         host_header=_host_header(scope),
         headers=lambda: headers_from_scope(scope),
         remote_addr=client[0] if client else None,
-        scope=scope,
+        # The body the adapter receives (in memory or spooled) is the request's to close.
+        owns_stream=True,
     )
+    request.scope = scope
+    return request
 
 
 class _TooLarge(io.RawIOBase):
@@ -111,7 +116,7 @@ class ReceiveStream(BoundedStream):
 
     def __init__(
         self,
-        receive: Callable[..., Any],
+        receive: Receive,
         loop: asyncio.AbstractEventLoop,
         length: int | None,
         limit: Callable[[], int | None],
@@ -204,11 +209,6 @@ class ReceiveStream(BoundedStream):
         data, self._buffer = self._buffer[:size], self._buffer[size:]
         return data
 
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
     def __iter__(self) -> Any:
         while True:
             chunk = self.read(CHUNK_SIZE)
@@ -234,7 +234,7 @@ def _as_bytes(chunk: str | bytes, charset: str) -> bytes:
     return chunk.encode(charset) if isinstance(chunk, str) else bytes(chunk)
 
 
-def _framing(scope: dict[str, Any]) -> tuple[int | None, bool]:
+def _framing(scope: Scope) -> tuple[int | None, bool]:
     """Return the announced Content-Length and whether the body is chunked."""
     length: int | None = None
     chunked = False
@@ -259,9 +259,7 @@ class ASGIAdapter:
         self._pool: WorkerPool | None = None
         self._stream_body_share: PoolShare | None = None
 
-    async def __call__(
-        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
-    ) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
             await self.http(scope, receive, send)
@@ -302,36 +300,36 @@ class ASGIAdapter:
         return await share.run(pool, func)
 
     # -- http ----------------------------------------------------------------
-    async def http(
-        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
-    ) -> None:
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one HTTP request."""
         app = self.app
         request = request_from_scope(app, scope, scope["method"])
         ctx = RequestContext(app, request)
+        ctx.preserve = scope.get(PRESERVE_CONTEXT)
         # Matching first: the checks that need no body (host, 404, 405, the
         # before_body functions such as the CSRF Origin check) refuse a request
         # without receiving its body; matching also tells whether the route
         # streams its body (stream_body=True).
-        app._match(ctx)
+        match(app, ctx)
         rule = request.url_rule
         offload = self.offload
         if request.routing_exception is not None:
             pass  # Answered without the body: nothing is received or spooled.
-        elif rule is not None and getattr(rule, "stream_body", False):
+        elif rule is not None and rule.stream_body:
             offload = self.offload_stream_body
             # The limit is read when the view reads, so a before_request hook may set it.
-            request._stream = ReceiveStream(  # type: ignore[assignment]
+            stream = ReceiveStream(
                 receive,
                 asyncio.get_running_loop(),
                 _framing(scope)[0],
                 lambda: request.max_content_length,
             )
+            request.set_body(cast("IO[bytes]", stream))  # File-like: read, readinto, close.
         else:
             length, chunked = _framing(scope)
             if length or chunked:  # Without a body there is nothing to wait for.
                 try:
-                    request._stream = await self._receive_body(length, chunked, receive)
+                    request.set_body(await self._receive_body(length, chunked, receive))
                 except _Disconnected:
                     # The request never arrived whole: no hook or view runs for
                     # it (so there is nothing to tear down) and nobody is left
@@ -341,20 +339,14 @@ class ASGIAdapter:
                         "Client disconnected during %s %s", request.method, request.path
                     )
                     return
-        try:
-            response = await app.handle_async(ctx, offload)
-        except Exception as e:
-            if not (app.debug and app.use_debugger) or app.testing:
-                raise  # To the server or the test client, as Flask; the page is opt-in.
-            from kettle.debug import debug_response
-
-            response = debug_response(app, request, e)
+        response = await respond_async(app, ctx, offload)
         await self.send_response(response, request.method, send, receive)
-        if ctx_tasks := getattr(ctx, "_background_tasks", None):
-            await run_background_tasks(app, ctx_tasks, self.offload)
+        if ctx.background_tasks:
+            runner = Runner(on_loop=True, offload=self.offload)
+            await run_background_tasks(app, ctx.background_tasks, runner)
 
     async def _receive_body(
-        self, length: int | None, chunked: bool, receive: Callable[..., Any]
+        self, length: int | None, chunked: bool, receive: Receive
     ) -> IO[bytes] | None:
         """Receive the whole body, bounded and spooled (its framing read by ``_framing``)."""
         limit = self.app.config["MAX_CONTENT_LENGTH"]
@@ -392,8 +384,8 @@ class ASGIAdapter:
         self,
         response: Response,
         method: str,
-        send: Callable[..., Any],
-        receive: Callable[..., Any] | None = None,
+        send: Send,
+        receive: Receive | None = None,
     ) -> None:
         """Send status, headers and body; stream iterables chunk by chunk.
 
@@ -404,10 +396,10 @@ class ASGIAdapter:
         headers, body = prepare_send(response, method)
         start = {
             "type": "http.response.start",
-            "status": response._status_code,
+            "status": response.status_code,
             "headers": [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers],
         }
-        if body.__class__ is list and response._on_close is None and len(body) == 1:
+        if body.__class__ is list and not response.has_close_callbacks and len(body) == 1:
             # One chunk in memory, nothing to close (the common case): two sends.
             data = body[0]
             await send(start)
@@ -433,11 +425,11 @@ class ASGIAdapter:
         finally:
             if hasattr(body, "aclose"):
                 await body.aclose()  # type: ignore[union-attr]
-            if response._on_close is not None or hasattr(response.response, "close"):
+            if response.has_close_callbacks or hasattr(response.response, "close"):
                 response.close()
 
     async def _stream_watching(
-        self, response: Response, body: Any, send: Callable[..., Any], receive: Callable[..., Any]
+        self, response: Response, body: Any, send: Send, receive: Receive
     ) -> None:
         """Stream ``body`` in this task while one watcher task listens for the disconnect.
 
@@ -473,7 +465,7 @@ class ASGIAdapter:
             # The server is shutting down: finish the response so it can close.
             await send({"type": "http.response.body", "body": b""})
 
-    async def _stream(self, response: Response, body: Any, send: Callable[..., Any]) -> None:
+    async def _stream(self, response: Response, body: Any, send: Send) -> None:
         charset = response.charset
         if hasattr(body, "__aiter__"):
             async for chunk in body:
@@ -497,9 +489,7 @@ class ASGIAdapter:
         await send({"type": "http.response.body", "body": b""})
 
     # -- lifespan --------------------------------------------------------------
-    async def lifespan(
-        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
-    ) -> None:
+    async def lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the app's startup and shutdown functions on ASGI lifespan events."""
         while True:
             message = await receive()

@@ -1,26 +1,26 @@
 """WebSocket over ASGI: scope/receive/send -> a request context and a ``WebSocket``.
 
 This module translates and nothing more; the life of a connection is in
-``Kettle.handle_websocket``, next to the HTTP pipeline.
+``kettle.pipeline.run_websocket``, next to the HTTP lifecycle.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kettle.adapters.asgi import request_from_scope
-from kettle.ctx import RequestContext
+from kettle.ctx import PRESERVE_CONTEXT, RequestContext
+from kettle.pipeline import run_websocket
 from kettle.websocket import WebSocket
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
+    from kettle.typing import Receive, Scope, Send
 
 
-async def serve_websocket(
-    app: Kettle, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
-) -> None:
+async def serve_websocket(app: Kettle, scope: Scope, receive: Receive, send: Send) -> None:
     """Serve one WebSocket connection through the app's WebSocket routes."""
     ctx = RequestContext(app, request_from_scope(app, scope, "GET"))
     ctx.websocket = WebSocket(scope, receive, send)
-    await app.handle_websocket(ctx)
+    ctx.preserve = scope.get(PRESERVE_CONTEXT)
+    await run_websocket(app, ctx)

@@ -1,7 +1,7 @@
 """WSGI (PEP 3333): environ -> Request, Response -> start_response.
 
 This module translates and nothing more; the request lifecycle lives in
-``Kettle._run``.
+``kettle.pipeline``.
 """
 
 from __future__ import annotations
@@ -9,26 +9,28 @@ from __future__ import annotations
 import asyncio
 import atexit
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from kettle import _loops
 from kettle.adapters.shutdown import shutting_down, thread_stream_closing
-from kettle.background import run_background_tasks_sync
-from kettle.ctx import RequestContext
+from kettle.ctx import PRESERVE_CONTEXT, RequestContext
 from kettle.http.headers import Headers
-from kettle.http.request import server_from_environ
+from kettle.http.request import Request as _HTTPRequest
 from kettle.http.response import prepare_send
 from kettle.http.urls import decode_wsgi_path
+from kettle.pipeline import respond_sync
+from kettle.runner import IN_THREAD
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
+    from kettle.typing import StartResponse, WSGIEnvironment
     from kettle.wrappers import Request, Response
 
+_RequestT = TypeVar("_RequestT", bound=_HTTPRequest)
 _SPECIAL = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
 
 
-def headers_from_environ(environ: dict[str, Any]) -> Headers:
+def headers_from_environ(environ: WSGIEnvironment) -> Headers:
     """Build Headers from the ``HTTP_*`` and content keys of ``environ``."""
     pairs: list[tuple[str, str]] = []
     for key, value in environ.items():
@@ -41,14 +43,23 @@ def headers_from_environ(environ: dict[str, Any]) -> Headers:
     return Headers._trusted(pairs)
 
 
-def request_from_environ(
-    app: Kettle | None, environ: dict[str, Any], request_class: type[Any] | None = None
-) -> Request:
-    """Translate a WSGI environ into ``request_class`` (default: the app's request class)."""
+def server_from_environ(environ: WSGIEnvironment) -> tuple[str, int | None] | None:
+    """``(SERVER_NAME, SERVER_PORT)`` of a WSGI environ (port None if absent or not a number)."""
+    name = environ.get("SERVER_NAME")
+    if not name:
+        return None
+    port = environ.get("SERVER_PORT")
+    try:
+        return name, int(port) if port else None
+    except ValueError:
+        return name, None
+
+
+def build_request(request_class: type[_RequestT], environ: WSGIEnvironment) -> _RequestT:
+    """Translate a WSGI environ into a request of ``request_class`` (the environ not kept)."""
     host = environ.get("HTTP_HOST")
-    cls = request_class if request_class is not None else app.request_class  # type: ignore[union-attr]
-    return cls(
-        environ["REQUEST_METHOD"],
+    return request_class(
+        environ.get("REQUEST_METHOD") or "GET",
         decode_wsgi_path(environ.get("PATH_INFO") or "/"),
         scheme=environ.get("wsgi.url_scheme", "http"),
         server=None if host else server_from_environ(environ),
@@ -57,10 +68,23 @@ def request_from_environ(
         host_header=host,
         headers=lambda: headers_from_environ(environ),
         remote_addr=environ.get("REMOTE_ADDR"),
+        # The server owns wsgi.input: closing the request leaves it open.
         stream=environ.get("wsgi.input"),
         input_terminated=bool(environ.get("wsgi.input_terminated", False)),
-        environ=environ,
     )
+
+
+def request_from_environ(
+    app: Kettle | None, environ: WSGIEnvironment, request_class: type[Any] | None = None
+) -> Request:
+    """Translate a WSGI environ into ``request_class`` (default: the app's), keeping the environ."""
+    if request_class is None:
+        if app is None:
+            raise TypeError("request_from_environ() needs an app or a request class.")
+        request_class = app.request_class
+    request = build_request(request_class, environ)
+    request.environ = environ
+    return request
 
 
 class _ClosingBody:
@@ -97,7 +121,7 @@ def _iterate_async(body: Any) -> Iterator[Any]:
         while True:
             try:
                 with thread_stream_closing():
-                    item = _loops.run_coroutine(iterator.__anext__())
+                    item = IN_THREAD.run(iterator.__anext__())
             except StopAsyncIteration:
                 return
             except asyncio.CancelledError:
@@ -113,11 +137,11 @@ def _iterate_async(body: Any) -> Iterator[Any]:
     finally:
         aclose = getattr(iterator, "aclose", None)
         if aclose is not None:
-            _loops.run_coroutine(aclose())
+            IN_THREAD.run(aclose())
 
 
 def send_response(
-    response: Response, method: str, start_response: Callable[..., Any]
+    response: Response, method: str, start_response: StartResponse
 ) -> Iterable[bytes]:
     """Start the response and return the WSGI body iterable."""
     headers, body = prepare_send(response, method)
@@ -125,7 +149,7 @@ def send_response(
     if body is None:
         response.close()
         return ()
-    if body.__class__ is list and response._on_close is None:
+    if body.__class__ is list and not response.has_close_callbacks:
         return body
     return _ClosingBody(response, body)
 
@@ -139,33 +163,22 @@ def start_serving(app: Kettle) -> None:
         if "_wsgi_serving" in app.__dict__:
             return
         if app.before_serving_funcs:
-            _loops.run_coroutine(app.startup())
+            IN_THREAD.run(app.startup())
         if app.after_serving_funcs:
             atexit.register(_shutdown, app)
         app.__dict__["_wsgi_serving"] = True
 
 
 def _shutdown(app: Kettle) -> None:
-    _loops.run_coroutine(app.shutdown())
+    IN_THREAD.run(app.shutdown())
 
 
-def serve(
-    app: Kettle, environ: dict[str, Any], start_response: Callable[..., Any]
-) -> Iterable[bytes]:
+def serve(app: Kettle, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
     """Handle one WSGI request: translate, run the pipeline, send."""
     if "_wsgi_serving" not in app.__dict__:
         start_serving(app)
     request = request_from_environ(app, environ)
     ctx = RequestContext(app, request)
-    try:
-        response = app.handle_sync(ctx)
-    except Exception as e:
-        if not (app.debug and app.use_debugger) or app.testing:
-            raise  # To the server or the test client, as Flask; the page is opt-in.
-        from kettle.debug import debug_response
-
-        response = debug_response(app, request, e)
-    tasks = getattr(ctx, "_background_tasks", None)
-    if tasks:
-        response.call_on_close(lambda: run_background_tasks_sync(app, tasks))
+    ctx.preserve = environ.get(PRESERVE_CONTEXT)
+    response = respond_sync(app, ctx)
     return send_response(response, request.method, start_response)

@@ -46,7 +46,7 @@ FLASK_MODULES: dict[str, str] = {
     "flask.signals": "kettle.signals",
     "flask.templating": "kettle.templating",
     "flask.testing": "kettle.testing",
-    "flask.typing": "kettle.compat.typing",
+    "flask.typing": "kettle.typing",
     "flask.views": "kettle.views",
     "flask.wrappers": "kettle.wrappers",
 }

@@ -24,12 +24,10 @@ the same as a Flask app's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from markupsafe import escape
-
-from kettle.http.status import reason_phrase, status_line
+from kettle.http.http_exception import HTTPException
 
 if TYPE_CHECKING:
     from kettle.http.response import Response
@@ -86,85 +84,8 @@ __all__ = [
 ]
 
 
-#: Each class's default page, rendered once: (build, body, code, status line, headers).
-_Page = tuple[Callable[..., "Response"], bytes, int, str, list[tuple[str, str]]]
-_PAGES: dict[type[HTTPException], _Page] = {}
-
-
-class HTTPException(Exception):
-    """Base class of every HTTP error: carries ``code`` and ``description``.
-
-    ``response`` may hold a ready response to send instead of the error page
-    (``abort(response)`` uses it).
-    """
-
-    code: int | None = None
-    description: str | None = None
-
-    def __init__(self, description: str | None = None, response: Response | None = None) -> None:
-        super().__init__()
-        if description is not None:
-            self.description = description
-        self.response = response
-
-    @property
-    def name(self) -> str:
-        """The status name, e.g. ``"Not Found"``."""
-        return reason_phrase(self.code) if self.code is not None else "Unknown Error"
-
-    def get_description(self) -> str:
-        """Return the description as HTML: escaped, newlines as ``<br>``."""
-        text = escape(self.description or "").replace("\n", "<br>")
-        return f"<p>{text}</p>"
-
-    def get_body(self) -> str:
-        """Return the HTML error page."""
-        return (
-            "<!doctype html>\n<html lang=en>\n"
-            f"<title>{self.code} {escape(self.name)}</title>\n"
-            f"<h1>{escape(self.name)}</h1>\n"
-            f"{self.get_description()}\n"
-        )
-
-    def get_headers(self) -> list[tuple[str, str]]:
-        """Return the headers of the error page."""
-        return [("Content-Type", "text/html; charset=utf-8")]
-
-    def get_response(self, environ: Any = None, scope: Any = None) -> Response:
-        """Return the response to send for this error (``self.response`` if set)."""
-        if self.response is not None:
-            return self.response
-        cls = type(self)
-        if (
-            "description" not in self.__dict__
-            and cls.description.__class__ is str
-            and cls.get_body is HTTPException.get_body
-            and cls.get_headers is HTTPException.get_headers
-        ):
-            # The page for a class's default description never changes: render it once.
-            page = _PAGES.get(cls) or _PAGES.setdefault(cls, self._render_page())
-            return page[0](page[1], page[2], page[3], list(page[4]))
-        from kettle.http.headers import Headers
-        from kettle.http.response import Response
-
-        headers = self.get_headers()
-        if cls.get_headers is HTTPException.get_headers:
-            return Response(self.get_body(), self.code or 500, Headers._trusted(headers))
-        return Response(self.get_body(), self.code or 500, headers)
-
-    def _render_page(self) -> _Page:
-        from kettle.http.response import Response
-
-        body = self.get_body().encode()
-        headers = [*self.get_headers(), ("Content-Length", str(len(body)))]
-        code = self.code or 500
-        return Response._ready, body, code, status_line(code), headers
-
-    def __str__(self) -> str:
-        return f"{self.code or '???'} {self.name}: {self.description}"
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} '{self}'>"
+# One home for every class of the tree: the base is defined beside, shown here.
+HTTPException.__module__ = __name__
 
 
 class BadRequest(HTTPException):

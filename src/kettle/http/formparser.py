@@ -23,10 +23,9 @@ from kettle.http.datastructures import ImmutableMultiDict
 from kettle.http.exceptions import BadRequest, RequestEntityTooLarge
 from kettle.http.files import FileStorage
 from kettle.http.headers import Headers
+from kettle.http.stream import CHUNK_SIZE
 from kettle.http.urls import parse_qsl
 
-#: Bytes read from the body per parser call.
-CHUNK_SIZE = 64 * 1024
 #: File parts stay in memory up to this size, then go to disk (as Werkzeug's 500 kB).
 FILE_SPOOL_SIZE = 500 * 1024
 #: One part header line; browsers send lines of a few hundred bytes.

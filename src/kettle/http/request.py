@@ -61,16 +61,8 @@ def split_mimetype(value: str) -> tuple[str, dict[str, str]]:
     return mimetype.strip().lower(), params
 
 
-def server_from_environ(environ: dict[str, Any]) -> tuple[str, int | None] | None:
-    """``(SERVER_NAME, SERVER_PORT)`` of a WSGI environ (port None if absent or not a number)."""
-    name = environ.get("SERVER_NAME")
-    if not name:
-        return None
-    port = environ.get("SERVER_PORT")
-    try:
-        return name, int(port) if port else None
-    except ValueError:
-        return name, None
+#: ``Request._checked_host`` before the Host was checked.
+_UNCHECKED: Any = object()
 
 
 class Request:
@@ -101,16 +93,16 @@ class Request:
         remote_addr: str | None = None,
         stream: IO[bytes] | None = None,
         input_terminated: bool = True,
-        environ: dict[str, Any] | None = None,
-        scope: dict[str, Any] | None = None,
+        owns_stream: bool = False,
     ) -> None:
         self.method = method.upper() if not method.isupper() else method
         self.path = path if path[:1] == "/" and path[1:2] != "/" else "/" + path.lstrip("/")
         self.scheme = scheme
         self._server = server
-        self.root_path = root_path.rstrip("/")
+        self.root_path = root_path.rstrip("/") if root_path else root_path
         self.query_string = query_string
         self._host_header = host_header
+        self._checked_host: str | None = _UNCHECKED
         if isinstance(headers, Headers):
             self.__dict__["headers"] = headers
         else:
@@ -118,8 +110,9 @@ class Request:
         self.remote_addr = remote_addr
         self._stream = stream
         self._input_terminated = input_terminated
-        self.environ: dict[str, Any] = environ if environ is not None else {}
-        self.scope = scope
+        #: True when ``stream`` belongs to this request (``close()`` closes it), False when
+        #: the server owns it (a WSGI server's ``wsgi.input``).
+        self.owns_stream = owns_stream
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url!r} [{self.method}]>"
@@ -134,35 +127,43 @@ class Request:
     def server(self) -> tuple[str, int | None] | None:
         """The address the server listens on, ``(host, port)``, or None if unknown.
 
-        As Werkzeug's: from the ASGI scope, or from the WSGI environ's
-        ``SERVER_NAME`` / ``SERVER_PORT`` (read on first use).
+        As Werkzeug's. An adapter may fill it in lazily (``kettle.wrappers.Request``
+        reads a WSGI environ's ``SERVER_NAME`` / ``SERVER_PORT`` on first use).
         """
-        server = self._server
-        if server is None and self.environ:
-            server = self._server = server_from_environ(self.environ)
-        return server
+        return self._server
 
     @server.setter
     def server(self, value: tuple[str, int | None] | None) -> None:
         self._server = value
 
-    @cached_property
-    def _checked_host(self) -> str | None:
-        """The Host validated and normalised; None when it is outside the host grammar."""
+    def _check_host(self) -> str | None:
+        """The Host validated and normalised; None when it is outside the host grammar.
+
+        Cached in ``_checked_host`` (a plain attribute: read on every request by the
+        pipeline's host check, where a cached_property's Python-level ``__get__`` shows).
+        """
         host = self._host_header
+        checked: str | None = None
         if host is None:
             hosts = self.headers.getlist("host")
-            if len(hosts) > 1:
-                return None  # RFC 9112 3.2: more than one Host field is a 400
-            host = hosts[0] if hosts else None
-        if not host:
-            return server_host(self.server, self.scheme)
-        return normalize_host(host, self.scheme)
+            # RFC 9112 3.2: more than one Host field is a 400 (checked stays None).
+            host = hosts[0] if len(hosts) == 1 else "" if not hosts else None
+        if host is None:
+            pass
+        elif not host:
+            checked = server_host(self.server, self.scheme)
+        else:
+            checked = normalize_host(host, self.scheme)
+        self._checked_host = checked
+        return checked
 
     @property
     def host_is_valid(self) -> bool:
         """False when the Host header is outside the host grammar (the app answers 400)."""
-        return self._checked_host is not None
+        checked = self._checked_host
+        if checked is _UNCHECKED:
+            checked = self._check_host()
+        return checked is not None
 
     @property
     def host(self) -> str:
@@ -172,7 +173,10 @@ class Request:
         gives ``""`` here (and the app answers 400 before any view runs), so
         a URL is never built from it.
         """
-        return self._checked_host or ""
+        checked = self._checked_host
+        if checked is _UNCHECKED:
+            checked = self._check_host()
+        return checked or ""
 
     @property
     def full_path(self) -> str:
@@ -365,6 +369,10 @@ class Request:
         """The raw body stream of the server, without limits (use ``stream``)."""
         return self._stream
 
+    def set_body(self, stream: IO[bytes] | None) -> None:
+        """Give the request its raw body once received (for adapters; before ``stream`` is read)."""
+        self._stream = stream
+
     def get_data(
         self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
     ) -> Any:
@@ -427,11 +435,12 @@ class Request:
         return CombinedMultiDict([self.args, self.form])
 
     def close(self) -> None:
-        """Close uploaded files (their temporary files) and an ASGI spooled body."""
-        for _, storage in self.__dict__.get("files", ImmutableMultiDict()).items(multi=True):
-            storage.close()
-        if self.scope is not None and self._stream is not None:
-            # Under WSGI the server owns wsgi.input; under ASGI the body is ours.
+        """Close uploaded files (their temporary files) and a body stream the request owns."""
+        files = self.__dict__.get("files")  # Only when parsed: most requests never are.
+        if files:
+            for _, storage in files.items(multi=True):
+                storage.close()
+        if self.owns_stream and self._stream is not None:
             self._stream.close()
 
     @property

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json as _json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
 
@@ -28,6 +28,9 @@ from kettle.http.preconditions import (
     unquote_etag,
 )
 from kettle.http.status import parse_status, status_line
+
+if TYPE_CHECKING:
+    from kettle.http.request import Request
 
 # Werkzeug adds "; charset=utf-8" to these besides text/* and *+xml.
 _CHARSET_MIMETYPES = frozenset(
@@ -80,19 +83,18 @@ def _header_pairs(value: Any) -> Any:
     return value
 
 
-class _HeadersAttribute:
-    """``response.headers = other``: stores Kettle Headers made from ``other``.
+def own_headers(response: Response) -> Headers:
+    """Return ``response.headers`` as Kettle ``Headers``, converting a foreign multidict once.
 
     An extension may replace the headers with another multidict (Flask-Cors does
-    when they are not Werkzeug's ``Headers``); the response path keeps working on
-    Headers. Only assignment goes through here: reads find the instance's own
-    attribute (the descriptor has no ``__get__``), so reading costs nothing.
+    when they are not Werkzeug's ``Headers``); the pipeline (after each
+    after_request function) and ``prepare_send`` call this, so the attribute
+    itself stays a plain one and reading it costs nothing.
     """
-
-    def __set__(self, obj: Any, value: Any) -> None:
-        if not isinstance(value, Headers):
-            value = Headers(_header_pairs(value))
-        obj.__dict__["headers"] = value
+    headers = response.headers
+    if headers.__class__ is not Headers and not isinstance(headers, Headers):
+        headers = response.headers = Headers(_header_pairs(headers))
+    return headers
 
 
 class Response:
@@ -113,11 +115,8 @@ class Response:
     autocorrect_location_header = False
     #: The body: a list of chunks, or any iterable that streams.
     response: Iterable[bytes]
-    if TYPE_CHECKING:
-        headers: Headers
-    else:
-        # (The constructors below write __dict__ directly: no descriptor call per response.)
-        headers = _HeadersAttribute()
+    #: The headers; an extension's replacement multidict is converted by ``own_headers``.
+    headers: Headers
     #: Set by ``make_response`` for ``(body, status)``; close() runs these callables.
     _on_close: list[Any] | None = None
 
@@ -323,6 +322,11 @@ class Response:
         self._on_close.append(func)
         return func
 
+    @property
+    def has_close_callbacks(self) -> bool:
+        """True when ``call_on_close`` registered a function (adapters must call ``close()``)."""
+        return self._on_close is not None
+
     def close(self) -> None:
         """Close the body iterable and run the ``call_on_close`` functions."""
         close = getattr(self.response, "close", None)
@@ -450,19 +454,21 @@ class Response:
 
     def make_conditional(
         self,
-        request_or_environ: Any,
+        request: Request,
         accept_ranges: bool | str = False,
         complete_length: int | None = None,
     ) -> Response:
         """Answer a GET/HEAD conditionally: 304/412 from the validators, 206/416 for Range.
 
-        Takes a request (or a WSGI environ). Follows Werkzeug: If-None-Match
-        wins over If-Modified-Since, If-Range guards the Range, a Range that
-        cannot be served raises 416 with ``Content-Range: bytes */length``.
+        Takes the request. Follows Werkzeug: If-None-Match wins over
+        If-Modified-Since, If-Range guards the Range, a Range that cannot be
+        served raises 416 with ``Content-Range: bytes */length``.
         """
-        get = _header_getter(request_or_environ)
-        method = getattr(request_or_environ, "method", None) or get("REQUEST_METHOD") or "GET"
-        if method not in ("GET", "HEAD"):
+        headers = getattr(request, "headers", None)
+        if headers is None:
+            raise TypeError("make_conditional() needs a request.")
+        get = headers.get
+        if (getattr(request, "method", None) or "GET") not in ("GET", "HEAD"):
             return self
         if "date" not in self.headers:
             self.headers.set("Date", http_date())
@@ -558,22 +564,6 @@ class Response:
             raise
 
 
-def _header_getter(source: Any) -> Any:
-    """Return ``get(name)`` reading a request's headers or a WSGI environ."""
-    headers = getattr(source, "headers", None)
-    if headers is not None:
-        return headers.get
-    if isinstance(source, Mapping):
-
-        def get(name: str) -> Any:
-            if name.isupper():
-                return source.get(name)
-            return source.get("HTTP_" + name.upper().replace("-", "_"))
-
-        return get
-    raise TypeError("make_conditional() needs a request or a WSGI environ.")
-
-
 _NO_BODY_STATUSES = frozenset({204, 304})
 
 
@@ -588,7 +578,10 @@ def prepare_send(
     """
     code = response._status_code
     body: Iterable[Any] | None = response.response
-    headers = response.headers._list
+    headers_object = response.headers
+    if headers_object.__class__ is not Headers:  # Rare: replaced by an extension.
+        headers_object = own_headers(response)
+    headers = headers_object._list
     if method == "HEAD" or code in _NO_BODY_STATUSES or code < 200:
         return headers, None
     if body.__class__ is list and not response.direct_passthrough:

@@ -15,11 +15,27 @@ from typing import IO, Any
 
 from kettle.http.exceptions import ClientDisconnected, RequestEntityTooLarge
 
-#: Bytes read per call when draining or iterating; small enough to keep memory flat.
+#: Bytes read per call from a body or a sent file: large enough for few system calls,
+#: small enough to keep memory flat while parsing, draining or streaming.
 CHUNK_SIZE = 64 * 1024
 
 
-class BoundedStream(io.RawIOBase):
+class BodyStream(io.RawIOBase):
+    """A readable body stream: subclasses write ``read()``, the rest follows from it."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readall(self) -> bytes:
+        return self.read(-1)
+
+
+class BoundedStream(BodyStream):
     """A body stream that enforces its own limits (an adapter's streaming body)."""
 
     async def receive_all(self) -> None:
@@ -30,7 +46,7 @@ class BoundedStream(io.RawIOBase):
         """
 
 
-class LimitedStream(io.RawIOBase):
+class LimitedStream(BodyStream):
     """Read at most ``limit`` bytes of ``stream``.
 
     With ``is_max`` the limit is a maximum (413 past it); without, it is the
@@ -47,9 +63,6 @@ class LimitedStream(io.RawIOBase):
     def is_exhausted(self) -> bool:
         """True when every byte the limit allows has been read."""
         return self.limit is not None and self._pos >= self.limit
-
-    def readable(self) -> bool:
-        return True
 
     def tell(self) -> int:
         return self._pos
@@ -91,14 +104,6 @@ class LimitedStream(io.RawIOBase):
             return self._stream.read(size)
         except OSError as error:
             raise ClientDisconnected("The client disconnected while sending the body.") from error
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def readall(self) -> bytes:
-        return self.read(-1)
 
     def readline(self, size: int | None = -1) -> bytes:
         """Read one line, bounded by ``size`` and by the limit."""

@@ -8,9 +8,13 @@ Werkzeug's ProxyFix does. ``ProxyFix(app.wsgi_app)`` wraps WSGI;
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from kettle.runner import is_async_callable
+
+if TYPE_CHECKING:
+    from kettle.typing import Receive, Scope, Send, StartResponse, WSGIEnvironment
 
 
 def _trusted_value(trusted: int, value: str | None) -> str | None:
@@ -64,9 +68,7 @@ class ProxyFix:
             "prefix": _trusted_value(self.x_prefix, get("x-forwarded-prefix")),
         }
 
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Rewrite the WSGI environ, keeping the originals, then call the app."""
         environ["werkzeug.proxy_fix.orig"] = {
             key: environ.get(key)
@@ -102,7 +104,7 @@ class ASGIProxyFix(ProxyFix):
     """ProxyFix for an ASGI 3 app: rewrites ``client``, ``scheme``, Host and ``root_path``."""
 
     async def __call__(  # type: ignore[override]
-        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
+        self, scope: Scope, receive: Receive, send: Send
     ) -> None:
         """Rewrite a copy of the scope, then call the app."""
         if scope["type"] not in ("http", "websocket"):
@@ -136,5 +138,4 @@ class ASGIProxyFix(ProxyFix):
 
 def _is_asgi(app: Any) -> bool:
     # An instance whose __call__ is a coroutine function (like app.asgi) is ASGI too.
-    call = type(app).__call__ if not inspect.isfunction(app) else app
-    return inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(call)
+    return is_async_callable(app)

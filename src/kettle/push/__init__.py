@@ -21,10 +21,9 @@ dropped), ``PUSH_SSE_RETRY`` (2000 ms, sent by ``stream_channel``).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import Any, cast
 
-from kettle import _loops
+from kettle import runner
 from kettle.ctx import _cv
 from kettle.http.sse import ServerSentEvent
 from kettle.push.events import EventStream
@@ -107,9 +106,7 @@ async def publish(channel: str, message: Any) -> int:
 
 
 def _run_sync(coro: Any) -> Any:
-    ctx = _cv.get(None)
-    runner: Callable[[Any], Any] = getattr(ctx, "run_coroutine", _loops.run_coroutine)
-    return runner(coro)
+    return runner.run_sync(coro)
 
 
 def publish_sync(channel: str, message: Any) -> int:

@@ -62,8 +62,13 @@ class RequestRedirect(HTTPException, RoutingException):
         super().__init__(new_url)
         self.new_url = new_url
 
-    def get_response(self, environ: Any = None, scope: Any = None) -> Response:
-        """Return the redirect response, with the small HTML page Werkzeug sends."""
+    def get_response(self, request: object = None, /, **server_values: object) -> Response:
+        """Return the redirect response, with the small HTML page Werkzeug sends.
+
+        The arguments are Werkzeug's signature (a request, or the server's
+        environ/scope as keywords) and are not used: the answer depends on the
+        error alone.
+        """
         from kettle.http.response import Response
 
         location = escape(self.new_url)

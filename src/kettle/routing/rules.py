@@ -238,6 +238,12 @@ class Rule(RuleFactory):
     ``HEAD`` is added to ``methods`` when ``GET`` is there.
     """
 
+    #: Kettle: answer ``OPTIONS`` automatically with ``Allow`` (set by ``add_url_rule``).
+    provide_automatic_options: bool = False
+    #: Kettle: under ASGI, do not receive the body before the view; it reads
+    #: ``request.stream`` as the client sends (set by ``add_url_rule(stream_body=True)``).
+    stream_body: bool = False
+
     def __init__(
         self,
         string: str,

@@ -1,8 +1,8 @@
-"""Describing a test request once: ``EnvironBuilder``, multipart bodies, ASGI scopes.
+"""A request described by plain values, rendered as a WSGI environ or an ASGI scope.
 
-``EnvironBuilder`` renders a request as a WSGI environ (``get_environ``) and
-:func:`scope_from_environ` as an ASGI scope, so the test client's WSGI and
-ASGI sides see the same bytes. :mod:`kettle.testing` re-exports these names.
+``EnvironBuilder`` is Werkzeug's idea: the test client, ``app.test_request_context``
+and the Werkzeug interop describe a request once and render it for either
+protocol, so both sides see the same bytes. No I/O: it only builds dicts.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from kettle.http.urls import encode_query
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
-
-__all__ = ["EnvironBuilder", "encode_multipart", "scope_from_environ"]
+    from kettle.typing import Scope, WSGIEnvironment
 
 
 def _is_file(value: Any) -> bool:
@@ -234,14 +233,14 @@ class EnvironBuilder:
             file.close()
         self._files.clear()
 
-    def get_environ(self) -> dict[str, Any]:
+    def get_environ(self) -> WSGIEnvironment:
         """Render the request as a WSGI environ."""
         host, _, port = self.host.partition(":")
         given = self._input_stream
         stream = given if given is not None else io.BytesIO(self.body)
         # As a server does: PATH_INFO is the percent-decoded path, bytes as latin-1.
         path = unquote_to_bytes(self.path).decode("latin-1")
-        environ: dict[str, Any] = {
+        environ: WSGIEnvironment = {
             "REQUEST_METHOD": self.method,
             "SCRIPT_NAME": self.script_root,
             "PATH_INFO": path,
@@ -292,7 +291,7 @@ class EnvironBuilder:
         return request_from_environ(self.app, self.get_environ(), cls)
 
 
-def scope_from_environ(environ: dict[str, Any]) -> dict[str, Any]:
+def scope_from_environ(environ: WSGIEnvironment) -> Scope:
     """Render a WSGI environ as an ASGI http scope (for the ASGI test driver)."""
     headers: list[tuple[bytes, bytes]] = []
     for key, value in environ.items():

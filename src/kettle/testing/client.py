@@ -1,9 +1,11 @@
-"""The test client: drives an app through its WSGI or its ASGI side.
+"""The HTTP test client: drives an app through its WSGI or its ASGI side.
 
 ``app.test_client()`` speaks WSGI; ``app.test_client(protocol="asgi")`` runs
 the same requests through ``app.asgi`` on an event loop kept per thread. The
-request is described once (``EnvironBuilder``) and rendered as an environ
-or as a scope, so both sides see the same bytes.
+request is described once (``kettle.adapters.environ.EnvironBuilder``) and
+rendered as an environ or as a scope, so both sides see the same bytes. A
+streamed response (server-sent events included) is read lazily, as the test
+iterates it; ``TestResponse.events()`` parses the events.
 """
 
 from __future__ import annotations
@@ -11,23 +13,20 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from kettle.cli import KettleCliRunner as KettleCliRunner
+from kettle.adapters.environ import EnvironBuilder, scope_from_environ
 from kettle.http.headers import Headers
-from kettle.testing_cookies import Cookie, CookieJar
-from kettle.testing_environ import EnvironBuilder as EnvironBuilder
-from kettle.testing_environ import encode_multipart as encode_multipart
-from kettle.testing_environ import scope_from_environ as scope_from_environ
+from kettle.testing.cookies import Cookie, CookieJar
 from kettle.wrappers import Response
 
 if TYPE_CHECKING:
-    from kettle._push_testing import WebSocketSession
     from kettle.app import Kettle
     from kettle.ctx import RequestContext
     from kettle.sessions import SessionMixin
+    from kettle.testing.websocket import WebSocketSession
+    from kettle.typing import WSGIEnvironment
 
 
 class TestResponse(Response):
@@ -88,7 +87,7 @@ class KettleClient:
         self.application = app
         self.protocol = protocol
         self.use_cookies = use_cookies
-        self.environ_base: dict[str, Any] = {
+        self.environ_base: WSGIEnvironment = {
             "REMOTE_ADDR": "127.0.0.1",
             "HTTP_USER_AGENT": "Kettle/test",
         }
@@ -212,7 +211,7 @@ class KettleClient:
             self._store_cookies(response, builder.host)
         return response
 
-    def _run_wsgi(self, environ: dict[str, Any], buffered: bool = True) -> TestResponse:
+    def _run_wsgi(self, environ: WSGIEnvironment, buffered: bool = True) -> TestResponse:
         captured: dict[str, Any] = {}
 
         def start_response(
@@ -225,8 +224,6 @@ class KettleClient:
         body = self.application(environ, start_response)
         if not buffered and not isinstance(body, list | tuple):
             # A streamed body is read as the test iterates it, like Werkzeug's client.
-            from kettle._push_testing import LazyWSGIBody
-
             lazy = _test_response(b"", captured["status"], list(captured["headers"]))
             lazy.response = LazyWSGIBody(body)
             lazy.request = self._request_of(environ)
@@ -241,8 +238,8 @@ class KettleClient:
         response.request = self._request_of(environ)
         return response
 
-    def _run_asgi(self, environ: dict[str, Any], buffered: bool = True) -> TestResponse:
-        from kettle._push_testing import run_asgi_http
+    def _run_asgi(self, environ: WSGIEnvironment, buffered: bool = True) -> TestResponse:
+        from kettle.testing.asgi import run_asgi_http
 
         scope = scope_from_environ(environ)
         body = environ["wsgi.input"].read()
@@ -259,7 +256,7 @@ class KettleClient:
         self, path: str = "/", subprotocols: Iterable[str] = (), **kwargs: Any
     ) -> WebSocketSession:
         """Open a WebSocket to ``path`` through ``app.asgi``; use it as a context manager."""
-        from kettle._push_testing import WebSocketSession
+        from kettle.testing.websocket import WebSocketSession
 
         kwargs["environ_base"] = {**self.environ_base, **kwargs.pop("environ_base", {})}
         builder = EnvironBuilder(self.application, path, **kwargs)
@@ -304,7 +301,7 @@ class KettleClient:
             interface.save_session(app, session, response)
         self._store_cookies(response, builder.host)
 
-    def _request_of(self, environ: dict[str, Any]) -> Any:
+    def _request_of(self, environ: WSGIEnvironment) -> Any:
         from kettle.adapters.wsgi import request_from_environ
 
         if self._kettle is None:
@@ -351,16 +348,32 @@ class KettleClient:
         self._preserve = True
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._preserve = False
         self._pop_preserved()
 
 
-#: Flask's names, so ``from kettle.testing import FlaskClient`` works after a port.
+class LazyWSGIBody:
+    """A WSGI body iterated as the test reads it; closed when done or on ``close()``."""
+
+    def __init__(self, body: Any) -> None:
+        self._body = body
+        self._closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._body
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Close the app's iterable once (PEP 3333)."""
+        if not self._closed:
+            self._closed = True
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+
+
+#: Flask's name, so ``from kettle.testing import FlaskClient`` works after a port.
 FlaskClient = KettleClient
-FlaskCliRunner = KettleCliRunner

@@ -1,0 +1,557 @@
+"""THE lifecycle, written once: HTTP requests and WebSocket handshakes side by side.
+
+Theory of operation: an adapter turns the server's input into a request and
+a ``RequestContext`` and hands the context here. Both lifecycles share every
+step that they have in common:
+
+- ``match``: host validation, TRUSTED_HOSTS, subdomains, strict-slash
+  redirects, the before_body checks (the ASGI adapter calls it before it
+  receives the body);
+- the hooks: URL value preprocessors and ``before_request`` for both,
+  ``before_websocket`` / ``after_websocket`` for a WebSocket (as Quart orders
+  them), ``after_request`` and the session save for HTTP;
+- ``teardown``: the teardown functions, then the request is closed (its
+  uploaded files and a spooled body), then the context is popped;
+  ``RequestContext.pop`` runs the same function;
+- the answer to an unhandled error (``unhandled_error_response``: the debug
+  page, or the error goes on to the server) and the background tasks.
+
+The HTTP lifecycle is one coroutine (``run``). User code is called through
+the context's runner (``kettle.runner``): under WSGI nothing suspends and the
+coroutine is driven without an event loop; under ASGI it is awaited on the
+loop for an async view, or driven in a worker thread for a sync one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from itertools import chain
+from typing import TYPE_CHECKING, Any
+
+from kettle import _loops
+from kettle.error_handling import (
+    call_handler,
+    find_error_handler,
+    handle_user_exception,
+    replaced,
+    user_exception,
+)
+from kettle.http.exceptions import (
+    BadHost,
+    Forbidden,
+    HTTPException,
+    InternalServerError,
+    SecurityError,
+)
+from kettle.http.request import host_is_trusted
+from kettle.http.response import own_headers
+from kettle.routing.exceptions import RequestRedirect, WebsocketMismatch
+from kettle.routing.matching import match_redirect, request_subdomain
+from kettle.runner import (
+    IN_THREAD,
+    NEVER_AWAITABLE,
+    ON_LOOP,
+    Runner,
+    is_async_callable,
+    is_awaitable,
+)
+from kettle.signals import (
+    appcontext_popped,
+    appcontext_tearing_down,
+    got_request_exception,
+    request_finished,
+    request_started,
+    request_tearing_down,
+)
+from kettle.websocket import (
+    WebSocket,
+    WebSocketDisconnect,
+    WebSocketUpgradeRequired,
+    check_origin,
+    note_websocket_under_wsgi,
+)
+from kettle.wrappers import Response
+
+if TYPE_CHECKING:
+    from kettle.app import Kettle
+    from kettle.ctx import RequestContext, Task
+    from kettle.routing import Rule
+    from kettle.wrappers import Request
+
+
+# -- the adapters' entry points ------------------------------------------------
+def respond_sync(app: Kettle, ctx: RequestContext) -> Response:
+    """Answer an HTTP request in this thread, without an event loop (WSGI).
+
+    The background tasks run when the server closes the response body.
+    """
+    if not app._got_first_request:
+        first_request_sync(app, ctx)
+    try:
+        response: Response = _loops.drive(run(app, ctx))
+    except Exception as e:
+        response = unhandled_error_response(app, ctx.request, e)
+    tasks = ctx.background_tasks
+    if tasks:
+        response.call_on_close(lambda: _loops.drive(run_background_tasks(app, tasks, IN_THREAD)))
+    return response
+
+
+async def respond_async(
+    app: Kettle, ctx: RequestContext, offload: Callable[[Callable[[], Any]], Any]
+) -> Response:
+    """Answer an HTTP request on the loop (ASGI): an async view there, a sync one in ``offload``.
+
+    The adapter has called ``match`` and received the body already.
+    """
+    try:
+        if not app._got_first_request:
+            await first_request_async(app, ctx)
+        request = ctx.request
+        if request.url_rule is None and request.routing_exception is None:
+            match(app, ctx)  # (The ASGI adapter matches before it receives the body.)
+        if view_is_async(app, ctx):
+            ctx.runner = ON_LOOP
+            return await run(app, ctx)
+        # A sync view holds one worker thread for the whole pipeline; awaitables its
+        # hooks return are handed back to this loop.
+        ctx.runner = Runner(asyncio.get_running_loop())
+        response: Response = await offload(lambda: _loops.drive(run(app, ctx)))
+        return response
+    except Exception as e:
+        return unhandled_error_response(app, ctx.request, e)
+
+
+def unhandled_error_response(app: Kettle, request: Request, error: Exception) -> Response:
+    """Answer an error that escaped the pipeline: the debug page, or re-raise it.
+
+    The page is opt-in (``use_debugger`` in debug mode, not when testing);
+    otherwise the error goes to the server or the test client, as Flask's.
+    """
+    if not (app.debug and app.use_debugger) or app.testing:
+        raise error
+    from kettle.debug import debug_response
+
+    return debug_response(app, request, error)
+
+
+async def run_background_tasks(app: Kettle, tasks: list[Task], runner: Runner) -> None:
+    """Run the tasks after the response is sent, in an app context; a failure is logged."""
+    with app.app_context():
+        for func, args, kwargs in tasks:
+            try:
+                await runner.call(func, *args, **kwargs)
+            except Exception:
+                app.logger.exception("Background task %r failed", func)
+
+
+def view_is_async(app: Kettle, ctx: RequestContext) -> bool:
+    """Return True when the matched view is async (errors, too, are answered on the loop)."""
+    rule = ctx.request.url_rule
+    if rule is None:
+        return True  # Errors are rendered on the loop: no thread hop for a 404.
+    endpoint = rule.endpoint
+    known = app._async_views.get(endpoint)
+    if known is None:
+        view = app.view_functions.get(endpoint)
+        known = view is not None and is_async_callable(view)
+        app._async_views[endpoint] = known
+    return known
+
+
+def first_request_sync(app: Kettle, ctx: RequestContext) -> None:
+    """Run the before_first_request functions once, from sync code."""
+    with app._first_request_lock:
+        if app._got_first_request:
+            return
+        ctx._enter_quietly()
+        try:
+            for func in app.before_first_request_funcs:
+                ctx.runner.call_sync(func)
+        finally:
+            ctx._leave_quietly()
+        app._got_first_request = True
+
+
+async def first_request_async(app: Kettle, ctx: RequestContext) -> None:
+    """Run the before_first_request functions once, on the loop."""
+    if app._first_request_alock is None:
+        app._first_request_alock = asyncio.Lock()
+    async with app._first_request_alock:
+        if app._got_first_request:
+            return
+        ctx._enter_quietly()
+        try:
+            for func in app.before_first_request_funcs:
+                await ON_LOOP.call(func)
+        finally:
+            ctx._leave_quietly()
+        app._got_first_request = True
+
+
+# -- THE HTTP lifecycle --------------------------------------------------------
+async def run(app: Kettle, ctx: RequestContext) -> Response:
+    """Push, dispatch, finalize, tear down: the whole life of one request."""
+    ctx.push()
+    error: BaseException | None = None
+    try:
+        try:
+            request = ctx.request
+            if request.url_rule is None and request.routing_exception is None:
+                match(app, ctx)
+            return await full_dispatch(app, ctx)
+        except Exception as e:
+            error = e
+            if replaced(app, "handle_exception"):
+                rv = app.handle_exception(e)
+                if is_awaitable(rv):
+                    rv = await ctx.runner.wait(rv)
+                if isinstance(rv, Response):
+                    return rv
+                return await finalize(app, ctx, rv, from_error_handler=True)
+            return await handle_exception(app, ctx, e)
+    except BaseException as e:
+        error = e
+        raise
+    finally:
+        await teardown(app, ctx, error)
+
+
+def match(app: Kettle, ctx: RequestContext) -> None:
+    """Match the request (once): set ``url_rule`` and ``view_args`` or ``routing_exception``."""
+    request = ctx.request
+    if request.url_rule is not None or request.routing_exception is not None:
+        return
+    if not request.host_is_valid:
+        request.routing_exception = BadHost("The Host header is not a valid host.")
+        return
+    trusted = app.config["TRUSTED_HOSTS"]
+    if trusted and not host_is_trusted(request.host, trusted):
+        # As Flask 3.1: a 400 raised where routing errors are, so no view runs.
+        host = request.host
+        request.routing_exception = SecurityError(f"Host {host!r} is not trusted.")
+        return
+    url_map = app.url_map
+    # The host is read only when routing depends on it (see match_redirect).
+    if url_map.host_matching or app.subdomain_matching:
+        host = request.host
+        subdomain = subdomain_of(app, request)
+    else:
+        host = ""
+        subdomain = url_map.default_subdomain or ""
+    websocket = ctx.websocket is not None
+    try:
+        rule, args = url_map.match(
+            request.path, request.method, host, subdomain=subdomain, websocket=websocket
+        )
+    except RequestRedirect as redirect:
+        request.routing_exception = redirect  # Kept if the second match cannot say more.
+        try:
+            match_redirect(
+                url_map,
+                request.path,
+                request.method,
+                host=request.host,
+                scheme=request.scheme,
+                script_name=request.root_path,
+                query_string=request.query_string.decode("latin-1"),
+                subdomain=subdomain,
+                websocket=websocket,
+            )
+        except HTTPException as e:
+            request.routing_exception = e
+    except WebsocketMismatch as e:
+        # HTTP to a WebSocket route: 426; a handshake to an HTTP route: 400.
+        if websocket:
+            request.routing_exception = e
+        else:
+            note_websocket_under_wsgi(app, request)
+            request.routing_exception = WebSocketUpgradeRequired()
+    except HTTPException as e:
+        request.routing_exception = e
+    else:
+        request.url_rule = rule
+        request.view_args = args
+        if app.before_body_funcs:
+            _check_before_body(app, request)
+
+
+def subdomain_of(app: Kettle, request: Request) -> str | None:
+    """The subdomain the app's rules are matched and built against for ``request``."""
+    return request_subdomain(
+        app.url_map,
+        request.host,
+        server_name=app.config["SERVER_NAME"],
+        secure=request.is_secure,
+        subdomain_matching=app.subdomain_matching,
+    )
+
+
+def _check_before_body(app: Kettle, request: Request) -> None:
+    """Run the before_body functions; the first refusal becomes the routing error."""
+    for func in app.before_body_funcs:
+        try:
+            func(request)
+        except HTTPException as e:
+            request.routing_exception = e
+            return
+
+
+async def full_dispatch(app: Kettle, ctx: RequestContext) -> Response:
+    """request_started, before_request hooks, the view, error handlers, finalize."""
+    if request_started.receivers:
+        request_started.send(app, _async_wrapper=app.ensure_sync)
+    unhandled: HTTPException | None = None
+    try:
+        rv = None
+        if app.url_value_preprocessors or app.before_request_funcs:
+            rv = await preprocess(app, ctx)
+        if rv is None:
+            unhandled = ctx.request.routing_exception
+            # A routing error goes through dispatch when handlers or debug checks apply.
+            if unhandled is None or app.error_handler_spec or app.debug:
+                unhandled = None
+                rv = await dispatch(app, ctx)
+    except Exception as e:
+        rv = await user_exception(app, ctx, e)
+    if unhandled is not None:
+        # A routing error (404, 405) with no handler registered anywhere:
+        # answered without raising it, the most common error path.
+        rv = await user_exception(app, ctx, unhandled)
+    return await finalize(app, ctx, rv)
+
+
+async def preprocess(app: Kettle, ctx: RequestContext) -> Any:
+    """The URL value preprocessors, then the before_request functions; a non-None return wins."""
+    request = ctx.request
+    runner = ctx.runner
+    names = (None, *reversed(request.blueprints))
+    for name in names:
+        for func in app.url_value_preprocessors.get(name, ()):
+            rv = func(request.endpoint, request.view_args)
+            if is_awaitable(rv):
+                await runner.wait(rv)
+    for name in names:
+        for func in app.before_request_funcs.get(name, ()):
+            rv = func()
+            if is_awaitable(rv):
+                rv = await runner.wait(rv)
+            if rv is not None:
+                return rv
+    return None
+
+
+async def dispatch(app: Kettle, ctx: RequestContext) -> Any:
+    """Call the view (a routing error is raised) and return its value."""
+    request = ctx.request
+    if request.routing_exception is not None:
+        app.raise_routing_exception(request)
+    rule: Rule = request.url_rule  # type: ignore[assignment]
+    if request.method == "OPTIONS" and rule.provide_automatic_options:
+        return app.make_default_options_response(ctx)
+    rv = app.view_functions[rule.endpoint](**request.view_args)  # type: ignore[arg-type]
+    if rv.__class__ not in NEVER_AWAITABLE and is_awaitable(rv):
+        rv = await ctx.runner.wait(rv)
+    return rv
+
+
+def default_options_response(app: Kettle, request: Request) -> Response:
+    """The automatic OPTIONS response: empty, with the ``Allow`` header of the URL."""
+    methods = app.url_map.allowed_methods(
+        request.path, host=request.host, subdomain=subdomain_of(app, request)
+    )
+    response = app.response_class()
+    response.headers.set("Allow", ", ".join(sorted(methods)))
+    return response
+
+
+async def finalize(
+    app: Kettle, ctx: RequestContext, rv: Any, from_error_handler: bool = False
+) -> Response:
+    """Make the response, run the after-request hooks, save the session, send request_finished."""
+    response = app.make_response(rv)
+    try:
+        response = await process_response(app, ctx, response)
+        if request_finished.receivers:
+            request_finished.send(app, _async_wrapper=app.ensure_sync, response=response)
+    except Exception:
+        if not from_error_handler:
+            raise
+        app.logger.exception("Request finalizing failed with an error while handling an error")
+    return response
+
+
+async def process_response(app: Kettle, ctx: RequestContext, response: Response) -> Response:
+    """The after_this_request and after_request functions, then the session save."""
+    funcs: Iterable[Callable[..., Any]] = ctx._after_request_functions
+    if app.after_request_funcs:
+        request = ctx.request
+        for name in chain(request.blueprints, (None,)):
+            if name in app.after_request_funcs:
+                funcs = chain(funcs, reversed(app.after_request_funcs[name]))
+    runner = ctx.runner
+    for func in funcs:
+        rv = func(response)
+        if is_awaitable(rv):
+            rv = await runner.wait(rv)
+        response = rv
+        own_headers(response)  # A hook may have replaced them (Flask-Cors): Headers again.
+    session = ctx.session_to_save()
+    if session is not None and not app.session_interface.is_null_session(session):
+        app.session_interface.save_session(app, session, response)
+    return response
+
+
+# -- the answer to an error (the handlers: kettle.error_handling) ---------
+async def handle_exception(app: Kettle, ctx: RequestContext, e: Exception) -> Response:
+    """Turn an unhandled error into a 500 (or re-raise it in testing and debug)."""
+    if got_request_exception.receivers:
+        got_request_exception.send(app, _async_wrapper=app.ensure_sync, exception=e)
+    propagate = app.config["PROPAGATE_EXCEPTIONS"]
+    if propagate is None:
+        propagate = app.testing or app.debug
+    if propagate:
+        raise e
+    app.log_exception((type(e), e, e.__traceback__))
+    server_error = InternalServerError(original_exception=e)
+    handler = find_error_handler(app, server_error, ctx.request.blueprints)
+    rv: Any = server_error
+    if handler is not None:
+        rv = await call_handler(ctx, handler, server_error)
+    return await finalize(app, ctx, rv, from_error_handler=True)
+
+
+# -- ONE teardown ------------------------------------------------------------
+async def teardown(app: Kettle, ctx: RequestContext, error: BaseException | None) -> None:
+    """Run the teardown functions, close the request (its files), pop the context.
+
+    The request is left open when the test client keeps the context
+    (``with client:``), so the test can still read it, and for a body that
+    runs ``stream_with_context`` (it closes the request when it ends).
+    """
+    runner = ctx.runner
+    try:
+        if app.teardown_request_funcs or request_tearing_down.receivers:
+            await teardown_request(app, ctx.request, error, runner)
+        if ctx._owns_app and (app.teardown_appcontext_funcs or appcontext_tearing_down.receivers):
+            await teardown_appcontext(app, error, runner)
+        preserve = ctx.preserve
+        if preserve is not None:
+            preserve(ctx)  # The test client's ``with client:`` keeps the context.
+        elif not ctx.streaming:  # A body with stream_with_context closes it when it ends.
+            ctx.request.close()
+    finally:
+        ctx._leave_quietly()
+        if ctx._owns_app and appcontext_popped.receivers:
+            appcontext_popped.send(app, _async_wrapper=app.ensure_sync)
+
+
+async def teardown_request(
+    app: Kettle, request: Request, error: BaseException | None, runner: Runner
+) -> None:
+    """The teardown_request functions, innermost blueprint first, then the signal."""
+    for name in chain(request.blueprints, (None,)):
+        for func in reversed(app.teardown_request_funcs.get(name, ())):
+            rv = func(error)
+            if is_awaitable(rv):
+                await runner.wait(rv)
+    if request_tearing_down.receivers:
+        request_tearing_down.send(app, _async_wrapper=app.ensure_sync, exc=error)
+
+
+async def teardown_appcontext(app: Kettle, error: BaseException | None, runner: Runner) -> None:
+    """The teardown_appcontext functions, last registered first, then the signal."""
+    for func in reversed(app.teardown_appcontext_funcs):
+        rv = func(error)
+        if is_awaitable(rv):
+            await runner.wait(rv)
+    if appcontext_tearing_down.receivers:
+        appcontext_tearing_down.send(app, _async_wrapper=app.ensure_sync, exc=error)
+
+
+# -- THE WebSocket lifecycle, beside the HTTP one -----------------------------
+async def run_websocket(app: Kettle, ctx: RequestContext) -> None:
+    """Run one WebSocket connection through the same match, checks, hooks and teardown.
+
+    In order: the match (TRUSTED_HOSTS, subdomains, strict slashes, as for
+    HTTP), the Origin check (WEBSOCKET_ALLOWED_ORIGINS), the URL value
+    preprocessors, ``before_request`` then ``before_websocket`` functions
+    (a non-None return refuses the handshake with that response), the
+    handler, the ``after_websocket`` functions, the teardown functions.
+    No ``after_request`` function runs and the session is not saved: a
+    WebSocket has no HTTP response to carry a cookie. Everything runs on
+    the loop. A refusal before accept goes through ``WebSocket.refuse``.
+    """
+    ws = ctx.websocket
+    if ws is None:
+        raise TypeError("run_websocket() needs a context whose 'websocket' is set.")
+    ctx.runner = ON_LOOP
+    if not app._got_first_request:
+        await first_request_async(app, ctx)
+    ctx.push()
+    error: BaseException | None = None
+    try:
+        refusal = await _websocket_refusal(app, ctx, ws)
+        if refusal is not None:
+            await ws.refuse(app.make_response(refusal))
+            return
+        await _run_websocket_handler(app, ctx)
+    except WebSocketDisconnect:
+        pass  # The peer left: a normal end.
+    except Exception as e:
+        error = await _websocket_error(app, ctx, ws, e)
+    except BaseException as e:
+        error = e
+        raise
+    finally:
+        if not ws.closed:
+            await ws.close(1000)
+        await teardown(app, ctx, error)
+
+
+async def _run_websocket_handler(app: Kettle, ctx: RequestContext) -> None:
+    """Call the handler, then the after_websocket functions (it returned normally)."""
+    request = ctx.request
+    rule: Rule = request.url_rule  # type: ignore[assignment]
+    await ON_LOOP.call(app.view_functions[rule.endpoint], **request.view_args)  # type: ignore[arg-type]
+    for func in app.after_websocket_funcs:
+        await ON_LOOP.call(func)
+
+
+async def _websocket_error(
+    app: Kettle, ctx: RequestContext, ws: WebSocket, e: Exception
+) -> Exception | None:
+    """Answer an error of a connection; return it when teardown should see it."""
+    if isinstance(e, HTTPException) and not ws.accepted:
+        await ws.refuse(e.get_response())  # abort() before accept: its status.
+        return None
+    if not isinstance(e, HTTPException):
+        app.logger.error("Exception on WebSocket %s", ctx.request.path, exc_info=e)
+    if not ws.accepted:
+        await ws.refuse(InternalServerError().get_response())
+    elif not ws.closed:
+        await ws.close(1011)  # Too late for a status: the socket is open.
+    return e
+
+
+async def _websocket_refusal(app: Kettle, ctx: RequestContext, ws: WebSocket) -> Any:
+    """Match and check a handshake; return what refuses it, or None to go on."""
+    match(app, ctx)
+    request = ctx.request
+    if request.routing_exception is not None:
+        return await handle_user_exception(app, ctx, request.routing_exception)
+    if not check_origin(app.config["WEBSOCKET_ALLOWED_ORIGINS"], ws):
+        return Forbidden("The WebSocket handshake's Origin is not allowed.")
+    try:
+        if app.url_value_preprocessors or app.before_request_funcs:
+            rv = await preprocess(app, ctx)
+            if rv is not None:
+                return rv
+        for func in app.before_websocket_funcs:
+            rv = await ON_LOOP.call(func)
+            if rv is not None:
+                return rv
+    except HTTPException as e:  # abort(401) in a hook refuses as it answers HTTP.
+        return await handle_user_exception(app, ctx, e)
+    return None

@@ -1,0 +1,154 @@
+"""What a view may return, and how each kind becomes a response: a table by type.
+
+``make_response`` unpacks a ``(body, status, headers)`` tuple, then looks
+the body's class up in ``CONVERTERS``: str and bytes become the body of a
+new response, dict and list JSON, a response is kept, an HTTP error renders
+itself. A class not in the table (a subclass, a generator, a Werkzeug
+error, a WSGI application) is resolved once by ``converter_for`` and added,
+so every later value of that class costs one dict lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, Callable, Iterator
+from typing import TYPE_CHECKING, Any, cast
+
+from kettle.ctx import _cv
+from kettle.http.exceptions import HTTPException
+from kettle.http.headers import Headers
+from kettle.http.response import Response as _BaseResponse
+from kettle.interop import as_kettle_exception, from_wsgi_app
+
+if TYPE_CHECKING:
+    from kettle.app import Kettle
+    from kettle.wrappers import Response
+
+#: ``convert(app, value, status, headers)`` returns the response for ``value``.
+Converter = Callable[[Any, Any, Any, Any], "Response"]
+
+
+def _finish(response: Any, status: Any, headers: Any) -> Response:
+    if status is not None:
+        response.status = status
+    if headers:
+        response.headers.update(headers)
+    return cast("Response", response)
+
+
+def _body(app: Kettle, value: Any, status: Any, headers: Any) -> Response:
+    # The body and its status/headers in one construction: the common case.
+    return app.response_class(value, status=status, headers=headers)
+
+
+def _json(app: Kettle, value: Any, status: Any, headers: Any) -> Response:
+    return _finish(app.json.response(value), status, headers)
+
+
+def _response(app: Kettle, value: Any, status: Any, headers: Any) -> Response:
+    return _finish(value, status, headers)
+
+
+def _http_error(app: Kettle, value: Any, status: Any, headers: Any) -> Response:
+    return _finish(value.get_response(), status, headers)
+
+
+def _foreign_error(app: Kettle, value: Any, status: Any, headers: Any) -> Response:
+    translated = as_kettle_exception(value)
+    if translated is None:
+        _invalid(app, value, status, headers)
+    return _finish(cast(HTTPException, translated).get_response(), status, headers)
+
+
+def _wsgi_app(app: Kettle, value: Any, status: Any, headers: Any) -> Response:
+    # A WSGI application (a Werkzeug Response is one), as Flask's make_response.
+    return _finish(from_wsgi_app(value, _cv.get().request), status, headers)
+
+
+def _invalid(app: Kettle, value: Any, status: Any, headers: Any) -> Response:
+    raise TypeError(
+        "The view function did not return a valid response. The return type must be"
+        " a string, dict, list, tuple with headers or status, Response instance, or"
+        f" WSGI callable, but it was a {type(value).__name__}."
+    )
+
+
+#: The converter of each class of return value; filled further by ``converter_for``.
+CONVERTERS: dict[type, Converter] = {
+    str: _body,
+    bytes: _body,
+    bytearray: _body,
+    dict: _json,
+    list: _json,
+}
+
+# Checked in this order for a class not in the table yet.
+_BY_BASE: tuple[tuple[type, Converter], ...] = (
+    (_BaseResponse, _response),
+    (HTTPException, _http_error),
+    (dict, _json),
+    (list, _json),
+    (str, _body),
+    (bytes, _body),
+    (bytearray, _body),
+    (Iterator, _body),
+    (AsyncIterable, _body),
+    (BaseException, _foreign_error),
+)
+
+
+def converter_for(cls: type) -> Converter:
+    """Return (and remember) the converter for values of class ``cls``."""
+    convert = CONVERTERS.get(cls)
+    if convert is not None:
+        return convert
+    for base, candidate in _BY_BASE:
+        if issubclass(cls, base):
+            convert = candidate
+            break
+    else:
+        # A callable object is a WSGI application; anything else is refused.
+        convert = _wsgi_app if _instances_are_callable(cls) else _invalid
+    CONVERTERS[cls] = convert
+    return convert
+
+
+def _instances_are_callable(cls: type) -> bool:
+    # Instances are callable when a class of the MRO defines __call__; a class object
+    # itself (an instance of ``type``) is not a WSGI application.
+    if issubclass(cls, type):
+        return False
+    return any("__call__" in vars(base) for base in cls.__mro__)
+
+
+def make_response(app: Kettle, rv: Any) -> Response:
+    """Convert a view's return value into a response object (every Flask form)."""
+    status: Any = None
+    headers: Any = None
+    if rv.__class__ is tuple:
+        length = len(rv)
+        if length == 3:
+            rv, status, headers = rv
+        elif length == 2:
+            if isinstance(rv[1], Headers | dict | tuple | list):
+                rv, headers = rv
+            else:
+                rv, status = rv
+        else:
+            raise TypeError(
+                "The view function did not return a valid response tuple. The tuple must have"
+                " the form (body, status, headers), (body, status), or (body, headers)."
+            )
+    if rv is None:
+        request = _cv.get().request
+        endpoint = request.endpoint if request is not None else None
+        raise TypeError(
+            f"The view function for {endpoint!r} did not return a valid response. The"
+            " function either returned None or ended without a return statement."
+        )
+    kind = rv.__class__
+    if kind is str or kind is bytes:
+        # The common case, without a call through the table: the body and its
+        # status and headers in one construction (the table's ``_body``).
+        return app.response_class(rv, status=status, headers=headers)
+    convert = CONVERTERS.get(kind) or converter_for(kind)
+    return convert(app, rv, status, headers)

@@ -53,6 +53,8 @@ VALID = {
     "[::1]": "[::1]",
     "my_service:8000": "my_service:8000",
     "xn--bcher-kva.example": "xn--bcher-kva.example",
+    # An internationalised name is accepted (as Werkzeug does) and used in its ASCII form.
+    "Bücher.example:8080": "xn--bcher-kva.example:8080",
 }
 
 

@@ -12,7 +12,8 @@ RFC 9112 3.2: "A server MUST respond with a 400 (Bad Request) status code to
 any HTTP/1.1 request message that lacks a Host header field and to any request
 message that contains more than one Host header field line or a Host header
 field with an invalid field value." Kettle reads a reg-name as a DNS name:
-letters, digits, ``-``, ``.``, ``_`` and ``~`` only (sub-delims and
+letters, digits, ``-``, ``.``, ``_`` and ``~`` only, after a Unicode name is
+IDNA-encoded (``ąś.com`` is ``xn--...``; sub-delims and
 percent-escapes such as ``good.test:@evil.test`` or ``evil.test/.corp.test``
 name no real host and are refused), no empty label; an IP-literal must be an
 IPv6 address (no zone id, no IPvFuture); a port is 1 to 65535 written in ASCII
@@ -60,6 +61,8 @@ def split_host(host: str) -> tuple[str, int | None] | None:
     else:
         name, colon, port_text = host.partition(":")
         rest = colon + port_text
+        if not name.isascii():
+            name = _a_label(name)
         if not name or not _NAME_CHARS.issuperset(name) or name[0] == "." or ".." in name:
             return None
         name = name.lower()
@@ -76,6 +79,20 @@ def split_host(host: str) -> tuple[str, int | None] | None:
         return None
     port = int(port_text)
     return (name, port) if port <= 65535 else None
+
+
+def _a_label(name: str) -> str:
+    """An internationalised name as its ASCII (IDNA) form, ``""`` when it has none.
+
+    ``ąśź.com`` is a valid host (Werkzeug and Flask accept it); it is checked
+    and used as ``xn--...``, so a URL built from it is plain ASCII. The IDNA
+    codec refuses no ASCII character, so the result still goes through the
+    grammar check.
+    """
+    try:
+        return name.encode("idna").decode("ascii")
+    except UnicodeError:
+        return ""
 
 
 def normalize_host(host: str, scheme: str) -> str | None:

@@ -17,8 +17,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 from kettle.adapters.server_status import teach_server_status_codes
 from kettle.adapters.shutdown import (
-    cancelled_at_shutdown,
     shutting_down,
+    stream_ended,
+    stream_started,
     watch_server_signals,
     websocket_open,
 )
@@ -460,14 +461,15 @@ class ASGIAdapter:
 
         watcher = asyncio.ensure_future(watch())
         ended = False
+        stream_started(current)  # Shutdown cancels it with END_STREAM too.
         try:
-            with cancelled_at_shutdown(current, END_STREAM):
-                await self._stream(response, body, send)
+            await self._stream(response, body, send)
         except asyncio.CancelledError as cancel:
             if cancel.args[:1] != (END_STREAM,) or current.uncancel() > 0:
                 raise
             ended = True
         finally:
+            stream_ended(current)
             watcher.cancel()
         if ended and shutting_down():
             # The server is shutting down: finish the response so it can close.

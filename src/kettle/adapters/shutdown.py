@@ -5,7 +5,7 @@ then waits for every open connection to finish its response, which an SSE
 stream never does by itself: Ctrl+C seemed to do nothing. At lifespan
 startup, once the server has installed its signal handlers, Kettle puts a
 small handler in front of them (``watch_server_signals``). On the first
-signal it ends every open stream (``cancelled_at_shutdown``): the stream
+signal it ends every open stream (``stream_started``): the stream
 stops, its generator is closed and the response is finished, so the
 server's wait ends at once. On a second Ctrl+C the server drops what is
 left; Kettle then hushes the cancellation tracebacks of that forced exit,
@@ -25,8 +25,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from kettle._loops import END_STREAM
+
 #: The open streams, each with the function that ends it (safe to call from any thread).
 _open_streams: dict[object, Callable[[], None]] = {}
+#: The tasks pumping open ASGI streams: the task alone, no wrapper (one per idle stream).
+_stream_tasks: set[asyncio.Task[Any]] = set()
 #: Signals already seen (the second SIGINT is a forced exit).
 _received: list[int] = []
 _shutting_down = False
@@ -38,22 +42,20 @@ _exit_hook_lock = threading.Lock()
 _NOISY_ON_FORCED_EXIT = ("uvicorn.error", "asyncio")
 
 
-@contextmanager
-def cancelled_at_shutdown(task: asyncio.Future[Any], msg: Any = None) -> Iterator[None]:
-    """Register the task pumping one open stream (ASGI); shutdown cancels it with ``msg``.
+def stream_started(task: asyncio.Task[Any]) -> None:
+    """Register the task pumping one open stream (ASGI); shutdown cancels it with END_STREAM.
 
     The caller then finishes the response (its last, empty body message), so
-    the server's wait for open connections ends.
+    the server's wait for open connections ends. ``stream_ended`` unregisters it.
     """
-    loop = asyncio.get_running_loop()
-    key = object()
-    _open_streams[key] = lambda: _call_soon(loop, task.cancel, msg)
+    _stream_tasks.add(task)
     if _shutting_down:
-        task.cancel(msg)  # Opened while shutting down: end it at once.
-    try:
-        yield
-    finally:
-        _open_streams.pop(key, None)
+        task.cancel(END_STREAM)  # Opened while shutting down: end it at once.
+
+
+def stream_ended(task: asyncio.Task[Any]) -> None:
+    """Unregister a task registered by ``stream_started``."""
+    _stream_tasks.discard(task)
 
 
 @contextmanager
@@ -90,9 +92,12 @@ def close_open_streams() -> int:
     global _shutting_down
     _shutting_down = True
     streams = list(_open_streams.values())
+    tasks = list(_stream_tasks)
     for close in streams:
         close()
-    return len(streams)
+    for task in tasks:
+        _call_soon(task.get_loop(), task.cancel, END_STREAM)
+    return len(streams) + len(tasks)
 
 
 def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[..., Any], *args: Any) -> None:

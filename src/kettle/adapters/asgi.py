@@ -24,7 +24,7 @@ from kettle.adapters.shutdown import (
     websocket_open,
 )
 from kettle.adapters.threadpool import PoolShare, WorkerPool
-from kettle.background import run_background_tasks
+from kettle.background import Task, run_background_tasks
 from kettle.ctx import RequestContext
 from kettle.http.exceptions import ClientDisconnected, RequestEntityTooLarge
 from kettle.http.headers import Headers
@@ -307,6 +307,23 @@ class ASGIAdapter:
         self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
     ) -> None:
         """Serve one HTTP request."""
+        handled = await self._handle_http(scope, receive)
+        if handled is None:
+            return  # The client left before the request arrived whole.
+        response, method, tasks = handled
+        # Only the response is held while it is sent: a long-lived stream keeps
+        # neither the request (its headers, its caches) nor its context alive.
+        await self.send_response(response, method, send, receive)
+        if tasks:
+            await run_background_tasks(self.app, tasks, self.offload)
+
+    async def _handle_http(
+        self, scope: dict[str, Any], receive: Callable[..., Any]
+    ) -> tuple[Response, str, list[Task] | None] | None:
+        """Run the pipeline: the response, the method and the background tasks.
+
+        None when the client disconnected while sending the body.
+        """
         app = self.app
         request = request_from_scope(app, scope, scope["method"])
         ctx = RequestContext(app, request)
@@ -341,7 +358,7 @@ class ASGIAdapter:
                     app.logger.info(
                         "Client disconnected during %s %s", request.method, request.path
                     )
-                    return
+                    return None
         try:
             response = await app.handle_async(ctx, offload)
         except Exception as e:
@@ -350,9 +367,12 @@ class ASGIAdapter:
             from kettle.debug import debug_response
 
             response = debug_response(app, request, e)
-        await self.send_response(response, request.method, send, receive)
-        if ctx_tasks := getattr(ctx, "_background_tasks", None):
-            await run_background_tasks(app, ctx_tasks, self.offload)
+        tasks: list[Task] | None = getattr(ctx, "_background_tasks", None)
+        if tasks is None and response.response.__class__ is not list:
+            # A streamed body may still add tasks (stream_with_context pushes this
+            # context again): they land in this list, which is all ``http`` keeps.
+            tasks = ctx._background_tasks = []  # type: ignore[attr-defined]
+        return response, request.method, tasks
 
     async def _receive_body(
         self, length: int | None, chunked: bool, receive: Callable[..., Any]

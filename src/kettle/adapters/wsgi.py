@@ -166,6 +166,16 @@ def serve(
 
         response = debug_response(app, request, e)
     tasks = getattr(ctx, "_background_tasks", None)
-    if tasks:
-        response.call_on_close(lambda: run_background_tasks_sync(app, tasks))
+    if tasks is None and response.response.__class__ is not list:
+        # A streamed body may still add tasks (stream_with_context pushes this
+        # context again): they land in this list and run when the body closes.
+        tasks = ctx._background_tasks = []  # type: ignore[attr-defined]
+    if tasks is not None:
+        found: list[Any] = tasks
+
+        def run_tasks() -> None:
+            if found:
+                run_background_tasks_sync(app, found)
+
+        response.call_on_close(run_tasks)
     return send_response(response, request.method, start_response)

@@ -92,6 +92,11 @@ def request_from_scope(app: Kettle, scope: dict[str, Any], method: str) -> Reque
     )
 
 
+def _limit_of(request: Request) -> Callable[[], int | None]:
+    """The body limit, read when the view reads (a before_request hook may set it)."""
+    return lambda: request.max_content_length
+
+
 class _TooLarge(io.RawIOBase):
     """A body that was over the limit: reading it raises 413, as under WSGI."""
 
@@ -307,23 +312,6 @@ class ASGIAdapter:
         self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
     ) -> None:
         """Serve one HTTP request."""
-        handled = await self._handle_http(scope, receive)
-        if handled is None:
-            return  # The client left before the request arrived whole.
-        response, method, tasks = handled
-        # Only the response is held while it is sent: a long-lived stream keeps
-        # neither the request (its headers, its caches) nor its context alive.
-        await self.send_response(response, method, send, receive)
-        if tasks:
-            await run_background_tasks(self.app, tasks, self.offload)
-
-    async def _handle_http(
-        self, scope: dict[str, Any], receive: Callable[..., Any]
-    ) -> tuple[Response, str, list[Task] | None] | None:
-        """Run the pipeline: the response, the method and the background tasks.
-
-        None when the client disconnected while sending the body.
-        """
         app = self.app
         request = request_from_scope(app, scope, scope["method"])
         ctx = RequestContext(app, request)
@@ -338,12 +326,11 @@ class ASGIAdapter:
             pass  # Answered without the body: nothing is received or spooled.
         elif rule is not None and getattr(rule, "stream_body", False):
             offload = self.offload_stream_body
-            # The limit is read when the view reads, so a before_request hook may set it.
             request._stream = ReceiveStream(  # type: ignore[assignment]
                 receive,
                 asyncio.get_running_loop(),
                 _framing(scope)[0],
-                lambda: request.max_content_length,
+                _limit_of(request),
             )
         else:
             length, chunked = _framing(scope)
@@ -358,7 +345,7 @@ class ASGIAdapter:
                     app.logger.info(
                         "Client disconnected during %s %s", request.method, request.path
                     )
-                    return None
+                    return
         try:
             response = await app.handle_async(ctx, offload)
         except Exception as e:
@@ -370,9 +357,15 @@ class ASGIAdapter:
         tasks: list[Task] | None = getattr(ctx, "_background_tasks", None)
         if tasks is None and response.response.__class__ is not list:
             # A streamed body may still add tasks (stream_with_context pushes this
-            # context again): they land in this list, which is all ``http`` keeps.
+            # context again): they land in this list, which is all that is kept.
             tasks = ctx._background_tasks = []  # type: ignore[attr-defined]
-        return response, request.method, tasks
+        method = request.method
+        # The pipeline has ended: a long-lived stream need not keep the request
+        # (its headers, its caches) or its context alive while it is sent.
+        del request, ctx, rule, offload
+        await self.send_response(response, method, send, receive)
+        if tasks:
+            await run_background_tasks(app, tasks, self.offload)
 
     async def _receive_body(
         self, length: int | None, chunked: bool, receive: Callable[..., Any]

@@ -43,8 +43,12 @@ def run_coroutine(coro: Coroutine[Any, Any, Any]) -> Any:
     ``finally`` blocks run now, not later in a garbage collector with the
     loop closed (``aclose(): asynchronous generator is already running``).
     """
-    loop = thread_loop()
-    task = loop.create_task(coro)
+    return run_task(thread_loop().create_task(coro))
+
+
+def run_task(task: asyncio.Task[Any]) -> Any:
+    """Run ``task``, made on this thread's kept loop, as ``run_coroutine`` runs its coroutine."""
+    loop = task.get_loop()
     try:
         return loop.run_until_complete(task)
     except BaseException:

@@ -92,10 +92,28 @@ def respond_sync(app: Kettle, ctx: RequestContext) -> Response:
         response: Response = _loops.drive(run(app, ctx))
     except Exception as e:
         response = unhandled_error_response(app, ctx.request, e)
-    tasks = ctx.background_tasks
-    if tasks:
-        response.call_on_close(lambda: _loops.drive(run_background_tasks(app, tasks, IN_THREAD)))
+    tasks = background_tasks_of(ctx, response)
+    if tasks is not None:
+
+        def run_tasks() -> None:
+            if tasks:
+                _loops.drive(run_background_tasks(app, tasks, IN_THREAD))
+
+        response.call_on_close(run_tasks)
     return response
+
+
+def background_tasks_of(ctx: RequestContext, response: Response) -> list[Task] | None:
+    """The request's background tasks, run after its response is sent.
+
+    For a streamed body the list is made now, even when empty: the body may
+    still add tasks (``stream_with_context`` pushes this context again) after
+    the adapter has let go of the context, and they land in this list.
+    """
+    tasks = ctx.background_tasks
+    if tasks is None and response.response.__class__ is not list:
+        tasks = ctx.background_tasks = []
+    return tasks
 
 
 async def respond_async(

@@ -184,3 +184,26 @@ def test_background_task_runs_after_response(app: Kettle, client: KettleClient) 
     response = client.get("/")
     assert response.text == "x"
     assert done == ["body-finished", ("sync", "a", 1), ("async", "b")]
+
+
+def test_background_task_added_by_a_streamed_body_runs_after_it(
+    app: Kettle, client: KettleClient
+) -> None:
+    """The stream adds the request's first task: it still runs, once the body is sent."""
+    from kettle import stream_with_context
+
+    done: list[str] = []
+
+    @app.route("/stream")
+    def stream() -> Any:
+        def body() -> Any:
+            yield "a"
+            app.add_background_task(done.append, "task")
+            yield "b"
+            done.append("body-finished")
+
+        return stream_with_context(body())
+
+    response = client.get("/stream")
+    assert response.text == "ab"
+    assert done == ["body-finished", "task"]

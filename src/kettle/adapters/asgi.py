@@ -17,8 +17,9 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 from kettle.adapters.server_status import teach_server_status_codes
 from kettle.adapters.shutdown import (
-    cancelled_at_shutdown,
     shutting_down,
+    stream_ended,
+    stream_started,
     watch_server_signals,
     websocket_open,
 )
@@ -29,7 +30,7 @@ from kettle.http.headers import Headers
 from kettle.http.preconditions import ascii_int
 from kettle.http.response import prepare_send
 from kettle.http.stream import CHUNK_SIZE, BoundedStream
-from kettle.pipeline import match, respond_async, run_background_tasks
+from kettle.pipeline import background_tasks_of, match, respond_async, run_background_tasks
 from kettle.runner import Runner
 
 if TYPE_CHECKING:
@@ -94,6 +95,11 @@ def request_from_scope(app: Kettle, scope: Scope, method: str) -> Request:
     )
     request.scope = scope
     return request
+
+
+def _limit_of(request: Request) -> Callable[[], int | None]:
+    """The body limit, read when the view reads (a before_request hook may set it)."""
+    return lambda: request.max_content_length
 
 
 class _TooLarge(io.RawIOBase):
@@ -322,7 +328,7 @@ class ASGIAdapter:
                 receive,
                 asyncio.get_running_loop(),
                 _framing(scope)[0],
-                lambda: request.max_content_length,
+                _limit_of(request),
             )
             request.set_body(cast("IO[bytes]", stream))  # File-like: read, readinto, close.
         else:
@@ -340,10 +346,15 @@ class ASGIAdapter:
                     )
                     return
         response = await respond_async(app, ctx, offload)
-        await self.send_response(response, request.method, send, receive)
-        if ctx.background_tasks:
+        tasks = background_tasks_of(ctx, response)
+        method = request.method
+        # The pipeline has ended: a long-lived stream need not keep the request
+        # (its headers, its caches) or its context alive while it is sent.
+        del request, ctx, rule, offload
+        await self.send_response(response, method, send, receive)
+        if tasks:
             runner = Runner(on_loop=True, offload=self.offload)
-            await run_background_tasks(app, ctx.background_tasks, runner)
+            await run_background_tasks(app, tasks, runner)
 
     async def _receive_body(
         self, length: int | None, chunked: bool, receive: Receive
@@ -452,14 +463,15 @@ class ASGIAdapter:
 
         watcher = asyncio.ensure_future(watch())
         ended = False
+        stream_started(current)  # Shutdown cancels it with END_STREAM too.
         try:
-            with cancelled_at_shutdown(current, END_STREAM):
-                await self._stream(response, body, send)
+            await self._stream(response, body, send)
         except asyncio.CancelledError as cancel:
             if cancel.args[:1] != (END_STREAM,) or current.uncancel() > 0:
                 raise
             ended = True
         finally:
+            stream_ended(current)
             watcher.cancel()
         if ended and shutting_down():
             # The server is shutting down: finish the response so it can close.

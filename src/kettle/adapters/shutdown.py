@@ -5,12 +5,12 @@ then waits for every open connection to finish its response, which an SSE
 stream never does by itself: Ctrl+C seemed to do nothing. At lifespan
 startup, once the server has installed its signal handlers, Kettle puts a
 small handler in front of them (``watch_server_signals``). On the first
-signal it ends every open stream (``cancelled_at_shutdown``): the stream
+signal it ends every open stream (``stream_started``): the stream
 stops, its generator is closed and the response is finished, so the
 server's wait ends at once. On a second Ctrl+C the server drops what is
 left; Kettle then hushes the cancellation tracebacks of that forced exit,
 which tell the user nothing. Under WSGI (gunicorn) the streams end when the
-worker exits (``thread_stream_closing``).
+worker exits (``thread_stream``).
 """
 
 from __future__ import annotations
@@ -25,8 +25,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-#: The open streams, each with the function that ends it (safe to call from any thread).
-_open_streams: dict[object, Callable[[], None]] = {}
+from kettle._loops import END_STREAM
+
+#: The tasks pumping open ASGI streams: the task alone, no wrapper (one per idle stream).
+_stream_tasks: set[asyncio.Task[Any]] = set()
+#: The open streams driven by worker threads (WSGI).
+_thread_streams: set[ThreadStream] = set()
 #: Signals already seen (the second SIGINT is a forced exit).
 _received: list[int] = []
 _shutting_down = False
@@ -38,46 +42,71 @@ _exit_hook_lock = threading.Lock()
 _NOISY_ON_FORCED_EXIT = ("uvicorn.error", "asyncio")
 
 
-@contextmanager
-def cancelled_at_shutdown(task: asyncio.Future[Any], msg: Any = None) -> Iterator[None]:
-    """Register the task pumping one open stream (ASGI); shutdown cancels it with ``msg``.
+def stream_started(task: asyncio.Task[Any]) -> None:
+    """Register the task pumping one open stream (ASGI); shutdown cancels it with END_STREAM.
 
     The caller then finishes the response (its last, empty body message), so
-    the server's wait for open connections ends.
+    the server's wait for open connections ends. ``stream_ended`` unregisters it.
     """
-    loop = asyncio.get_running_loop()
-    key = object()
-    _open_streams[key] = lambda: _call_soon(loop, task.cancel, msg)
+    _stream_tasks.add(task)
     if _shutting_down:
-        task.cancel(msg)  # Opened while shutting down: end it at once.
-    try:
-        yield
-    finally:
-        _open_streams.pop(key, None)
+        task.cancel(END_STREAM)  # Opened while shutting down: end it at once.
+
+
+def stream_ended(task: asyncio.Task[Any]) -> None:
+    """Unregister a task registered by ``stream_started``."""
+    _stream_tasks.discard(task)
+
+
+class ThreadStream:
+    """One open stream whose body a worker thread drives step by step (WSGI).
+
+    Registered for the whole life of the body, so shutdown counts it even
+    between two steps; ``task`` is the step running on the thread's kept
+    loop, if any. Shutdown cancels that task and nothing else on the loop.
+    """
+
+    __slots__ = ("task",)
+
+    def __init__(self) -> None:
+        self.task: asyncio.Task[Any] | None = None
+
+    def run_step(self, awaitable: Any) -> Any:
+        """Run one step on this thread's kept loop; CancelledError when shutdown ends it.
+
+        The task is published before the flag is read, and shutdown sets the
+        flag before it reads the tasks: whichever comes second cancels the
+        step, so a shutdown never falls between the two.
+        """
+        from kettle._loops import run_task, thread_loop
+
+        task = thread_loop().create_task(awaitable)
+        self.task = task
+        if _shutting_down:
+            task.cancel(END_STREAM)  # Shutdown began before this step: end it at once.
+        try:
+            return run_task(task)
+        finally:
+            self.task = None
 
 
 @contextmanager
-def thread_stream_closing() -> Iterator[None]:
-    """Register one step of a stream driven on this thread's kept loop (WSGI).
+def thread_stream() -> Iterator[ThreadStream]:
+    """Register one stream driven on a worker thread (WSGI) while its body runs.
 
-    At shutdown the step is cancelled; the caller ends the body when
-    ``shutting_down()`` says so. Needs no signal handler: gunicorn's
-    threaded workers stop from their main thread, and the interpreter's
-    exit runs ``close_open_streams`` before it waits for the threads.
+    Needs no signal handler: gunicorn's threaded workers stop from their
+    main thread, and the interpreter's exit runs ``close_open_streams``
+    before it waits for the threads; the caller ends the body when its step
+    is cancelled and ``shutting_down()`` says so.
     """
-    from kettle._loops import thread_loop
-
     if not _exit_hook_installed:
         _install_exit_hook()
-    loop = thread_loop()
-    key = object()
-    _open_streams[key] = lambda: _call_soon(loop, _cancel_tasks, loop)
-    if _shutting_down:
-        _call_soon(loop, _cancel_tasks, loop)  # Runs once the step's task is on the loop.
+    stream = ThreadStream()
+    _thread_streams.add(stream)
     try:
-        yield
+        yield stream
     finally:
-        _open_streams.pop(key, None)
+        _thread_streams.discard(stream)
 
 
 def shutting_down() -> bool:
@@ -89,20 +118,18 @@ def close_open_streams() -> int:
     """Ask every open stream to end (from any thread); return how many were open."""
     global _shutting_down
     _shutting_down = True
-    streams = list(_open_streams.values())
-    for close in streams:
-        close()
-    return len(streams)
+    threads = list(_thread_streams)
+    tasks = list(_stream_tasks)
+    steps = [stream.task for stream in threads]
+    for task in [*tasks, *steps]:
+        if task is not None:
+            _call_soon(task.get_loop(), task.cancel, END_STREAM)
+    return len(threads) + len(tasks)
 
 
 def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[..., Any], *args: Any) -> None:
     if not loop.is_closed():
         loop.call_soon_threadsafe(callback, *args)
-
-
-def _cancel_tasks(loop: asyncio.AbstractEventLoop) -> None:
-    for task in asyncio.all_tasks(loop):
-        task.cancel()
 
 
 def _install_exit_hook() -> None:

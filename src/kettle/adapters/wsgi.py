@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from kettle.adapters.shutdown import shutting_down, thread_stream_closing
+from kettle.adapters.shutdown import shutting_down, thread_stream
 from kettle.ctx import PRESERVE_CONTEXT, RequestContext
 from kettle.http.headers import Headers
 from kettle.http.request import Request as _HTTPRequest
@@ -117,27 +117,27 @@ def _iterate_async(body: Any) -> Iterator[Any]:
     When the server shuts down the body ends (see ``kettle.adapters.shutdown``).
     """
     iterator = body.__aiter__()
-    try:
-        while True:
-            try:
-                with thread_stream_closing():
-                    item = IN_THREAD.run(iterator.__anext__())
-            except StopAsyncIteration:
-                return
-            except asyncio.CancelledError:
-                if not shutting_down():
-                    raise
-                return  # Cancelled by the shutdown: end the body.
-            except SystemExit:
-                # A worker's signal handler (gunicorn: Ctrl+C) interrupted the step. End the
-                # body instead of dropping it half-sent; the worker has cleared its "alive"
-                # flag first, so it exits once this response is finished.
-                return
-            yield item
-    finally:
-        aclose = getattr(iterator, "aclose", None)
-        if aclose is not None:
-            IN_THREAD.run(aclose())
+    with thread_stream() as stream:
+        try:
+            while True:
+                try:
+                    item = stream.run_step(iterator.__anext__())
+                except StopAsyncIteration:
+                    return
+                except asyncio.CancelledError:
+                    if not shutting_down():
+                        raise
+                    return  # Cancelled by the shutdown: end the body.
+                except SystemExit:
+                    # A worker's signal handler (gunicorn: Ctrl+C) interrupted the step. End
+                    # the body instead of dropping it half-sent; the worker has cleared its
+                    # "alive" flag first, so it exits once this response is finished.
+                    return
+                yield item
+        finally:
+            aclose = getattr(iterator, "aclose", None)
+            if aclose is not None:
+                IN_THREAD.run(aclose())
 
 
 def send_response(

@@ -22,7 +22,7 @@ APP_SOURCE = textwrap.dedent(
     import asyncio
 
     from kettle import Kettle, websocket
-    from kettle.push import EventStream
+    from kettle.push import EventStream, long_poll
 
     app = Kettle(__name__)
 
@@ -42,6 +42,12 @@ APP_SOURCE = textwrap.dedent(
                 await asyncio.sleep(0.2)
 
         return EventStream(ticks())
+
+
+    @app.route("/poll")
+    async def poll():
+        print("poll waiting", flush=True)
+        return await long_poll("quiet", timeout=120)
 
 
     @app.route("/slow")
@@ -183,4 +189,30 @@ def test_second_ctrl_c_exits_at_once_without_tracebacks(name: str, tmp_path: Pat
         thread.join(10)
     assert code == 0
     assert "Forced exit" in server.output()
+    assert_clean(server)
+
+
+@pytest.mark.parametrize("name", ["kettle-run", "uvicorn"])
+def test_ctrl_c_answers_a_waiting_long_poll(name: str, tmp_path: Path) -> None:
+    """A long poll waiting for a message (timeout 120 s) is answered 204 at Ctrl+C."""
+    command, cwd, env, port = start_app(tmp_path, name)
+    answers: list[int] = []
+
+    def poll() -> None:
+        with httpx.Client(timeout=60) as client:
+            answers.append(client.get(server.base + "/poll").status_code)
+
+    with serving(command, cwd, env, tmp_path / "log", port) as server:
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
+        deadline = time.monotonic() + 15
+        while "poll waiting" not in server.output():
+            assert time.monotonic() < deadline, server.output()
+            time.sleep(0.05)
+        time.sleep(0.3)  # from the print to the wait is a few statements
+        code = server.interrupt(timeout=EXIT_WITHIN)
+        poller.join(10)
+    assert code == 0
+    assert answers == [204]
+    assert "Shutting down: closing 1 open stream" in server.output()
     assert_clean(server)

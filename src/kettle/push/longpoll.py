@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, cast
 
+from kettle._loops import END_STREAM
+from kettle.adapters.shutdown import shutting_down, stream_ended, stream_started
 from kettle.ctx import _cv
 from kettle.wrappers import Response
 
@@ -28,13 +31,30 @@ async def long_poll(channel: str, timeout: float = 25.0, last_id: str | None = N
     """
     from kettle.push import subscribe
 
+    # A waiting poll counts as an open stream: Ctrl+C answers it 204 at once
+    # instead of letting the server wait out its timeout.
+    task = asyncio.current_task()
     async with subscribe(channel, last_id=last_id) as subscription:
+        if task is not None:
+            stream_started(task)
         try:
             event_id, message = await subscription.next_message(timeout)
         except TimeoutError:
-            empty: Response = _cv.get().app.response_class(status=204)
-            return empty
+            return _no_message()
+        except asyncio.CancelledError as cancel:
+            if task is None or cancel.args[:1] != (END_STREAM,) or not shutting_down():
+                raise
+            task.uncancel()
+            return _no_message()
+        finally:
+            if task is not None:
+                stream_ended(task)
     return _message_response(message, event_id)
+
+
+def _no_message() -> Response:
+    empty: Response = _cv.get().app.response_class(status=204)
+    return empty
 
 
 def long_poll_sync(channel: str, timeout: float = 25.0, last_id: str | None = None) -> Response:

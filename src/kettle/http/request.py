@@ -25,8 +25,8 @@ from kettle.http.exceptions import BadRequest, UnsupportedMediaType
 from kettle.http.files import FileStorage
 from kettle.http.formparser import FormDataParser
 from kettle.http.headers import Headers
+from kettle.http.hosts import checked_hosts, normalize_host, server_host
 from kettle.http.hosts import host_is_trusted as host_is_trusted
-from kettle.http.hosts import normalize_host, server_host
 from kettle.http.preconditions import (
     ETags,
     IfRange,
@@ -162,7 +162,13 @@ class Request:
         """False when the Host header is outside the host grammar (the app answers 400)."""
         checked = self._checked_host
         if checked is _UNCHECKED:
-            checked = self._check_host()
+            host = self._host_header
+            # The common case, a Host seen before: one lookup in the checked hosts.
+            checked = checked_hosts.get((host, self.scheme), _UNCHECKED) if host else _UNCHECKED
+            if checked is _UNCHECKED:
+                checked = self._check_host()
+            else:
+                self._checked_host = checked
         return checked is not None
 
     @property

@@ -316,9 +316,14 @@ async def full_dispatch(app: Kettle, ctx: RequestContext) -> Response:
     except Exception as e:
         rv = await user_exception(app, ctx, e)
     if unhandled is not None:
-        # A routing error (404, 405) with no handler registered anywhere:
-        # answered without raising it, the most common error path.
-        rv = await user_exception(app, ctx, unhandled)
+        # A routing error (404, 405) with no handler registered anywhere: answered
+        # without raising it, the most common error path. The error is the answer
+        # (what handle_user_exception returns without handlers) unless it is trapped
+        # or handle_user_exception was replaced.
+        if replaced(app, "handle_user_exception") or app.trap_http_exception(unhandled):
+            rv = await user_exception(app, ctx, unhandled)
+        else:
+            rv = unhandled
     return await finalize(app, ctx, rv)
 
 

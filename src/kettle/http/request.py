@@ -102,7 +102,11 @@ class Request:
         self.root_path = root_path.rstrip("/") if root_path else root_path
         self.query_string = query_string
         self._host_header = host_header
-        self._checked_host: str | None = _UNCHECKED
+        # A Host seen before is checked here by one lookup (the common case);
+        # any other is parsed when first read (``_check_host``).
+        self._checked_host: str | None = (
+            checked_hosts.get((host_header, scheme), _UNCHECKED) if host_header else _UNCHECKED
+        )
         if isinstance(headers, Headers):
             self.__dict__["headers"] = headers
         else:
@@ -162,13 +166,7 @@ class Request:
         """False when the Host header is outside the host grammar (the app answers 400)."""
         checked = self._checked_host
         if checked is _UNCHECKED:
-            host = self._host_header
-            # The common case, a Host seen before: one lookup in the checked hosts.
-            checked = checked_hosts.get((host, self.scheme), _UNCHECKED) if host else _UNCHECKED
-            if checked is _UNCHECKED:
-                checked = self._check_host()
-            else:
-                self._checked_host = checked
+            checked = self._check_host()
         return checked is not None
 
     @property

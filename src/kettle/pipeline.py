@@ -379,7 +379,10 @@ async def finalize(
     """Make the response, run the after-request hooks, save the session, send request_finished."""
     response = app.make_response(rv)
     try:
-        response = await process_response(app, ctx, response)
+        if ctx._after_request_functions or app.after_request_funcs:
+            response = await process_response(app, ctx, response)
+        else:
+            save_session(app, ctx, response)  # process_response without hooks, no coroutine
         if request_finished.receivers:
             request_finished.send(app, _async_wrapper=app.ensure_sync, response=response)
     except Exception:
@@ -404,10 +407,15 @@ async def process_response(app: Kettle, ctx: RequestContext, response: Response)
             rv = await runner.wait(rv)
         response = rv
         own_headers(response)  # A hook may have replaced them (Flask-Cors): Headers again.
+    save_session(app, ctx, response)
+    return response
+
+
+def save_session(app: Kettle, ctx: RequestContext, response: Response) -> None:
+    """Save the session on the response (the last step of ``process_response``)."""
     session = ctx.session_to_save()
     if session is not None and not app.session_interface.is_null_session(session):
         app.session_interface.save_session(app, session, response)
-    return response
 
 
 # -- the answer to an error (the handlers: kettle.error_handling) ---------

@@ -43,7 +43,9 @@ def run_coroutine(coro: Coroutine[Any, Any, Any]) -> Any:
     ``finally`` blocks run now, not later in a garbage collector with the
     loop closed (``aclose(): asynchronous generator is already running``).
     """
-    loop = thread_loop()
+    loop: asyncio.AbstractEventLoop | None = getattr(_local, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = thread_loop()
     task = loop.create_task(coro)
     try:
         return loop.run_until_complete(task)

@@ -49,6 +49,7 @@ from kettle.http.response import own_headers
 from kettle.routing.exceptions import RequestRedirect, WebsocketMismatch
 from kettle.routing.matching import match_redirect, request_subdomain
 from kettle.runner import (
+    COROUTINE,
     IN_THREAD,
     NEVER_AWAITABLE,
     ON_LOOP,
@@ -356,7 +357,8 @@ async def dispatch(app: Kettle, ctx: RequestContext) -> Any:
     if request.method == "OPTIONS" and rule.provide_automatic_options:
         return app.make_default_options_response(ctx)
     rv = app.view_functions[rule.endpoint](**request.view_args)  # type: ignore[arg-type]
-    if rv.__class__ not in NEVER_AWAITABLE and is_awaitable(rv):
+    cls = rv.__class__
+    if cls is COROUTINE or (cls not in NEVER_AWAITABLE and is_awaitable(rv)):
         # ``await runner.wait(rv)`` written out: an async view is the hot case.
         runner = ctx.runner
         rv = await rv if runner.on_loop else runner.run(rv)

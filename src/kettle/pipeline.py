@@ -447,12 +447,11 @@ async def teardown(app: Kettle, ctx: RequestContext, error: BaseException | None
     (``with client:``), so the test can still read it, and for a body that
     runs ``stream_with_context`` (it closes the request when it ends).
     """
-    runner = ctx.runner
     try:
         if app.teardown_request_funcs or request_tearing_down.receivers:
-            await teardown_request(app, ctx.request, error, runner)
+            await teardown_request(app, ctx.request, error, ctx.runner)
         if ctx._owns_app and (app.teardown_appcontext_funcs or appcontext_tearing_down.receivers):
-            await teardown_appcontext(app, error, runner)
+            await teardown_appcontext(app, error, ctx.runner)
         preserve = ctx.preserve
         if preserve is not None:
             preserve(ctx)  # The test client's ``with client:`` keeps the context.

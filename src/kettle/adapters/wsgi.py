@@ -181,6 +181,8 @@ def serve(app: Kettle, environ: WSGIEnvironment, start_response: StartResponse) 
     request = build_request(app.request_class, environ)
     request.environ = environ
     ctx = RequestContext(app, request)
-    ctx.preserve = environ.get(PRESERVE_CONTEXT)
+    preserve = environ.get(PRESERVE_CONTEXT)
+    if preserve is not None:  # The test client's ``with client:`` (else the class default).
+        ctx.preserve = preserve
     response = respond_sync(app, ctx)
     return send_response(response, request.method, start_response)

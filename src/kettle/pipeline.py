@@ -313,7 +313,11 @@ async def full_dispatch(app: Kettle, ctx: RequestContext) -> Response:
             # A routing error goes through dispatch when handlers or debug checks apply.
             if unhandled is None or app.error_handler_spec or app.debug:
                 unhandled = None
-                rv = await dispatch(app, ctx)
+                rv = call_view(app, ctx)  # ``dispatch`` without a coroutine for a plain value:
+                cls = rv.__class__
+                if cls is COROUTINE or (cls not in NEVER_AWAITABLE and is_awaitable(rv)):
+                    runner = ctx.runner  # ``runner.wait`` written out (an async view is hot).
+                    rv = await rv if runner.on_loop else runner.run(rv)
     except Exception as e:
         rv = await user_exception(app, ctx, e)
     if unhandled is not None:
@@ -349,20 +353,22 @@ async def preprocess(app: Kettle, ctx: RequestContext) -> Any:
 
 
 async def dispatch(app: Kettle, ctx: RequestContext) -> Any:
-    """Call the view (a routing error is raised) and return its value."""
+    """Call the view (a routing error is raised) and return its value, awaited if need be."""
+    rv = call_view(app, ctx)
+    if is_awaitable(rv):
+        rv = await ctx.runner.wait(rv)
+    return rv
+
+
+def call_view(app: Kettle, ctx: RequestContext) -> Any:
+    """Call the view (a routing error is raised) and return what it returned (maybe awaitable)."""
     request = ctx.request
     if request.routing_exception is not None:
         app.raise_routing_exception(request)
     rule: Rule = request.url_rule  # type: ignore[assignment]
     if request.method == "OPTIONS" and rule.provide_automatic_options:
         return app.make_default_options_response(ctx)
-    rv = app.view_functions[rule.endpoint](**request.view_args)  # type: ignore[arg-type]
-    cls = rv.__class__
-    if cls is COROUTINE or (cls not in NEVER_AWAITABLE and is_awaitable(rv)):
-        # ``await runner.wait(rv)`` written out: an async view is the hot case.
-        runner = ctx.runner
-        rv = await rv if runner.on_loop else runner.run(rv)
-    return rv
+    return app.view_functions[rule.endpoint](**request.view_args)  # type: ignore[arg-type]
 
 
 def default_options_response(app: Kettle, request: Request) -> Response:

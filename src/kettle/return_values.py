@@ -139,10 +139,13 @@ def make_response(app: Kettle, rv: Any) -> Response:
             " function either returned None or ended without a return statement."
         )
     kind = rv.__class__
-    # The body and its status and headers in one construction (str: without the table).
-    if kind is str or (convert := CONVERTERS.get(kind) or converter_for(kind)) is _body:
-        return app.response_class(rv, status=status, headers=headers)
-    response = convert(app, rv)
+    if kind is dict:
+        response = app.json.response(rv)  # The table's ``_json``, without the call.
+    else:
+        # The body and its status and headers in one construction (str: without the table).
+        if kind is str or (convert := CONVERTERS.get(kind) or converter_for(kind)) is _body:
+            return app.response_class(rv, status=status, headers=headers)
+        response = convert(app, rv)
     if status is not None:
         response.status = status
     if headers:

@@ -59,9 +59,10 @@ def build_request(request_class: type[_RequestT], environ: WSGIEnvironment) -> _
     """Translate a WSGI environ into a request of ``request_class`` (the environ not kept)."""
     host = environ.get("HTTP_HOST")
     script_name = environ.get("SCRIPT_NAME")
+    path = environ.get("PATH_INFO") or "/"
     return request_class(
         environ.get("REQUEST_METHOD") or "GET",
-        decode_wsgi_path(environ.get("PATH_INFO") or "/"),
+        path if path.isascii() else decode_wsgi_path(path),  # ASCII: nothing to decode
         scheme=environ.get("wsgi.url_scheme", "http"),
         server=None if host else server_from_environ(environ),
         root_path=decode_wsgi_path(script_name) if script_name else "",

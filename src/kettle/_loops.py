@@ -43,7 +43,10 @@ def run_coroutine(coro: Coroutine[Any, Any, Any]) -> Any:
     ``finally`` blocks run now, not later in a garbage collector with the
     loop closed (``aclose(): asynchronous generator is already running``).
     """
-    return run_task(thread_loop().create_task(coro))
+    loop: asyncio.AbstractEventLoop | None = getattr(_local, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = thread_loop()
+    return run_task(loop.create_task(coro))
 
 
 def run_task(task: asyncio.Task[Any]) -> Any:

@@ -534,12 +534,10 @@ class Kettle(TemplatingMixin, Scaffold):
         return url_build_error(self, error, endpoint, values)
 
     # -- responses ---------------------------------------------------------
-    def make_response(self, rv: Any) -> Response:
-        """Convert a view's return value into a response object (every Flask form).
-
-        See ``kettle.return_values`` for the table of what a view may return.
-        """
-        return make_response(self, rv)
+    #: Convert a view's return value into a response object (every Flask form); see
+    #: ``kettle.return_values`` for the table. The function itself, not a method that
+    #: calls it: one call less for every response.
+    make_response = make_response
 
     # -- URL building ------------------------------------------------------
     def inject_url_defaults(self, endpoint: str, values: dict[str, Any]) -> None:

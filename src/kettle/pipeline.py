@@ -49,6 +49,7 @@ from kettle.http.response import own_headers
 from kettle.routing.exceptions import RequestRedirect, WebsocketMismatch
 from kettle.routing.matching import match_redirect, request_subdomain
 from kettle.runner import (
+    COROUTINE,
     IN_THREAD,
     NEVER_AWAITABLE,
     ON_LOOP,
@@ -330,13 +331,22 @@ async def full_dispatch(app: Kettle, ctx: RequestContext) -> Response:
             # A routing error goes through dispatch when handlers or debug checks apply.
             if unhandled is None or app.error_handler_spec or app.debug:
                 unhandled = None
-                rv = await dispatch(app, ctx)
+                rv = call_view(app, ctx)  # ``dispatch`` without a coroutine for a plain value:
+                cls = rv.__class__
+                if cls is COROUTINE or (cls not in NEVER_AWAITABLE and is_awaitable(rv)):
+                    runner = ctx.runner  # ``runner.wait`` written out (an async view is hot).
+                    rv = await rv if runner.on_loop else runner.run(rv)
     except Exception as e:
         rv = await user_exception(app, ctx, e)
     if unhandled is not None:
-        # A routing error (404, 405) with no handler registered anywhere:
-        # answered without raising it, the most common error path.
-        rv = await user_exception(app, ctx, unhandled)
+        # A routing error (404, 405) with no handler registered anywhere: answered
+        # without raising it, the most common error path. The error is the answer
+        # (what handle_user_exception returns without handlers) unless it is trapped
+        # or handle_user_exception was replaced.
+        if replaced(app, "handle_user_exception") or app.trap_http_exception(unhandled):
+            rv = await user_exception(app, ctx, unhandled)
+        else:
+            rv = unhandled
     return await finalize(app, ctx, rv)
 
 
@@ -361,17 +371,22 @@ async def preprocess(app: Kettle, ctx: RequestContext) -> Any:
 
 
 async def dispatch(app: Kettle, ctx: RequestContext) -> Any:
-    """Call the view (a routing error is raised) and return its value."""
+    """Call the view (a routing error is raised) and return its value, awaited if need be."""
+    rv = call_view(app, ctx)
+    if is_awaitable(rv):
+        rv = await ctx.runner.wait(rv)
+    return rv
+
+
+def call_view(app: Kettle, ctx: RequestContext) -> Any:
+    """Call the view (a routing error is raised) and return what it returned (maybe awaitable)."""
     request = ctx.request
     if request.routing_exception is not None:
         app.raise_routing_exception(request)
     rule: Rule = request.url_rule  # type: ignore[assignment]
     if request.method == "OPTIONS" and rule.provide_automatic_options:
         return app.make_default_options_response(ctx)
-    rv = app.view_functions[rule.endpoint](**request.view_args)  # type: ignore[arg-type]
-    if rv.__class__ not in NEVER_AWAITABLE and is_awaitable(rv):
-        rv = await ctx.runner.wait(rv)
-    return rv
+    return app.view_functions[rule.endpoint](**request.view_args)  # type: ignore[arg-type]
 
 
 def default_options_response(app: Kettle, request: Request) -> Response:
@@ -390,7 +405,10 @@ async def finalize(
     """Make the response, run the after-request hooks, save the session, send request_finished."""
     response = app.make_response(rv)
     try:
-        response = await process_response(app, ctx, response)
+        if ctx._after_request_functions or app.after_request_funcs:
+            response = await process_response(app, ctx, response)
+        else:
+            save_session(app, ctx, response)  # process_response without hooks, no coroutine
         if request_finished.receivers:
             request_finished.send(app, _async_wrapper=app.ensure_sync, response=response)
     except Exception:
@@ -415,10 +433,15 @@ async def process_response(app: Kettle, ctx: RequestContext, response: Response)
             rv = await runner.wait(rv)
         response = rv
         own_headers(response)  # A hook may have replaced them (Flask-Cors): Headers again.
+    save_session(app, ctx, response)
+    return response
+
+
+def save_session(app: Kettle, ctx: RequestContext, response: Response) -> None:
+    """Save the session on the response (the last step of ``process_response``)."""
     session = ctx.session_to_save()
     if session is not None and not app.session_interface.is_null_session(session):
         app.session_interface.save_session(app, session, response)
-    return response
 
 
 # -- the answer to an error (the handlers: kettle.error_handling) ---------
@@ -448,12 +471,11 @@ async def teardown(app: Kettle, ctx: RequestContext, error: BaseException | None
     (``with client:``), so the test can still read it, and for a body that
     runs ``stream_with_context`` (it closes the request when it ends).
     """
-    runner = ctx.runner
     try:
         if app.teardown_request_funcs or request_tearing_down.receivers:
-            await teardown_request(app, ctx.request, error, runner)
+            await teardown_request(app, ctx.request, error, ctx.runner)
         if ctx._owns_app and (app.teardown_appcontext_funcs or appcontext_tearing_down.receivers):
-            await teardown_appcontext(app, error, runner)
+            await teardown_appcontext(app, error, ctx.runner)
         preserve = ctx.preserve
         if preserve is not None:
             preserve(ctx)  # The test client's ``with client:`` keeps the context.

@@ -23,48 +23,41 @@ if TYPE_CHECKING:
     from kettle.app import Kettle
     from kettle.wrappers import Response
 
-#: ``convert(app, value, status, headers)`` returns the response for ``value``.
-Converter = Callable[[Any, Any, Any, Any], "Response"]
+#: ``convert(app, value)`` returns the response for ``value``; ``make_response``
+#: then applies the status and headers of a tuple. ``_body`` is the exception:
+#: the body, its status and headers are one construction.
+Converter = Callable[[Any, Any], "Response"]
 
 
-def _finish(response: Any, status: Any, headers: Any) -> Response:
-    if status is not None:
-        response.status = status
-    if headers:
-        response.headers.update(headers)
-    return cast("Response", response)
+def _body(app: Kettle, value: Any) -> Response:
+    return app.response_class(value)
 
 
-def _body(app: Kettle, value: Any, status: Any, headers: Any) -> Response:
-    # The body and its status/headers in one construction: the common case.
-    return app.response_class(value, status=status, headers=headers)
+def _json(app: Kettle, value: Any) -> Response:
+    return app.json.response(value)
 
 
-def _json(app: Kettle, value: Any, status: Any, headers: Any) -> Response:
-    return _finish(app.json.response(value), status, headers)
+def _response(app: Kettle, value: Any) -> Response:
+    return cast("Response", value)
 
 
-def _response(app: Kettle, value: Any, status: Any, headers: Any) -> Response:
-    return _finish(value, status, headers)
+def _http_error(app: Kettle, value: Any) -> Response:
+    return cast("Response", value.get_response())
 
 
-def _http_error(app: Kettle, value: Any, status: Any, headers: Any) -> Response:
-    return _finish(value.get_response(), status, headers)
-
-
-def _foreign_error(app: Kettle, value: Any, status: Any, headers: Any) -> Response:
+def _foreign_error(app: Kettle, value: Any) -> Response:
     translated = as_kettle_exception(value)
     if translated is None:
-        _invalid(app, value, status, headers)
-    return _finish(cast(HTTPException, translated).get_response(), status, headers)
+        _invalid(app, value)
+    return cast("Response", cast(HTTPException, translated).get_response())
 
 
-def _wsgi_app(app: Kettle, value: Any, status: Any, headers: Any) -> Response:
+def _wsgi_app(app: Kettle, value: Any) -> Response:
     # A WSGI application (a Werkzeug Response is one), as Flask's make_response.
-    return _finish(from_wsgi_app(value, _cv.get().request), status, headers)
+    return cast("Response", from_wsgi_app(value, _cv.get().request))
 
 
-def _invalid(app: Kettle, value: Any, status: Any, headers: Any) -> Response:
+def _invalid(app: Kettle, value: Any) -> Response:
     raise TypeError(
         "The view function did not return a valid response. The return type must be"
         " a string, dict, list, tuple with headers or status, Response instance, or"
@@ -146,9 +139,15 @@ def make_response(app: Kettle, rv: Any) -> Response:
             " function either returned None or ended without a return statement."
         )
     kind = rv.__class__
-    if kind is str or kind is bytes:
-        # The common case, without a call through the table: the body and its
-        # status and headers in one construction (the table's ``_body``).
-        return app.response_class(rv, status=status, headers=headers)
-    convert = CONVERTERS.get(kind) or converter_for(kind)
-    return convert(app, rv, status, headers)
+    if kind is dict:
+        response = app.json.response(rv)  # The table's ``_json``, without the call.
+    else:
+        # The body and its status and headers in one construction (str: without the table).
+        if kind is str or (convert := CONVERTERS.get(kind) or converter_for(kind)) is _body:
+            return app.response_class(rv, status=status, headers=headers)
+        response = convert(app, rv)
+    if status is not None:
+        response.status = status
+    if headers:
+        response.headers.update(headers)
+    return response

@@ -34,6 +34,10 @@ from kettle import _loops
 #: path may test ``value.__class__ in NEVER_AWAITABLE`` before calling ``is_awaitable``.
 NEVER_AWAITABLE = frozenset({str, bytes, dict, list, tuple, NoneType, bool, int})
 
+#: The class of an ``async def`` function's result, always awaited: a hot path may
+#: test ``value.__class__ is COROUTINE`` before calling ``is_awaitable``.
+COROUTINE = CoroutineType
+
 Offload = Callable[[Callable[[], Any]], Any]
 
 

@@ -311,7 +311,9 @@ class ASGIAdapter:
         app = self.app
         request = request_from_scope(app, scope, scope["method"])
         ctx = RequestContext(app, request)
-        ctx.preserve = scope.get(PRESERVE_CONTEXT)
+        preserve = scope.get(PRESERVE_CONTEXT)
+        if preserve is not None:  # The test client's ``with client:`` (else the class default).
+            ctx.preserve = preserve
         # Matching first: the checks that need no body (host, 404, 405, the
         # before_body functions such as the CSRF Origin check) refuse a request
         # without receiving its body; matching also tells whether the route

@@ -58,12 +58,14 @@ def server_from_environ(environ: WSGIEnvironment) -> tuple[str, int | None] | No
 def build_request(request_class: type[_RequestT], environ: WSGIEnvironment) -> _RequestT:
     """Translate a WSGI environ into a request of ``request_class`` (the environ not kept)."""
     host = environ.get("HTTP_HOST")
+    script_name = environ.get("SCRIPT_NAME")
+    path = environ.get("PATH_INFO") or "/"
     return request_class(
         environ.get("REQUEST_METHOD") or "GET",
-        decode_wsgi_path(environ.get("PATH_INFO") or "/"),
+        path if path.isascii() else decode_wsgi_path(path),  # ASCII: nothing to decode
         scheme=environ.get("wsgi.url_scheme", "http"),
         server=None if host else server_from_environ(environ),
-        root_path=decode_wsgi_path(environ.get("SCRIPT_NAME", "")),
+        root_path=decode_wsgi_path(script_name) if script_name else "",
         query_string=environ.get("QUERY_STRING", "").encode("latin-1", "replace"),
         host_header=host,
         headers=lambda: headers_from_environ(environ),
@@ -177,8 +179,11 @@ def serve(app: Kettle, environ: WSGIEnvironment, start_response: StartResponse) 
     """Handle one WSGI request: translate, run the pipeline, send."""
     if "_wsgi_serving" not in app.__dict__:
         start_serving(app)
-    request = request_from_environ(app, environ)
+    request = build_request(app.request_class, environ)
+    request.environ = environ
     ctx = RequestContext(app, request)
-    ctx.preserve = environ.get(PRESERVE_CONTEXT)
+    preserve = environ.get(PRESERVE_CONTEXT)
+    if preserve is not None:  # The test client's ``with client:`` (else the class default).
+        ctx.preserve = preserve
     response = respond_sync(app, ctx)
     return send_response(response, request.method, start_response)

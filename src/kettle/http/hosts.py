@@ -37,7 +37,9 @@ _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 #: Distinct raw Host values remembered; past it the cache starts again (a
 #: client sending random hosts costs a parse each, never unbounded memory).
 _CACHE_LIMIT = 512
-_cache: dict[tuple[str, str], str | None] = {}
+#: ``(raw Host, scheme)`` -> ``normalize_host``'s answer, for the hosts already
+#: checked (the request reads it directly: the common case is one lookup).
+checked_hosts: dict[tuple[str, str], str | None] = {}
 #: Only values this short are remembered (a DNS name has at most 253
 #: characters), so the cache holds at most a few hundred KB.
 _CACHED_LENGTH = 300
@@ -99,7 +101,7 @@ def normalize_host(host: str, scheme: str) -> str | None:
     """Return ``host`` checked, lower-cased, without the default port; None when invalid."""
     key = (host, scheme)
     try:
-        return _cache[key]
+        return checked_hosts[key]
     except KeyError:
         pass
     parts = split_host(host)
@@ -109,9 +111,9 @@ def normalize_host(host: str, scheme: str) -> str | None:
         name, port = parts
         result = name if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{name}:{port}"
     if len(host) <= _CACHED_LENGTH:
-        if len(_cache) >= _CACHE_LIMIT:
-            _cache.clear()
-        _cache[key] = result
+        if len(checked_hosts) >= _CACHE_LIMIT:
+            checked_hosts.clear()
+        checked_hosts[key] = result
     return result
 
 

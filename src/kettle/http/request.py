@@ -25,8 +25,8 @@ from kettle.http.exceptions import BadRequest, UnsupportedMediaType
 from kettle.http.files import FileStorage
 from kettle.http.formparser import FormDataParser
 from kettle.http.headers import Headers
+from kettle.http.hosts import checked_hosts, normalize_host, server_host
 from kettle.http.hosts import host_is_trusted as host_is_trusted
-from kettle.http.hosts import normalize_host, server_host
 from kettle.http.preconditions import (
     ETags,
     IfRange,
@@ -102,7 +102,11 @@ class Request:
         self.root_path = root_path.rstrip("/") if root_path else root_path
         self.query_string = query_string
         self._host_header = host_header
-        self._checked_host: str | None = _UNCHECKED
+        # A Host seen before is checked here by one lookup (the common case);
+        # any other is parsed when first read (``_check_host``).
+        self._checked_host: str | None = (
+            checked_hosts.get((host_header, scheme), _UNCHECKED) if host_header else _UNCHECKED
+        )
         if isinstance(headers, Headers):
             self.__dict__["headers"] = headers
         else:

@@ -119,6 +119,9 @@ class Response:
     headers: Headers
     #: Set by ``make_response`` for ``(body, status)``; close() runs these callables.
     _on_close: list[Any] | None = None
+    #: True when ``call_on_close`` registered a function (adapters must call ``close()``);
+    #: a plain attribute, read for every response the adapters send.
+    has_close_callbacks: bool = False
 
     def __init__(
         self,
@@ -139,7 +142,7 @@ class Response:
         ):
             # The common case (a view returned a str), in one step.
             data = response.encode(self.charset)
-            self.__dict__["headers"] = Headers._trusted(
+            self.headers = Headers._trusted(
                 [("Content-Type", _DEFAULT_CONTENT_TYPE), ("Content-Length", str(len(data)))]
             )
             self._status_code = 200
@@ -148,11 +151,11 @@ class Response:
             self.response = [data]
             return
         if headers is None:
-            self.__dict__["headers"] = Headers._trusted([])
+            self.headers = Headers._trusted([])
         elif isinstance(headers, Headers):
-            self.__dict__["headers"] = headers
+            self.headers = headers
         else:
-            self.__dict__["headers"] = Headers(_header_pairs(headers))
+            self.headers = Headers(_header_pairs(headers))
         if content_type is None:
             if mimetype is None and "content-type" not in self.headers:
                 if self.default_mimetype == "text/html":
@@ -182,7 +185,7 @@ class Response:
     def _ready(cls, data: bytes, code: int, status: str, headers: list[tuple[str, str]]) -> Self:
         """Build a response from parts already known valid (a cached error page)."""
         self = cls.__new__(cls)
-        self.__dict__["headers"] = Headers._trusted(headers)
+        self.headers = Headers._trusted(headers)
         self._status_code = code
         self._status = status
         self.response = [data]
@@ -319,13 +322,9 @@ class Response:
         """Register ``func`` to run when the body has been sent."""
         if self._on_close is None:
             self._on_close = []
+            self.has_close_callbacks = True
         self._on_close.append(func)
         return func
-
-    @property
-    def has_close_callbacks(self) -> bool:
-        """True when ``call_on_close`` registered a function (adapters must call ``close()``)."""
-        return self._on_close is not None
 
     def close(self) -> None:
         """Close the body iterable and run the ``call_on_close`` functions."""

@@ -81,6 +81,11 @@ def decode_wsgi_path(path: str) -> str:
     return path.encode("latin-1", "replace").decode("utf-8", "replace")
 
 
+#: Inputs up to this size are split in one go (a few list items per field, at
+#: most a few MB of small objects); longer ones are parsed as a stream.
+_SMALL_QUERY = _UNQUOTE_CHUNK
+
+
 def parse_qsl(query: bytes, max_fields: int | None = None) -> list[tuple[str, str]]:
     """Split a query string or urlencoded body into decoded (key, value) pairs.
 
@@ -89,18 +94,53 @@ def parse_qsl(query: bytes, max_fields: int | None = None) -> list[tuple[str, st
     ``%XX`` escapes, as in Werkzeug. ``max_fields`` bounds the number of
     pairs; past it ValueError is raised so callers can answer 413.
     """
-    return list(iter_qsl(query, max_fields))
+    if len(query) <= _SMALL_QUERY:
+        return _split_small(query, max_fields)
+    return list(_iter_large(query, max_fields))
 
 
 def iter_qsl(query: bytes, max_fields: int | None = None) -> Iterator[tuple[str, str]]:
-    """Yield the pairs of ``parse_qsl`` one by one, without splitting the whole input first.
+    """Iterate the pairs of ``parse_qsl``; a long input is parsed as a stream.
 
     A 2 MB query of 400,000 tiny fields would otherwise exist three times at
     once (the split pieces, the pairs, the dict); the caller's dict is the
-    only copy this way.
+    only copy this way. A short one (the common case) is split in one go.
     """
+    if len(query) <= _SMALL_QUERY:
+        return iter(_split_small(query, max_fields))
+    return _iter_large(query, max_fields)
+
+
+def _split_small(query: bytes, max_fields: int | None) -> list[tuple[str, str]]:
+    """``parse_qsl`` for an input of at most ``_SMALL_QUERY`` bytes."""
     if not query:
-        return
+        return []
+    pairs: list[tuple[str, str]] = []
+    if b"%" not in query:
+        # No escapes: "+", "&" and "=" are ASCII and never part of a UTF-8 sequence,
+        # so decoding once and then splitting gives the same pairs (and the same
+        # %XX for bytes that are not UTF-8) as splitting first.
+        if b"+" in query:
+            query = query.replace(b"+", b" ")
+        chunks = query.decode("utf-8", "kettle.url_quote").split("&")
+        if max_fields is not None and any(chunks[max_fields:]):
+            raise ValueError("too many fields")
+        for chunk in chunks:
+            if chunk:
+                key, _, value = chunk.partition("=")
+                pairs.append((key, value))
+        return pairs
+    for index, raw in enumerate(query.split(b"&")):
+        if raw:
+            if max_fields is not None and index >= max_fields:
+                raise ValueError("too many fields")
+            key_raw, _, value_raw = raw.partition(b"=")
+            pairs.append((_decode_component(key_raw), _decode_component(value_raw)))
+    return pairs
+
+
+def _iter_large(query: bytes, max_fields: int | None) -> Iterator[tuple[str, str]]:
+    """Yield the pairs of a long input one by one, without splitting it whole first."""
     size = len(query)
     start = index = 0
     while start <= size:

@@ -38,6 +38,10 @@ PRESERVE_CONTEXT = "kettle.preserve_context"
 _sentinel: Any = object()
 
 
+#: The package named by ``repr(g)``; Flask compatibility mode sets it to "flask".
+G_REPR_MODULE = "kettle"
+
+
 class _AppCtxGlobals:
     """The ``g`` namespace: attributes plus get, pop, setdefault, ``in`` and iteration."""
 
@@ -64,7 +68,7 @@ class _AppCtxGlobals:
     def __repr__(self) -> str:
         ctx = _cv.get(None)
         if ctx is not None:
-            return f"<kettle.g of '{ctx.app.name}'>"
+            return f"<{G_REPR_MODULE}.g of '{ctx.app.name}'>"
         return object.__repr__(self)
 
 

@@ -95,7 +95,10 @@ def site_python(tmp_path_factory: pytest.TempPathFactory) -> str:
     python = root / "bin" / "python"
     purelib = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True, timeout=60,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     ).stdout.strip()
     site = Path(purelib)
     # This test run's packages (Flask, Werkzeug, servers), as installed dependencies.
@@ -194,11 +197,18 @@ def test_environment_switch_for_python_c_and_unset(site_python: str, tmp_path: P
     assert on == ["kettle.compat.flask_module", "True"]
     # python -m flask is Kettle's command line.
     proc = subprocess.run(
-        [site_python, "-m", "flask", "--version"], env=_env(True), cwd=tmp_path,
-        capture_output=True, text=True, timeout=120,
+        [site_python, "-m", "flask", "--version"],
+        env=_env(True),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "Kettle " in proc.stdout and "Flask 3.1.3 (Kettle's Flask compatibility mode)" in proc.stdout
+    assert (
+        "Kettle " in proc.stdout
+        and "Flask 3.1.3 (Kettle's Flask compatibility mode)" in proc.stdout
+    )
     # Unset: real Flask, and Kettle is not even imported.
     off = _run(site_python, code, _env(False), tmp_path).split()
     assert off == ["flask", "False"]
@@ -221,7 +231,11 @@ def test_environment_switch_for_pytest(site_python: str, tmp_path: Path) -> None
     )
     proc = subprocess.run(
         [site_python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_app.py"],
-        env=_env(True, tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env=_env(True, tmp_path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1 passed" in proc.stdout
@@ -236,10 +250,26 @@ def _free_port() -> int:
 SERVERS = {
     "uvicorn": ["-m", "uvicorn", "compat_app:app.asgi", "--host", "127.0.0.1", "--port"],
     "gunicorn": ["-m", "gunicorn", "-w", "1", "compat_app:app", "-b"],
-    "granian": ["-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1",
-                "compat_app:app", "--port"],
-    "kettle run": ["-m", "kettle", "--app", "compat_app:app", "run", "--host", "127.0.0.1",
-                   "--port"],
+    "granian": [
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--host",
+        "127.0.0.1",
+        "compat_app:app",
+        "--port",
+    ],
+    "kettle run": [
+        "-m",
+        "kettle",
+        "--app",
+        "compat_app:app",
+        "run",
+        "--host",
+        "127.0.0.1",
+        "--port",
+    ],
 }
 
 
@@ -253,7 +283,10 @@ def live_url(request: pytest.FixtureRequest, site_python: str, tmp_path: Path) -
     args = [*SERVERS[name], f"127.0.0.1:{port}" if name == "gunicorn" else str(port)]
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(
-        [site_python, *args], env=_env(True, tmp_path), cwd=tmp_path, stdout=log,
+        [site_python, *args],
+        env=_env(True, tmp_path),
+        cwd=tmp_path,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -347,3 +380,39 @@ def test_werkzeug_environ_builders_stay_werkzeugs(tmp_path: Path) -> None:
     )
     out = _run(sys.executable, code, _env(False, tmp_path), tmp_path).splitlines()
     assert out == ["x=1 2", "caught 404"]
+
+
+NAMES_APP = textwrap.dedent(
+    """
+    import warnings
+    {compat}
+    from kettle import Kettle, g, request
+
+    app = Kettle("names", subdomain_matching=True)
+    app.config["SERVER_NAME"] = "example.test"
+
+    @app.route("/")
+    def index():
+        return f"{{g!r}} {{request.user_agent.string.split('/')[0]}}"
+
+    client = app.test_client(protocol={protocol!r})
+    print(client.get("/", base_url="http://example.test/").text)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        # Flask's own tests silence this warning by its module, "flask.app".
+        warnings.filterwarnings("ignore", "Current server name", UserWarning, "flask.app")
+        status = client.get("/", base_url="http://10.0.0.1/").status_code
+    print(status, [str(w.message).split(" '")[0] for w in seen])
+    """
+)
+
+
+@pytest.mark.parametrize("protocol", ["wsgi", "asgi"])
+@pytest.mark.parametrize("compat", [True, False])
+def test_flask_names_only_in_the_mode(tmp_path: Path, protocol: str, compat: bool) -> None:
+    code = NAMES_APP.format(compat="import kettle.compat" if compat else "", protocol=protocol)
+    out = _run(sys.executable, code, _env(False), tmp_path).splitlines()
+    if compat:
+        assert out == ["<flask.g of 'names'> Werkzeug", "404 []"]
+    else:
+        assert out == ["<kettle.g of 'names'> Kettle", "404 ['Current server name']"]

@@ -7,6 +7,8 @@ is tested in test_compat_mode.py, in child interpreters.
 
 from __future__ import annotations
 
+import gc
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -419,3 +421,31 @@ def test_create_url_adapter(app: Kettle, client: KettleClient) -> None:
     assert adapter.build("item", {"item_id": 5}, force_external=True) == (
         "http://example.com/app/items/5"
     )
+
+
+def test_static_host_misuse_is_a_value_error_and_an_assertion_error() -> None:
+    # Flask's check is an assert; Kettle's error satisfies code expecting either.
+    for kwargs in ({"static_host": "static.test"}, {"host_matching": True}):
+        with pytest.raises(ValueError, match="static_host") as info:
+            Kettle("hosts", **kwargs)
+        assert isinstance(info.value, AssertionError)
+
+
+def test_fresh_app_is_freed_by_reference_counting(protocol: str) -> None:
+    gc.disable()
+    try:
+        app = Kettle("freed")
+        assert app.view_functions["static"]
+        ref = weakref.ref(app)
+        del app
+        assert ref() is None
+    finally:
+        gc.enable()
+    # The static view and the JSON provider still reach their app while it lives.
+    app = Kettle("freed", static_folder=str(Path(__file__).parent), static_url_path="/static")
+    client = app.test_client(protocol=protocol)
+    rv = client.get("/static/test_flask_causes.py")
+    assert rv.status_code == 200
+    assert b"def test_fresh_app_is_freed_by_reference_counting" in rv.data
+    with app.app_context():
+        assert app.json.response({"a": 1}).get_json() == {"a": 1}

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from kettle import Kettle, g, render_template, request, session
-from kettle.globals import _cv_app, _cv_request, app_ctx
+from kettle.globals import _cv_app, _cv_request, app_ctx, request_ctx
 from kettle.http.datastructures import MultiDict
 from kettle.sessions import SecureCookieSession
 from kettle.testing import KettleClient
@@ -449,3 +449,22 @@ def test_fresh_app_is_freed_by_reference_counting(protocol: str) -> None:
     assert b"def test_fresh_app_is_freed_by_reference_counting" in rv.data
     with app.app_context():
         assert app.json.response({"a": 1}).get_json() == {"a": 1}
+
+
+def test_reentering_the_request_contexts_in_a_view_keeps_the_teardowns(
+    app: Kettle, client: KettleClient
+) -> None:
+    # Flask's test_context_refcounts: `with app_ctx: with request_ctx:` inside the view
+    # must not make the request forget that it owns its app context.
+    called = []
+    app.teardown_request(lambda exc=None: called.append("request"))
+    app.teardown_appcontext(lambda exc=None: called.append("app"))
+
+    @app.route("/reenter")
+    def reenter() -> str:
+        with app_ctx, request_ctx:
+            pass
+        return "ok"
+
+    assert client.get("/reenter").text == "ok"
+    assert called == ["request", "app"]

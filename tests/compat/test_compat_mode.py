@@ -420,3 +420,26 @@ def test_flask_names_only_in_the_mode(tmp_path: Path, protocol: str, compat: boo
         assert out == [f"<flask.g of 'names'> Werkzeug {set_by_wsgi}", "404 []"]
     else:
         assert out == ["<kettle.g of 'names'> Kettle False", "404 ['Current server name']"]
+
+
+@pytest.mark.parametrize("compat", [True, False])
+def test_request_from_a_bare_environ_only_in_the_mode(tmp_path: Path, compat: bool) -> None:
+    code = textwrap.dedent(
+        f"""
+        {"import kettle.compat" if compat else ""}
+        from kettle import Kettle, Request
+
+        try:
+            r = Request({{"REQUEST_METHOD": "POST", "PATH_INFO": "/p", "QUERY_STRING": "a=1"}})
+        except TypeError:
+            print("TypeError")
+        else:
+            print(r.method, r.path, r.args["a"], r.environ["PATH_INFO"])
+        # Requests the adapters build still work in the mode.
+        app = Kettle("bare")
+        app.post("/p")(lambda: "posted")
+        print(app.test_client().post("/p").text, app.test_client(protocol="asgi").post("/p").text)
+        """
+    )
+    out = _run(sys.executable, code, _env(False), tmp_path).splitlines()
+    assert out == ["POST /p 1 /p" if compat else "TypeError", "posted posted"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from kettle import Kettle, g, render_template, request, session
+from kettle import Kettle, Request, g, render_template, request, session
 from kettle.globals import _cv_app, _cv_request, app_ctx, request_ctx
 from kettle.http.datastructures import MultiDict
 from kettle.sessions import SecureCookieSession
@@ -468,3 +468,12 @@ def test_reentering_the_request_contexts_in_a_view_keeps_the_teardowns(
 
     assert client.get("/reenter").text == "ok"
     assert called == ["request", "app"]
+
+
+def test_form_limits_outside_an_app_context_are_werkzeugs(app: Kettle) -> None:
+    # Flask: outside an app context the request uses Werkzeug's defaults; inside, the config.
+    app.config.update(MAX_FORM_MEMORY_SIZE=50, MAX_FORM_PARTS=3)
+    req = Request.from_values("/", method="POST", data={"a": "b"})
+    assert (req.max_form_memory_size, req.max_form_parts) == (500_000, 1_000)
+    with app.app_context():
+        assert (req.max_form_memory_size, req.max_form_parts) == (50, 3)

@@ -95,10 +95,7 @@ def site_python(tmp_path_factory: pytest.TempPathFactory) -> str:
     python = root / "bin" / "python"
     purelib = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
+        capture_output=True, text=True, check=True, timeout=60,
     ).stdout.strip()
     site = Path(purelib)
     # This test run's packages (Flask, Werkzeug, servers), as installed dependencies.
@@ -197,18 +194,11 @@ def test_environment_switch_for_python_c_and_unset(site_python: str, tmp_path: P
     assert on == ["kettle.compat.flask_module", "True"]
     # python -m flask is Kettle's command line.
     proc = subprocess.run(
-        [site_python, "-m", "flask", "--version"],
-        env=_env(True),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        [site_python, "-m", "flask", "--version"], env=_env(True), cwd=tmp_path,
+        capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert (
-        "Kettle " in proc.stdout
-        and "Flask 3.1.3 (Kettle's Flask compatibility mode)" in proc.stdout
-    )
+    assert "Kettle " in proc.stdout and "Flask 3.1.3 (Kettle's Flask compatibility mode)" in proc.stdout
     # Unset: real Flask, and Kettle is not even imported.
     off = _run(site_python, code, _env(False), tmp_path).split()
     assert off == ["flask", "False"]
@@ -231,11 +221,7 @@ def test_environment_switch_for_pytest(site_python: str, tmp_path: Path) -> None
     )
     proc = subprocess.run(
         [site_python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_app.py"],
-        env=_env(True, tmp_path),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        env=_env(True, tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1 passed" in proc.stdout
@@ -250,26 +236,10 @@ def _free_port() -> int:
 SERVERS = {
     "uvicorn": ["-m", "uvicorn", "compat_app:app.asgi", "--host", "127.0.0.1", "--port"],
     "gunicorn": ["-m", "gunicorn", "-w", "1", "compat_app:app", "-b"],
-    "granian": [
-        "-m",
-        "granian",
-        "--interface",
-        "wsgi",
-        "--host",
-        "127.0.0.1",
-        "compat_app:app",
-        "--port",
-    ],
-    "kettle run": [
-        "-m",
-        "kettle",
-        "--app",
-        "compat_app:app",
-        "run",
-        "--host",
-        "127.0.0.1",
-        "--port",
-    ],
+    "granian": ["-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1",
+                "compat_app:app", "--port"],
+    "kettle run": ["-m", "kettle", "--app", "compat_app:app", "run", "--host", "127.0.0.1",
+                   "--port"],
 }
 
 
@@ -283,10 +253,7 @@ def live_url(request: pytest.FixtureRequest, site_python: str, tmp_path: Path) -
     args = [*SERVERS[name], f"127.0.0.1:{port}" if name == "gunicorn" else str(port)]
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(
-        [site_python, *args],
-        env=_env(True, tmp_path),
-        cwd=tmp_path,
-        stdout=log,
+        [site_python, *args], env=_env(True, tmp_path), cwd=tmp_path, stdout=log,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"

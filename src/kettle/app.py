@@ -14,6 +14,7 @@ import asyncio
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from datetime import timedelta
 from functools import cached_property
@@ -51,6 +52,24 @@ def _as_timedelta(value: timedelta | int | None) -> timedelta | None:
     if value is None or isinstance(value, timedelta):
         return value
     return timedelta(seconds=value)
+
+
+class StaticHostError(ValueError, AssertionError):
+    """``static_host`` given without ``host_matching`` (or the reverse).
+
+    A ValueError (misuse), and an AssertionError as Flask's check is an assert.
+    """
+
+
+def _static_view(app_ref: weakref.ref[Kettle]) -> Callable[..., Response]:
+    """The ``static`` endpoint's view, holding the app weakly (no app<->view cycle)."""
+
+    def static(filename: str) -> Response:
+        app = app_ref()
+        assert app is not None
+        return app.send_static_file(filename)
+
+    return static
 
 
 class Kettle(TemplatingMixin, Scaffold):
@@ -130,13 +149,9 @@ class Kettle(TemplatingMixin, Scaffold):
         self._first_request_lock = threading.Lock()
         self._first_request_alock: asyncio.Lock | None = None
         self._async_views: dict[str, bool] = {}
-        from kettle.adapters.asgi import ASGIAdapter
-
-        #: The ASGI 3 application (``uvicorn module:app.asgi``); wrap it for middleware.
-        self.asgi: ASGIApplication = ASGIAdapter(self)
         if self.has_static_folder:
             if bool(static_host) != host_matching:
-                raise ValueError(
+                raise StaticHostError(
                     "Invalid static_host/host_matching combination: static_host is needed"
                     " exactly when host_matching is on."
                 )
@@ -144,8 +159,18 @@ class Kettle(TemplatingMixin, Scaffold):
                 f"{self.static_url_path}/<path:filename>",
                 endpoint="static",
                 host=static_host,
-                view_func=self.send_static_file,
+                view_func=_static_view(weakref.ref(self)),
             )
+
+    @cached_property
+    def asgi(self) -> ASGIApplication:
+        """The ASGI 3 application (``uvicorn module:app.asgi``); wrap it for middleware.
+
+        Made on first use, so a fresh app is freed by reference counting alone.
+        """
+        from kettle.adapters.asgi import ASGIAdapter
+
+        return ASGIAdapter(self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

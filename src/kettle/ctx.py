@@ -38,6 +38,10 @@ PRESERVE_CONTEXT = "kettle.preserve_context"
 _sentinel: Any = object()
 
 
+#: The package named by ``repr(g)``; Flask compatibility mode sets it to "flask".
+G_REPR_MODULE = "kettle"
+
+
 class _AppCtxGlobals:
     """The ``g`` namespace: attributes plus get, pop, setdefault, ``in`` and iteration."""
 
@@ -64,7 +68,7 @@ class _AppCtxGlobals:
     def __repr__(self) -> str:
         ctx = _cv.get(None)
         if ctx is not None:
-            return f"<kettle.g of '{ctx.app.name}'>"
+            return f"<{G_REPR_MODULE}.g of '{ctx.app.name}'>"
         return object.__repr__(self)
 
 
@@ -156,7 +160,7 @@ class RequestContext(AppContext):
     def push(self) -> None:
         """Make this context current, reusing an app context of the same app."""
         self._enter_quietly()
-        if self._owns_app and appcontext_pushed.receivers:
+        if self._owns_app and appcontext_pushed.receivers and len(self._tokens) == 1:
             # Flask pushes an app context per request: its signal fires here too.
             appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
@@ -175,9 +179,10 @@ class RequestContext(AppContext):
         """Make this context current without signals (for work that is not a request)."""
         parent = _cv.get(None)
         if parent is not None and parent.app is self.app:
-            self.g = parent.g
-            self._owns_app = False
-            self._outer = parent._app_context()
+            if parent is not self:  # Not a re-entry (``with request_ctx:`` in the view).
+                self.g = parent.g
+                self._owns_app = False
+                self._outer = parent._app_context()
         else:
             if self.g is None:  # Kept on re-entry: ``with client:`` still sees the request's g.
                 self.g = self.app.app_ctx_globals_class()

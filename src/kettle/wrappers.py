@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from kettle.routing import Rule
     from kettle.typing import Scope, WSGIEnvironment
 
+#: The form limits outside an app context: Werkzeug's defaults, as Flask's request.
+_OUTSIDE_APP = {"MAX_FORM_MEMORY_SIZE": 500_000, "MAX_FORM_PARTS": 1_000}
+
 
 class Request(_HTTPRequest):
     """The request object of a Kettle app (``kettle.request``)."""
@@ -124,7 +127,7 @@ class Request(_HTTPRequest):
 
     def _config(self, key: str) -> Any:
         ctx = _cv.get(None)
-        return ctx.app.config[key] if ctx is not None else None
+        return ctx.app.config[key] if ctx is not None else _OUTSIDE_APP.get(key)
 
     @property
     def max_content_length(self) -> int | None:

@@ -347,3 +347,66 @@ def test_werkzeug_environ_builders_stay_werkzeugs(tmp_path: Path) -> None:
     )
     out = _run(sys.executable, code, _env(False, tmp_path), tmp_path).splitlines()
     assert out == ["x=1 2", "caught 404"]
+
+
+NAMES_APP = textwrap.dedent(
+    """
+    import warnings
+    {compat}
+    from kettle import Kettle, g, request
+
+    app = Kettle("names", subdomain_matching=True)
+    app.config["SERVER_NAME"] = "example.test"
+
+    @app.route("/")
+    def index():
+        werkzeug_request = request.environ.get("werkzeug.request")
+        same = werkzeug_request is request._get_current_object()
+        return f"{{g!r}} {{request.user_agent.string.split('/')[0]}} {{same}}"
+
+    client = app.test_client(protocol={protocol!r})
+    print(client.get("/", base_url="http://example.test/").text)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        # Flask's own tests silence this warning by its module, "flask.app".
+        warnings.filterwarnings("ignore", "Current server name", UserWarning, "flask.app")
+        status = client.get("/", base_url="http://10.0.0.1/").status_code
+    print(status, [str(w.message).split(" '")[0] for w in seen])
+    """
+)
+
+
+@pytest.mark.parametrize("protocol", ["wsgi", "asgi"])
+@pytest.mark.parametrize("compat", [True, False])
+def test_flask_names_only_in_the_mode(tmp_path: Path, protocol: str, compat: bool) -> None:
+    code = NAMES_APP.format(compat="import kettle.compat" if compat else "", protocol=protocol)
+    out = _run(sys.executable, code, _env(False), tmp_path).splitlines()
+    # Werkzeug's server sets environ["werkzeug.request"]: so does the WSGI side, in the mode.
+    set_by_wsgi = compat and protocol == "wsgi"
+    if compat:
+        assert out == [f"<flask.g of 'names'> Werkzeug {set_by_wsgi}", "404 []"]
+    else:
+        assert out == ["<kettle.g of 'names'> Kettle False", "404 ['Current server name']"]
+
+
+@pytest.mark.parametrize("compat", [True, False])
+def test_request_from_a_bare_environ_only_in_the_mode(tmp_path: Path, compat: bool) -> None:
+    code = textwrap.dedent(
+        f"""
+        {"import kettle.compat" if compat else ""}
+        from kettle import Kettle, Request
+
+        try:
+            r = Request({{"REQUEST_METHOD": "POST", "PATH_INFO": "/p", "QUERY_STRING": "a=1"}})
+        except TypeError:
+            print("TypeError")
+        else:
+            print(r.method, r.path, r.args["a"], r.environ["PATH_INFO"])
+        # Requests the adapters build still work in the mode.
+        app = Kettle("bare")
+        app.post("/p")(lambda: "posted")
+        print(app.test_client().post("/p").text, app.test_client(protocol="asgi").post("/p").text)
+        """
+    )
+    out = _run(sys.executable, code, _env(False), tmp_path).splitlines()
+    assert out == ["POST /p 1 /p" if compat else "TypeError", "posted posted"]

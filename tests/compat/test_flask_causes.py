@@ -7,13 +7,15 @@ is tested in test_compat_mode.py, in child interpreters.
 
 from __future__ import annotations
 
+import gc
+import weakref
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kettle import Kettle, g, render_template, request, session
-from kettle.globals import _cv_app, _cv_request, app_ctx
+from kettle import Kettle, Request, g, render_template, request, session
+from kettle.globals import _cv_app, _cv_request, app_ctx, request_ctx
 from kettle.http.datastructures import MultiDict
 from kettle.sessions import SecureCookieSession
 from kettle.testing import KettleClient
@@ -419,3 +421,59 @@ def test_create_url_adapter(app: Kettle, client: KettleClient) -> None:
     assert adapter.build("item", {"item_id": 5}, force_external=True) == (
         "http://example.com/app/items/5"
     )
+
+
+def test_static_host_misuse_is_a_value_error_and_an_assertion_error() -> None:
+    # Flask's check is an assert; Kettle's error satisfies code expecting either.
+    for kwargs in ({"static_host": "static.test"}, {"host_matching": True}):
+        with pytest.raises(ValueError, match="static_host") as info:
+            Kettle("hosts", **kwargs)
+        assert isinstance(info.value, AssertionError)
+
+
+def test_fresh_app_is_freed_by_reference_counting(protocol: str) -> None:
+    gc.disable()
+    try:
+        app = Kettle("freed")
+        assert app.view_functions["static"]
+        ref = weakref.ref(app)
+        del app
+        assert ref() is None
+    finally:
+        gc.enable()
+    # The static view and the JSON provider still reach their app while it lives.
+    app = Kettle("freed", static_folder=str(Path(__file__).parent), static_url_path="/static")
+    client = app.test_client(protocol=protocol)
+    rv = client.get("/static/test_flask_causes.py")
+    assert rv.status_code == 200
+    assert b"def test_fresh_app_is_freed_by_reference_counting" in rv.data
+    with app.app_context():
+        assert app.json.response({"a": 1}).get_json() == {"a": 1}
+
+
+def test_reentering_the_request_contexts_in_a_view_keeps_the_teardowns(
+    app: Kettle, client: KettleClient
+) -> None:
+    # Flask's test_context_refcounts: `with app_ctx: with request_ctx:` inside the view
+    # must not make the request forget that it owns its app context.
+    called = []
+    app.teardown_request(lambda exc=None: called.append("request"))
+    app.teardown_appcontext(lambda exc=None: called.append("app"))
+
+    @app.route("/reenter")
+    def reenter() -> str:
+        with app_ctx, request_ctx:
+            pass
+        return "ok"
+
+    assert client.get("/reenter").text == "ok"
+    assert called == ["request", "app"]
+
+
+def test_form_limits_outside_an_app_context_are_werkzeugs(app: Kettle) -> None:
+    # Flask: outside an app context the request uses Werkzeug's defaults; inside, the config.
+    app.config.update(MAX_FORM_MEMORY_SIZE=50, MAX_FORM_PARTS=3)
+    req = Request.from_values("/", method="POST", data={"a": "b"})
+    assert (req.max_form_memory_size, req.max_form_parts) == (500_000, 1_000)
+    with app.app_context():
+        assert (req.max_form_memory_size, req.max_form_parts) == (50, 3)

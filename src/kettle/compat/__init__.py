@@ -48,6 +48,9 @@ def install() -> None:
             "KETTLE_FLASK_COMPAT=1 in the environment."
         )
     sys.meta_path.insert(0, _finder)
+    from kettle.compat.flask_names import apply as apply_flask_names
+
+    apply_flask_names()
     if "werkzeug" in sys.modules:
         from kettle.compat.werkzeug_identity import apply
 

@@ -12,10 +12,11 @@ import decimal
 import json as _json
 import json.encoder as _json_encoder
 import uuid
+import weakref
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from email.utils import format_datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from kettle.http.response import Response as _BaseResponse
 
@@ -45,7 +46,8 @@ class JSONProvider:
     """The interface of ``app.json``: dumps, loads and response."""
 
     def __init__(self, app: Kettle) -> None:
-        self._app = app
+        # A weak proxy: the app holds its provider, so a fresh app is freed by refcount.
+        self._app = cast("Kettle", weakref.proxy(app))
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         """Serialize ``obj`` to a JSON string."""

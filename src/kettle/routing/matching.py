@@ -16,6 +16,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from kettle.routing.map import Map
 
+#: The module the server-name warning is attributed to (None: the caller's);
+#: Flask compatibility mode sets "flask.app", where Flask's comes from.
+WARNING_MODULE: str | None = None
+
 
 def request_subdomain(
     url_map: Map,
@@ -43,10 +47,11 @@ def request_subdomain(
         return ""
     if host.endswith("." + server_name):
         return host[: -len(server_name) - 1]
-    warnings.warn(
-        f"Current server name {host!r} doesn't match configured server name {server_name!r}",
-        stacklevel=3,
-    )
+    message = f"Current server name {host!r} doesn't match configured server name {server_name!r}"
+    if WARNING_MODULE is None:
+        warnings.warn(message, stacklevel=3)
+    else:
+        warnings.warn_explicit(message, UserWarning, __file__, 0, module=WARNING_MODULE)
     return "<invalid>"
 
 

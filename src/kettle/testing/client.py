@@ -11,6 +11,9 @@ iterates it; ``TestResponse.events()`` parses the events.
 from __future__ import annotations
 
 import copy
+import functools
+import importlib.metadata
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -27,6 +30,26 @@ if TYPE_CHECKING:
     from kettle.sessions import SessionMixin
     from kettle.testing.websocket import WebSocketSession
     from kettle.typing import WSGIEnvironment
+
+
+@functools.cache
+def _werkzeug_user_agent() -> str | None:
+    try:
+        return f"Werkzeug/{importlib.metadata.version('werkzeug')}"
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def default_user_agent() -> str:
+    """The User-Agent a new test client sends: ``Kettle/test``.
+
+    In Flask compatibility mode it is Werkzeug's ``Werkzeug/<version>``, which
+    Flask's test client sends (when Werkzeug is installed).
+    """
+    compat = sys.modules.get("kettle.compat")
+    if compat is not None and compat.is_installed():
+        return _werkzeug_user_agent() or "Kettle/test"
+    return "Kettle/test"
 
 
 class TestResponse(Response):
@@ -89,7 +112,7 @@ class KettleClient:
         self.use_cookies = use_cookies
         self.environ_base: WSGIEnvironment = {
             "REMOTE_ADDR": "127.0.0.1",
-            "HTTP_USER_AGENT": "Kettle/test",
+            "HTTP_USER_AGENT": default_user_agent(),
         }
         self._cookies = CookieJar()
         self._preserve = False

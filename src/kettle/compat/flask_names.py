@@ -1,0 +1,58 @@
+"""What only makes sense under the ``flask`` name, switched on with the mode.
+
+With compatibility mode on: ``repr(g)`` says ``flask.g`` and the server-name
+warning comes from module ``flask.app`` (so filters by that module match); the
+test client (:func:`kettle.testing.client.default_user_agent`) sends
+Werkzeug's User-Agent, and a request served over WSGI is also
+``environ["werkzeug.request"]``, as Werkzeug sets it (like Werkzeug's, that
+request and its environ then refer to each other: freed by the cycle collector),
+and ``Request(environ)`` builds a request from a WSGI environ, as Werkzeug's (at
+the price of one more call per request made, in the mode only).
+All of it is set once here: nothing is checked per request when the mode is off.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kettle import ctx
+from kettle.adapters import wsgi
+from kettle.routing import matching
+from kettle.wrappers import Request
+
+if TYPE_CHECKING:
+    from kettle.app import Kettle
+    from kettle.typing import WSGIEnvironment
+
+__all__ = ["apply"]
+
+_plain_request_from_environ = wsgi.request_from_environ
+
+
+def _request_from_environ(
+    app: Kettle | None, environ: WSGIEnvironment, request_class: type[Any] | None = None
+) -> Any:
+    """As :func:`kettle.adapters.wsgi.request_from_environ`, also setting ``werkzeug.request``."""
+    request = _plain_request_from_environ(app, environ, request_class)
+    environ["werkzeug.request"] = request
+    return request
+
+
+_plain_init = Request.__init__
+
+
+def _init_from_environ(self: Request, *args: Any, **kwargs: Any) -> None:
+    """Request's constructor, also taking a bare WSGI environ (Werkzeug's ``Request(environ)``)."""
+    if len(args) == 1 and not kwargs and isinstance(args[0], dict):
+        built = _plain_request_from_environ(None, args[0], type(self))
+        self.__dict__.update(built.__dict__)
+        return
+    _plain_init(self, *args, **kwargs)
+
+
+def apply() -> None:
+    """Give Kettle's objects their Flask names (idempotent)."""
+    ctx.G_REPR_MODULE = "flask"
+    matching.WARNING_MODULE = "flask.app"
+    wsgi.request_from_environ = _request_from_environ
+    Request.__init__ = _init_from_environ  # type: ignore[method-assign,assignment]

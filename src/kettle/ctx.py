@@ -151,7 +151,7 @@ class RequestContext(AppContext):
     def __init__(self, app: Kettle, request: Request, session: SessionMixin | None = None) -> None:
         self.app = app
         self.request = request
-        self._session = session
+        self._opened_session = session
         self._after_request_functions: list[Callable[[Any], Any]] = []
         self._tokens = []
         self._owns_app = True
@@ -205,7 +205,7 @@ class RequestContext(AppContext):
         As in Flask 3.1.3, every access marks it ``accessed`` (so the response
         gets ``Vary: Cookie``), however the session is then used.
         """
-        session = self._session
+        session = self._opened_session
         if session is None:
             session = self._open_session()
         session.accessed = True
@@ -213,7 +213,17 @@ class RequestContext(AppContext):
 
     @session.setter
     def session(self, value: SessionMixin) -> None:
-        self._session = value
+        self._opened_session = value
+
+    @property
+    def _session(self) -> SessionMixin:
+        """Flask's ``request_ctx._session``: the session, opened now if nothing opened it yet.
+
+        Reading it does not mark the session accessed (Flask's tests and some
+        extensions read it to inspect ``accessed`` and ``modified``).
+        """
+        session = self._opened_session
+        return session if session is not None else self._open_session()
 
     def _open_session(self) -> SessionMixin:
         """Open the session from the request (a null session without a secret key)."""
@@ -221,7 +231,7 @@ class RequestContext(AppContext):
         session = app.session_interface.open_session(app, self.request)
         if session is None:
             session = app.session_interface.make_null_session(app)
-        self._session = session
+        self._opened_session = session
         return session
 
     def session_to_save(self) -> SessionMixin | None:
@@ -232,8 +242,8 @@ class RequestContext(AppContext):
         never read it. Kettle opens it lazily, so it opens it here, only when the
         request carries the session cookie at all (read without parsing the headers).
         """
-        if self._session is not None:
-            return self._session
+        if self._opened_session is not None:
+            return self._opened_session
         app = self.app
         raw = self.request.cookie_header
         if not raw or not app.config["SESSION_REFRESH_EACH_REQUEST"]:
@@ -244,7 +254,7 @@ class RequestContext(AppContext):
 
     def copy(self) -> RequestContext:
         """Return a new context for the same request and session."""
-        return type(self)(self.app, self.request, self._session)
+        return type(self)(self.app, self.request, self._opened_session)
 
 
 class _MatchingRequestContext(RequestContext):

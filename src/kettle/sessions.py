@@ -35,7 +35,13 @@ class SessionMixin(MutableMapping[str, Any]):
 
     @property
     def permanent(self) -> bool:
-        """Whether the cookie outlives the browser session (``_permanent`` key)."""
+        """Whether the cookie outlives the browser session (``_permanent`` key).
+
+        Reading it does not mark the session accessed (saving the session reads
+        it; only the app's own use of the session adds ``Vary: Cookie``).
+        """
+        if isinstance(self, dict):
+            return bool(dict.get(self, "_permanent", False))
         return bool(self.get("_permanent", False))
 
     @permanent.setter

@@ -477,3 +477,31 @@ def test_form_limits_outside_an_app_context_are_werkzeugs(app: Kettle) -> None:
     assert (req.max_form_memory_size, req.max_form_parts) == (500_000, 1_000)
     with app.app_context():
         assert (req.max_form_memory_size, req.max_form_parts) == (50, 3)
+
+
+def test_request_ctx_session_reads_without_marking_access(app: Kettle, client: KettleClient) -> None:
+    """``request_ctx._session`` (Flask's private name, read by tests) opens without access."""
+    @app.post("/")
+    def store() -> str:
+        session["value"] = request.form["value"]
+        return "set"
+
+    @app.get("/nothing")
+    def nothing() -> str:
+        return ""
+
+    with client:
+        rv = client.get("/nothing")
+        assert "cookie" not in rv.headers.get("Vary", "").lower()
+        assert not request_ctx._session.accessed
+        assert not request_ctx._session.modified
+    with client:
+        rv = client.post("/", data={"value": "42"})
+        assert "cookie" in rv.headers["Vary"].lower()
+        assert request_ctx._session.accessed
+        assert request_ctx._session.modified
+    with client:
+        rv = client.get("/nothing")
+        assert "cookie" not in rv.headers.get("Vary", "").lower()
+        assert not request_ctx._session.accessed  # opened from the cookie, not used
+        assert not request_ctx._session.modified

@@ -21,7 +21,6 @@ from kettle.routing import matching
 from kettle.wrappers import Request
 
 if TYPE_CHECKING:
-    from kettle.app import Kettle
     from kettle.typing import WSGIEnvironment
 
 __all__ = ["apply"]
@@ -29,13 +28,21 @@ __all__ = ["apply"]
 _plain_request_from_environ = wsgi.request_from_environ
 
 
-def _request_from_environ(
-    app: Kettle | None, environ: WSGIEnvironment, request_class: type[Any] | None = None
-) -> Any:
-    """As :func:`kettle.adapters.wsgi.request_from_environ`, also setting ``werkzeug.request``."""
-    request = _plain_request_from_environ(app, environ, request_class)
-    environ["werkzeug.request"] = request
-    return request
+class _EnvironKeepingRequest:
+    """``request.environ`` in the mode: the WSGI adapter's ``request.environ = environ``
+    also stores ``environ["werkzeug.request"]``, as Werkzeug's request does."""
+
+    def __get__(self, request: Request | None, owner: type[Any] | None = None) -> Any:
+        if request is None:
+            return self
+        environ: WSGIEnvironment | None = request.__dict__.get("environ")
+        if environ is None:  # Under ASGI: an empty dict, made on first read.
+            environ = request.__dict__["environ"] = {}
+        return environ
+
+    def __set__(self, request: Request, environ: WSGIEnvironment) -> None:
+        request.__dict__["environ"] = environ
+        environ["werkzeug.request"] = request
 
 
 _plain_init = Request.__init__
@@ -54,5 +61,5 @@ def apply() -> None:
     """Give Kettle's objects their Flask names (idempotent)."""
     ctx.G_REPR_MODULE = "flask"
     matching.WARNING_MODULE = "flask.app"
-    wsgi.request_from_environ = _request_from_environ
+    Request.environ = _EnvironKeepingRequest()  # type: ignore[assignment]
     Request.__init__ = _init_from_environ  # type: ignore[method-assign,assignment]

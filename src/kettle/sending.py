@@ -243,11 +243,29 @@ def send_from_directory(
     if follow_symlinks is None:
         follow_symlinks = bool(ctx is not None and ctx.app.config["SEND_FILE_FOLLOW_SYMLINKS"])
     if not follow_symlinks:
-        base = _real_directory(os.path.join(root, os.fspath(directory)))
-        real = os.path.realpath(joined)
-        if not real.startswith(base):
+        folder = os.path.join(root, os.fspath(directory))
+        # Resolve the whole path only when a link is on it (realpath: an lstat per component).
+        if _symlink_below(folder, joined) and not os.path.realpath(joined).startswith(
+            _real_directory(folder)
+        ):
             raise NotFound()
     return send_file(joined, **kwargs)
+
+
+def _symlink_below(folder: str, path: str) -> bool:
+    """Whether a component of ``path`` below ``folder`` is a symlink (one lstat each).
+
+    ``path`` is ``folder`` joined with a safe relative path, so the components
+    to look at are the ones after ``folder``; the folder itself may be a link
+    (its resolved form is what "inside" means).
+    """
+    relative = path[len(folder) :].lstrip(os.sep)
+    current = folder
+    for part in relative.split(os.sep):
+        current = os.path.join(current, part)
+        if os.path.islink(current):
+            return True
+    return False
 
 
 @functools.lru_cache(maxsize=64)

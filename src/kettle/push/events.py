@@ -151,8 +151,8 @@ class _Step:
             self._blocked = None
             try:
                 self._context.run(self._it.throw, asyncio.CancelledError())
-            except BaseException:
-                pass
+            except (Exception, asyncio.CancelledError):
+                pass  # Its end (StopIteration, the cancel) or its clean-up's error: abandoned.
 
 
 async def _from_sync(iterable: Iterable[Any]) -> AsyncIterator[Any]:

@@ -307,6 +307,8 @@ def run(suite: Suite, on: str) -> tuple[int, str]:
     skipped = excluded(suite)
     env = dict(os.environ)
     paths = [str(ROOT / "src")] if on == "kettle" else []
+    if suite.local:
+        paths.append(str(ROOT / "tests"))  # our own tests share tests/redis_server.py
     if extra is not None:
         paths.append(str(extra))
     env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).strip(os.pathsep)

@@ -26,7 +26,8 @@ import httpx
 import pytest
 import redis
 
-from conftest import ON_KETTLE, free_port
+from conftest import ON_KETTLE
+from redis_server import free_port
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "extensions"
 

@@ -16,7 +16,7 @@ import flask
 import pytest
 from flask_mail import Mail, Message
 
-from conftest import free_port
+from redis_server import free_port
 
 
 def make_app(**config: Any) -> tuple[flask.Flask, Mail]:

@@ -234,8 +234,12 @@ class Scaffold:
         streamed body is read from the loop, so such a view cannot run on it.
         """
         stream_body = bool(options.pop("stream_body", getattr(view_func, "stream_body", False)))
-        inline = options.pop("inline", getattr(view_func, "inline", None))
-        if inline is not None:
+        inline = options.pop("inline", None)
+        if inline is None:
+            inline = getattr(view_func, "inline", None)
+            if not isinstance(inline, bool):  # Only a real flag (not a mock's attribute).
+                inline = None
+        else:
             inline = bool(inline)
         if inline and stream_body:
             raise ValueError(

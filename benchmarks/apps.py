@@ -132,6 +132,15 @@ def kettle_asgi_sync(scenario: str, routes: int) -> tuple[str, Any]:
     return "asgi", flask_like(kettle, scenario, routes, "bench_kettle").asgi
 
 
+def kettle_asgi_inline(scenario: str, routes: int) -> tuple[str, Any]:
+    """Kettle under ASGI with the same sync views, opted into the loop (ASGI_INLINE_SYNC_VIEWS)."""
+    import kettle
+
+    app = flask_like(kettle, scenario, routes, "bench_kettle")
+    app.config["ASGI_INLINE_SYNC_VIEWS"] = True
+    return "asgi", app.asgi
+
+
 def flask(scenario: str, routes: int) -> tuple[str, Any]:
     import flask as flask_module
 
@@ -456,6 +465,7 @@ FRAMEWORKS: dict[str, Callable[[str, int], tuple[str, Any]]] = {
     "kettle-wsgi": kettle_wsgi,
     "kettle-asgi": kettle_asgi,
     "kettle-asgi-sync": kettle_asgi_sync,
+    "kettle-asgi-inline": kettle_asgi_inline,
     "flask": flask,
     "falcon": falcon_wsgi,
     "falcon-asgi": falcon_asgi,

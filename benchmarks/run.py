@@ -484,7 +484,8 @@ def main(argv: list[str] | None = None) -> int:
         print(table(cells))
         print(
             "Views: kettle-asgi, starlette and falcon-asgi run async views; kettle-asgi-sync runs\n"
-            "the Flask-style sync views, each costing one hop to the thread pool.\n"
+            "the Flask-style sync views, each costing one hop to the thread pool;\n"
+            "kettle-asgi-inline runs those sync views on the loop (ASGI_INLINE_SYNC_VIEWS).\n"
         )
     elapsed = time.perf_counter() - started
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -296,11 +296,12 @@ class Kettle(TemplatingMixin, Scaffold):
             else:
                 provide_automatic_options = False
         methods |= required
-        # stream_body=True: under ASGI the body is not read before the view (request.stream).
-        stream_body = bool(options.pop("stream_body", getattr(view_func, "stream_body", False)))
+        # Kettle's route options (stream_body, inline): see Scaffold._pop_route_options.
+        stream_body, inline = self._pop_route_options(options, view_func)
         rule_obj = self.url_rule_class(rule, methods=methods, **options)
         rule_obj.provide_automatic_options = provide_automatic_options
         rule_obj.stream_body = stream_body
+        rule_obj.inline = inline
         self.url_map.add(rule_obj)
         if view_func is not None:
             old_func = self.view_functions.get(endpoint)

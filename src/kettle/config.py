@@ -54,6 +54,10 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # Kettle: of those, how many may run sync views of stream_body routes at once
     # (a client that trickles its body holds its thread); None: a quarter.
     "ASGI_STREAM_BODY_THREADS": None,
+    # Kettle: run every sync view (and its sync hooks) on the event loop instead of
+    # the thread pool, for apps whose views never block; a route's inline=False
+    # keeps that one in the pool. Off: a blocking call must never stall the loop.
+    "ASGI_INLINE_SYNC_VIEWS": False,
     # Kettle: origins besides the request's own that may open a WebSocket
     # ("https://example.com", "https://*.example.com", or "*" for any).
     "WEBSOCKET_ALLOWED_ORIGINS": (),

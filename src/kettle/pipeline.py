@@ -54,8 +54,8 @@ from kettle.runner import (
     NEVER_AWAITABLE,
     ON_LOOP,
     Runner,
-    is_async_callable,
     is_awaitable,
+    view_runs_on_loop,
 )
 from kettle.signals import (
     appcontext_popped,
@@ -130,7 +130,7 @@ async def respond_async(
         request = ctx.request
         if request.url_rule is None and request.routing_exception is None:
             match(app, ctx)  # (The ASGI adapter matches before it receives the body.)
-        if view_is_async(app, ctx):
+        if view_runs_on_loop(app, request.url_rule):
             ctx.runner = ON_LOOP
             return await run(app, ctx)
         # A sync view holds one worker thread for the whole pipeline; awaitables its
@@ -163,20 +163,6 @@ async def run_background_tasks(app: Kettle, tasks: list[Task], runner: Runner) -
                 await runner.call(func, *args, **kwargs)
             except Exception:
                 app.logger.exception("Background task %r failed", func)
-
-
-def view_is_async(app: Kettle, ctx: RequestContext) -> bool:
-    """Return True when the matched view is async (errors, too, are answered on the loop)."""
-    rule = ctx.request.url_rule
-    if rule is None:
-        return True  # Errors are rendered on the loop: no thread hop for a 404.
-    endpoint = rule.endpoint
-    known = app._async_views.get(endpoint)
-    if known is None:
-        view = app.view_functions.get(endpoint)
-        known = view is not None and is_async_callable(view)
-        app._async_views[endpoint] = known
-    return known
 
 
 def first_request_sync(app: Kettle, ctx: RequestContext) -> None:

@@ -26,9 +26,13 @@ import functools
 import inspect
 from collections.abc import Callable, Coroutine
 from types import CoroutineType, NoneType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kettle import _loops
+
+if TYPE_CHECKING:
+    from kettle.app import Kettle
+    from kettle.routing import Rule
 
 #: Classes whose instances are never awaitable: the common return values. A hot
 #: path may test ``value.__class__ in NEVER_AWAITABLE`` before calling ``is_awaitable``.
@@ -59,6 +63,30 @@ def is_async_callable(func: Any) -> bool:
         return True
     call = getattr(func, "__call__", None)  # noqa: B004 - an instance with async __call__
     return call is not None and not inspect.isfunction(func) and inspect.iscoroutinefunction(call)
+
+
+def view_runs_on_loop(app: Kettle, rule: Rule | None) -> bool:
+    """Return True when a request's pipeline runs on the loop under ASGI, not in the pool.
+
+    It does for an ``async def`` view; for a routing error (no rule: a 404
+    is answered with no thread hop); and for a ``def`` view marked as never
+    blocking, by its route (``inline=True``) or by the app
+    (ASGI_INLINE_SYNC_VIEWS, unless the route says ``inline=False``).
+    """
+    if rule is None:
+        return True
+    endpoint = rule.endpoint
+    known = app._async_views.get(endpoint)
+    if known is None:
+        view = app.view_functions.get(endpoint)
+        known = view is not None and is_async_callable(view)
+        app._async_views[endpoint] = known
+    if known:
+        return True
+    inline = rule.inline
+    if inline is None:  # (A streamed body is read from the loop: such a view never runs on it.)
+        return bool(app.config["ASGI_INLINE_SYNC_VIEWS"]) and not rule.stream_body
+    return inline
 
 
 class Runner:

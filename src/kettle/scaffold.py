@@ -219,6 +219,35 @@ class Scaffold:
             return open(path, mode)
         return open(path, mode, encoding=encoding)
 
+    @staticmethod
+    def _pop_route_options(
+        options: dict[str, Any], view_func: Callable[..., Any] | None
+    ) -> tuple[bool, bool | None]:
+        """Take Kettle's own route options off ``options``: ``(stream_body, inline)``.
+
+        Each is read from the keyword, else from the view function's attribute of
+        that name (a class-based view's class attribute). Under ASGI,
+        ``stream_body=True`` leaves the body unread before the view (it reads
+        ``request.stream``); ``inline=True`` runs a ``def`` view on the event
+        loop instead of the thread pool, ``inline=False`` keeps it in the pool
+        whatever ASGI_INLINE_SYNC_VIEWS says, None follows that setting. A
+        streamed body is read from the loop, so such a view cannot run on it.
+        """
+        stream_body = bool(options.pop("stream_body", getattr(view_func, "stream_body", False)))
+        inline = options.pop("inline", None)
+        if inline is None:
+            inline = getattr(view_func, "inline", None)
+            if not isinstance(inline, bool):  # Only a real flag (not a mock's attribute).
+                inline = None
+        else:
+            inline = bool(inline)
+        if inline and stream_body:
+            raise ValueError(
+                "A stream_body=True route cannot be inline=True: its view waits for the body"
+                " on the event loop, so it must run in the thread pool."
+            )
+        return stream_body, inline
+
     def add_url_rule(
         self,
         rule: str,

@@ -29,6 +29,9 @@ class View:
     decorators: ClassVar[list[Callable[..., Any]]] = []
     #: Make a new instance for every request (True) or one for all (False).
     init_every_request: ClassVar[bool] = True
+    #: Under ASGI, run sync verbs on the event loop (True), in the thread pool
+    #: (False), or as ASGI_INLINE_SYNC_VIEWS says (None); see ``add_url_rule(inline=)``.
+    inline: ClassVar[bool | None] = None
 
     def dispatch_request(self, **kwargs: Any) -> Any:
         """Handle the request; the URL values are the keyword arguments."""
@@ -81,6 +84,7 @@ class View:
         outer.__module__ = cls.__module__
         outer.methods = cls.methods
         outer.provide_automatic_options = cls.provide_automatic_options
+        outer.inline = cls.inline
         outer.is_async = is_async
         return view
 

@@ -75,6 +75,33 @@ def test_the_pool_is_bounded_and_queues_past_the_bound() -> None:
     asyncio.run(main())
 
 
+def test_jobs_one_after_another_keep_one_warm_thread() -> None:
+    # A worker is idle again before its outcome reaches the loop, so the next
+    # job wakes that same thread instead of starting another one.
+    async def main() -> None:
+        pool = WorkerPool(8)
+        names = [await pool.submit(lambda: threading.current_thread().name) for _ in range(50)]
+        assert set(names) == {"kettle_0"}
+        pool.shutdown()
+
+    asyncio.run(main())
+
+
+def test_shutdown_finishes_the_queued_jobs() -> None:
+    async def main() -> None:
+        pool = WorkerPool(1)
+        release = threading.Event()
+        first = pool.submit(lambda: release.wait(5))
+        queued = [pool.submit(lambda i=i: i) for i in range(3)]  # Past the bound: backlog.
+        pool.shutdown()
+        release.set()
+        assert await asyncio.wait_for(asyncio.gather(first, *queued), 5) == [True, 0, 1, 2]
+        with pytest.raises(RuntimeError, match="shut down"):
+            pool.submit(lambda: None)
+
+    asyncio.run(main())
+
+
 def test_a_cancelled_waiter_is_left_alone() -> None:
     async def main() -> None:
         pool = WorkerPool(1)

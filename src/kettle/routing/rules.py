@@ -243,6 +243,9 @@ class Rule(RuleFactory):
     #: Kettle: under ASGI, do not receive the body before the view; it reads
     #: ``request.stream`` as the client sends (set by ``add_url_rule(stream_body=True)``).
     stream_body: bool = False
+    #: Kettle: under ASGI, run a ``def`` view on the event loop (True), in the thread
+    #: pool (False), or as ASGI_INLINE_SYNC_VIEWS says (None; ``add_url_rule(inline=)``).
+    inline: bool | None = None
 
     def __init__(
         self,

@@ -17,8 +17,12 @@ from collections.abc import MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 
+from kettle._signing import SignedSerializer
+from kettle.ctx import _cv
+from kettle.http.cookies import cookie_value
+from kettle.http.request import Request as HTTPRequest
 from kettle.json.tag import TaggedJSONSerializer
 
 if TYPE_CHECKING:
@@ -174,8 +178,6 @@ class SessionInterface:
         """
         if app.config["SESSION_COOKIE_SECURE"]:
             return True
-        from kettle.ctx import _cv
-
         ctx = _cv.get(None)
         request = ctx.request if ctx is not None else None
         return bool(request is not None and request.is_secure)
@@ -211,25 +213,29 @@ class SessionInterface:
 
 
 class SecureCookieSessionInterface(SessionInterface):
-    """The default: the session as signed JSON in a cookie (itsdangerous)."""
+    """The default: the session as signed JSON in a cookie (itsdangerous' format).
+
+    The signer is built once per key set and settings (SECRET_KEY,
+    SECRET_KEY_FALLBACKS, ``salt``, ``digest_method``, ``key_derivation``,
+    ``serializer``), compared by value on each request, so a changed config
+    takes effect on the next request as in Flask. A subclass that overrides
+    ``get_signing_serializer`` gets its serializer called, as Flask calls it.
+    """
 
     salt = "cookie-session"
     digest_method = staticmethod(hashlib.sha1)
     key_derivation = "hmac"
     serializer: Any = TaggedJSONSerializer()
     session_class = SecureCookieSession
+    #: The settings the cached signer was built for, and the signer.
+    _signer_cache: tuple[tuple[Any, ...], SignedSerializer | None] | None = None
 
     def get_signing_serializer(self, app: Kettle) -> URLSafeTimedSerializer | None:
         """Return the serializer for the app's keys, or None without a secret key."""
         if not app.secret_key:
             return None
-        keys: list[str | bytes] = []
-        fallbacks = app.config["SECRET_KEY_FALLBACKS"]
-        if fallbacks:
-            keys.extend(fallbacks)
-        keys.append(app.secret_key)  # itsdangerous signs with the last key
         return URLSafeTimedSerializer(
-            keys,  # type: ignore[arg-type]
+            self._secret_keys(app),  # type: ignore[arg-type]
             salt=self.salt,
             serializer=self.serializer,
             signer_kwargs={
@@ -238,18 +244,56 @@ class SecureCookieSessionInterface(SessionInterface):
             },
         )
 
+    def _secret_keys(self, app: Kettle) -> list[str | bytes]:
+        keys: list[str | bytes] = list(app.config["SECRET_KEY_FALLBACKS"] or ())
+        keys.append(app.secret_key)  # itsdangerous signs with the last key
+        return keys
+
+    def _signer(self, app: Kettle) -> SignedSerializer | URLSafeTimedSerializer | None:
+        """The signer for this request: cached for the current settings, or the public hook's."""
+        if type(self).get_signing_serializer is not _DEFAULT_GET_SIGNING_SERIALIZER:
+            return self.get_signing_serializer(app)
+        secret = app.secret_key
+        if not secret:
+            return None
+        fallbacks = app.config["SECRET_KEY_FALLBACKS"]
+        settings = (
+            secret,
+            tuple(fallbacks) if fallbacks else (),
+            self.salt,
+            self.digest_method,
+            self.key_derivation,
+            self.serializer,
+        )
+        cache = self._signer_cache
+        if cache is not None and cache[0] == settings:
+            signer = cache[1]
+        else:
+            signer = None
+            if SignedSerializer.supports(self.serializer, self.key_derivation):
+                signer = SignedSerializer(
+                    self._secret_keys(app),
+                    self.salt,
+                    self.serializer,
+                    self.key_derivation,
+                    self.digest_method,
+                )
+            self._signer_cache = (settings, signer)
+        # A serializer or derivation the one-pass signer does not handle: itsdangerous'.
+        return signer if signer is not None else self.get_signing_serializer(app)
+
     def open_session(self, app: Kettle, request: Request) -> SecureCookieSession | None:
         """Read and verify the cookie; a bad or expired one gives an empty session."""
-        serializer = self.get_signing_serializer(app)
+        serializer = self._signer(app)
         if serializer is None:
             return None
-        value = request.cookies.get(self.get_cookie_name(app))
+        value = _request_cookie(request, self.get_cookie_name(app))
         if not value:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
         try:
             data = serializer.loads(value, max_age=max_age)
-        except (BadSignature, ValueError, TypeError):
+        except (BadData, ValueError, TypeError):
             return self.session_class()
         if not isinstance(data, dict):
             return self.session_class()
@@ -264,7 +308,9 @@ class SecureCookieSessionInterface(SessionInterface):
         partitioned = self.get_cookie_partitioned(app)
         samesite = self.get_cookie_samesite(app)
         httponly = self.get_cookie_httponly(app)
-        if session.accessed:
+        # ``Vary: Cookie`` once: when read, or (below) when the cookie is written.
+        vary = session.accessed
+        if vary:
             response.vary.add("Cookie")
         if not session:
             if session.modified:
@@ -277,11 +323,12 @@ class SecureCookieSessionInterface(SessionInterface):
                     samesite=samesite,
                     httponly=httponly,
                 )
-                response.vary.add("Cookie")
+                if not vary:
+                    response.vary.add("Cookie")
             return
         if not self.should_set_cookie(app, session):
             return
-        serializer = self.get_signing_serializer(app)
+        serializer = self._signer(app)
         if serializer is None:
             return
         value = serializer.dumps(dict(session))
@@ -296,7 +343,31 @@ class SecureCookieSessionInterface(SessionInterface):
             partitioned=partitioned,
             samesite=samesite,
         )
-        response.vary.add("Cookie")
+        if not vary:
+            response.vary.add("Cookie")
+
+
+_DEFAULT_GET_SIGNING_SERIALIZER = SecureCookieSessionInterface.get_signing_serializer
+
+
+def _request_cookie(request: Request, name: str) -> str | None:
+    """Return the request's cookie ``name`` as ``request.cookies.get(name)`` would.
+
+    Without building ``request.cookies`` (a dict of every cookie, and under
+    WSGI the whole header map) when nothing built it yet: the raw Cookie
+    header is read and only ``name`` is looked for.
+    """
+    cls = type(request)
+    if (
+        "cookies" in request.__dict__
+        or cls.cookies is not _PARSED_COOKIES  # a subclass computes its own
+        or not hasattr(cls, "cookie_header")
+    ):
+        return request.cookies.get(name)  # type: ignore[no-any-return]
+    return cookie_value(request.cookie_header, name)
+
+
+_PARSED_COOKIES = HTTPRequest.__dict__["cookies"]
 
 
 class ServerSideSession(SecureCookieSession):

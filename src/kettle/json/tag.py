@@ -5,6 +5,13 @@ Flask and Kettle apps that share a secret key: a value that JSON cannot hold
 is written as a one-key object ``{" t": [...]}`` whose key names its type. A
 plain dict whose only key happens to be a tag is escaped as ``{" di": {...}}``
 with ``__`` appended to the key.
+
+Most sessions hold plain JSON only (str keys; str, int, float, bool, None,
+lists and dicts of those). Tagging such a value changes nothing unless a
+dict's only key is a tag name, so ``dumps`` checks for that in one walk and
+skips the tagging copy; ``loads`` untags in the JSON parser's object hook,
+one pass instead of a parse and a rebuild. Both shortcuts are exact and are
+taken only while the tags are the default ones and ``tag`` is not overridden.
 """
 
 from __future__ import annotations
@@ -202,6 +209,15 @@ class TaggedJSONSerializer:
         self.order: list[JSONTag] = []
         for cls in self.default_tags:
             self.register(cls)
+        # The order under which plain JSON needs no tagging: Flask's tags, in
+        # Flask's order, with ``tag`` itself not overridden. ``dumps`` compares
+        # the live order with it, so a tag registered later turns the shortcut off.
+        plain = (
+            type(self).tag is TaggedJSONSerializer.tag
+            and [type(tag) for tag in self.order] == TaggedJSONSerializer.default_tags
+        )
+        self._plain_order: list[JSONTag] | None = list(self.order) if plain else None
+        self._decoder = json.JSONDecoder(object_hook=self.untag)
 
     def register(
         self, tag_class: type[JSONTag], force: bool = False, index: int | None = None
@@ -232,23 +248,49 @@ class TaggedJSONSerializer:
         tag = self.tags.get(key)
         return value if tag is None else tag.to_python(value[key])
 
-    def _untag_scan(self, value: Any) -> Any:
-        if isinstance(value, dict):
-            return self.untag({k: self._untag_scan(v) for k, v in value.items()})
-        if isinstance(value, list):
-            return [self._untag_scan(item) for item in value]
-        return value
-
     def dumps(self, value: Any) -> str:
         """Tag and serialize compactly, keys sorted."""
-        return json.dumps(self.tag(value), separators=(",", ":"), sort_keys=True, default=_default)
+        if (
+            self._plain_order is None
+            or self.order != self._plain_order
+            or not _plain(value, self.tags)
+        ):
+            value = self.tag(value)
+        return _ENCODER.encode(value)
 
     def loads(self, value: str | bytes) -> Any:
-        """Parse and untag."""
-        return self._untag_scan(json.loads(value))
+        """Parse and untag (each object as the parser makes it, innermost first)."""
+        if value.__class__ is str and value[:1] != "\ufeff":
+            return self._decoder.decode(value)  # what json.loads does with text
+        return json.loads(value, object_hook=self.untag)
+
+
+def _plain(value: Any, tags: dict[str, JSONTag]) -> bool:
+    """Return True when tagging ``value`` would return an equal copy (plain JSON, no tag-like key).
+
+    Exact types only: a str subclass may carry ``__html__``, a tuple or a
+    dict subclass may have a tag of its own.
+    """
+    cls = value.__class__
+    if cls is str or cls is int or cls is float or cls is bool or value is None:
+        return True
+    if cls is dict:
+        if len(value) == 1 and next(iter(value)) in tags:
+            return False  # TagDict escapes it
+        for key, item in value.items():
+            if key.__class__ is not str or not _plain(item, tags):
+                return False
+        return True
+    if cls is list:
+        return all(_plain(item, tags) for item in value)
+    return False
 
 
 def _default(value: Any) -> Any:
     from kettle.json.provider import _default as json_default
 
     return json_default(value)
+
+
+# The one encoder ``dumps`` uses (what json.dumps would build on every call).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=_default)

@@ -28,6 +28,7 @@ import time
 import zlib
 from binascii import a2b_base64, b2a_base64
 from collections.abc import Callable, Sequence
+from hmac import compare_digest
 from typing import Any
 
 from itsdangerous import BadPayload, BadSignature, BadTimeSignature, SignatureExpired
@@ -43,10 +44,6 @@ _KEY_DERIVATIONS = frozenset({"concat", "django-concat", "hmac", "none"})
 # base64.urlsafe_b64encode / urlsafe_b64decode, minus their argument checks.
 _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 _FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
-
-
-def _encode(data: bytes) -> bytes:
-    return b2a_base64(data, newline=False).translate(_TO_URLSAFE).rstrip(b"=")
 
 
 def _decode(data: bytes) -> bytes:
@@ -70,6 +67,29 @@ def derive_key(secret: bytes, salt: bytes, method: str, digest: Callable[..., An
     if method == "none":
         return secret
     raise TypeError("Unknown key derivation method")
+
+
+# RFC 2104: HMAC(K, m) = H((K' ^ opad) || H((K' ^ ipad) || m)), K' the key
+# zero-padded to the hash's block (hashed first when longer than a block).
+_IPAD = bytes(byte ^ 0x36 for byte in range(256))
+_OPAD = bytes(byte ^ 0x5C for byte in range(256))
+
+
+def _mac_states(key: bytes, digest: Callable[..., Any]) -> tuple[Any, Any]:
+    """Return the inner and outer hash states of HMAC with ``key`` absorbed.
+
+    Signing copies them and hashes only the message: what ``hmac`` does per
+    call (the pads, two hash set-ups) is done once per key.
+    """
+    inner = digest()
+    block = inner.block_size
+    if len(key) > block:
+        key = digest(key).digest()
+    key = key.ljust(block, b"\0")
+    inner.update(key.translate(_IPAD))
+    outer = digest()
+    outer.update(key.translate(_OPAD))
+    return inner, outer
 
 
 class SignedSerializer:
@@ -100,45 +120,76 @@ class SignedSerializer:
         ]
         if not keys:
             raise ValueError("At least one secret key is needed.")
-        self._digest = digest_method
-        self._signing_key = keys[-1]
-        self._verify_keys = keys[::-1]  # newest first, as itsdangerous tries them
+        self._signing_mac = _mac_states(keys[-1], digest_method)
+        # Newest first, as itsdangerous tries them.
+        self._verify_macs = [_mac_states(key, digest_method) for key in reversed(keys)]
         self._serializer = serializer
+        #: The last second a value was signed in, and its encoded timestamp part.
+        self._stamp: tuple[int, bytes] = (-1, b"")
 
     @staticmethod
-    def supports(serializer: Any, key_derivation: str) -> bool:
-        """Return True when the format can be made here: a text serializer, a known derivation."""
-        return key_derivation in _KEY_DERIVATIONS and isinstance(serializer.dumps({}), str)
+    def supports(serializer: Any, key_derivation: str, digest_method: Callable[..., Any]) -> bool:
+        """Return True when the format can be made here.
+
+        That is: a text serializer, a known key derivation, and a hashlib-style
+        digest (``block_size``, ``copy``, ``update``, ``digest``).
+        """
+        if key_derivation not in _KEY_DERIVATIONS or not isinstance(serializer.dumps({}), str):
+            return False
+        try:
+            state = digest_method()
+            return state.block_size > 0 and callable(state.copy)  # type: ignore[no-any-return]
+        except (AttributeError, TypeError):
+            return False
 
     def dumps(self, value: Any) -> str:
         """Serialize, compress when it pays, stamp and sign ``value``."""
+        # Each step once; base64 is urlsafe_b64encode without "=", as itsdangerous writes it.
         text = self._serializer.dumps(value).encode("utf-8")
+        prefix = b""
         if len(text) >= _NEVER_SHORTER:
             compressed = zlib.compress(text)
             if len(compressed) < len(text) - 1:
-                text = compressed
-                signed = b"." + _encode(text)
-            else:
-                signed = _encode(text)
-        else:
-            signed = _encode(text)
+                text, prefix = compressed, b"."
         stamp = int(time.time())
-        signed += b"." + _encode(stamp.to_bytes((stamp.bit_length() + 7) // 8, "big"))
-        signature = _encode(hmac.digest(self._signing_key, signed, self._digest))
+        cached = self._stamp  # one read: another thread may replace it
+        if cached[0] != stamp:
+            # The timestamp part changes once a second: encoded then, not per cookie.
+            raw = stamp.to_bytes((stamp.bit_length() + 7) // 8, "big")
+            encoded = b2a_base64(raw, newline=False).translate(_TO_URLSAFE).rstrip(b"=")
+            cached = self._stamp = (stamp, b"." + encoded)
+        signed = b"%s%s%s" % (
+            prefix,
+            b2a_base64(text, newline=False).translate(_TO_URLSAFE).rstrip(b"="),
+            cached[1],
+        )
+        inner_proto, outer = self._signing_mac
+        inner = inner_proto.copy()
+        inner.update(signed)
+        outer = outer.copy()
+        outer.update(inner.digest())
+        signature = b2a_base64(outer.digest(), newline=False).translate(_TO_URLSAFE).rstrip(b"=")
         return (signed + b"." + signature).decode("ascii")
 
     def loads(self, value: str | bytes, max_age: int | None = None) -> Any:
         """Check the signature (and the age) of ``value``, then decode it."""
-        signed, sep, signature = _as_bytes(value).rpartition(b".")
+        if value.__class__ is str:
+            value = value.encode("utf-8")  # type: ignore[union-attr]
+        signed, sep, signature = value.rpartition(b".")  # type: ignore[union-attr]
         if not sep:
             raise BadSignature("No '.' found in value")
         try:
-            expected = _decode(signature)
+            expected = a2b_base64(
+                (signature + b"=" * (-len(signature) % 4)).translate(_FROM_URLSAFE)
+            )
         except ValueError:
             raise BadSignature("Signature is not base64") from None
-        digest = self._digest
-        for key in self._verify_keys:
-            if hmac.compare_digest(expected, hmac.digest(key, signed, digest)):
+        for inner_proto, outer_proto in self._verify_macs:
+            inner = inner_proto.copy()
+            inner.update(signed)
+            outer = outer_proto.copy()
+            outer.update(inner.digest())
+            if compare_digest(expected, outer.digest()):
                 break
         else:
             raise BadSignature("Signature does not match")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from kettle._signing import SignedSerializer
 from kettle.ctx import _cv
 from kettle.http.cookies import cookie_value
 from kettle.http.request import Request as HTTPRequest
+from kettle.http.response import Response as HTTPResponse
 from kettle.json.tag import TaggedJSONSerializer
 
 if TYPE_CHECKING:
@@ -140,6 +141,21 @@ class NullSession(SecureCookieSession):
     __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail
 
 
+_CookieOptions = tuple[str, "str | None", str, bool, bool, "str | None", bool]
+
+
+def _cookie_path(config: Mapping[str, Any]) -> str:
+    return str(config["SESSION_COOKIE_PATH"] or config["APPLICATION_ROOT"])
+
+
+def _cookie_secure(config: Mapping[str, Any]) -> bool:
+    if config["SESSION_COOKIE_SECURE"]:
+        return True
+    ctx = _cv.get(None)
+    request = ctx.request if ctx is not None else None
+    return bool(request is not None and request.is_secure)
+
+
 class SessionInterface:
     """The interface a session backend implements: open_session and save_session."""
 
@@ -164,7 +180,7 @@ class SessionInterface:
 
     def get_cookie_path(self, app: Kettle) -> str:
         """The cookie path (SESSION_COOKIE_PATH or APPLICATION_ROOT)."""
-        return str(app.config["SESSION_COOKIE_PATH"] or app.config["APPLICATION_ROOT"])
+        return _cookie_path(app.config)
 
     def get_cookie_httponly(self, app: Kettle) -> bool:
         """Whether the cookie is HttpOnly."""
@@ -176,11 +192,7 @@ class SessionInterface:
         Kettle adds the https rule (Flask only reads the config): a session
         set over https should never travel over plain http.
         """
-        if app.config["SESSION_COOKIE_SECURE"]:
-            return True
-        ctx = _cv.get(None)
-        request = ctx.request if ctx is not None else None
-        return bool(request is not None and request.is_secure)
+        return _cookie_secure(app.config)
 
     def get_cookie_samesite(self, app: Kettle) -> str | None:
         """The SameSite attribute (Lax by default in Kettle)."""
@@ -201,6 +213,21 @@ class SessionInterface:
         """Whether to send the cookie: when modified, or permanent with refresh on."""
         return session.modified or (
             session.permanent and bool(app.config["SESSION_REFRESH_EACH_REQUEST"])
+        )
+
+    def _cookie_options(self, app: Kettle) -> _CookieOptions:
+        """Return the seven ``get_cookie_*`` answers in one tuple.
+
+        In order: name, domain, path, secure, httponly, samesite, partitioned.
+        """
+        return (
+            self.get_cookie_name(app),
+            self.get_cookie_domain(app),
+            self.get_cookie_path(app),
+            self.get_cookie_secure(app),
+            self.get_cookie_httponly(app),
+            self.get_cookie_samesite(app),
+            self.get_cookie_partitioned(app),
         )
 
     def open_session(self, app: Kettle, request: Request) -> SessionMixin | None:
@@ -229,6 +256,33 @@ class SecureCookieSessionInterface(SessionInterface):
     session_class = SecureCookieSession
     #: The settings the cached signer was built for, and the signer.
     _signer_cache: tuple[tuple[Any, ...], SignedSerializer | None] | None = None
+    #: False in a subclass that overrides one of the ``_HOOKS``.
+    _default_hooks = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._default_hooks = all(
+            getattr(cls, name) is getattr(SecureCookieSessionInterface, name) for name in _HOOKS
+        )
+
+    def _cookie_options(self, app: Kettle) -> _CookieOptions:
+        """The seven ``get_cookie_*`` answers, read from the config in one call.
+
+        While no hook is overridden (by a subclass or on the instance) nothing
+        can tell this from calling them; otherwise they are called, as Flask does.
+        """
+        if not self._default_hooks or not self.__dict__.keys().isdisjoint(_HOOKS):
+            return super()._cookie_options(app)
+        config = app.config
+        return (
+            str(config["SESSION_COOKIE_NAME"]),
+            config["SESSION_COOKIE_DOMAIN"] or None,
+            _cookie_path(config),
+            _cookie_secure(config),
+            bool(config["SESSION_COOKIE_HTTPONLY"]),
+            config["SESSION_COOKIE_SAMESITE"],
+            bool(config["SESSION_COOKIE_PARTITIONED"]),
+        )
 
     def get_signing_serializer(self, app: Kettle) -> URLSafeTimedSerializer | None:
         """Return the serializer for the app's keys, or None without a secret key."""
@@ -270,7 +324,7 @@ class SecureCookieSessionInterface(SessionInterface):
             signer = cache[1]
         else:
             signer = None
-            if SignedSerializer.supports(self.serializer, self.key_derivation):
+            if SignedSerializer.supports(self.serializer, self.key_derivation, self.digest_method):
                 signer = SignedSerializer(
                     self._secret_keys(app),
                     self.salt,
@@ -301,17 +355,11 @@ class SecureCookieSessionInterface(SessionInterface):
 
     def save_session(self, app: Kettle, session: SessionMixin, response: Response) -> None:
         """Write, refresh or delete the cookie; add ``Vary: Cookie`` when read."""
-        name = self.get_cookie_name(app)
-        domain = self.get_cookie_domain(app)
-        path = self.get_cookie_path(app)
-        secure = self.get_cookie_secure(app)
-        partitioned = self.get_cookie_partitioned(app)
-        samesite = self.get_cookie_samesite(app)
-        httponly = self.get_cookie_httponly(app)
+        name, domain, path, secure, httponly, samesite, partitioned = self._cookie_options(app)
         # ``Vary: Cookie`` once: when read, or (below) when the cookie is written.
         vary = session.accessed
         if vary:
-            response.vary.add("Cookie")
+            _vary_cookie(response)
         if not session:
             if session.modified:
                 response.delete_cookie(
@@ -324,7 +372,7 @@ class SecureCookieSessionInterface(SessionInterface):
                     httponly=httponly,
                 )
                 if not vary:
-                    response.vary.add("Cookie")
+                    _vary_cookie(response)
             return
         if not self.should_set_cookie(app, session):
             return
@@ -344,7 +392,7 @@ class SecureCookieSessionInterface(SessionInterface):
             samesite=samesite,
         )
         if not vary:
-            response.vary.add("Cookie")
+            _vary_cookie(response)
 
 
 _DEFAULT_GET_SIGNING_SERIALIZER = SecureCookieSessionInterface.get_signing_serializer
@@ -358,16 +406,43 @@ def _request_cookie(request: Request, name: str) -> str | None:
     header is read and only ``name`` is looked for.
     """
     cls = type(request)
-    if (
-        "cookies" in request.__dict__
-        or cls.cookies is not _PARSED_COOKIES  # a subclass computes its own
-        or not hasattr(cls, "cookie_header")
-    ):
+    plain = _PLAIN_COOKIES.get(cls)
+    if plain is None:
+        # Kettle's own ``cookies`` and a ``cookie_header`` to read: decided once per class.
+        plain = _PLAIN_COOKIES[cls] = cls.cookies is _PARSED_COOKIES and hasattr(
+            cls, "cookie_header"
+        )
+    if not plain or "cookies" in request.__dict__:
         return request.cookies.get(name)  # type: ignore[no-any-return]
     return cookie_value(request.cookie_header, name)
 
 
 _PARSED_COOKIES = HTTPRequest.__dict__["cookies"]
+#: Request classes whose cookie can be read from the raw header (True) or not.
+_PLAIN_COOKIES: dict[type, bool] = {}
+_VARY = HTTPResponse.__dict__["vary"]
+
+#: The hooks Flask calls to save a signed-cookie session; while none is
+#: overridden, ``SecureCookieSessionInterface`` reads the config itself.
+_HOOKS = frozenset(
+    {
+        "get_cookie_name",
+        "get_cookie_domain",
+        "get_cookie_path",
+        "get_cookie_secure",
+        "get_cookie_httponly",
+        "get_cookie_samesite",
+        "get_cookie_partitioned",
+    }
+)
+
+
+def _vary_cookie(response: Response) -> None:
+    """``response.vary.add("Cookie")``, without parsing a Vary header that is not there."""
+    if type(response).vary is _VARY and response.headers.get("Vary") is None:
+        response.headers.add("Vary", "Cookie")
+    else:
+        response.vary.add("Cookie")
 
 
 class ServerSideSession(SecureCookieSession):

@@ -50,7 +50,7 @@ def _iter_cookie_pairs(header: str) -> Iterator[tuple[str, str]]:
         value = value.strip()
         if not sep or not name or (value[:1] == '"' and (len(value) < 2 or value[-1] != '"')):
             continue  # No "=", no name, or an unterminated quote: dropped, as Werkzeug does.
-        yield name, _unquote(value)
+        yield name, _unquote(value) if value[:1] == '"' else value
 
 
 def parse_cookie_pairs(header: str) -> list[tuple[str, str]]:
@@ -85,7 +85,7 @@ def cookie_value(header: str | bytes | None, name: str) -> str | None:
     """
     if not header:
         return None
-    text = _as_text(header)
+    text = header if header.__class__ is str and header.isascii() else _as_text(header)
     if name not in text:
         return None  # names are never unquoted: absent from the text, absent from the pairs
     for key, value in _iter_cookie_pairs(text):

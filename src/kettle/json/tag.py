@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from base64 import b64decode, b64encode
 from datetime import datetime
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 from uuid import UUID
 
@@ -251,17 +252,28 @@ class TaggedJSONSerializer:
     def dumps(self, value: Any) -> str:
         """Tag and serialize compactly, keys sorted."""
         if (
-            self._plain_order is None
-            or self.order != self._plain_order
-            or not _plain(value, self.tags)
+            self._plain_order is not None
+            and self.order == self._plain_order
+            and _plain(value, self.tags)
         ):
-            value = self.tag(value)
-        return _ENCODER.encode(value)
+            # A plain tree (the walk would have recursed forever on a cycle, as
+            # tagging does), so the one-shot C encoder needs no cycle marks.
+            return "".join(_encode_plain(value, 0)) if _encode_plain else _ENCODER.encode(value)
+        return _ENCODER.encode(self.tag(value))
 
     def loads(self, value: str | bytes) -> Any:
         """Parse and untag (each object as the parser makes it, innermost first)."""
-        if value.__class__ is str and value[:1] != "\ufeff":
-            return self._decoder.decode(value)  # what json.loads does with text
+        if value.__class__ is str:
+            # What json.loads does with text, minus its wrappers: scan one value
+            # from the start; anything else (whitespace around it, a BOM, an
+            # error) goes the whole way for json's own handling and messages.
+            try:
+                result, end = self._decoder.scan_once(value, 0)
+            except StopIteration:
+                pass
+            else:
+                if end == len(value):
+                    return result
         return json.loads(value, object_hook=self.untag)
 
 
@@ -278,7 +290,13 @@ def _plain(value: Any, tags: dict[str, JSONTag]) -> bool:
         if len(value) == 1 and next(iter(value)) in tags:
             return False  # TagDict escapes it
         for key, item in value.items():
-            if key.__class__ is not str or not _plain(item, tags):
+            if key.__class__ is not str:
+                return False
+            kind = item.__class__
+            # Scalars checked here, without a call per value.
+            if not (kind is str or kind is int or kind is bool or kind is float) and (
+                item is not None and not _plain(item, tags)
+            ):
                 return False
         return True
     if cls is list:
@@ -294,3 +312,9 @@ def _default(value: Any) -> Any:
 
 # The one encoder ``dumps`` uses (what json.dumps would build on every call).
 _ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=_default)
+# Its C core, built once without cycle marks, for trees ``_plain`` has walked.
+_encode_plain: Any = (
+    None
+    if c_make_encoder is None
+    else c_make_encoder(None, _default, encode_basestring_ascii, None, ":", ",", True, False, True)
+)

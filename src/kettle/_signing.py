@@ -138,7 +138,7 @@ class SignedSerializer:
             return False
         try:
             state = digest_method()
-            return state.block_size > 0 and callable(state.copy)  # type: ignore[no-any-return]
+            return bool(state.block_size > 0 and callable(state.copy))
         except (AttributeError, TypeError):
             return False
 
@@ -173,9 +173,8 @@ class SignedSerializer:
 
     def loads(self, value: str | bytes, max_age: int | None = None) -> Any:
         """Check the signature (and the age) of ``value``, then decode it."""
-        if value.__class__ is str:
-            value = value.encode("utf-8")  # type: ignore[union-attr]
-        signed, sep, signature = value.rpartition(b".")  # type: ignore[union-attr]
+        raw = value.encode("utf-8") if isinstance(value, str) else value
+        signed, sep, signature = raw.rpartition(b".")
         if not sep:
             raise BadSignature("No '.' found in value")
         try:

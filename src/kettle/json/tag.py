@@ -268,7 +268,7 @@ class TaggedJSONSerializer:
             # from the start; anything else (whitespace around it, a BOM, an
             # error) goes the whole way for json's own handling and messages.
             try:
-                result, end = self._decoder.scan_once(value, 0)
+                result, end = self._decoder.scan_once(value, 0)  # type: ignore[attr-defined]
             except StopIteration:
                 pass
             else:

@@ -15,6 +15,7 @@ import hashlib
 import secrets
 from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -254,8 +255,6 @@ class SecureCookieSessionInterface(SessionInterface):
     key_derivation = "hmac"
     serializer: Any = TaggedJSONSerializer()
     session_class = SecureCookieSession
-    #: The settings the cached signer was built for, and the signer.
-    _signer_cache: tuple[tuple[Any, ...], SignedSerializer | None] | None = None
     #: False in a subclass that overrides one of the ``_HOOKS``.
     _default_hooks = True
 
@@ -305,7 +304,10 @@ class SecureCookieSessionInterface(SessionInterface):
 
     def _signer(self, app: Kettle) -> SignedSerializer | URLSafeTimedSerializer | None:
         """The signer for this request: cached for the current settings, or the public hook's."""
-        if type(self).get_signing_serializer is not _DEFAULT_GET_SIGNING_SERIALIZER:
+        if (
+            type(self).get_signing_serializer is not _DEFAULT_GET_SIGNING_SERIALIZER
+            or "get_signing_serializer" in self.__dict__
+        ):
             return self.get_signing_serializer(app)
         secret = app.secret_key
         if not secret:
@@ -319,22 +321,35 @@ class SecureCookieSessionInterface(SessionInterface):
             self.key_derivation,
             self.serializer,
         )
-        cache = self._signer_cache
-        if cache is not None and cache[0] == settings:
-            signer = cache[1]
-        else:
-            signer = None
-            if SignedSerializer.supports(self.serializer, self.key_derivation, self.digest_method):
-                signer = SignedSerializer(
-                    self._secret_keys(app),
-                    self.salt,
-                    self.serializer,
-                    self.key_derivation,
-                    self.digest_method,
-                )
-            self._signer_cache = (settings, signer)
+        signers = self._signers
+        try:
+            signer = signers[settings]
+        except KeyError:
+            signer = self._make_signer(app)
+            if len(signers) >= _MAX_SIGNERS:
+                signers.clear()  # settings that keep changing: start over, stay bounded
+            signers[settings] = signer
+        except TypeError:  # an unhashable setting (a custom serializer): no cache
+            signer = self._make_signer(app)
         # A serializer or derivation the one-pass signer does not handle: itsdangerous'.
         return signer if signer is not None else self.get_signing_serializer(app)
+
+    @cached_property
+    def _signers(self) -> dict[tuple[Any, ...], SignedSerializer | None]:
+        # One per key set and settings: several apps may share one interface (the
+        # default is a class attribute of Kettle, as in Flask).
+        return {}
+
+    def _make_signer(self, app: Kettle) -> SignedSerializer | None:
+        if not SignedSerializer.supports(self.serializer, self.key_derivation, self.digest_method):
+            return None
+        return SignedSerializer(
+            self._secret_keys(app),
+            self.salt,
+            self.serializer,
+            self.key_derivation,
+            self.digest_method,
+        )
 
     def open_session(self, app: Kettle, request: Request) -> SecureCookieSession | None:
         """Read and verify the cookie; a bad or expired one gives an empty session."""
@@ -396,6 +411,8 @@ class SecureCookieSessionInterface(SessionInterface):
 
 
 _DEFAULT_GET_SIGNING_SERIALIZER = SecureCookieSessionInterface.get_signing_serializer
+#: Signers kept per interface (apps and key sets it serves at once).
+_MAX_SIGNERS = 8
 
 
 def _request_cookie(request: Request, name: str) -> str | None:

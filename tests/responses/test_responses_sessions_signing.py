@@ -420,3 +420,37 @@ def test_cookie_value_is_parse_cookie_get(header: str, name: str) -> None:
     assert cookie_value(header, name) == parse_cookie(header).get(name)
     raw = header.encode("utf-8")
     assert cookie_value(raw, name) == parse_cookie(raw).get(name)
+
+
+def test_apps_sharing_the_default_interface_keep_their_keys(
+    make_client: Any,
+) -> None:
+    apps = [Kettle(f"app{i}") for i in range(3)]
+    clients = []
+    for i, app in enumerate(apps):
+        app.config.update(TESTING=True, SECRET_KEY=f"key {i}")
+        _routes(app)
+        clients.append(make_client(app))
+    assert len({id(app.session_interface) for app in apps}) == 1
+    for client in clients:
+        client.get("/write/small")
+    for _ in range(2):
+        for client in clients:
+            assert client.get("/peek").text == "7"
+    stolen = clients[0].get_cookie("session")
+    assert stolen is not None
+    clients[1].set_cookie("session", stolen.value)
+    assert clients[1].get("/peek").text == "None"
+
+
+def test_signing_serializer_set_on_the_instance_is_called(
+    app: Kettle, client: KettleClient
+) -> None:
+    interface = SecureCookieSessionInterface()
+    interface.get_signing_serializer = lambda app: URLSafeTimedSerializer(  # type: ignore[method-assign]
+        app.secret_key, salt="instance"
+    )
+    app.session_interface = interface
+    _routes(app)
+    value = client.get("/write/small").headers["Set-Cookie"].split(";", 1)[0][len("session=") :]
+    assert URLSafeTimedSerializer("test key", salt="instance").loads(value) == {"n": 7}

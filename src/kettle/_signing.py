@@ -151,6 +151,12 @@ class SignedSerializer:
             compressed = zlib.compress(text)
             if len(compressed) < len(text) - 1:
                 text, prefix = compressed, b"."
+        return self.sign_payload(
+            prefix + b2a_base64(text, newline=False).translate(_TO_URLSAFE).rstrip(b"=")
+        )
+
+    def sign_payload(self, payload: bytes) -> str:
+        """Stamp and sign an encoded payload (a cookie's first part, as ``dumps`` makes it)."""
         stamp = int(time.time())
         cached = self._stamp  # one read: another thread may replace it
         if cached[0] != stamp:
@@ -158,11 +164,7 @@ class SignedSerializer:
             raw = stamp.to_bytes((stamp.bit_length() + 7) // 8, "big")
             encoded = b2a_base64(raw, newline=False).translate(_TO_URLSAFE).rstrip(b"=")
             cached = self._stamp = (stamp, b"." + encoded)
-        signed = b"%s%s%s" % (
-            prefix,
-            b2a_base64(text, newline=False).translate(_TO_URLSAFE).rstrip(b"="),
-            cached[1],
-        )
+        signed = payload + cached[1]
         inner_proto, outer = self._signing_mac
         inner = inner_proto.copy()
         inner.update(signed)
@@ -173,6 +175,12 @@ class SignedSerializer:
 
     def loads(self, value: str | bytes, max_age: int | None = None) -> Any:
         """Check the signature (and the age) of ``value``, then decode it."""
+        return self.loads_with_payload(value, max_age)[0]
+
+    def loads_with_payload(
+        self, value: str | bytes, max_age: int | None = None
+    ) -> tuple[Any, bytes]:
+        """Return what ``loads`` returns and the encoded payload part, to re-sign unchanged."""
         raw = value.encode("utf-8") if isinstance(value, str) else value
         signed, sep, signature = raw.rpartition(b".")
         if not sep:
@@ -210,6 +218,6 @@ class SignedSerializer:
                 text = zlib.decompress(_decode(payload[1:]))
             else:
                 text = _decode(payload)
-            return self._serializer.loads(text.decode("utf-8"))
+            return self._serializer.loads(text.decode("utf-8")), payload
         except Exception as error:
             raise BadPayload("Could not decode the payload", original_error=error) from error

@@ -20,11 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from kettle._session_cookie import request_cookie, vary_cookie
 from kettle._signing import SignedSerializer
 from kettle.ctx import _cv
-from kettle.http.cookies import cookie_value
-from kettle.http.request import Request as HTTPRequest
-from kettle.http.response import Response as HTTPResponse
 from kettle.json.tag import TaggedJSONSerializer
 
 if TYPE_CHECKING:
@@ -70,6 +68,8 @@ class SecureCookieSession(dict[str, Any], SessionMixin):
 
     modified = False
     accessed = False
+    #: The signer and the encoded payload of the cookie the session came from.
+    _signed_payload: tuple[SignedSerializer, bytes] | None = None
 
     def __init__(self, initial: Any = None) -> None:
         super().__init__(initial or ())
@@ -356,17 +356,25 @@ class SecureCookieSessionInterface(SessionInterface):
         serializer = self._signer(app)
         if serializer is None:
             return None
-        value = _request_cookie(request, self.get_cookie_name(app))
+        value = request_cookie(request, self.get_cookie_name(app))
         if not value:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
+        signed: tuple[SignedSerializer, bytes] | None = None
         try:
-            data = serializer.loads(value, max_age=max_age)
+            if isinstance(serializer, SignedSerializer):
+                data, payload = serializer.loads_with_payload(value, max_age=max_age)
+                signed = (serializer, payload)
+            else:
+                data = serializer.loads(value, max_age=max_age)
         except (BadData, ValueError, TypeError):
             return self.session_class()
         if not isinstance(data, dict):
             return self.session_class()
-        return self.session_class(data)
+        session = self.session_class(data)
+        if signed is not None and isinstance(session, SecureCookieSession):
+            session._signed_payload = signed
+        return session
 
     def save_session(self, app: Kettle, session: SessionMixin, response: Response) -> None:
         """Write, refresh or delete the cookie; add ``Vary: Cookie`` when read."""
@@ -374,7 +382,7 @@ class SecureCookieSessionInterface(SessionInterface):
         # ``Vary: Cookie`` once: when read, or (below) when the cookie is written.
         vary = session.accessed
         if vary:
-            _vary_cookie(response)
+            vary_cookie(response)
         if not session:
             if session.modified:
                 response.delete_cookie(
@@ -387,14 +395,25 @@ class SecureCookieSessionInterface(SessionInterface):
                     httponly=httponly,
                 )
                 if not vary:
-                    _vary_cookie(response)
+                    vary_cookie(response)
             return
         if not self.should_set_cookie(app, session):
             return
         serializer = self._signer(app)
         if serializer is None:
             return
-        value = serializer.dumps(dict(session))
+        # A refresh of a session nobody read or changed: its data is the cookie's,
+        # so the cookie's encoded payload is stamped and signed again (Flask would
+        # serialize the same data to the same payload).
+        signed: tuple[SignedSerializer, bytes] | None = getattr(session, "_signed_payload", None)
+        if signed is not None and (
+            signed[0] is not serializer or session.accessed or session.modified
+        ):
+            signed = None
+        if signed is not None:
+            value = signed[0].sign_payload(signed[1])
+        else:
+            value = serializer.dumps(dict(session))
         response.set_cookie(
             name,
             value,
@@ -407,37 +426,13 @@ class SecureCookieSessionInterface(SessionInterface):
             samesite=samesite,
         )
         if not vary:
-            _vary_cookie(response)
+            vary_cookie(response)
 
 
 _DEFAULT_GET_SIGNING_SERIALIZER = SecureCookieSessionInterface.get_signing_serializer
 #: Signers kept per interface (apps and key sets it serves at once).
 _MAX_SIGNERS = 8
 
-
-def _request_cookie(request: Request, name: str) -> str | None:
-    """Return the request's cookie ``name`` as ``request.cookies.get(name)`` would.
-
-    Without building ``request.cookies`` (a dict of every cookie, and under
-    WSGI the whole header map) when nothing built it yet: the raw Cookie
-    header is read and only ``name`` is looked for.
-    """
-    cls = type(request)
-    plain = _PLAIN_COOKIES.get(cls)
-    if plain is None:
-        # Kettle's own ``cookies`` and a ``cookie_header`` to read: decided once per class.
-        plain = _PLAIN_COOKIES[cls] = cls.cookies is _PARSED_COOKIES and hasattr(
-            cls, "cookie_header"
-        )
-    if not plain or "cookies" in request.__dict__:
-        return request.cookies.get(name)  # type: ignore[no-any-return]
-    return cookie_value(request.cookie_header, name)
-
-
-_PARSED_COOKIES = HTTPRequest.__dict__["cookies"]
-#: Request classes whose cookie can be read from the raw header (True) or not.
-_PLAIN_COOKIES: dict[type, bool] = {}
-_VARY = HTTPResponse.__dict__["vary"]
 
 #: The hooks Flask calls to save a signed-cookie session; while none is
 #: overridden, ``SecureCookieSessionInterface`` reads the config itself.
@@ -452,14 +447,6 @@ _HOOKS = frozenset(
         "get_cookie_partitioned",
     }
 )
-
-
-def _vary_cookie(response: Response) -> None:
-    """``response.vary.add("Cookie")``, without parsing a Vary header that is not there."""
-    if type(response).vary is _VARY and response.headers.get("Vary") is None:
-        response.headers.add("Vary", "Cookie")
-    else:
-        response.vary.add("Cookie")
 
 
 class ServerSideSession(SecureCookieSession):

@@ -454,3 +454,55 @@ def test_signing_serializer_set_on_the_instance_is_called(
     _routes(app)
     value = client.get("/write/small").headers["Set-Cookie"].split(";", 1)[0][len("session=") :]
     assert URLSafeTimedSerializer("test key", salt="instance").loads(value) == {"n": 7}
+
+
+def test_untouched_permanent_refresh_resigns_the_same_payload(
+    app: Kettle, client: KettleClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    @app.route("/login")
+    def login() -> str:
+        session.permanent = True
+        session.update(BIG)
+        return ""
+
+    @app.route("/untouched")
+    def untouched() -> str:
+        return ""
+
+    _routes(app)
+    monkeypatch.setattr(time, "time", lambda: NOW)
+    first = client.get("/login").headers["Set-Cookie"].split(";", 1)[0][len("session=") :]
+    monkeypatch.setattr(time, "time", lambda: NOW + 100)
+    rv = client.get("/untouched")
+    again = rv.headers["Set-Cookie"].split(";", 1)[0][len("session=") :]
+    assert rv.headers["Vary"] == "Cookie"
+    assert again != first  # stamped anew ...
+    assert again.rsplit(".", 2)[0] == first.rsplit(".", 2)[0]  # ... the same payload
+    flask_app = _flask_app()
+    assert again == _flask_cookie(flask_app, {**BIG, "_permanent": True})
+    flask_client = flask_app.test_client()
+    flask_client.set_cookie("session", again)
+    assert flask_client.get("/read").text == repr(sorted({**BIG, "_permanent": True}.items()))
+
+
+def test_refresh_after_a_read_serializes_what_the_view_left(
+    app: Kettle, client: KettleClient
+) -> None:
+    @app.route("/login")
+    def login() -> str:
+        session.permanent = True
+        session["items"] = [1]
+        return ""
+
+    @app.route("/append")
+    def append() -> str:
+        session["items"].append(2)  # a change the session cannot see: Flask saves it too
+        return ""
+
+    @app.route("/items")
+    def items() -> str:
+        return repr(session["items"])
+
+    client.get("/login")
+    client.get("/append")
+    assert client.get("/items").text == "[1, 2]"

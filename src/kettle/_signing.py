@@ -138,7 +138,7 @@ class SignedSerializer:
             return False
         try:
             state = digest_method()
-            return bool(state.block_size > 0 and callable(state.copy))
+            return bool(state.block_size >= 16 and callable(state.copy))  # hmac's own floor
         except (AttributeError, TypeError):
             return False
 

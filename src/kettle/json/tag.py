@@ -263,7 +263,7 @@ class TaggedJSONSerializer:
 
     def loads(self, value: str | bytes) -> Any:
         """Parse and untag (each object as the parser makes it, innermost first)."""
-        if value.__class__ is str:
+        if type(value) is str:
             # What json.loads does with text, minus its wrappers: scan one value
             # from the start; anything else (whitespace around it, a BOM, an
             # error) goes the whole way for json's own handling and messages.
@@ -283,16 +283,16 @@ def _plain(value: Any, tags: dict[str, JSONTag]) -> bool:
     Exact types only: a str subclass may carry ``__html__``, a tuple or a
     dict subclass may have a tag of its own.
     """
-    cls = value.__class__
+    cls = type(value)  # not __class__, which an object may claim
     if cls is str or cls is int or cls is float or cls is bool or value is None:
         return True
     if cls is dict:
         if len(value) == 1 and next(iter(value)) in tags:
             return False  # TagDict escapes it
         for key, item in value.items():
-            if key.__class__ is not str:
+            if type(key) is not str:
                 return False
-            kind = item.__class__
+            kind = type(item)
             # Scalars checked here, without a call per value.
             if not (kind is str or kind is int or kind is bool or kind is float) and (
                 item is not None and not _plain(item, tags)

@@ -43,14 +43,21 @@ def _unquote(value: str) -> str:
     return value
 
 
+def _cookie_pair(chunk: str) -> tuple[str, str] | None:
+    """Return one ``name=value`` chunk of a Cookie header as a pair (None: dropped)."""
+    name, sep, value = chunk.partition("=")
+    name = name.strip()
+    value = value.strip()
+    if not sep or not name or (value[:1] == '"' and (len(value) < 2 or value[-1] != '"')):
+        return None  # No "=", no name, or an unterminated quote: dropped, as Werkzeug does.
+    return name, _unquote(value) if value[:1] == '"' else value
+
+
 def _iter_cookie_pairs(header: str) -> Iterator[tuple[str, str]]:
     for chunk in header.split(";"):
-        name, sep, value = chunk.partition("=")
-        name = name.strip()
-        value = value.strip()
-        if not sep or not name or (value[:1] == '"' and (len(value) < 2 or value[-1] != '"')):
-            continue  # No "=", no name, or an unterminated quote: dropped, as Werkzeug does.
-        yield name, _unquote(value) if value[:1] == '"' else value
+        pair = _cookie_pair(chunk)
+        if pair is not None:
+            yield pair
 
 
 def parse_cookie_pairs(header: str) -> list[tuple[str, str]]:
@@ -88,9 +95,11 @@ def cookie_value(header: str | bytes | None, name: str) -> str | None:
     text = header if header.__class__ is str and header.isascii() else _as_text(header)
     if name not in text:
         return None  # names are never unquoted: absent from the text, absent from the pairs
-    for key, value in _iter_cookie_pairs(text):
-        if key == name:
-            return value
+    for chunk in text.split(";"):
+        if name in chunk:  # the same test, per pair: only those can hold the name
+            pair = _cookie_pair(chunk)
+            if pair is not None and pair[0] == name:
+                return pair[1]
     return None
 
 

@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 
+from kettle._session_cookie import request_cookie, vary_cookie
+from kettle._signing import SignedSerializer
+from kettle.ctx import _cv
 from kettle.json.tag import TaggedJSONSerializer
 
 if TYPE_CHECKING:
@@ -64,6 +68,8 @@ class SecureCookieSession(dict[str, Any], SessionMixin):
 
     modified = False
     accessed = False
+    #: The signer and the encoded payload of the cookie the session came from.
+    _signed_payload: tuple[SignedSerializer, bytes] | None = None
 
     def __init__(self, initial: Any = None) -> None:
         super().__init__(initial or ())
@@ -136,6 +142,21 @@ class NullSession(SecureCookieSession):
     __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail
 
 
+_CookieOptions = tuple[str, "str | None", str, bool, bool, "str | None", bool]
+
+
+def _cookie_path(config: Mapping[str, Any]) -> str:
+    return str(config["SESSION_COOKIE_PATH"] or config["APPLICATION_ROOT"])
+
+
+def _cookie_secure(config: Mapping[str, Any]) -> bool:
+    if config["SESSION_COOKIE_SECURE"]:
+        return True
+    ctx = _cv.get(None)
+    request = ctx.request if ctx is not None else None
+    return bool(request is not None and request.is_secure)
+
+
 class SessionInterface:
     """The interface a session backend implements: open_session and save_session."""
 
@@ -160,7 +181,7 @@ class SessionInterface:
 
     def get_cookie_path(self, app: Kettle) -> str:
         """The cookie path (SESSION_COOKIE_PATH or APPLICATION_ROOT)."""
-        return str(app.config["SESSION_COOKIE_PATH"] or app.config["APPLICATION_ROOT"])
+        return _cookie_path(app.config)
 
     def get_cookie_httponly(self, app: Kettle) -> bool:
         """Whether the cookie is HttpOnly."""
@@ -172,13 +193,7 @@ class SessionInterface:
         Kettle adds the https rule (Flask only reads the config): a session
         set over https should never travel over plain http.
         """
-        if app.config["SESSION_COOKIE_SECURE"]:
-            return True
-        from kettle.ctx import _cv
-
-        ctx = _cv.get(None)
-        request = ctx.request if ctx is not None else None
-        return bool(request is not None and request.is_secure)
+        return _cookie_secure(app.config)
 
     def get_cookie_samesite(self, app: Kettle) -> str | None:
         """The SameSite attribute (Lax by default in Kettle)."""
@@ -201,6 +216,21 @@ class SessionInterface:
             session.permanent and bool(app.config["SESSION_REFRESH_EACH_REQUEST"])
         )
 
+    def _cookie_options(self, app: Kettle) -> _CookieOptions:
+        """Return the seven ``get_cookie_*`` answers in one tuple.
+
+        In order: name, domain, path, secure, httponly, samesite, partitioned.
+        """
+        return (
+            self.get_cookie_name(app),
+            self.get_cookie_domain(app),
+            self.get_cookie_path(app),
+            self.get_cookie_secure(app),
+            self.get_cookie_httponly(app),
+            self.get_cookie_samesite(app),
+            self.get_cookie_partitioned(app),
+        )
+
     def open_session(self, app: Kettle, request: Request) -> SessionMixin | None:
         """Load the session for ``request`` (None: use a null session)."""
         raise NotImplementedError
@@ -211,25 +241,54 @@ class SessionInterface:
 
 
 class SecureCookieSessionInterface(SessionInterface):
-    """The default: the session as signed JSON in a cookie (itsdangerous)."""
+    """The default: the session as signed JSON in a cookie (itsdangerous' format).
+
+    The signer is built once per key set and settings (SECRET_KEY,
+    SECRET_KEY_FALLBACKS, ``salt``, ``digest_method``, ``key_derivation``,
+    ``serializer``), compared by value on each request, so a changed config
+    takes effect on the next request as in Flask. A subclass that overrides
+    ``get_signing_serializer`` gets its serializer called, as Flask calls it.
+    """
 
     salt = "cookie-session"
     digest_method = staticmethod(hashlib.sha1)
     key_derivation = "hmac"
     serializer: Any = TaggedJSONSerializer()
     session_class = SecureCookieSession
+    #: False in a subclass that overrides one of the ``_HOOKS``.
+    _default_hooks = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._default_hooks = all(
+            getattr(cls, name) is getattr(SecureCookieSessionInterface, name) for name in _HOOKS
+        )
+
+    def _cookie_options(self, app: Kettle) -> _CookieOptions:
+        """The seven ``get_cookie_*`` answers, read from the config in one call.
+
+        While no hook is overridden (by a subclass or on the instance) nothing
+        can tell this from calling them; otherwise they are called, as Flask does.
+        """
+        if not self._default_hooks or not self.__dict__.keys().isdisjoint(_HOOKS):
+            return super()._cookie_options(app)
+        config = app.config
+        return (
+            str(config["SESSION_COOKIE_NAME"]),
+            config["SESSION_COOKIE_DOMAIN"] or None,
+            _cookie_path(config),
+            _cookie_secure(config),
+            bool(config["SESSION_COOKIE_HTTPONLY"]),
+            config["SESSION_COOKIE_SAMESITE"],
+            bool(config["SESSION_COOKIE_PARTITIONED"]),
+        )
 
     def get_signing_serializer(self, app: Kettle) -> URLSafeTimedSerializer | None:
         """Return the serializer for the app's keys, or None without a secret key."""
         if not app.secret_key:
             return None
-        keys: list[str | bytes] = []
-        fallbacks = app.config["SECRET_KEY_FALLBACKS"]
-        if fallbacks:
-            keys.extend(fallbacks)
-        keys.append(app.secret_key)  # itsdangerous signs with the last key
         return URLSafeTimedSerializer(
-            keys,  # type: ignore[arg-type]
+            self._secret_keys(app),  # type: ignore[arg-type]
             salt=self.salt,
             serializer=self.serializer,
             signer_kwargs={
@@ -238,34 +297,92 @@ class SecureCookieSessionInterface(SessionInterface):
             },
         )
 
+    def _secret_keys(self, app: Kettle) -> list[str | bytes]:
+        keys: list[str | bytes] = list(app.config["SECRET_KEY_FALLBACKS"] or ())
+        keys.append(app.secret_key)  # itsdangerous signs with the last key
+        return keys
+
+    def _signer(self, app: Kettle) -> SignedSerializer | URLSafeTimedSerializer | None:
+        """The signer for this request: cached for the current settings, or the public hook's."""
+        if (
+            type(self).get_signing_serializer is not _DEFAULT_GET_SIGNING_SERIALIZER
+            or "get_signing_serializer" in self.__dict__
+        ):
+            return self.get_signing_serializer(app)
+        secret = app.secret_key
+        if not secret:
+            return None
+        fallbacks = app.config["SECRET_KEY_FALLBACKS"]
+        settings = (
+            secret,
+            tuple(fallbacks) if fallbacks else (),
+            self.salt,
+            self.digest_method,
+            self.key_derivation,
+            self.serializer,
+        )
+        signers = self._signers
+        try:
+            signer = signers[settings]
+        except KeyError:
+            signer = self._make_signer(app)
+            if len(signers) >= _MAX_SIGNERS:
+                signers.clear()  # settings that keep changing: start over, stay bounded
+            signers[settings] = signer
+        except TypeError:  # an unhashable setting (a custom serializer): no cache
+            signer = self._make_signer(app)
+        # A serializer or derivation the one-pass signer does not handle: itsdangerous'.
+        return signer if signer is not None else self.get_signing_serializer(app)
+
+    @cached_property
+    def _signers(self) -> dict[tuple[Any, ...], SignedSerializer | None]:
+        # One per key set and settings: several apps may share one interface (the
+        # default is a class attribute of Kettle, as in Flask).
+        return {}
+
+    def _make_signer(self, app: Kettle) -> SignedSerializer | None:
+        if not SignedSerializer.supports(self.serializer, self.key_derivation, self.digest_method):
+            return None
+        return SignedSerializer(
+            self._secret_keys(app),
+            self.salt,
+            self.serializer,
+            self.key_derivation,
+            self.digest_method,
+        )
+
     def open_session(self, app: Kettle, request: Request) -> SecureCookieSession | None:
         """Read and verify the cookie; a bad or expired one gives an empty session."""
-        serializer = self.get_signing_serializer(app)
+        serializer = self._signer(app)
         if serializer is None:
             return None
-        value = request.cookies.get(self.get_cookie_name(app))
+        value = request_cookie(request, self.get_cookie_name(app))
         if not value:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
+        signed: tuple[SignedSerializer, bytes] | None = None
         try:
-            data = serializer.loads(value, max_age=max_age)
-        except (BadSignature, ValueError, TypeError):
+            if isinstance(serializer, SignedSerializer):
+                data, payload = serializer.loads_with_payload(value, max_age=max_age)
+                signed = (serializer, payload)
+            else:
+                data = serializer.loads(value, max_age=max_age)
+        except (BadData, ValueError, TypeError):
             return self.session_class()
         if not isinstance(data, dict):
             return self.session_class()
-        return self.session_class(data)
+        session = self.session_class(data)
+        if signed is not None and isinstance(session, SecureCookieSession):
+            session._signed_payload = signed
+        return session
 
     def save_session(self, app: Kettle, session: SessionMixin, response: Response) -> None:
         """Write, refresh or delete the cookie; add ``Vary: Cookie`` when read."""
-        name = self.get_cookie_name(app)
-        domain = self.get_cookie_domain(app)
-        path = self.get_cookie_path(app)
-        secure = self.get_cookie_secure(app)
-        partitioned = self.get_cookie_partitioned(app)
-        samesite = self.get_cookie_samesite(app)
-        httponly = self.get_cookie_httponly(app)
-        if session.accessed:
-            response.vary.add("Cookie")
+        name, domain, path, secure, httponly, samesite, partitioned = self._cookie_options(app)
+        # ``Vary: Cookie`` once: when read, or (below) when the cookie is written.
+        vary = session.accessed
+        if vary:
+            vary_cookie(response)
         if not session:
             if session.modified:
                 response.delete_cookie(
@@ -277,14 +394,26 @@ class SecureCookieSessionInterface(SessionInterface):
                     samesite=samesite,
                     httponly=httponly,
                 )
-                response.vary.add("Cookie")
+                if not vary:
+                    vary_cookie(response)
             return
         if not self.should_set_cookie(app, session):
             return
-        serializer = self.get_signing_serializer(app)
+        serializer = self._signer(app)
         if serializer is None:
             return
-        value = serializer.dumps(dict(session))
+        # A refresh of a session nobody read or changed: its data is the cookie's,
+        # so the cookie's encoded payload is stamped and signed again (Flask would
+        # serialize the same data to the same payload).
+        signed: tuple[SignedSerializer, bytes] | None = getattr(session, "_signed_payload", None)
+        if signed is not None and (
+            signed[0] is not serializer or session.accessed or session.modified
+        ):
+            signed = None
+        if signed is not None:
+            value = signed[0].sign_payload(signed[1])
+        else:
+            value = serializer.dumps(dict(session))
         response.set_cookie(
             name,
             value,
@@ -296,7 +425,28 @@ class SecureCookieSessionInterface(SessionInterface):
             partitioned=partitioned,
             samesite=samesite,
         )
-        response.vary.add("Cookie")
+        if not vary:
+            vary_cookie(response)
+
+
+_DEFAULT_GET_SIGNING_SERIALIZER = SecureCookieSessionInterface.get_signing_serializer
+#: Signers kept per interface (apps and key sets it serves at once).
+_MAX_SIGNERS = 8
+
+
+#: The hooks Flask calls to save a signed-cookie session; while none is
+#: overridden, ``SecureCookieSessionInterface`` reads the config itself.
+_HOOKS = frozenset(
+    {
+        "get_cookie_name",
+        "get_cookie_domain",
+        "get_cookie_path",
+        "get_cookie_secure",
+        "get_cookie_httponly",
+        "get_cookie_samesite",
+        "get_cookie_partitioned",
+    }
+)
 
 
 class ServerSideSession(SecureCookieSession):

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 import time
 import warnings
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from functools import lru_cache
 from urllib.parse import quote
 
 from kettle.http.datastructures import ImmutableMultiDict
@@ -41,17 +43,35 @@ def _unquote(value: str) -> str:
     return value
 
 
+def _cookie_pair(chunk: str) -> tuple[str, str] | None:
+    """Return one ``name=value`` chunk of a Cookie header as a pair (None: dropped)."""
+    name, sep, value = chunk.partition("=")
+    name = name.strip()
+    value = value.strip()
+    if not sep or not name or (value[:1] == '"' and (len(value) < 2 or value[-1] != '"')):
+        return None  # No "=", no name, or an unterminated quote: dropped, as Werkzeug does.
+    return name, _unquote(value) if value[:1] == '"' else value
+
+
+def _iter_cookie_pairs(header: str) -> Iterator[tuple[str, str]]:
+    for chunk in header.split(";"):
+        pair = _cookie_pair(chunk)
+        if pair is not None:
+            yield pair
+
+
 def parse_cookie_pairs(header: str) -> list[tuple[str, str]]:
     """Split a Cookie header into (name, value) pairs, in order, never raising."""
-    pairs: list[tuple[str, str]] = []
-    for chunk in header.split(";"):
-        name, sep, value = chunk.partition("=")
-        name = name.strip()
-        value = value.strip()
-        if not sep or not name or (value[:1] == '"' and (len(value) < 2 or value[-1] != '"')):
-            continue  # No "=", no name, or an unterminated quote: dropped, as Werkzeug does.
-        pairs.append((name, _unquote(value)))
-    return pairs
+    return list(_iter_cookie_pairs(header))
+
+
+def _as_text(header: str | bytes) -> str:
+    if isinstance(header, bytes):
+        return header.decode("utf-8", "replace")
+    if not header.isascii():
+        # WSGI hands headers over as latin-1; browsers send UTF-8.
+        return header.encode("latin-1", "replace").decode("utf-8", "replace")
+    return header
 
 
 def parse_cookie(header: str | bytes | None) -> ImmutableMultiDict[str, str]:
@@ -61,12 +81,26 @@ def parse_cookie(header: str | bytes | None) -> ImmutableMultiDict[str, str]:
     """
     if not header:
         return ImmutableMultiDict()
-    if isinstance(header, bytes):
-        header = header.decode("utf-8", "replace")
-    elif not header.isascii():
-        # WSGI hands headers over as latin-1; browsers send UTF-8.
-        header = header.encode("latin-1", "replace").decode("utf-8", "replace")
-    return ImmutableMultiDict(parse_cookie_pairs(header))
+    return ImmutableMultiDict(parse_cookie_pairs(_as_text(header)))
+
+
+def cookie_value(header: str | bytes | None, name: str) -> str | None:
+    """Return the first value of cookie ``name``: ``parse_cookie(header).get(name)``.
+
+    Reads the pairs up to the first ``name`` and builds no dict: the session
+    needs one cookie of the header.
+    """
+    if not header:
+        return None
+    text = header if header.__class__ is str and header.isascii() else _as_text(header)
+    if name not in text:
+        return None  # names are never unquoted: absent from the text, absent from the pairs
+    for chunk in text.split(";"):
+        if name in chunk:  # the same test, per pair: only those can hold the name
+            pair = _cookie_pair(chunk)
+            if pair is not None and pair[0] == name:
+                return pair[1]
+    return None
 
 
 # -- the dump side (Set-Cookie) ---------------------------------------------
@@ -116,6 +150,49 @@ def _clean_domain(domain: str) -> str:
     return domain
 
 
+@lru_cache(maxsize=256, typed=True)
+def _attributes(
+    key: str,
+    domain: str | None,
+    max_age: int | None,
+    secure: bool,
+    httponly: bool,
+    path: str | None,
+    samesite: str | None,
+    partitioned: bool,
+) -> tuple[str, str, str]:
+    """Return what surrounds the value and Expires: ``("key=", "; Domain=...", "; Max-Age=...")``.
+
+    Checked and formatted once per set of options (an app sets the same few
+    cookies over and over), in Werkzeug 3's attribute order.
+    """
+    _check_key(key)
+    if path is not None:
+        path = quote(path, safe=_PATH_SAFE)
+    if domain:
+        domain = _clean_domain(domain)
+    if samesite is not None:
+        samesite = samesite.title()
+        if samesite not in _SAMESITE:
+            raise ValueError("SameSite must be 'Strict', 'Lax', or 'None'.")
+    if partitioned:
+        secure = True
+    tail = []
+    for name, item in (
+        ("Max-Age", max_age),
+        ("Secure", secure),
+        ("HttpOnly", httponly),
+        ("Path", path),
+        ("SameSite", samesite),
+        ("Partitioned", partitioned),
+    ):
+        if item is None or item is False or item == "":
+            continue
+        tail.append(f"; {name}" if item is True else f"; {name}={item}")
+    domain_part = f"; Domain={domain}" if domain else ""
+    return f"{key.encode('utf-8').decode('latin-1')}=", domain_part, "".join(tail)
+
+
 def dump_cookie(
     key: str,
     value: str = "",
@@ -137,13 +214,11 @@ def dump_cookie(
     from it. ``Partitioned`` implies ``Secure``. A header longer than
     ``max_size`` (0 disables) gives a UserWarning, as browsers drop it.
     """
-    _check_key(key)
-    if path is not None:
-        path = quote(path, safe=_PATH_SAFE)
-    if domain:
-        domain = _clean_domain(domain)
     if isinstance(max_age, timedelta):
         max_age = int(max_age.total_seconds())
+    start, domain_part, tail = _attributes(
+        key, domain, max_age, secure, httponly, path, samesite, partitioned
+    )
     if expires is not None:
         if not isinstance(expires, str):
             expires = http_date(expires)
@@ -153,28 +228,11 @@ def dump_cookie(
             raise ValueError(f"Invalid cookie expires {expires!r}: an HTTP date is expected.")
     elif max_age is not None and sync_expires:
         expires = http_date(time.time() + max_age)
-    if samesite is not None:
-        samesite = samesite.title()
-        if samesite not in _SAMESITE:
-            raise ValueError("SameSite must be 'Strict', 'Lax', or 'None'.")
-    if partitioned:
-        secure = True
     value = quote_cookie_value(value)
-    parts = [f"{key.encode('utf-8').decode('latin-1')}={value}"]
-    for name, item in (
-        ("Domain", domain),
-        ("Expires", expires),
-        ("Max-Age", max_age),
-        ("Secure", secure),
-        ("HttpOnly", httponly),
-        ("Path", path),
-        ("SameSite", samesite),
-        ("Partitioned", partitioned),
-    ):
-        if item is None or item is False or item == "":
-            continue
-        parts.append(name if item is True else f"{name}={item}")
-    header = "; ".join(parts)
+    if expires:
+        header = f"{start}{value}{domain_part}; Expires={expires}{tail}"
+    else:
+        header = f"{start}{value}{domain_part}{tail}"
     if max_size and len(header) > max_size:
         extra = len(header) - len(value)
         warnings.warn(

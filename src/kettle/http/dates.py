@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 
 #: An HTTP-date is 29 characters (obsolete forms a few more); longer input is
 #: not a date, and is refused before the email parser walks it.
@@ -23,7 +23,17 @@ def http_date(value: datetime | date | float | None = None) -> str:
         value = datetime(value.year, value.month, value.day, tzinfo=UTC)
     elif value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return format_datetime(value.astimezone(UTC), usegmt=True)
+    elif value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    # email.utils.format_datetime(value, usegmt=True), without its checks and its %-format.
+    return (
+        f"{_DAYS[value.weekday()]}, {value.day:02d} {_MONTHS[value.month - 1]} {value.year:04d}"
+        f" {value.hour:02d}:{value.minute:02d}:{value.second:02d} GMT"
+    )
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def parse_date(value: str | None) -> datetime | None:

@@ -5,6 +5,13 @@ Flask and Kettle apps that share a secret key: a value that JSON cannot hold
 is written as a one-key object ``{" t": [...]}`` whose key names its type. A
 plain dict whose only key happens to be a tag is escaped as ``{" di": {...}}``
 with ``__`` appended to the key.
+
+Most sessions hold plain JSON only (str keys; str, int, float, bool, None,
+lists and dicts of those). Tagging such a value changes nothing unless a
+dict's only key is a tag name, so ``dumps`` checks for that in one walk and
+skips the tagging copy; ``loads`` untags in the JSON parser's object hook,
+one pass instead of a parse and a rebuild. Both shortcuts are exact and are
+taken only while the tags are the default ones and ``tag`` is not overridden.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import json
 from base64 import b64decode, b64encode
 from datetime import datetime
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 from uuid import UUID
 
@@ -202,6 +210,15 @@ class TaggedJSONSerializer:
         self.order: list[JSONTag] = []
         for cls in self.default_tags:
             self.register(cls)
+        # The order under which plain JSON needs no tagging: Flask's tags, in
+        # Flask's order, with ``tag`` itself not overridden. ``dumps`` compares
+        # the live order with it, so a tag registered later turns the shortcut off.
+        plain = (
+            type(self).tag is TaggedJSONSerializer.tag
+            and [type(tag) for tag in self.order] == TaggedJSONSerializer.default_tags
+        )
+        self._plain_order: list[JSONTag] | None = list(self.order) if plain else None
+        self._decoder = json.JSONDecoder(object_hook=self.untag)
 
     def register(
         self, tag_class: type[JSONTag], force: bool = False, index: int | None = None
@@ -232,23 +249,72 @@ class TaggedJSONSerializer:
         tag = self.tags.get(key)
         return value if tag is None else tag.to_python(value[key])
 
-    def _untag_scan(self, value: Any) -> Any:
-        if isinstance(value, dict):
-            return self.untag({k: self._untag_scan(v) for k, v in value.items()})
-        if isinstance(value, list):
-            return [self._untag_scan(item) for item in value]
-        return value
-
     def dumps(self, value: Any) -> str:
         """Tag and serialize compactly, keys sorted."""
-        return json.dumps(self.tag(value), separators=(",", ":"), sort_keys=True, default=_default)
+        if (
+            self._plain_order is not None
+            and self.order == self._plain_order
+            and _plain(value, self.tags)
+        ):
+            # A plain tree (the walk would have recursed forever on a cycle, as
+            # tagging does), so the one-shot C encoder needs no cycle marks.
+            return "".join(_encode_plain(value, 0)) if _encode_plain else _ENCODER.encode(value)
+        return _ENCODER.encode(self.tag(value))
 
     def loads(self, value: str | bytes) -> Any:
-        """Parse and untag."""
-        return self._untag_scan(json.loads(value))
+        """Parse and untag (each object as the parser makes it, innermost first)."""
+        if type(value) is str:
+            # What json.loads does with text, minus its wrappers: scan one value
+            # from the start; anything else (whitespace around it, a BOM, an
+            # error) goes the whole way for json's own handling and messages.
+            try:
+                result, end = self._decoder.scan_once(value, 0)  # type: ignore[attr-defined]
+            except StopIteration:
+                pass
+            else:
+                if end == len(value):
+                    return result
+        return json.loads(value, object_hook=self.untag)
+
+
+def _plain(value: Any, tags: dict[str, JSONTag]) -> bool:
+    """Return True when tagging ``value`` would return an equal copy (plain JSON, no tag-like key).
+
+    Exact types only: a str subclass may carry ``__html__``, a tuple or a
+    dict subclass may have a tag of its own.
+    """
+    cls = type(value)  # not __class__, which an object may claim
+    if cls is str or cls is int or cls is float or cls is bool or value is None:
+        return True
+    if cls is dict:
+        if len(value) == 1 and next(iter(value)) in tags:
+            return False  # TagDict escapes it
+        for key, item in value.items():
+            if type(key) is not str:
+                return False
+            kind = type(item)
+            # Scalars checked here, without a call per value.
+            if not (kind is str or kind is int or kind is bool or kind is float) and (
+                item is not None and not _plain(item, tags)
+            ):
+                return False
+        return True
+    if cls is list:
+        return all(_plain(item, tags) for item in value)
+    return False
 
 
 def _default(value: Any) -> Any:
     from kettle.json.provider import _default as json_default
 
     return json_default(value)
+
+
+# The one encoder ``dumps`` uses (what json.dumps would build on every call).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=_default)
+# Its C core, built once without cycle marks, for trees ``_plain`` has walked.
+_encode_plain: Any = (
+    None
+    if c_make_encoder is None
+    else c_make_encoder(None, _default, encode_basestring_ascii, None, ":", ",", True, False, True)
+)

@@ -82,36 +82,39 @@ def source_digest(source: Path = SOURCE) -> str:
     return digest.hexdigest()
 
 
-def stale(out: Path = DEFAULT_OUT, source: Path = SOURCE) -> str | None:
-    """Say why the build in ``out`` cannot stand for ``source``; None when it is current."""
+def stale(out: Path = DEFAULT_OUT) -> str | None:
+    """Say why the build in ``out`` does not stand for its sources now; None when it does."""
     info_path = out / INFO
     if not info_path.exists():
         return f"no compiled build in {out} (python benchmarks/build_compiled.py)"
     info = json.loads(info_path.read_text())
+    source = Path(info.get("source", SOURCE))
     if info.get("digest") != source_digest(source):
-        return f"the compiled build in {out} is older than src/kettle (rebuild it)"
+        return f"the compiled build in {out} is older than {source} (rebuild it)"
+    if source == SOURCE and info.get("modules") != listed_modules():
+        return f"the compiled build in {out} has other modules than pyproject.toml lists (rebuild it)"
     if info.get("python") != sys.implementation.cache_tag:
         return f"the compiled build in {out} is for {info.get('python')}"
     return None
 
 
-def copy_tree(out: Path) -> None:
-    """Replace ``out/kettle`` with a fresh copy of ``src/kettle`` (keeping mypy's cache)."""
+def copy_tree(out: Path, source: Path) -> None:
+    """Replace ``out/kettle`` with a fresh copy of ``source`` (keeping mypy's cache)."""
     target = out / "kettle"
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(SOURCE, target, ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.so"))
     for stray in out.glob("kettle__mypyc*.so"):
         stray.unlink()
 
 
 def build(
-    out: Path, modules: list[str], *, opt_level: str = "3", jobs: int = 2, multi_file: bool = False,
-    quiet: bool = False,
+    out: Path, modules: list[str], *, source: Path = SOURCE, opt_level: str = "3", jobs: int = 2,
+    multi_file: bool = False, quiet: bool = False,
 ) -> dict[str, object]:
-    """Copy the sources to ``out`` and compile ``modules`` there; return the build info."""
+    """Copy ``source`` (a ``kettle`` package) to ``out`` and compile ``modules`` there."""
     out.mkdir(parents=True, exist_ok=True)
-    copy_tree(out)
+    copy_tree(out, source)
     started = time.perf_counter()
     options = {
         "benchmarks": str(ROOT / "benchmarks"), "modules": modules, "opt_level": opt_level,
@@ -126,7 +129,7 @@ def build(
         detail = (result.stdout or "") + (result.stderr or "") if quiet else ""
         raise SystemExit(f"mypyc build failed (exit {result.returncode})\n{detail[-4000:]}")
     info: dict[str, object] = {
-        "modules": modules, "digest": source_digest(), "python": sys.implementation.cache_tag,
+        "modules": modules, "source": str(source), "digest": source_digest(source), "python": sys.implementation.cache_tag,
         "opt_level": opt_level, "seconds": round(time.perf_counter() - started, 1),
         "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
@@ -138,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     """Build from the command line; print what was compiled and how long it took."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="build directory (default build/compiled)")
+    parser.add_argument("--source", type=Path, default=SOURCE, help="the kettle package to build (default src/kettle)")
     parser.add_argument("--module", action="append", help="compile only these (kettle/...py); default: pyproject's list")
     parser.add_argument("--opt-level", default="3", help="C optimisation level (0-3)")
     parser.add_argument("--jobs", type=int, default=2, help="parallel C compiler jobs")
@@ -145,11 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--if-stale", action="store_true", help="do nothing when the build is current")
     args = parser.parse_args(argv)
     out = args.out.resolve()
-    if args.if_stale and not args.module and stale(out) is None:
+    if args.if_stale and not args.module and args.source == SOURCE and stale(out) is None:
         print(f"compiled build in {out} is current")
         return 0
     modules = args.module or listed_modules()
-    info = build(out, modules, opt_level=args.opt_level, jobs=args.jobs, multi_file=args.jobs > 1,
+    info = build(out, modules, source=args.source.resolve(), opt_level=args.opt_level, jobs=args.jobs, multi_file=args.jobs > 1,
         quiet=not args.verbose,
     )
     print(f"compiled {len(modules)} modules into {out} in {info['seconds']} s:")

@@ -101,6 +101,16 @@ class EditableWheelWithPth(editable_wheel):
     def _select_strategy(self, *args: Any, **kwargs: Any) -> Any:
         return _StrategyWithPth(super()._select_strategy(*args, **kwargs))
 
+    def run(self) -> None:
+        """Refuse ``KETTLE_COMPILE``: compiled modules would shadow the sources being edited."""
+        if self.distribution.ext_modules:
+            raise SystemExit(
+                "KETTLE_COMPILE=1 builds a regular install, not an editable one: compiled"
+                " modules would shadow the sources you edit (benchmarks/build_compiled.py"
+                " builds a separate copy)"
+            )
+        super().run()
+
 
 if __name__ == "__main__":  # setuptools runs this file as __main__; build_compiled.py imports it.
     extensions, build_requires = compiled_extensions()

@@ -91,7 +91,7 @@ def stale(out: Path = DEFAULT_OUT) -> str | None:
     source = Path(info.get("source", SOURCE))
     if info.get("digest") != source_digest(source):
         return f"the compiled build in {out} is older than {source} (rebuild it)"
-    if source == SOURCE and info.get("modules") != listed_modules():
+    if out.resolve() == DEFAULT_OUT and info.get("modules") != listed_modules():
         return f"the compiled build in {out} has other modules than pyproject.toml lists (rebuild it)"
     if info.get("python") != sys.implementation.cache_tag:
         return f"the compiled build in {out} is for {info.get('python')}"

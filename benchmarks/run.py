@@ -489,6 +489,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-chart", action="store_true")
     args = parser.parse_args(argv)
+    if args.routes and any(framework in COMPILED for framework in args.framework or ()):
+        parser.error("--routes measures the source tree only, not the compiled columns")
     target = args.target_ms / 1000
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)

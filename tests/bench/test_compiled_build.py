@@ -22,7 +22,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 import build_compiled
-from compiled_cells import CompiledWorker, RemoteRunner, prepare_remote
+import run
+from compiled_cells import CompiledWorker, RemoteRunner
 
 SMOKE = Path(__file__).resolve().parent / "compiled_smoke_app.py"
 
@@ -103,18 +104,21 @@ def test_a_missing_extension_falls_back_to_its_python_module(compiled: Path, tmp
 
 
 def test_the_benchmark_measures_compiled_cells_in_a_child(compiled: Path) -> None:
-    worker = CompiledWorker(compiled)
+    worker = run.compiled_worker(compiled)
+    assert isinstance(worker, CompiledWorker), worker
     try:
-        cells = {}
-        for framework in ("kettle-wsgi-compiled", "kettle-asgi-compiled"):
-            answer = prepare_remote(worker, "param", framework, 10, 0.002)
-            assert answer["pending"] is None, answer
-            cells[framework] = RemoteRunner(worker, answer["key"], answer["protocol"])
-        assert cells["kettle-wsgi-compiled"].protocol == "wsgi"
-        assert cells["kettle-asgi-compiled"].protocol == "asgi"
-        for runner in cells.values():
-            wall, cpu = runner.time_batch(20)
-            assert wall > 0 and cpu >= 0
+        cells = [
+            run.prepare_compiled("param", framework, 10, 0.002, worker)
+            for framework in ("kettle-wsgi-compiled", "kettle-asgi-compiled")
+        ]
+        for cell in cells:
+            assert cell.pending is None, cell.pending
+            assert isinstance(cell.runner, RemoteRunner)
+        assert [cell.runner.protocol for cell in cells if cell.runner] == ["wsgi", "asgi"]
+        run.measure(cells, 2)
+        for cell in cells:
+            assert len(cell.samples) == 2
+            assert cell.median_us is not None and cell.median_us > 0
     finally:
         worker.close()
     assert worker.process.returncode == 0

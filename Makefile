@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The demo needs Kettle and its own dependencies only, not the development extra.
 DEMO_STAMP := $(VENV)/.demo-installed
 
-.PHONY: demo test compat bench bench-e2e lint docs clean system-deps
+.PHONY: demo test compat bench bench-compiled bench-e2e lint docs clean system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,7 +54,14 @@ compat: $(STAMP) system-deps
 
 # In-process per-request cost (no network). The end-to-end mode is its own target:
 # it starts a server per cell, takes a few minutes, and installs wrk itself as root.
+# The kettle-*-compiled columns appear when build/compiled is current (bench-compiled
+# builds it); otherwise the table says why they are missing.
 bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+# The opt-in mypyc build (build/compiled, never beside src), then the same table with it.
+bench-compiled: $(STAMP)
+	$(BIN)/python benchmarks/build_compiled.py --if-stale
 	$(BIN)/python benchmarks/run.py
 
 bench-e2e: $(STAMP)
@@ -64,7 +71,7 @@ docs: $(STAMP)
 	$(BIN)/python -m sphinx -q -b html -W docs docs/_build/html
 
 clean:
-	rm -rf $(VENV) docs/_build .mypy_cache .ruff_cache .compat-cache
+	rm -rf $(VENV) docs/_build .mypy_cache .ruff_cache .compat-cache build
 
 # Server push at scale: real uvicorn processes and a real redis-server on loopback.
 # Needs file descriptors for every client and server socket: raise the soft limit.

@@ -13,6 +13,11 @@ go round-robin over every cell, the start rotating each round, so drift
     python benchmarks/run.py            # the table, results JSON and chart
     python benchmarks/run.py --routes   # routing growth: 10, 100, 1000 rules
     python benchmarks/run.py --e2e      # end to end under real servers (e2e.py)
+
+The ``kettle-*-compiled`` columns run the same apps on the mypyc-compiled
+build (``benchmarks/build_compiled.py``) in a child process, interleaved
+with the others (see compiled_cells.py); they are left out, with a note,
+when that build is missing or older than ``src``.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from apps import FRAMEWORKS, HELLO, Pending, filler
+from build_compiled import DEFAULT_OUT, stale
+from compiled_cells import COMPILED, CompiledWorker, RemoteRunner, prepare_remote
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
@@ -254,7 +261,7 @@ class Cell:
 
     scenario: str
     framework: str
-    runner: Runner | None = None
+    runner: Runner | RemoteRunner | None = None
     count: int = 0
     samples: list[float] = field(default_factory=list)
     wall_samples: list[float] = field(default_factory=list)
@@ -297,6 +304,33 @@ def prepare(scenario: str, framework: str, routes: int, loop: asyncio.AbstractEv
     return cell
 
 
+def prepare_compiled(
+    scenario: str, framework: str, routes: int, target: float, worker: CompiledWorker | str
+) -> Cell:
+    """Prepare a compiled cell in the child process (``worker``), or say why it cannot run."""
+    cell = Cell(scenario, framework)
+    if isinstance(worker, str):
+        cell.pending = worker
+        return cell
+    answer = prepare_remote(worker, scenario, framework, routes, target)
+    if answer["pending"] is not None:
+        cell.pending = answer["pending"]
+    else:
+        cell.count, cell.runner = answer["count"], RemoteRunner(worker, answer["key"], answer["protocol"])
+    return cell
+
+
+def compiled_worker(build_dir: Path) -> CompiledWorker | str:
+    """Start the child that runs the compiled cells, or return why there is none."""
+    reason = stale(build_dir)
+    if reason is not None:
+        return reason
+    try:
+        return CompiledWorker(build_dir)
+    except RuntimeError as e:
+        return str(e)
+
+
 def measure(cells: list[Cell], rounds: int) -> None:
     live = [cell for cell in cells if cell.runner is not None]
     for index in range(rounds):
@@ -318,7 +352,7 @@ def bare_name(cell: Cell) -> str:
 
 def table(cells: list[Cell]) -> str:
     by_key = {(c.scenario, c.framework): c for c in cells}
-    lines = [f"{'scenario':<15} {'framework':<17} {'µs/req':>9} {'xFlask':>8} {'xbare':>8} {'wall µs':>9}"]
+    lines = [f"{'scenario':<15} {'framework':<20} {'µs/req':>9} {'xFlask':>8} {'xbare':>8} {'wall µs':>9}"]
     lines.append("-" * len(lines[0]))
     for scenario in dict.fromkeys(c.scenario for c in cells):
         flask = by_key.get((scenario, "flask"))
@@ -326,14 +360,14 @@ def table(cells: list[Cell]) -> str:
         for cell in (c for c in cells if c.scenario == scenario):
             us = cell.median_us
             if us is None:
-                lines.append(f"{scenario:<15} {cell.framework:<17} {'pending':>9}   ({cell.pending})")
+                lines.append(f"{scenario:<15} {cell.framework:<20} {'pending':>9}   ({cell.pending})")
                 continue
             bare = by_key.get((scenario, bare_name(cell)))
             bare_us = bare.median_us if bare else None
             vs_flask = f"{us / flask_us:.2f}" if flask_us else "-"
             vs_bare = f"{us / bare_us:.1f}" if bare_us else "-"
             lines.append(
-                f"{scenario:<15} {cell.framework:<17} {us:>9.1f} {vs_flask:>8} {vs_bare:>8} {cell.wall_us or 0:>9.1f}"
+                f"{scenario:<15} {cell.framework:<20} {us:>9.1f} {vs_flask:>8} {vs_bare:>8} {cell.wall_us or 0:>9.1f}"
             )
         lines.append("")
     return "\n".join(lines)
@@ -448,9 +482,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=15, help="rounds over every cell (median)")
     parser.add_argument("--target-ms", type=float, default=25.0, help="time per batch")
     parser.add_argument("--scenario", action="append", choices=SCENARIOS, help="only these")
-    parser.add_argument("--framework", action="append", choices=list(FRAMEWORKS), help="only these")
+    parser.add_argument("--framework", action="append", choices=[*FRAMEWORKS, *COMPILED], help="only these")
+    parser.add_argument(
+        "--compiled-dir", type=Path, default=DEFAULT_OUT,
+        help="the compiled build for the kettle-*-compiled columns (benchmarks/build_compiled.py)",
+    )
     parser.add_argument("--no-chart", action="store_true")
     args = parser.parse_args(argv)
+    if args.routes and any(framework in COMPILED for framework in args.framework or ()):
+        parser.error("--routes measures the source tree only, not the compiled columns")
     target = args.target_ms / 1000
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -473,10 +513,23 @@ def main(argv: list[str] | None = None) -> int:
         ))
     else:
         frameworks = args.framework or list(FRAMEWORKS)
+        compiled_note = ""
+        if args.framework is None:
+            reason = stale(args.compiled_dir)
+            if reason is None:
+                frameworks += list(COMPILED)
+            else:
+                compiled_note = f"Compiled columns left out: {reason}; `make bench-compiled` builds and runs them.\n"
+        worker = compiled_worker(args.compiled_dir) if any(f in COMPILED for f in frameworks) else ""
         for scenario in args.scenario or SCENARIOS:
             for framework in frameworks:
-                cells.append(prepare(scenario, framework, 100, loop, target))
+                if framework in COMPILED:
+                    cells.append(prepare_compiled(scenario, framework, 100, target, worker))
+                else:
+                    cells.append(prepare(scenario, framework, 100, loop, target))
         measure(cells, args.rounds)
+        if isinstance(worker, CompiledWorker):
+            worker.close()
         print(
             f"Per-request cost: median CPU µs of {args.rounds} interleaved rounds (wall-clock"
             f" median last), 100 routes, Python {platform.python_version()} ({platform.machine()})\n"
@@ -486,6 +539,8 @@ def main(argv: list[str] | None = None) -> int:
             "Views: kettle-asgi, starlette and falcon-asgi run async views; kettle-asgi-sync runs\n"
             "the Flask-style sync views, each costing one hop to the thread pool;\n"
             "kettle-asgi-inline runs those sync views on the loop (ASGI_INLINE_SYNC_VIEWS).\n"
+            "kettle-*-compiled: the same apps on the mypyc build (benchmarks/build_compiled.py),\n"
+            "measured in a child process, interleaved with the rest.\n" + compiled_note
         )
     elapsed = time.perf_counter() - started
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

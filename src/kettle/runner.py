@@ -101,7 +101,9 @@ class Runner:
         else:
             rv = func(*args, **kwargs)
         if is_awaitable(rv):
-            rv = await self.wait(rv)
+            # On the loop, awaited here rather than through ``wait``: one frame fewer
+            # for as long as an async view waits (an idle WebSocket handler).
+            rv = await rv if self.on_loop else await self.wait(rv)
         return rv
 
     def run(self, awaitable: Any) -> Any:

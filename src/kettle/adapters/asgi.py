@@ -274,7 +274,7 @@ class ASGIAdapter:
         elif kind == "websocket":
             from kettle.adapters.websocket import serve_websocket
 
-            with websocket_open():
+            with websocket_open:
                 await serve_websocket(self.app, scope, receive, send)
         else:
             raise ValueError(f"Unsupported ASGI scope type {kind!r}.")

@@ -34,8 +34,6 @@ _thread_streams: set[ThreadStream] = set()
 #: Signals already seen (the second SIGINT is a forced exit).
 _received: list[int] = []
 _shutting_down = False
-#: The WebSockets being served (counted only: the server closes them, 1012 under uvicorn).
-_open_websockets: set[object] = set()
 _exit_hook_installed = False
 _exit_hook_lock = threading.Lock()
 #: Loggers whose cancellation tracebacks a forced exit would print.
@@ -146,15 +144,28 @@ def _install_exit_hook() -> None:
             _exit_hook_installed = True
 
 
-@contextmanager
-def websocket_open() -> Iterator[None]:
-    """Count one open WebSocket while its handler runs (the server sends its close frame)."""
-    key = object()
-    _open_websockets.add(key)
-    try:
-        yield
-    finally:
-        _open_websockets.discard(key)
+class _OpenWebSockets:
+    """``with websocket_open:`` counts one open WebSocket while its handler runs.
+
+    Counted only (the server sends the close frame, 1012 under uvicorn). One
+    shared object, so an idle connection holds nothing here: no generator,
+    no key, no set entry.
+    """
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __enter__(self) -> None:
+        self.count += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.count -= 1
+
+
+#: The WebSockets being served (see ``_OpenWebSockets``).
+websocket_open = _OpenWebSockets()
 
 
 def _plural(count: int, noun: str) -> str:
@@ -166,7 +177,7 @@ def _announce_and_close() -> None:
     streams = close_open_streams()
     if announced:
         return
-    sockets = len(_open_websockets)
+    sockets = websocket_open.count
     parts = [_plural(streams, "open stream")] if streams else []
     if sockets:
         parts.append(_plural(sockets, "WebSocket"))

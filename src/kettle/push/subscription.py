@@ -197,24 +197,36 @@ class Subscription:
         await self.aclose()
 
     def __aiter__(self) -> AsyncIterator[Any]:
-        return self._iterate()
+        if self._state == _NEW:
+            return self._iterate()  # Opens the subscription and closes it at the end.
+        # Inside ``async with``, which closes it: the subscription is its own
+        # iterator, so an idle subscriber holds one ``__anext__`` frame and no
+        # async generator (which the loop would also track in a weak set).
+        return self
+
+    async def __anext__(self) -> Any:
+        """Return the next message's data; StopAsyncIteration once closed."""
+        while True:
+            message = self._pop()
+            if message is not None:
+                return message[2]
+            if self._state != _OPEN:
+                raise StopAsyncIteration
+            waiter = self._park()
+            try:
+                await waiter
+            finally:
+                self._waiter = None
 
     async def _iterate(self) -> AsyncIterator[Any]:
-        # One frame per idle subscriber: pop, or park and wait, inline.
         try:
             await self.open()
             while True:
-                message = self._pop()
-                if message is None:
-                    if self._state != _OPEN:
-                        return
-                    waiter = self._park()
-                    try:
-                        await waiter
-                    finally:
-                        self._waiter = None
-                    continue
-                yield message[2]
+                try:
+                    data = await self.__anext__()
+                except StopAsyncIteration:
+                    return
+                yield data
         finally:
             await self.aclose()
 

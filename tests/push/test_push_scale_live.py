@@ -410,3 +410,38 @@ def test_stalled_websocket_subscriber_is_dropped_quietly(tmp_path: Path) -> None
         text = log.read_text()
         assert "Dropped a subscriber of 'room:ws'" in text
         assert "Traceback" not in text
+
+
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+def test_websocket_subscriber_whose_client_left_is_released(tmp_path: Path, server: str) -> None:
+    """The chat recipe reads the socket: a client that leaves releases its subscription.
+
+    A handler that only listens learns of the close at its next send: under
+    uvicorn that send raises, which ends the handler quietly (no traceback).
+    """
+    env = {"KETTLE_BROKER_URL": "memory://"}
+    with serve(tmp_path, APP, env, server=server) as (port, log):
+
+        async def run() -> None:
+            [chat] = await _open_websockets(port, "/rooms/left/chat", 1)
+            assert _post(port, "left", {"n": 0}).json() == {"receivers": 1}
+            assert json.loads(await asyncio.wait_for(chat.recv(), 10)) == {"n": 0}
+            await chat.close()
+            deadline = time.monotonic() + 10
+            while _post(port, "left", {"n": 1}).json() != {"receivers": 0}:
+                assert time.monotonic() < deadline, "the subscription outlived its client"
+                await asyncio.sleep(0.1)
+            if server == "uvicorn":
+                [listen] = await _open_websockets(port, "/rooms/quiet/ws", 1)
+                await listen.close()
+                await asyncio.sleep(0.2)
+                assert _post(port, "quiet", {"n": 0}).json() == {"receivers": 1}
+                deadline = time.monotonic() + 10
+                while _post(port, "quiet", {"n": 1}).json() != {"receivers": 0}:
+                    assert time.monotonic() < deadline, "the handler never ended"
+                    await asyncio.sleep(0.1)
+
+        asyncio.run(run())
+        time.sleep(0.3)
+        text = log.read_text()
+        assert "Traceback" not in text and "Exception on WebSocket" not in text

@@ -44,6 +44,9 @@ GRANIAN = str(Path(sys.executable).with_name("granian"))
 SERVERS: dict[str, list[str]] = {
     "granian": [GRANIAN, "--interface", "asgi", "--workers", "1", "--log-level", "warning",
                 "--host", "127.0.0.1", "--port", "{port}", "push_app:floor"],
+    "granian --http 1 --http1-buffer-size 8192": [
+        GRANIAN, "--interface", "asgi", "--workers", "1", "--log-level", "warning", "--http", "1",
+        "--http1-buffer-size", "8192", "--host", "127.0.0.1", "--port", "{port}", "push_app:floor"],
     "uvicorn (default: websockets-sansio)": [
         sys.executable, "-m", "uvicorn", "push_app:floor", "--log-level", "warning",
         "--host", "127.0.0.1", "--port", "{port}"],

@@ -26,7 +26,7 @@ import functools
 import inspect
 from collections.abc import Callable, Coroutine
 from types import CoroutineType, NoneType
-from typing import Any
+from typing import Any, cast
 
 from kettle import _loops
 
@@ -105,6 +105,17 @@ class Runner:
             # for as long as an async view waits (an idle WebSocket handler).
             rv = await rv if self.on_loop else await self.wait(rv)
         return rv
+
+    def in_thread(self, func: Callable[[], Any]) -> asyncio.Future[Any]:
+        """Start sync ``func`` (a sync SSE source's next step) off the running loop.
+
+        It may block: it runs in the runner's worker pool when it has one,
+        else in the loop's default executor. Returns its future, which the
+        caller may stop waiting for while ``func`` still runs.
+        """
+        if self.offload is not None:
+            return cast("asyncio.Future[Any]", self.offload(func))
+        return asyncio.get_running_loop().run_in_executor(None, func)
 
     def run(self, awaitable: Any) -> Any:
         """Run ``awaitable`` to the end from sync code and return its result."""

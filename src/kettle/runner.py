@@ -101,8 +101,9 @@ class Runner:
         else:
             rv = func(*args, **kwargs)
         if is_awaitable(rv):
-            # On the loop, awaited here rather than through ``wait``: one frame fewer
-            # for as long as an async view waits (an idle WebSocket handler).
+            # For as long as an async view waits (an idle WebSocket handler), hold
+            # neither the arguments (the callee has them) nor a ``wait`` frame.
+            del args, kwargs
             rv = await rv if self.on_loop else await self.wait(rv)
         return rv
 

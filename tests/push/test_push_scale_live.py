@@ -375,13 +375,14 @@ def test_wsgi_threads_share_one_redis_connection(tmp_path: Path, redis_server: R
         assert "Traceback" not in log.read_text()
 
 
-def test_stalled_websocket_subscriber_is_dropped_quietly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+def test_stalled_websocket_subscriber_is_dropped_quietly(tmp_path: Path, server: str) -> None:
     import base64
     import os
 
     env = {"KETTLE_BROKER_URL": "memory://", "UVICORN_WS_PER_MESSAGE_DEFLATE": "false"}
     source = APP.replace("app = Kettle(__name__)", 'app = Kettle(__name__)\napp.config["PUSH_QUEUE_LIMIT"] = 20')
-    with serve(tmp_path, source, env) as (port, log):
+    with serve(tmp_path, source, env, server=server) as (port, log):
         stalled = socket.socket()
         stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         stalled.connect(("127.0.0.1", port))

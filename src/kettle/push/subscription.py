@@ -55,6 +55,7 @@ class Subscription:
 
     __slots__ = (
         "_consumer",
+        "_entered",
         "_hub",
         "_key",
         "_loop",
@@ -79,6 +80,7 @@ class Subscription:
         self._waiter: asyncio.Future[None] | None = None
         self._consumer: asyncio.Task[Any] | None = None
         self._hub: Any = None
+        self._entered = False  # Opened by ``async with`` (which closes it).
 
     async def open(self) -> None:
         """Start listening (done by ``async with`` or the first ``get``)."""
@@ -186,6 +188,7 @@ class Subscription:
 
     async def __aenter__(self) -> Subscription:
         await self.open()
+        self._entered = True
         return self
 
     async def __aexit__(
@@ -197,12 +200,12 @@ class Subscription:
         await self.aclose()
 
     def __aiter__(self) -> AsyncIterator[Any]:
-        if self._state == _NEW:
-            return self._iterate()  # Opens the subscription and closes it at the end.
-        # Inside ``async with``, which closes it: the subscription is its own
-        # iterator, so an idle subscriber holds one ``__anext__`` frame and no
-        # async generator (which the loop would also track in a weak set).
-        return self
+        if self._entered:
+            # Inside ``async with``, which closes it: the subscription is its own
+            # iterator, so an idle subscriber holds one ``__anext__`` frame and no
+            # async generator (which the loop would also track in a weak set).
+            return self
+        return self._iterate()  # Opens the subscription and closes it at the end.
 
     async def __anext__(self) -> Any:
         """Return the next message's data; StopAsyncIteration once closed."""

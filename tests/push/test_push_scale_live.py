@@ -306,7 +306,7 @@ def test_idle_memory_per_sse_subscriber_and_websocket(tmp_path: Path) -> None:
     # Under uvicorn a WebSocket's total is mostly the server's: its protocol objects
     # alone hold 16.6-18.4 KB per idle socket (benchmarks/push_ws_memory.py), so no
     # app on uvicorn meets 16 KB; granian does (the next test). Kettle's part
-    # (about 2.5-3 KB; it was 3.8 KB before run_websocket lost two frames):
+    # (about 2.3-3 KB; 3.8 KB before its waiting frames and per-socket objects were cut):
     assert ws_kettle <= 3.5 * 1024
 
 
@@ -314,7 +314,9 @@ def test_idle_websocket_memory_under_granian(tmp_path: Path) -> None:
     """tracemalloc in granian: at most 16 KB of Python memory per idle WebSocket, all counted.
 
     Both the subscriber that only listens and the chat room of docs/push.md
-    (a forwarding task plus the handler reading the socket).
+    (a forwarding task plus the handler reading the socket). granian's own
+    WebSocket state lives in Rust, outside what tracemalloc sees (docs/push.md
+    gives its RSS too).
     """
     raise_open_files(2048)
     env = {"KETTLE_BROKER_URL": "memory://", "PYTHONTRACEMALLOC": "1"}

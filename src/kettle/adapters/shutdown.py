@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from kettle._loops import END_STREAM
+from kettle._loops import end_stream
 
 #: The tasks pumping open ASGI streams: the task alone, no wrapper (one per idle stream).
 _stream_tasks: set[asyncio.Task[Any]] = set()
@@ -48,7 +48,7 @@ def stream_started(task: asyncio.Task[Any]) -> None:
     """
     _stream_tasks.add(task)
     if _shutting_down:
-        task.cancel(END_STREAM)  # Opened while shutting down: end it at once.
+        end_stream(task)  # Opened while shutting down: end it at once.
 
 
 def stream_ended(task: asyncio.Task[Any]) -> None:
@@ -81,7 +81,7 @@ class ThreadStream:
         task = thread_loop().create_task(awaitable)
         self.task = task
         if _shutting_down:
-            task.cancel(END_STREAM)  # Shutdown began before this step: end it at once.
+            end_stream(task)  # Shutdown began before this step: end it at once.
         try:
             return run_task(task)
         finally:
@@ -121,7 +121,7 @@ def close_open_streams() -> int:
     steps = [stream.task for stream in threads]
     for task in [*tasks, *steps]:
         if task is not None:
-            _call_soon(task.get_loop(), task.cancel, END_STREAM)
+            _call_soon(task.get_loop(), end_stream, task)
     return len(threads) + len(tasks)
 
 

@@ -134,7 +134,7 @@ class Subscription:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)  # get() wakes up and raises SubscriberOverflow.
         elif consumer is not None and not consumer.done():
-            consumer.cancel(_loops.END_STREAM)  # Stuck writing to a client that does not read.
+            _loops.end_stream(consumer)  # Stuck writing to a client that does not read.
 
     def _pop(self) -> Message | None:
         """The next waiting message, None when there is none (SubscriberOverflow when dropped)."""

@@ -20,6 +20,19 @@ _local = threading.local()
 END_STREAM = "kettle: end of stream"
 
 
+def end_stream(task: asyncio.Task[Any]) -> None:
+    """Cancel ``task`` with ``END_STREAM``, unless a cancel is already on its way.
+
+    The client's disconnect, the server's shutdown and push dropping a stalled
+    subscriber can each end the same stream, sometimes at once: the first
+    ends it. A second request would still be pending once the task has
+    handled the first (``uncancel() > 0``), which turns a quiet end into an
+    error ("Exception in ASGI application").
+    """
+    if not task.cancelling():
+        task.cancel(END_STREAM)
+
+
 def thread_loop() -> asyncio.AbstractEventLoop:
     """Return this thread's kept event loop, creating it on first use."""
     loop: asyncio.AbstractEventLoop | None = getattr(_local, "loop", None)

@@ -522,7 +522,13 @@ async def run_websocket(app: Kettle, ctx: RequestContext) -> None:
         if refusal is not None:
             await ws.refuse(app.make_response(refusal))
             return
-        await _run_websocket_handler(app, ctx)
+        # The handler, then the after_websocket functions (it returned normally),
+        # inline: an idle connection's chain of waiting frames is one shorter.
+        request = ctx.request
+        rule: Rule = request.url_rule  # type: ignore[assignment]
+        await ON_LOOP.call(app.view_functions[rule.endpoint], **request.view_args)  # type: ignore[arg-type]
+        for func in app.after_websocket_funcs:
+            await ON_LOOP.call(func)
     except WebSocketDisconnect:
         pass  # The peer left: a normal end.
     except Exception as e:
@@ -534,15 +540,6 @@ async def run_websocket(app: Kettle, ctx: RequestContext) -> None:
         if not ws.closed:
             await ws.close(1000)
         await teardown(app, ctx, error)
-
-
-async def _run_websocket_handler(app: Kettle, ctx: RequestContext) -> None:
-    """Call the handler, then the after_websocket functions (it returned normally)."""
-    request = ctx.request
-    rule: Rule = request.url_rule  # type: ignore[assignment]
-    await ON_LOOP.call(app.view_functions[rule.endpoint], **request.view_args)  # type: ignore[arg-type]
-    for func in app.after_websocket_funcs:
-        await ON_LOOP.call(func)
 
 
 async def _websocket_error(

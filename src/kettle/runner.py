@@ -26,7 +26,7 @@ import functools
 import inspect
 from collections.abc import Callable, Coroutine
 from types import CoroutineType, NoneType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from kettle import _loops
 
@@ -129,8 +129,22 @@ class Runner:
         else:
             rv = func(*args, **kwargs)
         if is_awaitable(rv):
-            rv = await self.wait(rv)
+            # For as long as an async view waits (an idle WebSocket handler), hold
+            # neither the arguments (the callee has them) nor a ``wait`` frame.
+            del args, kwargs
+            rv = await rv if self.on_loop else await self.wait(rv)
         return rv
+
+    def in_thread(self, func: Callable[[], Any]) -> asyncio.Future[Any]:
+        """Start sync ``func`` (a sync SSE source's next step) off the running loop.
+
+        It may block: it runs in the runner's worker pool when it has one,
+        else in the loop's default executor. Returns its future, which the
+        caller may stop waiting for while ``func`` still runs.
+        """
+        if self.offload is not None:
+            return cast("asyncio.Future[Any]", self.offload(func))
+        return asyncio.get_running_loop().run_in_executor(None, func)
 
     def run(self, awaitable: Any) -> Any:
         """Run ``awaitable`` to the end from sync code and return its result."""

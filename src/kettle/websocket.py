@@ -147,6 +147,11 @@ class WebSocket:
             raise TypeError(f"WebSocket.send() takes str or bytes, not {type(data).__name__}.")
         try:
             await self._send(message)
+        except OSError:
+            # ASGI: a send on a connection the client closed raises the server's
+            # OSError (uvicorn's ClientDisconnected): the peer left, a normal end.
+            self.closed = True
+            raise WebSocketDisconnect(1006, "the client closed the connection") from None
         except BaseException as error:
             _end_of_stream(self, error)
             raise

@@ -119,6 +119,11 @@ def serve(
     if server == "uvicorn":
         command = [sys.executable, "-m", "uvicorn", "pushapp:app.asgi", "--port", str(port),
                    "--host", "127.0.0.1", "--log-level", "warning", "--backlog", "4096"]
+    elif server == "granian":
+        granian = str(Path(sys.executable).with_name("granian"))
+        command = [granian, "--interface", "asgi", "pushapp:app.asgi", "--port", str(port),
+                   "--host", "127.0.0.1", "--workers", "1", "--log-level", "warning",
+                   "--backlog", "4096"]
     else:
         command = [sys.executable, "-m", "gunicorn", "pushapp:app", "--bind", f"127.0.0.1:{port}",
                    "--worker-class", "gthread", "--workers", "1", "--threads", str(threads),

@@ -276,3 +276,36 @@ def test_a_replayed_backlog_does_not_count_against_the_queue_limit() -> None:
             return [await subscription.get(timeout=1) for _ in range(9)]
 
     assert asyncio.run(resume()) == [*range(8), "live"]
+
+
+def test_async_for_over_a_subscription_with_and_without_async_with() -> None:
+    broker = MemoryBroker()
+
+    async def run() -> tuple[list[Any], list[Any], int, int]:
+        async with broker.subscribe("c") as subscription:
+            broker.publish_now("c", 1)
+            broker.publish_now("c", 2)
+            broker.publish_now("c", 3)
+            first = []
+            async for message in subscription:  # Its own iterator inside async with.
+                first.append(message)
+                if message == 2:
+                    break
+            async for message in subscription:  # Still open: goes on where it stopped.
+                first.append(message)
+                break
+            assert await broker.publish("c", 4) == 1
+        after_with = await broker.publish("c", 5)
+        second = []
+        iterator = broker.subscribe("c").__aiter__()  # No async with: opens and closes itself.
+        task = asyncio.ensure_future(iterator.__anext__())
+        while await broker.publish("c", 6) == 0:
+            await asyncio.sleep(0.01)  # Until the iterator has subscribed.
+        second.append(await task)
+        await iterator.aclose()  # type: ignore[attr-defined]
+        return first, second, after_with, await broker.publish("c", 7)
+
+    first, second, after_with, after_close = asyncio.run(run())
+    assert first == [1, 2, 3]
+    assert second == [6]
+    assert (after_with, after_close) == (0, 0)  # Both closed: nobody left to receive.

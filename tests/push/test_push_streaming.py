@@ -236,3 +236,45 @@ def test_event_stream_refuses_bad_arguments() -> None:
         EventStream([], keep_alive=0)
     with pytest.raises(TypeError):
         EventStream(42)
+
+
+def test_disconnect_and_shutdown_at_once_end_a_stream_quietly(
+    app: Kettle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client leaves in the same loop turn as shutdown ends its stream: one quiet end."""
+    from kettle.adapters import shutdown
+    from kettle.push import stream_channel
+
+    monkeypatch.setattr(shutdown, "_shutting_down", False)
+
+    @app.route("/events")
+    async def events() -> Any:
+        return stream_channel("bye")
+
+    async def run() -> list[dict[str, Any]]:
+        sent: list[dict[str, Any]] = []
+        left = asyncio.Event()
+        requested = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal requested
+            if not requested:
+                requested = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await left.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+            if b"subscribed" in message.get("body", b""):
+                left.set()  # The watcher will cancel the stream for the disconnect...
+                shutdown.close_open_streams()  # ...and shutdown, before it runs again.
+
+        scope = {"type": "http", "method": "GET", "path": "/events", "headers": [],
+                 "query_string": b""}
+        await asyncio.wait_for(app.asgi(scope, receive, send), 10)
+        return sent
+
+    sent = asyncio.run(run())
+    assert sent[0]["status"] == 200
+    assert sent[-1] == {"type": "http.response.body", "body": b""}  # Finished for the shutdown.

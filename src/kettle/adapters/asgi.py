@@ -274,7 +274,7 @@ class ASGIAdapter:
         elif kind == "websocket":
             from kettle.adapters.websocket import serve_websocket
 
-            with websocket_open():
+            with websocket_open:
                 await serve_websocket(self.app, scope, receive, send)
         else:
             raise ValueError(f"Unsupported ASGI scope type {kind!r}.")
@@ -451,7 +451,7 @@ class ASGIAdapter:
         a subscriber that stopped reading). Either ends the response quietly.
         One task per stream, not two: an idle stream costs less memory.
         """
-        from kettle._loops import END_STREAM
+        from kettle._loops import END_STREAM, end_stream
 
         current = asyncio.current_task()
         assert current is not None
@@ -460,7 +460,7 @@ class ASGIAdapter:
             while True:
                 message = await receive()
                 if message["type"] == "http.disconnect":
-                    current.cancel(END_STREAM)
+                    end_stream(current)
                     return
 
         watcher = asyncio.ensure_future(watch())

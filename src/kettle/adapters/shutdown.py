@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from kettle._loops import END_STREAM
+from kettle._loops import end_stream
 
 #: The tasks pumping open ASGI streams: the task alone, no wrapper (one per idle stream).
 _stream_tasks: set[asyncio.Task[Any]] = set()
@@ -34,8 +34,6 @@ _thread_streams: set[ThreadStream] = set()
 #: Signals already seen (the second SIGINT is a forced exit).
 _received: list[int] = []
 _shutting_down = False
-#: The WebSockets being served (counted only: the server closes them, 1012 under uvicorn).
-_open_websockets: set[object] = set()
 _exit_hook_installed = False
 _exit_hook_lock = threading.Lock()
 #: Loggers whose cancellation tracebacks a forced exit would print.
@@ -50,7 +48,7 @@ def stream_started(task: asyncio.Task[Any]) -> None:
     """
     _stream_tasks.add(task)
     if _shutting_down:
-        task.cancel(END_STREAM)  # Opened while shutting down: end it at once.
+        end_stream(task)  # Opened while shutting down: end it at once.
 
 
 def stream_ended(task: asyncio.Task[Any]) -> None:
@@ -83,7 +81,7 @@ class ThreadStream:
         task = thread_loop().create_task(awaitable)
         self.task = task
         if _shutting_down:
-            task.cancel(END_STREAM)  # Shutdown began before this step: end it at once.
+            end_stream(task)  # Shutdown began before this step: end it at once.
         try:
             return run_task(task)
         finally:
@@ -123,7 +121,7 @@ def close_open_streams() -> int:
     steps = [stream.task for stream in threads]
     for task in [*tasks, *steps]:
         if task is not None:
-            _call_soon(task.get_loop(), task.cancel, END_STREAM)
+            _call_soon(task.get_loop(), end_stream, task)
     return len(threads) + len(tasks)
 
 
@@ -146,15 +144,28 @@ def _install_exit_hook() -> None:
             _exit_hook_installed = True
 
 
-@contextmanager
-def websocket_open() -> Iterator[None]:
-    """Count one open WebSocket while its handler runs (the server sends its close frame)."""
-    key = object()
-    _open_websockets.add(key)
-    try:
-        yield
-    finally:
-        _open_websockets.discard(key)
+class _OpenWebSockets:
+    """``with websocket_open:`` counts one open WebSocket while its handler runs.
+
+    Counted only (the server sends the close frame, 1012 under uvicorn). One
+    shared object, so an idle connection holds nothing here: no generator,
+    no key, no set entry.
+    """
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __enter__(self) -> None:
+        self.count += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.count -= 1
+
+
+#: The WebSockets being served (see ``_OpenWebSockets``).
+websocket_open = _OpenWebSockets()
 
 
 def _plural(count: int, noun: str) -> str:
@@ -166,7 +177,7 @@ def _announce_and_close() -> None:
     streams = close_open_streams()
     if announced:
         return
-    sockets = len(_open_websockets)
+    sockets = websocket_open.count
     parts = [_plural(streams, "open stream")] if streams else []
     if sockets:
         parts.append(_plural(sockets, "WebSocket"))

@@ -6,7 +6,8 @@ This module translates and nothing more; the life of a connection is in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 from kettle.adapters.asgi import request_from_scope
 from kettle.ctx import PRESERVE_CONTEXT, RequestContext
@@ -18,9 +19,15 @@ if TYPE_CHECKING:
     from kettle.typing import Receive, Scope, Send
 
 
-async def serve_websocket(app: Kettle, scope: Scope, receive: Receive, send: Send) -> None:
-    """Serve one WebSocket connection through the app's WebSocket routes."""
+def serve_websocket(
+    app: Kettle, scope: Scope, receive: Receive, send: Send
+) -> Coroutine[Any, Any, None]:
+    """Return the coroutine that serves one WebSocket connection through the app's routes.
+
+    A plain function, not a coroutine of its own: the caller awaits
+    ``run_websocket`` directly, so an idle connection keeps one frame fewer.
+    """
     ctx = RequestContext(app, request_from_scope(app, scope, "GET"))
     ctx.websocket = WebSocket(scope, receive, send)
     ctx.preserve = scope.get(PRESERVE_CONTEXT)
-    await run_websocket(app, ctx)
+    return run_websocket(app, ctx)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import weakref
 from collections.abc import AsyncIterator, Generator, Iterable
 from typing import Any, cast
@@ -19,6 +20,7 @@ from typing import Any, cast
 from kettle.ctx import _cv
 from kettle.http.sse import ServerSentEvent, encode_comment, encode_event, to_event
 from kettle.push.subscription import ChannelEvents, SubscriberOverflow
+from kettle.runner import IN_THREAD, Runner
 from kettle.wrappers import Response
 
 _DONE = object()
@@ -155,10 +157,9 @@ class _Step:
                 pass  # Its end (StopIteration, the cancel) or its clean-up's error: abandoned.
 
 
-async def _from_sync(iterable: Iterable[Any]) -> AsyncIterator[Any]:
-    """Iterate a sync iterable in worker threads, closing it even after a cancel."""
+async def _from_sync(iterable: Iterable[Any], runner: Runner) -> AsyncIterator[Any]:
+    """Iterate a sync iterable off the loop (``runner.in_thread``), closed even after a cancel."""
     iterator = iter(iterable)
-    loop = asyncio.get_running_loop()
     in_flight: asyncio.Future[Any] | None = None
 
     def close(_: Any = None) -> None:
@@ -169,7 +170,7 @@ async def _from_sync(iterable: Iterable[Any]) -> AsyncIterator[Any]:
     try:
         while True:
             context = contextvars.copy_context()
-            in_flight = loop.run_in_executor(None, context.run, next, iterator, _DONE)  # type: ignore[arg-type]
+            in_flight = runner.in_thread(functools.partial(context.run, next, iterator, _DONE))
             item = await in_flight
             in_flight = None
             if item is _DONE:
@@ -183,21 +184,21 @@ async def _from_sync(iterable: Iterable[Any]) -> AsyncIterator[Any]:
             close()
 
 
-def _as_async(source: Any) -> AsyncIterator[Any]:
+def _as_async(source: Any, runner: Runner) -> AsyncIterator[Any]:
     if hasattr(source, "__aiter__"):
         return cast(AsyncIterator[Any], source.__aiter__())
-    return _from_sync(source)
+    return _from_sync(source, runner)
 
 
 async def _encode_events(
-    source: Any, keep_alive: float | None, retry: int | None
+    source: Any, keep_alive: float | None, retry: int | None, runner: Runner
 ) -> AsyncIterator[bytes]:
     """Encode what ``source`` yields; a keep-alive comment when it idles.
 
     A source that raises ``SubscriberOverflow`` (its subscriber fell too far
     behind; the reason is logged) ends the stream.
     """
-    iterator = _as_async(source)
+    iterator = _as_async(source, runner)
     stream = _Stream()
     ticker = None if keep_alive is None else _ticker(keep_alive)
     step: _Step | None = None
@@ -325,9 +326,9 @@ class EventStream(Response):
                 source = _async(ctx, source.__aiter__())
             else:
                 source = _sync(ctx, iter(source))
-            body = _encode_events(source, keep_alive, retry)
+            body = _encode_events(source, keep_alive, retry, ctx.runner)
         else:
-            body = _encode_events(source, keep_alive, retry)
+            body = _encode_events(source, keep_alive, retry, IN_THREAD)
         super().__init__(body, status=status, headers=headers)
         self.headers.set("Cache-Control", "no-cache")
         # nginx buffers proxied responses by default, which would hold events back.

@@ -55,6 +55,7 @@ class Subscription:
 
     __slots__ = (
         "_consumer",
+        "_entered",
         "_hub",
         "_key",
         "_loop",
@@ -79,6 +80,7 @@ class Subscription:
         self._waiter: asyncio.Future[None] | None = None
         self._consumer: asyncio.Task[Any] | None = None
         self._hub: Any = None
+        self._entered = False  # Opened by ``async with`` (which closes it).
 
     async def open(self) -> None:
         """Start listening (done by ``async with`` or the first ``get``)."""
@@ -132,7 +134,7 @@ class Subscription:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)  # get() wakes up and raises SubscriberOverflow.
         elif consumer is not None and not consumer.done():
-            consumer.cancel(_loops.END_STREAM)  # Stuck writing to a client that does not read.
+            _loops.end_stream(consumer)  # Stuck writing to a client that does not read.
 
     def _pop(self) -> Message | None:
         """The next waiting message, None when there is none (SubscriberOverflow when dropped)."""
@@ -186,6 +188,7 @@ class Subscription:
 
     async def __aenter__(self) -> Subscription:
         await self.open()
+        self._entered = True
         return self
 
     async def __aexit__(
@@ -197,24 +200,36 @@ class Subscription:
         await self.aclose()
 
     def __aiter__(self) -> AsyncIterator[Any]:
-        return self._iterate()
+        if self._entered:
+            # Inside ``async with``, which closes it: the subscription is its own
+            # iterator, so an idle subscriber holds one ``__anext__`` frame and no
+            # async generator (which the loop would also track in a weak set).
+            return self
+        return self._iterate()  # Opens the subscription and closes it at the end.
+
+    async def __anext__(self) -> Any:
+        """Return the next message's data; StopAsyncIteration once closed."""
+        while True:
+            message = self._pop()
+            if message is not None:
+                return message[2]
+            if self._state != _OPEN:
+                raise StopAsyncIteration
+            waiter = self._park()
+            try:
+                await waiter
+            finally:
+                self._waiter = None
 
     async def _iterate(self) -> AsyncIterator[Any]:
-        # One frame per idle subscriber: pop, or park and wait, inline.
         try:
             await self.open()
             while True:
-                message = self._pop()
-                if message is None:
-                    if self._state != _OPEN:
-                        return
-                    waiter = self._park()
-                    try:
-                        await waiter
-                    finally:
-                        self._waiter = None
-                    continue
-                yield message[2]
+                try:
+                    data = await self.__anext__()
+                except StopAsyncIteration:
+                    return
+                yield data
         finally:
             await self.aclose()
 

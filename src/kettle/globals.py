@@ -95,6 +95,10 @@ def _forward(name: str) -> Any:
     return method
 
 
+#: The attributes a proxy answers itself; every other name is the current object's.
+_OWN_NAMES = frozenset({"_get", "_get_current_object", "__class__"})
+
+
 class _Proxy:
     """Forwards attribute access, item access and operators to the current object."""
 
@@ -107,7 +111,12 @@ class _Proxy:
         """Return the object behind the proxy."""
         return object.__getattribute__(self, "_get")()
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattribute__(self, name: str) -> Any:
+        # Every attribute but the proxy's own is forwarded at once: with ``__getattr__``
+        # each read first failed on the proxy, and raising that AttributeError cost
+        # more than the rest of ``request.args`` put together.
+        if name in _OWN_NAMES:
+            return object.__getattribute__(self, name)
         return getattr(object.__getattribute__(self, "_get")(), name)
 
     def __setattr__(self, name: str, value: Any) -> None:

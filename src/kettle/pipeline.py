@@ -93,6 +93,8 @@ def respond_sync(app: Kettle, ctx: RequestContext) -> Response:
         response: Response = _loops.drive(run(app, ctx))
     except Exception as e:
         response = unhandled_error_response(app, ctx.request, e)
+    if ctx.background_tasks is None and response.response.__class__ is list:
+        return response  # No task, and none can be added later (the body is not streamed).
     tasks = background_tasks_of(ctx, response)
     if tasks is not None:
 

@@ -115,6 +115,8 @@ def _instances_are_callable(cls: type) -> bool:
 
 def make_response(app: Kettle, rv: Any) -> Response:
     """Convert a view's return value into a response object (every Flask form)."""
+    if rv.__class__ is str:
+        return app.response_class(rv)  # The most common return value, in one call.
     status: Any = None
     headers: Any = None
     if rv.__class__ is tuple:
@@ -144,7 +146,9 @@ def make_response(app: Kettle, rv: Any) -> Response:
     else:
         # The body and its status and headers in one construction (str: without the table).
         if kind is str or (convert := CONVERTERS.get(kind) or converter_for(kind)) is _body:
-            return app.response_class(rv, status=status, headers=headers)
+            if status is None and headers is None:
+                return app.response_class(rv)
+            return app.response_class(rv, status, headers)
         response = convert(app, rv)
     if status is not None:
         response.status = status

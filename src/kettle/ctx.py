@@ -160,7 +160,7 @@ class RequestContext(AppContext):
     #: ``g``, made on first use (most requests never touch it) or shared with the outer context.
     _g: Any = None
 
-    @property  # type: ignore[override]
+    @property
     def g(self) -> Any:
         """The ``g`` of this request: the outer app context's, else its own, made on first use."""
         g = self._g

@@ -28,6 +28,7 @@ from kettle.ctx import PRESERVE_CONTEXT, RequestContext
 from kettle.http.exceptions import ClientDisconnected, RequestEntityTooLarge
 from kettle.http.headers import Headers
 from kettle.http.preconditions import ascii_int
+from kettle.http.request import takes_fields_by_position
 from kettle.http.response import prepare_send
 from kettle.http.stream import CHUNK_SIZE, BoundedStream
 from kettle.pipeline import background_tasks_of, match, respond_async, run_background_tasks
@@ -80,19 +81,32 @@ def request_from_scope(app: Kettle, scope: Scope, method: str) -> Request:
     client = scope.get("client")
     server = scope.get("server")
     scheme: str = scope.get("scheme", "http")
-    request = app.request_class(
-        method,
-        path or "/",
-        scheme=_HTTP_SCHEMES.get(scheme, scheme),
-        server=(server[0], server[1]) if server else None,
-        root_path=root_path,
-        query_string=scope.get("query_string", b""),
-        host_header=_host_header(scope),
-        headers=lambda: headers_from_scope(scope),
-        remote_addr=client[0] if client else None,
-        # The body the adapter receives (in memory or spooled) is the request's to close.
-        owns_stream=True,
-    )
+    request_class = app.request_class
+    scheme = _HTTP_SCHEMES.get(scheme, scheme)
+    address = (server[0], server[1]) if server else None
+    query_string = scope.get("query_string", b"")
+    host = _host_header(scope)
+    headers = lambda: headers_from_scope(scope)  # noqa: E731 - built on first use
+    remote_addr = client[0] if client else None
+    # The body the adapter receives (in memory or spooled) is the request's to close.
+    if takes_fields_by_position(request_class):  # The same fields, without keyword matching.
+        request = request_class(
+            method, path or "/", scheme, address, root_path, query_string, host, headers,
+            remote_addr, None, True, True,
+        )  # fmt: skip
+    else:
+        request = request_class(
+            method,
+            path or "/",
+            scheme=scheme,
+            server=address,
+            root_path=root_path,
+            query_string=query_string,
+            host_header=host,
+            headers=headers,
+            remote_addr=remote_addr,
+            owns_stream=True,
+        )
     request.scope = scope
     return request
 

@@ -193,9 +193,12 @@ class Map:
 
     def _resolve(
         self, domain: str, path: str, method: str, websocket: bool
-    ) -> tuple[Rule, dict[str, Any]]:
-        """Match and convert; raise NoMatch, RequestPath or RequestAliasRedirect."""
-        rule, raw, misses = self._machine.match(domain, path, method, websocket)
+    ) -> tuple[Rule, dict[str, Any]] | NoMatch:
+        """Match and convert, or return the NoMatch; raise RequestPath or RequestAliasRedirect."""
+        found = self._machine.match(domain, path, method, websocket)
+        if found.__class__ is NoMatch:
+            return found
+        rule, raw, misses = found  # type: ignore[misc]
         args = dict(zip(rule._names, raw, strict=True))
         try:
             for name, decode in rule._decoders:
@@ -203,7 +206,7 @@ class Map:
         except ValidationError:
             # As Werkzeug 2.2+: a refused value ends the match, it does not
             # fall through to the next rule.
-            raise NoMatch(*split_misses(misses)) from None
+            return NoMatch(*split_misses(misses))
         if rule.defaults:
             args.update(rule.defaults)
         if rule.alias and self.redirect_defaults:
@@ -245,12 +248,13 @@ class Map:
                 if rule is not None and rule._plain:
                     return rule, dict(rule.defaults) if rule.defaults else {}
         try:
-            rule, args = self._resolve(domain, path, method, websocket)
-        except NoMatch as error:
-            raise _no_match_error(error) from None
+            found = self._resolve(domain, path, method, websocket)
         except RoutingException:
             pass  # a redirect: the adapter knows how to write its URL
         else:
+            if found.__class__ is NoMatch:
+                raise _no_match_error(found)
+            rule, args = found  # type: ignore[misc]
             if rule._plain:
                 return rule, args
         adapter = self._adapter(host, script_name, subdomain, scheme, query_string)
@@ -448,7 +452,7 @@ class MapAdapter:
         else:
             domain = self.subdomain
         try:
-            rule, args = self.map._resolve(domain, path, method, websocket)
+            found = self.map._resolve(domain, path, method, websocket)
         except RequestPath as request:
             new_path = quote(request.path_info, safe=PATH_SAFE, errors="replace")
             raise RequestRedirect(self.make_redirect_url(new_path, query_args)) from None
@@ -459,8 +463,9 @@ class MapAdapter:
             if query_args:
                 url = f"{url}?{self.encode_query_args(query_args)}"
             raise RequestRedirect(url) from None
-        except NoMatch as error:
-            raise _no_match_error(error) from None
+        if isinstance(found, NoMatch):
+            raise _no_match_error(found)
+        rule, args = found
         if self.map.redirect_defaults:
             redirect_url = self.get_default_redirect(rule, method, args, query_args)
             if redirect_url is not None:

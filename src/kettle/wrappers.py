@@ -10,10 +10,10 @@ sans-IO core, because Flask's API exposes ``request.environ``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
 from kettle.ctx import _cv
+from kettle.http._lazy import cached_property
 from kettle.http.exceptions import BadRequest, HTTPException
 from kettle.http.request import Request as _HTTPRequest
 from kettle.http.response import Response as _HTTPResponse

@@ -12,10 +12,10 @@ from __future__ import annotations
 import json as _json
 from collections.abc import Callable
 from datetime import datetime
-from functools import cached_property
 from typing import IO, Any
 from urllib.parse import quote
 
+from kettle.http._lazy import cached_property
 from kettle.http.accept import CharsetAccept, LanguageAccept, MIMEAccept
 from kettle.http.auth import Authorization
 from kettle.http.cookies import parse_cookie
@@ -50,7 +50,7 @@ def _empty_headers() -> Headers:
 
 
 def takes_fields_by_position(request_class: type[Request]) -> bool:
-    """True when ``request_class`` keeps ``Request.__init__``: an adapter may pass fields by position."""
+    """True when ``request_class`` keeps ``Request.__init__`` (fields may go by position)."""
     known = _POSITIONAL.get(request_class)
     if known is None:
         known = _POSITIONAL[request_class] = request_class.__init__ is Request.__init__

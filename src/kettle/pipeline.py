@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from itertools import chain
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from kettle import _loops
 from kettle.error_handling import (
@@ -46,6 +46,7 @@ from kettle.http.exceptions import (
 )
 from kettle.http.request import host_is_trusted
 from kettle.http.response import own_headers
+from kettle.lifecycle_plan import match_is_unobserved, unobserved_routing_error, view_is_async
 from kettle.routing.exceptions import RequestRedirect, WebsocketMismatch
 from kettle.routing.matching import match_redirect, request_subdomain
 from kettle.runner import (
@@ -54,7 +55,6 @@ from kettle.runner import (
     NEVER_AWAITABLE,
     ON_LOOP,
     Runner,
-    is_async_callable,
     is_awaitable,
 )
 from kettle.signals import (
@@ -89,6 +89,14 @@ def respond_sync(app: Kettle, ctx: RequestContext) -> Response:
     """
     if not app._got_first_request:
         first_request_sync(app, ctx)
+    request = ctx.request
+    if request.url_rule is None and request.routing_exception is None and match_is_unobserved(app):
+        match(app, ctx)  # Before the push, as under ASGI: nothing can tell the difference.
+    if request.routing_exception is not None:
+        error = unobserved_routing_error(app, ctx)
+        if error is not None:
+            request.close()
+            return cast("Response", error.get_response())  # What the lifecycle would answer.
     try:
         response: Response = _loops.drive(run(app, ctx))
     except Exception as e:
@@ -132,6 +140,11 @@ async def respond_async(
         request = ctx.request
         if request.url_rule is None and request.routing_exception is None:
             match(app, ctx)  # (The ASGI adapter matches before it receives the body.)
+        if request.routing_exception is not None:
+            error = unobserved_routing_error(app, ctx)
+            if error is not None:
+                request.close()
+                return cast("Response", error.get_response())  # What the lifecycle would answer.
         if view_is_async(app, ctx):
             ctx.runner = ON_LOOP
             return await run(app, ctx)
@@ -165,20 +178,6 @@ async def run_background_tasks(app: Kettle, tasks: list[Task], runner: Runner) -
                 await runner.call(func, *args, **kwargs)
             except Exception:
                 app.logger.exception("Background task %r failed", func)
-
-
-def view_is_async(app: Kettle, ctx: RequestContext) -> bool:
-    """Return True when the matched view is async (errors, too, are answered on the loop)."""
-    rule = ctx.request.url_rule
-    if rule is None:
-        return True  # Errors are rendered on the loop: no thread hop for a 404.
-    endpoint = rule.endpoint
-    known = app._async_views.get(endpoint)
-    if known is None:
-        view = app.view_functions.get(endpoint)
-        known = view is not None and is_async_callable(view)
-        app._async_views[endpoint] = known
-    return known
 
 
 def first_request_sync(app: Kettle, ctx: RequestContext) -> None:

@@ -188,3 +188,99 @@ def test_hooks_added_after_a_first_request_run(app: Kettle, client: KettleClient
     response = client.get("/missing")
     assert response.status_code == 404
     assert calls == ["before", "teardown"]
+
+
+# -- the 404/405 answered without the lifecycle when nothing observes it -----------
+def test_unobserved_404_and_405_answers(app: Kettle, client: KettleClient) -> None:
+    @app.post("/only-post")
+    def only_post() -> str:
+        return "posted"
+
+    missing = client.get("/missing/path")
+    assert missing.status_code == 404
+    assert missing.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "<title>404 Not Found</title>" in missing.get_data(as_text=True)
+    assert missing.headers["Content-Length"] == str(len(missing.get_data()))
+    refused = client.get("/only-post")
+    assert refused.status_code == 405
+    assert refused.headers["Allow"] == "OPTIONS, POST"
+    assert client.head("/missing/path").get_data() == b""
+
+
+def test_signal_receivers_see_a_404_after_a_first_one(app: Kettle, client: KettleClient) -> None:
+    from kettle.signals import (
+        appcontext_popped,
+        appcontext_pushed,
+        request_finished,
+        request_started,
+        request_tearing_down,
+    )
+
+    assert client.get("/missing").status_code == 404
+    for signal in (
+        request_started,
+        request_finished,
+        request_tearing_down,
+        appcontext_pushed,
+        appcontext_popped,
+    ):
+        seen: list[str] = []
+
+        def receiver(sender: Any, seen: list[str] = seen, **extra: Any) -> None:
+            seen.append("signal")
+
+        with signal.connected_to(receiver, app):
+            assert client.get("/missing").status_code == 404
+        assert seen == ["signal"], signal.name
+
+
+def test_permanent_session_is_refreshed_on_a_404(app: Kettle, client: KettleClient) -> None:
+    from kettle import session
+
+    @app.get("/login")
+    def login() -> str:
+        session["user"] = 1
+        session.permanent = True
+        return ""
+
+    client.get("/login")
+    response = client.get("/missing")
+    assert response.status_code == 404
+    assert "session=" in response.headers["Set-Cookie"]
+    assert response.headers["Vary"] == "Cookie"
+
+
+def test_context_kept_by_the_test_client_on_a_404(app: Kettle, make_client: Any) -> None:
+    with make_client(app) as client:
+        assert client.get("/missing?x=1").status_code == 404
+        assert request.path == "/missing"
+        assert request.args["x"] == "1"
+
+
+def test_debug_and_trapped_404s_take_the_lifecycle(app: Kettle, client: KettleClient) -> None:
+    app.config["TRAP_HTTP_EXCEPTIONS"] = True
+    app.testing = True
+    from kettle.http.exceptions import NotFound
+
+    with pytest.raises(NotFound):
+        client.get("/missing")
+
+
+def test_custom_converter_matches_inside_the_context_under_wsgi(app: Kettle) -> None:
+    # WSGI matches inside the pushed context unless only Kettle's converters run in a
+    # match (ASGI matches before it, to refuse a request before receiving its body).
+    from kettle.routing.converters import BaseConverter
+
+    class Upper(BaseConverter):
+        def to_python(self, value: str) -> str:
+            return f"{current_app.name}:{value.upper()}"
+
+    app.url_map.converters["upper"] = Upper
+
+    @app.get("/shout/<upper:word>")
+    def shout(word: str) -> str:
+        return word
+
+    client = app.test_client(protocol="wsgi")
+    assert client.get("/shout/hi").get_data(as_text=True) == f"{app.name}:HI"
+    assert client.get("/nothing").status_code == 404

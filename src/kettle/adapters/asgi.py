@@ -28,7 +28,6 @@ from kettle.ctx import PRESERVE_CONTEXT, RequestContext
 from kettle.http.exceptions import ClientDisconnected, RequestEntityTooLarge
 from kettle.http.headers import Headers
 from kettle.http.preconditions import ascii_int
-from kettle.http.request import takes_fields_by_position
 from kettle.http.response import prepare_send
 from kettle.http.stream import CHUNK_SIZE, BoundedStream
 from kettle.pipeline import background_tasks_of, match, respond_async, run_background_tasks
@@ -89,7 +88,7 @@ def request_from_scope(app: Kettle, scope: Scope, method: str) -> Request:
     headers = lambda: headers_from_scope(scope)  # noqa: E731 - built on first use
     remote_addr = client[0] if client else None
     # The body the adapter receives (in memory or spooled) is the request's to close.
-    if takes_fields_by_position(request_class):  # The same fields, without keyword matching.
+    if request_class.fields_by_position:  # The same fields, without keyword matching.
         request = request_class(
             method, path or "/", scheme, address, root_path, query_string, host, headers,
             remote_addr, None, True, True,

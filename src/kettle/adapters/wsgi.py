@@ -16,7 +16,6 @@ from kettle.adapters.shutdown import shutting_down, thread_stream
 from kettle.ctx import PRESERVE_CONTEXT, RequestContext
 from kettle.http.headers import Headers
 from kettle.http.request import Request as _HTTPRequest
-from kettle.http.request import takes_fields_by_position
 from kettle.http.response import prepare_send
 from kettle.http.urls import decode_wsgi_path
 from kettle.pipeline import respond_sync
@@ -74,7 +73,7 @@ def build_request(request_class: type[_RequestT], environ: WSGIEnvironment) -> _
     remote_addr = get("REMOTE_ADDR")
     stream = get("wsgi.input")  # The server owns it: closing the request leaves it open.
     terminated = bool(get("wsgi.input_terminated", False))
-    if takes_fields_by_position(request_class):  # The same fields, without keyword matching.
+    if request_class.fields_by_position:  # The same fields, without keyword matching.
         return request_class(
             method, path, scheme, server, root_path, query_string, host, headers, remote_addr,
             stream, terminated,

@@ -49,18 +49,6 @@ def _empty_headers() -> Headers:
     return Headers()
 
 
-def takes_fields_by_position(request_class: type[Request]) -> bool:
-    """True when ``request_class`` keeps ``Request.__init__`` (fields may go by position)."""
-    known = _POSITIONAL.get(request_class)
-    if known is None:
-        known = _POSITIONAL[request_class] = request_class.__init__ is Request.__init__
-    return known
-
-
-#: Request classes known to keep (True) or override (False) ``Request.__init__``.
-_POSITIONAL: dict[type[Any], bool] = {}
-
-
 def split_mimetype(value: str) -> tuple[str, dict[str, str]]:
     """Split ``text/html; charset=UTF-8`` into ``("text/html", {"charset": "UTF-8"})``."""
     mimetype, _, rest = value.partition(";")
@@ -102,6 +90,15 @@ class Request:
     _server: tuple[str, int | None] | None = None
     _stream: IO[bytes] | None = None
     _input_terminated = True
+    #: True while the class keeps this ``__init__``: an adapter may then pass the fields
+    #: by position (keyword matching is a measurable part of a small request's cost).
+    fields_by_position = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.fields_by_position = "__init__" not in cls.__dict__ and all(
+            getattr(base, "fields_by_position", True) for base in cls.__bases__
+        )
 
     def __init__(
         self,
@@ -121,8 +118,7 @@ class Request:
         """Build the request from plain values (pass all but ``method`` and ``path`` by keyword).
 
         An adapter may pass them by position, in this order, when the request
-        class keeps this ``__init__`` (``takes_fields_by_position``): that is
-        a measurable part of a small request's cost.
+        class keeps this ``__init__`` (``fields_by_position``).
         """
         self.method = method if method.isupper() else method.upper()
         self.path = path if path[:1] == "/" and path[1:2] != "/" else "/" + path.lstrip("/")

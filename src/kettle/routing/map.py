@@ -45,6 +45,10 @@ _PLACEHOLDER_RE = re.compile(r"<([^>]+)>")
 QueryArgs = Mapping[str, Any] | str
 
 
+#: Kettle's converter classes: matching with them runs no user code.
+_BUILTIN_CONVERTERS = frozenset(DEFAULT_CONVERTERS.values())
+
+
 def _no_match_error(error: NoMatch) -> HTTPException:
     if error.have_match_for:
         return MethodNotAllowed(valid_methods=sorted(error.have_match_for))
@@ -120,6 +124,7 @@ class Map:
         self._rules_by_endpoint: dict[Any, list[Rule]] = {}
         self._machine = StateMachine(merge_slashes)
         self._static = StaticTable(())
+        self._builtin_converters = True
         self._dirty = True
         for rulefactory in rules or ():
             self.add(rulefactory)
@@ -162,7 +167,18 @@ class Map:
         for rule in self._rules:
             self._prepare(rule)
         self._machine, self._static = machine, StaticTable(self._rules)
+        builtin = _BUILTIN_CONVERTERS
+        self._builtin_converters = all(
+            type(conv) in builtin for rule in self._rules for conv in rule._converters.values()
+        )
         self._dirty = False
+
+    @property
+    def only_builtin_converters(self) -> bool:
+        """True when every rule uses Kettle's own converters (no user code runs in a match)."""
+        if self._dirty:
+            self.update()
+        return self._builtin_converters
 
     freeze = update
 

@@ -288,6 +288,8 @@ class StateMachine:
 
 def split_misses(misses: set[str]) -> tuple[set[str], bool]:
     """Return the refused methods and whether a rule of the other protocol matched."""
+    if not misses:
+        return misses, False  # Nothing matched at all (a 404): no new sets.
     return misses - {WEBSOCKET_MISMATCH}, WEBSOCKET_MISMATCH in misses
 
 

@@ -95,10 +95,6 @@ def _forward(name: str) -> Any:
     return method
 
 
-#: The attributes a proxy answers itself; every other name is the current object's.
-_OWN_NAMES = frozenset({"_get", "_get_current_object", "__class__"})
-
-
 class _Proxy:
     """Forwards attribute access, item access and operators to the current object."""
 
@@ -112,11 +108,16 @@ class _Proxy:
         return object.__getattribute__(self, "_get")()
 
     def __getattribute__(self, name: str) -> Any:
-        # Every attribute but the proxy's own is forwarded at once: with ``__getattr__``
-        # each read first failed on the proxy, and raising that AttributeError cost
-        # more than the rest of ``request.args`` put together.
-        if name in _OWN_NAMES:
-            return object.__getattribute__(self, name)
+        # A public name is forwarded at once (the proxy has none of its own): with
+        # ``__getattr__`` each read first failed on the proxy, and raising that
+        # AttributeError cost more than the rest of ``request.args`` put together.
+        # A name with an underscore (``_get``, ``__doc__``, ``__class__``) is the
+        # proxy's own when it has it, as before, and the object's otherwise.
+        if name[:1] == "_":
+            try:
+                return object.__getattribute__(self, name)
+            except AttributeError:
+                pass
         return getattr(object.__getattribute__(self, "_get")(), name)
 
     def __setattr__(self, name: str, value: Any) -> None:

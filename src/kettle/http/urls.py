@@ -99,7 +99,7 @@ def parse_qsl(query: bytes, max_fields: int | None = None) -> list[tuple[str, st
     return list(_iter_large(query, max_fields))
 
 
-def iter_qsl(query: bytes, max_fields: int | None = None) -> Iterator[tuple[str, str]]:
+def iter_qsl(query: bytes, max_fields: int | None = None) -> Iterable[tuple[str, str]]:
     """Iterate the pairs of ``parse_qsl``; a long input is parsed as a stream.
 
     A 2 MB query of 400,000 tiny fields would otherwise exist three times at
@@ -107,7 +107,7 @@ def iter_qsl(query: bytes, max_fields: int | None = None) -> Iterator[tuple[str,
     only copy this way. A short one (the common case) is split in one go.
     """
     if len(query) <= _SMALL_QUERY:
-        return iter(_split_small(query, max_fields))
+        return _split_small(query, max_fields)  # The list itself: a MultiDict may take it whole.
     return _iter_large(query, max_fields)
 
 

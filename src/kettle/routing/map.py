@@ -124,7 +124,9 @@ class Map:
         self._rules_by_endpoint: dict[Any, list[Rule]] = {}
         self._machine = StateMachine(merge_slashes)
         self._static = StaticTable(())
-        self._builtin_converters = True
+        #: True while every rule added uses Kettle's own converters: no user code runs
+        #: in a match (the pipeline may then match before it pushes the context).
+        self.only_builtin_converters = True
         self._dirty = True
         for rulefactory in rules or ():
             self.add(rulefactory)
@@ -135,6 +137,10 @@ class Map:
         """Bind and add a rule (or each rule of a factory)."""
         for rule in rulefactory.get_rules(self):
             rule.bind(self)
+            if self.only_builtin_converters and any(
+                type(conv) not in _BUILTIN_CONVERTERS for conv in rule._converters.values()
+            ):
+                self.only_builtin_converters = False
             self._rules.append(rule)
             self._rules_by_endpoint.setdefault(rule.endpoint, []).append(rule)
         self._dirty = True
@@ -167,18 +173,7 @@ class Map:
         for rule in self._rules:
             self._prepare(rule)
         self._machine, self._static = machine, StaticTable(self._rules)
-        builtin = _BUILTIN_CONVERTERS
-        self._builtin_converters = all(
-            type(conv) in builtin for rule in self._rules for conv in rule._converters.values()
-        )
         self._dirty = False
-
-    @property
-    def only_builtin_converters(self) -> bool:
-        """True when every rule uses Kettle's own converters (no user code runs in a match)."""
-        if self._dirty:
-            self.update()
-        return self._builtin_converters
 
     freeze = update
 

@@ -284,3 +284,35 @@ def test_custom_converter_matches_inside_the_context_under_wsgi(app: Kettle) -> 
     client = app.test_client(protocol="wsgi")
     assert client.get("/shout/hi").get_data(as_text=True) == f"{app.name}:HI"
     assert client.get("/nothing").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("server", "expected"),
+    [(["10.0.0.5", 8080], "10.0.0.5:8080"), (("example.test", 443), "example.test:443")],
+)
+def test_asgi_request_without_host_uses_the_scope_server(
+    app: Kettle, server: Any, expected: str
+) -> None:
+    import asyncio
+
+    @app.get("/where")
+    def where() -> Any:
+        return {"host": request.host, "server": list(request.server or ())}
+
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "method": "GET", "path": "/where", "query_string": b"", "scheme": "http",
+        "headers": [], "server": server, "client": ("127.0.0.1", 1),
+    }  # fmt: skip
+    asyncio.run(app.asgi(scope, receive, send))
+    assert sent[0]["status"] == 200
+    import json
+
+    assert json.loads(sent[1]["body"]) == {"host": expected, "server": list(server)}

@@ -93,11 +93,10 @@ def request_from_scope(
     if root_path and path.startswith(root_path):
         path = path[len(root_path) :]
     client = scope.get("client")
-    server = scope.get("server")
     scheme: str = scope.get("scheme", "http")
     request_class = app.request_class
     scheme = _HTTP_SCHEMES.get(scheme, scheme)
-    address = (server[0], server[1]) if server else None
+    address = None  # ``request.server`` reads the scope's on first use.
     query_string = scope.get("query_string", b"")
     if host is _UNSCANNED:
         host = _scan_headers(scope)[0]

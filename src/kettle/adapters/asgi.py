@@ -363,7 +363,10 @@ class ASGIAdapter:
                     )
                     return
         response = await respond_async(app, ctx, offload)
-        tasks = background_tasks_of(ctx, response)
+        if ctx.background_tasks is None and response.response.__class__ is list:
+            tasks = None  # No task, and none can be added later (the body is not streamed).
+        else:
+            tasks = background_tasks_of(ctx, response)
         method = request.method
         # The pipeline has ended: a long-lived stream need not keep the request
         # (its headers, its caches) or its context alive while it is sent.

@@ -9,9 +9,10 @@ registry as extensions do, is seen by the next request.
 - ``match_is_unobserved``: matching before the context is pushed cannot be
   told apart from matching after (no user code runs in a match), so the
   WSGI side may match first, as the ASGI side always does.
-- ``unobserved_routing_error``: a 404 or 405 that no hook, handler, signal
-  receiver or session refresh would see is answered with its error page
-  without pushing the context or running the lifecycle around it.
+- ``unobserved_routing_error`` / ``unobserved_routing_answer``: a 404 or
+  405 that no hook, handler, signal receiver or session refresh would see is
+  answered with its error page without pushing the context or running the
+  lifecycle around it.
 - ``view_is_async``: whether the matched view runs on the loop (ASGI).
 """
 
@@ -35,6 +36,7 @@ from kettle.signals import (
 if TYPE_CHECKING:
     from kettle.app import Kettle
     from kettle.ctx import RequestContext
+    from kettle.wrappers import Response
 
 #: The routing errors a shortcut may answer: their page depends on the error alone.
 _PLAIN_ROUTING_ERRORS = frozenset({NotFound, MethodNotAllowed})
@@ -102,6 +104,21 @@ def _keeps_error_methods(app: Kettle) -> bool:
     # Flask-RESTful assigns its wrapper to the instance: looked up every time.
     instance = app.__dict__
     return "handle_user_exception" not in instance and "make_response" not in instance
+
+
+def unobserved_routing_answer(app: Kettle, ctx: RequestContext) -> Response | None:
+    """The page of the request's routing error when nothing else observes it (see above).
+
+    The request is closed first, as the teardown would have; None means the
+    lifecycle must answer.
+    """
+    error = unobserved_routing_error(app, ctx)
+    if error is None:
+        return None
+    ctx.request.close()
+    # An annotated local, not a typing.cast call: this path is hot.
+    response: Response = error.get_response()  # type: ignore[assignment]
+    return response
 
 
 def view_is_async(app: Kettle, ctx: RequestContext) -> bool:

@@ -46,7 +46,7 @@ from kettle.http.exceptions import (
 )
 from kettle.http.request import host_is_trusted
 from kettle.http.response import own_headers
-from kettle.lifecycle_plan import match_is_unobserved, unobserved_routing_error, view_is_async
+from kettle.lifecycle_plan import match_is_unobserved, unobserved_routing_answer, view_is_async
 from kettle.routing.exceptions import RequestRedirect, WebsocketMismatch
 from kettle.routing.matching import match_redirect, request_subdomain
 from kettle.runner import (
@@ -91,13 +91,14 @@ def respond_sync(app: Kettle, ctx: RequestContext) -> Response:
         first_request_sync(app, ctx)
     request = ctx.request
     if request.url_rule is None and request.routing_exception is None and match_is_unobserved(app):
-        match(app, ctx)  # Before the push, as under ASGI: nothing can tell the difference.
+        try:  # Before the push, as under ASGI: nothing can tell the difference.
+            match(app, ctx)
+        except Exception:
+            pass  # ``run`` matches again and answers the error in the lifecycle.
     if request.routing_exception is not None:
-        error = unobserved_routing_error(app, ctx)
-        if error is not None:
-            request.close()
-            # What the lifecycle would answer (no typing.cast call: this path is hot).
-            return error.get_response()  # type: ignore[return-value]
+        answer = unobserved_routing_answer(app, ctx)
+        if answer is not None:
+            return answer
     try:
         response: Response = _loops.drive(run(app, ctx))
     except Exception as e:
@@ -142,10 +143,9 @@ async def respond_async(
         if request.url_rule is None and request.routing_exception is None:
             match(app, ctx)  # (The ASGI adapter matches before it receives the body.)
         if request.routing_exception is not None:
-            error = unobserved_routing_error(app, ctx)
-            if error is not None:
-                request.close()
-                return error.get_response()  # type: ignore[return-value]
+            answer = unobserved_routing_answer(app, ctx)
+            if answer is not None:
+                return answer
         if view_is_async(app, ctx):
             ctx.runner = ON_LOOP
             return await run(app, ctx)

@@ -316,3 +316,27 @@ def test_asgi_request_without_host_uses_the_scope_server(
     import json
 
     assert json.loads(sent[1]["body"]) == {"host": expected, "server": list(server)}
+
+
+def test_an_error_in_the_early_wsgi_match_is_answered_in_the_lifecycle(app: Kettle) -> None:
+    # WSGI only: the early match (before the push) leaves an unexpected error to the
+    # lifecycle, which matches again inside the context and answers it as before.
+    app.testing = False
+    seen: list[Any] = []
+
+    @app.teardown_request
+    def teardown(error: BaseException | None) -> None:
+        seen.append(type(error).__name__ if error is not None else None)
+
+    @app.errorhandler(500)
+    def server_error(error: Any) -> Any:
+        return f"handled {type(error.original_exception).__name__}", 500
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the map broke")
+
+    app.url_map.match = broken  # type: ignore[method-assign]
+    response = app.test_client(protocol="wsgi").get("/anything")
+    assert response.status_code == 500
+    assert response.get_data(as_text=True) == "handled RuntimeError"
+    assert seen == ["RuntimeError"]

@@ -93,8 +93,8 @@ def respond_sync(app: Kettle, ctx: RequestContext) -> Response:
     if request.url_rule is None and request.routing_exception is None and match_is_unobserved(app):
         try:  # Before the push, as under ASGI: nothing can tell the difference.
             match(app, ctx)
-        except Exception:
-            pass  # ``run`` matches again and answers the error in the lifecycle.
+        except Exception:  # ``run`` matches again, in the context, and answers the error.
+            request.routing_exception = None
     if request.routing_exception is not None:
         answer = unobserved_routing_answer(app, ctx)
         if answer is not None:

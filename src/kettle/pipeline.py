@@ -139,13 +139,13 @@ async def respond_async(
     try:
         if not app._got_first_request:
             await first_request_async(app, ctx)
-        request = ctx.request
-        if request.url_rule is None and request.routing_exception is None:
-            match(app, ctx)  # (The ASGI adapter matches before it receives the body.)
-        if request.routing_exception is not None:
+        if ctx.request.routing_exception is not None:  # (Matched by the adapter.)
             answer = unobserved_routing_answer(app, ctx)
             if answer is not None:
                 return answer
+        request = ctx.request
+        if request.url_rule is None and request.routing_exception is None:
+            match(app, ctx)  # (The ASGI adapter matches before it receives the body.)
         if view_is_async(app, ctx):
             ctx.runner = ON_LOOP
             return await run(app, ctx)

@@ -97,6 +97,10 @@ class Map:
     default_converters: Mapping[str, type[BaseConverter]] = MappingProxyType(
         dict(DEFAULT_CONVERTERS)
     )
+    #: True while every rule added uses Kettle's own converters: no user code runs
+    #: in a match (the pipeline may then match before it pushes the context).
+    #: False here, so a subclass that skips ``__init__`` is never taken for one.
+    only_builtin_converters = False
 
     def __init__(
         self,
@@ -124,9 +128,7 @@ class Map:
         self._rules_by_endpoint: dict[Any, list[Rule]] = {}
         self._machine = StateMachine(merge_slashes)
         self._static = StaticTable(())
-        #: True while every rule added uses Kettle's own converters: no user code runs
-        #: in a match (the pipeline may then match before it pushes the context).
-        self.only_builtin_converters = True
+        self.only_builtin_converters = True  # (See the class attribute.)
         self._dirty = True
         for rulefactory in rules or ():
             self.add(rulefactory)

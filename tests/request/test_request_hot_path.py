@@ -340,3 +340,27 @@ def test_an_error_in_the_early_wsgi_match_is_answered_in_the_lifecycle(app: Kett
     assert response.status_code == 500
     assert response.get_data(as_text=True) == "handled RuntimeError"
     assert seen == ["RuntimeError"]
+
+
+def test_hook_decorators_refuse_after_the_first_request_as_flask(
+    app: Kettle, client: KettleClient
+) -> None:
+    assert client.get("/missing").status_code == 404
+    with pytest.raises(AssertionError, match="first request"):
+        app.before_request(lambda: None)
+    with pytest.raises(AssertionError, match="first request"):
+        app.errorhandler(404)(lambda error: ("mine", 404))
+    assert client.get("/missing").status_code == 404
+
+
+def test_a_404_handler_registered_before_the_first_request_answers(
+    app: Kettle, client: KettleClient
+) -> None:
+    @app.errorhandler(404)
+    def not_found(error: Any) -> Any:
+        return "not here", 404
+
+    for _ in range(2):
+        response = client.get("/missing")
+        assert response.status_code == 404
+        assert response.get_data(as_text=True) == "not here"

@@ -154,8 +154,23 @@ class RequestContext(AppContext):
         self._opened_session = session
         self._after_request_functions: list[Callable[[Any], Any]] = []
         self._tokens = []
-        self._owns_app = True
-        self.g = None
+
+    #: True when this context is its own app context (no outer one of the same app).
+    _owns_app = True
+    #: ``g``, made on first use (most requests never touch it) or shared with the outer context.
+    _g: Any = None
+
+    @property
+    def g(self) -> Any:
+        """The ``g`` of this request: the outer app context's, else its own, made on first use."""
+        g = self._g
+        if g is None:
+            g = self._g = self.app.app_ctx_globals_class()
+        return g
+
+    @g.setter
+    def g(self, value: Any) -> None:
+        self._g = value
 
     def push(self) -> None:
         """Make this context current, reusing an app context of the same app."""
@@ -180,13 +195,11 @@ class RequestContext(AppContext):
         parent = _cv.get(None)
         if parent is not None and parent.app is self.app:
             if parent is not self:  # Not a re-entry (``with request_ctx:`` in the view).
-                self.g = parent.g
+                self._g = parent.g
                 self._owns_app = False
                 self._outer = parent._app_context()
-        else:
-            if self.g is None:  # Kept on re-entry: ``with client:`` still sees the request's g.
-                self.g = self.app.app_ctx_globals_class()
-            self._owns_app = True
+        elif not self._owns_app:  # Pushed again, outside the context it was nested in.
+            self._owns_app = True  # (Its g is kept: ``with client:`` still sees the request's.)
             self._outer = None
         self._tokens.append(_cv.set(self))
 

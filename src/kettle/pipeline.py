@@ -46,6 +46,7 @@ from kettle.http.exceptions import (
 )
 from kettle.http.request import host_is_trusted
 from kettle.http.response import own_headers
+from kettle.lifecycle_plan import match_is_unobserved, unobserved_routing_answer, view_is_async
 from kettle.routing.exceptions import RequestRedirect, WebsocketMismatch
 from kettle.routing.matching import match_redirect, request_subdomain
 from kettle.runner import (
@@ -89,10 +90,22 @@ def respond_sync(app: Kettle, ctx: RequestContext) -> Response:
     """
     if not app._got_first_request:
         first_request_sync(app, ctx)
+    request = ctx.request
+    if request.url_rule is None and request.routing_exception is None and match_is_unobserved(app):
+        try:  # Before the push, as under ASGI: nothing can tell the difference.
+            match(app, ctx)
+        except Exception:  # ``run`` matches again, in the context, and answers the error.
+            request.routing_exception = None
+    if request.routing_exception is not None:
+        answer = unobserved_routing_answer(app, ctx)
+        if answer is not None:
+            return answer
     try:
         response: Response = _loops.drive(run(app, ctx))
     except Exception as e:
         response = unhandled_error_response(app, ctx.request, e)
+    if ctx.background_tasks is None and response.response.__class__ is list:
+        return response  # No task, and none can be added later (the body is not streamed).
     tasks = background_tasks_of(ctx, response)
     if tasks is not None:
 
@@ -127,6 +140,10 @@ async def respond_async(
     try:
         if not app._got_first_request:
             await first_request_async(app, ctx)
+        if ctx.request.routing_exception is not None:  # (Matched by the adapter.)
+            answer = unobserved_routing_answer(app, ctx)
+            if answer is not None:
+                return answer
         request = ctx.request
         if request.url_rule is None and request.routing_exception is None:
             match(app, ctx)  # (The ASGI adapter matches before it receives the body.)

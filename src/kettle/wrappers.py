@@ -10,10 +10,10 @@ sans-IO core, because Flask's API exposes ``request.environ``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
 from kettle.ctx import _cv
+from kettle.http._lazy import cached_property
 from kettle.http.exceptions import BadRequest, HTTPException
 from kettle.http.request import Request as _HTTPRequest
 from kettle.http.response import Response as _HTTPResponse
@@ -78,10 +78,16 @@ class Request(_HTTPRequest):
         ``SERVER_NAME`` / ``SERVER_PORT`` (read on first use).
         """
         server = self._server
-        if server is None and self.scope is None and "environ" in self.__dict__:
-            from kettle.adapters.wsgi import server_from_environ
+        if server is None:
+            scope = self.scope
+            if scope is not None:
+                address = scope.get("server")
+                if address:
+                    server = self._server = (address[0], address[1])
+            elif "environ" in self.__dict__:
+                from kettle.adapters.wsgi import server_from_environ
 
-            server = self._server = server_from_environ(self.__dict__["environ"])
+                server = self._server = server_from_environ(self.__dict__["environ"])
         return server
 
     @server.setter

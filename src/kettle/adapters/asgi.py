@@ -57,42 +57,70 @@ def headers_from_scope(scope: Scope) -> Headers:
 _HTTP_SCHEMES = {"ws": "http", "wss": "https"}
 
 
-def _host_header(scope: Scope) -> str | None:
-    """The Host header without building every header; two of them give an invalid value.
+def _scan_headers(scope: Scope) -> tuple[str | None, int | None, bool]:
+    """The Host header, the announced Content-Length and whether the body is chunked.
 
-    RFC 9112 3.2: more than one Host field is a 400, which the NUL makes sure of.
+    One pass over the scope's headers, without building the Headers. RFC 9112
+    3.2: more than one Host field is a 400, which a NUL in the host makes sure of.
     """
     host: str | None = None
+    length: int | None = None
+    chunked = False
     for name, value in scope["headers"]:
         if name == b"host":
-            if host is not None:
-                return "\x00"
-            host = value.decode("latin-1")
-    return host
+            host = "\x00" if host is not None else value.decode("latin-1")
+        elif name == b"content-length":
+            # ASCII digits only; thousands of them read as "too large", not as int()'s error.
+            length = ascii_int(value.decode("latin-1"), clamp=True)
+        elif name == b"transfer-encoding":
+            chunked = True
+    return host, length, chunked
 
 
-def request_from_scope(app: Kettle, scope: Scope, method: str) -> Request:
-    """Translate an ASGI http or websocket scope into the app's request class (no body yet)."""
+#: ``request_from_scope``'s ``host`` when the caller has not scanned the headers.
+_UNSCANNED: Any = object()
+
+
+def request_from_scope(
+    app: Kettle, scope: Scope, method: str, host: str | None = _UNSCANNED
+) -> Request:
+    """Translate an ASGI http or websocket scope into the app's request class (no body yet).
+
+    ``host`` is the Host header when the caller has scanned them (``_scan_headers``).
+    """
     path = scope["path"]
     root_path = scope.get("root_path", "")
     if root_path and path.startswith(root_path):
         path = path[len(root_path) :]
     client = scope.get("client")
-    server = scope.get("server")
     scheme: str = scope.get("scheme", "http")
-    request = app.request_class(
-        method,
-        path or "/",
-        scheme=_HTTP_SCHEMES.get(scheme, scheme),
-        server=(server[0], server[1]) if server else None,
-        root_path=root_path,
-        query_string=scope.get("query_string", b""),
-        host_header=_host_header(scope),
-        headers=lambda: headers_from_scope(scope),
-        remote_addr=client[0] if client else None,
-        # The body the adapter receives (in memory or spooled) is the request's to close.
-        owns_stream=True,
-    )
+    request_class = app.request_class
+    scheme = _HTTP_SCHEMES.get(scheme, scheme)
+    address = None  # ``request.server`` reads the scope's on first use.
+    query_string = scope.get("query_string", b"")
+    if host is _UNSCANNED:
+        host = _scan_headers(scope)[0]
+    headers = lambda: headers_from_scope(scope)  # noqa: E731 - built on first use
+    remote_addr = client[0] if client else None
+    # The body the adapter receives (in memory or spooled) is the request's to close.
+    if request_class.fields_by_position:  # The same fields, without keyword matching.
+        request = request_class(
+            method, path or "/", scheme, address, root_path, query_string, host, headers,
+            remote_addr, None, True, True,
+        )  # fmt: skip
+    else:
+        request = request_class(
+            method,
+            path or "/",
+            scheme=scheme,
+            server=address,
+            root_path=root_path,
+            query_string=query_string,
+            host_header=host,
+            headers=headers,
+            remote_addr=remote_addr,
+            owns_stream=True,
+        )
     request.scope = scope
     return request
 
@@ -240,19 +268,6 @@ def _as_bytes(chunk: str | bytes, charset: str) -> bytes:
     return chunk.encode(charset) if isinstance(chunk, str) else bytes(chunk)
 
 
-def _framing(scope: Scope) -> tuple[int | None, bool]:
-    """Return the announced Content-Length and whether the body is chunked."""
-    length: int | None = None
-    chunked = False
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            # ASCII digits only; thousands of them read as "too large", not as int()'s error.
-            length = ascii_int(value.decode("latin-1"), clamp=True)
-        elif name == b"transfer-encoding":
-            chunked = True
-    return length, chunked
-
-
 class _Disconnected(Exception):
     """The client went away while the body was being received."""
 
@@ -309,7 +324,8 @@ class ASGIAdapter:
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one HTTP request."""
         app = self.app
-        request = request_from_scope(app, scope, scope["method"])
+        host, length, chunked = _scan_headers(scope)
+        request = request_from_scope(app, scope, scope["method"], host)
         ctx = RequestContext(app, request)
         preserve = scope.get(PRESERVE_CONTEXT)
         if preserve is not None:  # The test client's ``with client:`` (else the class default).
@@ -329,12 +345,11 @@ class ASGIAdapter:
             stream = ReceiveStream(
                 receive,
                 asyncio.get_running_loop(),
-                _framing(scope)[0],
+                length,
                 _limit_of(request),
             )
             request.set_body(cast("IO[bytes]", stream))  # File-like: read, readinto, close.
         else:
-            length, chunked = _framing(scope)
             if length or chunked:  # Without a body there is nothing to wait for.
                 try:
                     request.set_body(await self._receive_body(length, chunked, receive))
@@ -348,7 +363,10 @@ class ASGIAdapter:
                     )
                     return
         response = await respond_async(app, ctx, offload)
-        tasks = background_tasks_of(ctx, response)
+        if ctx.background_tasks is None and response.response.__class__ is list:
+            tasks = None  # No task, and none can be added later (the body is not streamed).
+        else:
+            tasks = background_tasks_of(ctx, response)
         method = request.method
         # The pipeline has ended: a long-lived stream need not keep the request
         # (its headers, its caches) or its context alive while it is sent.
@@ -361,7 +379,7 @@ class ASGIAdapter:
     async def _receive_body(
         self, length: int | None, chunked: bool, receive: Receive
     ) -> IO[bytes] | None:
-        """Receive the whole body, bounded and spooled (its framing read by ``_framing``)."""
+        """Receive the whole body, bounded and spooled (its framing read by ``_scan_headers``)."""
         limit = self.app.config["MAX_CONTENT_LENGTH"]
         if limit is not None and length is not None and length > limit:
             return io.BufferedReader(_TooLarge())  # Refused from the header alone: nothing is read.

@@ -57,22 +57,39 @@ def server_from_environ(environ: WSGIEnvironment) -> tuple[str, int | None] | No
 
 def build_request(request_class: type[_RequestT], environ: WSGIEnvironment) -> _RequestT:
     """Translate a WSGI environ into a request of ``request_class`` (the environ not kept)."""
-    host = environ.get("HTTP_HOST")
-    script_name = environ.get("SCRIPT_NAME")
-    path = environ.get("PATH_INFO") or "/"
+    get = environ.get
+    host = get("HTTP_HOST")
+    script_name = get("SCRIPT_NAME")
+    path = get("PATH_INFO") or "/"
+    query = get("QUERY_STRING")
+    method = get("REQUEST_METHOD") or "GET"
+    if not path.isascii():  # ASCII: nothing to decode.
+        path = decode_wsgi_path(path)
+    scheme = get("wsgi.url_scheme", "http")
+    server = None if host else server_from_environ(environ)
+    root_path = decode_wsgi_path(script_name) if script_name else ""
+    query_string = query.encode("latin-1", "replace") if query else b""
+    headers = lambda: headers_from_environ(environ)  # noqa: E731 - built on first use
+    remote_addr = get("REMOTE_ADDR")
+    stream = get("wsgi.input")  # The server owns it: closing the request leaves it open.
+    terminated = bool(get("wsgi.input_terminated", False))
+    if request_class.fields_by_position:  # The same fields, without keyword matching.
+        return request_class(
+            method, path, scheme, server, root_path, query_string, host, headers, remote_addr,
+            stream, terminated,
+        )  # fmt: skip
     return request_class(
-        environ.get("REQUEST_METHOD") or "GET",
-        path if path.isascii() else decode_wsgi_path(path),  # ASCII: nothing to decode
-        scheme=environ.get("wsgi.url_scheme", "http"),
-        server=None if host else server_from_environ(environ),
-        root_path=decode_wsgi_path(script_name) if script_name else "",
-        query_string=environ.get("QUERY_STRING", "").encode("latin-1", "replace"),
+        method,
+        path,
+        scheme=scheme,
+        server=server,
+        root_path=root_path,
+        query_string=query_string,
         host_header=host,
-        headers=lambda: headers_from_environ(environ),
-        remote_addr=environ.get("REMOTE_ADDR"),
-        # The server owns wsgi.input: closing the request leaves it open.
-        stream=environ.get("wsgi.input"),
-        input_terminated=bool(environ.get("wsgi.input_terminated", False)),
+        headers=headers,
+        remote_addr=remote_addr,
+        stream=stream,
+        input_terminated=terminated,
     )
 
 

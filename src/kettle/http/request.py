@@ -12,10 +12,10 @@ from __future__ import annotations
 import json as _json
 from collections.abc import Callable
 from datetime import datetime
-from functools import cached_property
 from typing import IO, Any
 from urllib.parse import quote
 
+from kettle.http._lazy import cached_property
 from kettle.http.accept import CharsetAccept, LanguageAccept, MIMEAccept
 from kettle.http.auth import Authorization
 from kettle.http.cookies import parse_cookie
@@ -79,11 +79,31 @@ class Request:
     #: The class that parses form bodies.
     form_data_parser_class: type[FormDataParser] = FormDataParser
 
+    # Defaults of the fields below: a request that has the default stores nothing.
+    scheme = "http"
+    root_path = ""
+    query_string = b""
+    remote_addr: str | None = None
+    #: True when ``stream`` belongs to this request (``close()`` closes it), False when
+    #: the server owns it (a WSGI server's ``wsgi.input``).
+    owns_stream = False
+    _server: tuple[str, int | None] | None = None
+    _stream: IO[bytes] | None = None
+    _input_terminated = True
+    #: True while the class keeps this ``__init__``: an adapter may then pass the fields
+    #: by position (keyword matching is a measurable part of a small request's cost).
+    fields_by_position = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.fields_by_position = "__init__" not in cls.__dict__ and all(
+            getattr(base, "fields_by_position", True) for base in cls.__bases__
+        )
+
     def __init__(
         self,
         method: str,
         path: str,
-        *,
         scheme: str = "http",
         server: tuple[str, int | None] | None = None,
         root_path: str = "",
@@ -95,28 +115,40 @@ class Request:
         input_terminated: bool = True,
         owns_stream: bool = False,
     ) -> None:
-        self.method = method.upper() if not method.isupper() else method
+        """Build the request from plain values (pass all but ``method`` and ``path`` by keyword).
+
+        An adapter may pass them by position, in this order, when the request
+        class keeps this ``__init__`` (``fields_by_position``).
+        """
+        self.method = method if method.isupper() else method.upper()
         self.path = path if path[:1] == "/" and path[1:2] != "/" else "/" + path.lstrip("/")
-        self.scheme = scheme
-        self._server = server
-        self.root_path = root_path.rstrip("/") if root_path else root_path
-        self.query_string = query_string
+        # A field at its default (a class attribute) is not stored: most are, most of the time.
+        if scheme != "http":
+            self.scheme = scheme
+        if server is not None:
+            self._server = server
+        if root_path:
+            self.root_path = root_path.rstrip("/")
+        if query_string:
+            self.query_string = query_string
         self._host_header = host_header
         # A Host seen before is checked here by one lookup (the common case);
         # any other is parsed when first read (``_check_host``).
         self._checked_host: str | None = (
             checked_hosts.get((host_header, scheme), _UNCHECKED) if host_header else _UNCHECKED
         )
-        if isinstance(headers, Headers):
+        if headers.__class__ is Headers or isinstance(headers, Headers):
             self.__dict__["headers"] = headers
         else:
             self._headers_factory = headers
-        self.remote_addr = remote_addr
-        self._stream = stream
-        self._input_terminated = input_terminated
-        #: True when ``stream`` belongs to this request (``close()`` closes it), False when
-        #: the server owns it (a WSGI server's ``wsgi.input``).
-        self.owns_stream = owns_stream
+        if remote_addr is not None:
+            self.remote_addr = remote_addr
+        if stream is not None:
+            self._stream = stream
+        if not input_terminated:
+            self._input_terminated = input_terminated
+        if owns_stream:
+            self.owns_stream = owns_stream
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url!r} [{self.method}]>"

@@ -584,6 +584,8 @@ def prepare_send(
     if method == "HEAD" or code in _NO_BODY_STATUSES or code < 200:
         return headers, None
     if body.__class__ is list and not response.direct_passthrough:
+        if headers and headers[-1][0] == "Content-Length":
+            return headers, body  # Where Kettle's own responses put it: no scan.
         for name, _ in headers:
             if name.lower() == "content-length":
                 break

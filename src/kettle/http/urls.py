@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Iterable, Iterator, Mapping
+from operator import methodcaller
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
@@ -81,6 +82,8 @@ def decode_wsgi_path(path: str) -> str:
     return path.encode("latin-1", "replace").decode("utf-8", "replace")
 
 
+_PARTITION = methodcaller("partition", "=")
+
 #: Inputs up to this size are split in one go (a few list items per field, at
 #: most a few MB of small objects); longer ones are parsed as a stream.
 _SMALL_QUERY = _UNQUOTE_CHUNK
@@ -99,7 +102,7 @@ def parse_qsl(query: bytes, max_fields: int | None = None) -> list[tuple[str, st
     return list(_iter_large(query, max_fields))
 
 
-def iter_qsl(query: bytes, max_fields: int | None = None) -> Iterator[tuple[str, str]]:
+def iter_qsl(query: bytes, max_fields: int | None = None) -> Iterable[tuple[str, str]]:
     """Iterate the pairs of ``parse_qsl``; a long input is parsed as a stream.
 
     A 2 MB query of 400,000 tiny fields would otherwise exist three times at
@@ -107,7 +110,7 @@ def iter_qsl(query: bytes, max_fields: int | None = None) -> Iterator[tuple[str,
     only copy this way. A short one (the common case) is split in one go.
     """
     if len(query) <= _SMALL_QUERY:
-        return iter(_split_small(query, max_fields))
+        return _split_small(query, max_fields)  # The list itself: a MultiDict may take it whole.
     return _iter_large(query, max_fields)
 
 
@@ -125,11 +128,8 @@ def _split_small(query: bytes, max_fields: int | None) -> list[tuple[str, str]]:
         chunks = query.decode("utf-8", "kettle.url_quote").split("&")
         if max_fields is not None and any(chunks[max_fields:]):
             raise ValueError("too many fields")
-        for chunk in chunks:
-            if chunk:
-                key, _, value = chunk.partition("=")
-                pairs.append((key, value))
-        return pairs
+        # ``partition`` applied in C; an empty chunk ("a&&b") gives no key and no "=".
+        return [(key, value) for key, sep, value in map(_PARTITION, chunks) if key or sep]
     for index, raw in enumerate(query.split(b"&")):
         if raw:
             if max_fields is not None and index >= max_fields:

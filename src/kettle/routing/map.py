@@ -45,6 +45,10 @@ _PLACEHOLDER_RE = re.compile(r"<([^>]+)>")
 QueryArgs = Mapping[str, Any] | str
 
 
+#: Kettle's converter classes: matching with them runs no user code.
+_BUILTIN_CONVERTERS = frozenset(DEFAULT_CONVERTERS.values())
+
+
 def _no_match_error(error: NoMatch) -> HTTPException:
     if error.have_match_for:
         return MethodNotAllowed(valid_methods=sorted(error.have_match_for))
@@ -93,6 +97,10 @@ class Map:
     default_converters: Mapping[str, type[BaseConverter]] = MappingProxyType(
         dict(DEFAULT_CONVERTERS)
     )
+    #: True while every rule added uses Kettle's own converters: no user code runs
+    #: in a match (the pipeline may then match before it pushes the context).
+    #: False here, so a subclass that skips ``__init__`` is never taken for one.
+    only_builtin_converters = False
 
     def __init__(
         self,
@@ -120,6 +128,7 @@ class Map:
         self._rules_by_endpoint: dict[Any, list[Rule]] = {}
         self._machine = StateMachine(merge_slashes)
         self._static = StaticTable(())
+        self.only_builtin_converters = True  # (See the class attribute.)
         self._dirty = True
         for rulefactory in rules or ():
             self.add(rulefactory)
@@ -130,6 +139,10 @@ class Map:
         """Bind and add a rule (or each rule of a factory)."""
         for rule in rulefactory.get_rules(self):
             rule.bind(self)
+            if self.only_builtin_converters and any(
+                type(conv) not in _BUILTIN_CONVERTERS for conv in rule._converters.values()
+            ):
+                self.only_builtin_converters = False
             self._rules.append(rule)
             self._rules_by_endpoint.setdefault(rule.endpoint, []).append(rule)
         self._dirty = True
@@ -193,9 +206,12 @@ class Map:
 
     def _resolve(
         self, domain: str, path: str, method: str, websocket: bool
-    ) -> tuple[Rule, dict[str, Any]]:
-        """Match and convert; raise NoMatch, RequestPath or RequestAliasRedirect."""
-        rule, raw, misses = self._machine.match(domain, path, method, websocket)
+    ) -> tuple[Rule, dict[str, Any]] | NoMatch:
+        """Match and convert, or return the NoMatch; raise RequestPath or RequestAliasRedirect."""
+        found = self._machine.match(domain, path, method, websocket)
+        if found.__class__ is NoMatch:
+            return found
+        rule, raw, misses = found  # type: ignore[misc]
         args = dict(zip(rule._names, raw, strict=True))
         try:
             for name, decode in rule._decoders:
@@ -203,7 +219,7 @@ class Map:
         except ValidationError:
             # As Werkzeug 2.2+: a refused value ends the match, it does not
             # fall through to the next rule.
-            raise NoMatch(*split_misses(misses)) from None
+            return NoMatch(*split_misses(misses))
         if rule.defaults:
             args.update(rule.defaults)
         if rule.alias and self.redirect_defaults:
@@ -245,12 +261,13 @@ class Map:
                 if rule is not None and rule._plain:
                     return rule, dict(rule.defaults) if rule.defaults else {}
         try:
-            rule, args = self._resolve(domain, path, method, websocket)
-        except NoMatch as error:
-            raise _no_match_error(error) from None
+            found = self._resolve(domain, path, method, websocket)
         except RoutingException:
             pass  # a redirect: the adapter knows how to write its URL
         else:
+            if found.__class__ is NoMatch:
+                raise _no_match_error(found)
+            rule, args = found  # type: ignore[misc]
             if rule._plain:
                 return rule, args
         adapter = self._adapter(host, script_name, subdomain, scheme, query_string)
@@ -448,7 +465,7 @@ class MapAdapter:
         else:
             domain = self.subdomain
         try:
-            rule, args = self.map._resolve(domain, path, method, websocket)
+            found = self.map._resolve(domain, path, method, websocket)
         except RequestPath as request:
             new_path = quote(request.path_info, safe=PATH_SAFE, errors="replace")
             raise RequestRedirect(self.make_redirect_url(new_path, query_args)) from None
@@ -459,8 +476,9 @@ class MapAdapter:
             if query_args:
                 url = f"{url}?{self.encode_query_args(query_args)}"
             raise RequestRedirect(url) from None
-        except NoMatch as error:
-            raise _no_match_error(error) from None
+        if isinstance(found, NoMatch):
+            raise _no_match_error(found)
+        rule, args = found
         if self.map.redirect_defaults:
             redirect_url = self.get_default_redirect(rule, method, args, query_args)
             if redirect_url is not None:

@@ -260,11 +260,13 @@ class StateMachine:
 
     def match(
         self, domain: str, path: str, method: str, websocket: bool
-    ) -> tuple[Rule, Values, set[str]]:
-        """Return the rule, its raw values and the refusals; raise RequestPath or NoMatch.
+    ) -> tuple[Rule, Values, set[str]] | NoMatch:
+        """Return the rule, its raw values and the refusals, or a NoMatch; raise RequestPath.
 
         ``path`` starts with one slash. ``RequestPath`` carries the path to
-        redirect to (a slash appended, or slashes merged).
+        redirect to (a slash appended, or slashes merged). The NoMatch is
+        returned, not raised: a miss (a 404) is common, and the caller raises
+        its own error once instead of catching this one first.
         """
         misses: set[str] = set()
         try:
@@ -281,11 +283,13 @@ class StateMachine:
                 raise RequestPath(f"{merged}/") from None
             if found is not None and found[0].merge_slashes:
                 raise RequestPath(merged)
-        raise NoMatch(*split_misses(misses))
+        return NoMatch(*split_misses(misses))
 
 
 def split_misses(misses: set[str]) -> tuple[set[str], bool]:
     """Return the refused methods and whether a rule of the other protocol matched."""
+    if not misses:
+        return misses, False  # Nothing matched at all (a 404): no new sets.
     return misses - {WEBSOCKET_MISMATCH}, WEBSOCKET_MISMATCH in misses
 
 

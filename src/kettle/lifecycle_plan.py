@@ -1,0 +1,135 @@
+"""Which steps of a request's lifecycle anything besides the client can observe.
+
+The pipeline (``kettle.pipeline``) asks here before it takes a shortcut.
+Each answer reads the app's registries and the signals' receivers on every
+request (truthiness tests, no cache to go stale), so a hook, handler or
+receiver added at any time, through a decorator or straight into a
+registry as extensions do, is seen by the next request.
+
+- ``match_is_unobserved``: matching before the context is pushed cannot be
+  told apart from matching after (no user code runs in a match), so the
+  WSGI side may match first, as the ASGI side always does.
+- ``unobserved_routing_error`` / ``unobserved_routing_answer``: a 404 or
+  405 that no hook, handler, signal receiver or session refresh would see is
+  answered with its error page without pushing the context or running the
+  lifecycle around it.
+- ``view_is_async``: whether the matched view runs on the loop (ASGI).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kettle.error_handling import replaced
+from kettle.http.exceptions import HTTPException, MethodNotAllowed, NotFound
+from kettle.runner import is_async_callable
+from kettle.signals import (
+    appcontext_popped,
+    appcontext_pushed,
+    appcontext_tearing_down,
+    got_request_exception,
+    request_finished,
+    request_started,
+    request_tearing_down,
+)
+
+if TYPE_CHECKING:
+    from kettle.app import Kettle
+    from kettle.ctx import RequestContext
+    from kettle.wrappers import Response
+
+#: The routing errors a shortcut may answer: their page depends on the error alone.
+_PLAIN_ROUTING_ERRORS = frozenset({NotFound, MethodNotAllowed})
+
+
+def match_is_unobserved(app: Kettle) -> bool:
+    """True when no user code runs in a match (no before_body function, no custom converter)."""
+    return not app.before_body_funcs and app.url_map.only_builtin_converters
+
+
+def unobserved_routing_error(app: Kettle, ctx: RequestContext) -> HTTPException | None:
+    """The request's 404 or 405 when only the client can observe how it is answered, else None.
+
+    The full lifecycle would push the context, send ``request_started``, run
+    the URL value preprocessors and ``before_request`` functions, look for an
+    error handler, make the response, run the ``after_request`` functions,
+    refresh the session cookie, send ``request_finished``, run the teardown
+    functions and pop the context. When none of these has anything to do and
+    the test client does not keep the context, the answer is the error's own
+    page, exactly what that lifecycle would have sent.
+    """
+    error = ctx.request.routing_exception
+    if error is None or error.__class__ not in _PLAIN_ROUTING_ERRORS:
+        return None
+    if (
+        ctx.preserve is not None
+        or app.error_handler_spec
+        or app.before_request_funcs
+        or app.url_value_preprocessors
+        or app.after_request_funcs
+        or app.teardown_request_funcs
+        or app.teardown_appcontext_funcs
+        or request_started.receivers
+        or request_finished.receivers
+        or request_tearing_down.receivers
+        or appcontext_pushed.receivers
+        or appcontext_popped.receivers
+        or appcontext_tearing_down.receivers
+        or got_request_exception.receivers
+        or app.config["DEBUG"]
+    ):
+        return None
+    if (
+        not _keeps_error_methods(app)
+        or app.trap_http_exception(error)
+        or ctx.session_to_save() is not None
+    ):
+        return None
+    return error
+
+
+#: The methods that turn a routing error into a response, as the lifecycle calls them.
+_ERROR_METHODS = ("handle_user_exception", "make_response")
+#: Per app class: True when it keeps Kettle's ``_ERROR_METHODS`` (a class does not change).
+_CLASS_KEEPS: dict[type, bool] = {}
+
+
+def _keeps_error_methods(app: Kettle) -> bool:
+    """True when neither the app's class nor the app itself replaced an ``_ERROR_METHODS`` one."""
+    keeps = _CLASS_KEEPS.get(type(app))
+    if keeps is None:
+        keeps = _CLASS_KEEPS[type(app)] = not any(replaced(app, name) for name in _ERROR_METHODS)
+    if not keeps:
+        return False
+    # Flask-RESTful assigns its wrapper to the instance: looked up every time.
+    instance = app.__dict__
+    return "handle_user_exception" not in instance and "make_response" not in instance
+
+
+def unobserved_routing_answer(app: Kettle, ctx: RequestContext) -> Response | None:
+    """The page of the request's routing error when nothing else observes it (see above).
+
+    The request is closed first, as the teardown would have; None means the
+    lifecycle must answer.
+    """
+    error = unobserved_routing_error(app, ctx)
+    if error is None:
+        return None
+    ctx.request.close()
+    # An annotated local, not a typing.cast call: this path is hot.
+    response: Response = error.get_response()  # type: ignore[assignment]
+    return response
+
+
+def view_is_async(app: Kettle, ctx: RequestContext) -> bool:
+    """Return True when the matched view is async (errors, too, are answered on the loop)."""
+    rule = ctx.request.url_rule
+    if rule is None:
+        return True  # Errors are rendered on the loop: no thread hop for a 404.
+    endpoint = rule.endpoint
+    known = app._async_views.get(endpoint)
+    if known is None:
+        view = app.view_functions.get(endpoint)
+        known = view is not None and is_async_callable(view)
+        app._async_views[endpoint] = known
+    return known

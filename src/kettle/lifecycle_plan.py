@@ -13,7 +13,6 @@ registry as extensions do, is seen by the next request.
   405 that no hook, handler, signal receiver or session refresh would see is
   answered with its error page without pushing the context or running the
   lifecycle around it.
-- ``view_is_async``: whether the matched view runs on the loop (ASGI).
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from typing import TYPE_CHECKING
 
 from kettle.error_handling import replaced
 from kettle.http.exceptions import HTTPException, MethodNotAllowed, NotFound
-from kettle.runner import is_async_callable
 from kettle.signals import (
     appcontext_popped,
     appcontext_pushed,
@@ -119,17 +117,3 @@ def unobserved_routing_answer(app: Kettle, ctx: RequestContext) -> Response | No
     # An annotated local, not a typing.cast call: this path is hot.
     response: Response = error.get_response()  # type: ignore[assignment]
     return response
-
-
-def view_is_async(app: Kettle, ctx: RequestContext) -> bool:
-    """Return True when the matched view is async (errors, too, are answered on the loop)."""
-    rule = ctx.request.url_rule
-    if rule is None:
-        return True  # Errors are rendered on the loop: no thread hop for a 404.
-    endpoint = rule.endpoint
-    known = app._async_views.get(endpoint)
-    if known is None:
-        view = app.view_functions.get(endpoint)
-        known = view is not None and is_async_callable(view)
-        app._async_views[endpoint] = known
-    return known

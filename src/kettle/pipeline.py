@@ -46,7 +46,7 @@ from kettle.http.exceptions import (
 )
 from kettle.http.request import host_is_trusted
 from kettle.http.response import own_headers
-from kettle.lifecycle_plan import match_is_unobserved, unobserved_routing_answer, view_is_async
+from kettle.lifecycle_plan import match_is_unobserved, unobserved_routing_answer
 from kettle.routing.exceptions import RequestRedirect, WebsocketMismatch
 from kettle.routing.matching import match_redirect, request_subdomain
 from kettle.runner import (

@@ -142,18 +142,17 @@ class Request(_HTTPRequest):
 
     def _load_form_data(self) -> None:
         super()._load_form_data()
+        ctx = _cv.get(None)
+        if ctx is None or not ctx.app.debug:
+            return
         files = self.__dict__["files"]
         if files or self.mimetype == "multipart/form-data":
             return
-        from kettle.ctx import _cv
+        # Debug mode only, as Flask: say why a file is missing from a form without enctype.
+        from kettle.debug import _EnctypeErrorFiles
 
-        ctx = _cv.get(None)
-        if ctx is not None and ctx.app.debug:
-            # Debug mode only, as Flask: say why a file is missing from a form without enctype.
-            from kettle.debug import _EnctypeErrorFiles
-
-            if type(files) is not _EnctypeErrorFiles:
-                self.__dict__["files"] = _EnctypeErrorFiles(self)
+        if type(files) is not _EnctypeErrorFiles:
+            self.__dict__["files"] = _EnctypeErrorFiles(self)
 
     @property
     def max_form_memory_size(self) -> int | None:

@@ -134,8 +134,13 @@ class _PartCollector:
         self.parts += 1
         if owner.max_form_parts is not None and self.parts > owner.max_form_parts:
             raise RequestEntityTooLarge("The form has too many parts.")
-        headers = Headers._trusted(header_lines)
-        disposition = headers.get("content-disposition")
+        # Header names come title-cased from the decoder; the first of a name counts.
+        disposition = content_type = None
+        for header, value in header_lines:
+            if header == "Content-Disposition" and disposition is None:
+                disposition = value
+            elif header == "Content-Type" and content_type is None:
+                content_type = value
         if disposition is None:
             raise BadRequest("A multipart part has no Content-Disposition header.")
         params = parse_header_params(disposition)
@@ -145,11 +150,16 @@ class _PartCollector:
         self._name = name
         filename = params.get("filename")
         if filename is None:
-            self._charset = _part_charset(headers.get("content-type"))
+            self._charset = _part_charset(content_type)
             self._field = bytearray()
             self.data = self._add_to_field
             return
-        storage = FileStorage(owner.stream_factory(), filename=filename, name=name, headers=headers)
+        storage = FileStorage(
+            owner.stream_factory(),
+            filename=filename,
+            name=name,
+            headers=Headers._trusted(header_lines),
+        )
         self.files.append((name, storage))
         self._file = storage
         self.data = storage.stream.write

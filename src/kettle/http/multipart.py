@@ -23,6 +23,7 @@ of the body, as the RFC's "must not appear inside" leaves it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from kettle.http.exceptions import BadRequest, RequestEntityTooLarge
@@ -44,6 +45,9 @@ _END: tuple[int, None] = (END, None)
 _TOKEN = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 Event = tuple[int, Any]
+
+#: Line breaks before the first boundary (skipped; a flood of them is matched in C).
+_LINE_BREAKS = re.compile(rb"[\r\n]*")
 
 
 class MultipartDecoder:
@@ -120,21 +124,31 @@ class MultipartDecoder:
         return pos if pos >= 0 else -pos - 1
 
     def _start(self, data: bytes | bytearray, events: list[Event]) -> int:
-        """Take the first delimiter when the body starts with it (no CRLF before it)."""
+        """Take the first delimiter when the body starts with it (no CRLF before it).
+
+        CR and LF bytes before it are skipped, as python-multipart and
+        Werkzeug skip them. Return where decoding goes on, or ``-(used + 1)``
+        to wait for more bytes.
+        """
+        size = len(data)
+        breaks = _LINE_BREAKS.match(data)
+        skip = breaks.end() if breaks else 0
+        if skip == size:
+            return size  # Only line breaks so far: still at the start.
         dash = self._dash_boundary
-        if len(data) < len(dash) + 2 and dash.startswith(bytes(data[: len(dash)])):
-            return -1  # Too short to tell: wait.
+        if size - skip < len(dash) + 2 and dash.startswith(bytes(data[skip : skip + len(dash)])):
+            return -(skip + 1)  # Too short to tell: wait.
         self._at_start = False
-        if data.startswith(dash):
-            after = self._line_after(data, len(dash))
+        if data.startswith(dash, skip):
+            after = self._line_after(data, skip + len(dash))
             if after > 0:
                 self._state = _HEADERS
                 return after
             if after == 0:
                 self._state = _DONE
                 events.append(_END)
-                return len(data)
-        return 0
+                return size
+        return skip
 
     def _header_block(self, data: bytes | bytearray, pos: int, events: list[Event]) -> int:
         """Read header lines from ``pos``; at the empty line emit PART. Return the position used."""

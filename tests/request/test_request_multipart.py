@@ -474,3 +474,34 @@ def test_10_mib_upload_peaks_below_a_tenth_of_its_size(protocol: str) -> None:
         tracemalloc.stop()
     assert out == str(10 * MIB).encode()
     assert peak < MIB, f"peak {peak / MIB:.2f} MiB"
+
+
+# -- Content-Type and Content-Length, read before the headers are built -------------------
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"},
+        {"Content-Type": ""},
+        {},
+    ],
+)
+def test_content_type_and_length_read_without_headers_agree_with_headers(
+    app: Kettle, client: KettleClient, headers: dict[str, str]
+) -> None:
+    @app.post("/ct")
+    def ct() -> Any:
+        early = [request.content_type, request.content_length, request.mimetype]
+        built = [request.headers.get("Content-Type"), request.headers.get("Content-Length")]
+        late = [request.content_type, request.content_length]
+        return {"early": early, "built": built, "late": late}
+
+    response = client.post("/ct", data=b"a=1", headers=headers)
+    early, built, late = (response.json[k] for k in ("early", "built", "late"))
+    assert early[:2] == late == [built[0], 3]
+    assert built[1] == "3"
+    if headers.get("Content-Type"):
+        assert early[0] == headers["Content-Type"]
+        assert early[2] == "application/x-www-form-urlencoded"
+    else:  # An empty or absent Content-Type: no mimetype, as with the headers built.
+        assert early[0] in ("", None)
+        assert early[2] == ""

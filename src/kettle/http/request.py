@@ -63,6 +63,12 @@ def split_mimetype(value: str) -> tuple[str, dict[str, str]]:
     return mimetype.strip().lower(), params
 
 
+def parse_content_length(value: str | None) -> int | None:
+    """A Content-Length value as an int, or None when absent or invalid."""
+    # ASCII digits only; more than 19 digits reads as 10**19, which no limit allows.
+    return None if value is None else ascii_int(value.strip(" \t"), clamp=True)
+
+
 #: ``Request._checked_host`` before the Host was checked.
 _UNCHECKED: Any = object()
 
@@ -262,9 +268,7 @@ class Request:
     @cached_property
     def content_length(self) -> int | None:
         """The Content-Length as an int, or None when absent or invalid."""
-        value = self.headers.get("content-length")
-        # ASCII digits only; more than 19 digits reads as 10**19, which no limit allows.
-        return None if value is None else ascii_int(value.strip(" \t"), clamp=True)
+        return parse_content_length(self.headers.get("content-length"))
 
     @property
     def content_encoding(self) -> str | None:

@@ -87,7 +87,7 @@ class Request(_HTTPRequest):
                 return environ.get("CONTENT_TYPE") or None
         return super().content_type
 
-    @property
+    @cached_property
     def content_length(self) -> int | None:
         """The Content-Length as an int (None when absent or invalid), read as ``content_type``."""
         if "headers" not in self.__dict__:

@@ -16,6 +16,7 @@ from kettle.ctx import _cv
 from kettle.http._lazy import cached_property
 from kettle.http.exceptions import BadRequest, HTTPException
 from kettle.http.request import Request as _HTTPRequest
+from kettle.http.request import parse_content_length
 from kettle.http.response import Response as _HTTPResponse
 
 if TYPE_CHECKING:
@@ -69,6 +70,33 @@ class Request(_HTTPRequest):
             if environ is not None:
                 return environ.get("HTTP_COOKIE")  # type: ignore[no-any-return]
         return self.headers.get("cookie")
+
+    @property
+    def content_type(self) -> str | None:
+        """The Content-Type header, read without building ``headers`` while they are not.
+
+        A form needs it (and the Content-Length) and nothing else of the
+        headers: one dict lookup under WSGI, a scan of the scope's byte pairs
+        under ASGI, as ``cookie_header``.
+        """
+        if "headers" not in self.__dict__:
+            if self.scope is not None:
+                return _scope_header(self.scope, b"content-type")
+            environ = self.__dict__.get("environ")
+            if environ is not None:
+                return environ.get("CONTENT_TYPE") or None
+        return super().content_type
+
+    @cached_property
+    def content_length(self) -> int | None:
+        """The Content-Length as an int (None when absent or invalid), read as ``content_type``."""
+        if "headers" not in self.__dict__:
+            if self.scope is not None:
+                return parse_content_length(_scope_header(self.scope, b"content-length"))
+            environ = self.__dict__.get("environ")
+            if environ is not None:
+                return parse_content_length(environ.get("CONTENT_LENGTH") or None)
+        return super().content_length
 
     @property
     def server(self) -> tuple[str, int | None] | None:
@@ -148,18 +176,17 @@ class Request(_HTTPRequest):
 
     def _load_form_data(self) -> None:
         super()._load_form_data()
+        ctx = _cv.get(None)
+        if ctx is None or not ctx.app.debug:
+            return
         files = self.__dict__["files"]
         if files or self.mimetype == "multipart/form-data":
             return
-        from kettle.ctx import _cv
+        # Debug mode only, as Flask: say why a file is missing from a form without enctype.
+        from kettle.debug import _EnctypeErrorFiles
 
-        ctx = _cv.get(None)
-        if ctx is not None and ctx.app.debug:
-            # Debug mode only, as Flask: say why a file is missing from a form without enctype.
-            from kettle.debug import _EnctypeErrorFiles
-
-            if type(files) is not _EnctypeErrorFiles:
-                self.__dict__["files"] = _EnctypeErrorFiles(self)
+        if type(files) is not _EnctypeErrorFiles:
+            self.__dict__["files"] = _EnctypeErrorFiles(self)
 
     @property
     def max_form_memory_size(self) -> int | None:
@@ -241,3 +268,11 @@ class Response(_HTTPResponse):
         """MAX_COOKIE_SIZE of the current app (4093 outside one)."""
         ctx = _cv.get(None)
         return int(ctx.app.config["MAX_COOKIE_SIZE"]) if ctx is not None else 4093
+
+
+def _scope_header(scope: Scope, name: bytes) -> str | None:
+    """The first value of header ``name`` (lower-case bytes) in an ASGI scope, or None."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")  # type: ignore[no-any-return]
+    return None

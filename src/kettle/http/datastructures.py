@@ -20,6 +20,23 @@ T = TypeVar("T")
 _missing: Any = object()
 
 
+def _fill(target: dict[Any, list[Any]], mapping: Any) -> None:
+    """Add the pairs of ``mapping`` (see ``_pairs``) to a dict of lists.
+
+    A list of pairs with distinct keys (a parsed form or query string, the
+    common case) is built by one dict comprehension instead of a setdefault
+    per pair.
+    """
+    if mapping.__class__ is list:
+        lists = {key: [value] for key, value in mapping}
+        if len(lists) == len(mapping):
+            dict.update(target, lists)
+            return
+    setdefault = dict.setdefault
+    for key, value in _pairs(mapping):
+        setdefault(target, key, []).append(value)
+
+
 def _pairs(mapping: Any) -> Iterator[tuple[Any, Any]]:
     """Yield (key, value) pairs from a MultiDict, a mapping of lists, or pairs."""
     if isinstance(mapping, MultiDict):
@@ -44,8 +61,7 @@ class MultiDict(dict[K, list[V]]):
     def __init__(self, mapping: Any = None) -> None:
         super().__init__()
         if mapping is not None:
-            for key, value in _pairs(mapping):
-                dict.setdefault(self, key, []).append(value)
+            _fill(self, mapping)
 
     def __getitem__(self, key: K) -> V:  # type: ignore[override]
         if key in self:
@@ -193,8 +209,7 @@ class ImmutableMultiDict(_Immutable, MultiDict[K, V]):
     def __init__(self, mapping: Any = None) -> None:
         dict.__init__(self)
         if mapping is not None:
-            for key, value in _pairs(mapping):
-                dict.setdefault(self, key, []).append(value)
+            _fill(self, mapping)
 
     def copy(self) -> MultiDict[K, V]:
         """Return a mutable copy."""

@@ -9,6 +9,7 @@ request that only needs its path costs one small object.
 
 from __future__ import annotations
 
+import io
 import json as _json
 from collections.abc import Callable
 from datetime import datetime
@@ -36,13 +37,14 @@ from kettle.http.preconditions import (
     parse_if_range,
     parse_range,
 )
-from kettle.http.stream import bound_stream
+from kettle.http.stream import bound_stream, read_short_body
 from kettle.http.urls import iter_qsl
 from kettle.http.useragent import UserAgent
 
 _URL_SAFE = "!$&'()*+,/:;=@%"
 _QUERY_SAFE = ":&%=+$!*'(),/?;@"
-_FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+_URLENCODED = "application/x-www-form-urlencoded"
+_FORM_MIMETYPES = frozenset({_URLENCODED, "multipart/form-data"})
 
 
 def _empty_headers() -> Headers:
@@ -59,6 +61,12 @@ def split_mimetype(value: str) -> tuple[str, dict[str, str]]:
         if sep and key:
             params[key] = val.strip().strip('"')
     return mimetype.strip().lower(), params
+
+
+def parse_content_length(value: str | None) -> int | None:
+    """A Content-Length value as an int, or None when absent or invalid."""
+    # ASCII digits only; more than 19 digits reads as 10**19, which no limit allows.
+    return None if value is None else ascii_int(value.strip(" \t"), clamp=True)
 
 
 #: ``Request._checked_host`` before the Host was checked.
@@ -292,9 +300,7 @@ class Request:
     @cached_property
     def content_length(self) -> int | None:
         """The Content-Length as an int, or None when absent or invalid."""
-        value = self.headers.get("content-length")
-        # ASCII digits only; more than 19 digits reads as 10**19, which no limit allows.
-        return None if value is None else ascii_int(value.strip(" \t"), clamp=True)
+        return parse_content_length(self.headers.get("content-length"))
 
     @property
     def content_encoding(self) -> str | None:
@@ -442,14 +448,29 @@ class Request:
     def _load_form_data(self) -> None:
         if "form" in self.__dict__:
             return
-        if self.mimetype in _FORM_MIMETYPES and "_cached_data" not in self.__dict__:
+        mimetype = self.mimetype
+        if mimetype in _FORM_MIMETYPES and "_cached_data" not in self.__dict__:
+            length = self.content_length
             form, files = self.make_form_data_parser().parse(
-                self.stream, self.mimetype, self.content_length, self.mimetype_params
+                self._form_stream(mimetype, length), mimetype, length, self.mimetype_params
             )
         else:
             form, files = ImmutableMultiDict(), ImmutableMultiDict()
         self.__dict__["form"] = form
         self.__dict__["files"] = files
+
+    def _form_stream(self, mimetype: str, length: int | None) -> IO[bytes]:
+        """The body for the form parser: a short urlencoded one read in one call.
+
+        The parser reads such a body whole anyway; ``request.stream`` then
+        reads empty, as it does after the parser consumed it.
+        """
+        if mimetype == _URLENCODED and "_bounded" not in self.__dict__:
+            data = read_short_body(self._stream, length, self.max_content_length)
+            if data is not None:
+                self.__dict__["_bounded"] = io.BytesIO()
+                return io.BytesIO(data)
+        return self.stream
 
     @cached_property
     def form(self) -> ImmutableMultiDict[str, str]:

@@ -18,8 +18,9 @@ calls them, as Flask does.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from kettle.ctx import _cv
 from kettle.http.cookies import cookie_attributes
 
 if TYPE_CHECKING:
@@ -28,6 +29,23 @@ if TYPE_CHECKING:
     from kettle._signing import SignedSerializer
     from kettle.app import Kettle
     from kettle.sessions import SecureCookieSessionInterface
+
+#: The hooks Flask calls to open and save a signed-cookie session; while none
+#: is overridden, ``SecureCookieSessionInterface`` reads the config itself.
+HOOKS = frozenset(
+    {
+        "get_cookie_name",
+        "get_cookie_domain",
+        "get_cookie_path",
+        "get_cookie_secure",
+        "get_cookie_httponly",
+        "get_cookie_samesite",
+        "get_cookie_partitioned",
+        "get_signing_serializer",
+        "should_set_cookie",
+        "get_expiration_time",
+    }
+)
 
 #: Settings kept per interface (apps, key sets and cookie options it serves at once).
 MAX_SETTINGS = 8
@@ -70,6 +88,18 @@ class SessionSettings:
         self.max_age = int(self.lifetime.total_seconds())
         self._attributes: dict[bool, tuple[str, str, str]] = {}
 
+    def options(self) -> tuple[str, str | None, str, bool, bool, str | None, bool]:
+        """The seven ``get_cookie_*`` answers for this request, in ``_cookie_options`` order."""
+        return (
+            self.name,
+            self.domain,
+            self.path,
+            self.secure or request_is_secure(),
+            self.httponly,
+            self.samesite,
+            self.partitioned,
+        )
+
     def attributes(self, secure: bool) -> tuple[str, str, str]:
         """The Set-Cookie parts around the value (``cookie_attributes``), made once each.
 
@@ -93,9 +123,16 @@ class SessionSettings:
 
 
 def session_settings(
-    interface: SecureCookieSessionInterface, app: Kettle, cache: dict[tuple[Any, ...], Any]
+    interface: SecureCookieSessionInterface, app: Kettle
 ) -> SessionSettings | None:
-    """Return the settings for the app's current config, or None when a hook must be called."""
+    """Return the settings for the app's current config, or None when a hook must be called.
+
+    None while the interface's class or the instance overrides one of the
+    ``HOOKS``, or the app's class its ``secret_key`` or
+    ``permanent_session_lifetime``.
+    """
+    if not interface._default_hooks or not interface.__dict__.keys().isdisjoint(HOOKS):
+        return None
     plain = _PLAIN_APPS.get(type(app))
     if plain is None:
         plain = _PLAIN_APPS[type(app)] = _reads_config(type(app))
@@ -121,8 +158,9 @@ def session_settings(
         interface.key_derivation,
         interface.serializer,
     )
+    cache = interface._settings_cache
     try:
-        return cache[key]  # type: ignore[no-any-return]
+        return cache[key]
     except KeyError:
         settings = SessionSettings(interface, app)
         if len(cache) >= MAX_SETTINGS:
@@ -131,6 +169,13 @@ def session_settings(
         return settings
     except TypeError:  # an unhashable value: read afresh each time
         return SessionSettings(interface, app)
+
+
+def request_is_secure() -> bool:
+    """Whether the current request came over https (the session cookie is Secure then)."""
+    ctx = _cv.get(None)
+    request = ctx.request if ctx is not None else None
+    return bool(request is not None and request.is_secure)
 
 
 #: App classes that keep Kettle's ``secret_key`` and ``permanent_session_lifetime``.

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from kettle._session_cookie import add_signed_cookie, request_cookie, vary_cookie
-from kettle._session_settings import SessionSettings, session_settings
+from kettle._session_settings import HOOKS as _HOOKS
+from kettle._session_settings import SessionSettings, request_is_secure, session_settings
 from kettle._signing import SignedSerializer
-from kettle.ctx import _cv
 from kettle.json.tag import TaggedJSONSerializer
 
 if TYPE_CHECKING:
@@ -150,13 +150,7 @@ def _cookie_path(config: Mapping[str, Any]) -> str:
 
 
 def _cookie_secure(config: Mapping[str, Any]) -> bool:
-    return bool(config["SESSION_COOKIE_SECURE"]) or _request_is_secure()
-
-
-def _request_is_secure() -> bool:
-    ctx = _cv.get(None)
-    request = ctx.request if ctx is not None else None
-    return bool(request is not None and request.is_secure)
+    return bool(config["SESSION_COOKIE_SECURE"]) or request_is_secure()
 
 
 def _expires(lifetime: timedelta) -> datetime:
@@ -279,9 +273,7 @@ class SecureCookieSessionInterface(SessionInterface):
         While no hook is overridden (by a subclass or on the instance) nothing
         can tell them from calling the hooks; otherwise they are called, as Flask does.
         """
-        if not self._default_hooks or not self.__dict__.keys().isdisjoint(_HOOKS):
-            return None
-        return session_settings(self, app, self._settings_cache)
+        return session_settings(self, app)
 
     @cached_property
     def _settings_cache(self) -> dict[tuple[Any, ...], SessionSettings]:
@@ -357,7 +349,7 @@ class SecureCookieSessionInterface(SessionInterface):
 
     def open_session(self, app: Kettle, request: Request) -> SecureCookieSession | None:
         """Read and verify the cookie; a bad or expired one gives an empty session."""
-        settings = self._settings(app)
+        settings = session_settings(self, app)
         serializer: SignedSerializer | URLSafeTimedSerializer | None
         if settings is not None and settings.signer is not None:
             serializer, name, max_age = settings.signer, settings.name, settings.max_age
@@ -387,28 +379,22 @@ class SecureCookieSessionInterface(SessionInterface):
         return session
 
     def save_session(self, app: Kettle, session: SessionMixin, response: Response) -> None:
-        """Write, refresh or delete the cookie; add ``Vary: Cookie`` when read."""
-        settings = self._settings(app)
-        if settings is None:
-            options = SessionInterface._cookie_options(self, app)
-        else:
-            secure = settings.secure or _request_is_secure()
-            options = (
-                settings.name,
-                settings.domain,
-                settings.path,
-                secure,
-                settings.httponly,
-                settings.samesite,
-                settings.partitioned,
-            )
-        name, domain, path, secure, httponly, samesite, partitioned = options
+        """Write, refresh or delete the cookie; add ``Vary: Cookie`` when read.
+
+        While a hook is overridden every hook is called, as Flask calls them;
+        otherwise their answers come from the settings cached for the config.
+        """
+        settings = session_settings(self, app)
+        options = SessionInterface._cookie_options(self, app) if settings is None else None
         # ``Vary: Cookie`` once: when read, or (below) when the cookie is written.
         vary = session.accessed
         if vary:
             vary_cookie(response)
         if not session:
             if session.modified:
+                name, domain, path, secure, httponly, samesite, partitioned = (
+                    options or settings.options()  # type: ignore[union-attr]
+                )
                 response.delete_cookie(
                     name,
                     domain=domain,
@@ -429,11 +415,15 @@ class SecureCookieSessionInterface(SessionInterface):
             serializer = self._signer(app)
         else:
             # should_set_cookie and get_expiration_time, from the cached settings.
-            permanent = session.permanent
+            permanent = (
+                bool(dict.get(session, "_permanent", False))
+                if session.__class__ is SecureCookieSession
+                else session.permanent
+            )
             if not (session.modified or (permanent and settings.refresh)):
                 return
-            serializer = settings.signer if settings.signer is not None else self._signer(app)
             expires = _expires(settings.lifetime) if permanent else None
+            serializer = settings.signer if settings.signer is not None else self._signer(app)
         if serializer is None:
             return
         # A refresh of a session nobody read or changed: its data is the cookie's,
@@ -448,6 +438,9 @@ class SecureCookieSessionInterface(SessionInterface):
             value = signed[0].sign_payload(signed[1])
         else:
             value = serializer.dumps(dict(session))
+        name, domain, path, secure, httponly, samesite, partitioned = (
+            options or settings.options()  # type: ignore[union-attr]
+        )
         if (
             settings is None
             or serializer is not settings.signer
@@ -471,24 +464,6 @@ class SecureCookieSessionInterface(SessionInterface):
 _DEFAULT_GET_SIGNING_SERIALIZER = SecureCookieSessionInterface.get_signing_serializer
 #: Signers kept per interface (apps and key sets it serves at once).
 _MAX_SIGNERS = 8
-
-
-#: The hooks Flask calls to save a signed-cookie session; while none is
-#: overridden, ``SecureCookieSessionInterface`` reads the config itself.
-_HOOKS = frozenset(
-    {
-        "get_cookie_name",
-        "get_cookie_domain",
-        "get_cookie_path",
-        "get_cookie_secure",
-        "get_cookie_httponly",
-        "get_cookie_samesite",
-        "get_cookie_partitioned",
-        "get_signing_serializer",
-        "should_set_cookie",
-        "get_expiration_time",
-    }
-)
 
 
 # The server-side backend lives in its own module; its names stay importable from here.

@@ -72,7 +72,7 @@ class SecureCookieSession(dict[str, Any], SessionMixin):
     _signed_payload: tuple[SignedSerializer, bytes] | None = None
 
     def __init__(self, initial: Any = None) -> None:
-        super().__init__(initial or ())
+        dict.__init__(self, initial or ())
 
     def __getitem__(self, key: str) -> Any:
         self.accessed = True
@@ -438,14 +438,15 @@ class SecureCookieSessionInterface(SessionInterface):
             value = signed[0].sign_payload(signed[1])
         else:
             value = serializer.dumps(dict(session))
-        name, domain, path, secure, httponly, samesite, partitioned = (
-            options or settings.options()  # type: ignore[union-attr]
-        )
-        if (
-            settings is None
-            or serializer is not settings.signer
-            or not add_signed_cookie(response, settings.attributes(secure), value, expires)
-        ):
+        written = False
+        if settings is not None and serializer is settings.signer:
+            # A value of the one-pass signer: the header is made of checked parts.
+            secure = settings.secure or request_is_secure()
+            written = add_signed_cookie(response, settings.attributes(secure), value, expires)
+        if not written:
+            name, domain, path, secure, httponly, samesite, partitioned = (
+                options or settings.options()  # type: ignore[union-attr]
+            )
             response.set_cookie(
                 name,
                 value,

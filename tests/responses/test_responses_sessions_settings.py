@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from kettle import Kettle, session
+from kettle.json.tag import TaggedJSONSerializer
 from kettle.sessions import SecureCookieSessionInterface, SessionMixin
 from kettle.testing import KettleClient
 from kettle.wrappers import Response
@@ -139,3 +140,34 @@ def test_app_subclass_secret_key_property_is_read(
     assert client.get("/peek").text == "1"
     Rotating.key = "second key"
     assert client.get("/peek").text == "None"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"n":1}',
+        '{"n": 1, " t": [1, 2]}',  # Flask's spaced separators, a tag
+        '{"\\u0020t":[1,2]}',  # a tag key written with an escape
+        '{"a":{"\\u0020di":{" t__":[3]}}}',  # an escaped tag-like key
+        '{"a":"x \\" y","b":[" t"]}',  # a quote and a space inside a value
+        '{"a":[" t"]}',  # a tag name as a value, not a key
+        '{" x":1}',  # a key with a space that is no tag
+    ],
+)
+def test_tagged_loads_equals_flask(text: str) -> None:
+    from flask.json.tag import TaggedJSONSerializer as FlaskTagged
+
+    assert TaggedJSONSerializer().loads(text) == FlaskTagged().loads(text)
+
+
+def test_session_with_an_escaped_tag_key_reads_as_flask_reads_it(
+    app: Kettle, client: KettleClient
+) -> None:
+    @app.route("/peek")
+    def peek() -> str:
+        return repr(session.get("x"))
+
+    signer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    text = '{"x":{"\\u0020t":[1,2]}}'
+    client.set_cookie("session", signer.dumps(TaggedJSONSerializer().loads(text)))
+    assert client.get("/peek").text == "(1, 2)"

@@ -219,6 +219,7 @@ class TaggedJSONSerializer:
         )
         self._plain_order: list[JSONTag] | None = list(self.order) if plain else None
         self._decoder = json.JSONDecoder(object_hook=self.untag)
+        self._plain_decoder = json.JSONDecoder()
 
     def register(
         self, tag_class: type[JSONTag], force: bool = False, index: int | None = None
@@ -264,11 +265,22 @@ class TaggedJSONSerializer:
     def loads(self, value: str | bytes) -> Any:
         """Parse and untag (each object as the parser makes it, innermost first)."""
         if type(value) is str:
+            # Every tag key starts with a space: text in which no string starts
+            # with one (written as is or as a \u escape) holds no tag to undo,
+            # while only Flask's tags are registered.
+            decoder = (
+                self._plain_decoder
+                if '" ' not in value
+                and "\\u" not in value
+                and self._plain_order is not None
+                and self.order == self._plain_order
+                else self._decoder
+            )
             # What json.loads does with text, minus its wrappers: scan one value
             # from the start; anything else (whitespace around it, a BOM, an
             # error) goes the whole way for json's own handling and messages.
             try:
-                result, end = self._decoder.scan_once(value, 0)  # type: ignore[attr-defined]
+                result, end = decoder.scan_once(value, 0)  # type: ignore[attr-defined]
             except StopIteration:
                 pass
             else:

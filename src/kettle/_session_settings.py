@@ -18,6 +18,7 @@ calls them, as Flask does.
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from kettle.ctx import _cv
@@ -45,6 +46,21 @@ HOOKS = frozenset(
         "should_set_cookie",
         "get_expiration_time",
     }
+)
+
+#: Every other config value the settings are made from, read in one C call.
+_read_config = itemgetter(
+    "SECRET_KEY",
+    "PERMANENT_SESSION_LIFETIME",
+    "SESSION_COOKIE_NAME",
+    "SESSION_COOKIE_DOMAIN",
+    "SESSION_COOKIE_PATH",
+    "APPLICATION_ROOT",
+    "SESSION_COOKIE_SECURE",
+    "SESSION_COOKIE_HTTPONLY",
+    "SESSION_COOKIE_SAMESITE",
+    "SESSION_COOKIE_PARTITIONED",
+    "SESSION_REFRESH_EACH_REQUEST",
 )
 
 #: Settings kept per interface (apps, key sets and cookie options it serves at once).
@@ -139,20 +155,10 @@ def session_settings(
     if not plain:
         return None
     config = app.config
-    fallbacks = config["SECRET_KEY_FALLBACKS"]
+    fallbacks = config["SECRET_KEY_FALLBACKS"]  # a list may change in place: copied
     key = (
-        config["SECRET_KEY"],
+        _read_config(config),
         tuple(fallbacks) if fallbacks else (),
-        config["PERMANENT_SESSION_LIFETIME"],
-        config["SESSION_COOKIE_NAME"],
-        config["SESSION_COOKIE_DOMAIN"],
-        config["SESSION_COOKIE_PATH"],
-        config["APPLICATION_ROOT"],
-        config["SESSION_COOKIE_SECURE"],
-        config["SESSION_COOKIE_HTTPONLY"],
-        config["SESSION_COOKIE_SAMESITE"],
-        config["SESSION_COOKIE_PARTITIONED"],
-        config["SESSION_REFRESH_EACH_REQUEST"],
         interface.salt,
         interface.digest_method,
         interface.key_derivation,

@@ -296,9 +296,7 @@ def _plain(value: Any, tags: dict[str, JSONTag]) -> bool:
     dict subclass may have a tag of its own.
     """
     cls = type(value)  # not __class__, which an object may claim
-    if cls is str or cls is int or cls is float or cls is bool or value is None:
-        return True
-    if cls is dict:
+    if cls is dict:  # first: a session is one
         if len(value) == 1 and next(iter(value)) in tags:
             return False  # TagDict escapes it
         for key, item in value.items():
@@ -310,6 +308,8 @@ def _plain(value: Any, tags: dict[str, JSONTag]) -> bool:
                 item is not None and not _plain(item, tags)
             ):
                 return False
+        return True
+    if cls is str or cls is int or cls is float or cls is bool or value is None:
         return True
     if cls is list:
         return all(_plain(item, tags) for item in value)

@@ -267,16 +267,9 @@ class SecureCookieSessionInterface(SessionInterface):
             getattr(cls, name) is getattr(SecureCookieSessionInterface, name) for name in _HOOKS
         )
 
-    def _settings(self, app: Kettle) -> SessionSettings | None:
-        """The config's session settings, read once per state; None while a hook is overridden.
-
-        While no hook is overridden (by a subclass or on the instance) nothing
-        can tell them from calling the hooks; otherwise they are called, as Flask does.
-        """
-        return session_settings(self, app)
-
     @cached_property
     def _settings_cache(self) -> dict[tuple[Any, ...], SessionSettings]:
+        # ``session_settings``' cache: settings per config state, as ``_signers``.
         return {}
 
     def get_signing_serializer(self, app: Kettle) -> URLSafeTimedSerializer | None:

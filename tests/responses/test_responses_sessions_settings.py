@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -171,3 +173,47 @@ def test_session_with_an_escaped_tag_key_reads_as_flask_reads_it(
     text = '{"x":{"\\u0020t":[1,2]}}'
     client.set_cookie("session", signer.dumps(TaggedJSONSerializer().loads(text)))
     assert client.get("/peek").text == "(1, 2)"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {},
+        {"SESSION_COOKIE_DOMAIN": "Example.COM:8080", "SESSION_COOKIE_PATH": "/a b/ü"},
+        {"SESSION_COOKIE_SAMESITE": "strict", "SESSION_COOKIE_HTTPONLY": False},
+        {"SESSION_COOKIE_SAMESITE": None, "SESSION_COOKIE_PARTITIONED": True},
+        {"SESSION_COOKIE_SECURE": True, "APPLICATION_ROOT": "/root"},
+        {"PERMANENT_SESSION_LIFETIME": 3600},
+    ],
+)
+def test_appended_cookie_equals_set_cookies(
+    config: dict[str, Any],
+    make_client: Callable[..., KettleClient],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(time, "time", lambda: 1_750_000_000.0)
+
+    class Plain(Response):
+        def set_cookie(self, key: str, value: str = "", *args: Any, **kwargs: Any) -> None:
+            super().set_cookie(key, value, *args, **kwargs)
+
+    headers = []
+    for response_class in (Response, Plain):
+        app = Kettle("kettle_test")
+        app.config.update(TESTING=True, SECRET_KEY="test key", **config)
+        app.response_class = response_class
+
+        @app.route("/login")
+        def login() -> str:
+            session.permanent = True
+            session["n"] = 1
+            return "ok"
+
+        rv = make_client(app).get("/login")
+        assert "; Expires=" in rv.headers["Set-Cookie"]
+        # (Expires comes from datetime.now(), which two requests may see a second apart.)
+        headers.append([(name, _EXPIRES.sub("", value)) for name, value in rv.headers])
+    assert headers[0] == headers[1]
+
+
+_EXPIRES = re.compile(r"; Expires=[^;]*")

@@ -1,21 +1,27 @@
-"""The session cookie on the request and the response, read and marked cheaply.
+"""The session cookie on the request and the response, read and written cheaply.
 
 ``request_cookie`` finds one cookie in the raw Cookie header instead of
 building ``request.cookies`` (every cookie in a dict, and under WSGI the
 whole header map); ``vary_cookie`` adds ``Vary: Cookie`` without parsing a
-Vary header that is not there. Each gives what the public API would, and
-defers to it when a subclass changes ``cookies`` or ``vary``.
+Vary header that is not there; ``add_signed_cookie`` appends a Set-Cookie
+header made of parts that were checked when they were made. Each gives
+what the public API would, and defers to it when a subclass changes
+``cookies``, ``vary``, ``set_cookie`` or the headers' class.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kettle.http.cookies import cookie_value
+from kettle.http.cookies import cookie_value, format_cookie
+from kettle.http.dates import http_date
+from kettle.http.headers import Headers
 from kettle.http.request import Request as HTTPRequest
 from kettle.http.response import Response as HTTPResponse
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from kettle.wrappers import Request, Response
 
 
@@ -48,7 +54,43 @@ _VARY = HTTPResponse.__dict__["vary"]
 
 def vary_cookie(response: Response) -> None:
     """``response.vary.add("Cookie")``, without parsing a Vary header that is not there."""
-    if type(response).vary is _VARY and response.headers.get("Vary") is None:
-        response.headers.add("Vary", "Cookie")
-    else:
-        response.vary.add("Cookie")
+    headers = response.headers
+    if type(response).vary is _VARY and headers.__class__ is Headers:
+        pairs = headers._list
+        for name, _ in pairs:
+            if name.lower() == "vary":
+                break
+        else:
+            # What ``headers.add("Vary", "Cookie")`` appends: a valid name and value.
+            pairs.append(("Vary", "Cookie"))
+            return
+    response.vary.add("Cookie")
+
+
+_SET_COOKIE = HTTPResponse.set_cookie
+
+
+def add_signed_cookie(
+    response: Response,
+    attributes: tuple[str, str, str],
+    value: str,
+    expires: datetime | None,
+) -> bool:
+    """Append ``Set-Cookie`` as ``response.set_cookie`` would; False when it must be called.
+
+    ``attributes`` come from ``cookie_attributes`` (the key, path, domain and
+    SameSite checked there) and ``value`` is a signed session value (URL-safe
+    base64 and dots: nothing to quote, nothing the header validator refuses),
+    so the header is valid by construction and goes in without a second check.
+    A response class with its own ``set_cookie``, headers of another class, or
+    a header past ``max_cookie_size`` (which warns) go through ``set_cookie``.
+    """
+    headers = response.headers
+    if type(response).set_cookie is not _SET_COOKIE or headers.__class__ is not Headers:
+        return False
+    header = format_cookie(attributes, value, None if expires is None else http_date(expires))
+    max_size = response.max_cookie_size
+    if max_size and len(header) > max_size:
+        return False
+    headers._list.append(("Set-Cookie", header))
+    return True

@@ -12,7 +12,6 @@ or forged cookie gives an empty session, never an error.
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -20,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from kettle._session_cookie import request_cookie, vary_cookie
+from kettle._session_cookie import add_signed_cookie, request_cookie, vary_cookie
+from kettle._session_settings import HOOKS as _HOOKS
+from kettle._session_settings import SessionSettings, request_is_secure, session_settings
 from kettle._signing import SignedSerializer
-from kettle.ctx import _cv
 from kettle.json.tag import TaggedJSONSerializer
 
 if TYPE_CHECKING:
@@ -72,31 +72,31 @@ class SecureCookieSession(dict[str, Any], SessionMixin):
     _signed_payload: tuple[SignedSerializer, bytes] | None = None
 
     def __init__(self, initial: Any = None) -> None:
-        super().__init__(initial or ())
+        dict.__init__(self, initial or ())
 
     def __getitem__(self, key: str) -> Any:
         self.accessed = True
-        return super().__getitem__(key)
+        return dict.__getitem__(self, key)
 
     def get(self, key: str, default: Any = None) -> Any:
         """Return ``session[key]`` or ``default``, marking the session accessed."""
         self.accessed = True
-        return super().get(key, default)
+        return dict.get(self, key, default)
 
     def setdefault(self, key: str, default: Any = None) -> Any:
         """Return ``session[key]``, setting it to ``default`` first if absent (modified then)."""
         self.accessed = True
         if not dict.__contains__(self, key):
             self.modified = True
-        return super().setdefault(key, default)
+        return dict.setdefault(self, key, default)
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.accessed = self.modified = True
-        super().__setitem__(key, value)
+        dict.__setitem__(self, key, value)
 
     def __delitem__(self, key: str) -> None:
         self.accessed = self.modified = True
-        super().__delitem__(key)
+        dict.__delitem__(self, key)
 
     def pop(self, key: str, *args: Any) -> Any:
         """Remove ``key`` and return its value; modified only if ``key`` was there.
@@ -106,26 +106,26 @@ class SecureCookieSession(dict[str, Any], SessionMixin):
         """
         if dict.__contains__(self, key):
             self.accessed = self.modified = True
-        return super().pop(key, *args)
+        return dict.pop(self, key, *args)
 
     def popitem(self) -> tuple[str, Any]:
         """Remove an item, marking the session modified."""
         self.accessed = self.modified = True
-        return super().popitem()
+        return dict.popitem(self)
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         """Update, marking the session modified."""
         self.accessed = self.modified = True
-        super().update(*args, **kwargs)
+        dict.update(self, *args, **kwargs)
 
     def clear(self) -> None:
         """Empty the session, marking it modified."""
         self.accessed = self.modified = True
-        super().clear()
+        dict.clear(self)
 
     def __contains__(self, key: object) -> bool:
         self.accessed = True
-        return super().__contains__(key)
+        return dict.__contains__(self, key)
 
 
 class NullSession(SecureCookieSession):
@@ -150,11 +150,12 @@ def _cookie_path(config: Mapping[str, Any]) -> str:
 
 
 def _cookie_secure(config: Mapping[str, Any]) -> bool:
-    if config["SESSION_COOKIE_SECURE"]:
-        return True
-    ctx = _cv.get(None)
-    request = ctx.request if ctx is not None else None
-    return bool(request is not None and request.is_secure)
+    return bool(config["SESSION_COOKIE_SECURE"]) or request_is_secure()
+
+
+def _expires(lifetime: timedelta) -> datetime:
+    """When a permanent session's cookie expires (``get_expiration_time``)."""
+    return datetime.now(UTC) + lifetime
 
 
 class SessionInterface:
@@ -169,7 +170,10 @@ class SessionInterface:
 
     def is_null_session(self, obj: object) -> bool:
         """Return True for a null session."""
-        return isinstance(obj, self.null_session_class)
+        cls = self.null_session_class
+        if obj.__class__ is SecureCookieSession and cls is NullSession:
+            return False  # the common case, without ABCMeta's isinstance (a Python call)
+        return isinstance(obj, cls)
 
     def get_cookie_name(self, app: Kettle) -> str:
         """The cookie name (SESSION_COOKIE_NAME)."""
@@ -206,8 +210,7 @@ class SessionInterface:
     def get_expiration_time(self, app: Kettle, session: SessionMixin) -> datetime | None:
         """When a permanent session's cookie expires; None for a browser-session cookie."""
         if session.permanent:
-            lifetime: timedelta = app.permanent_session_lifetime
-            return datetime.now(UTC) + lifetime
+            return _expires(app.permanent_session_lifetime)
         return None
 
     def should_set_cookie(self, app: Kettle, session: SessionMixin) -> bool:
@@ -264,24 +267,10 @@ class SecureCookieSessionInterface(SessionInterface):
             getattr(cls, name) is getattr(SecureCookieSessionInterface, name) for name in _HOOKS
         )
 
-    def _cookie_options(self, app: Kettle) -> _CookieOptions:
-        """The seven ``get_cookie_*`` answers, read from the config in one call.
-
-        While no hook is overridden (by a subclass or on the instance) nothing
-        can tell this from calling them; otherwise they are called, as Flask does.
-        """
-        if not self._default_hooks or not self.__dict__.keys().isdisjoint(_HOOKS):
-            return super()._cookie_options(app)
-        config = app.config
-        return (
-            str(config["SESSION_COOKIE_NAME"]),
-            config["SESSION_COOKIE_DOMAIN"] or None,
-            _cookie_path(config),
-            _cookie_secure(config),
-            bool(config["SESSION_COOKIE_HTTPONLY"]),
-            config["SESSION_COOKIE_SAMESITE"],
-            bool(config["SESSION_COOKIE_PARTITIONED"]),
-        )
+    @cached_property
+    def _settings_cache(self) -> dict[tuple[Any, ...], SessionSettings]:
+        # ``session_settings``' cache: settings per config state, as ``_signers``.
+        return {}
 
     def get_signing_serializer(self, app: Kettle) -> URLSafeTimedSerializer | None:
         """Return the serializer for the app's keys, or None without a secret key."""
@@ -353,13 +342,19 @@ class SecureCookieSessionInterface(SessionInterface):
 
     def open_session(self, app: Kettle, request: Request) -> SecureCookieSession | None:
         """Read and verify the cookie; a bad or expired one gives an empty session."""
-        serializer = self._signer(app)
-        if serializer is None:
-            return None
-        value = request_cookie(request, self.get_cookie_name(app))
+        settings = session_settings(self, app)
+        serializer: SignedSerializer | URLSafeTimedSerializer | None
+        if settings is not None and settings.signer is not None:
+            serializer, name, max_age = settings.signer, settings.name, settings.max_age
+        else:
+            serializer = self._signer(app)
+            if serializer is None:
+                return None
+            name = self.get_cookie_name(app)
+            max_age = int(app.permanent_session_lifetime.total_seconds())
+        value = request_cookie(request, name)
         if not value:
             return self.session_class()
-        max_age = int(app.permanent_session_lifetime.total_seconds())
         signed: tuple[SignedSerializer, bytes] | None = None
         try:
             if isinstance(serializer, SignedSerializer):
@@ -377,14 +372,22 @@ class SecureCookieSessionInterface(SessionInterface):
         return session
 
     def save_session(self, app: Kettle, session: SessionMixin, response: Response) -> None:
-        """Write, refresh or delete the cookie; add ``Vary: Cookie`` when read."""
-        name, domain, path, secure, httponly, samesite, partitioned = self._cookie_options(app)
+        """Write, refresh or delete the cookie; add ``Vary: Cookie`` when read.
+
+        While a hook is overridden every hook is called, as Flask calls them;
+        otherwise their answers come from the settings cached for the config.
+        """
+        settings = session_settings(self, app)
+        options = SessionInterface._cookie_options(self, app) if settings is None else None
         # ``Vary: Cookie`` once: when read, or (below) when the cookie is written.
         vary = session.accessed
         if vary:
             vary_cookie(response)
         if not session:
             if session.modified:
+                name, domain, path, secure, httponly, samesite, partitioned = (
+                    options or settings.options()  # type: ignore[union-attr]
+                )
                 response.delete_cookie(
                     name,
                     domain=domain,
@@ -397,9 +400,23 @@ class SecureCookieSessionInterface(SessionInterface):
                 if not vary:
                     vary_cookie(response)
             return
-        if not self.should_set_cookie(app, session):
-            return
-        serializer = self._signer(app)
+        serializer: SignedSerializer | URLSafeTimedSerializer | None
+        if settings is None:
+            if not self.should_set_cookie(app, session):
+                return
+            expires = self.get_expiration_time(app, session)  # before the signer, as Flask
+            serializer = self._signer(app)
+        else:
+            # should_set_cookie and get_expiration_time, from the cached settings.
+            permanent = (
+                bool(dict.get(session, "_permanent", False))
+                if session.__class__ is SecureCookieSession
+                else session.permanent
+            )
+            if not (session.modified or (permanent and settings.refresh)):
+                return
+            expires = _expires(settings.lifetime) if permanent else None
+            serializer = settings.signer if settings.signer is not None else self._signer(app)
         if serializer is None:
             return
         # A refresh of a session nobody read or changed: its data is the cookie's,
@@ -414,17 +431,26 @@ class SecureCookieSessionInterface(SessionInterface):
             value = signed[0].sign_payload(signed[1])
         else:
             value = serializer.dumps(dict(session))
-        response.set_cookie(
-            name,
-            value,
-            expires=self.get_expiration_time(app, session),
-            httponly=httponly,
-            domain=domain,
-            path=path,
-            secure=secure,
-            partitioned=partitioned,
-            samesite=samesite,
-        )
+        written = False
+        if settings is not None and serializer is settings.signer:
+            # A value of the one-pass signer: the header is made of checked parts.
+            secure = settings.secure or request_is_secure()
+            written = add_signed_cookie(response, settings.attributes(secure), value, expires)
+        if not written:
+            name, domain, path, secure, httponly, samesite, partitioned = (
+                options or settings.options()  # type: ignore[union-attr]
+            )
+            response.set_cookie(
+                name,
+                value,
+                expires=expires,
+                httponly=httponly,
+                domain=domain,
+                path=path,
+                secure=secure,
+                partitioned=partitioned,
+                samesite=samesite,
+            )
         if not vary:
             vary_cookie(response)
 
@@ -434,127 +460,6 @@ _DEFAULT_GET_SIGNING_SERIALIZER = SecureCookieSessionInterface.get_signing_seria
 _MAX_SIGNERS = 8
 
 
-#: The hooks Flask calls to save a signed-cookie session; while none is
-#: overridden, ``SecureCookieSessionInterface`` reads the config itself.
-_HOOKS = frozenset(
-    {
-        "get_cookie_name",
-        "get_cookie_domain",
-        "get_cookie_path",
-        "get_cookie_secure",
-        "get_cookie_httponly",
-        "get_cookie_samesite",
-        "get_cookie_partitioned",
-    }
-)
-
-
-class ServerSideSession(SecureCookieSession):
-    """A session whose data lives on the server; the cookie holds only ``sid``."""
-
-    def __init__(self, initial: Any = None, sid: str | None = None) -> None:
-        super().__init__(initial)
-        self.new = sid is None
-        self.sid = sid or _new_session_id()
-        #: Ids made obsolete by ``regenerate``: deleted from the store on save.
-        self.obsolete_sids: list[str] = []
-
-    def regenerate(self) -> None:
-        """Give the session a new id (call at login: it defeats session fixation).
-
-        The old id's data is deleted from the store when the session is saved,
-        so a copy of the old cookie opens an empty session.
-        """
-        self.obsolete_sids.append(self.sid)
-        self.sid = _new_session_id()
-        self.accessed = self.modified = True
-
-    def clear(self) -> None:
-        """Empty the session and give it a new id (logout, or a login that starts afresh).
-
-        What is stored next (a flash message after logout, the next user)
-        lives under an id nobody held before.
-        """
-        super().clear()
-        if not self.new or self.obsolete_sids:
-            self.regenerate()
-
-
-def _new_session_id() -> str:
-    # 256 random bits: guessing a live id is out of reach, so the id needs no signature.
-    return secrets.token_urlsafe(32)
-
-
-class RedisSessionInterface(SessionInterface):
-    """Server-side sessions in Redis: ``app.session_interface = RedisSessionInterface(url)``.
-
-    ``redis`` is a URL (``redis://127.0.0.1:6379/0``) or a redis-py client.
-    Entries expire after PERMANENT_SESSION_LIFETIME; the data is tagged JSON
-    (never pickle). Needs the ``kettle[redis]`` extra.
-    """
-
-    serializer = TaggedJSONSerializer()
-    session_class = ServerSideSession
-
-    def __init__(
-        self, redis: Any = "redis://127.0.0.1:6379/0", key_prefix: str = "session:"
-    ) -> None:
-        if isinstance(redis, str):
-            import redis as redis_module
-
-            redis = redis_module.Redis.from_url(redis)
-        self.redis = redis
-        self.key_prefix = key_prefix
-
-    def make_null_session(self, app: Kettle) -> SecureCookieSession:
-        """No secret key is needed server-side: an empty new session."""
-        return self.session_class()
-
-    def open_session(self, app: Kettle, request: Request) -> ServerSideSession:
-        """Load the data for the cookie's id; an unknown or malformed id starts afresh."""
-        sid = request.cookies.get(self.get_cookie_name(app))
-        if not sid or len(sid) > 128 or not sid.replace("-", "").replace("_", "").isalnum():
-            return self.session_class()
-        raw = self.redis.get(self.key_prefix + sid)
-        if raw is None:
-            return self.session_class()
-        try:
-            data = self.serializer.loads(raw)
-        except ValueError:
-            return self.session_class()
-        return self.session_class(data if isinstance(data, dict) else None, sid=sid)
-
-    def save_session(self, app: Kettle, session: SessionMixin, response: Response) -> None:
-        """Store or delete the data and set or expire the cookie."""
-        if not isinstance(session, ServerSideSession):
-            raise TypeError("RedisSessionInterface saves ServerSideSession objects only.")
-        name = self.get_cookie_name(app)
-        options: dict[str, Any] = {
-            "domain": self.get_cookie_domain(app),
-            "path": self.get_cookie_path(app),
-            "secure": self.get_cookie_secure(app),
-            "httponly": self.get_cookie_httponly(app),
-            "samesite": self.get_cookie_samesite(app),
-            "partitioned": self.get_cookie_partitioned(app),
-        }
-        for old in session.obsolete_sids:
-            self.redis.delete(self.key_prefix + old)
-        session.obsolete_sids.clear()
-        if session.accessed:
-            response.vary.add("Cookie")
-        if not session:
-            if session.modified:
-                self.redis.delete(self.key_prefix + session.sid)
-                response.delete_cookie(name, **options)
-                response.vary.add("Cookie")
-            return
-        if not self.should_set_cookie(app, session):
-            return
-        lifetime = max(int(app.permanent_session_lifetime.total_seconds()), 1)
-        self.redis.set(
-            self.key_prefix + session.sid, self.serializer.dumps(dict(session)), ex=lifetime
-        )
-        response.set_cookie(
-            name, session.sid, expires=self.get_expiration_time(app, session), **options
-        )
-        response.vary.add("Cookie")
+# The server-side backend lives in its own module; its names stay importable from here.
+from kettle._redis_sessions import RedisSessionInterface as RedisSessionInterface  # noqa: E402
+from kettle._redis_sessions import ServerSideSession as ServerSideSession  # noqa: E402

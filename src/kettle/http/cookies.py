@@ -151,7 +151,7 @@ def _clean_domain(domain: str) -> str:
 
 
 @lru_cache(maxsize=256, typed=True)
-def _attributes(
+def cookie_attributes(
     key: str,
     domain: str | None,
     max_age: int | None,
@@ -193,6 +193,14 @@ def _attributes(
     return f"{key.encode('utf-8').decode('latin-1')}=", domain_part, "".join(tail)
 
 
+def format_cookie(attributes: tuple[str, str, str], value: str, expires: str | None) -> str:
+    """Join ``cookie_attributes`` parts, a quoted value and an HTTP date into a Set-Cookie value."""
+    start, domain_part, tail = attributes
+    if expires:
+        return f"{start}{value}{domain_part}; Expires={expires}{tail}"
+    return f"{start}{value}{domain_part}{tail}"
+
+
 def dump_cookie(
     key: str,
     value: str = "",
@@ -216,7 +224,7 @@ def dump_cookie(
     """
     if isinstance(max_age, timedelta):
         max_age = int(max_age.total_seconds())
-    start, domain_part, tail = _attributes(
+    attributes = cookie_attributes(
         key, domain, max_age, secure, httponly, path, samesite, partitioned
     )
     if expires is not None:
@@ -229,10 +237,7 @@ def dump_cookie(
     elif max_age is not None and sync_expires:
         expires = http_date(time.time() + max_age)
     value = quote_cookie_value(value)
-    if expires:
-        header = f"{start}{value}{domain_part}; Expires={expires}{tail}"
-    else:
-        header = f"{start}{value}{domain_part}{tail}"
+    header = format_cookie(attributes, value, expires)
     if max_size and len(header) > max_size:
         extra = len(header) - len(value)
         warnings.warn(

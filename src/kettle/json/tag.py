@@ -219,6 +219,7 @@ class TaggedJSONSerializer:
         )
         self._plain_order: list[JSONTag] | None = list(self.order) if plain else None
         self._decoder = json.JSONDecoder(object_hook=self.untag)
+        self._plain_decoder = json.JSONDecoder()
 
     def register(
         self, tag_class: type[JSONTag], force: bool = False, index: int | None = None
@@ -264,11 +265,22 @@ class TaggedJSONSerializer:
     def loads(self, value: str | bytes) -> Any:
         """Parse and untag (each object as the parser makes it, innermost first)."""
         if type(value) is str:
+            # Every tag key starts with a space: text in which no string starts
+            # with one (written as is or as a \u escape) holds no tag to undo,
+            # while only Flask's tags are registered.
+            decoder = (
+                self._plain_decoder
+                if '" ' not in value
+                and "\\u" not in value
+                and self._plain_order is not None
+                and self.order == self._plain_order
+                else self._decoder
+            )
             # What json.loads does with text, minus its wrappers: scan one value
             # from the start; anything else (whitespace around it, a BOM, an
             # error) goes the whole way for json's own handling and messages.
             try:
-                result, end = self._decoder.scan_once(value, 0)  # type: ignore[attr-defined]
+                result, end = decoder.scan_once(value, 0)  # type: ignore[attr-defined]
             except StopIteration:
                 pass
             else:
@@ -284,9 +296,7 @@ def _plain(value: Any, tags: dict[str, JSONTag]) -> bool:
     dict subclass may have a tag of its own.
     """
     cls = type(value)  # not __class__, which an object may claim
-    if cls is str or cls is int or cls is float or cls is bool or value is None:
-        return True
-    if cls is dict:
+    if cls is dict:  # first: a session is one
         if len(value) == 1 and next(iter(value)) in tags:
             return False  # TagDict escapes it
         for key, item in value.items():
@@ -298,6 +308,8 @@ def _plain(value: Any, tags: dict[str, JSONTag]) -> bool:
                 item is not None and not _plain(item, tags)
             ):
                 return False
+        return True
+    if cls is str or cls is int or cls is float or cls is bool or value is None:
         return True
     if cls is list:
         return all(_plain(item, tags) for item in value)

@@ -1,0 +1,197 @@
+"""What the signed-cookie session reads from the config, read once per config state.
+
+Opening and saving the default session reads about a dozen config keys and
+the interface's signer settings, through ``app.secret_key``,
+``app.permanent_session_lifetime`` and the seven ``get_cookie_*`` hooks:
+some twenty Python calls a request. ``session_settings`` reads the raw
+values in one call and keys a small cache with them, so a changed config
+(a new SECRET_KEY, a fallback appended in place, another cookie path) is a
+new key and takes effect on the next request, as in Flask. The cached
+``SessionSettings`` holds the signer, the cookie's name and attributes
+(checked and formatted once) and the lifetime.
+
+Used only while nothing the cache would hide is overridden: the hooks of
+``SecureCookieSessionInterface`` (by a subclass or on the instance) and the
+app's ``secret_key`` / ``permanent_session_lifetime``; otherwise the caller
+calls them, as Flask does.
+"""
+
+from __future__ import annotations
+
+from operator import itemgetter
+from typing import TYPE_CHECKING
+
+from kettle.ctx import _cv
+from kettle.http.cookies import cookie_attributes
+
+if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from kettle._signing import SignedSerializer
+    from kettle.app import Kettle
+    from kettle.sessions import SecureCookieSessionInterface
+
+#: The hooks Flask calls to open and save a signed-cookie session; while none
+#: is overridden, ``SecureCookieSessionInterface`` reads the config itself.
+HOOKS = frozenset(
+    {
+        "get_cookie_name",
+        "get_cookie_domain",
+        "get_cookie_path",
+        "get_cookie_secure",
+        "get_cookie_httponly",
+        "get_cookie_samesite",
+        "get_cookie_partitioned",
+        "get_signing_serializer",
+        "should_set_cookie",
+        "get_expiration_time",
+    }
+)
+
+#: Every other config value the settings are made from, read in one C call.
+_read_config = itemgetter(
+    "SECRET_KEY",
+    "PERMANENT_SESSION_LIFETIME",
+    "SESSION_COOKIE_NAME",
+    "SESSION_COOKIE_DOMAIN",
+    "SESSION_COOKIE_PATH",
+    "APPLICATION_ROOT",
+    "SESSION_COOKIE_SECURE",
+    "SESSION_COOKIE_HTTPONLY",
+    "SESSION_COOKIE_SAMESITE",
+    "SESSION_COOKIE_PARTITIONED",
+    "SESSION_REFRESH_EACH_REQUEST",
+)
+
+#: Settings kept per interface (apps, key sets and cookie options it serves at once).
+MAX_SETTINGS = 8
+
+
+class SessionSettings:
+    """The signer and cookie options of one config state (what the hooks would return)."""
+
+    __slots__ = (
+        "_attributes",
+        "domain",
+        "httponly",
+        "lifetime",
+        "max_age",
+        "name",
+        "partitioned",
+        "path",
+        "refresh",
+        "samesite",
+        "secure",
+        "signer",
+    )
+
+    def __init__(self, interface: SecureCookieSessionInterface, app: Kettle) -> None:
+        config = app.config
+        #: The one-pass signer; None without a secret key or for settings it cannot do.
+        self.signer: SignedSerializer | None = (
+            interface._make_signer(app) if app.secret_key else None
+        )
+        self.name = str(config["SESSION_COOKIE_NAME"])
+        self.domain: str | None = config["SESSION_COOKIE_DOMAIN"] or None
+        self.path = str(config["SESSION_COOKIE_PATH"] or config["APPLICATION_ROOT"])
+        #: SESSION_COOKIE_SECURE (an https request makes the cookie Secure too).
+        self.secure = bool(config["SESSION_COOKIE_SECURE"])
+        self.httponly = bool(config["SESSION_COOKIE_HTTPONLY"])
+        self.samesite: str | None = config["SESSION_COOKIE_SAMESITE"]
+        self.partitioned = bool(config["SESSION_COOKIE_PARTITIONED"])
+        self.refresh = bool(config["SESSION_REFRESH_EACH_REQUEST"])
+        self.lifetime: timedelta = app.permanent_session_lifetime
+        self.max_age = int(self.lifetime.total_seconds())
+        self._attributes: dict[bool, tuple[str, str, str]] = {}
+
+    def options(self) -> tuple[str, str | None, str, bool, bool, str | None, bool]:
+        """The seven ``get_cookie_*`` answers for this request, in ``_cookie_options`` order."""
+        return (
+            self.name,
+            self.domain,
+            self.path,
+            self.secure or request_is_secure(),
+            self.httponly,
+            self.samesite,
+            self.partitioned,
+        )
+
+    def attributes(self, secure: bool) -> tuple[str, str, str]:
+        """The Set-Cookie parts around the value (``cookie_attributes``), made once each.
+
+        Made on first use, so a bad option (a domain, a SameSite value) raises
+        when a cookie is set, as ``set_cookie`` would, not when a session opens.
+        """
+        try:
+            return self._attributes[secure]
+        except KeyError:
+            parts = self._attributes[secure] = cookie_attributes(
+                self.name,
+                self.domain,
+                None,
+                secure,
+                self.httponly,
+                self.path,
+                self.samesite,
+                self.partitioned,
+            )
+            return parts
+
+
+def session_settings(
+    interface: SecureCookieSessionInterface, app: Kettle
+) -> SessionSettings | None:
+    """Return the settings for the app's current config, or None when a hook must be called.
+
+    None while the interface's class or the instance overrides one of the
+    ``HOOKS``, or the app's class its ``secret_key`` or
+    ``permanent_session_lifetime``.
+    """
+    if not interface._default_hooks or not interface.__dict__.keys().isdisjoint(HOOKS):
+        return None
+    plain = _PLAIN_APPS.get(type(app))
+    if plain is None:
+        plain = _PLAIN_APPS[type(app)] = _reads_config(type(app))
+    if not plain:
+        return None
+    config = app.config
+    fallbacks = config["SECRET_KEY_FALLBACKS"]  # a list may change in place: copied
+    key = (
+        _read_config(config),
+        tuple(fallbacks) if fallbacks else (),
+        interface.salt,
+        interface.digest_method,
+        interface.key_derivation,
+        interface.serializer,
+    )
+    cache = interface._settings_cache
+    try:
+        return cache[key]
+    except KeyError:
+        settings = SessionSettings(interface, app)
+        if len(cache) >= MAX_SETTINGS:
+            cache.clear()  # settings that keep changing: start over, stay bounded
+        cache[key] = settings
+        return settings
+    except TypeError:  # an unhashable value: read afresh each time
+        return SessionSettings(interface, app)
+
+
+def request_is_secure() -> bool:
+    """Whether the current request came over https (the session cookie is Secure then)."""
+    ctx = _cv.get(None)
+    request = ctx.request if ctx is not None else None
+    return bool(request is not None and request.is_secure)
+
+
+#: App classes that keep Kettle's ``secret_key`` and ``permanent_session_lifetime``.
+_PLAIN_APPS: dict[type, bool] = {}
+
+
+def _reads_config(cls: type) -> bool:
+    from kettle.app import Kettle
+
+    return all(
+        getattr(cls, name) is getattr(Kettle, name)
+        for name in ("secret_key", "permanent_session_lifetime")
+    )

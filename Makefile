@@ -75,6 +75,11 @@ clean:
 
 # Server push at scale: real uvicorn processes and a real redis-server on loopback.
 # Needs file descriptors for every client and server socket: raise the soft limit.
-.PHONY: bench-push
+.PHONY: bench-push bench-push-ws
 bench-push: $(STAMP) system-deps
 	ulimit -n $$(ulimit -Hn) && $(BIN)/python benchmarks/push_bench.py --write-docs
+
+# Python memory per idle WebSocket under granian, uvicorn (each implementation) and
+# hypercorn: a few minutes, one server at a time.
+bench-push-ws: $(STAMP)
+	ulimit -n $$(ulimit -Hn) && $(BIN)/python benchmarks/push_ws_memory.py --count 1000

@@ -138,9 +138,11 @@ class MultipartDecoder:
         dash = self._dash_boundary
         if size - skip < len(dash) + 2 and dash.startswith(bytes(data[skip : skip + len(dash)])):
             return -(skip + 1)  # Too short to tell: wait.
-        self._at_start = False
         if data.startswith(dash, skip):
             after = self._line_after(data, skip + len(dash))
+            if after == -1:
+                return -(skip + 1)  # Padding without its CRLF yet: still at the start.
+            self._at_start = False
             if after > 0:
                 self._state = _HEADERS
                 return after
@@ -148,6 +150,7 @@ class MultipartDecoder:
                 self._state = _DONE
                 events.append(_END)
                 return size
+        self._at_start = False
         return skip
 
     def _header_block(self, data: bytes | bytearray, pos: int, events: list[Event]) -> int:

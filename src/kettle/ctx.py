@@ -147,6 +147,10 @@ class RequestContext(AppContext):
     #: True once ``stream_with_context`` holds the context for the response body:
     #: the body, not the teardown, closes the request when it ends.
     streaming: bool = False
+    #: False when the adapter saw no Cookie header (the ASGI one, as it scans the
+    #: headers): the pipeline then knows without a second scan that no session
+    #: cookie is there to refresh.
+    cookie_sent: bool = True
 
     def __init__(self, app: Kettle, request: Request, session: SessionMixin | None = None) -> None:
         self.app = app

@@ -443,7 +443,7 @@ def finish(
     ``save_session`` has nothing to do.
     """
     try:
-        if ctx._opened_session is not None or ctx.request.cookie_header:
+        if ctx._opened_session is not None or (ctx.cookie_sent and ctx.request.cookie_header):
             save_session(app, ctx, response)
         if request_finished.receivers:
             request_finished.send(app, _async_wrapper=app.ensure_sync, response=response)

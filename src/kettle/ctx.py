@@ -190,7 +190,7 @@ class RequestContext(AppContext):
             return
         if exc is _sentinel:
             exc = sys.exc_info()[1]
-        from kettle.pipeline import teardown
+        from kettle.teardown import teardown
 
         _loops.drive(teardown(self.app, self, exc))
 

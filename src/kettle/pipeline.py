@@ -360,9 +360,12 @@ async def full_dispatch(app: Kettle, ctx: RequestContext) -> Response:
             rv = await user_exception(app, ctx, unhandled)
         else:
             rv = unhandled
+    # ``finalize``, without its coroutine when no hook is there to await; as there, the
+    # hooks are looked for after make_response (user code: it may call after_this_request).
+    response = app.make_response(rv)
     if ctx._after_request_functions or app.after_request_funcs:
-        return await finalize(app, ctx, rv)
-    return finish(app, ctx, app.make_response(rv))  # ``finalize`` without hooks: no coroutine.
+        return await finalize_response(app, ctx, response)
+    return finish(app, ctx, response)
 
 
 async def preprocess(app: Kettle, ctx: RequestContext) -> Any:
@@ -418,7 +421,13 @@ async def finalize(
     app: Kettle, ctx: RequestContext, rv: Any, from_error_handler: bool = False
 ) -> Response:
     """Make the response, run the after-request hooks, save the session, send request_finished."""
-    response = app.make_response(rv)
+    return await finalize_response(app, ctx, app.make_response(rv), from_error_handler)
+
+
+async def finalize_response(
+    app: Kettle, ctx: RequestContext, response: Response, from_error_handler: bool = False
+) -> Response:
+    """``finalize`` once the response is made: the after-request hooks, then ``finish``."""
     if ctx._after_request_functions or app.after_request_funcs:
         try:
             response = await after_request(app, ctx, response)

@@ -117,3 +117,27 @@ def test_each_response_gets_its_own_length_and_cookie(app: Kettle, client: Kettl
         assert response.headers["Content-Type"] == "text/html; charset=utf-8"
         assert response.headers["Set-Cookie"].startswith(f"n={size};")
         assert response.get_data() == b"x" * size
+
+
+def test_after_this_request_from_make_response_runs(make_client: Any) -> None:
+    class App(Kettle):
+        def make_response(self, rv: Any) -> Any:
+            response = super().make_response(rv)
+
+            @after_this_request
+            def mark(response: Any) -> Any:
+                response.headers["X-From-Make-Response"] = "1"
+                return response
+
+            return response
+
+    app = App(__name__)
+    app.config["TESTING"] = True
+
+    @app.get("/")
+    def index() -> str:
+        return "hello"
+
+    response = make_client(app).get("/")
+    assert response.get_data(as_text=True) == "hello"
+    assert response.headers["X-From-Make-Response"] == "1"

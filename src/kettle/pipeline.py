@@ -10,8 +10,8 @@ step that they have in common:
 - the hooks: URL value preprocessors and ``before_request`` for both,
   ``before_websocket`` / ``after_websocket`` for a WebSocket (as Quart orders
   them), ``after_request`` and the session save for HTTP;
-- ``teardown``: the teardown functions, then the request is closed (its
-  uploaded files and a spooled body), then the context is popped;
+- ``teardown`` (``kettle.teardown``): the teardown functions, then the request
+  is closed (its uploaded files, a spooled body), the context popped;
   ``RequestContext.pop`` runs the same function;
 - the answer to an unhandled error (``unhandled_error_response``: the debug
   page, or the error goes on to the server) and the background tasks.
@@ -19,7 +19,8 @@ step that they have in common:
 The HTTP lifecycle is one coroutine (``run``). User code is called through
 the context's runner (``kettle.runner``): under WSGI nothing suspends and the
 coroutine is driven without an event loop; under ASGI it is awaited on the
-loop for an async view, or driven in a worker thread for a sync one.
+loop for an async view, or driven in a worker thread for a sync one. A step
+with nothing to await (``finish``, ``end_request``) is a plain function.
 """
 
 from __future__ import annotations

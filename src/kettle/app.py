@@ -22,7 +22,7 @@ from itertools import chain
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, NoReturn, cast
 
-from kettle import _loops, pipeline
+from kettle import _loops, pipeline, teardown
 from kettle.adapters.wsgi import serve as _serve_wsgi
 from kettle.config import DEFAULT_CONFIG, Config, ConfigAttribute
 from kettle.ctx import AppContext, RequestContext, _AppCtxGlobals, _cv, _MatchingRequestContext
@@ -504,12 +504,12 @@ class Kettle(TemplatingMixin, Scaffold):
         """Run the teardown_request functions (for contexts popped by hand)."""
         ctx = _cv.get()
         request = cast(Request, ctx.request)
-        _loops.drive(pipeline.teardown_request(self, request, exc, ctx.runner))
+        _loops.drive(teardown.teardown_request(self, request, exc, ctx.runner))
 
     def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
         """Run the teardown_appcontext functions (for contexts popped by hand)."""
         runner = _cv.get().runner
-        _loops.drive(pipeline.teardown_appcontext(self, exc, runner))
+        _loops.drive(teardown.teardown_appcontext(self, exc, runner))
 
     # -- errors ------------------------------------------------------------
     def trap_http_exception(self, e: Exception) -> bool:

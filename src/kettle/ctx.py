@@ -147,6 +147,9 @@ class RequestContext(AppContext):
     #: True once ``stream_with_context`` holds the context for the response body:
     #: the body, not the teardown, closes the request when it ends.
     streaming: bool = False
+    #: False when the adapter saw no Cookie header: the pipeline then knows
+    #: without reading the headers again that no session cookie is there to refresh.
+    cookie_sent: bool = True
 
     def __init__(self, app: Kettle, request: Request, session: SessionMixin | None = None) -> None:
         self.app = app
@@ -174,7 +177,10 @@ class RequestContext(AppContext):
 
     def push(self) -> None:
         """Make this context current, reusing an app context of the same app."""
-        self._enter_quietly()
+        if self._owns_app and _cv.get(None) is None:
+            self._tokens.append(_cv.set(self))  # ``_enter_quietly`` with no outer context.
+        else:
+            self._enter_quietly()
         if self._owns_app and appcontext_pushed.receivers and len(self._tokens) == 1:
             # Flask pushes an app context per request: its signal fires here too.
             appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
@@ -186,7 +192,7 @@ class RequestContext(AppContext):
             return
         if exc is _sentinel:
             exc = sys.exc_info()[1]
-        from kettle.pipeline import teardown
+        from kettle.teardown import teardown
 
         _loops.drive(teardown(self.app, self, exc))
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kettle.error_handling import replaced
+from kettle.error_handling import replaced, traps_http_exception
 from kettle.http.exceptions import HTTPException, MethodNotAllowed, NotFound
 from kettle.signals import (
     appcontext_popped,
@@ -79,15 +79,19 @@ def unobserved_routing_error(app: Kettle, ctx: RequestContext) -> HTTPException 
         return None
     if (
         not _keeps_error_methods(app)
-        or app.trap_http_exception(error)
-        or ctx.session_to_save() is not None
+        or traps_http_exception(app, error)  # (``app.trap_http_exception``, not replaced.)
+        # A session to save is one opened already, or one a cookie asks to refresh.
+        or (
+            (ctx._opened_session is not None or (ctx.cookie_sent and ctx.request.cookie_header))
+            and ctx.session_to_save() is not None
+        )
     ):
         return None
     return error
 
 
 #: The methods that turn a routing error into a response, as the lifecycle calls them.
-_ERROR_METHODS = ("handle_user_exception", "make_response")
+_ERROR_METHODS = ("handle_user_exception", "make_response", "trap_http_exception")
 #: Per app class: True when it keeps Kettle's ``_ERROR_METHODS`` (a class does not change).
 _CLASS_KEEPS: dict[type, bool] = {}
 
@@ -101,7 +105,11 @@ def _keeps_error_methods(app: Kettle) -> bool:
         return False
     # Flask-RESTful assigns its wrapper to the instance: looked up every time.
     instance = app.__dict__
-    return "handle_user_exception" not in instance and "make_response" not in instance
+    return (
+        "handle_user_exception" not in instance
+        and "make_response" not in instance
+        and "trap_http_exception" not in instance
+    )
 
 
 def unobserved_routing_answer(app: Kettle, ctx: RequestContext) -> Response | None:

@@ -10,8 +10,8 @@ step that they have in common:
 - the hooks: URL value preprocessors and ``before_request`` for both,
   ``before_websocket`` / ``after_websocket`` for a WebSocket (as Quart orders
   them), ``after_request`` and the session save for HTTP;
-- ``teardown``: the teardown functions, then the request is closed (its
-  uploaded files and a spooled body), then the context is popped;
+- ``teardown`` (``kettle.teardown``): the teardown functions, then the request
+  is closed (its uploaded files, a spooled body), the context popped;
   ``RequestContext.pop`` runs the same function;
 - the answer to an unhandled error (``unhandled_error_response``: the debug
   page, or the error goes on to the server) and the background tasks.
@@ -19,7 +19,8 @@ step that they have in common:
 The HTTP lifecycle is one coroutine (``run``). User code is called through
 the context's runner (``kettle.runner``): under WSGI nothing suspends and the
 coroutine is driven without an event loop; under ASGI it is awaited on the
-loop for an async view, or driven in a worker thread for a sync one.
+loop for an async view, or driven in a worker thread for a sync one. A step
+with nothing to await (``finish``, ``end_request``) is a plain function.
 """
 
 from __future__ import annotations
@@ -59,13 +60,13 @@ from kettle.runner import (
     view_runs_on_loop,
 )
 from kettle.signals import (
-    appcontext_popped,
     appcontext_tearing_down,
     got_request_exception,
     request_finished,
     request_started,
     request_tearing_down,
 )
+from kettle.teardown import end_request, teardown
 from kettle.websocket import (
     WebSocket,
     WebSocketDisconnect,
@@ -237,7 +238,17 @@ async def run(app: Kettle, ctx: RequestContext) -> Response:
         error = e
         raise
     finally:
-        await teardown(app, ctx, error)
+        if (
+            app.teardown_request_funcs
+            or request_tearing_down.receivers
+            or (
+                ctx._owns_app
+                and (app.teardown_appcontext_funcs or appcontext_tearing_down.receivers)
+            )
+        ):
+            await teardown(app, ctx, error)
+        else:
+            end_request(app, ctx)  # The whole teardown when it has nothing to call: no coroutine.
 
 
 def match(app: Kettle, ctx: RequestContext) -> None:
@@ -350,7 +361,12 @@ async def full_dispatch(app: Kettle, ctx: RequestContext) -> Response:
             rv = await user_exception(app, ctx, unhandled)
         else:
             rv = unhandled
-    return await finalize(app, ctx, rv)
+    # ``finalize``, without its coroutine when no hook is there to await; as there, the
+    # hooks are looked for after make_response (user code: it may call after_this_request).
+    response = app.make_response(rv)
+    if ctx._after_request_functions or app.after_request_funcs:
+        return await finalize_response(app, ctx, response)
+    return finish(app, ctx, response)
 
 
 async def preprocess(app: Kettle, ctx: RequestContext) -> Any:
@@ -406,23 +422,57 @@ async def finalize(
     app: Kettle, ctx: RequestContext, rv: Any, from_error_handler: bool = False
 ) -> Response:
     """Make the response, run the after-request hooks, save the session, send request_finished."""
-    response = app.make_response(rv)
+    return await finalize_response(app, ctx, app.make_response(rv), from_error_handler)
+
+
+async def finalize_response(
+    app: Kettle, ctx: RequestContext, response: Response, from_error_handler: bool = False
+) -> Response:
+    """``finalize`` once the response is made: the after-request hooks, then ``finish``."""
+    if ctx._after_request_functions or app.after_request_funcs:
+        try:
+            response = await after_request(app, ctx, response)
+        except Exception:
+            if not from_error_handler:
+                raise
+            app.logger.exception(_FINALIZE_FAILED)
+            return response
+    return finish(app, ctx, response, from_error_handler)
+
+
+_FINALIZE_FAILED = "Request finalizing failed with an error while handling an error"
+
+
+def finish(
+    app: Kettle, ctx: RequestContext, response: Response, from_error_handler: bool = False
+) -> Response:
+    """The end of ``finalize``: save the session, send request_finished.
+
+    The session is saved only when it was opened or the request carries a
+    cookie (the session's may be among them, to refresh): with neither,
+    ``save_session`` has nothing to do.
+    """
     try:
-        if ctx._after_request_functions or app.after_request_funcs:
-            response = await process_response(app, ctx, response)
-        else:
-            save_session(app, ctx, response)  # process_response without hooks, no coroutine
+        if ctx._opened_session is not None or (ctx.cookie_sent and ctx.request.cookie_header):
+            save_session(app, ctx, response)
         if request_finished.receivers:
             request_finished.send(app, _async_wrapper=app.ensure_sync, response=response)
     except Exception:
         if not from_error_handler:
             raise
-        app.logger.exception("Request finalizing failed with an error while handling an error")
+        app.logger.exception(_FINALIZE_FAILED)
     return response
 
 
 async def process_response(app: Kettle, ctx: RequestContext, response: Response) -> Response:
     """The after_this_request and after_request functions, then the session save."""
+    response = await after_request(app, ctx, response)
+    save_session(app, ctx, response)
+    return response
+
+
+async def after_request(app: Kettle, ctx: RequestContext, response: Response) -> Response:
+    """The after_this_request functions, then the after_request ones, innermost blueprint first."""
     funcs: Iterable[Callable[..., Any]] = ctx._after_request_functions
     if app.after_request_funcs:
         request = ctx.request
@@ -436,7 +486,6 @@ async def process_response(app: Kettle, ctx: RequestContext, response: Response)
             rv = await runner.wait(rv)
         response = rv
         own_headers(response)  # A hook may have replaced them (Flask-Cors): Headers again.
-    save_session(app, ctx, response)
     return response
 
 
@@ -464,53 +513,6 @@ async def handle_exception(app: Kettle, ctx: RequestContext, e: Exception) -> Re
     if handler is not None:
         rv = await call_handler(ctx, handler, server_error)
     return await finalize(app, ctx, rv, from_error_handler=True)
-
-
-# -- ONE teardown ------------------------------------------------------------
-async def teardown(app: Kettle, ctx: RequestContext, error: BaseException | None) -> None:
-    """Run the teardown functions, close the request (its files), pop the context.
-
-    The request is left open when the test client keeps the context
-    (``with client:``), so the test can still read it, and for a body that
-    runs ``stream_with_context`` (it closes the request when it ends).
-    """
-    try:
-        if app.teardown_request_funcs or request_tearing_down.receivers:
-            await teardown_request(app, ctx.request, error, ctx.runner)
-        if ctx._owns_app and (app.teardown_appcontext_funcs or appcontext_tearing_down.receivers):
-            await teardown_appcontext(app, error, ctx.runner)
-        preserve = ctx.preserve
-        if preserve is not None:
-            preserve(ctx)  # The test client's ``with client:`` keeps the context.
-        elif not ctx.streaming:  # A body with stream_with_context closes it when it ends.
-            ctx.request.close()
-    finally:
-        ctx._leave_quietly()
-        if ctx._owns_app and appcontext_popped.receivers:
-            appcontext_popped.send(app, _async_wrapper=app.ensure_sync)
-
-
-async def teardown_request(
-    app: Kettle, request: Request, error: BaseException | None, runner: Runner
-) -> None:
-    """The teardown_request functions, innermost blueprint first, then the signal."""
-    for name in chain(request.blueprints, (None,)):
-        for func in reversed(app.teardown_request_funcs.get(name, ())):
-            rv = func(error)
-            if is_awaitable(rv):
-                await runner.wait(rv)
-    if request_tearing_down.receivers:
-        request_tearing_down.send(app, _async_wrapper=app.ensure_sync, exc=error)
-
-
-async def teardown_appcontext(app: Kettle, error: BaseException | None, runner: Runner) -> None:
-    """The teardown_appcontext functions, last registered first, then the signal."""
-    for func in reversed(app.teardown_appcontext_funcs):
-        rv = func(error)
-        if is_awaitable(rv):
-            await runner.wait(rv)
-    if appcontext_tearing_down.receivers:
-        appcontext_tearing_down.send(app, _async_wrapper=app.ensure_sync, exc=error)
 
 
 # -- THE WebSocket lifecycle, beside the HTTP one -----------------------------

@@ -57,8 +57,8 @@ def headers_from_scope(scope: Scope) -> Headers:
 _HTTP_SCHEMES = {"ws": "http", "wss": "https"}
 
 
-def _scan_headers(scope: Scope) -> tuple[str | None, int | None, bool]:
-    """The Host header, the announced Content-Length and whether the body is chunked.
+def _scan_headers(scope: Scope) -> tuple[str | None, int | None, bool, bool]:
+    """The Host header, the announced Content-Length, whether the body is chunked, any Cookie.
 
     One pass over the scope's headers, without building the Headers. RFC 9112
     3.2: more than one Host field is a 400, which a NUL in the host makes sure of.
@@ -66,6 +66,7 @@ def _scan_headers(scope: Scope) -> tuple[str | None, int | None, bool]:
     host: str | None = None
     length: int | None = None
     chunked = False
+    cookie = False
     for name, value in scope["headers"]:
         if name == b"host":
             host = "\x00" if host is not None else value.decode("latin-1")
@@ -74,7 +75,9 @@ def _scan_headers(scope: Scope) -> tuple[str | None, int | None, bool]:
             length = ascii_int(value.decode("latin-1"), clamp=True)
         elif name == b"transfer-encoding":
             chunked = True
-    return host, length, chunked
+        elif name == b"cookie":
+            cookie = True
+    return host, length, chunked, cookie
 
 
 #: ``request_from_scope``'s ``host`` when the caller has not scanned the headers.
@@ -123,6 +126,23 @@ def request_from_scope(
         )
     request.scope = scope
     return request
+
+
+#: The encoded pairs of the headers Kettle's responses repeat (Content-Type,
+#: Content-Length), so a common start message encodes nothing; other headers
+#: (Set-Cookie among them) are encoded each time and never kept. Bounded.
+_ENCODED: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+_ENCODED_NAMES = frozenset({"Content-Type", "Content-Length"})
+_ENCODED_MAX = 512
+
+
+def _encode_header(pair: tuple[str, str]) -> tuple[bytes, bytes]:
+    """Encode a header pair as ASGI sends it (latin-1), remembering the common ones."""
+    name, value = pair
+    encoded = (name.encode("latin-1"), value.encode("latin-1"))
+    if name in _ENCODED_NAMES and len(_ENCODED) < _ENCODED_MAX:
+        _ENCODED[pair] = encoded
+    return encoded
 
 
 def _limit_of(request: Request) -> Callable[[], int | None]:
@@ -324,9 +344,11 @@ class ASGIAdapter:
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one HTTP request."""
         app = self.app
-        host, length, chunked = _scan_headers(scope)
+        host, length, chunked, cookie = _scan_headers(scope)
         request = request_from_scope(app, scope, scope["method"], host)
         ctx = RequestContext(app, request)
+        if not cookie:
+            ctx.cookie_sent = False  # The end of the pipeline need not scan them again.
         preserve = scope.get(PRESERVE_CONTEXT)
         if preserve is not None:  # The test client's ``with client:`` (else the class default).
             ctx.preserve = preserve
@@ -440,7 +462,7 @@ class ASGIAdapter:
         start = {
             "type": "http.response.start",
             "status": response.status_code,
-            "headers": [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers],
+            "headers": [_ENCODED.get(pair) or _encode_header(pair) for pair in headers],
         }
         if body.__class__ is list and not response.has_close_callbacks and len(body) == 1:
             # One chunk in memory, nothing to close (the common case): two sends.

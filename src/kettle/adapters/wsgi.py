@@ -199,6 +199,8 @@ def serve(app: Kettle, environ: WSGIEnvironment, start_response: StartResponse) 
     request = build_request(app.request_class, environ)
     request.environ = environ
     ctx = RequestContext(app, request)
+    if "HTTP_COOKIE" not in environ:
+        ctx.cookie_sent = False  # The end of the pipeline need not look for one.
     preserve = environ.get(PRESERVE_CONTEXT)
     if preserve is not None:  # The test client's ``with client:`` (else the class default).
         ctx.preserve = preserve

@@ -97,6 +97,9 @@ def own_headers(response: Response) -> Headers:
     return headers
 
 
+_new_headers = object.__new__
+
+
 class Response:
     """An HTTP response.
 
@@ -142,9 +145,9 @@ class Response:
         ):
             # The common case (a view returned a str), in one step.
             data = response.encode(self.charset)
-            self.headers = Headers._trusted(
-                [("Content-Type", _DEFAULT_CONTENT_TYPE), ("Content-Length", str(len(data)))]
-            )
+            self.headers = made = _new_headers(Headers)  # Headers._trusted, written out:
+            length = str(len(data))  # both values are known valid.
+            made._list = [("Content-Type", _DEFAULT_CONTENT_TYPE), ("Content-Length", length)]
             self._status_code = 200
             self._status = "200 OK"
             self.direct_passthrough = direct_passthrough
@@ -185,7 +188,8 @@ class Response:
     def _ready(cls, data: bytes, code: int, status: str, headers: list[tuple[str, str]]) -> Self:
         """Build a response from parts already known valid (a cached error page)."""
         self = cls.__new__(cls)
-        self.headers = Headers._trusted(headers)
+        self.headers = trusted = _new_headers(Headers)  # ``Headers._trusted``, written out.
+        trusted._list = headers
         self._status_code = code
         self._status = status
         self.response = [data]

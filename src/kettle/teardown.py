@@ -1,0 +1,82 @@
+"""ONE teardown, for HTTP requests, WebSocket connections and ``RequestContext.pop``.
+
+In order: the ``teardown_request`` functions (innermost blueprint first) and
+``request_tearing_down``, the ``teardown_appcontext`` functions (last
+registered first) and ``appcontext_tearing_down`` when the request context
+is its own app context, then the request is closed (or kept, for the test
+client's ``with client:`` and a ``stream_with_context`` body) and the
+context popped, with ``appcontext_popped``. ``end_request`` is that last
+step alone: the pipeline calls it directly, without a coroutine, when no
+teardown function or receiver is registered.
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+from typing import TYPE_CHECKING
+
+from kettle.runner import Runner, is_awaitable
+from kettle.signals import appcontext_popped, appcontext_tearing_down, request_tearing_down
+
+if TYPE_CHECKING:
+    from kettle.app import Kettle
+    from kettle.ctx import RequestContext
+    from kettle.wrappers import Request
+
+
+async def teardown(app: Kettle, ctx: RequestContext, error: BaseException | None) -> None:
+    """Run the teardown functions, close the request (its files), pop the context.
+
+    The request is left open when the test client keeps the context
+    (``with client:``), so the test can still read it, and for a body that
+    runs ``stream_with_context`` (it closes the request when it ends). When a
+    teardown function fails, the request is not closed (as Flask's), but the
+    context is popped.
+    """
+    called = False
+    try:
+        if app.teardown_request_funcs or request_tearing_down.receivers:
+            await teardown_request(app, ctx.request, error, ctx.runner)
+        if ctx._owns_app and (app.teardown_appcontext_funcs or appcontext_tearing_down.receivers):
+            await teardown_appcontext(app, error, ctx.runner)
+        called = True
+    finally:
+        end_request(app, ctx, close=called)
+
+
+def end_request(app: Kettle, ctx: RequestContext, close: bool = True) -> None:
+    """The last steps of ``teardown``: keep or close the request, then pop the context."""
+    try:
+        if close:
+            preserve = ctx.preserve
+            if preserve is not None:
+                preserve(ctx)  # The test client's ``with client:`` keeps the context.
+            elif not ctx.streaming:  # A body with stream_with_context closes it when it ends.
+                ctx.request.close()
+    finally:
+        ctx._leave_quietly()
+        if ctx._owns_app and appcontext_popped.receivers:
+            appcontext_popped.send(app, _async_wrapper=app.ensure_sync)
+
+
+async def teardown_request(
+    app: Kettle, request: Request, error: BaseException | None, runner: Runner
+) -> None:
+    """The teardown_request functions, innermost blueprint first, then the signal."""
+    for name in chain(request.blueprints, (None,)):
+        for func in reversed(app.teardown_request_funcs.get(name, ())):
+            rv = func(error)
+            if is_awaitable(rv):
+                await runner.wait(rv)
+    if request_tearing_down.receivers:
+        request_tearing_down.send(app, _async_wrapper=app.ensure_sync, exc=error)
+
+
+async def teardown_appcontext(app: Kettle, error: BaseException | None, runner: Runner) -> None:
+    """The teardown_appcontext functions, last registered first, then the signal."""
+    for func in reversed(app.teardown_appcontext_funcs):
+        rv = func(error)
+        if is_awaitable(rv):
+            await runner.wait(rv)
+    if appcontext_tearing_down.receivers:
+        appcontext_tearing_down.send(app, _async_wrapper=app.ensure_sync, exc=error)

@@ -247,7 +247,11 @@ def _at_end(state: _State, method: str, websocket: bool, misses: set[str]) -> Ru
     return None
 
 
-def _edge(part: RulePart, pattern: re.Pattern[str], target: _State) -> _Edge:
+# An edge less its target: what every rule holding the same part shares.
+_EdgeHead = tuple[int, Search, bool, bool, tuple[int, ...]]
+
+
+def _edge_head(part: RulePart, pattern: re.Pattern[str]) -> _EdgeHead:
     if part.final:
         kind = _FINAL
     elif part.content in _ANY_SEGMENT:
@@ -258,7 +262,7 @@ def _edge(part: RulePart, pattern: re.Pattern[str], target: _State) -> _Edge:
         kind = _REGEX
     plain = pattern.groups == part.count and not part.suffixed
     indices = tuple(pattern.groupindex[f"_k{n}"] for n in range(part.count))
-    return _Edge(kind, pattern.match, part.suffixed, plain, indices, target)
+    return kind, pattern.match, part.suffixed, plain, indices
 
 
 class StateMachine:
@@ -293,9 +297,10 @@ class StateMachine:
 
     def finish(self) -> None:
         """Sort competing dynamic parts by weight and compile their regexes once."""
-        # Parts are shared by the rules that hold the same segment: one regex
-        # per distinct content.
+        # Parts are shared by the rules that hold the same segment: one edge
+        # head per distinct part, one regex per distinct content.
         compiled: dict[str, re.Pattern[str]] = {}
+        made: dict[RulePart, _EdgeHead] = {}
         pending = [self.root]
         while pending:
             state = pending.pop()
@@ -309,10 +314,14 @@ class StateMachine:
             edges: list[_Edge] = []
             for part, following in dynamic:
                 pending.append(following)
-                pattern = compiled.get(part.content)
-                if pattern is None:
-                    pattern = compiled[part.content] = re.compile(part.content)
-                edges.append(_edge(part, pattern, following))
+                head = made.get(part)
+                if head is None:
+                    pattern = compiled.get(part.content)
+                    if pattern is None:
+                        pattern = compiled[part.content] = re.compile(part.content)
+                    head = made[part] = _edge_head(part, pattern)
+                kind, search, suffixed, plain, indices = head
+                edges.append(_Edge(kind, search, suffixed, plain, indices, following))
             state.edges = tuple(edges)
             if len(edges) == 1 and edges[0].kind != _FINAL:
                 state.lone = edges[0]

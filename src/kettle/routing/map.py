@@ -182,12 +182,8 @@ class Map:
     def _prepare(self, rule: Rule) -> None:
         """Precompute what a match of this rule needs, so the common case skips it."""
         rule._names = tuple(rule._converters)
-        decoders: list[tuple[int, Callable[[str], Any]]] = []
-        for position, converter in enumerate(rule._converters.values()):
-            decode = python_decoder(converter)
-            if decode is not None:
-                decoders.append((position, decode))
-        rule._decoders = tuple(decoders)
+        decoders = enumerate(map(python_decoder, rule._converters.values()))
+        rule._decoders = tuple((at, decode) for at, decode in decoders if decode is not None)
         sources: list[Rule] = []
         if self.redirect_defaults:
             for other in self._rules_by_endpoint[rule.endpoint]:

@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 from kettle.routing.exceptions import ValidationError
@@ -34,6 +34,7 @@ __all__ = [
     "PATH_SAFE",
     "ValidationError",
     "parse_converter_args",
+    "python_decoder",
 ]
 
 #: Characters kept as they are in a built path: the WHATWG URL
@@ -205,6 +206,24 @@ class UUIDConverter(BaseConverter):
     def to_url(self, value: Any) -> str:
         """Return the UUID's canonical text."""
         return str(value)
+
+
+def python_decoder(converter: BaseConverter) -> Callable[[str], Any] | None:
+    """Return what a match calls to convert this converter's text; None for the identity.
+
+    A plain ``int`` (no bounds, no fixed digits, unsigned or not) decodes with
+    ``int`` itself: its regex admits only digits, so ``int`` can refuse only
+    an overlong number, with a ``ValueError`` the caller treats as the
+    ``ValidationError`` ``to_python`` would raise.
+    """
+    kind = type(converter)
+    if kind.to_python is BaseConverter.to_python:
+        return None
+    if kind is IntegerConverter:
+        number = cast(IntegerConverter, converter)
+        if not number.fixed_digits and number.min is None and number.max is None:
+            return int
+    return converter.to_python
 
 
 #: The converters every map starts with, by the name used in rules.

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urljoin
 
 from kettle.http.exceptions import HTTPException, MethodNotAllowed, NotFound
-from kettle.routing.converters import DEFAULT_CONVERTERS, PATH_SAFE, BaseConverter
+from kettle.routing.converters import DEFAULT_CONVERTERS, PATH_SAFE, BaseConverter, python_decoder
 from kettle.routing.exceptions import (
     BuildError,
     NoMatch,
@@ -181,15 +181,9 @@ class Map:
 
     def _prepare(self, rule: Rule) -> None:
         """Precompute what a match of this rule needs, so the common case skips it."""
-        identity = BaseConverter.to_python
         rule._names = tuple(rule._converters)
-        rule._decoders = tuple(
-            [
-                (name, conv.to_python)
-                for name, conv in rule._converters.items()
-                if type(conv).to_python is not identity
-            ]
-        )
+        decoders = enumerate(map(python_decoder, rule._converters.values()))
+        rule._decoders = tuple((at, decode) for at, decode in decoders if decode is not None)
         sources: list[Rule] = []
         if self.redirect_defaults:
             for other in self._rules_by_endpoint[rule.endpoint]:
@@ -212,14 +206,24 @@ class Map:
         if found.__class__ is NoMatch:
             return found
         rule, raw, misses = found  # type: ignore[misc]
-        args = dict(zip(rule._names, raw, strict=True))
         try:
-            for name, decode in rule._decoders:
-                args[name] = decode(args[name])
-        except ValidationError:
+            for position, decode in rule._decoders:
+                raw[position] = decode(raw[position])
+        except ValueError as error:
             # As Werkzeug 2.2+: a refused value ends the match, it does not
-            # fall through to the next rule.
-            return NoMatch(*split_misses(misses))
+            # fall through to the next rule. (A plain int converter's decoder
+            # is int itself, which refuses over 4300 digits with a ValueError.)
+            if isinstance(error, ValidationError) or decode is int:
+                return NoMatch(*split_misses(misses))
+            raise
+        names = rule._names
+        # The usual one or two values without the cost of zip.
+        if len(names) == 2:
+            args = {names[0]: raw[0], names[1]: raw[1]}
+        elif len(names) == 1:
+            args = {names[0]: raw[0]}
+        else:
+            args = dict(zip(names, raw, strict=True))
         if rule.defaults:
             args.update(rule.defaults)
         if rule.alias and self.redirect_defaults:
@@ -267,9 +271,8 @@ class Map:
         else:
             if found.__class__ is NoMatch:
                 raise _no_match_error(found)
-            rule, args = found  # type: ignore[misc]
-            if rule._plain:
-                return rule, args
+            if found[0]._plain:  # type: ignore[index]
+                return found  # type: ignore[return-value]
         adapter = self._adapter(host, script_name, subdomain, scheme, query_string)
         return adapter.match(path, method, return_rule=True, websocket=websocket)
 

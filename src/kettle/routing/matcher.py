@@ -2,13 +2,21 @@
 
 Theory of operation: every rule is a list of parts (``rules.py``); the request
 is ``[domain, *path.split("/")]``. Rules are merged into a tree of states,
-one edge per part: static parts are dict keys, dynamic parts a list of regexes
+one edge per part: static parts are dict keys, dynamic parts a list of edges
 sorted by weight. Matching walks the request's segments depth first: at each
 state it tries the static edge, then each dynamic edge in order, and
 backtracks when a branch ends without a rule for the method. The cost depends
 on the depth of the path and the few edges that compete at each state, not on
 how many rules there are. This is the order Werkzeug's ``StateMachineMatcher``
 defines, so priorities are the same as Flask's.
+
+The walk is a loop: a state with one way forward for the segment (its static
+edge, or its only dynamic edge) is followed in place; only a state where
+several edges compete recurses, and a branch that fails drops the values it
+captured. Edges are tagged by kind so the common converters cost no regex: a
+default string converter takes any non-empty segment, an unsigned ``int``
+checks for ASCII digits; other parts run their regex, and a part with a path
+converter (*final*) runs it over the rest of the path.
 
 Most requests hit a rule without converters; ``StaticTable`` answers those with
 two dict lookups, ahead of the walk, and gives the same rule the walk would
@@ -32,19 +40,18 @@ __all__ = ["StateMachine", "StaticTable", "WEBSOCKET_MISMATCH", "split_misses"]
 #: the space keeps it apart from any real method name.
 WEBSOCKET_MISMATCH = " websocket"
 
-# A part that is exactly one default string converter matches any non-empty
-# segment: no need to run its regex.
+# Edge kinds. A part that is exactly one default string converter matches any
+# non-empty segment, one unsigned int converter a run of ASCII digits: neither
+# needs its regex.
+_ANY = 0
+_DIGITS = 1
+_REGEX = 2  # one segment through the part's regex
+_FINAL = 3  # the rest of the path through the part's regex (a path converter)
 _ANY_SEGMENT = frozenset({r"(?P<_k0>[^/]+)\Z", r"(?P<_k0>[^/]{1,})\Z"})
+_DIGITS_SEGMENT = r"(?P<_k0>[0-9]+)\Z"
 
-Values = tuple[str, ...]
-Found = tuple["Rule", Values]
-# (any_segment, regex match, final, suffixed, plain groups, group indices, next state)
-Edge = tuple[
-    bool, Callable[[str], "re.Match[str] | None"], bool, bool, bool, tuple[int, ...], "_State"
-]
-
-# An edge less its target: what every rule holding the same part shares.
-_EdgeHead = tuple[bool, Callable[[str], "re.Match[str] | None"], bool, bool, bool, tuple[int, ...]]
+Values = list[str]
+Search = Callable[[str], "re.Match[str] | None"]
 
 
 class _SlashRequired(Exception):
@@ -54,14 +61,68 @@ class _SlashRequired(Exception):
 _TRAILING_SLASH = ("",)
 
 
+class _Edge:
+    """A dynamic transition: how it tests the segment, and the state it leads to."""
+
+    __slots__ = ("indices", "kind", "plain", "search", "suffixed", "target")
+
+    def __init__(
+        self,
+        kind: int,
+        search: Search,
+        suffixed: bool,
+        plain: bool,
+        indices: tuple[int, ...],
+        target: _State,
+    ) -> None:
+        self.kind = kind
+        self.search = search
+        self.suffixed = suffixed
+        # Without groups of the converters' own, groups() is the values.
+        self.plain = plain
+        self.indices = indices
+        self.target = target
+
+
 class _State:
-    __slots__ = ("dynamic", "edges", "rules", "static")
+    __slots__ = ("dynamic", "edges", "lone", "rules", "static")
 
     def __init__(self) -> None:
         self.static: dict[str, _State] = {}
         self.dynamic: list[tuple[RulePart, _State]] = []
-        self.edges: tuple[Edge, ...] = ()
+        self.edges: tuple[_Edge, ...] = ()
+        #: The only edge, when there is one and it takes a single segment.
+        self.lone: _Edge | None = None
         self.rules: list[Rule] = []
+
+
+def _take(edge: _Edge, part: str, values: Values) -> bool:
+    """Test one segment against a non-final edge; append what it captures."""
+    kind = edge.kind
+    if kind == _ANY:
+        if not part:
+            return False
+        values.append(part)
+        return True
+    if kind == _DIGITS:
+        # str.isdigit alone takes other scripts' digits too.
+        if not (part.isdigit() and part.isascii()):
+            return False
+        values.append(part)
+        return True
+    match = edge.search(part)
+    if match is None:
+        return False
+    _capture(edge, match, values)
+    return True
+
+
+def _capture(edge: _Edge, match: re.Match[str], values: Values) -> None:
+    if edge.plain:
+        values.extend(match.groups())
+    else:
+        # group(i, 0) is always a tuple, even for one index; drop the 0th.
+        values.extend(match.group(*edge.indices, 0)[:-1])
 
 
 def _walk(
@@ -72,34 +133,66 @@ def _walk(
     method: str,
     websocket: bool,
     misses: set[str],
-) -> Found | None:
+) -> Rule | None:
     """Match ``parts[index:]`` from ``state``; None if no branch has a rule for the method."""
     count = len(parts)
-    # Follow static edges without recursing while there is nothing to come
-    # back to: no dynamic edge, no trailing-slash rule to try at this state.
+    # Go forward in place while there is nothing to come back to: one edge
+    # for the segment, no trailing-slash rule to try at this state.
     while index < count:
         part = parts[index]
-        if state.edges or (not part and state.rules):
+        if not part and state.rules:
             break
         following = state.static.get(part)
-        if following is None:
-            return None
-        state = following
+        if following is not None:
+            if state.edges:
+                break
+            state = following
+        else:
+            edge = state.lone
+            if edge is None:
+                if state.edges:
+                    break
+                return None
+            if not _take(edge, part, values):
+                return None
+            state = edge.target
         index += 1
     else:
-        return _at_end(state, values, method, websocket, misses)
+        return _at_end(state, method, websocket, misses)
+    return _branch(state, parts, index, values, method, websocket, misses)
+
+
+def _branch(
+    state: _State,
+    parts: Sequence[str],
+    index: int,
+    values: Values,
+    method: str,
+    websocket: bool,
+    misses: set[str],
+) -> Rule | None:
+    """Try the static edge, then the dynamic edges in weight order, then a trailing slash."""
+    part = parts[index]
+    mark = len(values)
     following = state.static.get(part)
     if following is not None:
         found = _walk(following, parts, index + 1, values, method, websocket, misses)
         if found is not None:
             return found
-    if state.edges:
-        found = _follow_edges(state, parts, index, values, method, websocket, misses)
+        del values[mark:]
+    for edge in state.edges:
+        if edge.kind == _FINAL:
+            found = _follow_final(edge, parts, index, values, method, websocket, misses)
+        elif _take(edge, part, values):
+            found = _walk(edge.target, parts, index + 1, values, method, websocket, misses)
+        else:
+            continue
         if found is not None:
             return found
+        del values[mark:]
     # Only a trailing slash is left: rules that do not insist on the exact
     # slash (strict_slashes=False) match here.
-    if not part and index == count - 1:
+    if not part and index == len(parts) - 1:
         for rule in state.rules:
             if rule.strict_slashes:
                 continue
@@ -108,13 +201,32 @@ def _walk(
             elif rule.websocket != websocket:
                 misses.add(WEBSOCKET_MISMATCH)
             else:
-                return rule, values
+                return rule
     return None
 
 
-def _at_end(
-    state: _State, values: Values, method: str, websocket: bool, misses: set[str]
-) -> Found | None:
+def _follow_final(
+    edge: _Edge,
+    parts: Sequence[str],
+    index: int,
+    values: Values,
+    method: str,
+    websocket: bool,
+    misses: set[str],
+) -> Rule | None:
+    """Match a path converter's part against the rest of the path, then go on."""
+    match = edge.search("/".join(parts[index:]))
+    if match is None:
+        return None
+    _capture(edge, match, values)
+    if edge.suffixed and match.group(match.re.groups) == "/":
+        # The path converter stopped before a trailing slash: that slash is
+        # the rule's own final "/" part.
+        return _walk(edge.target, _TRAILING_SLASH, 0, values, method, websocket, misses)
+    return _walk(edge.target, parts, len(parts), values, method, websocket, misses)
+
+
+def _at_end(state: _State, method: str, websocket: bool, misses: set[str]) -> Rule | None:
     """All segments are consumed: a rule of this state, or a slash redirect."""
     for rule in state.rules:
         if rule.methods is not None and method not in rule.methods:
@@ -122,7 +234,7 @@ def _at_end(
         elif rule.websocket != websocket:
             misses.add(WEBSOCKET_MISMATCH)
         else:
-            return rule, values
+            return rule
     # The same path with a slash appended has a rule: redirect there, or
     # match it directly if it does not insist on the slash.
     slashed = state.static.get("")
@@ -131,49 +243,26 @@ def _at_end(
             if rule.websocket == websocket and (rule.methods is None or method in rule.methods):
                 if rule.strict_slashes:
                     raise _SlashRequired
-                return rule, values
+                return rule
     return None
 
 
-def _follow_edges(
-    state: _State,
-    parts: Sequence[str],
-    index: int,
-    values: Values,
-    method: str,
-    websocket: bool,
-    misses: set[str],
-) -> Found | None:
-    """Try the dynamic edges of ``state`` in weight order."""
-    part = parts[index]
-    rest: str | None = None
-    for any_segment, search, final, suffixed, plain, indices, target in state.edges:
-        if any_segment:
-            if part:
-                found = _walk(target, parts, index + 1, (*values, part), method, websocket, misses)
-                if found is not None:
-                    return found
-            continue
-        if final:
-            if rest is None:
-                rest = "/".join(parts[index:])
-            match = search(rest)
-        else:
-            match = search(part)
-        if match is None:
-            continue
-        # group(i, 0) is always a tuple, even for one index; drop the 0th.
-        captured: Values = match.groups() if plain else match.group(*indices, 0)[:-1]
-        next_parts: Sequence[str] = parts
-        next_index = len(parts) if final else index + 1
-        if suffixed and match.group(match.re.groups) == "/":
-            # The path converter stopped before a trailing slash: that slash is
-            # the rule's own final "/" part.
-            next_parts, next_index = _TRAILING_SLASH, 0
-        found = _walk(target, next_parts, next_index, values + captured, method, websocket, misses)
-        if found is not None:
-            return found
-    return None
+# An edge less its target: what every rule holding the same part shares.
+_EdgeHead = tuple[int, Search, bool, bool, tuple[int, ...]]
+
+
+def _edge_head(part: RulePart, pattern: re.Pattern[str]) -> _EdgeHead:
+    if part.final:
+        kind = _FINAL
+    elif part.content in _ANY_SEGMENT:
+        kind = _ANY
+    elif part.content == _DIGITS_SEGMENT:
+        kind = _DIGITS
+    else:
+        kind = _REGEX
+    plain = pattern.groups == part.count and not part.suffixed
+    indices = tuple(pattern.groupindex[f"_k{n}"] for n in range(part.count))
+    return kind, pattern.match, part.suffixed, plain, indices
 
 
 class StateMachine:
@@ -182,6 +271,9 @@ class StateMachine:
     def __init__(self, merge_slashes: bool) -> None:
         self.merge_slashes = merge_slashes
         self.root = _State()
+        # The state after the path's leading slash, by domain; None when some
+        # rule has a dynamic subdomain or host (then the walk starts at the top).
+        self.paths: dict[str, _State] | None = {}
 
     def add(self, rule: Rule) -> None:
         """Add the rule's parts as a path through the states."""
@@ -206,7 +298,7 @@ class StateMachine:
     def finish(self) -> None:
         """Sort competing dynamic parts by weight and compile their regexes once."""
         # Parts are shared by the rules that hold the same segment: one edge
-        # (less its target) per distinct part, one regex per distinct content.
+        # head per distinct part, one regex per distinct content.
         compiled: dict[str, re.Pattern[str]] = {}
         made: dict[RulePart, _EdgeHead] = {}
         pending = [self.root]
@@ -219,69 +311,64 @@ class StateMachine:
             if len(dynamic) > 1:
                 # Stable sort: equal weights keep definition order, as Werkzeug.
                 dynamic.sort(key=lambda entry: entry[0].weight)
-            edges: list[Edge] = []
+            edges: list[_Edge] = []
             for part, following in dynamic:
                 pending.append(following)
-                edge = made.get(part)
-                if edge is None:
+                head = made.get(part)
+                if head is None:
                     pattern = compiled.get(part.content)
                     if pattern is None:
                         pattern = compiled[part.content] = re.compile(part.content)
-                    # Without groups of the converters' own, groups() is the values.
-                    plain = pattern.groups == part.count and not part.suffixed
-                    indices = tuple(pattern.groupindex[f"_k{n}"] for n in range(part.count))
-                    any_segment = part.content in _ANY_SEGMENT and not part.final
-                    edge = made[part] = (
-                        any_segment,
-                        pattern.match,
-                        part.final,
-                        part.suffixed,
-                        plain,
-                        indices,
-                    )
-                edges.append((*edge, following))
+                    head = made[part] = _edge_head(part, pattern)
+                kind, search, suffixed, plain, indices = head
+                edges.append(_Edge(kind, search, suffixed, plain, indices, following))
             state.edges = tuple(edges)
-
-    def _search(
-        self, domain: str, path: str, method: str, websocket: bool, misses: set[str]
-    ) -> Found | None:
+            if len(edges) == 1 and edges[0].kind != _FINAL:
+                state.lone = edges[0]
         root = self.root
         if root.edges:
-            # Some rule has a dynamic subdomain or host: walk from the top.
-            return _walk(root, [domain, *path.split("/")], 0, (), method, websocket, misses)
-        # Otherwise the domain is one static edge, and so is the empty part
-        # before the path's leading slash (every rule starts with a slash).
-        state = root.static.get(domain)
-        if state is not None:
-            state = state.static.get("")
-        if state is None:
-            return None
-        return _walk(state, path.split("/"), 1, (), method, websocket, misses)
+            self.paths = None
+        else:
+            # Every rule starts with a slash: the empty part after the domain.
+            self.paths = {
+                domain: top.static[""] for domain, top in root.static.items() if "" in top.static
+            }
 
     def match(
-        self, domain: str, path: str, method: str, websocket: bool
+        self, domain: str, path: str, method: str, websocket: bool, misses: set[str] | None = None
     ) -> tuple[Rule, Values, set[str]] | NoMatch:
         """Return the rule, its raw values and the refusals, or a NoMatch; raise RequestPath.
 
         ``path`` starts with one slash. ``RequestPath`` carries the path to
         redirect to (a slash appended, or slashes merged). The NoMatch is
         returned, not raised: a miss (a 404) is common, and the caller raises
-        its own error once instead of catching this one first.
+        its own error once instead of catching this one first. ``misses``
+        gathers the refusals across the match of a path and of its merged form.
         """
-        misses: set[str] = set()
+        if misses is None:
+            misses = set()
+        values: Values = []
+        paths = self.paths
         try:
-            found = self._search(domain, path, method, websocket, misses)
+            if paths is None:
+                # Some rule has a dynamic subdomain or host: walk from the top.
+                parts = [domain, *path.split("/")]
+                found = _walk(self.root, parts, 0, values, method, websocket, misses)
+            else:
+                state = paths.get(domain)
+                found = None
+                if state is not None:
+                    found = _walk(state, path.split("/"), 1, values, method, websocket, misses)
         except _SlashRequired:
             raise RequestPath(f"{path}/") from None
         if found is not None:
-            return found[0], found[1], misses
+            return found, values, misses
         if self.merge_slashes and "//" in path:
             merged = re.sub("/{2,}", "/", path)
-            try:
-                found = self._search(domain, merged, method, websocket, misses)
-            except _SlashRequired:
-                raise RequestPath(f"{merged}/") from None
-            if found is not None and found[0].merge_slashes:
+            again = self.match(domain, merged, method, websocket, misses)
+            if again.__class__ is NoMatch:
+                return again
+            if again[0].merge_slashes:  # type: ignore[index]
                 raise RequestPath(merged)
         return NoMatch(*split_misses(misses))
 

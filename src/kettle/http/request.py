@@ -26,13 +26,14 @@ from kettle.http.exceptions import BadRequest, UnsupportedMediaType
 from kettle.http.files import FileStorage
 from kettle.http.formparser import FormDataParser, decode_urlencoded
 from kettle.http.headers import Headers
+from kettle.http.headervalues import parse_content_length as parse_content_length
+from kettle.http.headervalues import split_mimetype as split_mimetype
 from kettle.http.hosts import checked_hosts, normalize_host, server_host
 from kettle.http.hosts import host_is_trusted as host_is_trusted
 from kettle.http.preconditions import (
     ETags,
     IfRange,
     Range,
-    ascii_int,
     parse_etags,
     parse_if_range,
     parse_range,
@@ -63,24 +64,6 @@ _FORM_HOOKS = (
 
 def _empty_headers() -> Headers:
     return Headers()
-
-
-def split_mimetype(value: str) -> tuple[str, dict[str, str]]:
-    """Split ``text/html; charset=UTF-8`` into ``("text/html", {"charset": "UTF-8"})``."""
-    mimetype, _, rest = value.partition(";")
-    params: dict[str, str] = {}
-    for item in rest.split(";"):
-        key, sep, val = item.partition("=")
-        key = key.strip().lower()
-        if sep and key:
-            params[key] = val.strip().strip('"')
-    return mimetype.strip().lower(), params
-
-
-def parse_content_length(value: str | None) -> int | None:
-    """A Content-Length value as an int, or None when absent or invalid."""
-    # ASCII digits only; more than 19 digits reads as 10**19, which no limit allows.
-    return None if value is None else ascii_int(value.strip(" \t"), clamp=True)
 
 
 #: ``Request._checked_host`` before the Host was checked.

@@ -6,17 +6,19 @@ escapes: the common body) or ``parse_qsl``. A multipart body is
 read in ``MULTIPART_CHUNK_SIZE`` pieces and fed to the incremental decoder of
 ``kettle.http.multipart``, so memory stays flat whatever the body size:
 field values are collected in memory up to ``max_form_memory_size`` each,
-file parts are written to a ``SpooledTemporaryFile`` that moves to disk past
-``FILE_SPOOL_SIZE``. Every buffer has a named bound; crossing one is a 413,
-malformed input a 400, and nothing else escapes.
+file parts are written to a ``BytesIO`` that moves to a temporary file past
+``FILE_SPOOL_SIZE`` (or to the parser's own ``stream_factory`` if given
+one). Every buffer has a named bound; crossing one is a 413, malformed
+input a 400, and nothing else escapes.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from kettle.http.datastructures import ImmutableMultiDict, immutable_from_lists
 from kettle.http.exceptions import BadRequest, RequestEntityTooLarge
@@ -140,6 +142,8 @@ class _PartCollector:
         self._charset = "utf-8"
         self._field: bytearray | None = None
         self._file: FileStorage | None = None
+        # The open file part's memory buffer (default stream factory, not yet spooled).
+        self._buffer: io.BytesIO | None = None
         # The open file part's write method, or a field's bounded append.
         self.data: Callable[[Any], object] = self._skip
 
@@ -169,15 +173,36 @@ class _PartCollector:
             self._field = bytearray()
             self.data = self._add_to_field
             return
+        # The default factory's spooling is done here: a BytesIO, moved to a temporary
+        # file past FILE_SPOOL_SIZE, whose whole read at the end costs no copy.
+        buffered = owner.stream_factory is default_stream_factory
         storage = FileStorage(
-            owner.stream_factory(),
+            io.BytesIO() if buffered else owner.stream_factory(),
             filename=filename,
             name=name,
             headers=Headers._trusted(header_lines),
         )
         self.files.append((name, storage))
         self._file = storage
-        self.data = storage.stream.write
+        if buffered:
+            self._buffer = cast(io.BytesIO, storage.stream)
+            self.data = self._add_to_buffer
+        else:
+            self.data = storage.stream.write
+
+    def _add_to_buffer(self, data: Any) -> None:
+        buffer = self._buffer
+        if buffer is None or self._file is None:
+            return
+        buffer.write(data)
+        if buffer.tell() > FILE_SPOOL_SIZE:
+            # Closed with the FileStorage (``request.close``), as the spooled files were.
+            spool = tempfile.TemporaryFile()  # noqa: SIM115
+            with buffer.getbuffer() as view:
+                spool.write(view)
+            self._file.stream = spool
+            self._buffer = None
+            self.data = spool.write
 
     def _add_to_field(self, data: Any) -> None:
         field = self._field
@@ -196,8 +221,12 @@ class _PartCollector:
         if self._field is not None:
             self.fields.append((self._name, self._field.decode(self._charset, "replace")))
         elif self._file is not None:
+            if self._buffer is not None:
+                # Trims the buffer to its size in place: the view's read() then returns
+                # it without a copy (CPython's BytesIO hands out an exact buffer whole).
+                self._buffer.getvalue()
             self._file.stream.seek(0)
-        self._field = self._file = None
+        self._field = self._file = self._buffer = None
         self.data = self._skip
 
     def close_files(self) -> None:

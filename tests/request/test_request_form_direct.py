@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from typing import IO, Any
 
 from kettle import Kettle, Request, request
 from kettle.http.datastructures import ImmutableMultiDict
-from kettle.http.formparser import FormDataParser
+from kettle.http.formparser import FILE_SPOOL_SIZE, FormDataParser
 from kettle.testing import KettleClient
 
 FORM = "application/x-www-form-urlencoded"
@@ -157,3 +158,59 @@ def test_parameter_storage_class_is_honoured(app: Kettle, client: KettleClient) 
 
     response = client.get("/search?a=1&a=2&b=3")
     assert response.json == {"args": {"A": ["1", "2"], "B": ["3"]}, "type": "Pairs"}
+
+
+def test_file_parts_small_and_past_the_spool_size(app: Kettle, client: KettleClient) -> None:
+    big = bytes(range(256)) * (FILE_SPOOL_SIZE // 256 * 2 + 3)
+    small = b"tiny\r\n--not a boundary"
+
+    @app.post("/up")
+    def up() -> Any:
+        files = request.files
+        first, second = files["big"], files["small"]
+        return {
+            "big": first.read() == big,
+            "big_again": first.read().decode(),
+            "small": second.read().decode(),
+            "seek": (second.stream.seek(0), second.read(4).decode()),
+            "title": request.form["title"],
+        }
+
+    response = client.post(
+        "/up",
+        data={
+            "title": "t",
+            "big": (io.BytesIO(big), "big.bin"),
+            "small": (io.BytesIO(small), "small.txt"),
+        },
+    )
+    assert response.status_code == 200
+    assert response.json == {
+        "big": True,
+        "big_again": "",
+        "small": small.decode(),
+        "seek": [0, "tiny"],
+        "title": "t",
+    }
+
+
+def test_custom_stream_factory_is_used(app: Kettle, client: KettleClient) -> None:
+    made: list[io.BytesIO] = []
+
+    def factory() -> IO[bytes]:
+        made.append(io.BytesIO())
+        return made[-1]
+
+    class FactoryRequest(Request):
+        def make_form_data_parser(self) -> FormDataParser:
+            return FormDataParser(stream_factory=factory)
+
+    app.request_class = FactoryRequest
+
+    @app.post("/up")
+    def up() -> Any:
+        storage = request.files["f"]
+        return {"same": storage.stream is made[-1], "data": storage.read().decode()}
+
+    response = client.post("/up", data={"f": (io.BytesIO(b"abc"), "f.txt")})
+    assert response.json == {"same": True, "data": "abc"}

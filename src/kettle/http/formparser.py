@@ -191,16 +191,16 @@ class _PartCollector:
             self.data = storage.stream.write
 
     def _add_to_buffer(self, data: Any) -> None:
-        buffer = self._buffer
-        if buffer is None or self._file is None:
-            return
+        buffer, storage = self._buffer, self._file
+        if buffer is None or storage is None:  # Never: set only while a buffered part is open.
+            raise RuntimeError("No buffered file part is open.")
         buffer.write(data)
         if buffer.tell() > FILE_SPOOL_SIZE:
             # Closed with the FileStorage (``request.close``), as the spooled files were.
             spool = tempfile.TemporaryFile()  # noqa: SIM115
             with buffer.getbuffer() as view:
                 spool.write(view)
-            self._file.stream = spool
+            storage.stream = spool
             self._buffer = None
             self.data = spool.write
 

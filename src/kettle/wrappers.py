@@ -24,7 +24,11 @@ if TYPE_CHECKING:
     from kettle.typing import Scope, WSGIEnvironment
 
 #: The form limits outside an app context: Werkzeug's defaults, as Flask's request.
-_OUTSIDE_APP = {"MAX_FORM_MEMORY_SIZE": 500_000, "MAX_FORM_PARTS": 1_000}
+_OUTSIDE_APP = {
+    "MAX_CONTENT_LENGTH": None,
+    "MAX_FORM_MEMORY_SIZE": 500_000,
+    "MAX_FORM_PARTS": 1_000,
+}
 
 
 class Request(_HTTPRequest):
@@ -39,6 +43,8 @@ class Request(_HTTPRequest):
     _max_content_length: int | None = None
     _max_form_memory_size: int | None = None
     _max_form_parts: int | None = None
+    #: The limit properties below and ``_form_limits`` read the same values.
+    _keeps_form_hooks = True
 
     #: The ASGI scope the request came from (None under WSGI); set by the ASGI adapter.
     scope: Scope | None = None
@@ -173,6 +179,19 @@ class Request(_HTTPRequest):
     @max_content_length.setter
     def max_content_length(self, value: int | None) -> None:
         self._max_content_length = value
+
+    def _form_limits(self) -> tuple[int | None, int | None, int | None]:
+        """The three body limits of a form, as the properties below give them, in one call."""
+        ctx = _cv.get(None)
+        config: Mapping[str, Any] = ctx.app.config if ctx is not None else _OUTSIDE_APP
+        content = self._max_content_length
+        memory = self._max_form_memory_size
+        parts = self._max_form_parts
+        return (
+            config["MAX_CONTENT_LENGTH"] if content is None else content,
+            config["MAX_FORM_MEMORY_SIZE"] if memory is None else memory,
+            config["MAX_FORM_PARTS"] if parts is None else parts,
+        )
 
     def _load_form_data(self) -> None:
         super()._load_form_data()

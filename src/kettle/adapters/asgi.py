@@ -405,45 +405,15 @@ class ASGIAdapter:
         limit = self.app.config["MAX_CONTENT_LENGTH"]
         if limit is not None and length is not None and length > limit:
             return io.BufferedReader(_TooLarge())  # Refused from the header alone: nothing is read.
-        chunks: list[bytes] = []
-        # A body announced past the threshold goes to disk as it comes: a 10 MiB upload
-        # then peaks at a message's size, not at the threshold's (issue 16: 0.1x).
-        spool: IO[bytes] | None = (
-            tempfile.TemporaryFile() if length is not None and length > SPOOL_THRESHOLD else None  # noqa: SIM115
-        )
-        size = 0
-        try:
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    raise _Disconnected()
-                body = message.get("body", b"")
-                size += len(body)
-                if limit is not None and size > limit:
-                    if spool is not None:
-                        spool.close()
+        message: Any = await receive()
+        if message["type"] == "http.request" and not message.get("more_body", False):
+            body = message.get("body", b"")
+            if len(body) <= SPOOL_THRESHOLD:
+                # The common short body, whole in one message: no list, no spool, no join.
+                if limit is not None and len(body) > limit:
                     return io.BufferedReader(_TooLarge())
-                if spool is not None:
-                    spool.write(body)
-                elif size > SPOOL_THRESHOLD:
-                    # Closed with the request (the stream outlives this function). Past the
-                    # threshold already: straight to disk, not a second copy in memory first.
-                    spool = tempfile.TemporaryFile()  # noqa: SIM115
-                    spool.writelines(chunks)
-                    spool.write(body)
-                    chunks = []
-                elif body:
-                    chunks.append(body)
-                if not message.get("more_body", False):
-                    break
-        except BaseException:
-            if spool is not None:
-                spool.close()
-            raise
-        if spool is not None:
-            spool.seek(0)
-            return spool
-        return io.BytesIO(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+                return io.BytesIO(body)
+        return await _receive_spooled(message, length, limit, receive)
 
     async def send_response(
         self,
@@ -582,3 +552,54 @@ class ASGIAdapter:
                         self._stream_body_share = None
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+async def _receive_spooled(
+    message: Any, length: int | None, limit: int | None, receive: Receive
+) -> IO[bytes]:
+    """Receive the rest of a body from ``message`` on, in memory or spooled to disk.
+
+    Past ``SPOOL_THRESHOLD`` it goes to a temporary file; past ``limit`` the
+    stream returned answers 413 when read.
+    """
+    chunks: list[bytes] = []
+    # A body announced past the threshold goes to disk as it comes: a 10 MiB upload
+    # then peaks at a message's size, not at the threshold's (issue 16: 0.1x).
+    spool: IO[bytes] | None = (
+        tempfile.TemporaryFile() if length is not None and length > SPOOL_THRESHOLD else None  # noqa: SIM115
+    )
+    size = 0
+    try:
+        while True:
+            if message is None:
+                message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Disconnected()
+            body = message.get("body", b"")
+            size += len(body)
+            if limit is not None and size > limit:
+                if spool is not None:
+                    spool.close()
+                return io.BufferedReader(_TooLarge())
+            if spool is not None:
+                spool.write(body)
+            elif size > SPOOL_THRESHOLD:
+                # Closed with the request (the stream outlives this function). Past the
+                # threshold already: straight to disk, not a second copy in memory first.
+                spool = tempfile.TemporaryFile()  # noqa: SIM115
+                spool.writelines(chunks)
+                spool.write(body)
+                chunks = []
+            elif body:
+                chunks.append(body)
+            if not message.get("more_body", False):
+                break
+            message = None
+    except BaseException:
+        if spool is not None:
+            spool.close()
+        raise
+    if spool is not None:
+        spool.seek(0)
+        return spool
+    return io.BytesIO(chunks[0] if len(chunks) == 1 else b"".join(chunks))

@@ -23,15 +23,22 @@ _missing: Any = object()
 def _fill(target: dict[Any, list[Any]], mapping: Any) -> None:
     """Add the pairs of ``mapping`` (see ``_pairs``) to a dict of lists.
 
-    A list of pairs with distinct keys (a parsed form or query string, the
-    common case) is built by one dict comprehension instead of a setdefault
-    per pair.
+    A list of pairs (a parsed form or query string, the common case) is
+    built in C by one dict comprehension when its keys are distinct, else by
+    one plain loop (``?tag=a&tag=b``), never through ``_pairs``' generator.
     """
     if mapping.__class__ is list:
         lists = {key: [value] for key, value in mapping}
-        if len(lists) == len(mapping):
-            dict.update(target, lists)
-            return
+        if len(lists) != len(mapping):
+            lists = {}
+            for key, value in mapping:
+                values = lists.get(key)
+                if values is None:
+                    lists[key] = [value]
+                else:
+                    values.append(value)
+        dict.update(target, lists)
+        return
     setdefault = dict.setdefault
     for key, value in _pairs(mapping):
         setdefault(target, key, []).append(value)
@@ -64,10 +71,9 @@ class MultiDict(dict[K, list[V]]):
             _fill(self, mapping)
 
     def __getitem__(self, key: K) -> V:  # type: ignore[override]
-        if key in self:
-            values = dict.__getitem__(self, key)
-            if values:
-                return values[0]
+        values: list[V] | None = dict.get(self, key)
+        if values:
+            return values[0]
         raise BadRequestKeyError(key)
 
     def __setitem__(self, key: K, value: V) -> None:  # type: ignore[override]
@@ -217,6 +223,13 @@ class ImmutableMultiDict(_Immutable, MultiDict[K, V]):
 
     def __hash__(self) -> int:  # type: ignore[override]
         return hash(tuple(self.items(multi=True)))
+
+
+def immutable_from_lists(lists: dict[K, list[V]]) -> ImmutableMultiDict[K, V]:
+    """An ImmutableMultiDict holding ``lists`` (a parser's fresh value lists, not copied)."""
+    result: ImmutableMultiDict[K, V] = ImmutableMultiDict()
+    dict.update(result, lists)
+    return result
 
 
 class CombinedMultiDict(ImmutableMultiDict[K, V]):

@@ -1,29 +1,32 @@
 """Form bodies: ``application/x-www-form-urlencoded`` and ``multipart/form-data``.
 
 Theory of operation: a urlencoded body is read whole (it is bounded by
-``max_form_memory_size``) and split by ``parse_qsl``. A multipart body is
+``max_form_memory_size``) and split by ``group_short_query`` (short, no
+escapes: the common body) or ``parse_qsl``. A multipart body is
 read in ``MULTIPART_CHUNK_SIZE`` pieces and fed to the incremental decoder of
 ``kettle.http.multipart``, so memory stays flat whatever the body size:
 field values are collected in memory up to ``max_form_memory_size`` each,
-file parts are written to a ``SpooledTemporaryFile`` that moves to disk past
-``FILE_SPOOL_SIZE``. Every buffer has a named bound; crossing one is a 413,
-malformed input a 400, and nothing else escapes.
+file parts are written to a ``BytesIO`` that moves to a temporary file past
+``FILE_SPOOL_SIZE`` (or to the parser's own ``stream_factory`` if given
+one). Every buffer has a named bound; crossing one is a 413, malformed
+input a 400, and nothing else escapes.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, cast
 
-from kettle.http.datastructures import ImmutableMultiDict
+from kettle.http.datastructures import ImmutableMultiDict, immutable_from_lists
 from kettle.http.exceptions import BadRequest, RequestEntityTooLarge
 from kettle.http.files import FileStorage
 from kettle.http.headers import Headers
 from kettle.http.multipart import DATA, PART, PART_END, MultipartDecoder, parse_header_params
 from kettle.http.stream import CHUNK_SIZE
-from kettle.http.urls import parse_qsl
+from kettle.http.urls import group_short_query, parse_qsl
 
 #: Bytes of a multipart body read at a time: a 100 KiB upload in one read (fewer
 #: buffers to allocate and fill: 6 µs of 85 measured), and still a small part of the
@@ -82,13 +85,7 @@ class FormDataParser:
         if limit is not None and content_length is not None and content_length > limit:
             raise RequestEntityTooLarge()
         data = stream.read() if limit is None else stream.read(limit + 1)
-        if limit is not None and len(data) > limit:
-            raise RequestEntityTooLarge()
-        try:
-            pairs = parse_qsl(data, max_fields=self.max_form_parts)
-        except ValueError:
-            raise RequestEntityTooLarge("The form has too many fields.") from None
-        return ImmutableMultiDict(pairs)
+        return decode_urlencoded(data, limit, self.max_form_parts)
 
     def parse_multipart(self, stream: IO[bytes], boundary: bytes) -> tuple[Form, Files]:
         """Parse a multipart body incrementally; file parts are spooled."""
@@ -113,6 +110,26 @@ class FormDataParser:
         return ImmutableMultiDict(collector.fields), ImmutableMultiDict(collector.files)
 
 
+def decode_urlencoded(
+    data: bytes, max_form_memory_size: int | None, max_form_parts: int | None
+) -> Form:
+    """Decode a whole urlencoded body under the form limits (413 past either).
+
+    ``FormDataParser.parse_urlencoded`` ends here, and so does the request's
+    direct path for a short body (``Request._load_form_data``).
+    """
+    if max_form_memory_size is not None and len(data) > max_form_memory_size:
+        raise RequestEntityTooLarge()
+    try:
+        lists = group_short_query(data, max_form_parts)
+        if lists is not None:  # The common body: short, no escapes, grouped in one loop.
+            return immutable_from_lists(lists)
+        pairs = parse_qsl(data, max_fields=max_form_parts)
+    except ValueError:
+        raise RequestEntityTooLarge("The form has too many fields.") from None
+    return ImmutableMultiDict(pairs)
+
+
 class _PartCollector:
     """Turn decoder events into form fields (bounded in memory) and spooled FileStorage."""
 
@@ -125,6 +142,8 @@ class _PartCollector:
         self._charset = "utf-8"
         self._field: bytearray | None = None
         self._file: FileStorage | None = None
+        # The open file part's memory buffer (default stream factory, not yet spooled).
+        self._buffer: io.BytesIO | None = None
         # The open file part's write method, or a field's bounded append.
         self.data: Callable[[Any], object] = self._skip
 
@@ -154,15 +173,36 @@ class _PartCollector:
             self._field = bytearray()
             self.data = self._add_to_field
             return
+        # The default factory's spooling is done here: a BytesIO, moved to a temporary
+        # file past FILE_SPOOL_SIZE, whose whole read at the end costs no copy.
+        buffered = owner.stream_factory is default_stream_factory
         storage = FileStorage(
-            owner.stream_factory(),
+            io.BytesIO() if buffered else owner.stream_factory(),
             filename=filename,
             name=name,
             headers=Headers._trusted(header_lines),
         )
         self.files.append((name, storage))
         self._file = storage
-        self.data = storage.stream.write
+        if buffered:
+            self._buffer = cast(io.BytesIO, storage.stream)
+            self.data = self._add_to_buffer
+        else:
+            self.data = storage.stream.write
+
+    def _add_to_buffer(self, data: Any) -> None:
+        buffer, storage = self._buffer, self._file
+        if buffer is None or storage is None:  # Never: set only while a buffered part is open.
+            raise RuntimeError("No buffered file part is open.")
+        buffer.write(data)
+        if buffer.tell() > FILE_SPOOL_SIZE:
+            # Closed with the FileStorage (``request.close``), as the spooled files were.
+            spool = tempfile.TemporaryFile()  # noqa: SIM115
+            with buffer.getbuffer() as view:
+                spool.write(view)
+            storage.stream = spool
+            self._buffer = None
+            self.data = spool.write
 
     def _add_to_field(self, data: Any) -> None:
         field = self._field
@@ -181,8 +221,12 @@ class _PartCollector:
         if self._field is not None:
             self.fields.append((self._name, self._field.decode(self._charset, "replace")))
         elif self._file is not None:
+            if self._buffer is not None:
+                # Trims the buffer to its size in place: the view's read() then returns
+                # it without a copy (CPython's BytesIO hands out an exact buffer whole).
+                self._buffer.getvalue()
             self._file.stream.seek(0)
-        self._field = self._file = None
+        self._field = self._file = self._buffer = None
         self.data = self._skip
 
     def close_files(self) -> None:

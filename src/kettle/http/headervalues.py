@@ -1,4 +1,5 @@
-"""Structured header values a response edits: sets (Vary, Allow) and Cache-Control.
+"""Structured header values: Content-Type and Content-Length as a request reads
+them, and what a response edits: sets (Vary, Allow) and Cache-Control.
 
 Entity tags and ranges are parsed in ``kettle.http.preconditions``.
 
@@ -16,6 +17,26 @@ from kettle.http.preconditions import ascii_int
 
 if TYPE_CHECKING:
     from kettle.http.headers import Headers
+
+
+def split_mimetype(value: str) -> tuple[str, dict[str, str]]:
+    """Split ``text/html; charset=UTF-8`` into ``("text/html", {"charset": "UTF-8"})``."""
+    mimetype, sep, rest = value.partition(";")
+    params: dict[str, str] = {}
+    if not sep:  # No parameters (a urlencoded form's usual Content-Type).
+        return mimetype.strip().lower(), params
+    for item in rest.split(";"):
+        key, sep, val = item.partition("=")
+        key = key.strip().lower()
+        if sep and key:
+            params[key] = val.strip().strip('"')
+    return mimetype.strip().lower(), params
+
+
+def parse_content_length(value: str | None) -> int | None:
+    """A Content-Length value as an int, or None when absent or invalid."""
+    # ASCII digits only; more than 19 digits reads as 10**19, which no limit allows.
+    return None if value is None else ascii_int(value.strip(" \t"), clamp=True)
 
 
 class HeaderSet:

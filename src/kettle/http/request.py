@@ -20,53 +20,50 @@ from kettle.http._lazy import cached_property
 from kettle.http.accept import CharsetAccept, LanguageAccept, MIMEAccept
 from kettle.http.auth import Authorization
 from kettle.http.cookies import parse_cookie
-from kettle.http.datastructures import CombinedMultiDict, ImmutableMultiDict
+from kettle.http.datastructures import CombinedMultiDict, ImmutableMultiDict, immutable_from_lists
 from kettle.http.dates import parse_date
 from kettle.http.exceptions import BadRequest, UnsupportedMediaType
 from kettle.http.files import FileStorage
-from kettle.http.formparser import FormDataParser
+from kettle.http.formparser import FormDataParser, decode_urlencoded
 from kettle.http.headers import Headers
+from kettle.http.headervalues import parse_content_length as parse_content_length
+from kettle.http.headervalues import split_mimetype as split_mimetype
 from kettle.http.hosts import checked_hosts, normalize_host, server_host
 from kettle.http.hosts import host_is_trusted as host_is_trusted
 from kettle.http.preconditions import (
     ETags,
     IfRange,
     Range,
-    ascii_int,
     parse_etags,
     parse_if_range,
     parse_range,
 )
 from kettle.http.stream import bound_stream, read_short_body
-from kettle.http.urls import iter_qsl
+from kettle.http.urls import group_short_query, iter_qsl
 from kettle.http.useragent import UserAgent
 
 _URL_SAFE = "!$&'()*+,/:;=@%"
 _QUERY_SAFE = ":&%=+$!*'(),/?;@"
 _URLENCODED = "application/x-www-form-urlencoded"
 _FORM_MIMETYPES = frozenset({_URLENCODED, "multipart/form-data"})
+#: What a class may override to change how a form is parsed. While a class defines
+#: none of them (or says its own keep their meaning: ``_keeps_form_hooks``), a short
+#: urlencoded body is decoded directly, without building a parser.
+_FORM_HOOKS = (
+    "make_form_data_parser",
+    "form_data_parser_class",
+    "_form_stream",
+    "_form_limits",
+    "_config",
+    "stream",
+    "max_content_length",
+    "max_form_memory_size",
+    "max_form_parts",
+)
 
 
 def _empty_headers() -> Headers:
     return Headers()
-
-
-def split_mimetype(value: str) -> tuple[str, dict[str, str]]:
-    """Split ``text/html; charset=UTF-8`` into ``("text/html", {"charset": "UTF-8"})``."""
-    mimetype, _, rest = value.partition(";")
-    params: dict[str, str] = {}
-    for item in rest.split(";"):
-        key, sep, val = item.partition("=")
-        key = key.strip().lower()
-        if sep and key:
-            params[key] = val.strip().strip('"')
-    return mimetype.strip().lower(), params
-
-
-def parse_content_length(value: str | None) -> int | None:
-    """A Content-Length value as an int, or None when absent or invalid."""
-    # ASCII digits only; more than 19 digits reads as 10**19, which no limit allows.
-    return None if value is None else ascii_int(value.strip(" \t"), clamp=True)
 
 
 #: ``Request._checked_host`` before the Host was checked.
@@ -101,11 +98,17 @@ class Request:
     #: True while the class keeps this ``__init__``: an adapter may then pass the fields
     #: by position (keyword matching is a measurable part of a small request's cost).
     fields_by_position = True
+    #: True while the class keeps every hook in ``_FORM_HOOKS`` (decided per class).
+    _default_form_hooks = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.fields_by_position = "__init__" not in cls.__dict__ and all(
             getattr(base, "fields_by_position", True) for base in cls.__bases__
+        )
+        cls._default_form_hooks = cls.__dict__.get("_keeps_form_hooks", False) or (
+            all(getattr(base, "_default_form_hooks", True) for base in cls.__bases__)
+            and not any(name in cls.__dict__ for name in _FORM_HOOKS)
         )
 
     def __init__(
@@ -260,7 +263,13 @@ class Request:
     @cached_property
     def args(self) -> ImmutableMultiDict[str, str]:
         """The parsed query string (never raises on bad encoding)."""
-        return self.parameter_storage_class(iter_qsl(self.query_string))
+        storage = self.parameter_storage_class
+        if storage is ImmutableMultiDict:
+            # The common query (short, no escapes) grouped in one loop, without pairs.
+            lists = group_short_query(self.query_string)
+            if lists is not None:
+                return immutable_from_lists(lists)
+        return storage(iter_qsl(self.query_string))
 
     # -- headers -----------------------------------------------------------
     @cached_property
@@ -445,30 +454,53 @@ class Request:
             max_form_memory_size=self.max_form_memory_size, max_form_parts=self.max_form_parts
         )
 
+    def _form_limits(self) -> tuple[int | None, int | None, int | None]:
+        """``max_content_length``, ``max_form_memory_size`` and ``max_form_parts`` in one call."""
+        return self.max_content_length, self.max_form_memory_size, self.max_form_parts
+
     def _load_form_data(self) -> None:
         if "form" in self.__dict__:
             return
         mimetype = self.mimetype
         if mimetype in _FORM_MIMETYPES and "_cached_data" not in self.__dict__:
             length = self.content_length
-            form, files = self.make_form_data_parser().parse(
-                self._form_stream(mimetype, length), mimetype, length, self.mimetype_params
-            )
+            data = None
+            if mimetype == _URLENCODED and self._default_form_hooks:
+                # The common case: no parser object, the limits read in one call.
+                max_content_length, max_memory, max_parts = self._form_limits()
+                data = self._read_short_urlencoded(length, max_content_length)
+            if data is not None:
+                form: ImmutableMultiDict[str, str] = decode_urlencoded(data, max_memory, max_parts)
+                files: ImmutableMultiDict[str, FileStorage] = ImmutableMultiDict()
+            else:
+                form, files = self.make_form_data_parser().parse(
+                    self._form_stream(mimetype, length), mimetype, length, self.mimetype_params
+                )
         else:
             form, files = ImmutableMultiDict(), ImmutableMultiDict()
         self.__dict__["form"] = form
         self.__dict__["files"] = files
 
-    def _form_stream(self, mimetype: str, length: int | None) -> IO[bytes]:
-        """The body for the form parser: a short urlencoded one read in one call.
+    def _read_short_urlencoded(
+        self, length: int | None, max_content_length: int | None
+    ) -> bytes | None:
+        """A short body read in one call (``read_short_body``) before ``stream`` was used, or None.
 
-        The parser reads such a body whole anyway; ``request.stream`` then
-        reads empty, as it does after the parser consumed it.
+        The form parser reads a urlencoded body whole anyway; ``request.stream``
+        then reads empty, as it does after the parser consumed it.
         """
-        if mimetype == _URLENCODED and "_bounded" not in self.__dict__:
-            data = read_short_body(self._stream, length, self.max_content_length)
+        if "_bounded" in self.__dict__:
+            return None
+        data = read_short_body(self._stream, length, max_content_length)
+        if data is not None:
+            self.__dict__["_bounded"] = io.BytesIO()
+        return data
+
+    def _form_stream(self, mimetype: str, length: int | None) -> IO[bytes]:
+        """The body for the form parser: a short urlencoded one read in one call."""
+        if mimetype == _URLENCODED:
+            data = self._read_short_urlencoded(length, self.max_content_length)
             if data is not None:
-                self.__dict__["_bounded"] = io.BytesIO()
                 return io.BytesIO(data)
         return self.stream
 

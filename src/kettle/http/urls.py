@@ -114,22 +114,54 @@ def iter_qsl(query: bytes, max_fields: int | None = None) -> Iterable[tuple[str,
     return _iter_large(query, max_fields)
 
 
+def group_short_query(query: bytes, max_fields: int | None = None) -> dict[str, list[str]] | None:
+    """The pairs of ``parse_qsl`` grouped by key (``{key: [value, ...]}``), or None.
+
+    What a MultiDict holds, built in one loop without the list of pairs, for
+    the common input: short, without a ``%`` escape. None for any other: the
+    caller then groups the pairs of ``iter_qsl``.
+    """
+    chunks = _unescaped_chunks(query, max_fields) if len(query) <= _SMALL_QUERY else None
+    if chunks is None:
+        return None
+    lists: dict[str, list[str]] = {}
+    for chunk in chunks:
+        key, sep, value = chunk.partition("=")
+        if key or sep:  # An empty chunk ("a&&b") gives no key and no "=".
+            values = lists.get(key)
+            if values is None:
+                lists[key] = [value]
+            else:
+                values.append(value)
+    return lists
+
+
+def _unescaped_chunks(query: bytes, max_fields: int | None) -> list[str] | None:
+    """The decoded ``&``-separated chunks of a short input without ``%``, else None.
+
+    No escapes: "+", "&" and "=" are ASCII and never part of a UTF-8 sequence,
+    so decoding once and then splitting gives the same pairs (and the same %XX
+    for bytes that are not UTF-8) as splitting first.
+    """
+    if b"%" in query:
+        return None
+    if b"+" in query:
+        query = query.replace(b"+", b" ")
+    chunks = query.decode("utf-8", "kettle.url_quote").split("&")
+    if max_fields is not None and any(chunks[max_fields:]):
+        raise ValueError("too many fields")
+    return chunks
+
+
 def _split_small(query: bytes, max_fields: int | None) -> list[tuple[str, str]]:
     """``parse_qsl`` for an input of at most ``_SMALL_QUERY`` bytes."""
     if not query:
         return []
-    pairs: list[tuple[str, str]] = []
-    if b"%" not in query:
-        # No escapes: "+", "&" and "=" are ASCII and never part of a UTF-8 sequence,
-        # so decoding once and then splitting gives the same pairs (and the same
-        # %XX for bytes that are not UTF-8) as splitting first.
-        if b"+" in query:
-            query = query.replace(b"+", b" ")
-        chunks = query.decode("utf-8", "kettle.url_quote").split("&")
-        if max_fields is not None and any(chunks[max_fields:]):
-            raise ValueError("too many fields")
+    chunks = _unescaped_chunks(query, max_fields)
+    if chunks is not None:
         # ``partition`` applied in C; an empty chunk ("a&&b") gives no key and no "=".
         return [(key, value) for key, sep, value in map(_PARTITION, chunks) if key or sep]
+    pairs: list[tuple[str, str]] = []
     for index, raw in enumerate(query.split(b"&")):
         if raw:
             if max_fields is not None and index >= max_fields:

@@ -202,7 +202,7 @@ class RequestContext(AppContext):
             self._token = _cv.set(self)  # ``_enter_quietly`` with no outer context.
         else:
             self._enter_quietly()
-        if self._owns_app and appcontext_pushed.receivers and not self._inner_tokens:
+        if appcontext_pushed.receivers and self._owns_app and not self._inner_tokens:
             # Flask pushes an app context per request: its signal fires here too.
             appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 

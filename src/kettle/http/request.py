@@ -69,8 +69,6 @@ def parse_content_length(value: str | None) -> int | None:
     return None if value is None else ascii_int(value.strip(" \t"), clamp=True)
 
 
-#: The class of the adapters' ``headers`` factories (a lambda): never a Headers.
-_FUNCTION: Any = type(parse_content_length)
 #: ``Request._checked_host`` before the Host was checked.
 _UNCHECKED: Any = object()
 
@@ -147,9 +145,9 @@ class Request:
         self._checked_host: str | None = (
             checked_hosts.get((host_header, scheme), _UNCHECKED) if host_header else _UNCHECKED
         )
-        if headers.__class__ is not _FUNCTION and isinstance(headers, Headers):
+        if headers.__class__ is Headers or isinstance(headers, Headers):
             self.__dict__["headers"] = headers
-        else:  # A function (an adapter's, the common case) is a factory, called on first read.
+        else:
             self._headers_factory = headers
         if remote_addr is not None:
             self.remote_addr = remote_addr

@@ -466,7 +466,7 @@ class ASGIAdapter:
             pairs = [pair or _encode_header(header) for pair, header in both]
         start = {
             "type": "http.response.start",
-            "status": response._status_code,  # As ``prepare_send`` reads it.
+            "status": response.status_code,
             "headers": pairs,
         }
         if body.__class__ is list and not response.has_close_callbacks and len(body) == 1:

@@ -164,7 +164,7 @@ def send_response(
 ) -> Iterable[bytes]:
     """Start the response and return the WSGI body iterable."""
     headers, body = prepare_send(response, method)
-    start_response(response._status, headers)  # The attribute ``status`` returns.
+    start_response(response.status, headers)
     if body is None:
         response.close()
         return ()

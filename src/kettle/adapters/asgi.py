@@ -459,15 +459,10 @@ class ASGIAdapter:
         ``finally`` runs) instead of being produced for nobody.
         """
         headers, body = prepare_send(response, method)
-        # The kept encodings in one C-level pass; any header not kept is encoded after.
-        pairs: list[Any] = list(map(_ENCODED.get, headers))
-        if None in pairs:
-            both = zip(pairs, headers, strict=True)
-            pairs = [pair or _encode_header(header) for pair, header in both]
         start = {
             "type": "http.response.start",
             "status": response.status_code,
-            "headers": pairs,
+            "headers": [_ENCODED.get(pair) or _encode_header(pair) for pair in headers],
         }
         if body.__class__ is list and not response.has_close_callbacks and len(body) == 1:
             # One chunk in memory, nothing to close (the common case): two sends.

@@ -155,8 +155,29 @@ class RequestContext(AppContext):
         self.app = app
         self.request = request
         self._opened_session = session
-        self._after_request_functions: list[Callable[[Any], Any]] = []
-        self._tokens = []
+
+    #: The token of the outermost push (None while not pushed); ``_inner_tokens`` holds
+    #: those of pushes nested in it. One push and pop, the common case, make no list.
+    _token: Token[AppContext] | None = None
+    _inner_tokens: list[Token[AppContext]] | None = None
+    #: The ``after_this_request`` functions, None until the first is added (most
+    #: requests add none: the pipeline reads this, not the property, to know).
+    _after_functions: list[Callable[[Any], Any]] | None = None
+
+    @property
+    def _after_request_functions(self) -> list[Callable[[Any], Any]]:
+        """Flask's list of ``after_this_request`` functions, made on first read.
+
+        Extensions append to it directly, as in Flask.
+        """
+        funcs = self._after_functions
+        if funcs is None:
+            funcs = self._after_functions = []
+        return funcs
+
+    @_after_request_functions.setter
+    def _after_request_functions(self, value: list[Callable[[Any], Any]]) -> None:
+        self._after_functions = value
 
     #: True when this context is its own app context (no outer one of the same app).
     _owns_app = True
@@ -177,18 +198,18 @@ class RequestContext(AppContext):
 
     def push(self) -> None:
         """Make this context current, reusing an app context of the same app."""
-        if self._owns_app and _cv.get(None) is None:
-            self._tokens.append(_cv.set(self))  # ``_enter_quietly`` with no outer context.
+        if self._token is None and self._owns_app and _cv.get(None) is None:
+            self._token = _cv.set(self)  # ``_enter_quietly`` with no outer context.
         else:
             self._enter_quietly()
-        if self._owns_app and appcontext_pushed.receivers and len(self._tokens) == 1:
+        if appcontext_pushed.receivers and self._owns_app and not self._inner_tokens:
             # Flask pushes an app context per request: its signal fires here too.
             appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:
         """Run the teardown (as the pipeline does) and restore the previous context."""
-        if len(self._tokens) != 1:
-            _cv.reset(self._tokens.pop())  # A nested push: only the outermost pop tears down.
+        if self._inner_tokens or self._token is None:
+            self._leave_quietly()  # A nested push: only the outermost pop tears down.
             return
         if exc is _sentinel:
             exc = sys.exc_info()[1]
@@ -207,7 +228,13 @@ class RequestContext(AppContext):
         elif not self._owns_app:  # Pushed again, outside the context it was nested in.
             self._owns_app = True  # (Its g is kept: ``with client:`` still sees the request's.)
             self._outer = None
-        self._tokens.append(_cv.set(self))
+        token = _cv.set(self)
+        if self._token is None:
+            self._token = token
+        elif self._inner_tokens is None:
+            self._inner_tokens = [token]
+        else:
+            self._inner_tokens.append(token)
 
     def _app_context(self) -> AppContext:
         """The app context this request reuses (as Flask does), else this context."""
@@ -215,7 +242,15 @@ class RequestContext(AppContext):
 
     def _leave_quietly(self) -> None:
         """Undo ``_enter_quietly``: restore the previous context, no teardown."""
-        _cv.reset(self._tokens.pop())
+        inner = self._inner_tokens
+        if inner:
+            _cv.reset(inner.pop())
+            return
+        token = self._token
+        if token is None:
+            raise IndexError("The request context is not pushed.")  # As popping the empty list did.
+        self._token = None
+        _cv.reset(token)
 
     @property
     def session(self) -> SessionMixin:

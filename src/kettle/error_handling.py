@@ -134,7 +134,8 @@ def traps_http_exception(app: Kettle, e: Exception) -> bool:
     if app.config["TRAP_HTTP_EXCEPTIONS"]:
         return True
     trap_bad_request = app.config["TRAP_BAD_REQUEST_ERRORS"]
-    if trap_bad_request is None and app.debug and isinstance(e, BadRequestKeyError):
+    # The type first: ``app.debug`` is a property, read only for a BadRequestKeyError.
+    if trap_bad_request is None and isinstance(e, BadRequestKeyError) and app.debug:
         return True
     if trap_bad_request:
         return isinstance(e, BadRequest)

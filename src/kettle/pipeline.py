@@ -364,7 +364,7 @@ async def full_dispatch(app: Kettle, ctx: RequestContext) -> Response:
     # ``finalize``, without its coroutine when no hook is there to await; as there, the
     # hooks are looked for after make_response (user code: it may call after_this_request).
     response = app.make_response(rv)
-    if ctx._after_request_functions or app.after_request_funcs:
+    if ctx._after_functions or app.after_request_funcs:
         return await finalize_response(app, ctx, response)
     return finish(app, ctx, response)
 
@@ -429,7 +429,7 @@ async def finalize_response(
     app: Kettle, ctx: RequestContext, response: Response, from_error_handler: bool = False
 ) -> Response:
     """``finalize`` once the response is made: the after-request hooks, then ``finish``."""
-    if ctx._after_request_functions or app.after_request_funcs:
+    if ctx._after_functions or app.after_request_funcs:
         try:
             response = await after_request(app, ctx, response)
         except Exception:
@@ -473,7 +473,7 @@ async def process_response(app: Kettle, ctx: RequestContext, response: Response)
 
 async def after_request(app: Kettle, ctx: RequestContext, response: Response) -> Response:
     """The after_this_request functions, then the after_request ones, innermost blueprint first."""
-    funcs: Iterable[Callable[..., Any]] = ctx._after_request_functions
+    funcs: Iterable[Callable[..., Any]] = ctx._after_functions or ()
     if app.after_request_funcs:
         request = ctx.request
         for name in chain(request.blueprints, (None,)):

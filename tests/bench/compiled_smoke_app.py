@@ -85,6 +85,34 @@ def make_app() -> Kettle:
     return app
 
 
+def make_session_app() -> Kettle:
+    """The signed session, with ``request.cookies`` built before the session opens."""
+    from kettle import session
+
+    app = Kettle(__name__)
+    app.secret_key = "compiled smoke test"
+
+    @app.get("/login")
+    def login() -> str:
+        session["user"] = "ada"
+        return "in"
+
+    @app.get("/whoami")
+    def whoami() -> str:
+        other = request.cookies.get("other", "-")
+        return f"{session.get('user', 'nobody')} {other}"
+
+    return app
+
+
+def session_exchange(protocol: str) -> list[Any]:
+    client = make_session_app().test_client(protocol=protocol)
+    login = client.get("/login")
+    client.set_cookie("other", "x")
+    whoami = client.get("/whoami")
+    return [login.status_code, whoami.status_code, whoami.get_data(as_text=True)]
+
+
 def exchange(app: Kettle, protocol: str) -> dict[str, Any]:
     client = app.test_client(protocol=protocol)
     answers = {}
@@ -110,7 +138,9 @@ def exchange(app: Kettle, protocol: str) -> dict[str, Any]:
 def main() -> None:
     loaded = {name: importlib.import_module(name).__file__ for name in sys.argv[1:]}
     app = make_app()
-    print(json.dumps({"loaded": loaded, "wsgi": exchange(app, "wsgi"), "asgi": exchange(app, "asgi")}))
+    answers = {"wsgi": exchange(app, "wsgi"), "asgi": exchange(app, "asgi")}
+    sessions = {protocol: session_exchange(protocol) for protocol in ("wsgi", "asgi")}
+    print(json.dumps({"loaded": loaded, **answers, "sessions": sessions}))
 
 
 if __name__ == "__main__":

@@ -81,6 +81,9 @@ def test_listed_modules_build_and_serve_user_subclasses_under_wsgi_and_asgi(comp
         assert file.endswith(".so"), f"{name} was imported from {file}, not the compiled module"
     _assert_answers(result["wsgi"])
     _assert_answers(result["asgi"])
+    # The signed session read after request.cookies was built (compiled, a call on a
+    # dict subclass once went to dict.get and returned a list: nobody was logged in).
+    assert result["sessions"] == {"wsgi": [200, 200, "ada x"], "asgi": [200, 200, "ada x"]}
     info = json.loads((compiled / build_compiled.INFO).read_text())
     assert info["modules"] == build_compiled.listed_modules()
     assert info["digest"] == build_compiled.source_digest()

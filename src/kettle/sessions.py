@@ -385,18 +385,8 @@ class SecureCookieSessionInterface(SessionInterface):
             vary_cookie(response)
         if not session:
             if session.modified:
-                name, domain, path, secure, httponly, samesite, partitioned = (
-                    options or settings.options()  # type: ignore[union-attr]
-                )
-                response.delete_cookie(
-                    name,
-                    domain=domain,
-                    path=path,
-                    secure=secure,
-                    partitioned=partitioned,
-                    samesite=samesite,
-                    httponly=httponly,
-                )
+                name, attributes = _cookie_arguments(options or settings.options())  # type: ignore[union-attr]
+                response.delete_cookie(name, **attributes)
                 if not vary:
                     vary_cookie(response)
             return
@@ -437,22 +427,24 @@ class SecureCookieSessionInterface(SessionInterface):
             secure = settings.secure or request_is_secure()
             written = add_signed_cookie(response, settings.attributes(secure), value, expires)
         if not written:
-            name, domain, path, secure, httponly, samesite, partitioned = (
-                options or settings.options()  # type: ignore[union-attr]
-            )
-            response.set_cookie(
-                name,
-                value,
-                expires=expires,
-                httponly=httponly,
-                domain=domain,
-                path=path,
-                secure=secure,
-                partitioned=partitioned,
-                samesite=samesite,
-            )
+            name, attributes = _cookie_arguments(options or settings.options())  # type: ignore[union-attr]
+            response.set_cookie(name, value, expires=expires, **attributes)
         if not vary:
             vary_cookie(response)
+
+
+def _cookie_arguments(options: tuple[Any, ...]) -> tuple[str, dict[str, Any]]:
+    """The session cookie's name and the keywords ``set_cookie``/``delete_cookie`` take."""
+    name, domain, path, secure, httponly, samesite, partitioned = options
+    attributes = {
+        "domain": domain,
+        "path": path,
+        "secure": secure,
+        "httponly": httponly,
+        "samesite": samesite,
+        "partitioned": partitioned,
+    }
+    return name, attributes
 
 
 _DEFAULT_GET_SIGNING_SERIALIZER = SecureCookieSessionInterface.get_signing_serializer

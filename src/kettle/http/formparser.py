@@ -214,7 +214,7 @@ class _PartCollector:
             raise RequestEntityTooLarge("A form field is larger than MAX_FORM_MEMORY_SIZE.")
 
     def _skip(self, data: Any) -> None:
-        pass
+        """Drop a piece of a part nobody keeps (before a part starts, after it ends)."""
 
     def end(self) -> None:
         """End a part: a field's value is decoded, a file rewound for the view."""

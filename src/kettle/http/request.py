@@ -195,11 +195,9 @@ class Request:
             hosts = self.headers.getlist("host")
             # RFC 9112 3.2: more than one Host field is a 400 (checked stays None).
             host = hosts[0] if len(hosts) == 1 else "" if not hosts else None
-        if host is None:
-            pass
-        elif not host:
+        if host == "":
             checked = server_host(self.server, self.scheme)
-        else:
+        elif host is not None:
             checked = normalize_host(host, self.scheme)
         self._checked_host = checked
         return checked

@@ -10,7 +10,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from kettle.json.tag import TaggedJSONSerializer
-from kettle.sessions import SecureCookieSession, SessionInterface, SessionMixin
+from kettle.sessions import SecureCookieSession, SessionInterface, SessionMixin, cookie_arguments
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
@@ -96,15 +96,7 @@ class RedisSessionInterface(SessionInterface):
         """Store or delete the data and set or expire the cookie."""
         if not isinstance(session, ServerSideSession):
             raise TypeError("RedisSessionInterface saves ServerSideSession objects only.")
-        name = self.get_cookie_name(app)
-        options: dict[str, Any] = {
-            "domain": self.get_cookie_domain(app),
-            "path": self.get_cookie_path(app),
-            "secure": self.get_cookie_secure(app),
-            "httponly": self.get_cookie_httponly(app),
-            "samesite": self.get_cookie_samesite(app),
-            "partitioned": self.get_cookie_partitioned(app),
-        }
+        name, options = cookie_arguments(self._cookie_options(app))
         for old in session.obsolete_sids:
             self.redis.delete(self.key_prefix + old)
         session.obsolete_sids.clear()

@@ -385,7 +385,7 @@ class SecureCookieSessionInterface(SessionInterface):
             vary_cookie(response)
         if not session:
             if session.modified:
-                name, attributes = _cookie_arguments(options or settings.options())  # type: ignore[union-attr]
+                name, attributes = cookie_arguments(options or settings.options())  # type: ignore[union-attr]
                 response.delete_cookie(name, **attributes)
                 if not vary:
                     vary_cookie(response)
@@ -427,13 +427,13 @@ class SecureCookieSessionInterface(SessionInterface):
             secure = settings.secure or request_is_secure()
             written = add_signed_cookie(response, settings.attributes(secure), value, expires)
         if not written:
-            name, attributes = _cookie_arguments(options or settings.options())  # type: ignore[union-attr]
+            name, attributes = cookie_arguments(options or settings.options())  # type: ignore[union-attr]
             response.set_cookie(name, value, expires=expires, **attributes)
         if not vary:
             vary_cookie(response)
 
 
-def _cookie_arguments(options: tuple[Any, ...]) -> tuple[str, dict[str, Any]]:
+def cookie_arguments(options: tuple[Any, ...]) -> tuple[str, dict[str, Any]]:
     """The session cookie's name and the keywords ``set_cookie``/``delete_cookie`` take."""
     name, domain, path, secure, httponly, samesite, partitioned = options
     attributes = {

@@ -193,15 +193,7 @@ def _branch(
     # Only a trailing slash is left: rules that do not insist on the exact
     # slash (strict_slashes=False) match here.
     if not part and index == len(parts) - 1:
-        for rule in state.rules:
-            if rule.strict_slashes:
-                continue
-            if rule.methods is not None and method not in rule.methods:
-                misses.update(rule.methods)
-            elif rule.websocket != websocket:
-                misses.add(WEBSOCKET_MISMATCH)
-            else:
-                return rule
+        return _allowed(state.rules, method, websocket, misses, lenient_only=True)
     return None
 
 
@@ -226,15 +218,35 @@ def _follow_final(
     return _walk(edge.target, parts, len(parts), values, method, websocket, misses)
 
 
-def _at_end(state: _State, method: str, websocket: bool, misses: set[str]) -> Rule | None:
-    """All segments are consumed: a rule of this state, or a slash redirect."""
-    for rule in state.rules:
+def _allowed(
+    rules: Sequence[Rule],
+    method: str,
+    websocket: bool,
+    misses: set[str],
+    lenient_only: bool = False,
+) -> Rule | None:
+    """The first of ``rules`` for ``method`` and the protocol; the others' methods go to ``misses``.
+
+    ``lenient_only``: only rules that do not insist on the exact slash
+    (``strict_slashes=False``) count.
+    """
+    for rule in rules:
+        if lenient_only and rule.strict_slashes:
+            continue
         if rule.methods is not None and method not in rule.methods:
             misses.update(rule.methods)
         elif rule.websocket != websocket:
             misses.add(WEBSOCKET_MISMATCH)
         else:
             return rule
+    return None
+
+
+def _at_end(state: _State, method: str, websocket: bool, misses: set[str]) -> Rule | None:
+    """All segments are consumed: a rule of this state, or a slash redirect."""
+    rule = _allowed(state.rules, method, websocket, misses)
+    if rule is not None:
+        return rule
     # The same path with a slash appended has a rule: redirect there, or
     # match it directly if it does not insist on the slash.
     slashed = state.static.get("")

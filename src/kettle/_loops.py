@@ -66,6 +66,15 @@ def run_task(task: asyncio.Task[Any]) -> Any:
     """Run ``task``, made on this thread's kept loop, as ``run_coroutine`` runs its coroutine."""
     loop = task.get_loop()
     try:
+        if not loop.is_running():
+            # One pass of the loop first: ``stop()`` before ``run_forever()`` makes it poll
+            # once, run what is ready and return (documented). A coroutine that never
+            # waits (most async views) ends in that pass, without the second pass
+            # ``run_until_complete`` makes to stop; one that waits is then run to the end.
+            loop.stop()
+            loop.run_forever()
+            if task.done():
+                return task.result()
         return loop.run_until_complete(task)
     except BaseException:
         if not task.done():

@@ -9,6 +9,8 @@ registry as extensions do, is seen by the next request.
 - ``match_is_unobserved``: matching before the context is pushed cannot be
   told apart from matching after (no user code runs in a match), so the
   WSGI side may match first, as the ASGI side always does.
+- ``view_is_first``: nothing runs between the push and the view, so the
+  WSGI side runs the lifecycle as plain calls (``pipeline.run_plain``).
 - ``unobserved_routing_error`` / ``unobserved_routing_answer``: a 404 or
   405 that no hook, handler, signal receiver or session refresh would see is
   answered with its error page without pushing the context or running the
@@ -43,6 +45,17 @@ _PLAIN_ROUTING_ERRORS = frozenset({NotFound, MethodNotAllowed})
 def match_is_unobserved(app: Kettle) -> bool:
     """True when no user code runs in a match (no before_body function, no custom converter)."""
     return not app.before_body_funcs and app.url_map.only_builtin_converters
+
+
+def view_is_first(app: Kettle) -> bool:
+    """True when a matched request meets no user code before its view (``pipeline.run_plain``).
+
+    That is: no ``request_started`` receiver, URL value preprocessor or
+    ``before_request`` function.
+    """
+    return not (
+        request_started.receivers or app.url_value_preprocessors or app.before_request_funcs
+    )
 
 
 def unobserved_routing_error(app: Kettle, ctx: RequestContext) -> HTTPException | None:

@@ -4,9 +4,9 @@ Theory of operation: an adapter turns the server's input into a request and
 a ``RequestContext`` and hands the context here. Both lifecycles share every
 step that they have in common:
 
-- ``match``: host validation, TRUSTED_HOSTS, subdomains, strict-slash
-  redirects, the before_body checks (the ASGI adapter calls it before it
-  receives the body);
+- ``match`` (``kettle.request_match``): host validation, TRUSTED_HOSTS,
+  subdomains, strict-slash redirects, the before_body checks (the ASGI
+  adapter calls it before it receives the body);
 - the hooks: URL value preprocessors and ``before_request`` for both,
   ``before_websocket`` / ``after_websocket`` for a WebSocket (as Quart orders
   them), ``after_request`` and the session save for HTTP;
@@ -38,18 +38,11 @@ from kettle.error_handling import (
     replaced,
     user_exception,
 )
-from kettle.http.exceptions import (
-    BadHost,
-    Forbidden,
-    HTTPException,
-    InternalServerError,
-    SecurityError,
-)
-from kettle.http.request import host_is_trusted
+from kettle.http.exceptions import Forbidden, HTTPException, InternalServerError
 from kettle.http.response import own_headers
-from kettle.lifecycle_plan import match_is_unobserved, unobserved_routing_answer
-from kettle.routing.exceptions import RequestRedirect, WebsocketMismatch
-from kettle.routing.matching import match_redirect, request_subdomain
+from kettle.lifecycle_plan import match_is_unobserved, unobserved_routing_answer, view_is_first
+from kettle.request_match import match as match
+from kettle.request_match import subdomain_of as subdomain_of
 from kettle.runner import (
     COROUTINE,
     IN_THREAD,
@@ -60,20 +53,12 @@ from kettle.runner import (
     view_runs_on_loop,
 )
 from kettle.signals import (
-    appcontext_tearing_down,
     got_request_exception,
     request_finished,
     request_started,
-    request_tearing_down,
 )
-from kettle.teardown import end_request, teardown
-from kettle.websocket import (
-    WebSocket,
-    WebSocketDisconnect,
-    WebSocketUpgradeRequired,
-    check_origin,
-    note_websocket_under_wsgi,
-)
+from kettle.teardown import end_request, teardown, tears_down
+from kettle.websocket import WebSocket, WebSocketDisconnect, check_origin
 from kettle.wrappers import Response
 
 if TYPE_CHECKING:
@@ -102,7 +87,11 @@ def respond_sync(app: Kettle, ctx: RequestContext) -> Response:
         if answer is not None:
             return answer
     try:
-        response: Response = _loops.drive(run(app, ctx))
+        rule, error = request.url_rule, request.routing_exception
+        if rule is not None and error is None and view_is_first(app):
+            response = run_plain(app, ctx)
+        else:
+            response = _loops.drive(run(app, ctx))
     except Exception as e:
         response = unhandled_error_response(app, ctx.request, e)
     if ctx.background_tasks is None and response.response.__class__ is list:
@@ -226,109 +215,68 @@ async def run(app: Kettle, ctx: RequestContext) -> Response:
             return await full_dispatch(app, ctx)
         except Exception as e:
             error = e
-            if replaced(app, "handle_exception"):
-                rv = app.handle_exception(e)
-                if is_awaitable(rv):
-                    rv = await ctx.runner.wait(rv)
-                if isinstance(rv, Response):
-                    return rv
-                return await finalize(app, ctx, rv, from_error_handler=True)
-            return await handle_exception(app, ctx, e)
+            return await answer_exception(app, ctx, e)
     except BaseException as e:
         error = e
         raise
     finally:
-        if (
-            app.teardown_request_funcs
-            or request_tearing_down.receivers
-            or (
-                ctx._owns_app
-                and (app.teardown_appcontext_funcs or appcontext_tearing_down.receivers)
-            )
-        ):
+        if tears_down(app, ctx):
             await teardown(app, ctx, error)
         else:
             end_request(app, ctx)  # The whole teardown when it has nothing to call: no coroutine.
 
 
-def match(app: Kettle, ctx: RequestContext) -> None:
-    """Match the request (once): set ``url_rule`` and ``view_args`` or ``routing_exception``."""
-    request = ctx.request
-    if request.url_rule is not None or request.routing_exception is not None:
-        return
-    if not request.host_is_valid:
-        request.routing_exception = BadHost("The Host header is not a valid host.")
-        return
-    trusted = app.config["TRUSTED_HOSTS"]
-    if trusted and not host_is_trusted(request.host, trusted):
-        # As Flask 3.1: a 400 raised where routing errors are, so no view runs.
-        host = request.host
-        request.routing_exception = SecurityError(f"Host {host!r} is not trusted.")
-        return
-    url_map = app.url_map
-    # The host is read only when routing depends on it (see match_redirect).
-    if url_map.host_matching or app.subdomain_matching:
-        host = request.host
-        subdomain = subdomain_of(app, request)
-    else:
-        host = ""
-        subdomain = url_map.default_subdomain or ""
-    websocket = ctx.websocket is not None
+def run_plain(app: Kettle, ctx: RequestContext) -> Response:
+    """``run`` as plain calls, for a matched request whose view is its first user code.
+
+    ``lifecycle_plan.view_is_first`` decides it: no request_started receiver,
+    URL value preprocessor or before_request function, so ``full_dispatch``
+    would go straight to the view. The steps are ``run``'s and
+    ``full_dispatch``'s, in their order, each condition tested where they
+    test it; a step that may call async user code (an error handler, the
+    after-request and teardown functions) is their coroutine, driven here.
+    WSGI only (``respond_sync``): an awaitable the view returns is run to the
+    end by the context's runner, as ``full_dispatch`` does off the loop.
+    """
+    ctx.push()
+    error: BaseException | None = None
     try:
-        rule, args = url_map.match(
-            request.path, request.method, host, subdomain=subdomain, websocket=websocket
-        )
-    except RequestRedirect as redirect:
-        request.routing_exception = redirect  # Kept if the second match cannot say more.
         try:
-            match_redirect(
-                url_map,
-                request.path,
-                request.method,
-                host=request.host,
-                scheme=request.scheme,
-                script_name=request.root_path,
-                query_string=request.query_string.decode("latin-1"),
-                subdomain=subdomain,
-                websocket=websocket,
-            )
-        except HTTPException as e:
-            request.routing_exception = e
-    except WebsocketMismatch as e:
-        # HTTP to a WebSocket route: 426; a handshake to an HTTP route: 400.
-        if websocket:
-            request.routing_exception = e
+            try:
+                rv = call_view(app, ctx)
+                if rv.__class__ not in NEVER_AWAITABLE and is_awaitable(rv):
+                    rv = ctx.runner.run(rv)
+            except Exception as e:
+                rv = _loops.drive(user_exception(app, ctx, e))
+            response = app.make_response(rv)
+            if ctx._after_functions or app.after_request_funcs:
+                finalized: Response = _loops.drive(finalize_response(app, ctx, response))
+                return finalized
+            return finish(app, ctx, response)
+        except Exception as e:
+            error = e
+            answer: Response = _loops.drive(answer_exception(app, ctx, e))
+            return answer
+    except BaseException as e:
+        error = e
+        raise
+    finally:
+        if tears_down(app, ctx):
+            _loops.drive(teardown(app, ctx, error))
         else:
-            note_websocket_under_wsgi(app, request)
-            request.routing_exception = WebSocketUpgradeRequired()
-    except HTTPException as e:
-        request.routing_exception = e
-    else:
-        request.url_rule = rule
-        request.view_args = args
-        if app.before_body_funcs:
-            _check_before_body(app, request)
+            end_request(app, ctx)
 
 
-def subdomain_of(app: Kettle, request: Request) -> str | None:
-    """The subdomain the app's rules are matched and built against for ``request``."""
-    return request_subdomain(
-        app.url_map,
-        request.host,
-        server_name=app.config["SERVER_NAME"],
-        secure=request.is_secure,
-        subdomain_matching=app.subdomain_matching,
-    )
-
-
-def _check_before_body(app: Kettle, request: Request) -> None:
-    """Run the before_body functions; the first refusal becomes the routing error."""
-    for func in app.before_body_funcs:
-        try:
-            func(request)
-        except HTTPException as e:
-            request.routing_exception = e
-            return
+async def answer_exception(app: Kettle, ctx: RequestContext, e: Exception) -> Response:
+    """Answer an error that escaped dispatch: ``app.handle_exception`` if replaced, else ours."""
+    if replaced(app, "handle_exception"):
+        rv = app.handle_exception(e)
+        if is_awaitable(rv):
+            rv = await ctx.runner.wait(rv)
+        if isinstance(rv, Response):
+            return rv
+        return await finalize(app, ctx, rv, from_error_handler=True)
+    return await handle_exception(app, ctx, e)
 
 
 async def full_dispatch(app: Kettle, ctx: RequestContext) -> Response:

@@ -44,6 +44,15 @@ async def teardown(app: Kettle, ctx: RequestContext, error: BaseException | None
         end_request(app, ctx, close=called)
 
 
+def tears_down(app: Kettle, ctx: RequestContext) -> bool:
+    """True when ``teardown`` has a function or receiver to call (else ``end_request`` is all)."""
+    return bool(
+        app.teardown_request_funcs
+        or request_tearing_down.receivers
+        or (ctx._owns_app and (app.teardown_appcontext_funcs or appcontext_tearing_down.receivers))
+    )
+
+
 def end_request(app: Kettle, ctx: RequestContext, close: bool = True) -> None:
     """The last steps of ``teardown``: keep or close the request, then pop the context."""
     try:

@@ -1,0 +1,105 @@
+"""The first step of the lifecycle: match a request against the app's rules.
+
+``match`` validates the Host (and TRUSTED_HOSTS), finds the subdomain when
+routing depends on it, matches the URL map, turns a strict-slash redirect
+or a WebSocket mismatch into the routing error, and runs the before_body
+checks. The pipeline (``kettle.pipeline``) calls it for HTTP and WebSocket
+alike; the ASGI adapter calls it before it receives the body. No user code
+runs in it but the before_body functions and custom converters
+(``kettle.lifecycle_plan.match_is_unobserved``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kettle.http.exceptions import BadHost, HTTPException, SecurityError
+from kettle.http.request import host_is_trusted
+from kettle.routing.exceptions import RequestRedirect, WebsocketMismatch
+from kettle.routing.matching import match_redirect, request_subdomain
+from kettle.websocket import WebSocketUpgradeRequired, note_websocket_under_wsgi
+
+if TYPE_CHECKING:
+    from kettle.app import Kettle
+    from kettle.ctx import RequestContext
+    from kettle.wrappers import Request
+
+
+def match(app: Kettle, ctx: RequestContext) -> None:
+    """Match the request (once): set ``url_rule`` and ``view_args`` or ``routing_exception``."""
+    request = ctx.request
+    if request.url_rule is not None or request.routing_exception is not None:
+        return
+    if not request.host_is_valid:
+        request.routing_exception = BadHost("The Host header is not a valid host.")
+        return
+    trusted = app.config["TRUSTED_HOSTS"]
+    if trusted and not host_is_trusted(request.host, trusted):
+        # As Flask 3.1: a 400 raised where routing errors are, so no view runs.
+        host = request.host
+        request.routing_exception = SecurityError(f"Host {host!r} is not trusted.")
+        return
+    url_map = app.url_map
+    # The host is read only when routing depends on it (see match_redirect).
+    if url_map.host_matching or app.subdomain_matching:
+        host = request.host
+        subdomain = subdomain_of(app, request)
+    else:
+        host = ""
+        subdomain = url_map.default_subdomain or ""
+    websocket = ctx.websocket is not None
+    try:
+        rule, args = url_map.match(
+            request.path, request.method, host, subdomain=subdomain, websocket=websocket
+        )
+    except RequestRedirect as redirect:
+        request.routing_exception = redirect  # Kept if the second match cannot say more.
+        try:
+            match_redirect(
+                url_map,
+                request.path,
+                request.method,
+                host=request.host,
+                scheme=request.scheme,
+                script_name=request.root_path,
+                query_string=request.query_string.decode("latin-1"),
+                subdomain=subdomain,
+                websocket=websocket,
+            )
+        except HTTPException as e:
+            request.routing_exception = e
+    except WebsocketMismatch as e:
+        # HTTP to a WebSocket route: 426; a handshake to an HTTP route: 400.
+        if websocket:
+            request.routing_exception = e
+        else:
+            note_websocket_under_wsgi(app, request)
+            request.routing_exception = WebSocketUpgradeRequired()
+    except HTTPException as e:
+        request.routing_exception = e
+    else:
+        request.url_rule = rule
+        request.view_args = args
+        if app.before_body_funcs:
+            _check_before_body(app, request)
+
+
+def subdomain_of(app: Kettle, request: Request) -> str | None:
+    """The subdomain the app's rules are matched and built against for ``request``."""
+    return request_subdomain(
+        app.url_map,
+        request.host,
+        server_name=app.config["SERVER_NAME"],
+        secure=request.is_secure,
+        subdomain_matching=app.subdomain_matching,
+    )
+
+
+def _check_before_body(app: Kettle, request: Request) -> None:
+    """Run the before_body functions; the first refusal becomes the routing error."""
+    for func in app.before_body_funcs:
+        try:
+            func(request)
+        except HTTPException as e:
+            request.routing_exception = e
+            return

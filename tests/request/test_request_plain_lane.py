@@ -1,0 +1,135 @@
+"""What the plain lane (a matched request whose view is its first user code) must keep.
+
+Under WSGI such a request runs the lifecycle as plain calls
+(``pipeline.run_plain``); every check the coroutine makes after the view
+is made at the same point, so what the view or a later hook registers is
+seen by this request, and an error goes through the same handlers. Each
+test runs under WSGI and ASGI and expects the same answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from kettle import Kettle, after_this_request
+from kettle.signals import request_started, request_tearing_down
+from kettle.testing import KettleClient
+
+
+def test_a_teardown_receiver_connected_by_the_view_runs_for_its_request(
+    app: Kettle, client: KettleClient
+) -> None:
+    seen: list[Any] = []
+
+    def receiver(sender: Any, exc: BaseException | None = None, **_: Any) -> None:
+        seen.append(exc)
+
+    @app.get("/")
+    def index() -> str:
+        request_tearing_down.connect(receiver, app)
+        return "ok"
+
+    try:
+        response = client.get("/")
+    finally:
+        request_tearing_down.disconnect(receiver, app)
+    assert response.status_code == 200
+    assert response.text == "ok"
+    assert seen == [None]
+
+
+def test_after_this_request_in_the_view_changes_the_response(
+    app: Kettle, client: KettleClient
+) -> None:
+    @app.get("/")
+    def index() -> str:
+        @after_this_request
+        def add_header(response: Any) -> Any:
+            response.headers["X-After"] = "yes"
+            return response
+
+        return "ok"
+
+    response = client.get("/")
+    assert response.headers["X-After"] == "yes"
+    assert response.text == "ok"
+
+
+def test_an_error_in_the_view_reaches_an_async_handler(app: Kettle, client: KettleClient) -> None:
+    @app.errorhandler(LookupError)
+    async def handle(error: LookupError) -> tuple[str, int]:
+        await asyncio.sleep(0)
+        return f"handled {error}", 418
+
+    @app.get("/")
+    def index() -> str:
+        raise LookupError("missing")
+
+    response = client.get("/")
+    assert response.status_code == 418
+    assert response.text == "handled missing"
+
+
+def test_an_unhandled_error_is_a_500_through_its_handler(app: Kettle, client: KettleClient) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    torn_down: list[str] = []
+
+    @app.errorhandler(500)
+    def server_error(error: Any) -> tuple[str, int]:
+        return f"sorry: {type(error.original_exception).__name__}", 500
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        torn_down.append(type(exc).__name__)
+
+    @app.get("/")
+    def index() -> str:
+        raise RuntimeError("boom")
+
+    response = client.get("/")
+    assert response.status_code == 500
+    assert response.text == "sorry: RuntimeError"
+    assert torn_down == ["RuntimeError"]
+
+
+def test_hooks_and_receivers_added_to_the_registries_later_run(
+    app: Kettle, client: KettleClient
+) -> None:
+    calls: list[str] = []
+
+    @app.get("/")
+    def index() -> str:
+        calls.append("view")
+        return "ok"
+
+    assert client.get("/").text == "ok"
+    # Straight into the registries, as extensions do (the decorators refuse by now).
+    app.before_request_funcs.setdefault(None, []).append(lambda: calls.append("before"))
+
+    def started(sender: Any, **_: Any) -> None:
+        calls.append("started")
+
+    request_started.connect(started, app)
+    try:
+        assert client.get("/").text == "ok"
+    finally:
+        request_started.disconnect(started, app)
+    assert calls == ["view", "started", "before", "view"]
+
+
+def test_an_async_view_that_waits_is_answered(app: Kettle, client: KettleClient) -> None:
+    @app.get("/")
+    async def index() -> str:
+        task = asyncio.current_task()
+        async with asyncio.timeout(5):
+            await asyncio.sleep(0.001)  # Suspends: the kept loop runs it to the end.
+        return f"waited in a task: {task is not None}"
+
+    @app.get("/quick")
+    async def quick() -> str:
+        return "quick"
+
+    for _ in range(2):
+        assert client.get("/").text == "waited in a task: True"
+        assert client.get("/quick").text == "quick"

@@ -80,6 +80,23 @@ def test_response_class_and_mimetype(app: Kettle, client: KettleClient) -> None:
     assert client.get("/xml").headers["Content-Type"] == "application/xml; charset=utf-8"
 
 
+def test_response_class_default_status_applies_to_a_str_body(
+    app: Kettle, client: KettleClient
+) -> None:
+    class Created(Response):
+        default_status = 201
+
+    app.response_class = Created
+
+    @app.route("/")
+    def index() -> Any:
+        return "made"
+
+    response = client.get("/")
+    assert (response.status, response.data) == ("201 CREATED", b"made")
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+
+
 def test_data_helpers() -> None:
     response = Response("abc")
     assert response.get_data() == b"abc"

@@ -142,6 +142,7 @@ class Response:
             and mimetype is None
             and content_type is None
             and self.default_mimetype == "text/html"
+            and self.default_status == 200
         ):
             # The common case (a view returned a str), in one step.
             data = response.encode(self.charset)

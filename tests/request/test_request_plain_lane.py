@@ -10,6 +10,8 @@ test runs under WSGI and ASGI and expects the same answer.
 from __future__ import annotations
 
 import asyncio
+import gc
+import io
 from typing import Any
 
 from kettle import Kettle, after_this_request
@@ -133,3 +135,46 @@ def test_an_async_view_that_waits_is_answered(app: Kettle, client: KettleClient)
     for _ in range(2):
         assert client.get("/").text == "waited in a task: True"
         assert client.get("/quick").text == "quick"
+
+
+def test_a_404_leaves_no_garbage_for_the_collector(app: Kettle) -> None:
+    # The routing error is kept without its traceback: with it, the matching frame
+    # (holding the request) and the request (holding the error) made a cycle.
+    @app.get("/users/<int:id>")
+    def user(id: int) -> str:
+        return str(id)
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/users/x",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "localhost",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+    }
+    statuses: list[str] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        statuses.append(status)
+
+    def serve() -> bytes:
+        body = app(dict(environ), start_response)
+        try:
+            return b"".join(body)
+        finally:
+            getattr(body, "close", lambda: None)()
+
+    serve()  # The first request sets up what is made once.
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        pages = {serve() for _ in range(20)}
+        garbage = gc.collect()
+    finally:
+        if was_enabled:
+            gc.enable()
+    assert statuses == ["404 NOT FOUND"] * 21
+    assert len(pages) == 1 and b"Not Found" in pages.pop()
+    assert garbage == 0

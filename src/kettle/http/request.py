@@ -66,6 +66,8 @@ def _empty_headers() -> Headers:
     return Headers()
 
 
+_FUNCTION = type(_empty_headers)
+
 #: ``Request._checked_host`` before the Host was checked.
 _UNCHECKED: Any = object()
 
@@ -148,9 +150,9 @@ class Request:
         self._checked_host: str | None = (
             checked_hosts.get((host_header, scheme), _UNCHECKED) if host_header else _UNCHECKED
         )
-        if headers.__class__ is Headers or isinstance(headers, Headers):
+        if headers.__class__ is not _FUNCTION and isinstance(headers, Headers):
             self.__dict__["headers"] = headers
-        else:
+        else:  # A factory (an adapter's function: tested first, without isinstance).
             self._headers_factory = headers
         if remote_addr is not None:
             self.remote_addr = remote_addr

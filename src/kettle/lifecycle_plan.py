@@ -10,7 +10,8 @@ registry as extensions do, is seen by the next request.
   told apart from matching after (no user code runs in a match), so the
   WSGI side may match first, as the ASGI side always does.
 - ``view_is_first``: nothing runs between the push and the view, so the
-  WSGI side runs the lifecycle as plain calls (``pipeline.run_plain``).
+  WSGI side calls the view and what follows it as plain calls
+  (``pipeline.run_plain``).
 - ``unobserved_routing_error`` / ``unobserved_routing_answer``: a 404 or
   405 that no hook, handler, signal receiver or session refresh would see is
   answered with its error page without pushing the context or running the

@@ -87,9 +87,8 @@ def respond_sync(app: Kettle, ctx: RequestContext) -> Response:
         if answer is not None:
             return answer
     try:
-        rule, error = request.url_rule, request.routing_exception
-        if rule is not None and error is None and view_is_first(app):
-            response = run_plain(app, ctx)
+        if request.url_rule is not None and request.routing_exception is None:
+            response = run_plain(app, ctx)  # (Matched before the push.)
         else:
             response = _loops.drive(run(app, ctx))
     except Exception as e:
@@ -227,21 +226,25 @@ async def run(app: Kettle, ctx: RequestContext) -> Response:
 
 
 def run_plain(app: Kettle, ctx: RequestContext) -> Response:
-    """``run`` as plain calls, for a matched request whose view is its first user code.
+    """``run`` as plain calls, for a request matched before the push (WSGI: ``respond_sync``).
 
-    ``lifecycle_plan.view_is_first`` decides it: no request_started receiver,
-    URL value preprocessor or before_request function, so ``full_dispatch``
-    would go straight to the view. The steps are ``run``'s and
-    ``full_dispatch``'s, in their order, each condition tested where they
-    test it; a step that may call async user code (an error handler, the
-    after-request and teardown functions) is their coroutine, driven here.
-    WSGI only (``respond_sync``): an awaitable the view returns is run to the
-    end by the context's runner, as ``full_dispatch`` does off the loop.
+    The steps are ``run``'s, in its order, each condition tested where it
+    tests it. Once the context is pushed, when the view is the request's
+    first user code (``lifecycle_plan.view_is_first``: no request_started
+    receiver, URL value preprocessor or before_request function),
+    ``full_dispatch`` is written out as plain calls too; otherwise it is
+    driven as it is. A step that may call async user code (an error
+    handler, the after-request and teardown functions) is the same
+    coroutine, driven here; an awaitable the view returns is run to the end
+    by the context's runner, as ``full_dispatch`` does off the loop.
     """
     ctx.push()
     error: BaseException | None = None
     try:
         try:
+            if not view_is_first(app):
+                dispatched: Response = _loops.drive(full_dispatch(app, ctx))
+                return dispatched
             try:
                 rv = call_view(app, ctx)
                 if rv.__class__ not in NEVER_AWAITABLE and is_awaitable(rv):

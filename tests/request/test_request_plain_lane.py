@@ -15,7 +15,7 @@ import io
 from typing import Any
 
 from kettle import Kettle, after_this_request
-from kettle.signals import request_started, request_tearing_down
+from kettle.signals import appcontext_pushed, request_started, request_tearing_down
 from kettle.testing import KettleClient
 
 
@@ -118,6 +118,28 @@ def test_hooks_and_receivers_added_to_the_registries_later_run(
     finally:
         request_started.disconnect(started, app)
     assert calls == ["view", "started", "before", "view"]
+
+
+def test_a_hook_registered_while_the_context_is_pushed_runs_for_that_request(
+    app: Kettle, client: KettleClient
+) -> None:
+    calls: list[str] = []
+
+    def pushed(sender: Any, **_: Any) -> None:
+        if not app.before_request_funcs:
+            app.before_request_funcs.setdefault(None, []).append(lambda: calls.append("before"))
+
+    @app.get("/")
+    def index() -> str:
+        calls.append("view")
+        return "ok"
+
+    appcontext_pushed.connect(pushed, app)
+    try:
+        assert client.get("/").text == "ok"
+    finally:
+        appcontext_pushed.disconnect(pushed, app)
+    assert calls == ["before", "view"]
 
 
 def test_an_async_view_that_waits_is_answered(app: Kettle, client: KettleClient) -> None:

@@ -110,7 +110,7 @@ def _forward_attributes(get: Callable[[], Any]) -> Callable[[_Proxy, str], Any]:
     """
 
     def __getattribute__(self: _Proxy, name: str) -> Any:
-        if name[0] == "_":
+        if name[:1] == "_":
             try:
                 return object.__getattribute__(self, name)
             except AttributeError:

@@ -19,6 +19,9 @@ T = TypeVar("T")
 
 _missing: Any = object()
 
+#: ``dict.get`` itself: the value list of a key, whatever a subclass overrides.
+_dict_get = dict.get
+
 
 def _fill(target: dict[Any, list[Any]], mapping: Any) -> None:
     """Add the pairs of ``mapping`` (see ``_pairs``) to a dict of lists.
@@ -70,8 +73,19 @@ class MultiDict(dict[K, list[V]]):
         if mapping is not None:
             _fill(self, mapping)
 
+    #: True while the class keeps MultiDict's ``__getitem__`` (decided per class): ``get``
+    #: may then read the value lists itself instead of calling ``self[key]`` and catching
+    #: the KeyError (building a BadRequestKeyError is most of a missed ``get``'s cost).
+    _plain_getitem = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._plain_getitem = "__getitem__" not in cls.__dict__ and all(
+            getattr(base, "_plain_getitem", True) for base in cls.__bases__
+        )
+
     def __getitem__(self, key: K) -> V:  # type: ignore[override]
-        values: list[V] | None = dict.get(self, key)
+        values: list[V] | None = _dict_get(self, key)
         if values:
             return values[0]
         raise BadRequestKeyError(key)
@@ -88,15 +102,25 @@ class MultiDict(dict[K, list[V]]):
 
         A conversion that raises ValueError or TypeError gives ``default``.
         """
-        try:
-            value = self[key]
-        except KeyError:
-            return default
+        if self._plain_getitem:
+            values: list[V] | None = _dict_get(self, key)
+            if not values:
+                return default
+            value = values[0]
+        else:
+            try:
+                value = self[key]
+            except KeyError:
+                return default
+        if type is None:
+            return value
         return convert_or(value, type, default)
 
     def getlist(self, key: K, type: Callable[[V], T] | None = None) -> list[Any]:
         """Return every value of ``key``; values ``type`` rejects are skipped."""
-        values: list[V] | None = dict.get(self, key)
+        values: list[V] | None = _dict_get(self, key)
+        if type is None:
+            return values[:] if values else []
         return convert_all(values or (), type)
 
     def setlist(self, key: K, new_list: Iterable[V]) -> None:
@@ -192,6 +216,14 @@ class MultiDict(dict[K, list[V]]):
     def __copy__(self) -> MultiDict[K, V]:
         return self.copy()
 
+    def __deepcopy__(self, memo: Any) -> MultiDict[K, V]:
+        return self.deepcopy(memo)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # Every value, rebuilt through the constructor (a dict subclass would otherwise be
+        # pickled as (key, first value) items set one by one, which an immutable refuses).
+        return type(self), (list(self.items(multi=True)),)
+
     def __iter__(self) -> Iterator[K]:
         return dict.__iter__(self)
 
@@ -221,13 +253,18 @@ class ImmutableMultiDict(_Immutable, MultiDict[K, V]):
         """Return a mutable copy."""
         return MultiDict(self)
 
+    def __copy__(self) -> ImmutableMultiDict[K, V]:
+        # Immutable, so ``copy.copy`` gives the object itself, as for a tuple (and Werkzeug).
+        return self
+
     def __hash__(self) -> int:  # type: ignore[override]
         return hash(tuple(self.items(multi=True)))
 
 
 def immutable_from_lists(lists: dict[K, list[V]]) -> ImmutableMultiDict[K, V]:
     """An ImmutableMultiDict holding ``lists`` (a parser's fresh value lists, not copied)."""
-    result: ImmutableMultiDict[K, V] = ImmutableMultiDict()
+    # dict.__new__: an empty instance without a Python ``__init__`` call (it would set nothing).
+    result: ImmutableMultiDict[K, V] = dict.__new__(ImmutableMultiDict)
     dict.update(result, lists)
     return result
 
@@ -328,6 +365,17 @@ class CombinedMultiDict(ImmutableMultiDict[K, V]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.dicts!r})"
+
+    def __copy__(self) -> CombinedMultiDict[K, V]:
+        return type(self)(self.dicts)
+
+    def __deepcopy__(self, memo: Any) -> CombinedMultiDict[K, V]:
+        import copy
+
+        return type(self)(copy.deepcopy(self.dicts, memo))
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return type(self), (self.dicts,)
 
 
 class ImmutableDict(_Immutable, dict[K, V]):

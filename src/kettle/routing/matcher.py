@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from kettle.routing.exceptions import NoMatch, RequestPath
+from kettle.routing.exceptions import NoMatch, RequestAliasRedirect, RequestPath, ValidationError
 
 if TYPE_CHECKING:
     from kettle.routing.rules import Rule, RulePart
@@ -61,6 +61,21 @@ class _SlashRequired(Exception):
 _TRAILING_SLASH = ("",)
 
 
+_NO_RULES: dict[str, Rule] = {}
+
+
+def _by_method(candidates: Sequence[Rule]) -> dict[str, Rule]:
+    """The first of ``candidates`` for each method they name; ``"*"``: the first for any method."""
+    named = {method for rule in candidates for method in rule.methods or ()}
+    by_method: dict[str, Rule] = {}
+    for method in (*sorted(named), "*"):
+        for rule in candidates:
+            if rule.methods is None or method in rule.methods:
+                by_method[method] = rule
+                break
+    return by_method
+
+
 class _Edge:
     """A dynamic transition: how it tests the segment, and the state it leads to."""
 
@@ -85,7 +100,7 @@ class _Edge:
 
 
 class _State:
-    __slots__ = ("dynamic", "edges", "lone", "rules", "static")
+    __slots__ = ("dynamic", "edges", "first", "http", "lone", "rules", "static", "websocket")
 
     def __init__(self) -> None:
         self.static: dict[str, _State] = {}
@@ -94,27 +109,11 @@ class _State:
         #: The only edge, when there is one and it takes a single segment.
         self.lone: _Edge | None = None
         self.rules: list[Rule] = []
-
-
-def _take(edge: _Edge, part: str, values: Values) -> bool:
-    """Test one segment against a non-final edge; append what it captures."""
-    kind = edge.kind
-    if kind == _ANY:
-        if not part:
-            return False
-        values.append(part)
-        return True
-    if kind == _DIGITS:
-        # str.isdigit alone takes other scripts' digits too.
-        if not (part.isdigit() and part.isascii()):
-            return False
-        values.append(part)
-        return True
-    match = edge.search(part)
-    if match is None:
-        return False
-    _capture(edge, match, values)
-    return True
+        #: The first of ``rules``, and the rules by method (``_by_method``) for
+        #: HTTP and for WebSocket: made by ``StateMachine.finish``.
+        self.first: Rule | None = None
+        self.http: dict[str, Rule] = _NO_RULES
+        self.websocket: dict[str, Rule] = _NO_RULES
 
 
 def _capture(edge: _Edge, match: re.Match[str], values: Values) -> None:
@@ -133,32 +132,60 @@ def _walk(
     method: str,
     websocket: bool,
     misses: set[str],
+    edge: _Edge | None = None,
 ) -> Rule | None:
-    """Match ``parts[index:]`` from ``state``; None if no branch has a rule for the method."""
+    """Match ``parts[index:]`` from ``state``; None if no branch has a rule for the method.
+
+    ``edge``: take this (non-final) edge for the first segment, as ``_branch``
+    does for each edge it tries; this loop is the one place an edge tests a
+    segment.
+    """
     count = len(parts)
     # Go forward in place while there is nothing to come back to: one edge
     # for the segment, no trailing-slash rule to try at this state.
     while index < count:
         part = parts[index]
-        if not part and state.rules:
-            break
-        following = state.static.get(part)
-        if following is not None:
-            if state.edges:
+        if edge is None:
+            if not part and state.rules:
                 break
-            state = following
-        else:
+            following = state.static.get(part)
+            if following is not None:
+                if state.edges:
+                    break
+                state = following
+                index += 1
+                continue
             edge = state.lone
             if edge is None:
                 if state.edges:
                     break
                 return None
-            if not _take(edge, part, values):
+        kind = edge.kind
+        if kind == _REGEX:
+            match = edge.search(part)
+            if match is None:
                 return None
-            state = edge.target
+            _capture(edge, match, values)
+        # Any non-empty segment, or ASCII digits (str.isdigit alone takes
+        # other scripts' digits too).
+        elif part and (kind == _ANY or (part.isdigit() and part.isascii())):
+            values.append(part)
+        else:
+            return None
+        state = edge.target
+        edge = None
         index += 1
     else:
-        return _at_end(state, method, websocket, misses)
+        # All segments are consumed. The state's table answers when its first
+        # rule takes the method (nothing refused on the way, as _allowed would
+        # find); otherwise _allowed walks the rules and records the refusals.
+        table = state.websocket if websocket else state.http
+        rule = table.get(method) or table.get("*")
+        if rule is None or rule is not state.first:
+            rule = _allowed(state.rules, method, websocket, misses)
+            if rule is None and "" in state.static:
+                return _slashed(state, method, websocket)
+        return rule
     return _branch(state, parts, index, values, method, websocket, misses)
 
 
@@ -183,10 +210,8 @@ def _branch(
     for edge in state.edges:
         if edge.kind == _FINAL:
             found = _follow_final(edge, parts, index, values, method, websocket, misses)
-        elif _take(edge, part, values):
-            found = _walk(edge.target, parts, index + 1, values, method, websocket, misses)
         else:
-            continue
+            found = _walk(state, parts, index, values, method, websocket, misses, edge)
         if found is not None:
             return found
         del values[mark:]
@@ -242,21 +267,47 @@ def _allowed(
     return None
 
 
-def _at_end(state: _State, method: str, websocket: bool, misses: set[str]) -> Rule | None:
-    """All segments are consumed: a rule of this state, or a slash redirect."""
-    rule = _allowed(state.rules, method, websocket, misses)
-    if rule is not None:
-        return rule
-    # The same path with a slash appended has a rule: redirect there, or
-    # match it directly if it does not insist on the slash.
-    slashed = state.static.get("")
-    if slashed is not None:
-        for rule in slashed.rules:
-            if rule.websocket == websocket and (rule.methods is None or method in rule.methods):
-                if rule.strict_slashes:
-                    raise _SlashRequired
-                return rule
+def _slashed(state: _State, method: str, websocket: bool) -> Rule | None:
+    """The path has no rule, the same path with a slash appended has one.
+
+    Redirect there (raise ``_SlashRequired``), or match it directly if the
+    rule does not insist on the slash.
+    """
+    for rule in state.static[""].rules:
+        if rule.websocket == websocket and (rule.methods is None or method in rule.methods):
+            if rule.strict_slashes:
+                raise _SlashRequired
+            return rule
     return None
+
+
+def _arguments(
+    rule: Rule, values: Values, misses: set[str], redirect_defaults: bool
+) -> tuple[Rule, dict[str, Any]] | NoMatch:
+    """Convert the rule's raw values to its view arguments (its defaults added)."""
+    try:
+        for position, decode in rule._decoders:
+            values[position] = decode(values[position])
+    except ValueError as error:
+        # As Werkzeug 2.2+: a refused value ends the match, it does not
+        # fall through to the next rule. (A plain int converter's decoder
+        # is int itself, which refuses over 4300 digits with a ValueError.)
+        if isinstance(error, ValidationError) or decode is int:
+            return NoMatch(*split_misses(misses))
+        raise
+    names = rule._names
+    # The usual one or two values without the cost of zip.
+    if len(names) == 2:
+        args = {names[0]: values[0], names[1]: values[1]}
+    elif len(names) == 1:
+        args = {names[0]: values[0]}
+    else:
+        args = dict(zip(names, values, strict=True))
+    if rule.defaults:
+        args.update(rule.defaults)
+    if rule.alias and redirect_defaults:
+        raise RequestAliasRedirect(args, rule.endpoint)
+    return rule, args
 
 
 # An edge less its target: what every rule holding the same part shares.
@@ -317,6 +368,11 @@ class StateMachine:
         while pending:
             state = pending.pop()
             pending.extend(state.static.values())
+            rules = state.rules
+            if rules:
+                state.first = rules[0]
+                state.http = _by_method([rule for rule in rules if not rule.websocket])
+                state.websocket = _by_method([rule for rule in rules if rule.websocket])
             dynamic = state.dynamic
             if not dynamic:
                 continue
@@ -346,43 +402,54 @@ class StateMachine:
                 domain: top.static[""] for domain, top in root.static.items() if "" in top.static
             }
 
-    def match(
-        self, domain: str, path: str, method: str, websocket: bool, misses: set[str] | None = None
-    ) -> tuple[Rule, Values, set[str]] | NoMatch:
-        """Return the rule, its raw values and the refusals, or a NoMatch; raise RequestPath.
+    def resolve(
+        self,
+        domain: str,
+        path: str,
+        method: str,
+        websocket: bool,
+        redirect_defaults: bool,
+        misses: set[str] | None = None,
+        merged: bool = False,
+    ) -> tuple[Rule, dict[str, Any]] | NoMatch:
+        """Return the rule and its view arguments, or a NoMatch.
 
-        ``path`` starts with one slash. ``RequestPath`` carries the path to
-        redirect to (a slash appended, or slashes merged). The NoMatch is
-        returned, not raised: a miss (a 404) is common, and the caller raises
-        its own error once instead of catching this one first. ``misses``
-        gathers the refusals across the match of a path and of its merged form.
+        ``path`` starts with one slash. Raises ``RequestPath`` with the path to
+        redirect to (a slash appended, or slashes merged), and
+        ``RequestAliasRedirect`` for an alias rule under ``redirect_defaults``.
+        The NoMatch is returned, not raised: a miss (a 404) is common, and the
+        caller raises its own error once instead of catching this one first.
+        ``misses`` gathers the refusals across the match of a path and of its
+        ``merged`` form (slashes merged: a match there is a redirect).
         """
         if misses is None:
             misses = set()
         values: Values = []
         paths = self.paths
         try:
-            if paths is None:
+            if paths is not None:
+                state = paths.get(domain)
+                rule = None
+                if state is not None:
+                    rule = _walk(state, path.split("/"), 1, values, method, websocket, misses)
+            else:
                 # Some rule has a dynamic subdomain or host: walk from the top.
                 parts = [domain, *path.split("/")]
-                found = _walk(self.root, parts, 0, values, method, websocket, misses)
-            else:
-                state = paths.get(domain)
-                found = None
-                if state is not None:
-                    found = _walk(state, path.split("/"), 1, values, method, websocket, misses)
+                rule = _walk(self.root, parts, 0, values, method, websocket, misses)
         except _SlashRequired:
             raise RequestPath(f"{path}/") from None
-        if found is not None:
-            return found, values, misses
-        if self.merge_slashes and "//" in path:
-            merged = re.sub("/{2,}", "/", path)
-            again = self.match(domain, merged, method, websocket, misses)
-            if again.__class__ is NoMatch:
-                return again
-            if again[0].merge_slashes:  # type: ignore[index]
-                raise RequestPath(merged)
-        return NoMatch(*split_misses(misses))
+        if rule is None:
+            if self.merge_slashes and not merged and "//" in path:
+                merged_path = re.sub("/{2,}", "/", path)
+                return self.resolve(
+                    domain, merged_path, method, websocket, redirect_defaults, misses, True
+                )
+            return NoMatch(*split_misses(misses))
+        if merged:
+            if rule.merge_slashes:
+                raise RequestPath(path)
+            return NoMatch(*split_misses(misses))
+        return _arguments(rule, values, misses, redirect_defaults)
 
 
 def split_misses(misses: set[str]) -> tuple[set[str], bool]:
@@ -411,15 +478,4 @@ class StaticTable:
         self.websocket: dict[str, dict[str, dict[str, Rule]]] = {}
         for (websocket, domain, path), candidates in grouped.items():
             table = self.websocket if websocket else self.http
-            table.setdefault(domain, {})[path] = self._by_method(candidates)
-
-    @staticmethod
-    def _by_method(candidates: list[Rule]) -> dict[str, Rule]:
-        named = {method for rule in candidates for method in rule.methods or ()}
-        by_method: dict[str, Rule] = {}
-        for method in (*sorted(named), "*"):
-            for rule in candidates:
-                if rule.methods is None or method in rule.methods:
-                    by_method[method] = rule
-                    break
-        return by_method
+            table.setdefault(domain, {})[path] = _by_method(candidates)

@@ -50,7 +50,9 @@ _FINAL = 3  # the rest of the path through the part's regex (a path converter)
 _ANY_SEGMENT = frozenset({r"(?P<_k0>[^/]+)\Z", r"(?P<_k0>[^/]{1,})\Z"})
 _DIGITS_SEGMENT = r"(?P<_k0>[0-9]+)\Z"
 
-Values = list[str]
+# Captured text, decoded in place to the view arguments (so not list[str]:
+# compiled code would check each item).
+Values = list[Any]
 Search = Callable[[str], "re.Match[str] | None"]
 
 

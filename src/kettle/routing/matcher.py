@@ -66,15 +66,26 @@ _TRAILING_SLASH = ("",)
 _NO_RULES: dict[str, Rule] = {}
 
 
-def _by_method(candidates: Sequence[Rule]) -> dict[str, Rule]:
-    """The first of ``candidates`` for each method they name; ``"*"``: the first for any method."""
-    named = {method for rule in candidates for method in rule.methods or ()}
+def _by_method(candidates: Sequence[Rule], websocket: bool) -> dict[str, Rule]:
+    """The first of ``candidates`` of the protocol for each method they name.
+
+    ``"*"`` holds the first that takes any method (``methods`` None), which
+    is also the first for a method named only after it.
+    """
     by_method: dict[str, Rule] = {}
-    for method in (*sorted(named), "*"):
-        for rule in candidates:
-            if rule.methods is None or method in rule.methods:
-                by_method[method] = rule
-                break
+    anything: Rule | None = None
+    for rule in candidates:
+        if rule.websocket != websocket:
+            continue
+        if rule.methods is None:
+            if anything is None:
+                anything = rule
+            continue
+        for method in rule.methods:
+            if method not in by_method:
+                by_method[method] = rule if anything is None else anything
+    if anything is not None:
+        by_method.setdefault("*", anything)
     return by_method
 
 
@@ -373,8 +384,8 @@ class StateMachine:
             rules = state.rules
             if rules:
                 state.first = rules[0]
-                state.http = _by_method([rule for rule in rules if not rule.websocket])
-                state.websocket = _by_method([rule for rule in rules if rule.websocket])
+                state.http = _by_method(rules, False)
+                state.websocket = _by_method(rules, True)
             dynamic = state.dynamic
             if not dynamic:
                 continue
@@ -480,4 +491,4 @@ class StaticTable:
         self.websocket: dict[str, dict[str, dict[str, Rule]]] = {}
         for (websocket, domain, path), candidates in grouped.items():
             table = self.websocket if websocket else self.http
-            table.setdefault(domain, {})[path] = _by_method(candidates)
+            table.setdefault(domain, {})[path] = _by_method(candidates, websocket)

@@ -34,7 +34,7 @@ from kettle.routing.exceptions import NoMatch, RequestAliasRedirect, RequestPath
 if TYPE_CHECKING:
     from kettle.routing.rules import Rule, RulePart
 
-__all__ = ["StateMachine", "StaticTable", "WEBSOCKET_MISMATCH", "split_misses"]
+__all__ = ["StateMachine", "StaticTable", "WEBSOCKET_MISMATCH"]
 
 #: Recorded among the refused methods when a rule of the other protocol matched;
 #: the space keeps it apart from any real method name.
@@ -306,7 +306,7 @@ def _arguments(
         # fall through to the next rule. (A plain int converter's decoder
         # is int itself, which refuses over 4300 digits with a ValueError.)
         if isinstance(error, ValidationError) or decode is int:
-            return NoMatch(*split_misses(misses))
+            return _no_match(misses)
         raise
     names = rule._names
     # The usual one or two values without the cost of zip.
@@ -457,19 +457,24 @@ class StateMachine:
                 return self.resolve(
                     domain, merged_path, method, websocket, redirect_defaults, misses, True
                 )
-            return NoMatch(*split_misses(misses))
+            return _no_match(misses)
         if merged:
             if rule.merge_slashes:
                 raise RequestPath(path)
-            return NoMatch(*split_misses(misses))
+            return _no_match(misses)
         return _arguments(rule, values, misses, redirect_defaults)
 
 
-def split_misses(misses: set[str]) -> tuple[set[str], bool]:
-    """Return the refused methods and whether a rule of the other protocol matched."""
+# What a miss with nothing refused returns (the common 404): never raised (the
+# map raises an HTTP error instead), so one instance serves every request.
+_NOTHING_MATCHED = NoMatch(set(), False)
+
+
+def _no_match(misses: set[str]) -> NoMatch:
+    """The NoMatch for these refusals: the methods, and if a rule of the other protocol matched."""
     if not misses:
-        return misses, False  # Nothing matched at all (a 404): no new sets.
-    return misses - {WEBSOCKET_MISMATCH}, WEBSOCKET_MISMATCH in misses
+        return _NOTHING_MATCHED
+    return NoMatch(misses - {WEBSOCKET_MISMATCH}, WEBSOCKET_MISMATCH in misses)
 
 
 class StaticTable:

@@ -224,12 +224,11 @@ class Map:
         """
         if self._dirty:
             self.update()
-        if path[:1] != "/" or path[1:2] == "/":
-            path = _normalize_path(path)
         if self.host_matching:
             domain = host.lower()
         else:
             domain = self.default_subdomain if subdomain is None else subdomain
+        # The table's paths are normalized (see StaticTable): a hit needs no more.
         by_path = (self._static.websocket if websocket else self._static.http).get(domain)
         if by_path is not None:
             by_method = by_path.get(path)
@@ -237,6 +236,8 @@ class Map:
                 rule = by_method.get(method) or by_method.get("*")
                 if rule is not None and rule._plain:
                     return rule, dict(rule.defaults) if rule.defaults else {}
+        if path[:1] != "/" or path[1:2] == "/":
+            path = _normalize_path(path)
         try:
             found = self._machine.resolve(domain, path, method, websocket, self.redirect_defaults)
         except RoutingException:

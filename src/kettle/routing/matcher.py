@@ -482,6 +482,10 @@ class StaticTable:
 
     The method key holds the first rule (in definition order) that accepts
     the method; ``"*"`` holds the first rule that accepts every method.
+    Every path starts with exactly one slash, so the map looks a request's
+    path up before it normalizes it: a hit needed no normalizing. (A rule
+    that keeps a leading ``//``, with ``merge_slashes=False``, is left to
+    the walk, which only ever sees normalized paths, as before.)
     """
 
     def __init__(self, rules: Sequence[Rule]) -> None:
@@ -491,6 +495,8 @@ class StaticTable:
                 continue
             domain = rule._parts[0].content
             path = "/".join(part.content for part in rule._parts[1:])
+            if path[1:2] == "/":
+                continue
             grouped.setdefault((rule.websocket, domain, path), []).append(rule)
         self.http: dict[str, dict[str, dict[str, Rule]]] = {}
         self.websocket: dict[str, dict[str, dict[str, Rule]]] = {}

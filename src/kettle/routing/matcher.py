@@ -16,7 +16,13 @@ several edges compete recurses, and a branch that fails drops the values it
 captured. Edges are tagged by kind so the common converters cost no regex: a
 default string converter takes any non-empty segment, an unsigned ``int``
 checks for ASCII digits; other parts run their regex, and a part with a path
-converter (*final*) runs it over the rest of the path.
+converter (*final*) runs it over the rest of the path. The loop is the one
+place an edge tests a segment: where edges compete, ``_branch`` hands each
+one to it. At the end of the path a state's table of rules by method (made
+once, as the static table's) names the rule; only when its first rule
+refuses the method does ``_allowed`` go through the rules to record what
+they would take (for a 405). ``StateMachine.resolve`` then converts the
+captured values to the view arguments, all in one call from ``Map.match``.
 
 Most requests hit a rule without converters; ``StaticTable`` answers those with
 two dict lookups, ahead of the walk, and gives the same rule the walk would

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from kettle.routing.exceptions import NoMatch, RequestAliasRedirect, RequestPath, ValidationError
 
@@ -44,15 +44,15 @@ __all__ = ["StateMachine", "StaticTable", "WEBSOCKET_MISMATCH"]
 
 #: Recorded among the refused methods when a rule of the other protocol matched;
 #: the space keeps it apart from any real method name.
-WEBSOCKET_MISMATCH = " websocket"
+WEBSOCKET_MISMATCH: Final = " websocket"
 
 # Edge kinds. A part that is exactly one default string converter matches any
 # non-empty segment, one unsigned int converter a run of ASCII digits: neither
 # needs its regex.
-_ANY = 0
-_DIGITS = 1
-_REGEX = 2  # one segment through the part's regex
-_FINAL = 3  # the rest of the path through the part's regex (a path converter)
+_ANY: Final = 0
+_DIGITS: Final = 1
+_REGEX: Final = 2  # one segment through the part's regex
+_FINAL: Final = 3  # the rest of the path through the part's regex (a path converter)
 _ANY_SEGMENT = frozenset({r"(?P<_k0>[^/]+)\Z", r"(?P<_k0>[^/]{1,})\Z"})
 _DIGITS_SEGMENT = r"(?P<_k0>[0-9]+)\Z"
 

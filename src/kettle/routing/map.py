@@ -32,10 +32,9 @@ from kettle.routing.exceptions import (
     RequestPath,
     RequestRedirect,
     RoutingException,
-    ValidationError,
     WebsocketMismatch,
 )
-from kettle.routing.matcher import StateMachine, StaticTable, split_misses
+from kettle.routing.matcher import StateMachine, StaticTable
 from kettle.routing.rules import QUERY_SAFE, Rule, RuleFactory, _query_items
 
 __all__ = ["Map", "MapAdapter"]
@@ -202,33 +201,7 @@ class Map:
         self, domain: str, path: str, method: str, websocket: bool
     ) -> tuple[Rule, dict[str, Any]] | NoMatch:
         """Match and convert, or return the NoMatch; raise RequestPath or RequestAliasRedirect."""
-        found = self._machine.match(domain, path, method, websocket)
-        if found.__class__ is NoMatch:
-            return found
-        rule, raw, misses = found  # type: ignore[misc]
-        try:
-            for position, decode in rule._decoders:
-                raw[position] = decode(raw[position])
-        except ValueError as error:
-            # As Werkzeug 2.2+: a refused value ends the match, it does not
-            # fall through to the next rule. (A plain int converter's decoder
-            # is int itself, which refuses over 4300 digits with a ValueError.)
-            if isinstance(error, ValidationError) or decode is int:
-                return NoMatch(*split_misses(misses))
-            raise
-        names = rule._names
-        # The usual one or two values without the cost of zip.
-        if len(names) == 2:
-            args = {names[0]: raw[0], names[1]: raw[1]}
-        elif len(names) == 1:
-            args = {names[0]: raw[0]}
-        else:
-            args = dict(zip(names, raw, strict=True))
-        if rule.defaults:
-            args.update(rule.defaults)
-        if rule.alias and self.redirect_defaults:
-            raise RequestAliasRedirect(args, rule.endpoint)
-        return rule, args
+        return self._machine.resolve(domain, path, method, websocket, self.redirect_defaults)
 
     def match(
         self,
@@ -251,12 +224,11 @@ class Map:
         """
         if self._dirty:
             self.update()
-        if path[:1] != "/" or path[1:2] == "/":
-            path = _normalize_path(path)
         if self.host_matching:
             domain = host.lower()
         else:
             domain = self.default_subdomain if subdomain is None else subdomain
+        # The table's paths are normalized (see StaticTable): a hit needs no more.
         by_path = (self._static.websocket if websocket else self._static.http).get(domain)
         if by_path is not None:
             by_method = by_path.get(path)
@@ -264,8 +236,10 @@ class Map:
                 rule = by_method.get(method) or by_method.get("*")
                 if rule is not None and rule._plain:
                     return rule, dict(rule.defaults) if rule.defaults else {}
+        if path[:1] != "/" or path[1:2] == "/":
+            path = _normalize_path(path)
         try:
-            found = self._resolve(domain, path, method, websocket)
+            found = self._machine.resolve(domain, path, method, websocket, self.redirect_defaults)
         except RoutingException:
             pass  # a redirect: the adapter knows how to write its URL
         else:

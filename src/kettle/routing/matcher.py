@@ -16,7 +16,13 @@ several edges compete recurses, and a branch that fails drops the values it
 captured. Edges are tagged by kind so the common converters cost no regex: a
 default string converter takes any non-empty segment, an unsigned ``int``
 checks for ASCII digits; other parts run their regex, and a part with a path
-converter (*final*) runs it over the rest of the path.
+converter (*final*) runs it over the rest of the path. The loop is the one
+place an edge tests a segment: where edges compete, ``_branch`` hands each
+one to it. At the end of the path a state's table of rules by method (made
+once, as the static table's) names the rule; only when its first rule
+refuses the method does ``_allowed`` go through the rules to record what
+they would take (for a 405). ``StateMachine.resolve`` then converts the
+captured values to the view arguments, all in one call from ``Map.match``.
 
 Most requests hit a rule without converters; ``StaticTable`` answers those with
 two dict lookups, ahead of the walk, and gives the same rule the walk would
@@ -27,30 +33,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Final
 
-from kettle.routing.exceptions import NoMatch, RequestPath
+from kettle.routing.exceptions import NoMatch, RequestAliasRedirect, RequestPath, ValidationError
 
 if TYPE_CHECKING:
     from kettle.routing.rules import Rule, RulePart
 
-__all__ = ["StateMachine", "StaticTable", "WEBSOCKET_MISMATCH", "split_misses"]
+__all__ = ["StateMachine", "StaticTable", "WEBSOCKET_MISMATCH"]
 
 #: Recorded among the refused methods when a rule of the other protocol matched;
 #: the space keeps it apart from any real method name.
-WEBSOCKET_MISMATCH = " websocket"
+WEBSOCKET_MISMATCH: Final = " websocket"
 
 # Edge kinds. A part that is exactly one default string converter matches any
 # non-empty segment, one unsigned int converter a run of ASCII digits: neither
 # needs its regex.
-_ANY = 0
-_DIGITS = 1
-_REGEX = 2  # one segment through the part's regex
-_FINAL = 3  # the rest of the path through the part's regex (a path converter)
+_ANY: Final = 0
+_DIGITS: Final = 1
+_REGEX: Final = 2  # one segment through the part's regex
+_FINAL: Final = 3  # the rest of the path through the part's regex (a path converter)
 _ANY_SEGMENT = frozenset({r"(?P<_k0>[^/]+)\Z", r"(?P<_k0>[^/]{1,})\Z"})
 _DIGITS_SEGMENT = r"(?P<_k0>[0-9]+)\Z"
 
-Values = list[str]
+# Captured text, decoded in place to the view arguments (so not list[str]:
+# compiled code would check each item).
+Values = list[Any]
 Search = Callable[[str], "re.Match[str] | None"]
 
 
@@ -59,6 +67,32 @@ class _SlashRequired(Exception):
 
 
 _TRAILING_SLASH = ("",)
+
+
+_NO_RULES: dict[str, Rule] = {}
+
+
+def _by_method(candidates: Sequence[Rule], websocket: bool) -> dict[str, Rule]:
+    """The first of ``candidates`` of the protocol for each method they name.
+
+    ``"*"`` holds the first that takes any method (``methods`` None), which
+    is also the first for a method named only after it.
+    """
+    by_method: dict[str, Rule] = {}
+    anything: Rule | None = None
+    for rule in candidates:
+        if rule.websocket != websocket:
+            continue
+        if rule.methods is None:
+            if anything is None:
+                anything = rule
+            continue
+        for method in rule.methods:
+            if method not in by_method:
+                by_method[method] = rule if anything is None else anything
+    if anything is not None:
+        by_method.setdefault("*", anything)
+    return by_method
 
 
 class _Edge:
@@ -85,7 +119,7 @@ class _Edge:
 
 
 class _State:
-    __slots__ = ("dynamic", "edges", "lone", "rules", "static")
+    __slots__ = ("dynamic", "edges", "first", "http", "lone", "rules", "static", "websocket")
 
     def __init__(self) -> None:
         self.static: dict[str, _State] = {}
@@ -94,27 +128,11 @@ class _State:
         #: The only edge, when there is one and it takes a single segment.
         self.lone: _Edge | None = None
         self.rules: list[Rule] = []
-
-
-def _take(edge: _Edge, part: str, values: Values) -> bool:
-    """Test one segment against a non-final edge; append what it captures."""
-    kind = edge.kind
-    if kind == _ANY:
-        if not part:
-            return False
-        values.append(part)
-        return True
-    if kind == _DIGITS:
-        # str.isdigit alone takes other scripts' digits too.
-        if not (part.isdigit() and part.isascii()):
-            return False
-        values.append(part)
-        return True
-    match = edge.search(part)
-    if match is None:
-        return False
-    _capture(edge, match, values)
-    return True
+        #: The first of ``rules``, and the rules by method (``_by_method``) for
+        #: HTTP and for WebSocket: made by ``StateMachine.finish``.
+        self.first: Rule | None = None
+        self.http: dict[str, Rule] = _NO_RULES
+        self.websocket: dict[str, Rule] = _NO_RULES
 
 
 def _capture(edge: _Edge, match: re.Match[str], values: Values) -> None:
@@ -133,32 +151,60 @@ def _walk(
     method: str,
     websocket: bool,
     misses: set[str],
+    edge: _Edge | None = None,
 ) -> Rule | None:
-    """Match ``parts[index:]`` from ``state``; None if no branch has a rule for the method."""
+    """Match ``parts[index:]`` from ``state``; None if no branch has a rule for the method.
+
+    ``edge``: take this (non-final) edge for the first segment, as ``_branch``
+    does for each edge it tries; this loop is the one place an edge tests a
+    segment.
+    """
     count = len(parts)
     # Go forward in place while there is nothing to come back to: one edge
     # for the segment, no trailing-slash rule to try at this state.
     while index < count:
         part = parts[index]
-        if not part and state.rules:
-            break
-        following = state.static.get(part)
-        if following is not None:
-            if state.edges:
+        if edge is None:
+            if not part and state.rules:
                 break
-            state = following
-        else:
+            following = state.static.get(part)
+            if following is not None:
+                if state.edges:
+                    break
+                state = following
+                index += 1
+                continue
             edge = state.lone
             if edge is None:
                 if state.edges:
                     break
                 return None
-            if not _take(edge, part, values):
+        kind = edge.kind
+        if kind == _REGEX:
+            match = edge.search(part)
+            if match is None:
                 return None
-            state = edge.target
+            _capture(edge, match, values)
+        # Any non-empty segment, or ASCII digits (str.isdigit alone takes
+        # other scripts' digits too).
+        elif part and (kind == _ANY or (part.isdigit() and part.isascii())):
+            values.append(part)
+        else:
+            return None
+        state = edge.target
+        edge = None
         index += 1
     else:
-        return _at_end(state, method, websocket, misses)
+        # All segments are consumed. The state's table answers when its first
+        # rule takes the method (nothing refused on the way, as _allowed would
+        # find); otherwise _allowed walks the rules and records the refusals.
+        table = state.websocket if websocket else state.http
+        rule = table.get(method) or table.get("*")
+        if rule is None or rule is not state.first:
+            rule = _allowed(state.rules, method, websocket, misses)
+            if rule is None and "" in state.static:
+                return _slashed(state, method, websocket)
+        return rule
     return _branch(state, parts, index, values, method, websocket, misses)
 
 
@@ -183,10 +229,8 @@ def _branch(
     for edge in state.edges:
         if edge.kind == _FINAL:
             found = _follow_final(edge, parts, index, values, method, websocket, misses)
-        elif _take(edge, part, values):
-            found = _walk(edge.target, parts, index + 1, values, method, websocket, misses)
         else:
-            continue
+            found = _walk(state, parts, index, values, method, websocket, misses, edge)
         if found is not None:
             return found
         del values[mark:]
@@ -242,21 +286,47 @@ def _allowed(
     return None
 
 
-def _at_end(state: _State, method: str, websocket: bool, misses: set[str]) -> Rule | None:
-    """All segments are consumed: a rule of this state, or a slash redirect."""
-    rule = _allowed(state.rules, method, websocket, misses)
-    if rule is not None:
-        return rule
-    # The same path with a slash appended has a rule: redirect there, or
-    # match it directly if it does not insist on the slash.
-    slashed = state.static.get("")
-    if slashed is not None:
-        for rule in slashed.rules:
-            if rule.websocket == websocket and (rule.methods is None or method in rule.methods):
-                if rule.strict_slashes:
-                    raise _SlashRequired
-                return rule
+def _slashed(state: _State, method: str, websocket: bool) -> Rule | None:
+    """The path has no rule, the same path with a slash appended has one.
+
+    Redirect there (raise ``_SlashRequired``), or match it directly if the
+    rule does not insist on the slash.
+    """
+    for rule in state.static[""].rules:
+        if rule.websocket == websocket and (rule.methods is None or method in rule.methods):
+            if rule.strict_slashes:
+                raise _SlashRequired
+            return rule
     return None
+
+
+def _arguments(
+    rule: Rule, values: Values, misses: set[str], redirect_defaults: bool
+) -> tuple[Rule, dict[str, Any]] | NoMatch:
+    """Convert the rule's raw values to its view arguments (its defaults added)."""
+    try:
+        for position, decode in rule._decoders:
+            values[position] = decode(values[position])
+    except ValueError as error:
+        # As Werkzeug 2.2+: a refused value ends the match, it does not
+        # fall through to the next rule. (A plain int converter's decoder
+        # is int itself, which refuses over 4300 digits with a ValueError.)
+        if isinstance(error, ValidationError) or decode is int:
+            return _no_match(misses)
+        raise
+    names = rule._names
+    # The usual one or two values without the cost of zip.
+    if len(names) == 2:
+        args = {names[0]: values[0], names[1]: values[1]}
+    elif len(names) == 1:
+        args = {names[0]: values[0]}
+    else:
+        args = dict(zip(names, values, strict=True))
+    if rule.defaults:
+        args.update(rule.defaults)
+    if rule.alias and redirect_defaults:
+        raise RequestAliasRedirect(args, rule.endpoint)
+    return rule, args
 
 
 # An edge less its target: what every rule holding the same part shares.
@@ -317,6 +387,11 @@ class StateMachine:
         while pending:
             state = pending.pop()
             pending.extend(state.static.values())
+            rules = state.rules
+            if rules:
+                state.first = rules[0]
+                state.http = _by_method(rules, False)
+                state.websocket = _by_method(rules, True)
             dynamic = state.dynamic
             if not dynamic:
                 continue
@@ -346,50 +421,66 @@ class StateMachine:
                 domain: top.static[""] for domain, top in root.static.items() if "" in top.static
             }
 
-    def match(
-        self, domain: str, path: str, method: str, websocket: bool, misses: set[str] | None = None
-    ) -> tuple[Rule, Values, set[str]] | NoMatch:
-        """Return the rule, its raw values and the refusals, or a NoMatch; raise RequestPath.
+    def resolve(
+        self,
+        domain: str,
+        path: str,
+        method: str,
+        websocket: bool,
+        redirect_defaults: bool,
+        misses: set[str] | None = None,
+        merged: bool = False,
+    ) -> tuple[Rule, dict[str, Any]] | NoMatch:
+        """Return the rule and its view arguments, or a NoMatch.
 
-        ``path`` starts with one slash. ``RequestPath`` carries the path to
-        redirect to (a slash appended, or slashes merged). The NoMatch is
-        returned, not raised: a miss (a 404) is common, and the caller raises
-        its own error once instead of catching this one first. ``misses``
-        gathers the refusals across the match of a path and of its merged form.
+        ``path`` starts with one slash. Raises ``RequestPath`` with the path to
+        redirect to (a slash appended, or slashes merged), and
+        ``RequestAliasRedirect`` for an alias rule under ``redirect_defaults``.
+        The NoMatch is returned, not raised: a miss (a 404) is common, and the
+        caller raises its own error once instead of catching this one first.
+        ``misses`` gathers the refusals across the match of a path and of its
+        ``merged`` form (slashes merged: a match there is a redirect).
         """
         if misses is None:
             misses = set()
         values: Values = []
         paths = self.paths
         try:
-            if paths is None:
+            if paths is not None:
+                state = paths.get(domain)
+                rule = None
+                if state is not None:
+                    rule = _walk(state, path.split("/"), 1, values, method, websocket, misses)
+            else:
                 # Some rule has a dynamic subdomain or host: walk from the top.
                 parts = [domain, *path.split("/")]
-                found = _walk(self.root, parts, 0, values, method, websocket, misses)
-            else:
-                state = paths.get(domain)
-                found = None
-                if state is not None:
-                    found = _walk(state, path.split("/"), 1, values, method, websocket, misses)
+                rule = _walk(self.root, parts, 0, values, method, websocket, misses)
         except _SlashRequired:
             raise RequestPath(f"{path}/") from None
-        if found is not None:
-            return found, values, misses
-        if self.merge_slashes and "//" in path:
-            merged = re.sub("/{2,}", "/", path)
-            again = self.match(domain, merged, method, websocket, misses)
-            if again.__class__ is NoMatch:
-                return again
-            if again[0].merge_slashes:  # type: ignore[index]
-                raise RequestPath(merged)
-        return NoMatch(*split_misses(misses))
+        if rule is None:
+            if self.merge_slashes and not merged and "//" in path:
+                merged_path = re.sub("/{2,}", "/", path)
+                return self.resolve(
+                    domain, merged_path, method, websocket, redirect_defaults, misses, True
+                )
+            return _no_match(misses)
+        if merged:
+            if rule.merge_slashes:
+                raise RequestPath(path)
+            return _no_match(misses)
+        return _arguments(rule, values, misses, redirect_defaults)
 
 
-def split_misses(misses: set[str]) -> tuple[set[str], bool]:
-    """Return the refused methods and whether a rule of the other protocol matched."""
+# What a miss with nothing refused returns (the common 404): never raised (the
+# map raises an HTTP error instead), so one instance serves every request.
+_NOTHING_MATCHED = NoMatch(set(), False)
+
+
+def _no_match(misses: set[str]) -> NoMatch:
+    """The NoMatch for these refusals: the methods, and if a rule of the other protocol matched."""
     if not misses:
-        return misses, False  # Nothing matched at all (a 404): no new sets.
-    return misses - {WEBSOCKET_MISMATCH}, WEBSOCKET_MISMATCH in misses
+        return _NOTHING_MATCHED
+    return NoMatch(misses - {WEBSOCKET_MISMATCH}, WEBSOCKET_MISMATCH in misses)
 
 
 class StaticTable:
@@ -397,6 +488,10 @@ class StaticTable:
 
     The method key holds the first rule (in definition order) that accepts
     the method; ``"*"`` holds the first rule that accepts every method.
+    Every path starts with exactly one slash, so the map looks a request's
+    path up before it normalizes it: a hit needed no normalizing. (A rule
+    that keeps a leading ``//``, with ``merge_slashes=False``, is left to
+    the walk, which only ever sees normalized paths, as before.)
     """
 
     def __init__(self, rules: Sequence[Rule]) -> None:
@@ -406,20 +501,11 @@ class StaticTable:
                 continue
             domain = rule._parts[0].content
             path = "/".join(part.content for part in rule._parts[1:])
+            if path[1:2] == "/":
+                continue
             grouped.setdefault((rule.websocket, domain, path), []).append(rule)
         self.http: dict[str, dict[str, dict[str, Rule]]] = {}
         self.websocket: dict[str, dict[str, dict[str, Rule]]] = {}
         for (websocket, domain, path), candidates in grouped.items():
             table = self.websocket if websocket else self.http
-            table.setdefault(domain, {})[path] = self._by_method(candidates)
-
-    @staticmethod
-    def _by_method(candidates: list[Rule]) -> dict[str, Rule]:
-        named = {method for rule in candidates for method in rule.methods or ()}
-        by_method: dict[str, Rule] = {}
-        for method in (*sorted(named), "*"):
-            for rule in candidates:
-                if rule.methods is None or method in rule.methods:
-                    by_method[method] = rule
-                    break
-        return by_method
+            table.setdefault(domain, {})[path] = _by_method(candidates, websocket)

@@ -50,17 +50,9 @@ _FORM_MIMETYPES = frozenset({_URLENCODED, "multipart/form-data"})
 #: none of them (or says its own keep their meaning: ``_keeps_form_hooks``), a short
 #: urlencoded body is decoded directly, without building a parser.
 _FORM_HOOKS = (
-    "_load_form_data",
-    "mimetype",
-    "make_form_data_parser",
-    "form_data_parser_class",
-    "_form_stream",
-    "_form_limits",
-    "_config",
-    "stream",
-    "max_content_length",
-    "max_form_memory_size",
-    "max_form_parts",
+    *("_load_form_data", "_form_stream", "make_form_data_parser", "form_data_parser_class"),
+    *("mimetype", "stream", "_form_limits", "_config"),
+    *("max_content_length", "max_form_memory_size", "max_form_parts"),
 )
 
 
@@ -459,7 +451,6 @@ class Request:
         return self.max_content_length, self.max_form_memory_size, self.max_form_parts
 
     def _load_form_data(self) -> None:
-        """Parse the body into ``form`` and ``files`` (both empty for a body that is not a form)."""
         cached = self.__dict__
         if "form" in cached:
             if "files" not in cached:  # ``form`` read a short urlencoded body directly.
@@ -480,16 +471,7 @@ class Request:
         cached["files"] = files
 
     def _short_urlencoded_form(self, length: int | None) -> ImmutableMultiDict[str, str] | None:
-        """The form of a short urlencoded body, read in one call and decoded, or None.
-
-        For a class that keeps every form hook (``_default_form_hooks``): no
-        parser object, the three limits read in one ``_form_limits()`` call,
-        and the same rules as the parser's (``read_short_body`` and
-        ``decode_urlencoded``). None when the body is long, has no length,
-        is an adapter's bounded stream, or ``stream`` or ``get_data`` was read.
-        """
-        if "_cached_data" in self.__dict__:
-            return None
+        """A short urlencoded body's form, or None: no parser object (default form hooks only)."""
         max_content_length, max_memory, max_parts = self._form_limits()
         data = self._read_short_urlencoded(length, max_content_length)
         return None if data is None else decode_urlencoded(data, max_memory, max_parts)
@@ -502,7 +484,7 @@ class Request:
         The form parser reads a urlencoded body whole anyway; ``request.stream``
         then reads empty, as it does after the parser consumed it.
         """
-        if "_bounded" in self.__dict__:
+        if "_bounded" in self.__dict__ or "_cached_data" in self.__dict__:
             return None
         data = read_short_body(self._stream, length, max_content_length)
         if data is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from typing import IO, Any
 
+import pytest
+
 from kettle import Kettle, Request, request
 from kettle.http.datastructures import ImmutableMultiDict
 from kettle.http.formparser import FILE_SPOOL_SIZE, FormDataParser
@@ -214,3 +216,64 @@ def test_custom_stream_factory_is_used(app: Kettle, client: KettleClient) -> Non
 
     response = client.post("/up", data={"f": (io.BytesIO(b"abc"), "f.txt")})
     assert response.json == {"same": True, "data": "abc"}
+
+
+def test_files_and_data_after_the_form_was_read_directly(app: Kettle, client: KettleClient) -> None:
+    @app.post("/form")
+    def form() -> Any:
+        fields = request.form.to_dict()
+        return {
+            "form": fields,
+            "files": [type(request.files).__name__, len(request.files)],
+            "data": request.get_data(parse_form_data=True).decode(),
+            "stream": request.stream.read().decode(),
+            "values": request.values.to_dict(),
+        }
+
+    response = client.post("/form?q=1", data="a=1&b=2", content_type=FORM)
+    assert response.json == {
+        "form": {"a": "1", "b": "2"},
+        "files": ["ImmutableMultiDict", 0],
+        "data": "",
+        "stream": "",
+        "values": {"q": "1", "a": "1", "b": "2"},
+    }
+
+
+def test_debug_mode_explains_a_file_after_the_form_was_read(
+    app: Kettle, client: KettleClient
+) -> None:
+    from kettle.debug import DebugFilesKeyError
+
+    @app.post("/upload")
+    def upload() -> Any:
+        assert request.form["photo"] == "cat.jpg"
+        return request.files["photo"].filename
+
+    app.debug = True
+    with pytest.raises(DebugFilesKeyError) as info:
+        client.post("/upload", data="photo=cat.jpg", content_type=FORM)
+    assert "This was submitted: 'cat.jpg'" in str(info.value)
+
+
+def test_load_form_data_override_is_called(app: Kettle, client: KettleClient) -> None:
+    # Flask's own Request overrides _load_form_data; a user's override keeps working.
+    class TaggedRequest(Request):
+        def _load_form_data(self) -> None:
+            super()._load_form_data()
+            form = self.__dict__["form"]
+            self.__dict__["form"] = ImmutableMultiDict(
+                [(key, f"<{value}>") for key, value in form.items(multi=True)]
+            )
+
+    app.request_class = TaggedRequest
+    _echo_form(app)
+    response = client.post("/form", data="a=1&a=2", content_type=FORM)
+    assert response.json["form"] == {"a": ["<1>", "<2>"]}
+
+
+def test_content_type_with_parameters_and_case(app: Kettle, client: KettleClient) -> None:
+    _echo_form(app)
+    for content_type in (f"{FORM}; charset=utf-8", "Application/X-WWW-Form-URLEncoded"):
+        response = client.post("/form", data="a=1&b=x+y", content_type=content_type)
+        assert response.json["form"] == {"a": ["1"], "b": ["x y"]}, content_type

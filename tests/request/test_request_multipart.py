@@ -513,3 +513,36 @@ def test_first_boundary_with_padding_split_before_its_crlf(cut: int) -> None:
     # was taken for preamble, and the body then decoded as an empty form.
     raw = b"\r--b \r\n--b--\r\n"
     assert _parse([raw[:cut], raw[cut:]]) == _parse([raw]) == 400
+
+
+# Mostly the browsers' shape (quoted plain values after "; "), with the cases next
+# to it (other case, other spacing, unquoted, escapes, starred names) mixed in.
+_DISPOSITION_TEXT = st.one_of(
+    st.text(alphabet="ab.é -", max_size=8),
+    st.text(alphabet=[*'ab ;="\\\t*:.', "é"], max_size=12),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["name", "filename", "Name", "filename*", "x"]), _DISPOSITION_TEXT
+        ),
+        max_size=3,
+    ),
+    st.sampled_from(["form-data", "form-data", "form-data", "Form-Data", "form-data "]),
+    st.sampled_from(["; ", "; ", "; ", ";", " ; "]),
+    st.sampled_from([True, True, True, False]),
+)
+def test_disposition_fast_path_agrees_with_the_general_parser(
+    params: list[tuple[str, str]], kind: str, separator: str, quoted: bool
+) -> None:
+    # The browsers' shape is read by two regex scans; any value gives the same dict as
+    # the general loop, whichever of the two reads it.
+    from kettle.http.multipart import _parse_params, parse_header_params
+
+    value = kind + "".join(
+        f'{separator}{key}="{raw}"' if quoted else f"{separator}{key}={raw}" for key, raw in params
+    )
+    assert parse_header_params(value) == _parse_params(value)

@@ -50,15 +50,9 @@ _FORM_MIMETYPES = frozenset({_URLENCODED, "multipart/form-data"})
 #: none of them (or says its own keep their meaning: ``_keeps_form_hooks``), a short
 #: urlencoded body is decoded directly, without building a parser.
 _FORM_HOOKS = (
-    "make_form_data_parser",
-    "form_data_parser_class",
-    "_form_stream",
-    "_form_limits",
-    "_config",
-    "stream",
-    "max_content_length",
-    "max_form_memory_size",
-    "max_form_parts",
+    *("_load_form_data", "_form_stream", "make_form_data_parser", "form_data_parser_class"),
+    *("mimetype", "stream", "_form_limits", "_config"),
+    *("max_content_length", "max_form_memory_size", "max_form_parts"),
 )
 
 
@@ -459,27 +453,30 @@ class Request:
         return self.max_content_length, self.max_form_memory_size, self.max_form_parts
 
     def _load_form_data(self) -> None:
-        if "form" in self.__dict__:
+        cached = self.__dict__
+        if "form" in cached:
+            if "files" not in cached:  # ``form`` read a short urlencoded body directly.
+                cached["files"] = ImmutableMultiDict()
             return
         mimetype = self.mimetype
-        if mimetype in _FORM_MIMETYPES and "_cached_data" not in self.__dict__:
+        form: ImmutableMultiDict[str, str] | None = None
+        files: ImmutableMultiDict[str, FileStorage] = ImmutableMultiDict()
+        if mimetype in _FORM_MIMETYPES and "_cached_data" not in cached:
             length = self.content_length
-            data = None
             if mimetype == _URLENCODED and self._default_form_hooks:
-                # The common case: no parser object, the limits read in one call.
-                max_content_length, max_memory, max_parts = self._form_limits()
-                data = self._read_short_urlencoded(length, max_content_length)
-            if data is not None:
-                form: ImmutableMultiDict[str, str] = decode_urlencoded(data, max_memory, max_parts)
-                files: ImmutableMultiDict[str, FileStorage] = ImmutableMultiDict()
-            else:
+                form = self._short_urlencoded_form(length)
+            if form is None:
                 form, files = self.make_form_data_parser().parse(
                     self._form_stream(mimetype, length), mimetype, length, self.mimetype_params
                 )
-        else:
-            form, files = ImmutableMultiDict(), ImmutableMultiDict()
-        self.__dict__["form"] = form
-        self.__dict__["files"] = files
+        cached["form"] = ImmutableMultiDict() if form is None else form
+        cached["files"] = files
+
+    def _short_urlencoded_form(self, length: int | None) -> ImmutableMultiDict[str, str] | None:
+        """A short urlencoded body's form, or None: no parser object (default form hooks only)."""
+        max_content_length, max_memory, max_parts = self._form_limits()
+        data = self._read_short_urlencoded(length, max_content_length)
+        return None if data is None else decode_urlencoded(data, max_memory, max_parts)
 
     def _read_short_urlencoded(
         self, length: int | None, max_content_length: int | None
@@ -489,7 +486,7 @@ class Request:
         The form parser reads a urlencoded body whole anyway; ``request.stream``
         then reads empty, as it does after the parser consumed it.
         """
-        if "_bounded" in self.__dict__:
+        if "_bounded" in self.__dict__ or "_cached_data" in self.__dict__:
             return None
         data = read_short_body(self._stream, length, max_content_length)
         if data is not None:
@@ -507,6 +504,11 @@ class Request:
     @cached_property
     def form(self) -> ImmutableMultiDict[str, str]:
         """The fields of a urlencoded or multipart body (empty for other bodies)."""
+        if self._default_form_hooks and self.content_type == _URLENCODED:
+            # The common form, exactly this Content-Type: decoded here, ``files`` left lazy.
+            form = self._short_urlencoded_form(self.content_length)
+            if form is not None:
+                return form
         self._load_form_data()
         return self.__dict__["form"]  # type: ignore[no-any-return]
 

@@ -153,7 +153,9 @@ def read_short_body(
         stream is None
         or content_length is None
         or content_length > CHUNK_SIZE
-        or isinstance(stream, BoundedStream)
+        # The MRO, not ``isinstance``: against an ``io`` class that goes through the
+        # Python-level ``ABCMeta.__instancecheck__`` (nothing registers virtual subclasses).
+        or BoundedStream in type(stream).__mro__
     ):
         return None
     _check_length(content_length, max_content_length)
@@ -181,7 +183,7 @@ def bound_stream(
     """
     if stream is None:
         return io.BytesIO()
-    if isinstance(stream, BoundedStream):
+    if BoundedStream in type(stream).__mro__:  # As in ``read_short_body``.
         return stream
     if content_length is not None:
         _check_length(content_length, max_content_length)

@@ -96,9 +96,7 @@ def _scan_headers(scope: Scope) -> tuple[str | None, int | None, bool, bool]:
 _UNSCANNED: Any = object()
 
 
-def request_from_scope(
-    app: Kettle, scope: Scope, method: str, host: str | None = _UNSCANNED
-) -> Request:
+def request_from_scope(app: Kettle, scope: Scope, method: str, host: Any = _UNSCANNED) -> Request:
     """Translate an ASGI http or websocket scope into the app's request class (no body yet).
 
     ``host`` is the Host header when the caller has scanned them (``_scan_headers``).
@@ -156,6 +154,15 @@ def _encode_header(pair: tuple[str, str]) -> tuple[bytes, bytes]:
     if name in _ENCODED_NAMES and len(_ENCODED) < _ENCODED_MAX:
         _ENCODED[pair] = encoded
     return encoded
+
+
+def _start_message(response: Response, headers: list[tuple[str, str]]) -> dict[str, Any]:
+    """The ``http.response.start`` message of ``response`` (its headers from ``prepare_send``)."""
+    return {
+        "type": "http.response.start",
+        "status": response.status_code,
+        "headers": [_ENCODED.get(pair) or _encode_header(pair) for pair in headers],
+    }
 
 
 def _as_bytes(chunk: str | bytes, charset: str) -> bytes:
@@ -268,14 +275,27 @@ class ASGIAdapter:
                         return
             request.set_body(body)
         response = await respond_async(app, ctx, offload)
-        if ctx.background_tasks is None and response.response.__class__ is list:
-            tasks = None  # No task, and none can be added later (the body is not streamed).
-        else:
-            tasks = background_tasks_of(ctx, response)
+        chunks = response.response
+        if (
+            chunks.__class__ is list
+            and len(chunks) == 1
+            and ctx.background_tasks is None  # (None can be added later: nothing streams.)
+            and not response.has_close_callbacks
+        ):
+            # The common answer, one chunk in memory with nothing to close and no
+            # task to run after it: two sends, from this frame.
+            headers, sent = prepare_send(response, request.method)
+            await send(_start_message(response, headers))
+            data = b"" if sent is None else chunks[0]  # (None: HEAD, 204, 304.)
+            if data.__class__ is not bytes:
+                data = _as_bytes(data, response.charset)
+            await send({"type": "http.response.body", "body": data})
+            return
+        tasks = background_tasks_of(ctx, response)
         method = request.method
         # The pipeline has ended: a long-lived stream need not keep the request
         # (its headers, its caches) or its context alive while it is sent.
-        del request, ctx, offload
+        del request, ctx, offload, chunks
         await self.send_response(response, method, send, receive)
         if tasks:
             runner = Runner(on_loop=True, offload=self.offload)
@@ -308,22 +328,7 @@ class ASGIAdapter:
         ``finally`` runs) instead of being produced for nobody.
         """
         headers, body = prepare_send(response, method)
-        start = {
-            "type": "http.response.start",
-            "status": response.status_code,
-            "headers": [_ENCODED.get(pair) or _encode_header(pair) for pair in headers],
-        }
-        if body.__class__ is list and not response.has_close_callbacks and len(body) == 1:
-            # One chunk in memory, nothing to close (the common case): two sends.
-            data = body[0]
-            await send(start)
-            await send(
-                {
-                    "type": "http.response.body",
-                    "body": data if data.__class__ is bytes else _as_bytes(data, response.charset),
-                }
-            )
-            return
+        start = _start_message(response, headers)
         try:
             await send(start)
             del start, headers  # Sent: a long-lived stream need not hold them.

@@ -126,15 +126,15 @@ async def respond_async(
 
     The adapter has called ``match`` and received the body already.
     """
+    request = ctx.request
     try:
         if not app._got_first_request:
             await first_request_async(app, ctx)
-        if ctx.request.routing_exception is not None:  # (Matched by the adapter.)
+        if request.routing_exception is not None:  # (Matched by the adapter.)
             answer = unobserved_routing_answer(app, ctx)
             if answer is not None:
                 return answer
-        request = ctx.request
-        if request.url_rule is None and request.routing_exception is None:
+        elif request.url_rule is None:
             match(app, ctx)  # (The ASGI adapter matches before it receives the body.)
         if view_runs_on_loop(app, request.url_rule):
             ctx.runner = ON_LOOP
@@ -145,7 +145,7 @@ async def respond_async(
         response: Response = await offload(lambda: _loops.drive(run(app, ctx)))
         return response
     except Exception as e:
-        return unhandled_error_response(app, ctx.request, e)
+        return unhandled_error_response(app, request, e)
 
 
 def unhandled_error_response(app: Kettle, request: Request, error: Exception) -> Response:

@@ -11,8 +11,10 @@ what the public API would, and defers to it when a subclass changes
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
+from kettle._session_settings import request_is_secure
 from kettle.http.cookies import cookie_value, format_cookie
 from kettle.http.dates import http_date
 from kettle.http.headers import Headers
@@ -22,6 +24,8 @@ from kettle.http.response import Response as HTTPResponse
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from kettle._session_settings import SessionSettings
+    from kettle.app import Kettle
     from kettle.wrappers import Request, Response
 
 
@@ -60,14 +64,16 @@ def vary_cookie(response: Response) -> None:
     headers = response.headers
     if type(response).vary is _VARY and headers.__class__ is Headers:
         pairs = headers._list
-        for name, _ in pairs:
-            if name.lower() == "vary":
-                break
-        else:
+        # The names in one string, lower-cased in one call: no "vary" in it, no
+        # Vary header (a name that merely contains it takes the general path).
+        if "vary" not in " ".join(map(_NAME, pairs)).lower():
             # What ``headers.add("Vary", "Cookie")`` appends: a valid name and value.
             pairs.append(("Vary", "Cookie"))
             return
     response.vary.add("Cookie")
+
+
+_NAME = itemgetter(0)
 
 
 _SET_COOKIE = HTTPResponse.set_cookie
@@ -75,25 +81,44 @@ _SET_COOKIE = HTTPResponse.set_cookie
 
 def add_signed_cookie(
     response: Response,
-    attributes: tuple[str, str, str],
+    app: Kettle,
+    settings: SessionSettings,
     value: str,
     expires: datetime | None,
 ) -> bool:
     """Append ``Set-Cookie`` as ``response.set_cookie`` would; False when it must be called.
 
-    ``attributes`` come from ``cookie_attributes`` (the key, path, domain and
-    SameSite checked there) and ``value`` is a signed session value (URL-safe
+    The attributes come from ``settings`` (the key, path, domain and SameSite
+    checked there, made once) and ``value`` is a signed session value (URL-safe
     base64 and dots: nothing to quote, nothing the header validator refuses),
     so the header is valid by construction and goes in without a second check.
-    A response class with its own ``set_cookie``, headers of another class, or
-    a header past ``max_cookie_size`` (which warns) go through ``set_cookie``.
+    A response class with its own ``set_cookie`` or ``max_cookie_size``,
+    headers of another class, or a header past the size limit (which warns)
+    go through ``set_cookie``.
     """
     headers = response.headers
-    if type(response).set_cookie is not _SET_COOKIE or headers.__class__ is not Headers:
+    cls = type(response)
+    if cls.set_cookie is not _SET_COOKIE or headers.__class__ is not Headers:
         return False
+    secure = settings.secure or request_is_secure()
+    attributes = settings.made_attributes.get(secure) or settings.attributes(secure)
     header = format_cookie(attributes, value, None if expires is None else http_date(expires))
-    max_size = response.max_cookie_size
+    # ``response.max_cookie_size``, read from the config when it is Kettle's property.
+    max_size = (
+        int(app.config["MAX_COOKIE_SIZE"])
+        if cls.max_cookie_size is _APP_MAX_COOKIE_SIZE
+        else response.max_cookie_size
+    )
     if max_size and len(header) > max_size:
         return False
     headers._list.append(("Set-Cookie", header))
     return True
+
+
+def _app_max_cookie_size() -> Any:
+    from kettle.wrappers import Response
+
+    return Response.__dict__["max_cookie_size"]
+
+
+_APP_MAX_COOKIE_SIZE = _app_max_cookie_size()

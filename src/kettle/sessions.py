@@ -353,8 +353,9 @@ class SecureCookieSessionInterface(SessionInterface):
             name = self.get_cookie_name(app)
             max_age = int(app.permanent_session_lifetime.total_seconds())
         value = request_cookie(request, name)
+        cls = self.session_class
         if not value:
-            return self.session_class()
+            return cls()
         signed: tuple[SignedSerializer, bytes] | None = None
         try:
             if isinstance(serializer, SignedSerializer):
@@ -363,10 +364,15 @@ class SecureCookieSessionInterface(SessionInterface):
             else:
                 data = serializer.loads(value, max_age=max_age)
         except (BadData, ValueError, TypeError):
-            return self.session_class()
+            return cls()
         if not isinstance(data, dict):
-            return self.session_class()
-        session = self.session_class(data)
+            return cls()
+        if cls is SecureCookieSession:
+            # What ``SecureCookieSession(data)`` makes, without its Python ``__init__``.
+            session = dict.__new__(cls)
+            dict.update(session, data)
+        else:
+            session = cls(data)
         if signed is not None and isinstance(session, SecureCookieSession):
             session._signed_payload = signed
         return session
@@ -378,6 +384,7 @@ class SecureCookieSessionInterface(SessionInterface):
         otherwise their answers come from the settings cached for the config.
         """
         settings = session_settings(self, app)
+        # The get_cookie_* hooks first, as Flask calls them, while one is overridden.
         options = SessionInterface._cookie_options(self, app) if settings is None else None
         # ``Vary: Cookie`` once: when read, or (below) when the cookie is written.
         vary = session.accessed
@@ -403,30 +410,46 @@ class SecureCookieSessionInterface(SessionInterface):
                 if session.__class__ is SecureCookieSession
                 else session.permanent
             )
-            if not (session.modified or (permanent and settings.refresh)):
+            modified = session.modified
+            if not (modified or (permanent and settings.refresh)):
                 return
             expires = _expires(settings.lifetime) if permanent else None
-            serializer = settings.signer if settings.signer is not None else self._signer(app)
+            serializer = settings.signer
+            if serializer is None:
+                serializer = self._signer(app)
+            elif not (vary or modified):
+                # A refresh of a session nobody read or changed: its data is the
+                # cookie's, so the cookie's encoded payload is stamped and signed
+                # again (Flask would serialize the same data to the same payload).
+                signed: tuple[SignedSerializer, bytes] | None = getattr(
+                    session, "_signed_payload", None
+                )
+                if signed is not None and signed[0] is serializer:
+                    value = serializer.sign_payload(signed[1])
+                    self._write_cookie(app, settings, options, response, value, expires, vary)
+                    return
         if serializer is None:
             return
-        # A refresh of a session nobody read or changed: its data is the cookie's,
-        # so the cookie's encoded payload is stamped and signed again (Flask would
-        # serialize the same data to the same payload).
-        signed: tuple[SignedSerializer, bytes] | None = getattr(session, "_signed_payload", None)
-        if signed is not None and (
-            signed[0] is not serializer or session.accessed or session.modified
+        value = serializer.dumps(dict(session))
+        self._write_cookie(app, settings, options, response, value, expires, vary)
+
+    def _write_cookie(
+        self,
+        app: Kettle,
+        settings: SessionSettings | None,
+        options: _CookieOptions | None,
+        response: Response,
+        value: str,
+        expires: datetime | None,
+        vary: bool,
+    ) -> None:
+        # Set-Cookie made from the cached settings when their signer made the value,
+        # else through set_cookie with the get_cookie_* answers; then Vary if not yet.
+        if (
+            settings is None
+            or settings.signer is None
+            or not add_signed_cookie(response, app, settings, value, expires)
         ):
-            signed = None
-        if signed is not None:
-            value = signed[0].sign_payload(signed[1])
-        else:
-            value = serializer.dumps(dict(session))
-        written = False
-        if settings is not None and serializer is settings.signer:
-            # A value of the one-pass signer: the header is made of checked parts.
-            secure = settings.secure or request_is_secure()
-            written = add_signed_cookie(response, settings.attributes(secure), value, expires)
-        if not written:
             name, attributes = cookie_arguments(options or settings.options())  # type: ignore[union-attr]
             response.set_cookie(name, value, expires=expires, **attributes)
         if not vary:

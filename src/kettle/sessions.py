@@ -17,9 +17,10 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous import URLSafeTimedSerializer
 
-from kettle._session_cookie import add_signed_cookie, request_cookie, vary_cookie
+from kettle._session_cookie import cookie_arguments as cookie_arguments
+from kettle._session_cookie import load_cookie, vary_cookie, write_cookie
 from kettle._session_settings import HOOKS as _HOOKS
 from kettle._session_settings import SessionSettings, request_is_secure, session_settings
 from kettle._signing import SignedSerializer
@@ -352,21 +353,11 @@ class SecureCookieSessionInterface(SessionInterface):
                 return None
             name = self.get_cookie_name(app)
             max_age = int(app.permanent_session_lifetime.total_seconds())
-        value = request_cookie(request, name)
+        loaded = load_cookie(request, name, serializer, max_age)
         cls = self.session_class
-        if not value:
+        if loaded is None:
             return cls()
-        signed: tuple[SignedSerializer, bytes] | None = None
-        try:
-            if isinstance(serializer, SignedSerializer):
-                data, payload = serializer.loads_with_payload(value, max_age=max_age)
-                signed = (serializer, payload)
-            else:
-                data = serializer.loads(value, max_age=max_age)
-        except (BadData, ValueError, TypeError):
-            return cls()
-        if not isinstance(data, dict):
-            return cls()
+        data, signed = loaded
         if cls is SecureCookieSession:
             # What ``SecureCookieSession(data)`` makes, without its Python ``__init__``.
             session = dict.__new__(cls)
@@ -426,48 +417,12 @@ class SecureCookieSessionInterface(SessionInterface):
                 )
                 if signed is not None and signed[0] is serializer:
                     value = serializer.sign_payload(signed[1])
-                    self._write_cookie(app, settings, options, response, value, expires, vary)
+                    write_cookie(response, app, settings, options, value, expires, vary)
                     return
         if serializer is None:
             return
         value = serializer.dumps(dict(session))
-        self._write_cookie(app, settings, options, response, value, expires, vary)
-
-    def _write_cookie(
-        self,
-        app: Kettle,
-        settings: SessionSettings | None,
-        options: _CookieOptions | None,
-        response: Response,
-        value: str,
-        expires: datetime | None,
-        vary: bool,
-    ) -> None:
-        # Set-Cookie made from the cached settings when their signer made the value,
-        # else through set_cookie with the get_cookie_* answers; then Vary if not yet.
-        if (
-            settings is None
-            or settings.signer is None
-            or not add_signed_cookie(response, app, settings, value, expires)
-        ):
-            name, attributes = cookie_arguments(options or settings.options())  # type: ignore[union-attr]
-            response.set_cookie(name, value, expires=expires, **attributes)
-        if not vary:
-            vary_cookie(response)
-
-
-def cookie_arguments(options: tuple[Any, ...]) -> tuple[str, dict[str, Any]]:
-    """The session cookie's name and the keywords ``set_cookie``/``delete_cookie`` take."""
-    name, domain, path, secure, httponly, samesite, partitioned = options
-    attributes = {
-        "domain": domain,
-        "path": path,
-        "secure": secure,
-        "httponly": httponly,
-        "samesite": samesite,
-        "partitioned": partitioned,
-    }
-    return name, attributes
+        write_cookie(response, app, settings, options, value, expires, vary)
 
 
 _DEFAULT_GET_SIGNING_SERIALIZER = SecureCookieSessionInterface.get_signing_serializer

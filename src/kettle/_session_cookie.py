@@ -13,7 +13,6 @@ compiled build) and keep only the hooks' logic in ``kettle.sessions``.
 
 from __future__ import annotations
 
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadData
@@ -89,16 +88,14 @@ def vary_cookie(response: Response) -> None:
     headers = response.headers
     if type(response).vary is _VARY and headers.__class__ is Headers:
         pairs = headers._list
-        # The names in one string, lower-cased in one call: no "vary" in it, no
-        # Vary header (a name that merely contains it takes the general path).
-        if "vary" not in " ".join(map(_NAME, pairs)).lower():
+        for name, _ in pairs:
+            if name.lower() == "vary":
+                break
+        else:
             # What ``headers.add("Vary", "Cookie")`` appends: a valid name and value.
             pairs.append(("Vary", "Cookie"))
             return
     response.vary.add("Cookie")
-
-
-_NAME = itemgetter(0)
 
 
 _SET_COOKIE = HTTPResponse.set_cookie

@@ -299,8 +299,6 @@ def _plain(value: Any, tags: dict[str, JSONTag]) -> bool:
     if cls is dict:  # first: a session is one
         if len(value) == 1 and next(iter(value)) in tags:
             return False  # TagDict escapes it
-        if _SCALARS.issuperset(map(type, value.values())) and _KEYS.issuperset(map(type, value)):
-            return True  # flat: the walk below in two C calls
         for key, item in value.items():
             if type(key) is not str:
                 return False
@@ -316,11 +314,6 @@ def _plain(value: Any, tags: dict[str, JSONTag]) -> bool:
     if cls is list:
         return all(_plain(item, tags) for item in value)
     return False
-
-
-#: The exact types of the values and keys of a flat plain dict (``_plain``).
-_SCALARS = frozenset({str, int, float, bool, type(None)})
-_KEYS = frozenset({str})
 
 
 def _default(value: Any) -> Any:

@@ -1,18 +1,24 @@
 """The session cookie on the request and the response, read and written cheaply.
 
-``request_cookie`` finds one cookie in the raw Cookie header instead of
+``load_cookie`` finds one cookie in the raw Cookie header instead of
 building ``request.cookies`` (every cookie in a dict, and under WSGI the
-whole header map); ``vary_cookie`` adds ``Vary: Cookie`` without parsing a
-Vary header that is not there; ``add_signed_cookie`` appends a Set-Cookie
-header made of parts that were checked when they were made. Each gives
-what the public API would, and defers to it when a subclass changes
-``cookies``, ``vary``, ``set_cookie`` or the headers' class.
+whole header map) and verifies it; ``vary_cookie`` adds ``Vary: Cookie``
+without parsing a Vary header that is not there; ``write_cookie`` appends a
+Set-Cookie header made of parts that were checked when they were made. Each
+gives what the public API would, and defers to it when a subclass changes
+``cookies``, ``vary``, ``set_cookie``, ``max_cookie_size`` or the headers'
+class. The signed-cookie session's open and save run here (a module of the
+compiled build) and keep only the hooks' logic in ``kettle.sessions``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from itsdangerous import BadData
+
+from kettle._session_settings import request_is_secure
+from kettle._signing import SignedSerializer
 from kettle.http.cookies import cookie_value, format_cookie
 from kettle.http.dates import http_date
 from kettle.http.headers import Headers
@@ -22,15 +28,21 @@ from kettle.http.response import Response as HTTPResponse
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from kettle._session_settings import SessionSettings
+    from kettle.app import Kettle
     from kettle.wrappers import Request, Response
 
+#: A verified session cookie: its data and, from the one-pass signer, the
+#: signer and the encoded payload (to re-sign unchanged on a refresh).
+Loaded = tuple[dict[str, Any], "tuple[SignedSerializer, bytes] | None"]
 
-def request_cookie(request: Request, name: str) -> str | None:
-    """Return the request's cookie ``name`` as ``request.cookies.get(name)`` would.
 
-    Without building ``request.cookies`` (a dict of every cookie, and under
-    WSGI the whole header map) when nothing built it yet: the raw Cookie
-    header is read and only ``name`` is looked for.
+def load_cookie(request: Request, name: str, serializer: Any, max_age: int) -> Loaded | None:
+    """Read cookie ``name`` and verify it with ``serializer``; None: start an empty session.
+
+    The cookie is what ``request.cookies.get(name)`` gives, found in the raw
+    Cookie header when nothing built ``request.cookies`` yet. None also for a
+    bad signature, an expired or malformed cookie, or data that is not a dict.
     """
     cls = type(request)
     plain = _PLAIN_COOKIES.get(cls)
@@ -39,12 +51,28 @@ def request_cookie(request: Request, name: str) -> str | None:
         plain = _PLAIN_COOKIES[cls] = cls.cookies is _PARSED_COOKIES and hasattr(
             cls, "cookie_header"
         )
+    value: Any
     if not plain or "cookies" in request.__dict__:
         # Typed Any on purpose: compiled by mypyc, a call on a value typed as a dict
         # subclass would go to dict.get itself and return the MultiDict's value list.
         cookies: Any = request.cookies
-        return cookies.get(name)  # type: ignore[no-any-return]
-    return cookie_value(request.cookie_header, name)
+        value = cookies.get(name)
+    else:
+        value = cookie_value(request.cookie_header, name)
+    if not value:
+        return None
+    signed: tuple[SignedSerializer, bytes] | None = None
+    try:
+        if isinstance(serializer, SignedSerializer):
+            data, payload = serializer.loads_with_payload(value, max_age)
+            signed = (serializer, payload)
+        else:
+            data = serializer.loads(value, max_age=max_age)
+    except (BadData, ValueError, TypeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    return data, signed
 
 
 _PARSED_COOKIES = HTTPRequest.__dict__["cookies"]
@@ -73,27 +101,73 @@ def vary_cookie(response: Response) -> None:
 _SET_COOKIE = HTTPResponse.set_cookie
 
 
-def add_signed_cookie(
+def write_cookie(
     response: Response,
-    attributes: tuple[str, str, str],
+    app: Kettle,
+    settings: SessionSettings | None,
+    options: tuple[Any, ...] | None,
     value: str,
     expires: datetime | None,
-) -> bool:
-    """Append ``Set-Cookie`` as ``response.set_cookie`` would; False when it must be called.
+    vary: bool,
+) -> None:
+    """Send the session cookie ``value``, then ``Vary: Cookie`` unless ``vary`` says it was sent.
 
-    ``attributes`` come from ``cookie_attributes`` (the key, path, domain and
-    SameSite checked there) and ``value`` is a signed session value (URL-safe
-    base64 and dots: nothing to quote, nothing the header validator refuses),
-    so the header is valid by construction and goes in without a second check.
-    A response class with its own ``set_cookie``, headers of another class, or
-    a header past ``max_cookie_size`` (which warns) go through ``set_cookie``.
+    From ``settings`` whose signer made ``value``, the header is built from
+    the attributes made there (the key, path, domain and SameSite checked)
+    around a value that is URL-safe base64 and dots (nothing to quote,
+    nothing the header validator refuses), so it goes in without a second
+    check. Otherwise (``options``: the get_cookie_* answers), a response
+    class with its own ``set_cookie`` or ``max_cookie_size``, headers of
+    another class, or a header past the size limit (which warns), it goes
+    through ``response.set_cookie``.
     """
     headers = response.headers
-    if type(response).set_cookie is not _SET_COOKIE or headers.__class__ is not Headers:
-        return False
-    header = format_cookie(attributes, value, None if expires is None else http_date(expires))
-    max_size = response.max_cookie_size
-    if max_size and len(header) > max_size:
-        return False
-    headers._list.append(("Set-Cookie", header))
-    return True
+    cls = type(response)
+    header = None
+    if (
+        settings is not None
+        and settings.signer is not None
+        and cls.set_cookie is _SET_COOKIE
+        and headers.__class__ is Headers
+    ):
+        secure = settings.secure or request_is_secure()
+        parts = settings.made_attributes.get(secure) or settings.attributes(secure)
+        header = format_cookie(parts, value, None if expires is None else http_date(expires))
+        # ``response.max_cookie_size``, read from the config when it is Kettle's property.
+        max_size = (
+            int(app.config["MAX_COOKIE_SIZE"])
+            if cls.max_cookie_size is _APP_MAX_COOKIE_SIZE
+            else response.max_cookie_size
+        )
+        if max_size and len(header) > max_size:
+            header = None
+    if header is not None:
+        headers._list.append(("Set-Cookie", header))
+    else:
+        name, attributes = cookie_arguments(options or settings.options())  # type: ignore[union-attr]
+        response.set_cookie(name, value, expires=expires, **attributes)
+    if not vary:
+        vary_cookie(response)
+
+
+def cookie_arguments(options: tuple[Any, ...]) -> tuple[str, dict[str, Any]]:
+    """The session cookie's name and the keywords ``set_cookie``/``delete_cookie`` take."""
+    name, domain, path, secure, httponly, samesite, partitioned = options
+    attributes = {
+        "domain": domain,
+        "path": path,
+        "secure": secure,
+        "httponly": httponly,
+        "samesite": samesite,
+        "partitioned": partitioned,
+    }
+    return name, attributes
+
+
+def _app_max_cookie_size() -> Any:
+    from kettle.wrappers import Response
+
+    return Response.__dict__["max_cookie_size"]
+
+
+_APP_MAX_COOKIE_SIZE = _app_max_cookie_size()

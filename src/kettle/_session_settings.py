@@ -18,7 +18,7 @@ calls them, as Flask does.
 
 from __future__ import annotations
 
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
 
 from kettle.ctx import _cv
@@ -63,6 +63,9 @@ _read_config = itemgetter(
     "SESSION_REFRESH_EACH_REQUEST",
 )
 
+#: The interface's own signer settings, read in one C call.
+_read_interface = attrgetter("salt", "digest_method", "key_derivation", "serializer")
+
 #: Settings kept per interface (apps, key sets and cookie options it serves at once).
 MAX_SETTINGS = 8
 
@@ -71,10 +74,10 @@ class SessionSettings:
     """The signer and cookie options of one config state (what the hooks would return)."""
 
     __slots__ = (
-        "_attributes",
         "domain",
         "httponly",
         "lifetime",
+        "made_attributes",
         "max_age",
         "name",
         "partitioned",
@@ -102,7 +105,8 @@ class SessionSettings:
         self.refresh = bool(config["SESSION_REFRESH_EACH_REQUEST"])
         self.lifetime: timedelta = app.permanent_session_lifetime
         self.max_age = int(self.lifetime.total_seconds())
-        self._attributes: dict[bool, tuple[str, str, str]] = {}
+        #: ``attributes`` made so far, by Secure flag.
+        self.made_attributes: dict[bool, tuple[str, str, str]] = {}
 
     def options(self) -> tuple[str, str | None, str, bool, bool, str | None, bool]:
         """The seven ``get_cookie_*`` answers for this request, in ``_cookie_options`` order."""
@@ -123,9 +127,9 @@ class SessionSettings:
         when a cookie is set, as ``set_cookie`` would, not when a session opens.
         """
         try:
-            return self._attributes[secure]
+            return self.made_attributes[secure]
         except KeyError:
-            parts = self._attributes[secure] = cookie_attributes(
+            parts = self.made_attributes[secure] = cookie_attributes(
                 self.name,
                 self.domain,
                 None,
@@ -150,19 +154,17 @@ def session_settings(
     if not interface._default_hooks or not interface.__dict__.keys().isdisjoint(HOOKS):
         return None
     plain = _PLAIN_APPS.get(type(app))
-    if plain is None:
-        plain = _PLAIN_APPS[type(app)] = _reads_config(type(app))
     if not plain:
-        return None
+        if plain is None:
+            plain = _PLAIN_APPS[type(app)] = _reads_config(type(app))
+        if not plain:
+            return None
     config = app.config
     fallbacks = config["SECRET_KEY_FALLBACKS"]  # a list may change in place: copied
     key = (
         _read_config(config),
         tuple(fallbacks) if fallbacks else (),
-        interface.salt,
-        interface.digest_method,
-        interface.key_derivation,
-        interface.serializer,
+        _read_interface(interface),
     )
     cache = interface._settings_cache
     try:

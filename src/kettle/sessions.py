@@ -17,9 +17,10 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous import URLSafeTimedSerializer
 
-from kettle._session_cookie import add_signed_cookie, request_cookie, vary_cookie
+from kettle._session_cookie import cookie_arguments as cookie_arguments
+from kettle._session_cookie import load_cookie, vary_cookie, write_cookie
 from kettle._session_settings import HOOKS as _HOOKS
 from kettle._session_settings import SessionSettings, request_is_secure, session_settings
 from kettle._signing import SignedSerializer
@@ -352,21 +353,17 @@ class SecureCookieSessionInterface(SessionInterface):
                 return None
             name = self.get_cookie_name(app)
             max_age = int(app.permanent_session_lifetime.total_seconds())
-        value = request_cookie(request, name)
-        if not value:
-            return self.session_class()
-        signed: tuple[SignedSerializer, bytes] | None = None
-        try:
-            if isinstance(serializer, SignedSerializer):
-                data, payload = serializer.loads_with_payload(value, max_age=max_age)
-                signed = (serializer, payload)
-            else:
-                data = serializer.loads(value, max_age=max_age)
-        except (BadData, ValueError, TypeError):
-            return self.session_class()
-        if not isinstance(data, dict):
-            return self.session_class()
-        session = self.session_class(data)
+        loaded = load_cookie(request, name, serializer, max_age)
+        cls = self.session_class
+        if loaded is None:
+            return cls()
+        data, signed = loaded
+        if cls is SecureCookieSession:
+            # What ``SecureCookieSession(data)`` makes, without its Python ``__init__``.
+            session = dict.__new__(cls)
+            dict.update(session, data)
+        else:
+            session = cls(data)
         if signed is not None and isinstance(session, SecureCookieSession):
             session._signed_payload = signed
         return session
@@ -378,6 +375,7 @@ class SecureCookieSessionInterface(SessionInterface):
         otherwise their answers come from the settings cached for the config.
         """
         settings = session_settings(self, app)
+        # The get_cookie_* hooks first, as Flask calls them, while one is overridden.
         options = SessionInterface._cookie_options(self, app) if settings is None else None
         # ``Vary: Cookie`` once: when read, or (below) when the cookie is written.
         vary = session.accessed
@@ -403,48 +401,28 @@ class SecureCookieSessionInterface(SessionInterface):
                 if session.__class__ is SecureCookieSession
                 else session.permanent
             )
-            if not (session.modified or (permanent and settings.refresh)):
+            modified = session.modified
+            if not (modified or (permanent and settings.refresh)):
                 return
             expires = _expires(settings.lifetime) if permanent else None
-            serializer = settings.signer if settings.signer is not None else self._signer(app)
+            serializer = settings.signer
+            if serializer is None:
+                serializer = self._signer(app)
+            elif not (vary or modified):
+                # A refresh of a session nobody read or changed: its data is the
+                # cookie's, so the cookie's encoded payload is stamped and signed
+                # again (Flask would serialize the same data to the same payload).
+                signed: tuple[SignedSerializer, bytes] | None = getattr(
+                    session, "_signed_payload", None
+                )
+                if signed is not None and signed[0] is serializer:
+                    value = serializer.sign_payload(signed[1])
+                    write_cookie(response, app, settings, options, value, expires, vary)
+                    return
         if serializer is None:
             return
-        # A refresh of a session nobody read or changed: its data is the cookie's,
-        # so the cookie's encoded payload is stamped and signed again (Flask would
-        # serialize the same data to the same payload).
-        signed: tuple[SignedSerializer, bytes] | None = getattr(session, "_signed_payload", None)
-        if signed is not None and (
-            signed[0] is not serializer or session.accessed or session.modified
-        ):
-            signed = None
-        if signed is not None:
-            value = signed[0].sign_payload(signed[1])
-        else:
-            value = serializer.dumps(dict(session))
-        written = False
-        if settings is not None and serializer is settings.signer:
-            # A value of the one-pass signer: the header is made of checked parts.
-            secure = settings.secure or request_is_secure()
-            written = add_signed_cookie(response, settings.attributes(secure), value, expires)
-        if not written:
-            name, attributes = cookie_arguments(options or settings.options())  # type: ignore[union-attr]
-            response.set_cookie(name, value, expires=expires, **attributes)
-        if not vary:
-            vary_cookie(response)
-
-
-def cookie_arguments(options: tuple[Any, ...]) -> tuple[str, dict[str, Any]]:
-    """The session cookie's name and the keywords ``set_cookie``/``delete_cookie`` take."""
-    name, domain, path, secure, httponly, samesite, partitioned = options
-    attributes = {
-        "domain": domain,
-        "path": path,
-        "secure": secure,
-        "httponly": httponly,
-        "samesite": samesite,
-        "partitioned": partitioned,
-    }
-    return name, attributes
+        value = serializer.dumps(dict(session))
+        write_cookie(response, app, settings, options, value, expires, vary)
 
 
 _DEFAULT_GET_SIGNING_SERIALIZER = SecureCookieSessionInterface.get_signing_serializer

@@ -92,6 +92,20 @@ def test_oversized_session_cookie_warns(app: Kettle, client: KettleClient) -> No
     assert rv.headers["Set-Cookie"].startswith("session=")
 
 
+def test_response_class_max_cookie_size_is_read(app: Kettle, client: KettleClient) -> None:
+    class SmallCookies(Response):
+        @property
+        def max_cookie_size(self) -> int:
+            return 40
+
+    app.response_class = SmallCookies
+    _routes(app)
+    with pytest.warns(UserWarning, match="cookie is too large"):
+        rv = client.get("/write")
+    assert rv.headers["Set-Cookie"].startswith("session=")
+    assert rv.headers["Vary"] == "Cookie"
+
+
 def test_overridden_save_hooks_are_called(app: Kettle, client: KettleClient) -> None:
     calls: list[str] = []
 

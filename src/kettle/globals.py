@@ -109,6 +109,9 @@ def _forward_attributes(get: Callable[[], Any]) -> Callable[[_Proxy, str], Any]:
     was a third of the cost of ``request.args``).
     """
 
+    if get is _request:
+        return _request_attributes
+
     def __getattribute__(self: _Proxy, name: str) -> Any:
         if name[:1] == "_":
             try:
@@ -118,6 +121,22 @@ def _forward_attributes(get: Callable[[], Any]) -> Callable[[_Proxy, str], Any]:
         return getattr(get(), name)
 
     return __getattribute__
+
+
+def _request_attributes(self: _Proxy, name: str) -> Any:
+    """The ``request`` proxy's ``__getattribute__``: ``_request``'s lookup without its frame.
+
+    ``request.form[...]``, ``request.args.get(...)``: the most read proxy, often
+    several times per view. Outside a request ``_request`` raises its error.
+    """
+    if name[:1] == "_":
+        try:
+            return object.__getattribute__(self, name)
+        except AttributeError:
+            pass
+    ctx = _cv.get(None)
+    current = None if ctx is None else ctx.request
+    return getattr(_request() if current is None else current, name)
 
 
 class _Proxy:

@@ -277,3 +277,55 @@ def test_content_type_with_parameters_and_case(app: Kettle, client: KettleClient
     for content_type in (f"{FORM}; charset=utf-8", "Application/X-WWW-Form-URLEncoded"):
         response = client.post("/form", data="a=1&b=x+y", content_type=content_type)
         assert response.json["form"] == {"a": ["1"], "b": ["x y"]}, content_type
+
+
+def test_content_type_override_is_what_the_form_reads(app: Kettle, client: KettleClient) -> None:
+    # A subclass that decides the Content-Type (here: a client that sends forms as text/plain).
+    class PlainAsForm(Request):
+        @property
+        def content_type(self) -> str | None:
+            sent = super().content_type
+            return FORM if sent == "text/plain" else sent
+
+    app.request_class = PlainAsForm
+    _echo_form(app)
+    response = client.post("/form", data="a=1&b=x+y", content_type="text/plain")
+    assert response.json["form"] == {"a": ["1"], "b": ["x y"]}
+
+
+def test_headers_and_length_read_before_the_form(app: Kettle, client: KettleClient) -> None:
+    @app.post("/form")
+    def form() -> Any:
+        seen = [request.headers["Content-Type"], request.content_length]
+        return {"seen": seen, "form": request.form.to_dict(flat=False)}
+
+    response = client.post("/form", data="a=1&a=2", content_type=FORM)
+    assert response.json == {"seen": [FORM, 7], "form": {"a": ["1", "2"]}}
+    response = client.post("/form", data="a=1", content_type="text/plain")
+    assert response.json == {"seen": ["text/plain", 3], "form": {}}
+
+
+def test_first_content_type_and_length_are_the_ones_read(app: Kettle) -> None:
+    # Under ASGI the scope may repeat a header; the form reads the first, as ``content_type``.
+    _echo_form(app)
+    body = b"a=1&b=2"
+    headers = [
+        (b"content-type", FORM.encode()),
+        (b"content-length", b"3"),
+        (b"content-type", b"text/plain"),
+        (b"content-length", b"7"),
+    ]
+    scope = {"type": "http", "method": "POST", "path": "/form", "headers": headers}
+    messages: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    import asyncio
+
+    asyncio.run(app.asgi(scope, receive, send))
+    assert messages[0]["status"] == 200
+    assert b'"form":{"a":["1"]}' in messages[1]["body"].replace(b" ", b"")

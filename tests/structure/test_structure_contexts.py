@@ -38,6 +38,16 @@ def test_outside_context_errors_use_flask_wording() -> None:
     assert not has_request_context()
 
 
+def test_request_proxy_in_an_app_context_and_in_a_request(app: Kettle) -> None:
+    with app.app_context(), pytest.raises(RuntimeError, match="outside of request context"):
+        request.args  # noqa: B018
+    with app.test_request_context("/p?a=1&a=2"):
+        current = request._get_current_object()  # type: ignore[attr-defined]
+        assert request.args.getlist("a") == ["1", "2"]
+        assert request.path == current.path == "/p"
+        assert request.__class__ is type(current)
+
+
 def test_app_context_with_and_push_pop(app: Kettle) -> None:
     torn: list[Any] = []
     app.teardown_appcontext(torn.append)

@@ -504,13 +504,18 @@ class Request:
     @cached_property
     def form(self) -> ImmutableMultiDict[str, str]:
         """The fields of a urlencoded or multipart body (empty for other bodies)."""
-        if self._default_form_hooks and self.content_type == _URLENCODED:
+        if self._default_form_hooks:
             # The common form, exactly this Content-Type: decoded here, ``files`` left lazy.
-            form = self._short_urlencoded_form(self.content_length)
+            length = self._urlencoded_length()
+            form = None if length is None else self._short_urlencoded_form(length)
             if form is not None:
                 return form
         self._load_form_data()
         return self.__dict__["form"]  # type: ignore[no-any-return]
+
+    def _urlencoded_length(self) -> int | None:
+        """The Content-Length of a body whose Content-Type is exactly urlencoded, else None."""
+        return self.content_length if self.content_type == _URLENCODED else None
 
     @cached_property
     def files(self) -> ImmutableMultiDict[str, FileStorage]:

@@ -55,6 +55,13 @@ def get_content_type(mimetype: str, charset: str = "utf-8") -> str:
 
 
 _DEFAULT_CONTENT_TYPE = "text/html; charset=utf-8"
+#: The Content-Length values of bodies under 4 KiB, made once (``str()`` costs a call).
+_LENGTHS = tuple(str(length) for length in range(4096))
+
+
+def length_value(length: int) -> str:
+    """The Content-Length value for a body of ``length`` bytes."""
+    return _LENGTHS[length] if length < 4096 else str(length)
 
 
 def _header_property(name: str, doc: str) -> Any:
@@ -147,7 +154,8 @@ class Response:
             # The common case (a view returned a str), in one step.
             data = response.encode(self.charset)
             self.headers = made = _new_headers(Headers)  # Headers._trusted, written out:
-            length = str(len(data))  # both values are known valid.
+            size = len(data)  # both values are known valid (``length_value``, written out:
+            length = _LENGTHS[size] if size < 4096 else str(size)  # a call costs what it saves).
             made._list = [("Content-Type", _DEFAULT_CONTENT_TYPE), ("Content-Length", length)]
             self._status_code = 200
             self._status = "200 OK"
@@ -268,7 +276,7 @@ class Response:
         value = value.encode(self.charset) if isinstance(value, str) else bytes(value)
         self.response = [value]
         if not self.direct_passthrough:
-            length = str(len(value))
+            length = length_value(len(value))
             items = self.headers._list
             for index, (name, _) in enumerate(items):
                 if name.lower() == "content-length":
@@ -596,5 +604,5 @@ def prepare_send(
                 break
         else:
             length = sum(len(c.encode(response.charset) if isinstance(c, str) else c) for c in body)
-            headers.append(("Content-Length", str(length)))
+            headers.append(("Content-Length", length_value(length)))
     return headers, body

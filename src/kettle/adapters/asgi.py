@@ -136,6 +136,10 @@ def request_from_scope(app: Kettle, scope: Scope, method: str, host: Any = _UNSC
             owns_stream=True,
         )
     request.scope = scope
+    # Stored, not left to the class's defaults: the pipeline reads both several times
+    # per request, and on Python 3.11 a class attribute read through the instance is
+    # a generic lookup each time (see ``RequestContext.__init__``).
+    request.url_rule = request.routing_exception = None
     return request
 
 

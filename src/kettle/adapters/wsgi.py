@@ -198,6 +198,9 @@ def serve(app: Kettle, environ: WSGIEnvironment, start_response: StartResponse) 
         start_serving(app)
     request = build_request(app.request_class, environ)
     request.environ = environ
+    # Stored, not left to the class's defaults: read several times per request (see
+    # ``adapters.asgi.request_from_scope``).
+    request.url_rule = request.routing_exception = None
     ctx = RequestContext(app, request)
     if "HTTP_COOKIE" not in environ:
         ctx.cookie_sent = False  # The end of the pipeline need not look for one.

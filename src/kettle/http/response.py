@@ -160,6 +160,7 @@ class Response:
             self._status_code = 200
             self._status = "200 OK"
             self.direct_passthrough = direct_passthrough
+            self.has_close_callbacks = False  # (Read by every adapter: see below.)
             self.response = [data]
             return
         if headers is None:
@@ -186,6 +187,9 @@ class Response:
         else:
             self.status = status
         self.direct_passthrough = direct_passthrough
+        # The class's default, stored: the adapters read it for every response, and on
+        # Python 3.11 a class attribute read through the instance is a generic lookup.
+        self.has_close_callbacks = False
         if response is None:
             self.response = []
         elif isinstance(response, str | bytes | bytearray):

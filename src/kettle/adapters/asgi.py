@@ -136,6 +136,10 @@ def request_from_scope(app: Kettle, scope: Scope, method: str, host: Any = _UNSC
             owns_stream=True,
         )
     request.scope = scope
+    # Stored, not left to the class's defaults: the pipeline reads both several times
+    # per request, and on Python 3.11 a class attribute read through the instance is
+    # a generic lookup each time (see ``RequestContext.__init__``).
+    request.url_rule = request.routing_exception = None
     return request
 
 
@@ -158,11 +162,11 @@ def _encode_header(pair: tuple[str, str]) -> tuple[bytes, bytes]:
 
 def _start_message(response: Response, headers: list[tuple[str, str]]) -> dict[str, Any]:
     """The ``http.response.start`` message of ``response`` (its headers from ``prepare_send``)."""
-    return {
-        "type": "http.response.start",
-        "status": response.status_code,
-        "headers": [_ENCODED.get(pair) or _encode_header(pair) for pair in headers],
-    }
+    # A loop, not a comprehension: on Python 3.11 that is a function call of its own.
+    encoded: list[tuple[bytes, bytes]] = []
+    for pair in headers:
+        encoded.append(_ENCODED.get(pair) or _encode_header(pair))
+    return {"type": "http.response.start", "status": response.status_code, "headers": encoded}
 
 
 def _as_bytes(chunk: str | bytes, charset: str) -> bytes:

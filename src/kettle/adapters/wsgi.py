@@ -72,7 +72,7 @@ def build_request(request_class: type[_RequestT], environ: WSGIEnvironment) -> _
     headers = lambda: headers_from_environ(environ)  # noqa: E731 - built on first use
     remote_addr = get("REMOTE_ADDR")
     stream = get("wsgi.input")  # The server owns it: closing the request leaves it open.
-    terminated = bool(get("wsgi.input_terminated", False))
+    terminated = True if get("wsgi.input_terminated") else False  # noqa: SIM210 - no call
     if request_class.fields_by_position:  # The same fields, without keyword matching.
         return request_class(
             method, path, scheme, server, root_path, query_string, host, headers, remote_addr,
@@ -198,6 +198,9 @@ def serve(app: Kettle, environ: WSGIEnvironment, start_response: StartResponse) 
         start_serving(app)
     request = build_request(app.request_class, environ)
     request.environ = environ
+    # Stored, not left to the class's defaults: read several times per request (see
+    # ``adapters.asgi.request_from_scope``).
+    request.url_rule = request.routing_exception = None
     ctx = RequestContext(app, request)
     if "HTTP_COOKIE" not in environ:
         ctx.cookie_sent = False  # The end of the pipeline need not look for one.

@@ -313,3 +313,12 @@ class Headers:
             else:
                 seen.add(lower)
                 self.set(key, value)
+
+
+#: The Content-Length values of bodies under 4 KiB, made once (``str()`` costs a call).
+LENGTH_VALUES = tuple(str(length) for length in range(4096))
+
+
+def length_value(length: int) -> str:
+    """The Content-Length value for a body of ``length`` bytes."""
+    return LENGTH_VALUES[length] if length < 4096 else str(length)

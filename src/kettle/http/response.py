@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Self
 from kettle.http.cookies import dump_cookie
 from kettle.http.dates import http_date, parse_date
 from kettle.http.exceptions import RequestedRangeNotSatisfiable
-from kettle.http.headers import Headers, check_header_value
+from kettle.http.headers import LENGTH_VALUES, Headers, check_header_value, length_value
 from kettle.http.headervalues import CacheControl, HeaderSet
 from kettle.http.preconditions import (
     ascii_int,
@@ -113,8 +113,7 @@ class Response:
     charset = "utf-8"
     #: Treat the body as an opaque iterable (no Content-Length computation).
     direct_passthrough = False
-    #: Werkzeug's switch for making a relative Location absolute. Kettle never does
-    #: (as Werkzeug 2.1+ by default); code that reads it learns Location is kept as set.
+    #: Werkzeug's switch for an absolute Location: Kettle keeps it as set (Werkzeug 2.1+).
     autocorrect_location_header = False
     #: The body: a list of chunks, or any iterable that streams.
     response: Iterable[bytes]
@@ -122,8 +121,7 @@ class Response:
     headers: Headers
     #: Set by ``make_response`` for ``(body, status)``; close() runs these callables.
     _on_close: list[Any] | None = None
-    #: True when ``call_on_close`` registered a function (adapters must call ``close()``);
-    #: a plain attribute, read for every response the adapters send.
+    #: True when ``call_on_close`` registered a function (adapters must call ``close()``).
     has_close_callbacks: bool = False
 
     def __init__(
@@ -147,11 +145,12 @@ class Response:
             # The common case (a view returned a str), in one step.
             data = response.encode(self.charset)
             self.headers = made = _new_headers(Headers)  # Headers._trusted, written out:
-            length = str(len(data))  # both values are known valid.
+            size = len(data)  # both values are known valid (``length_value``, written out:
+            length = LENGTH_VALUES[size] if size < 4096 else str(size)  # a call costs more).
             made._list = [("Content-Type", _DEFAULT_CONTENT_TYPE), ("Content-Length", length)]
-            self._status_code = 200
-            self._status = "200 OK"
+            self._status_code, self._status = 200, "200 OK"
             self.direct_passthrough = direct_passthrough
+            self.has_close_callbacks = False  # (Read by every adapter.)
             self.response = [data]
             return
         if headers is None:
@@ -178,6 +177,7 @@ class Response:
         else:
             self.status = status
         self.direct_passthrough = direct_passthrough
+        self.has_close_callbacks = False  # Stored: a class attribute is a slow read (3.11).
         if response is None:
             self.response = []
         elif isinstance(response, str | bytes | bytearray):
@@ -268,7 +268,7 @@ class Response:
         value = value.encode(self.charset) if isinstance(value, str) else bytes(value)
         self.response = [value]
         if not self.direct_passthrough:
-            length = str(len(value))
+            length = length_value(len(value))
             items = self.headers._list
             for index, (name, _) in enumerate(items):
                 if name.lower() == "content-length":
@@ -596,5 +596,5 @@ def prepare_send(
                 break
         else:
             length = sum(len(c.encode(response.charset) if isinstance(c, str) else c) for c in body)
-            headers.append(("Content-Length", str(length)))
+            headers.append(("Content-Length", length_value(length)))
     return headers, body

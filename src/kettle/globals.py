@@ -114,10 +114,7 @@ def _forward_attributes(get: Callable[[], Any]) -> Callable[[_Proxy, str], Any]:
 
     def __getattribute__(self: _Proxy, name: str) -> Any:
         if name[:1] == "_":
-            try:
-                return object.__getattribute__(self, name)
-            except AttributeError:
-                pass
+            return _own_or_forwarded(self, name, get)
         return getattr(get(), name)
 
     return __getattribute__
@@ -130,13 +127,19 @@ def _request_attributes(self: _Proxy, name: str) -> Any:
     several times per view. Outside a request ``_request`` raises its error.
     """
     if name[:1] == "_":
-        try:
-            return object.__getattribute__(self, name)
-        except AttributeError:
-            pass
+        return _own_or_forwarded(self, name, _request)
     ctx = _cv.get(None)
     current = None if ctx is None else ctx.request
     return getattr(_request() if current is None else current, name)
+
+
+def _own_or_forwarded(self: _Proxy, name: str, get: Callable[[], Any]) -> Any:
+    """A name with an underscore: the proxy's own when it has it, else the object's."""
+    try:
+        return object.__getattribute__(self, name)
+    except AttributeError:
+        pass  # Not the proxy's: forwarded below, outside this handler (no chained error).
+    return getattr(get(), name)
 
 
 class _Proxy:

@@ -57,7 +57,7 @@ from kettle.signals import (
     request_finished,
     request_started,
 )
-from kettle.teardown import end_request, teardown, tears_down
+from kettle.teardown import close_request, teardown
 from kettle.websocket import WebSocket, WebSocketDisconnect, check_origin
 from kettle.wrappers import Response
 
@@ -219,10 +219,9 @@ async def run(app: Kettle, ctx: RequestContext) -> Response:
         error = e
         raise
     finally:
-        if tears_down(app, ctx):
-            await teardown(app, ctx, error)
-        else:
-            end_request(app, ctx)  # The whole teardown when it has nothing to call: no coroutine.
+        pending = close_request(app, ctx, error)
+        if pending is not None:
+            await pending
 
 
 def run_plain(app: Kettle, ctx: RequestContext) -> Response:
@@ -251,11 +250,9 @@ def run_plain(app: Kettle, ctx: RequestContext) -> Response:
                     rv = ctx.runner.run(rv)
             except Exception as e:
                 rv = _loops.drive(user_exception(app, ctx, e))
-            response = app.make_response(rv)
-            if ctx._after_functions or app.after_request_funcs:
-                finalized: Response = _loops.drive(finalize_response(app, ctx, response))
-                return finalized
-            return finish(app, ctx, response)
+            value = finalize_value(app, ctx, rv)
+            done: Response = _loops.drive(value) if value.__class__ is COROUTINE else value
+            return done
         except Exception as e:
             error = e
             answer: Response = _loops.drive(answer_exception(app, ctx, e))
@@ -264,10 +261,9 @@ def run_plain(app: Kettle, ctx: RequestContext) -> Response:
         error = e
         raise
     finally:
-        if tears_down(app, ctx):
-            _loops.drive(teardown(app, ctx, error))
-        else:
-            end_request(app, ctx)
+        pending = close_request(app, ctx, error)
+        if pending is not None:
+            _loops.drive(pending)
 
 
 async def answer_exception(app: Kettle, ctx: RequestContext, e: Exception) -> Response:
@@ -312,11 +308,21 @@ async def full_dispatch(app: Kettle, ctx: RequestContext) -> Response:
             rv = await user_exception(app, ctx, unhandled)
         else:
             rv = unhandled
-    # ``finalize``, without its coroutine when no hook is there to await; as there, the
-    # hooks are looked for after make_response (user code: it may call after_this_request).
+    value = finalize_value(app, ctx, rv)
+    done: Response = await value if value.__class__ is COROUTINE else value
+    return done
+
+
+def finalize_value(app: Kettle, ctx: RequestContext, rv: Any) -> Any:
+    """``finalize``: the Response when no hook is there to await, else the coroutine to await.
+
+    As there, the hooks are looked for after make_response (user code: it may
+    call after_this_request). ``full_dispatch`` awaits the coroutine, ``run_plain``
+    drives it.
+    """
     response = app.make_response(rv)
     if ctx._after_functions or app.after_request_funcs:
-        return await finalize_response(app, ctx, response)
+        return finalize_response(app, ctx, response)
     return finish(app, ctx, response)
 
 

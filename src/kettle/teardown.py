@@ -6,19 +6,21 @@ registered first) and ``appcontext_tearing_down`` when the request context
 is its own app context, then the request is closed (or kept, for the test
 client's ``with client:`` and a ``stream_with_context`` body) and the
 context popped, with ``appcontext_popped``. ``end_request`` is that last
-step alone: the pipeline calls it directly, without a coroutine, when no
+step alone: ``close_request`` calls it directly, without a coroutine, when no
 teardown function or receiver is registered.
 """
 
 from __future__ import annotations
 
 from itertools import chain
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kettle.runner import Runner, is_awaitable
 from kettle.signals import appcontext_popped, appcontext_tearing_down, request_tearing_down
 
 if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
     from kettle.app import Kettle
     from kettle.ctx import RequestContext
     from kettle.wrappers import Request
@@ -44,13 +46,20 @@ async def teardown(app: Kettle, ctx: RequestContext, error: BaseException | None
         end_request(app, ctx, close=called)
 
 
-def tears_down(app: Kettle, ctx: RequestContext) -> bool:
-    """True when ``teardown`` has a function or receiver to call (else ``end_request`` is all)."""
-    return bool(
+def close_request(
+    app: Kettle, ctx: RequestContext, error: BaseException | None
+) -> Coroutine[Any, Any, None] | None:
+    """End the request: ``teardown`` to await when it has a function or receiver to call,
+    else ``end_request`` (all that is left), done here without a coroutine (None).
+    """
+    if (
         app.teardown_request_funcs
         or request_tearing_down.receivers
         or (ctx._owns_app and (app.teardown_appcontext_funcs or appcontext_tearing_down.receivers))
-    )
+    ):
+        return teardown(app, ctx, error)
+    end_request(app, ctx)
+    return None
 
 
 def end_request(app: Kettle, ctx: RequestContext, close: bool = True) -> None:

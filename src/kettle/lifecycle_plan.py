@@ -9,9 +9,9 @@ registry as extensions do, is seen by the next request.
 - ``match_is_unobserved``: matching before the context is pushed cannot be
   told apart from matching after (no user code runs in a match), so the
   WSGI side may match first, as the ASGI side always does.
-- ``view_is_first``: nothing runs between the push and the view, so the
-  WSGI side calls the view and what follows it as plain calls
-  (``pipeline.run_plain``).
+- ``view_is_first``: the request was matched and nothing runs between the
+  push and the view, so the pipeline calls the view (WSGI) or awaits it
+  (ASGI) and what follows it as plain calls (``pipeline.run_plain``).
 - ``unobserved_routing_error`` / ``unobserved_routing_answer``: a 404 or
   405 that no hook, handler, signal receiver or session refresh would see is
   answered with its error page without pushing the context or running the
@@ -37,7 +37,7 @@ from kettle.signals import (
 if TYPE_CHECKING:
     from kettle.app import Kettle
     from kettle.ctx import RequestContext
-    from kettle.wrappers import Response
+    from kettle.wrappers import Request, Response
 
 #: The routing errors a shortcut may answer: their page depends on the error alone.
 _PLAIN_ROUTING_ERRORS = frozenset({NotFound, MethodNotAllowed})
@@ -48,14 +48,19 @@ def match_is_unobserved(app: Kettle) -> bool:
     return not app.before_body_funcs and app.url_map.only_builtin_converters
 
 
-def view_is_first(app: Kettle) -> bool:
-    """True when a matched request meets no user code before its view (``pipeline.run_plain``).
+def view_is_first(app: Kettle, request: Request) -> bool:
+    """True when ``request`` meets no user code before its view (``pipeline.run_plain``).
 
-    That is: no ``request_started`` receiver, URL value preprocessor or
+    That is: it was matched without a routing error, and there is no
+    ``request_started`` receiver, URL value preprocessor or
     ``before_request`` function.
     """
-    return not (
-        request_started.receivers or app.url_value_preprocessors or app.before_request_funcs
+    return (
+        request.routing_exception is None
+        and request.url_rule is not None
+        and not (
+            request_started.receivers or app.url_value_preprocessors or app.before_request_funcs
+        )
     )
 
 

@@ -16,18 +16,21 @@ step that they have in common:
 - the answer to an unhandled error (``unhandled_error_response``: the debug
   page, or the error goes on to the server) and the background tasks.
 
-The HTTP lifecycle is one coroutine (``run``). User code is called through
-the context's runner (``kettle.runner``): under WSGI nothing suspends and the
-coroutine is driven without an event loop; under ASGI it is awaited on the
-loop for an async view, or driven in a worker thread for a sync one. A step
-with nothing to await (``finish``, ``end_request``) is a plain function.
+The HTTP lifecycle is ``run_plain``: plain calls from the push to the pop
+when no step has user code to await, each step that has (a hook, an error
+handler, ``full_dispatch`` when a hook runs before the view) a coroutine it
+drives. ``respond_async`` spells the same steps in its own frame for a view
+on the loop and awaits what ``run_plain`` drives. User code is called
+through the context's runner (``kettle.runner``): under WSGI nothing
+suspends and a coroutine is driven without an event loop; under ASGI it is
+awaited on the loop for an async view, or driven in a worker thread for a
+sync one. The finalize steps live in ``kettle.finalize``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
-from itertools import chain
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from kettle import _loops
@@ -38,8 +41,10 @@ from kettle.error_handling import (
     replaced,
     user_exception,
 )
+from kettle.finalize import finalize as finalize
+from kettle.finalize import finalize_value
+from kettle.finalize import process_response as process_response
 from kettle.http.exceptions import Forbidden, HTTPException, InternalServerError
-from kettle.http.response import own_headers
 from kettle.lifecycle_plan import match_is_unobserved, unobserved_routing_answer, view_is_first
 from kettle.request_match import match as match
 from kettle.request_match import subdomain_of as subdomain_of
@@ -54,7 +59,6 @@ from kettle.runner import (
 )
 from kettle.signals import (
     got_request_exception,
-    request_finished,
     request_started,
 )
 from kettle.teardown import close_request, teardown
@@ -80,17 +84,14 @@ def respond_sync(app: Kettle, ctx: RequestContext) -> Response:
     if request.url_rule is None and request.routing_exception is None and match_is_unobserved(app):
         try:  # Before the push, as under ASGI: nothing can tell the difference.
             match(app, ctx)
-        except Exception:  # ``run`` matches again, in the context, and answers the error.
+        except Exception:  # ``full_dispatch`` matches again, in the context; the error is answered.
             request.routing_exception = None
     if request.routing_exception is not None:
         answer = unobserved_routing_answer(app, ctx)
         if answer is not None:
             return answer
     try:
-        if request.url_rule is not None and request.routing_exception is None:
-            response = run_plain(app, ctx)  # (Matched before the push.)
-        else:
-            response = _loops.drive(run(app, ctx))
+        response = run_plain(app, ctx)
     except Exception as e:
         response = unhandled_error_response(app, ctx.request, e)
     if ctx.background_tasks is None and response.response.__class__ is list:
@@ -136,14 +137,35 @@ async def respond_async(
                 return answer
         elif request.url_rule is None:
             match(app, ctx)  # (The ASGI adapter matches before it receives the body.)
-        if view_runs_on_loop(app, request.url_rule):
-            ctx.runner = ON_LOOP
-            return await run(app, ctx)
-        # A sync view holds one worker thread for the whole pipeline; awaitables its
-        # hooks return are handed back to this loop.
-        ctx.runner = Runner(asyncio.get_running_loop())
-        response: Response = await offload(lambda: _loops.drive(run(app, ctx)))
-        return response
+        if not view_runs_on_loop(app, request.url_rule):
+            # A sync view holds one worker thread for the whole pipeline; awaitables its
+            # hooks return are handed back to this loop.
+            ctx.runner = Runner(asyncio.get_running_loop())
+            response: Response = await offload(lambda: run_plain(app, ctx))
+            return response
+        ctx.runner = ON_LOOP
+        # ``run_plain`` from this frame, the view awaited where it runs it: no coroutine
+        # of the pipeline's own between the adapter and an ``async def`` view.
+        ctx.push()
+        if view_is_first(app, request):
+            try:
+                rv = call_view(app, ctx)
+                cls = rv.__class__
+                if cls is COROUTINE or (cls not in NEVER_AWAITABLE and is_awaitable(rv)):
+                    rv = await rv
+            except BaseException as e:
+                done = view_raised(app, ctx, e)
+            else:
+                done = view_returned(app, ctx, rv)
+        else:
+            try:
+                dispatched = await full_dispatch(app, ctx)
+            except BaseException as e:
+                done = dispatch_raised(app, ctx, e)
+            else:
+                done = ended(app, ctx, dispatched)
+        answered: Response = await done if done.__class__ is COROUTINE else done
+        return answered
     except Exception as e:
         return unhandled_error_response(app, request, e)
 
@@ -202,16 +224,111 @@ async def first_request_async(app: Kettle, ctx: RequestContext) -> None:
 
 
 # -- THE HTTP lifecycle --------------------------------------------------------
-async def run(app: Kettle, ctx: RequestContext) -> Response:
-    """Push, dispatch, finalize, tear down: the whole life of one request."""
+def run_plain(app: Kettle, ctx: RequestContext) -> Response:
+    """Push, dispatch, finalize, tear down: the whole life of one request, as plain calls.
+
+    ``respond_sync`` (WSGI) calls it, and ``respond_async`` for a view in the
+    worker pool; ``respond_async`` spells the same steps in its own frame for
+    a view on the loop, awaiting what this runs. Once the context is pushed,
+    a request whose view is its first user code
+    (``lifecycle_plan.view_is_first``, read after the push: an
+    ``appcontext_pushed`` receiver may add a hook) calls the view here, and
+    ``view_returned`` or ``view_raised`` carries on; any other (a hook or
+    receiver before the view, a routing error) runs ``full_dispatch``
+    (which matches first when nothing has), then ``ended`` or
+    ``dispatch_raised``. Each of these
+    returns the response when no step had user code to await, else the
+    coroutine that does the rest (``conclude``), driven here: the checks
+    are made where the coroutine lifecycle made them, so what the view or a
+    later hook registers is seen by this request. An awaitable the view
+    returns is run to the end by the context's runner.
+    """
     ctx.push()
+    if view_is_first(app, ctx.request):
+        try:
+            rv = call_view(app, ctx)
+            if rv.__class__ not in NEVER_AWAITABLE and is_awaitable(rv):
+                rv = ctx.runner.run(rv)
+        except BaseException as e:
+            done = view_raised(app, ctx, e)
+        else:
+            done = view_returned(app, ctx, rv)
+    else:
+        try:
+            dispatched: Response = _loops.drive(full_dispatch(app, ctx))
+        except BaseException as e:
+            done = dispatch_raised(app, ctx, e)
+        else:
+            done = ended(app, ctx, dispatched)
+    response: Response = _loops.drive(done) if done.__class__ is COROUTINE else done
+    return response
+
+
+def view_returned(app: Kettle, ctx: RequestContext, rv: Any) -> Any:
+    """The plain lane after its view returned ``rv``: finalize, then end the request.
+
+    The response, or the coroutine that finishes (an after-request function
+    to await, an error in finalize to answer, a teardown to await).
+    """
+    try:
+        value = finalize_value(app, ctx, rv)
+    except BaseException as e:
+        return dispatch_raised(app, ctx, e)
+    if value.__class__ is COROUTINE:
+        return conclude(app, ctx, value)
+    pending = close_request(app, ctx, None)  # (``ended``, written out: this path is hot.)
+    return value if pending is None else _torn_down(pending, value)
+
+
+def view_raised(app: Kettle, ctx: RequestContext, error: BaseException) -> Any:
+    """The plain lane after its view raised ``error``: the coroutine that answers it.
+
+    An ``Exception`` goes to the error handlers (``user_exception``), whose
+    answer is finalized; anything else ends the request and goes on.
+    """
+    return conclude(app, ctx, _handled(app, ctx, error))
+
+
+async def _handled(app: Kettle, ctx: RequestContext, error: BaseException) -> Response:
+    if not isinstance(error, Exception):
+        raise error
+    value = finalize_value(app, ctx, await user_exception(app, ctx, error))
+    done: Response = await value if value.__class__ is COROUTINE else value
+    return done
+
+
+def dispatch_raised(app: Kettle, ctx: RequestContext, error: BaseException) -> Any:
+    """The coroutine that answers an error escaping dispatch (``answer_exception``) and ends."""
+    return conclude(app, ctx, _raising(error))
+
+
+async def _raising(error: BaseException) -> Response:
+    raise error
+
+
+def ended(app: Kettle, ctx: RequestContext, response: Response) -> Any:
+    """End the request once ``response`` is made: ``response``, or the coroutine that tears down."""
+    pending = close_request(app, ctx, None)
+    return response if pending is None else _torn_down(pending, response)
+
+
+async def _torn_down(pending: Coroutine[Any, Any, None], response: Response) -> Response:
+    await pending
+    return response
+
+
+async def conclude(
+    app: Kettle, ctx: RequestContext, step: Coroutine[Any, Any, Response]
+) -> Response:
+    """Await ``step``, the rest of dispatch; answer an error escaping it; end the request.
+
+    The error is answered by ``answer_exception``; the teardown sees the
+    error that escaped (None when an error handler answered it).
+    """
     error: BaseException | None = None
     try:
         try:
-            request = ctx.request
-            if request.url_rule is None and request.routing_exception is None:
-                match(app, ctx)
-            return await full_dispatch(app, ctx)
+            return await step
         except Exception as e:
             error = e
             return await answer_exception(app, ctx, e)
@@ -222,48 +339,6 @@ async def run(app: Kettle, ctx: RequestContext) -> Response:
         pending = close_request(app, ctx, error)
         if pending is not None:
             await pending
-
-
-def run_plain(app: Kettle, ctx: RequestContext) -> Response:
-    """``run`` as plain calls, for a request matched before the push (WSGI: ``respond_sync``).
-
-    The steps are ``run``'s, in its order, each condition tested where it
-    tests it. Once the context is pushed, when the view is the request's
-    first user code (``lifecycle_plan.view_is_first``: no request_started
-    receiver, URL value preprocessor or before_request function),
-    ``full_dispatch`` is written out as plain calls too; otherwise it is
-    driven as it is. A step that may call async user code (an error
-    handler, the after-request and teardown functions) is the same
-    coroutine, driven here; an awaitable the view returns is run to the end
-    by the context's runner, as ``full_dispatch`` does off the loop.
-    """
-    ctx.push()
-    error: BaseException | None = None
-    try:
-        try:
-            if not view_is_first(app):
-                dispatched: Response = _loops.drive(full_dispatch(app, ctx))
-                return dispatched
-            try:
-                rv = call_view(app, ctx)
-                if rv.__class__ not in NEVER_AWAITABLE and is_awaitable(rv):
-                    rv = ctx.runner.run(rv)
-            except Exception as e:
-                rv = _loops.drive(user_exception(app, ctx, e))
-            value = finalize_value(app, ctx, rv)
-            done: Response = _loops.drive(value) if value.__class__ is COROUTINE else value
-            return done
-        except Exception as e:
-            error = e
-            answer: Response = _loops.drive(answer_exception(app, ctx, e))
-            return answer
-    except BaseException as e:
-        error = e
-        raise
-    finally:
-        pending = close_request(app, ctx, error)
-        if pending is not None:
-            _loops.drive(pending)
 
 
 async def answer_exception(app: Kettle, ctx: RequestContext, e: Exception) -> Response:
@@ -279,7 +354,11 @@ async def answer_exception(app: Kettle, ctx: RequestContext, e: Exception) -> Re
 
 
 async def full_dispatch(app: Kettle, ctx: RequestContext) -> Response:
-    """request_started, before_request hooks, the view, error handlers, finalize."""
+    """The match if none was made, request_started, before_request hooks, the view,
+    error handlers, finalize."""
+    request = ctx.request
+    if request.url_rule is None and request.routing_exception is None:
+        match(app, ctx)
     if request_started.receivers:
         request_started.send(app, _async_wrapper=app.ensure_sync)
     unhandled: HTTPException | None = None
@@ -311,19 +390,6 @@ async def full_dispatch(app: Kettle, ctx: RequestContext) -> Response:
     value = finalize_value(app, ctx, rv)
     done: Response = await value if value.__class__ is COROUTINE else value
     return done
-
-
-def finalize_value(app: Kettle, ctx: RequestContext, rv: Any) -> Any:
-    """``finalize``: the Response when no hook is there to await, else the coroutine to await.
-
-    As there, the hooks are looked for after make_response (user code: it may
-    call after_this_request). ``full_dispatch`` awaits the coroutine, ``run_plain``
-    drives it.
-    """
-    response = app.make_response(rv)
-    if ctx._after_functions or app.after_request_funcs:
-        return finalize_response(app, ctx, response)
-    return finish(app, ctx, response)
 
 
 async def preprocess(app: Kettle, ctx: RequestContext) -> Any:
@@ -373,84 +439,6 @@ def default_options_response(app: Kettle, request: Request) -> Response:
     response = app.response_class()
     response.headers.set("Allow", ", ".join(sorted(methods)))
     return response
-
-
-async def finalize(
-    app: Kettle, ctx: RequestContext, rv: Any, from_error_handler: bool = False
-) -> Response:
-    """Make the response, run the after-request hooks, save the session, send request_finished."""
-    return await finalize_response(app, ctx, app.make_response(rv), from_error_handler)
-
-
-async def finalize_response(
-    app: Kettle, ctx: RequestContext, response: Response, from_error_handler: bool = False
-) -> Response:
-    """``finalize`` once the response is made: the after-request hooks, then ``finish``."""
-    if ctx._after_functions or app.after_request_funcs:
-        try:
-            response = await after_request(app, ctx, response)
-        except Exception:
-            if not from_error_handler:
-                raise
-            app.logger.exception(_FINALIZE_FAILED)
-            return response
-    return finish(app, ctx, response, from_error_handler)
-
-
-_FINALIZE_FAILED = "Request finalizing failed with an error while handling an error"
-
-
-def finish(
-    app: Kettle, ctx: RequestContext, response: Response, from_error_handler: bool = False
-) -> Response:
-    """The end of ``finalize``: save the session, send request_finished.
-
-    The session is saved only when it was opened or the request carries a
-    cookie (the session's may be among them, to refresh): with neither,
-    ``save_session`` has nothing to do.
-    """
-    try:
-        if ctx._opened_session is not None or (ctx.cookie_sent and ctx.request.cookie_header):
-            save_session(app, ctx, response)
-        if request_finished.receivers:
-            request_finished.send(app, _async_wrapper=app.ensure_sync, response=response)
-    except Exception:
-        if not from_error_handler:
-            raise
-        app.logger.exception(_FINALIZE_FAILED)
-    return response
-
-
-async def process_response(app: Kettle, ctx: RequestContext, response: Response) -> Response:
-    """The after_this_request and after_request functions, then the session save."""
-    response = await after_request(app, ctx, response)
-    save_session(app, ctx, response)
-    return response
-
-
-async def after_request(app: Kettle, ctx: RequestContext, response: Response) -> Response:
-    """The after_this_request functions, then the after_request ones, innermost blueprint first."""
-    funcs: Iterable[Callable[..., Any]] = ctx._after_functions or ()
-    if app.after_request_funcs:
-        request = ctx.request
-        for name in chain(request.blueprints, (None,)):
-            if name in app.after_request_funcs:
-                funcs = chain(funcs, reversed(app.after_request_funcs[name]))
-    runner = ctx.runner
-    for func in funcs:
-        rv = func(response)
-        if is_awaitable(rv):
-            rv = await runner.wait(rv)
-        response = rv
-        own_headers(response)  # A hook may have replaced them (Flask-Cors): Headers again.
-    return response
-
-
-def save_session(app: Kettle, ctx: RequestContext, response: Response) -> None:
-    """Save the session on the response (the last step of ``process_response``)."""
-    session = ctx.session_to_save()
-    if session is not None and not app.session_interface.is_null_session(session):
-        app.session_interface.save_session(app, session, response)
 
 
 # -- the answer to an error (the handlers: kettle.error_handling) ---------

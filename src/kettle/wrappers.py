@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 from kettle.ctx import _cv
 from kettle.http._lazy import cached_property
 from kettle.http.exceptions import BadRequest, HTTPException
+from kettle.http.headervalues import join_content_length
 from kettle.http.request import Request as _HTTPRequest
 from kettle.http.request import parse_content_length
 from kettle.http.response import Response as _HTTPResponse
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 _URLENCODED = "application/x-www-form-urlencoded"
 _URLENCODED_BYTES = _URLENCODED.encode()
+_LENGTH = b"content-length"
 
 #: The form limits outside an app context: Werkzeug's defaults, as Flask's request.
 _OUTSIDE_APP = {
@@ -110,20 +112,31 @@ class Request(_HTTPRequest):
         """The Content-Length as an int (None when absent or invalid), read as ``content_type``."""
         if "headers" not in self.__dict__:
             if self.scope is not None:
-                return parse_content_length(_scope_header(self.scope, b"content-length"))
+                # Every field (a repeated one may differ: a 400), not the first.
+                raw = [v.decode("latin-1") for k, v in self.scope["headers"] if k == _LENGTH]
+                return parse_content_length(join_content_length(raw))
             environ = self.__dict__.get("environ")
             if environ is not None:
                 return parse_content_length(environ.get("CONTENT_LENGTH") or None)
         return super().content_length
+
+    def set_content_length(self, length: int | None) -> None:
+        """Give the request the Content-Length its adapter read (for adapters), not read again.
+
+        A class with its own ``content_type`` or ``content_length`` reads them itself.
+        """
+        if self._plain_framing:
+            self.__dict__["content_length"] = length  # The cached property's value.
 
     def _urlencoded_length(self) -> int | None:
         """``request.form``'s question, Content-Type and Content-Length in one scan (or lookup).
 
         The same answer as the properties above give, read without building
         ``headers`` and without the two property calls: one pass over the
-        scope's byte pairs under ASGI (the first of each header, as
-        ``_scope_header``), two dict lookups under WSGI. The properties
-        answer when a subclass overrides one of them or they were read.
+        scope's byte pairs under ASGI (the first Content-Type, as
+        ``_scope_header``, and every Content-Length), two dict lookups under
+        WSGI. The properties answer when a subclass overrides one of them or
+        they were read (the ASGI adapter hands over the Content-Length it read).
         """
         cached = self.__dict__
         if self._plain_framing and "headers" not in cached and "content_length" not in cached:
@@ -133,8 +146,9 @@ class Request(_HTTPRequest):
                 for name, value in self.scope["headers"]:
                     if name == b"content-type":
                         kind = value if kind is None else kind
-                    elif name == b"content-length" and raw is None:
-                        raw = value.decode("latin-1")
+                    elif name == _LENGTH:  # Every field, joined: repeated ones may differ.
+                        text = value.decode("latin-1")
+                        raw = text if raw is None else f"{raw}, {text}"
                 if kind == _URLENCODED_BYTES:
                     length = cached["content_length"] = parse_content_length(raw)
                 return length

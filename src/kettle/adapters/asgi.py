@@ -34,8 +34,9 @@ from kettle.adapters.shutdown import (
 )
 from kettle.adapters.threadpool import PoolShare, WorkerPool
 from kettle.ctx import PRESERVE_CONTEXT, RequestContext
+from kettle.http.exceptions import BadRequest
 from kettle.http.headers import Headers
-from kettle.http.preconditions import ascii_int
+from kettle.http.headervalues import parse_content_length
 from kettle.http.response import prepare_send
 from kettle.pipeline import background_tasks_of, match, respond_async, run_background_tasks
 from kettle.runner import Runner
@@ -67,14 +68,15 @@ _HTTP_SCHEMES = {"ws": "http", "wss": "https"}
 _SCANNED = frozenset({b"host", b"content-length", b"transfer-encoding", b"cookie"})
 
 
-def _scan_headers(scope: Scope) -> tuple[str | None, int | None, bool, bool]:
-    """The Host header, the announced Content-Length, whether the body is chunked, any Cookie.
+def _scan_headers(scope: Scope) -> tuple[str | None, str | None, bool, bool]:
+    """The Host header, the Content-Length field(s), whether the body is chunked, any Cookie.
 
     One pass over the scope's headers, without building the Headers. RFC 9112
     3.2: more than one Host field is a 400, which a NUL in the host makes sure of.
+    A repeated Content-Length comes back joined (``parse_content_length`` reads it).
     """
     host: str | None = None
-    length: int | None = None
+    length: str | None = None
     chunked = False
     cookie = False
     for name, value in scope["headers"]:
@@ -83,13 +85,28 @@ def _scan_headers(scope: Scope) -> tuple[str | None, int | None, bool, bool]:
         if name == b"host":
             host = "\x00" if host is not None else value.decode("latin-1")
         elif name == b"content-length":
-            # ASCII digits only; thousands of them read as "too large", not as int()'s error.
-            length = ascii_int(value.decode("latin-1"), clamp=True)
+            text = value.decode("latin-1")
+            length = text if length is None else f"{length}, {text}"
         elif name == b"transfer-encoding":
             chunked = True
         else:
             cookie = True
     return host, length, chunked, cookie
+
+
+def _content_length(request: Request, field: str) -> int | None:
+    """The request's Content-Length, read once: handed to ``request.content_length`` too.
+
+    None when it is not a length, or when repeated fields differ: no body is
+    then received, and reading one is the 400 (``parse_content_length``),
+    as under WSGI.
+    """
+    try:
+        length = parse_content_length(field)
+    except BadRequest:
+        return None
+    request.set_content_length(length)
+    return length
 
 
 #: ``request_from_scope``'s ``host`` when the caller has not scanned the headers.
@@ -218,8 +235,9 @@ class ASGIAdapter:
             await self._serve_other(scope, receive, send)
             return
         app = self.app
-        host, length, chunked, cookie = _scan_headers(scope)
+        host, length_field, chunked, cookie = _scan_headers(scope)
         request = request_from_scope(app, scope, scope["method"], host)
+        length = None if length_field is None else _content_length(request, length_field)
         ctx = RequestContext(app, request)
         if not cookie:
             ctx.cookie_sent = False  # The end of the pipeline need not scan them again.

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from kettle.http.exceptions import BadRequest
 from kettle.http.preconditions import ascii_int
 
 if TYPE_CHECKING:
@@ -34,9 +35,29 @@ def split_mimetype(value: str) -> tuple[str, dict[str, str]]:
 
 
 def parse_content_length(value: str | None) -> int | None:
-    """A Content-Length value as an int, or None when absent or invalid."""
+    """A Content-Length value as an int, or None when absent or invalid.
+
+    A list (the field sent more than once, joined with commas as a server
+    or ``join_content_length`` joins it) of one length repeated is that
+    length (RFC 9110 8.6). Lengths that differ leave the body without a
+    framing anyone can trust (RFC 9112 6.3: a 400): ``BadRequest``.
+    """
+    if value is None:
+        return None
+    if "," in value:
+        lengths = {item.strip(" \t") for item in value.split(",")}
+        if len(lengths) > 1:
+            raise BadRequest("The request's Content-Length values differ.")
+        value = lengths.pop()
     # ASCII digits only; more than 19 digits reads as 10**19, which no limit allows.
-    return None if value is None else ascii_int(value.strip(" \t"), clamp=True)
+    return ascii_int(value.strip(" \t"), clamp=True)
+
+
+def join_content_length(values: list[str]) -> str | None:
+    """The Content-Length fields of a request as one value for ``parse_content_length``."""
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else ", ".join(values)
 
 
 class HeaderSet:

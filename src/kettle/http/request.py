@@ -26,6 +26,7 @@ from kettle.http.exceptions import BadRequest, UnsupportedMediaType
 from kettle.http.files import FileStorage
 from kettle.http.formparser import FormDataParser, decode_urlencoded
 from kettle.http.headers import Headers
+from kettle.http.headervalues import join_content_length
 from kettle.http.headervalues import parse_content_length as parse_content_length
 from kettle.http.headervalues import split_mimetype as split_mimetype
 from kettle.http.hosts import checked_hosts, normalize_host, server_host
@@ -303,7 +304,7 @@ class Request:
     @cached_property
     def content_length(self) -> int | None:
         """The Content-Length as an int, or None when absent or invalid."""
-        return parse_content_length(self.headers.get("content-length"))
+        return parse_content_length(join_content_length(self.headers.getlist("content-length")))
 
     @property
     def content_encoding(self) -> str | None:

@@ -2,10 +2,9 @@
 
 ``finalize`` is Flask's ``finalize_request``: ``make_response``, then the
 ``after_this_request`` and ``after_request`` functions (innermost blueprint
-first), the session save and ``request_finished``. ``finalize_value`` is its
-first step with the rest decided after it: the response when no hook is
-there to await, else the coroutine to await (the pipeline's plain lane
-drives or awaits it).
+first), the session save and ``request_finished``. The pipeline's plain lane
+(``pipeline.view_returned``) calls its steps as plain calls when no
+after-request function is there to await.
 """
 
 from __future__ import annotations
@@ -22,19 +21,6 @@ if TYPE_CHECKING:
     from kettle.app import Kettle
     from kettle.ctx import RequestContext
     from kettle.wrappers import Response
-
-
-def finalize_value(app: Kettle, ctx: RequestContext, rv: Any) -> Any:
-    """``finalize``: the Response when no hook is there to await, else the coroutine to await.
-
-    As there, the hooks are looked for after make_response (user code: it may
-    call after_this_request). ``full_dispatch`` awaits the coroutine; the plain lane
-    (``pipeline.run_plain``) drives or awaits it.
-    """
-    response = app.make_response(rv)
-    if ctx._after_functions or app.after_request_funcs:
-        return finalize_response(app, ctx, response)
-    return finish(app, ctx, response)
 
 
 async def finalize(

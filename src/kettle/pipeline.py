@@ -42,7 +42,7 @@ from kettle.error_handling import (
     user_exception,
 )
 from kettle.finalize import finalize as finalize
-from kettle.finalize import finalize_value
+from kettle.finalize import finalize_response, finish
 from kettle.finalize import process_response as process_response
 from kettle.http.exceptions import Forbidden, HTTPException, InternalServerError
 from kettle.lifecycle_plan import match_is_unobserved, unobserved_routing_answer, view_is_first
@@ -146,6 +146,7 @@ async def respond_async(
         ctx.runner = ON_LOOP
         # ``run_plain`` from this frame, the view awaited where it runs it: no coroutine
         # of the pipeline's own between the adapter and an ``async def`` view.
+        done: Any
         ctx.push()
         if view_is_first(app, request):
             try:
@@ -159,11 +160,11 @@ async def respond_async(
                 done = view_returned(app, ctx, rv)
         else:
             try:
-                dispatched = await full_dispatch(app, ctx)
+                rv = await dispatch_value(app, ctx)
             except BaseException as e:
                 done = dispatch_raised(app, ctx, e)
             else:
-                done = ended(app, ctx, dispatched)
+                done = view_returned(app, ctx, rv)
         answered: Response = await done if done.__class__ is COROUTINE else done
         return answered
     except Exception as e:
@@ -232,17 +233,17 @@ def run_plain(app: Kettle, ctx: RequestContext) -> Response:
     a view on the loop, awaiting what this runs. Once the context is pushed,
     a request whose view is its first user code
     (``lifecycle_plan.view_is_first``, read after the push: an
-    ``appcontext_pushed`` receiver may add a hook) calls the view here, and
-    ``view_returned`` or ``view_raised`` carries on; any other (a hook or
-    receiver before the view, a routing error) runs ``full_dispatch``
-    (which matches first when nothing has), then ``ended`` or
-    ``dispatch_raised``. Each of these
-    returns the response when no step had user code to await, else the
-    coroutine that does the rest (``conclude``), driven here: the checks
-    are made where the coroutine lifecycle made them, so what the view or a
-    later hook registers is seen by this request. An awaitable the view
-    returns is run to the end by the context's runner.
+    ``appcontext_pushed`` receiver may add a hook) calls the view here; any
+    other (a hook or receiver before the view, a routing error) runs
+    ``dispatch_value`` (which matches first when nothing has). Then
+    ``view_returned`` or, for an error, ``view_raised`` / ``dispatch_raised``
+    carry on: each returns the response when no step had user code to
+    await, else the coroutine that does the rest (``conclude``), driven
+    here. The checks are made where the coroutine lifecycle made them, so
+    what the view or a later hook registers is seen by this request. An
+    awaitable the view returns is run to the end by the context's runner.
     """
+    done: Any  # The response, or the coroutine that finishes it.
     ctx.push()
     if view_is_first(app, ctx.request):
         try:
@@ -255,61 +256,62 @@ def run_plain(app: Kettle, ctx: RequestContext) -> Response:
             done = view_returned(app, ctx, rv)
     else:
         try:
-            dispatched: Response = _loops.drive(full_dispatch(app, ctx))
+            rv = _loops.drive(dispatch_value(app, ctx))
         except BaseException as e:
             done = dispatch_raised(app, ctx, e)
         else:
-            done = ended(app, ctx, dispatched)
+            done = view_returned(app, ctx, rv)
     response: Response = _loops.drive(done) if done.__class__ is COROUTINE else done
     return response
 
 
 def view_returned(app: Kettle, ctx: RequestContext, rv: Any) -> Any:
-    """The plain lane after its view returned ``rv``: finalize, then end the request.
+    """After the view (or ``dispatch_value``) returned ``rv``: finalize, end the request.
 
-    The response, or the coroutine that finishes (an after-request function
-    to await, an error in finalize to answer, a teardown to await).
+    ``finalize`` as plain calls: the response is made, then, with no
+    after-request function to call (looked for after ``make_response``,
+    user code that may call ``after_this_request``), the session is saved
+    and ``request_finished`` sent (``finish``), and the request ended. Returns
+    the response, or the coroutine that finishes (after-request functions,
+    an error in finalize to answer, a teardown function to await).
     """
     try:
-        value = finalize_value(app, ctx, rv)
+        response = app.make_response(rv)
+        if ctx._after_functions or app.after_request_funcs:
+            return conclude(app, ctx, finalize_response(app, ctx, response))
+        response = finish(app, ctx, response)
     except BaseException as e:
         return dispatch_raised(app, ctx, e)
-    if value.__class__ is COROUTINE:
-        return conclude(app, ctx, value)
-    pending = close_request(app, ctx, None)  # (``ended``, written out: this path is hot.)
-    return value if pending is None else _torn_down(pending, value)
+    pending = close_request(app, ctx, None)
+    return response if pending is None else _torn_down(pending, response)
 
 
-def view_raised(app: Kettle, ctx: RequestContext, error: BaseException) -> Any:
-    """The plain lane after its view raised ``error``: the coroutine that answers it.
+async def view_raised(app: Kettle, ctx: RequestContext, error: BaseException) -> Response:
+    """After the view raised ``error``: its handler (``user_exception``), then ``view_returned``.
 
-    An ``Exception`` goes to the error handlers (``user_exception``), whose
-    answer is finalized; anything else ends the request and goes on.
+    Anything but an ``Exception``, or an error no handler answers, goes on
+    as one escaping dispatch (``dispatch_raised``).
     """
-    return conclude(app, ctx, _handled(app, ctx, error))
+    try:
+        if not isinstance(error, Exception):
+            raise error
+        rv = await user_exception(app, ctx, error)
+    except BaseException as e:
+        return await dispatch_raised(app, ctx, e)
+    done = view_returned(app, ctx, rv)
+    response: Response = await done if done.__class__ is COROUTINE else done
+    return response
 
 
-async def _handled(app: Kettle, ctx: RequestContext, error: BaseException) -> Response:
-    if not isinstance(error, Exception):
-        raise error
-    value = finalize_value(app, ctx, await user_exception(app, ctx, error))
-    done: Response = await value if value.__class__ is COROUTINE else value
-    return done
-
-
-def dispatch_raised(app: Kettle, ctx: RequestContext, error: BaseException) -> Any:
+def dispatch_raised(
+    app: Kettle, ctx: RequestContext, error: BaseException
+) -> Coroutine[Any, Any, Response]:
     """The coroutine that answers an error escaping dispatch (``answer_exception``) and ends."""
     return conclude(app, ctx, _raising(error))
 
 
 async def _raising(error: BaseException) -> Response:
     raise error
-
-
-def ended(app: Kettle, ctx: RequestContext, response: Response) -> Any:
-    """End the request once ``response`` is made: ``response``, or the coroutine that tears down."""
-    pending = close_request(app, ctx, None)
-    return response if pending is None else _torn_down(pending, response)
 
 
 async def _torn_down(pending: Coroutine[Any, Any, None], response: Response) -> Response:
@@ -354,8 +356,13 @@ async def answer_exception(app: Kettle, ctx: RequestContext, e: Exception) -> Re
 
 
 async def full_dispatch(app: Kettle, ctx: RequestContext) -> Response:
-    """The match if none was made, request_started, before_request hooks, the view,
-    error handlers, finalize."""
+    """``dispatch_value``, finalized (``app.full_dispatch_request``)."""
+    return await finalize(app, ctx, await dispatch_value(app, ctx))
+
+
+async def dispatch_value(app: Kettle, ctx: RequestContext) -> Any:
+    """The match if none was made, request_started, the before_request hooks, the view,
+    its error handlers: the value to finalize (``view_returned``)."""
     request = ctx.request
     if request.url_rule is None and request.routing_exception is None:
         match(app, ctx)
@@ -387,9 +394,7 @@ async def full_dispatch(app: Kettle, ctx: RequestContext) -> Response:
             rv = await user_exception(app, ctx, unhandled)
         else:
             rv = unhandled
-    value = finalize_value(app, ctx, rv)
-    done: Response = await value if value.__class__ is COROUTINE else value
-    return done
+    return rv
 
 
 async def preprocess(app: Kettle, ctx: RequestContext) -> Any:

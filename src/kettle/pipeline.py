@@ -81,8 +81,8 @@ def respond_sync(app: Kettle, ctx: RequestContext) -> Response:
     if not app._got_first_request:
         first_request_sync(app, ctx)
     request = ctx.request
-    if request.url_rule is None and request.routing_exception is None and match_is_unobserved(app):
-        try:  # Before the push, as under ASGI: nothing can tell the difference.
+    if match_is_unobserved(app):
+        try:  # Before the push, as under ASGI: nothing can tell the difference (matched once).
             match(app, ctx)
         except Exception:  # ``full_dispatch`` matches again, in the context; the error is answered.
             request.routing_exception = None

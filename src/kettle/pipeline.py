@@ -433,7 +433,10 @@ def call_view(app: Kettle, ctx: RequestContext) -> Any:
     rule: Rule = request.url_rule  # type: ignore[assignment]
     if request.method == "OPTIONS" and rule.provide_automatic_options:
         return app.make_default_options_response(ctx)
-    return app.view_functions[rule.endpoint](**request.view_args)  # type: ignore[arg-type]
+    view = app.view_functions[rule.endpoint]
+    args = request.view_args
+    # A view without URL values (most) is called without the ``**`` unpacking.
+    return view(**args) if args else view()
 
 
 def default_options_response(app: Kettle, request: Request) -> Response:

@@ -197,6 +197,8 @@ class ASGIAdapter:
         self.app = app
         self._pool: WorkerPool | None = None
         self._stream_body_share: PoolShare | None = None
+        #: ``offload`` bound once: handed to the pipeline with every request.
+        self._offload: Callable[[Callable[[], Any]], Any] = self.offload
 
     # -- threads -------------------------------------------------------------
     def _worker_pool(self) -> WorkerPool:
@@ -249,7 +251,7 @@ class ASGIAdapter:
         # without receiving its body; matching also tells whether the route
         # streams its body (stream_body=True).
         match(app, ctx)
-        offload = self.offload
+        offload = self._offload
         if request.routing_exception is not None:
             pass  # Answered without the body: nothing is received or spooled.
         elif request.url_rule.stream_body:  # type: ignore[union-attr]

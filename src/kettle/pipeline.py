@@ -17,10 +17,11 @@ step that they have in common:
   page, or the error goes on to the server) and the background tasks.
 
 The HTTP lifecycle is ``run_plain``: plain calls from the push to the pop
-when no step has user code to await, each step that has (a hook, an error
-handler, ``full_dispatch`` when a hook runs before the view) a coroutine it
-drives. ``respond_async`` spells the same steps in its own frame for a view
-on the loop and awaits what ``run_plain`` drives. User code is called
+when no step has user code to await; a step that has (``dispatch_value``
+when a hook runs before the view, an error handler, an after-request or
+teardown function) is a coroutine it drives. ``respond_async`` spells the
+same steps in its own frame for a view on the loop and awaits what
+``run_plain`` drives. User code is called
 through the context's runner (``kettle.runner``): under WSGI nothing
 suspends and a coroutine is driven without an event loop; under ASGI it is
 awaited on the loop for an async view, or driven in a worker thread for a
@@ -84,7 +85,7 @@ def respond_sync(app: Kettle, ctx: RequestContext) -> Response:
     if match_is_unobserved(app):
         try:  # Before the push, as under ASGI: nothing can tell the difference (matched once).
             match(app, ctx)
-        except Exception:  # ``full_dispatch`` matches again, in the context; the error is answered.
+        except Exception:  # ``dispatch_value`` matches again, in the context, and answers.
             request.routing_exception = None
     if request.routing_exception is not None:
         answer = unobserved_routing_answer(app, ctx)

@@ -18,15 +18,15 @@ calls them, as Flask does.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from operator import attrgetter, itemgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from weakref import ref
 
 from kettle.ctx import _cv
 from kettle.http.cookies import cookie_attributes
 
 if TYPE_CHECKING:
-    from datetime import timedelta
-
     from kettle._signing import SignedSerializer
     from kettle.app import Kettle
     from kettle.sessions import SecureCookieSessionInterface
@@ -161,22 +161,48 @@ def session_settings(
             return None
     config = app.config
     fallbacks = config["SECRET_KEY_FALLBACKS"]  # a list may change in place: copied
-    key = (
-        _read_config(config),
-        tuple(fallbacks) if fallbacks else (),
-        _read_interface(interface),
-    )
+    fallback_keys = tuple(fallbacks) if fallbacks else ()
+    signing = _read_interface(interface)
+    try:
+        version = config._version
+    except AttributeError:  # not a Config (replaced by a plain dict): no version to compare
+        version = None
+    # The settings made last for this interface, while the config is the same
+    # object at the same version and the values it cannot number are equal.
+    current: Current | None = interface._current_settings
+    if (
+        current is not None
+        and current[1] == version
+        and current[0]() is config
+        and current[2] == fallback_keys
+        and current[3] == signing
+    ):
+        return current[4]
+    values = _read_config(config)
+    key = (values, fallback_keys, signing)
     cache = interface._settings_cache
     try:
-        return cache[key]
+        settings = cache[key]
     except KeyError:
         settings = SessionSettings(interface, app)
         if len(cache) >= MAX_SETTINGS:
             cache.clear()  # settings that keep changing: start over, stay bounded
         cache[key] = settings
-        return settings
     except TypeError:  # an unhashable value: read afresh each time
         return SessionSettings(interface, app)
+    if version is not None and all(type(value) in _FIXED for value in (*values, *fallback_keys)):
+        # Values that cannot change in place: the config's version covers them.
+        interface._current_settings = (ref(config), version, fallback_keys, signing, settings)
+    return settings
+
+
+#: The settings made last by an interface: a weak reference to the config they were
+#: made from, its version, SECRET_KEY_FALLBACKS' values, the interface's signer
+#: settings (``_read_interface``), then the settings.
+Current = tuple["ref[Any]", Any, tuple[Any, ...], tuple[Any, ...], SessionSettings]
+
+#: The types of config values that cannot change in place (a list, a bytearray can).
+_FIXED = frozenset({str, bytes, bool, int, float, type(None), timedelta})
 
 
 def request_is_secure() -> bool:

@@ -151,6 +151,33 @@ def session_settings(
     ``HOOKS``, or the app's class its ``secret_key`` or
     ``permanent_session_lifetime``.
     """
+    config = app.config
+    fallback_keys: tuple[Any, ...] | None
+    try:
+        fallbacks = config["SECRET_KEY_FALLBACKS"]  # a list may change in place: copied
+    except KeyError:  # raised below, once no hook is overridden (which might not read it)
+        fallback_keys = None
+    else:
+        fallback_keys = tuple(fallbacks) if fallbacks else ()
+    signing = _read_interface(interface)
+    try:
+        version = config._version
+    except AttributeError:  # not a Config (replaced by a plain dict): no version to compare
+        version = None
+    # The settings made last for this interface, while the config is the same
+    # object at the same version, the values it cannot number are equal, the
+    # app is of the same class and no hook was set on the interface since.
+    current: Current | None = interface._current_settings
+    if (
+        current is not None
+        and current[1] == version
+        and current[0]() is config
+        and current[2] == fallback_keys
+        and current[3] == signing
+        and current[5] is type(app)
+        and interface.__dict__.keys().isdisjoint(HOOKS)
+    ):
+        return current[4]
     if not interface._default_hooks or not interface.__dict__.keys().isdisjoint(HOOKS):
         return None
     plain = _PLAIN_APPS.get(type(app))
@@ -159,25 +186,8 @@ def session_settings(
             plain = _PLAIN_APPS[type(app)] = _reads_config(type(app))
         if not plain:
             return None
-    config = app.config
-    fallbacks = config["SECRET_KEY_FALLBACKS"]  # a list may change in place: copied
-    fallback_keys = tuple(fallbacks) if fallbacks else ()
-    signing = _read_interface(interface)
-    try:
-        version = config._version
-    except AttributeError:  # not a Config (replaced by a plain dict): no version to compare
-        version = None
-    # The settings made last for this interface, while the config is the same
-    # object at the same version and the values it cannot number are equal.
-    current: Current | None = interface._current_settings
-    if (
-        current is not None
-        and current[1] == version
-        and current[0]() is config
-        and current[2] == fallback_keys
-        and current[3] == signing
-    ):
-        return current[4]
+    if fallback_keys is None:
+        fallback_keys = config["SECRET_KEY_FALLBACKS"]  # the KeyError
     values = _read_config(config)
     key = (values, fallback_keys, signing)
     cache = interface._settings_cache
@@ -192,14 +202,23 @@ def session_settings(
         return SessionSettings(interface, app)
     if version is not None and all(type(value) in _FIXED for value in (*values, *fallback_keys)):
         # Values that cannot change in place: the config's version covers them.
-        interface._current_settings = (ref(config), version, fallback_keys, signing, settings)
+        interface._current_settings = (
+            ref(config),
+            version,
+            fallback_keys,
+            signing,
+            settings,
+            type(app),
+        )
     return settings
 
 
 #: The settings made last by an interface: a weak reference to the config they were
 #: made from, its version, SECRET_KEY_FALLBACKS' values, the interface's signer
-#: settings (``_read_interface``), then the settings.
-Current = tuple["ref[Any]", Any, tuple[Any, ...], tuple[Any, ...], SessionSettings]
+#: settings (``_read_interface``), the settings, and the app's class (one that keeps
+#: Kettle's ``secret_key`` and ``permanent_session_lifetime``). Only an interface
+#: whose class overrides none of the ``HOOKS`` keeps it.
+Current = tuple["ref[Any]", Any, tuple[Any, ...], tuple[Any, ...], SessionSettings, type]
 
 #: The types of config values that cannot change in place (a list, a bytearray can).
 _FIXED = frozenset({str, bytes, bool, int, float, type(None), timedelta})

@@ -329,3 +329,18 @@ def test_fallback_keys_appended_in_place_are_read(app: Kettle, client: KettleCli
     client.set_cookie("session", old.value)
     app.config["SECRET_KEY_FALLBACKS"].append("test key")
     assert client.get("/write").text == "2"
+
+
+@pytest.mark.parametrize("spelling", ["Vary", "vary", "VARY", "vArY"])
+def test_vary_in_any_case_is_joined_not_repeated(
+    app: Kettle, client: KettleClient, spelling: str
+) -> None:
+    @app.route("/")
+    def index() -> Any:
+        session["n"] = 1
+        return "", {spelling: "Accept-Encoding"}
+
+    response = client.get("/")
+    assert [value for name, value in response.headers if name.lower() == "vary"] == [
+        "Accept-Encoding, Cookie"
+    ]

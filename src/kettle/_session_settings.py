@@ -3,12 +3,17 @@
 Opening and saving the default session reads about a dozen config keys and
 the interface's signer settings, through ``app.secret_key``,
 ``app.permanent_session_lifetime`` and the seven ``get_cookie_*`` hooks:
-some twenty Python calls a request. ``session_settings`` reads the raw
-values in one call and keys a small cache with them, so a changed config
-(a new SECRET_KEY, a fallback appended in place, another cookie path) is a
-new key and takes effect on the next request, as in Flask. The cached
-``SessionSettings`` holds the signer, the cookie's name and attributes
-(checked and formatted once) and the lifetime.
+some twenty Python calls a request. ``session_settings`` keeps the
+settings it made last with the config's version (``Config`` numbers every
+change made through its methods), the fallback keys' values and the
+interface's signer settings, and returns them while those compare equal:
+one comparison instead of reading eleven config keys. Otherwise it reads
+the raw values in one call and keys a small cache with them, so a changed
+config (a new SECRET_KEY, a fallback appended in place, another cookie
+path) takes effect on the next request, as in Flask; a config value that
+can change in place (a bytearray key) keeps it on this slower path. The
+cached ``SessionSettings`` holds the signer, the cookie's name and
+attributes (checked and formatted once) and the lifetime.
 
 Used only while nothing the cache would hide is overridden: the hooks of
 ``SecureCookieSessionInterface`` (by a subclass or on the instance) and the

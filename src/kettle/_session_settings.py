@@ -193,6 +193,18 @@ def session_settings(
             return None
     if fallback_keys is None:
         fallback_keys = config["SECRET_KEY_FALLBACKS"]  # the KeyError
+    return _made_settings(interface, app, config, version, fallback_keys, signing)
+
+
+def _made_settings(
+    interface: SecureCookieSessionInterface,
+    app: Kettle,
+    config: Any,
+    version: Any,
+    fallback_keys: tuple[Any, ...],
+    signing: tuple[Any, ...],
+) -> SessionSettings:
+    """The settings from the value-keyed cache (made on a miss), kept while they can be."""
     values = _read_config(config)
     key = (values, fallback_keys, signing)
     cache = interface._settings_cache
@@ -207,8 +219,12 @@ def session_settings(
         return SessionSettings(interface, app)
     if version is not None and all(type(value) in _FIXED for value in (*values, *fallback_keys)):
         # Values that cannot change in place: the config's version covers them.
+        try:
+            config_ref = ref(config)
+        except TypeError:  # a mapping of another kind that cannot be referred to weakly
+            return settings
         interface._current_settings = (
-            ref(config),
+            config_ref,
             version,
             fallback_keys,
             signing,

@@ -344,3 +344,19 @@ def test_vary_in_any_case_is_joined_not_repeated(
     assert [value for name, value in response.headers if name.lower() == "vary"] == [
         "Accept-Encoding, Cookie"
     ]
+
+
+class _NumberedDict(dict[str, Any]):
+    """A config of the user's own: a version, but no weak references (``__slots__``)."""
+
+    __slots__ = ("_version",)
+
+
+def test_a_config_without_weak_references_is_read(app: Kettle, client: KettleClient) -> None:
+    _routes(app)
+    config = _NumberedDict(app.config)
+    config._version = 1
+    app.config = config  # type: ignore[assignment]
+    assert client.get("/write").headers["Set-Cookie"].startswith("session=")
+    config["SESSION_COOKIE_NAME"] = "mine"  # the version stays: read all the same
+    assert client.get("/write").headers["Set-Cookie"].startswith("mine=")

@@ -81,6 +81,12 @@ _PLAIN_COOKIES: dict[type, bool] = {}
 
 
 _VARY = HTTPResponse.__dict__["vary"]
+#: Every spelling of the name whose ``lower()`` is "vary" (header names are ASCII
+#: tokens): a set lookup instead of a ``lower()`` call per header.
+_VARY_NAMES = frozenset(
+    "".join(letter.upper() if mask >> place & 1 else letter for place, letter in enumerate("vary"))
+    for mask in range(16)
+)
 
 
 def vary_cookie(response: Response) -> None:
@@ -89,7 +95,7 @@ def vary_cookie(response: Response) -> None:
     if type(response).vary is _VARY and headers.__class__ is Headers:
         pairs = headers._list
         for name, _ in pairs:
-            if name.lower() == "vary":
+            if name in _VARY_NAMES:
                 break
         else:
             # What ``headers.add("Vary", "Cookie")`` appends: a valid name and value.

@@ -3,12 +3,17 @@
 Opening and saving the default session reads about a dozen config keys and
 the interface's signer settings, through ``app.secret_key``,
 ``app.permanent_session_lifetime`` and the seven ``get_cookie_*`` hooks:
-some twenty Python calls a request. ``session_settings`` reads the raw
-values in one call and keys a small cache with them, so a changed config
-(a new SECRET_KEY, a fallback appended in place, another cookie path) is a
-new key and takes effect on the next request, as in Flask. The cached
-``SessionSettings`` holds the signer, the cookie's name and attributes
-(checked and formatted once) and the lifetime.
+some twenty Python calls a request. ``session_settings`` keeps the
+settings it made last with the config's version (``Config`` numbers every
+change made through its methods), the fallback keys' values and the
+interface's signer settings, and returns them while those compare equal:
+one comparison instead of reading eleven config keys. Otherwise it reads
+the raw values in one call and keys a small cache with them, so a changed
+config (a new SECRET_KEY, a fallback appended in place, another cookie
+path) takes effect on the next request, as in Flask; a config value that
+can change in place (a bytearray key) keeps it on this slower path. The
+cached ``SessionSettings`` holds the signer, the cookie's name and
+attributes (checked and formatted once) and the lifetime.
 
 Used only while nothing the cache would hide is overridden: the hooks of
 ``SecureCookieSessionInterface`` (by a subclass or on the instance) and the
@@ -18,15 +23,15 @@ calls them, as Flask does.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from operator import attrgetter, itemgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from weakref import ref
 
 from kettle.ctx import _cv
 from kettle.http.cookies import cookie_attributes
 
 if TYPE_CHECKING:
-    from datetime import timedelta
-
     from kettle._signing import SignedSerializer
     from kettle.app import Kettle
     from kettle.sessions import SecureCookieSessionInterface
@@ -151,6 +156,33 @@ def session_settings(
     ``HOOKS``, or the app's class its ``secret_key`` or
     ``permanent_session_lifetime``.
     """
+    config = app.config
+    fallback_keys: tuple[Any, ...] | None
+    try:
+        fallbacks = config["SECRET_KEY_FALLBACKS"]  # a list may change in place: copied
+    except KeyError:  # raised below, once no hook is overridden (which might not read it)
+        fallback_keys = None
+    else:
+        fallback_keys = tuple(fallbacks) if fallbacks else ()
+    signing = _read_interface(interface)
+    try:
+        version = config._version
+    except AttributeError:  # not a Config (replaced by a plain dict): no version to compare
+        version = None
+    # The settings made last for this interface, while the config is the same
+    # object at the same version, the values it cannot number are equal, the
+    # app is of the same class and no hook was set on the interface since.
+    current: Current | None = interface._current_settings
+    if (
+        current is not None
+        and current[1] == version
+        and current[0]() is config
+        and current[2] == fallback_keys
+        and current[3] == signing
+        and current[5] is type(app)
+        and interface.__dict__.keys().isdisjoint(HOOKS)
+    ):
+        return current[4]
     if not interface._default_hooks or not interface.__dict__.keys().isdisjoint(HOOKS):
         return None
     plain = _PLAIN_APPS.get(type(app))
@@ -159,24 +191,58 @@ def session_settings(
             plain = _PLAIN_APPS[type(app)] = _reads_config(type(app))
         if not plain:
             return None
-    config = app.config
-    fallbacks = config["SECRET_KEY_FALLBACKS"]  # a list may change in place: copied
-    key = (
-        _read_config(config),
-        tuple(fallbacks) if fallbacks else (),
-        _read_interface(interface),
-    )
+    if fallback_keys is None:
+        fallback_keys = config["SECRET_KEY_FALLBACKS"]  # the KeyError
+    return _made_settings(interface, app, config, version, fallback_keys, signing)
+
+
+def _made_settings(
+    interface: SecureCookieSessionInterface,
+    app: Kettle,
+    config: Any,
+    version: Any,
+    fallback_keys: tuple[Any, ...],
+    signing: tuple[Any, ...],
+) -> SessionSettings:
+    """The settings from the value-keyed cache (made on a miss), kept while they can be."""
+    values = _read_config(config)
+    key = (values, fallback_keys, signing)
     cache = interface._settings_cache
     try:
-        return cache[key]
+        settings = cache[key]
     except KeyError:
         settings = SessionSettings(interface, app)
         if len(cache) >= MAX_SETTINGS:
             cache.clear()  # settings that keep changing: start over, stay bounded
         cache[key] = settings
-        return settings
     except TypeError:  # an unhashable value: read afresh each time
         return SessionSettings(interface, app)
+    if version is not None and all(type(value) in _FIXED for value in (*values, *fallback_keys)):
+        # Values that cannot change in place: the config's version covers them.
+        try:
+            config_ref = ref(config)
+        except TypeError:  # a mapping of another kind that cannot be referred to weakly
+            return settings
+        interface._current_settings = (
+            config_ref,
+            version,
+            fallback_keys,
+            signing,
+            settings,
+            type(app),
+        )
+    return settings
+
+
+#: The settings made last by an interface: a weak reference to the config they were
+#: made from, its version, SECRET_KEY_FALLBACKS' values, the interface's signer
+#: settings (``_read_interface``), the settings, and the app's class (one that keeps
+#: Kettle's ``secret_key`` and ``permanent_session_lifetime``). Only an interface
+#: whose class overrides none of the ``HOOKS`` keeps it.
+Current = tuple["ref[Any]", Any, tuple[Any, ...], tuple[Any, ...], SessionSettings, type]
+
+#: The types of config values that cannot change in place (a list, a bytearray can).
+_FIXED = frozenset({str, bytes, bool, int, float, type(None), timedelta})
 
 
 def request_is_secure() -> bool:

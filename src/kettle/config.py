@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import itertools
 import json
 import os
 import types
@@ -85,17 +86,73 @@ class ConfigAttribute:
         obj.config[self.__name__] = value
 
 
+#: Config versions: every change takes the next number, never used before by any config.
+_versions = itertools.count(1)
+
+
 class Config(dict[str, Any]):
     """A dict of settings with loaders for objects, files, mappings and the environment.
 
     Only UPPERCASE keys are taken from objects, files and mappings.
     """
 
+    #: A number that changes whenever the config changes through its methods
+    #: (``config[key] = ...``, ``del``, ``update``, ``setdefault``, ``pop``,
+    #: ``popitem``, ``clear``, ``|=``), unique across configs. What Kettle works
+    #: out from the config (the signed session's settings) is kept with it and
+    #: made again when it differs. A value changed in place (a list appended to)
+    #: does not change it: such values are compared by whoever keeps them.
+    _version = 0
+
     def __init__(
         self, root_path: str | os.PathLike[str] = ".", defaults: Mapping[str, Any] | None = None
     ) -> None:
         super().__init__(defaults or {})
         self.root_path = os.fspath(root_path)
+        self._version = next(_versions)
+
+    # Each change is made first, then numbered: a reader that saw the new number
+    # also sees the change.
+    def __setitem__(self, key: str, value: Any) -> None:
+        dict.__setitem__(self, key, value)
+        self._version = next(_versions)
+
+    def __delitem__(self, key: str) -> None:
+        dict.__delitem__(self, key)
+        self._version = next(_versions)
+
+    def __ior__(self, other: Any) -> Config:  # type: ignore[override,misc]
+        dict.update(self, other)
+        self._version = next(_versions)
+        return self
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """Update from a mapping or pairs and keywords, as ``dict.update``."""
+        dict.update(self, *args, **kwargs)
+        self._version = next(_versions)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        """Return ``config[key]``, setting it to ``default`` first if absent."""
+        value = dict.setdefault(self, key, default)
+        self._version = next(_versions)
+        return value
+
+    def pop(self, key: str, *default: Any) -> Any:
+        """Remove ``key`` and return its value (or ``default``), as ``dict.pop``."""
+        value = dict.pop(self, key, *default)
+        self._version = next(_versions)
+        return value
+
+    def popitem(self) -> tuple[str, Any]:
+        """Remove and return the last pair, as ``dict.popitem``."""
+        pair = dict.popitem(self)
+        self._version = next(_versions)
+        return pair
+
+    def clear(self) -> None:
+        """Remove every key."""
+        dict.clear(self)
+        self._version = next(_versions)
 
     def from_envvar(self, variable_name: str, silent: bool = False) -> bool:
         """Load the file named by environment variable ``variable_name``."""

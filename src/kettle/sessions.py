@@ -22,7 +22,12 @@ from itsdangerous import URLSafeTimedSerializer
 from kettle._session_cookie import cookie_arguments as cookie_arguments
 from kettle._session_cookie import load_cookie, vary_cookie, write_cookie
 from kettle._session_settings import HOOKS as _HOOKS
-from kettle._session_settings import SessionSettings, request_is_secure, session_settings
+from kettle._session_settings import (
+    Current,
+    SessionSettings,
+    request_is_secure,
+    session_settings,
+)
 from kettle._signing import SignedSerializer
 from kettle.json.tag import TaggedJSONSerializer
 
@@ -267,6 +272,9 @@ class SecureCookieSessionInterface(SessionInterface):
         cls._default_hooks = all(
             getattr(cls, name) is getattr(SecureCookieSessionInterface, name) for name in _HOOKS
         )
+
+    #: The settings ``session_settings`` made last, with what they were made from.
+    _current_settings: Current | None = None
 
     @cached_property
     def _settings_cache(self) -> dict[tuple[Any, ...], SessionSettings]:

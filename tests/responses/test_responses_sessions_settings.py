@@ -231,3 +231,132 @@ def test_appended_cookie_equals_set_cookies(
 
 
 _EXPIRES = re.compile(r"; Expires=[^;]*")
+
+
+def _rename_by_setitem(app: Kettle) -> None:
+    app.config["SESSION_COOKIE_NAME"] = "renamed"
+
+
+def _rename_by_update(app: Kettle) -> None:
+    app.config.update(SESSION_COOKIE_NAME="renamed")
+
+
+def _rename_by_update_pairs(app: Kettle) -> None:
+    app.config.update([("SESSION_COOKIE_NAME", "renamed")])
+
+
+def _rename_by_ior(app: Kettle) -> None:
+    config = app.config
+    config |= {"SESSION_COOKIE_NAME": "renamed"}
+
+
+def _rename_by_from_mapping(app: Kettle) -> None:
+    app.config.from_mapping(SESSION_COOKIE_NAME="renamed")
+
+
+def _rename_by_pop_and_setdefault(app: Kettle) -> None:
+    app.config.pop("SESSION_COOKIE_NAME")
+    app.config.setdefault("SESSION_COOKIE_NAME", "renamed")
+
+
+@pytest.mark.parametrize(
+    "rename",
+    [
+        _rename_by_setitem,
+        _rename_by_update,
+        _rename_by_update_pairs,
+        _rename_by_ior,
+        _rename_by_from_mapping,
+        _rename_by_pop_and_setdefault,
+    ],
+)
+def test_every_way_of_changing_the_config_shows_on_the_next_request(
+    app: Kettle, client: KettleClient, rename: Callable[[Kettle], None]
+) -> None:
+    _routes(app)
+    for _ in range(3):  # the settings are kept from one request to the next
+        assert client.get("/write").headers["Set-Cookie"].startswith("session=")
+    rename(app)
+    header = client.get("/write").headers["Set-Cookie"]
+    assert header.startswith("renamed=") and header.endswith("; HttpOnly; Path=/; SameSite=Lax")
+
+
+def test_a_config_replaced_by_a_plain_dict_is_read(app: Kettle, client: KettleClient) -> None:
+    _routes(app)
+    assert client.get("/write").headers["Set-Cookie"].startswith("session=")
+    app.config = dict(app.config, SESSION_COOKIE_NAME="plain")  # type: ignore[assignment]
+    assert client.get("/write").headers["Set-Cookie"].startswith("plain=")
+    app.config["SESSION_COOKIE_NAME"] = "again"
+    assert client.get("/write").headers["Set-Cookie"].startswith("again=")
+
+
+def test_a_config_change_in_the_view_shows_in_its_own_cookie(
+    app: Kettle, client: KettleClient
+) -> None:
+    @app.route("/move")
+    def move() -> str:
+        session["n"] = session.get("n", 0) + 1
+        app.config["SESSION_COOKIE_NAME"] = "moved"
+        app.config["SESSION_COOKIE_PATH"] = "/elsewhere"
+        return "ok"
+
+    _routes(app)
+    client.get("/write")
+    header = client.get("/move").headers["Set-Cookie"]
+    assert header.startswith("moved=") and "; Path=/elsewhere;" in header
+
+
+def test_a_secret_key_changed_in_place_is_read(app: Kettle, client: KettleClient) -> None:
+    _routes(app)
+    key = app.secret_key = bytearray(b"first key")
+    assert client.get("/write").text == "1"
+    assert client.get("/write").text == "2"
+    key[:] = b"other key"  # a bytearray can change without the config changing
+    assert client.get("/write").text == "1"
+    assert client.get("/write").text == "2"
+    key[:] = b"first key"  # the cookie signed with the other key is refused
+    assert client.get("/write").text == "1"
+
+
+def test_fallback_keys_appended_in_place_are_read(app: Kettle, client: KettleClient) -> None:
+    _routes(app)
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    assert client.get("/write").text == "1"
+    old = client.get_cookie("session")
+    assert old is not None
+    app.config["SECRET_KEY"] = "new key"
+    assert client.get("/write").text == "1"  # the old cookie no longer verifies
+    client.set_cookie("session", old.value)
+    app.config["SECRET_KEY_FALLBACKS"].append("test key")
+    assert client.get("/write").text == "2"
+
+
+@pytest.mark.parametrize("spelling", ["Vary", "vary", "VARY", "vArY"])
+def test_vary_in_any_case_is_joined_not_repeated(
+    app: Kettle, client: KettleClient, spelling: str
+) -> None:
+    @app.route("/")
+    def index() -> Any:
+        session["n"] = 1
+        return "", {spelling: "Accept-Encoding"}
+
+    response = client.get("/")
+    assert [value for name, value in response.headers if name.lower() == "vary"] == [
+        "Accept-Encoding, Cookie"
+    ]
+
+
+class _NumberedDict(dict[str, Any]):
+    """A config of the user's own: a version, but no weak references (``__slots__``)."""
+
+    __slots__ = ("_version",)
+
+
+def test_a_config_without_weak_references_is_read(app: Kettle, client: KettleClient) -> None:
+    _routes(app)
+    config = _NumberedDict(app.config)
+    config._version = 1
+    app.config = config  # type: ignore[assignment]
+    assert client.get("/write").headers["Set-Cookie"].startswith("session=")
+    config["SESSION_COOKIE_NAME"] = "mine"  # the version stays: read all the same
+    assert client.get("/write").headers["Set-Cookie"].startswith("mine=")

@@ -297,11 +297,10 @@ def _plain(value: Any, tags: dict[str, JSONTag]) -> bool:
     """
     cls = type(value)  # not __class__, which an object may claim
     if cls is dict:  # first: a session is one
-        if len(value) == 1 and next(iter(value)) in tags:
-            return False  # TagDict escapes it
+        single = len(value) == 1
         for key, item in value.items():
-            if type(key) is not str:
-                return False
+            if type(key) is not str or (single and key in tags):
+                return False  # not JSON's, or a lone tag-like key that TagDict escapes
             kind = type(item)
             # Scalars checked here, without a call per value.
             if not (kind is str or kind is int or kind is bool or kind is float) and (

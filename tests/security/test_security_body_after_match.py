@@ -13,6 +13,7 @@ import io
 from typing import Any
 
 import pytest
+from asgi_scopes import http_scope
 
 from kettle import Kettle, request
 from kettle.csrf import CSRFProtect
@@ -57,20 +58,7 @@ class CountingReceive:
 def asgi_post(app: Kettle, path: str, headers: dict[str, str]) -> tuple[int, CountingReceive]:
     pairs = [(b"content-length", str(SIZE).encode()), (b"content-type", b"application/octet-stream")]
     pairs += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": pairs,
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-    }
+    scope = http_scope("POST", path, pairs)
     receive = CountingReceive(SIZE)
     sent: list[dict[str, Any]] = []
 

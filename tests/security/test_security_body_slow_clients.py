@@ -11,6 +11,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from asgi_scopes import http_scope
 
 from kettle import Kettle, request
 
@@ -19,20 +20,7 @@ def scope(method: str, path: str, length: int | None) -> dict[str, Any]:
     headers = [(b"host", b"localhost")]
     if length is not None:
         headers.append((b"content-length", str(length).encode()))
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-    }
+    return http_scope(method, path, headers)
 
 
 @pytest.fixture

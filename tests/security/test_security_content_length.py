@@ -17,6 +17,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from asgi_scopes import http_scope
 
 from kettle import Kettle, request
 from kettle.testing import KettleClient
@@ -99,20 +100,7 @@ def asgi_post(app: Kettle, path: str, lengths: list[bytes]) -> tuple[int, bytes,
     """POST ``BODY`` with the given Content-Length fields, straight to ``app.asgi``."""
     headers = [(b"host", b"localhost"), (b"content-type", b"application/x-www-form-urlencoded")]
     headers += [(b"content-length", value) for value in lengths]
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-    }
+    scope = http_scope("POST", path, headers)
     calls = 0
 
     async def receive() -> dict[str, Any]:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from asgi_scopes import http_scope
 
 from kettle import Kettle, request
 from kettle.http.exceptions import ClientDisconnected, HTTPException
@@ -159,24 +160,12 @@ def test_asgi_disconnect_mid_body(
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
+    headers = [
             (b"host", b"localhost"),
             (b"content-length", str(len(BODY)).encode()),
             (b"content-type", CONTENT_TYPE.encode()),
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-    }
+    ]
+    scope = http_scope("POST", path, headers)
     asyncio.run(asyncio.wait_for(app.asgi(scope, receive, send), 10))
     if path == "/stream":
         # The view streams the body: it meets the disconnect, as under WSGI.

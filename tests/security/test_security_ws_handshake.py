@@ -12,6 +12,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from asgi_scopes import asgi_scope
 
 from kettle import Blueprint, Kettle, abort, g, request, websocket
 from kettle.websocket import WebSocketDisconnect, check_origin
@@ -29,20 +30,14 @@ def handshake(
     headers = [(b"host", host.encode("latin-1"))]
     if origin is not None:
         headers.append((b"origin", origin.encode("latin-1")))
-    scope: dict[str, Any] = {
-        "type": "websocket",
-        "asgi": {"version": "3.0"},
-        "scheme": scheme,
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-        "subprotocols": [],
-        "extensions": {"websocket.http.response": {}} if extension else {},
-    }
+    scope = asgi_scope(
+        "websocket",
+        path,
+        headers,
+        scheme,
+        subprotocols=[],
+        extensions={"websocket.http.response": {}} if extension else {},
+    )
     sent: list[dict[str, Any]] = []
 
     async def run() -> None:

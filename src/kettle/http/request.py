@@ -87,6 +87,8 @@ class Request(JSONBody):
     _server: tuple[str, int | None] | None = None
     _stream: IO[bytes] | None = None
     _input_terminated = True
+    #: True once ``_load_form_data`` ran (``files`` may hold files to close).
+    _form_loaded = False
     #: True while the class keeps this ``__init__``: an adapter may then pass the fields
     #: by position (keyword matching is a measurable part of a small request's cost).
     fields_by_position = True
@@ -136,6 +138,7 @@ class Request(JSONBody):
         if query_string:
             self.query_string = query_string
         self._host_header = host_header
+        self._form_loaded = False  # Stored: ``close`` reads it (a class attribute reads slower).
         # A Host seen before is checked here by one lookup (the common case);
         # any other is parsed when first read (``_check_host``).
         self._checked_host: str | None = (
@@ -153,8 +156,7 @@ class Request(JSONBody):
             self._stream = stream
         if not input_terminated:
             self._input_terminated = input_terminated
-        if owns_stream:
-            self.owns_stream = owns_stream
+        self.owns_stream = owns_stream  # (Stored, as ``_form_loaded``.)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url!r} [{self.method}]>"
@@ -462,6 +464,7 @@ class Request(JSONBody):
         return self.max_content_length, self.max_form_memory_size, self.max_form_parts
 
     def _load_form_data(self) -> None:
+        self._form_loaded = True  # ``close`` then looks for files to close.
         cached = self.__dict__
         if "form" in cached:
             if "files" not in cached:  # ``form`` read a short urlencoded body directly.
@@ -541,9 +544,10 @@ class Request(JSONBody):
 
     def close(self) -> None:
         """Close uploaded files (their temporary files) and a body stream the request owns."""
-        files = self.__dict__.get("files")  # Only when parsed: most requests never are.
-        if files:
-            for _, storage in files.items(multi=True):
-                storage.close()
+        if self._form_loaded:  # Most requests never parse a form: their ``__dict__`` (made
+            files = self.__dict__.get("files")  # when first read, and costly) is not read.
+            if files:
+                for _, storage in files.items(multi=True):
+                    storage.close()
         if self.owns_stream and self._stream is not None:
             self._stream.close()

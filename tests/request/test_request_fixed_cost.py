@@ -151,3 +151,26 @@ def test_uploaded_files_read_in_a_hook_are_closed_after_the_response(
     response = client.post("/up", data={"doc": (io.BytesIO(b"hello"), "a.txt")})
     assert response.text == "ok"
     assert kept and kept[0].closed
+
+
+class SettingRequest(Request):
+    """A request class that watches its attribute writes."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "args":
+            raise AssertionError("a cached value went through __setattr__")
+        super().__setattr__(name, value)
+
+
+def test_lazy_attributes_are_computed_once_and_kept_on_the_request(app: Kettle) -> None:
+    for request_class in (Request, SettingRequest):
+        app.request_class = request_class
+        with app.test_request_context("/p?tag=a&tag=b") as ctx:
+            built = ctx.request
+            first = built.args
+            assert first.getlist("tag") == ["a", "b"]
+            assert built.args is first
+            assert built.__dict__["args"] is first  # Stored on the instance, as before.
+            del built.args  # Forgetting it computes it again on the next read.
+            assert built.args is not first
+            assert built.args.getlist("tag") == ["a", "b"]

@@ -21,6 +21,7 @@ from kettle.http.request import parse_content_length
 from kettle.http.response import Response as _HTTPResponse
 
 if TYPE_CHECKING:
+    from kettle.http.headers import Headers
     from kettle.routing import Rule
     from kettle.typing import Scope, WSGIEnvironment
 
@@ -183,6 +184,18 @@ class Request(_HTTPRequest):
     @server.setter
     def server(self, value: tuple[str, int | None] | None) -> None:
         self._server = value
+
+    #: The WSGI adapter passes no headers factory: ``_build_headers`` reads the environ.
+    builds_own_headers = True
+
+    def _build_headers(self) -> Headers:
+        """The headers from the WSGI environ the request keeps (else the core's: empty)."""
+        environ = self.__dict__.get("environ")
+        if environ is None:
+            return super()._build_headers()
+        from kettle.adapters.wsgi import headers_from_environ
+
+        return headers_from_environ(environ)
 
     @classmethod
     def from_values(cls, *args: Any, **kwargs: Any) -> Request:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kettle.adapters.shutdown import shutting_down, thread_stream
@@ -55,8 +55,15 @@ def server_from_environ(environ: WSGIEnvironment) -> tuple[str, int | None] | No
         return name, None
 
 
-def build_request(request_class: type[_RequestT], environ: WSGIEnvironment) -> _RequestT:
-    """Translate a WSGI environ into a request of ``request_class`` (the environ not kept)."""
+def build_request(
+    request_class: type[_RequestT], environ: WSGIEnvironment, keep_environ: bool = False
+) -> _RequestT:
+    """Translate a WSGI environ into a request of ``request_class``.
+
+    With ``keep_environ`` the request keeps it (``request.environ``); a class
+    that builds its headers from it (``builds_own_headers``) is then given no
+    headers factory, so none is made per request.
+    """
     get = environ.get
     host = get("HTTP_HOST")
     script_name = get("SCRIPT_NAME")
@@ -69,28 +76,34 @@ def build_request(request_class: type[_RequestT], environ: WSGIEnvironment) -> _
     server = None if host else server_from_environ(environ)
     root_path = decode_wsgi_path(script_name) if script_name else ""
     query_string = query.encode("latin-1", "replace") if query else b""
-    headers = lambda: headers_from_environ(environ)  # noqa: E731 - built on first use
+    headers: Callable[[], Headers] | None = None  # The class reads the kept environ.
+    if not (keep_environ and request_class.builds_own_headers):
+        headers = lambda: headers_from_environ(environ)  # noqa: E731 - built on first use
     remote_addr = get("REMOTE_ADDR")
     stream = get("wsgi.input")  # The server owns it: closing the request leaves it open.
     terminated = True if get("wsgi.input_terminated") else False  # noqa: SIM210 - no call
     if request_class.fields_by_position:  # The same fields, without keyword matching.
-        return request_class(
+        request = request_class(
             method, path, scheme, server, root_path, query_string, host, headers, remote_addr,
             stream, terminated,
         )  # fmt: skip
-    return request_class(
-        method,
-        path,
-        scheme=scheme,
-        server=server,
-        root_path=root_path,
-        query_string=query_string,
-        host_header=host,
-        headers=headers,
-        remote_addr=remote_addr,
-        stream=stream,
-        input_terminated=terminated,
-    )
+    else:
+        request = request_class(
+            method,
+            path,
+            scheme=scheme,
+            server=server,
+            root_path=root_path,
+            query_string=query_string,
+            host_header=host,
+            headers=headers,
+            remote_addr=remote_addr,
+            stream=stream,
+            input_terminated=terminated,
+        )
+    if keep_environ:
+        request.environ = environ  # type: ignore[attr-defined]
+    return request
 
 
 def request_from_environ(
@@ -101,9 +114,7 @@ def request_from_environ(
         if app is None:
             raise TypeError("request_from_environ() needs an app or a request class.")
         request_class = app.request_class
-    request = build_request(request_class, environ)
-    request.environ = environ
-    return request
+    return build_request(request_class, environ, keep_environ=True)
 
 
 class _ClosingBody:
@@ -196,8 +207,7 @@ def serve(app: Kettle, environ: WSGIEnvironment, start_response: StartResponse) 
     """Handle one WSGI request: translate, run the pipeline, send."""
     if "_wsgi_serving" not in app.__dict__:
         start_serving(app)
-    request = build_request(app.request_class, environ)
-    request.environ = environ
+    request = build_request(app.request_class, environ, True)
     # Stored, not left to the class's defaults: read several times per request (see
     # ``adapters.asgi.request_from_scope``).
     request.url_rule = request.routing_exception = None

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, Generic, Self, TypeVar, overload
 
 T = TypeVar("T")
+_PLAIN_SETATTR = object.__setattr__
 
 
 class cached_property(Generic[T]):
@@ -37,5 +38,12 @@ class cached_property(Generic[T]):
         if instance is None:
             return self
         value = self.func(instance)
-        instance.__dict__[self.attrname] = value
+        if type(instance).__setattr__ is _PLAIN_SETATTR:
+            # Not through ``instance.__dict__``: on Python 3.11 reading ``__dict__``
+            # turns the instance's compact attribute array into a real dict (built,
+            # then freed with the object); a set attribute stays in the array. This
+            # class has no ``__set__``: the value lands in the instance, as below.
+            setattr(instance, self.attrname, value)
+        else:  # A class with its own ``__setattr__`` is not asked.
+            instance.__dict__[self.attrname] = value
         return value

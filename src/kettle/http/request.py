@@ -10,19 +10,19 @@ request that only needs its path costs one small object.
 from __future__ import annotations
 
 import io
-import json as _json
 from collections.abc import Callable
 from datetime import datetime
+from types import FunctionType
 from typing import IO, Any
 from urllib.parse import quote
 
 from kettle.http._lazy import cached_property
+from kettle.http._request_json import JSONBody
 from kettle.http.accept import CharsetAccept, LanguageAccept, MIMEAccept
 from kettle.http.auth import Authorization
 from kettle.http.cookies import parse_cookie
 from kettle.http.datastructures import CombinedMultiDict, ImmutableMultiDict, immutable_from_lists
 from kettle.http.dates import parse_date
-from kettle.http.exceptions import BadRequest, UnsupportedMediaType
 from kettle.http.files import FileStorage
 from kettle.http.formparser import FormDataParser, decode_urlencoded
 from kettle.http.headers import Headers
@@ -57,17 +57,13 @@ _FORM_HOOKS = (
 )
 
 
-def _empty_headers() -> Headers:
-    return Headers()
-
-
-_FUNCTION = type(_empty_headers)
+_FUNCTION = FunctionType
 
 #: ``Request._checked_host`` before the Host was checked.
 _UNCHECKED: Any = object()
 
 
-class Request:
+class Request(JSONBody):
     """An HTTP request: URL, method, headers and body, parsed lazily."""
 
     #: The class of ``args`` and ``form``.
@@ -92,6 +88,8 @@ class Request:
     _server: tuple[str, int | None] | None = None
     _stream: IO[bytes] | None = None
     _input_terminated = True
+    #: True once ``_load_form_data`` ran (``files`` may hold files to close).
+    _form_loaded = False
     #: True while the class keeps this ``__init__``: an adapter may then pass the fields
     #: by position (keyword matching is a measurable part of a small request's cost).
     fields_by_position = True
@@ -117,7 +115,7 @@ class Request:
         root_path: str = "",
         query_string: bytes = b"",
         host_header: str | None = None,
-        headers: Headers | Callable[[], Headers] = _empty_headers,
+        headers: Headers | Callable[[], Headers] | None = None,
         remote_addr: str | None = None,
         stream: IO[bytes] | None = None,
         input_terminated: bool = True,
@@ -126,7 +124,8 @@ class Request:
         """Build the request from plain values (pass all but ``method`` and ``path`` by keyword).
 
         An adapter may pass them by position, in this order, when the request
-        class keeps this ``__init__`` (``fields_by_position``).
+        class keeps this ``__init__`` (``fields_by_position``). ``headers``: Headers,
+        a callable that builds them on first read, or None (``_build_headers``).
         """
         self.method = method if method.isupper() else method.upper()
         self.path = path if path[:1] == "/" and path[1:2] != "/" else "/" + path.lstrip("/")
@@ -140,12 +139,15 @@ class Request:
         if query_string:
             self.query_string = query_string
         self._host_header = host_header
+        self._form_loaded = False  # Stored: ``close`` reads it (a class attribute reads slower).
         # A Host seen before is checked here by one lookup (the common case);
         # any other is parsed when first read (``_check_host``).
         self._checked_host: str | None = (
             checked_hosts.get((host_header, scheme), _UNCHECKED) if host_header else _UNCHECKED
         )
-        if headers.__class__ is not _FUNCTION and isinstance(headers, Headers):
+        if headers is None:
+            pass
+        elif headers.__class__ is not _FUNCTION and isinstance(headers, Headers):
             self.__dict__["headers"] = headers
         else:  # A factory (an adapter's function: tested first, without isinstance).
             self._headers_factory = headers
@@ -155,17 +157,26 @@ class Request:
             self._stream = stream
         if not input_terminated:
             self._input_terminated = input_terminated
-        if owns_stream:
-            self.owns_stream = owns_stream
+        self.owns_stream = owns_stream  # (Stored, as ``_form_loaded``.)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url!r} [{self.method}]>"
 
     # -- URL ---------------------------------------------------------------
+    _headers_factory: Callable[[], Headers] | None = None
+    #: True when ``_build_headers`` reads what the request keeps (``kettle.wrappers``):
+    #: an adapter then passes no factory (no function made per request).
+    builds_own_headers = False
+
     @cached_property
     def headers(self) -> Headers:
         """The request headers (built on first access)."""
-        return self._headers_factory()
+        factory = self._headers_factory
+        return factory() if factory is not None else self._build_headers()
+
+    def _build_headers(self) -> Headers:
+        """The headers of a request built without them (empty here)."""
+        return Headers()
 
     @property
     def server(self) -> tuple[str, int | None] | None:
@@ -454,6 +465,7 @@ class Request:
         return self.max_content_length, self.max_form_memory_size, self.max_form_parts
 
     def _load_form_data(self) -> None:
+        self._form_loaded = True  # ``close`` then looks for files to close.
         cached = self.__dict__
         if "form" in cached:
             if "files" not in cached:  # ``form`` read a short urlencoded body directly.
@@ -533,68 +545,10 @@ class Request:
 
     def close(self) -> None:
         """Close uploaded files (their temporary files) and a body stream the request owns."""
-        files = self.__dict__.get("files")  # Only when parsed: most requests never are.
-        if files:
-            for _, storage in files.items(multi=True):
-                storage.close()
+        if self._form_loaded:  # Most requests never parse a form: their ``__dict__`` (made
+            files = self.__dict__.get("files")  # when first read, and costly) is not read.
+            if files:
+                for _, storage in files.items(multi=True):
+                    storage.close()
         if self.owns_stream and self._stream is not None:
             self._stream.close()
-
-    @property
-    def is_json(self) -> bool:
-        """True when the mimetype is ``application/json`` or ``application/*+json``."""
-        mt = self.mimetype
-        return mt == "application/json" or (mt.startswith("application/") and mt.endswith("+json"))
-
-    @property
-    def json(self) -> Any:
-        """The parsed JSON body; 415 when the Content-Type is not JSON, 400 when malformed."""
-        return self.get_json()
-
-    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
-        """Parse the body as JSON.
-
-        Without ``force`` the Content-Type must be JSON, else 415. Malformed
-        JSON gives a 400 (or None with ``silent``).
-        """
-        cached = self.__dict__.get("_cached_json", _unset)
-        if cached is not _unset and cached[silent] is not _unset:
-            return cached[silent]
-        if not (force or self.is_json):
-            if not silent:
-                return self.on_json_loading_failed(None)
-            return None
-        try:
-            value = self.load_json(self.get_data(cache=cache))
-        except ValueError as error:
-            if silent:
-                value = None
-                if cache:
-                    self.__dict__["_cached_json"] = (_unset, None)
-                return value
-            return self.on_json_loading_failed(error)
-        if cache:
-            self.__dict__["_cached_json"] = (value, value)
-        return value
-
-    def load_json(self, data: bytes) -> Any:
-        """Decode JSON bytes; raise ValueError when they are not JSON."""
-        try:
-            return self._json_loads(data)
-        except RecursionError:
-            raise ValueError("JSON nesting is too deep") from None
-
-    #: The JSON decoder (the app's ``app.json.loads`` in an app's requests).
-    _json_loads = staticmethod(_json.loads)
-
-    def on_json_loading_failed(self, error: ValueError | None) -> Any:
-        """Raise 400 for a decoding error, or 415 when the body is not JSON at all."""
-        if error is not None:
-            raise BadRequest(f"Failed to decode JSON object: {error}")
-        raise UnsupportedMediaType(
-            "Did not attempt to load JSON data because the request Content-Type was not"
-            " 'application/json'."
-        )
-
-
-_unset: Any = object()

@@ -6,6 +6,7 @@ They exist for user code; the framework passes its context explicitly.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self, cast
 
@@ -111,6 +112,8 @@ def _forward_attributes(get: Callable[[], Any]) -> Callable[[_Proxy, str], Any]:
 
     if get is _request:
         return _request_attributes
+    if get is _session:
+        return _session_attributes
 
     def __getattribute__(self: _Proxy, name: str) -> Any:
         if name[:1] == "_":
@@ -131,6 +134,44 @@ def _request_attributes(self: _Proxy, name: str) -> Any:
     ctx = _cv.get(None)
     current = None if ctx is None else ctx.request
     return getattr(_request() if current is None else current, name)
+
+
+def _session_attributes(self: _Proxy, name: str) -> Any:
+    """The ``session`` proxy's ``__getattribute__``: ``session.get(...)`` in one frame.
+
+    An opened session is read from the context and marked ``accessed`` here, as
+    the context's ``session`` property does; otherwise (no request, a session
+    not opened yet) ``_session`` goes through that property.
+    """
+    if name[:1] == "_":
+        return _own_or_forwarded(self, name, _session)
+    ctx = _cv.get(None)
+    if ctx is not None and ctx.request is not None:
+        session = ctx._opened_session
+        if session is not None:
+            session.accessed = True
+            return getattr(session, name)
+    return getattr(_session(), name)
+
+
+def _session_operator(operation: Callable[..., Any]) -> Callable[..., Any]:
+    """A dunder of the ``session`` proxy: ``operation`` on the current session.
+
+    ``session["n"] = 1``, ``"n" in session``: the session is found as in
+    ``_session_attributes`` and handed to the ``operator`` function, which
+    looks the special method up on its type, as Python does.
+    """
+
+    def method(self: _Proxy, *args: Any) -> Any:
+        ctx = _cv.get(None)
+        if ctx is not None and ctx.request is not None:
+            session = ctx._opened_session
+            if session is not None:
+                session.accessed = True
+                return operation(session, *args)
+        return operation(_session(), *args)
+
+    return method
 
 
 def _own_or_forwarded(self: _Proxy, name: str, get: Callable[[], Any]) -> Any:
@@ -211,6 +252,36 @@ class _Proxy:
     __str__ = _forward("__str__")
 
 
+class _SessionProxy(_Proxy):
+    """The ``session`` proxy: its item access, ``in``, ``len`` and iteration in one frame."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: str) -> Any:
+        ctx = _cv.get(None)
+        if ctx is not None and ctx.request is not None:
+            session = ctx._opened_session
+            if session is not None:
+                session.accessed = True
+                return session[key]
+        return _session()[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        ctx = _cv.get(None)
+        if ctx is not None and ctx.request is not None:
+            session = ctx._opened_session
+            if session is not None:
+                session.accessed = True
+                session[key] = value
+                return
+        _session()[key] = value
+
+    __delitem__ = _session_operator(operator.delitem)
+    __contains__ = _session_operator(operator.contains)
+    __iter__ = _session_operator(iter)
+    __len__ = _session_operator(len)
+
+
 class _ContextView:
     """Read-only stand-in for Flask's ``_cv_app`` / ``_cv_request`` ContextVars.
 
@@ -247,7 +318,7 @@ g: _AppCtxGlobals = cast("_AppCtxGlobals", _Proxy(_g))
 #: The current request.
 request: Request = cast("Request", _Proxy(_request))
 #: The current session.
-session: SessionMixin = cast("SessionMixin", _Proxy(_session))
+session: SessionMixin = cast("SessionMixin", _SessionProxy(_session))
 #: The current application context (``app_ctx.g``, ``app_ctx.app``), for extensions.
 app_ctx: AppContext = cast("AppContext", _Proxy(_app_ctx))
 #: The current request context (``request_ctx.request``, ``request_ctx.session``).

@@ -36,6 +36,9 @@ information about how to avoid this problem.\
 
 
 _missing: Any = object()
+#: The context variable, untyped: the session proxy reads ``_opened_session`` from
+#: whatever context it holds and takes an AttributeError for "no request context".
+_contexts: Any = _cv
 
 
 def _app() -> Any:
@@ -139,19 +142,22 @@ def _request_attributes(self: _Proxy, name: str) -> Any:
 def _session_attributes(self: _Proxy, name: str) -> Any:
     """The ``session`` proxy's ``__getattribute__``: ``session.get(...)`` in one frame.
 
-    An opened session is read from the context and marked ``accessed`` here, as
-    the context's ``session`` property does; otherwise (no request, a session
-    not opened yet) ``_session`` goes through that property.
+    An opened session is read from the request context and marked ``accessed``
+    here, as the context's ``session`` property does; otherwise (no context, an
+    app context, a session not opened yet) ``_session`` goes through that
+    property (which opens the session) or raises. ``_SessionProxy``'s methods
+    find the session the same way.
     """
     if name[:1] == "_":
         return _own_or_forwarded(self, name, _session)
-    ctx = _cv.get(None)
-    if ctx is not None and ctx.request is not None:
-        session = ctx._opened_session
-        if session is not None:
-            session.accessed = True
-            return getattr(session, name)
-    return getattr(_session(), name)
+    try:
+        session = _contexts.get(None)._opened_session
+    except AttributeError:  # No context, or an app context: ``_session`` raises.
+        session = None
+    if session is None:
+        return getattr(_session(), name)
+    session.accessed = True
+    return getattr(session, name)
 
 
 def _session_operator(operation: Callable[..., Any]) -> Callable[..., Any]:
@@ -163,13 +169,14 @@ def _session_operator(operation: Callable[..., Any]) -> Callable[..., Any]:
     """
 
     def method(self: _Proxy, *args: Any) -> Any:
-        ctx = _cv.get(None)
-        if ctx is not None and ctx.request is not None:
-            session = ctx._opened_session
-            if session is not None:
-                session.accessed = True
-                return operation(session, *args)
-        return operation(_session(), *args)
+        try:
+            session = _contexts.get(None)._opened_session
+        except AttributeError:
+            session = None
+        if session is None:
+            return operation(_session(), *args)
+        session.accessed = True
+        return operation(session, *args)
 
     return method
 
@@ -257,24 +264,28 @@ class _SessionProxy(_Proxy):
 
     __slots__ = ()
 
+    # ``session[key]`` and ``session[key] = value`` spelled out (no ``*args`` to pack:
+    # a third of their cost through ``_session_operator``).
     def __getitem__(self, key: str) -> Any:
-        ctx = _cv.get(None)
-        if ctx is not None and ctx.request is not None:
-            session = ctx._opened_session
-            if session is not None:
-                session.accessed = True
-                return session[key]
-        return _session()[key]
+        try:
+            session = _contexts.get(None)._opened_session
+        except AttributeError:
+            session = None
+        if session is None:
+            return _session()[key]
+        session.accessed = True
+        return session[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
-        ctx = _cv.get(None)
-        if ctx is not None and ctx.request is not None:
-            session = ctx._opened_session
-            if session is not None:
-                session.accessed = True
-                session[key] = value
-                return
-        _session()[key] = value
+        try:
+            session = _contexts.get(None)._opened_session
+        except AttributeError:
+            session = None
+        if session is None:
+            _session()[key] = value
+        else:
+            session.accessed = True
+            session[key] = value
 
     __delitem__ = _session_operator(operator.delitem)
     __contains__ = _session_operator(operator.contains)

@@ -6,6 +6,7 @@ They exist for user code; the framework passes its context explicitly.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self, cast
 
@@ -35,6 +36,9 @@ information about how to avoid this problem.\
 
 
 _missing: Any = object()
+#: The context variable, untyped: the session proxy reads ``_opened_session`` from
+#: whatever context it holds and takes an AttributeError for "no request context".
+_contexts: Any = _cv
 
 
 def _app() -> Any:
@@ -111,6 +115,8 @@ def _forward_attributes(get: Callable[[], Any]) -> Callable[[_Proxy, str], Any]:
 
     if get is _request:
         return _request_attributes
+    if get is _session:
+        return _session_attributes
 
     def __getattribute__(self: _Proxy, name: str) -> Any:
         if name[:1] == "_":
@@ -131,6 +137,48 @@ def _request_attributes(self: _Proxy, name: str) -> Any:
     ctx = _cv.get(None)
     current = None if ctx is None else ctx.request
     return getattr(_request() if current is None else current, name)
+
+
+def _session_attributes(self: _Proxy, name: str) -> Any:
+    """The ``session`` proxy's ``__getattribute__``: ``session.get(...)`` in one frame.
+
+    An opened session is read from the request context and marked ``accessed``
+    here, as the context's ``session`` property does; otherwise (no context, an
+    app context, a session not opened yet) ``_session`` goes through that
+    property (which opens the session) or raises. ``_SessionProxy``'s methods
+    find the session the same way.
+    """
+    if name[:1] == "_":
+        return _own_or_forwarded(self, name, _session)
+    try:
+        session = _contexts.get(None)._opened_session
+    except AttributeError:  # No context, or an app context: ``_session`` raises.
+        session = None
+    if session is None:
+        return getattr(_session(), name)
+    session.accessed = True
+    return getattr(session, name)
+
+
+def _session_operator(operation: Callable[..., Any]) -> Callable[..., Any]:
+    """A dunder of the ``session`` proxy: ``operation`` on the current session.
+
+    ``session["n"] = 1``, ``"n" in session``: the session is found as in
+    ``_session_attributes`` and handed to the ``operator`` function, which
+    looks the special method up on its type, as Python does.
+    """
+
+    def method(self: _Proxy, *args: Any) -> Any:
+        try:
+            session = _contexts.get(None)._opened_session
+        except AttributeError:
+            session = None
+        if session is None:
+            return operation(_session(), *args)
+        session.accessed = True
+        return operation(session, *args)
+
+    return method
 
 
 def _own_or_forwarded(self: _Proxy, name: str, get: Callable[[], Any]) -> Any:
@@ -211,6 +259,40 @@ class _Proxy:
     __str__ = _forward("__str__")
 
 
+class _SessionProxy(_Proxy):
+    """The ``session`` proxy: its item access, ``in``, ``len`` and iteration in one frame."""
+
+    __slots__ = ()
+
+    # ``session[key]`` and ``session[key] = value`` spelled out (no ``*args`` to pack:
+    # a third of their cost through ``_session_operator``).
+    def __getitem__(self, key: str) -> Any:
+        try:
+            session = _contexts.get(None)._opened_session
+        except AttributeError:
+            session = None
+        if session is None:
+            return _session()[key]
+        session.accessed = True
+        return session[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        try:
+            session = _contexts.get(None)._opened_session
+        except AttributeError:
+            session = None
+        if session is None:
+            _session()[key] = value
+        else:
+            session.accessed = True
+            session[key] = value
+
+    __delitem__ = _session_operator(operator.delitem)
+    __contains__ = _session_operator(operator.contains)
+    __iter__ = _session_operator(iter)
+    __len__ = _session_operator(len)
+
+
 class _ContextView:
     """Read-only stand-in for Flask's ``_cv_app`` / ``_cv_request`` ContextVars.
 
@@ -247,7 +329,7 @@ g: _AppCtxGlobals = cast("_AppCtxGlobals", _Proxy(_g))
 #: The current request.
 request: Request = cast("Request", _Proxy(_request))
 #: The current session.
-session: SessionMixin = cast("SessionMixin", _Proxy(_session))
+session: SessionMixin = cast("SessionMixin", _SessionProxy(_session))
 #: The current application context (``app_ctx.g``, ``app_ctx.app``), for extensions.
 app_ctx: AppContext = cast("AppContext", _Proxy(_app_ctx))
 #: The current request context (``request_ctx.request``, ``request_ctx.session``).

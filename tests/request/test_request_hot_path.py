@@ -51,6 +51,43 @@ def test_request_class_with_its_own_init_gets_keywords(app: Kettle, client: Kett
     assert {"host_header", "headers", "query_string", "scheme"} <= set(data["seen"])
 
 
+class NewRequest(Request):
+    """A request class with its own ``__new__`` (it must still be called)."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> NewRequest:
+        made = super().__new__(cls)
+        made.made_by = "__new__"
+        return made
+
+
+class CountingMeta(type):
+    """A metaclass whose ``__call__`` marks each instance it makes."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        made = super().__call__(*args, **kwargs)
+        made.made_by = "metaclass"
+        return made
+
+
+class MetaRequest(Request, metaclass=CountingMeta):
+    """A request class made through a metaclass's ``__call__``."""
+
+
+@pytest.mark.parametrize("request_class", [NewRequest, MetaRequest])
+def test_request_class_with_its_own_new_or_metaclass_is_called(
+    app: Kettle, client: KettleClient, request_class: type[Request]
+) -> None:
+    app.request_class = request_class
+    expected = "__new__" if request_class is NewRequest else "metaclass"
+
+    @app.get("/made")
+    def made() -> Any:
+        return {"made_by": request.made_by, "path": request.path, "args": request.args["a"]}
+
+    response = client.get("/made?a=1")
+    assert response.json == {"made_by": expected, "path": "/made", "args": "1"}
+
+
 def test_request_defaults_read_as_before(app: Kettle, client: KettleClient) -> None:
     @app.post("/plain")
     def plain() -> Any:

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from kettle.wrappers import Request, Response
 
 _RequestT = TypeVar("_RequestT", bound=_HTTPRequest)
+_new = object.__new__
+_init = _HTTPRequest.__init__
 _SPECIAL = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
 
 
@@ -82,7 +84,13 @@ def build_request(
     remote_addr = get("REMOTE_ADDR")
     stream = get("wsgi.input")  # The server owns it: closing the request leaves it open.
     terminated = True if get("wsgi.input_terminated") else False  # noqa: SIM210 - no call
-    if request_class.fields_by_position:  # The same fields, without keyword matching.
+    if request_class.init_directly:  # As ``request_class(...)`` does, without its cost.
+        request = _new(request_class)
+        _init(
+            request, method, path, scheme, server, root_path, query_string, host, headers,
+            remote_addr, stream, terminated,
+        )  # fmt: skip
+    elif request_class.fields_by_position:  # The same fields, without keyword matching.
         request = request_class(
             method, path, scheme, server, root_path, query_string, host, headers, remote_addr,
             stream, terminated,

@@ -55,6 +55,7 @@ def get_content_type(mimetype: str, charset: str = "utf-8") -> str:
 
 
 _DEFAULT_CONTENT_TYPE = "text/html; charset=utf-8"
+_DEFAULT_TYPE_PAIR = ("Content-Type", _DEFAULT_CONTENT_TYPE)  # One tuple, shared (immutable).
 
 
 def _header_property(name: str, doc: str) -> Any:
@@ -133,7 +134,7 @@ class Response:
         content_type: str | None = None,
         direct_passthrough: bool = False,
     ) -> None:
-        if (
+        if (  # The common case (a view returned a str), in one step.
             response.__class__ is str
             and headers is None
             and status is None
@@ -142,12 +143,11 @@ class Response:
             and self.default_mimetype == "text/html"
             and self.default_status == 200
         ):
-            # The common case (a view returned a str), in one step.
             data = response.encode(self.charset)
             self.headers = made = _new_headers(Headers)  # Headers._trusted, written out:
             size = len(data)  # both values are known valid (``length_value``, written out:
             length = LENGTH_VALUES[size] if size < 4096 else str(size)  # a call costs more).
-            made._list = [("Content-Type", _DEFAULT_CONTENT_TYPE), ("Content-Length", length)]
+            made._list = [_DEFAULT_TYPE_PAIR, ("Content-Length", length)]
             self._status_code, self._status = 200, "200 OK"
             self.direct_passthrough = direct_passthrough
             self.has_close_callbacks = False  # (Read by every adapter.)

@@ -401,3 +401,35 @@ def test_a_404_handler_registered_before_the_first_request_answers(
         response = client.get("/missing")
         assert response.status_code == 404
         assert response.get_data(as_text=True) == "not here"
+
+
+def test_a_response_class_with_its_own_status_is_sent_as_it_says(app: Kettle) -> None:
+    # WSGI sends the status line it reads from the class's ``status`` (a shortcut
+    # reads the stored one only while the class keeps Kettle's property).
+    from kettle.wrappers import Response
+
+    class Shouting(Response):
+        @property
+        def status(self) -> str:
+            return f"{self.status_code} SHOUTED"
+
+        @status.setter
+        def status(self, value: int | str) -> None:
+            Response.status.fset(self, value)  # type: ignore[attr-defined]
+
+    app.response_class = Shouting
+    seen: list[str] = []
+
+    @app.get("/")
+    def index() -> str:
+        return "hi"
+
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+        seen.append(status)
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_HOST": "localhost"}
+    environ |= {"wsgi.url_scheme": "http", "wsgi.input": None, "SERVER_NAME": "localhost"}
+    assert b"".join(app(environ, start_response)) == b"hi"
+    app.response_class = Response
+    assert b"".join(app(environ, start_response)) == b"hi"
+    assert seen == ["200 SHOUTED", "200 OK"]

@@ -16,7 +16,6 @@ from kettle.adapters.shutdown import shutting_down, thread_stream
 from kettle.ctx import PRESERVE_CONTEXT, RequestContext
 from kettle.http.headers import Headers
 from kettle.http.request import Request as _HTTPRequest
-from kettle.http.response import Response as _HTTPResponse
 from kettle.http.response import prepare_send
 from kettle.http.urls import decode_wsgi_path
 from kettle.pipeline import respond_sync
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
 _RequestT = TypeVar("_RequestT", bound=_HTTPRequest)
 _new = object.__new__
 _init = _HTTPRequest.__init__
-_STATUS = _HTTPResponse.status
 _SPECIAL = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
 
 
@@ -185,9 +183,7 @@ def send_response(
 ) -> Iterable[bytes]:
     """Start the response and return the WSGI body iterable."""
     headers, body = prepare_send(response, method)
-    # ``response.status`` without the property's frame while the class keeps it.
-    status = response._status if response.__class__.status is _STATUS else response.status
-    start_response(status, headers)
+    start_response(response.status, headers)
     if body is None:
         response.close()
         return ()

@@ -95,8 +95,8 @@ class Request(JSONBody):
     fields_by_position = True
     #: True while, besides this ``__init__``, the class keeps ``object.__new__`` and a
     #: plain metaclass: an adapter may then make the request as ``type.__call__`` does,
-    #: ``object.__new__`` then this ``__init__`` called directly (a class call with a
-    #: Python ``__init__`` costs about 1,500 instructions more on 3.11).
+    #: ``object.__new__`` then this ``__init__`` called directly (the class call
+    #: cost about 400 instructions more on 3.11; see docs/performance.md).
     init_directly = True
     #: True while the class keeps every hook in ``_FORM_HOOKS`` (decided per class).
     _default_form_hooks = True

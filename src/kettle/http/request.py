@@ -156,12 +156,11 @@ class Request(JSONBody):
         self._checked_host: str | None = (
             checked_hosts.get((host_header, scheme), _UNCHECKED) if host_header else _UNCHECKED
         )
-        if headers is None:
-            pass
-        elif headers.__class__ is not _FUNCTION and isinstance(headers, Headers):
-            self.__dict__["headers"] = headers
-        else:  # A factory (an adapter's function: tested first, without isinstance).
-            self._headers_factory = headers
+        if headers is not None:  # None: made on first read (``_build_headers``).
+            if headers.__class__ is not _FUNCTION and isinstance(headers, Headers):
+                self.__dict__["headers"] = headers
+            else:  # A factory (an adapter's function: tested first, without isinstance).
+                self._headers_factory = headers
         if remote_addr is not None:
             self.remote_addr = remote_addr
         if stream is not None:

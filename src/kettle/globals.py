@@ -6,7 +6,6 @@ They exist for user code; the framework passes its context explicitly.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self, cast
 
@@ -36,7 +35,7 @@ information about how to avoid this problem.\
 
 
 _missing: Any = object()
-#: The context variable, untyped: the session proxy reads ``_opened_session`` from
+#: The context variable, untyped: ``_session`` reads ``_opened_session`` from
 #: whatever context it holds and takes an AttributeError for "no request context".
 _contexts: Any = _cv
 
@@ -81,10 +80,23 @@ def _request() -> Any:
 
 
 def _session() -> Any:
-    ctx = _cv.get(None)
-    if ctx is None or ctx.request is None:
-        raise RuntimeError(_no_req_msg)
-    return ctx.session  # type: ignore[attr-defined]
+    """The current session, marked ``accessed`` as the context's ``session`` property does.
+
+    An opened session is read from the request context at once (the common
+    case: one attribute read); otherwise (no context, an app context, a session
+    not opened yet) the context's ``session`` property opens it, or this raises.
+    """
+    try:
+        session = _contexts.get(None)._opened_session
+    except AttributeError:  # No context, or an app context (no ``_opened_session``).
+        session = None
+    if session is None:
+        ctx = _cv.get(None)
+        if ctx is None or ctx.request is None:
+            raise RuntimeError(_no_req_msg)
+        return ctx.session  # type: ignore[attr-defined]
+    session.accessed = True
+    return session
 
 
 def _forward(name: str) -> Any:
@@ -115,8 +127,6 @@ def _forward_attributes(get: Callable[[], Any]) -> Callable[[_Proxy, str], Any]:
 
     if get is _request:
         return _request_attributes
-    if get is _session:
-        return _session_attributes
 
     def __getattribute__(self: _Proxy, name: str) -> Any:
         if name[:1] == "_":
@@ -137,48 +147,6 @@ def _request_attributes(self: _Proxy, name: str) -> Any:
     ctx = _cv.get(None)
     current = None if ctx is None else ctx.request
     return getattr(_request() if current is None else current, name)
-
-
-def _session_attributes(self: _Proxy, name: str) -> Any:
-    """The ``session`` proxy's ``__getattribute__``: ``session.get(...)`` in one frame.
-
-    An opened session is read from the request context and marked ``accessed``
-    here, as the context's ``session`` property does; otherwise (no context, an
-    app context, a session not opened yet) ``_session`` goes through that
-    property (which opens the session) or raises. ``_SessionProxy``'s methods
-    find the session the same way.
-    """
-    if name[:1] == "_":
-        return _own_or_forwarded(self, name, _session)
-    try:
-        session = _contexts.get(None)._opened_session
-    except AttributeError:  # No context, or an app context: ``_session`` raises.
-        session = None
-    if session is None:
-        return getattr(_session(), name)
-    session.accessed = True
-    return getattr(session, name)
-
-
-def _session_operator(operation: Callable[..., Any]) -> Callable[..., Any]:
-    """A dunder of the ``session`` proxy: ``operation`` on the current session.
-
-    ``session["n"] = 1``, ``"n" in session``: the session is found as in
-    ``_session_attributes`` and handed to the ``operator`` function, which
-    looks the special method up on its type, as Python does.
-    """
-
-    def method(self: _Proxy, *args: Any) -> Any:
-        try:
-            session = _contexts.get(None)._opened_session
-        except AttributeError:
-            session = None
-        if session is None:
-            return operation(_session(), *args)
-        session.accessed = True
-        return operation(session, *args)
-
-    return method
 
 
 def _own_or_forwarded(self: _Proxy, name: str, get: Callable[[], Any]) -> Any:
@@ -260,37 +228,29 @@ class _Proxy:
 
 
 class _SessionProxy(_Proxy):
-    """The ``session`` proxy: its item access, ``in``, ``len`` and iteration in one frame."""
+    """The ``session`` proxy: item access, ``in``, ``len`` and iteration straight through ``_session``."""
 
     __slots__ = ()
 
-    # ``session[key]`` and ``session[key] = value`` spelled out (no ``*args`` to pack:
-    # a third of their cost through ``_session_operator``).
+    # Spelled out: ``_Proxy``'s forwarding packs ``*args`` and looks the method up
+    # on the type, a third of the cost of ``session[key] = value``.
     def __getitem__(self, key: str) -> Any:
-        try:
-            session = _contexts.get(None)._opened_session
-        except AttributeError:
-            session = None
-        if session is None:
-            return _session()[key]
-        session.accessed = True
-        return session[key]
+        return _session()[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
-        try:
-            session = _contexts.get(None)._opened_session
-        except AttributeError:
-            session = None
-        if session is None:
-            _session()[key] = value
-        else:
-            session.accessed = True
-            session[key] = value
+        _session()[key] = value
 
-    __delitem__ = _session_operator(operator.delitem)
-    __contains__ = _session_operator(operator.contains)
-    __iter__ = _session_operator(iter)
-    __len__ = _session_operator(len)
+    def __delitem__(self, key: str) -> None:
+        del _session()[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in _session()
+
+    def __iter__(self) -> Any:
+        return iter(_session())
+
+    def __len__(self) -> int:
+        return len(_session())
 
 
 class _ContextView:

@@ -228,7 +228,7 @@ class _Proxy:
 
 
 class _SessionProxy(_Proxy):
-    """The ``session`` proxy: item access, ``in``, ``len`` and iteration straight through ``_session``."""
+    """The ``session`` proxy: item access, ``in``, ``len`` and iteration through ``_session``."""
 
     __slots__ = ()
 

@@ -19,8 +19,14 @@ T = TypeVar("T")
 
 _missing: Any = object()
 
-#: ``dict.get`` itself: the value list of a key, whatever a subclass overrides.
+#: ``dict.get`` itself: the stored value of a key, whatever a subclass overrides.
 _dict_get = dict.get
+#: ``dict.__getitem__`` itself: ``ImmutableMultiDict``'s ``[]`` (its dict holds first values).
+_dict_getitem = dict.__getitem__
+#: dict's own reads and update, untyped: an ImmutableMultiDict's dict holds values, not lists.
+_stored_items: Any = dict.items
+_stored_values: Any = dict.values
+_store_update: Any = dict.update
 
 
 def _fill(target: dict[Any, list[Any]], mapping: Any) -> None:
@@ -33,18 +39,24 @@ def _fill(target: dict[Any, list[Any]], mapping: Any) -> None:
     if mapping.__class__ is list:
         lists = {key: [value] for key, value in mapping}
         if len(lists) != len(mapping):
-            lists = {}
-            for key, value in mapping:
-                values = lists.get(key)
-                if values is None:
-                    lists[key] = [value]
-                else:
-                    values.append(value)
+            lists = _grouped(mapping)
         dict.update(target, lists)
         return
     setdefault = dict.setdefault
     for key, value in _pairs(mapping):
         setdefault(target, key, []).append(value)
+
+
+def _grouped(pairs: Iterable[Any]) -> dict[Any, list[Any]]:
+    """The values of (key, value) ``pairs`` grouped by key, in the order keys first come."""
+    lists: dict[Any, list[Any]] = {}
+    for key, value in pairs:
+        values = lists.get(key)
+        if values is None:
+            lists[key] = [value]
+        else:
+            values.append(value)
+    return lists
 
 
 def _pairs(mapping: Any) -> Iterator[tuple[Any, Any]]:
@@ -73,14 +85,16 @@ class MultiDict(dict[K, list[V]]):
         if mapping is not None:
             _fill(self, mapping)
 
-    #: True while the class keeps MultiDict's ``__getitem__`` (decided per class): ``get``
-    #: may then read the value lists itself instead of calling ``self[key]`` and catching
+    #: True while the class keeps its family's ``__getitem__`` (decided per class): ``get``
+    #: may then read the stored values itself instead of calling ``self[key]`` and catching
     #: the KeyError (building a BadRequestKeyError is most of a missed ``get``'s cost).
     _plain_getitem = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._plain_getitem = "__getitem__" not in cls.__dict__ and all(
+        # ``ImmutableMultiDict`` sets dict's own ``__getitem__``: that one is plain too.
+        own = cls.__dict__.get("__getitem__", _dict_getitem)
+        cls._plain_getitem = own is _dict_getitem and all(
             getattr(base, "_plain_getitem", True) for base in cls.__bases__
         )
 
@@ -242,12 +256,96 @@ class _Immutable:
 
 
 class ImmutableMultiDict(_Immutable, MultiDict[K, V]):
-    """A MultiDict that cannot be changed (request.args, request.form)."""
+    """A MultiDict that cannot be changed (request.args, request.form).
+
+    Stored otherwise than a MultiDict, since nothing can change it: the dict
+    holds each key's first value, so ``d[key]`` is dict's own lookup (in C; a
+    missing key still raises ``BadRequestKeyError``, from ``__missing__``),
+    and ``_lists`` the value lists of the keys that have more than one (None
+    when none has). The reads below are MultiDict's for this layout.
+    """
+
+    #: The value lists of the keys with several values (None: every key has one).
+    _lists: dict[K, list[V]] | None = None
 
     def __init__(self, mapping: Any = None) -> None:
         dict.__init__(self)
         if mapping is not None:
-            _fill(self, mapping)
+            lists: dict[K, list[V]] = {}
+            _fill(lists, mapping)
+            _store(self, {key: values[0] for key, values in lists.items()}, lists)
+
+    __getitem__ = dict.__getitem__  # type: ignore[assignment]
+
+    def __missing__(self, key: K) -> NoReturn:
+        raise BadRequestKeyError(key)
+
+    def get(self, key: K, default: Any = None, type: Callable[[V], T] | None = None) -> Any:
+        """Return the first value of ``key``, converted by ``type``, or ``default``.
+
+        A conversion that raises ValueError or TypeError gives ``default``.
+        """
+        if self._plain_getitem:
+            value = _dict_get(self, key, _missing)
+            if value is _missing:
+                return default
+        else:
+            try:
+                value = self[key]
+            except KeyError:
+                return default
+        if type is None:
+            return value
+        return convert_or(value, type, default)
+
+    def getlist(self, key: K, type: Callable[[V], T] | None = None) -> list[Any]:
+        """Return every value of ``key``; values ``type`` rejects are skipped."""
+        lists = self._lists
+        values = None if lists is None else lists.get(key)
+        if values is None:
+            value = _dict_get(self, key, _missing)
+            values = [] if value is _missing else [value]
+            return values if type is None else convert_all(values, type)
+        return values[:] if type is None else convert_all(values, type)
+
+    def items(self, multi: bool = False) -> Iterator[tuple[K, V]]:  # type: ignore[override]
+        """Yield (key, first value), or every (key, value) pair with ``multi``."""
+        lists = self._lists
+        if not multi or lists is None:
+            yield from _stored_items(self)
+            return
+        for key, value in _stored_items(self):
+            values = lists.get(key)
+            if values is None:
+                yield key, value
+            else:
+                for each in values:
+                    yield key, each
+
+    def lists(self) -> Iterator[tuple[K, list[V]]]:
+        """Yield (key, list of values) pairs."""
+        lists = self._lists or {}
+        for key, value in _stored_items(self):
+            values = lists.get(key)
+            yield key, [value] if values is None else values[:]
+
+    def values(self) -> Iterator[V]:  # type: ignore[override]
+        """Yield the first value of each key."""
+        yield from _stored_values(self)
+
+    def listvalues(self) -> Iterator[list[V]]:
+        """Yield the value list of each key (a copy: this dict cannot change)."""
+        for _, values in self.lists():
+            yield values
+
+    def __eq__(self, other: object) -> bool:
+        # What a MultiDict's dict of lists compares (``{"a": ["1"]}`` equals it too).
+        if isinstance(other, MultiDict):
+            other = other.to_dict(flat=False)
+        return dict(self.lists()) == other
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
 
     def copy(self) -> MultiDict[K, V]:
         """Return a mutable copy."""
@@ -261,11 +359,27 @@ class ImmutableMultiDict(_Immutable, MultiDict[K, V]):
         return hash(tuple(self.items(multi=True)))
 
 
-def immutable_from_lists(lists: dict[K, list[V]]) -> ImmutableMultiDict[K, V]:
-    """An ImmutableMultiDict holding ``lists`` (a parser's fresh value lists, not copied)."""
+def _store(target: ImmutableMultiDict[K, V], first: dict[K, V], lists: dict[K, list[V]]) -> None:
+    """Fill an empty ImmutableMultiDict: ``first`` values, and the ``lists`` longer than one."""
+    _store_update(target, first)
+    repeated = {key: values for key, values in lists.items() if len(values) > 1}
+    if repeated:
+        target._lists = repeated
+
+
+def immutable_from_parts(
+    first: dict[K, V], lists: dict[K, list[V]] | None
+) -> ImmutableMultiDict[K, V]:
+    """An ImmutableMultiDict of a parser's parts, held as they are (not copied).
+
+    ``first``: each key's first value, keys in the order they first came;
+    ``lists``: the value lists of the keys with more than one, or None.
+    """
     # dict.__new__: an empty instance without a Python ``__init__`` call (it would set nothing).
     result: ImmutableMultiDict[K, V] = dict.__new__(ImmutableMultiDict)
-    dict.update(result, lists)
+    _store_update(result, first)
+    if lists is not None:
+        result._lists = lists
     return result
 
 

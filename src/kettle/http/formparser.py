@@ -1,7 +1,7 @@
 """Form bodies: ``application/x-www-form-urlencoded`` and ``multipart/form-data``.
 
 Theory of operation: a urlencoded body is read whole (it is bounded by
-``max_form_memory_size``) and split by ``group_short_query`` (short, no
+``max_form_memory_size``) and split by ``short_query_multidict`` (short, no
 escapes: the common body) or ``parse_qsl``. A multipart body is
 read in ``MULTIPART_CHUNK_SIZE`` pieces and fed to the incremental decoder of
 ``kettle.http.multipart``, so memory stays flat whatever the body size:
@@ -20,13 +20,13 @@ import tempfile
 from collections.abc import Callable
 from typing import IO, Any, cast
 
-from kettle.http.datastructures import ImmutableMultiDict, immutable_from_lists
+from kettle.http.datastructures import ImmutableMultiDict
 from kettle.http.exceptions import BadRequest, RequestEntityTooLarge
 from kettle.http.files import FileStorage
 from kettle.http.headers import Headers
 from kettle.http.multipart import DATA, PART, PART_END, MultipartDecoder, parse_header_params
 from kettle.http.stream import CHUNK_SIZE
-from kettle.http.urls import group_short_query, parse_qsl
+from kettle.http.urls import parse_qsl, short_query_multidict
 
 #: Bytes of a multipart body read at a time: a 100 KiB upload in one read (fewer
 #: buffers to allocate and fill: 6 µs of 85 measured), and still a small part of the
@@ -121,9 +121,9 @@ def decode_urlencoded(
     if max_form_memory_size is not None and len(data) > max_form_memory_size:
         raise RequestEntityTooLarge()
     try:
-        lists = group_short_query(data, max_form_parts)
-        if lists is not None:  # The common body: short, no escapes, grouped in one loop.
-            return immutable_from_lists(lists)
+        form = short_query_multidict(data, max_form_parts)
+        if form is not None:  # The common body: short, no escapes.
+            return form
         pairs = parse_qsl(data, max_fields=max_form_parts)
     except ValueError:
         raise RequestEntityTooLarge("The form has too many fields.") from None

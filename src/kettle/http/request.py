@@ -21,7 +21,7 @@ from kettle.http._request_json import JSONBody
 from kettle.http.accept import CharsetAccept, LanguageAccept, MIMEAccept
 from kettle.http.auth import Authorization
 from kettle.http.cookies import parse_cookie
-from kettle.http.datastructures import CombinedMultiDict, ImmutableMultiDict, immutable_from_lists
+from kettle.http.datastructures import CombinedMultiDict, ImmutableMultiDict
 from kettle.http.dates import parse_date
 from kettle.http.files import FileStorage
 from kettle.http.formparser import FormDataParser, decode_urlencoded
@@ -40,7 +40,7 @@ from kettle.http.preconditions import (
     parse_range,
 )
 from kettle.http.stream import bound_stream, read_short_body
-from kettle.http.urls import group_short_query, iter_qsl
+from kettle.http.urls import iter_qsl, short_query_multidict
 from kettle.http.useragent import UserAgent
 
 _URL_SAFE = "!$&'()*+,/:;=@%"
@@ -281,10 +281,10 @@ class Request(JSONBody):
         """The parsed query string (never raises on bad encoding)."""
         storage = self.parameter_storage_class
         if storage is ImmutableMultiDict:
-            # The common query (short, no escapes) grouped in one loop, without pairs.
-            lists = group_short_query(self.query_string)
-            if lists is not None:
-                return immutable_from_lists(lists)
+            # The common query (short, no escapes) split without a list of pairs.
+            args = short_query_multidict(self.query_string)
+            if args is not None:
+                return args
         return storage(iter_qsl(self.query_string))
 
     # -- headers -----------------------------------------------------------

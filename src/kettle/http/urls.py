@@ -13,7 +13,7 @@ from operator import methodcaller
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
-from kettle.http.datastructures import ImmutableMultiDict, MultiDict
+from kettle.http.datastructures import ImmutableMultiDict, MultiDict, immutable_from_parts
 
 # RFC 3986 3.3: characters a path may carry unescaped ("/" kept as separator).
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
@@ -120,26 +120,36 @@ def iter_qsl(query: bytes, max_fields: int | None = None) -> Iterable[tuple[str,
     return _iter_large(query, max_fields)
 
 
-def group_short_query(query: bytes, max_fields: int | None = None) -> dict[str, list[str]] | None:
-    """The pairs of ``parse_qsl`` grouped by key (``{key: [value, ...]}``), or None.
+def short_query_multidict(
+    query: bytes, max_fields: int | None = None
+) -> ImmutableMultiDict[str, str] | None:
+    """The ImmutableMultiDict of ``parse_qsl``'s pairs for the common input, else None.
 
-    What a MultiDict holds, built in one loop without the list of pairs, for
-    the common input: short, without a ``%`` escape. None for any other: the
-    caller then groups the pairs of ``iter_qsl``.
+    The common input is short and without a ``%`` escape: its chunks go in
+    one loop into the dict of first values the ImmutableMultiDict holds, and
+    a value list is made only for a key that repeats (``?tag=a&tag=b``). For
+    any other input the caller groups the pairs of ``iter_qsl``.
     """
     chunks = _unescaped_chunks(query, max_fields) if len(query) <= _SMALL_QUERY else None
     if chunks is None:
         return None
-    lists: dict[str, list[str]] = {}
+    first: dict[str, str] = {}
+    repeated: dict[str, list[str]] | None = None
     for chunk in chunks:
         key, sep, value = chunk.partition("=")
-        if key or sep:  # An empty chunk ("a&&b") gives no key and no "=".
-            values = lists.get(key)
-            if values is None:
-                lists[key] = [value]
+        if key not in first:
+            if key or sep:  # An empty chunk ("a&&b") gives no key and no "=".
+                first[key] = value
+        elif key or sep:
+            if repeated is None:
+                repeated = {key: [first[key], value]}
             else:
-                values.append(value)
-    return lists
+                values = repeated.get(key)
+                if values is None:
+                    repeated[key] = [first[key], value]
+                else:
+                    values.append(value)
+    return immutable_from_parts(first, repeated)
 
 
 def _unescaped_chunks(query: bytes, max_fields: int | None) -> list[str] | None:

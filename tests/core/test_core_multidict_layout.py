@@ -148,6 +148,15 @@ def test_equality_compares_every_value() -> None:
     assert one != 5
 
 
+def test_in_place_union_is_refused_like_werkzeug() -> None:
+    ours, theirs = ImmutableMultiDict([("a", "1")]), wz.ImmutableMultiDict([("a", "1")])
+    with pytest.raises(TypeError):
+        theirs |= {"a": "2"}
+    with pytest.raises(TypeError):
+        ours |= {"a": "2"}
+    assert ours["a"] == "1" and ours.getlist("a") == ["1"]
+
+
 def test_subclasses_keep_their_getitem() -> None:
     class Upper(ImmutableMultiDict[str, str]):
         def __getitem__(self, key: str) -> str:

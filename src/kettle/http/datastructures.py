@@ -253,6 +253,8 @@ class _Immutable:
 
     __setitem__ = __delitem__ = add = setlist = setdefault = setlistdefault = _refuse
     update = pop = poplist = popitem = popitemlist = clear = _refuse
+    # ``d |= other`` would otherwise be dict's own update, past every method above.
+    __ior__ = _refuse
 
 
 class ImmutableMultiDict(_Immutable, MultiDict[K, V]):

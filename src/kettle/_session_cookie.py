@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadData
 
-from kettle._session_settings import request_is_secure
 from kettle._signing import SignedSerializer
+from kettle.ctx import _cv
 from kettle.http.cookies import cookie_value, format_cookie
 from kettle.http.dates import http_date
 from kettle.http.headers import Headers
@@ -136,9 +136,16 @@ def write_cookie(
         and cls.set_cookie is _SET_COOKIE
         and headers.__class__ is Headers
     ):
-        secure = settings.secure or request_is_secure()
-        parts = settings.made_attributes.get(secure) or settings.attributes(secure)
-        header = format_cookie(parts, value, None if expires is None else http_date(expires))
+        # ``request_is_secure()``, without its frame.
+        ctx = _cv.get(None)
+        request = None if ctx is None else ctx.request
+        secure = settings.secure or (request is not None and bool(request.is_secure))
+        if expires is None:
+            start, end = settings.made_affixes.get(secure) or settings.affixes(secure)
+            header = start + value + end
+        else:
+            parts = settings.made_attributes.get(secure) or settings.attributes(secure)
+            header = format_cookie(parts, value, http_date(expires))
         # ``response.max_cookie_size``, read from the config when it is Kettle's property.
         max_size = (
             int(app.config["MAX_COOKIE_SIZE"])

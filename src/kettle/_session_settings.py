@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from weakref import ref
 
 from kettle.ctx import _cv
-from kettle.http.cookies import cookie_attributes
+from kettle.http.cookies import cookie_attributes, format_cookie
 
 if TYPE_CHECKING:
     from kettle._signing import SignedSerializer
@@ -52,6 +52,9 @@ HOOKS = frozenset(
         "get_expiration_time",
     }
 )
+
+#: True when a mapping (the interface's ``__dict__``) holds none of the ``HOOKS``.
+_no_hooks = HOOKS.isdisjoint
 
 #: Every other config value the settings are made from, read in one C call.
 _read_config = itemgetter(
@@ -82,6 +85,7 @@ class SessionSettings:
         "domain",
         "httponly",
         "lifetime",
+        "made_affixes",
         "made_attributes",
         "max_age",
         "name",
@@ -112,6 +116,8 @@ class SessionSettings:
         self.max_age = int(self.lifetime.total_seconds())
         #: ``attributes`` made so far, by Secure flag.
         self.made_attributes: dict[bool, tuple[str, str, str]] = {}
+        #: ``affixes`` made so far, by Secure flag.
+        self.made_affixes: dict[bool, tuple[str, str]] = {}
 
     def options(self) -> tuple[str, str | None, str, bool, bool, str | None, bool]:
         """The seven ``get_cookie_*`` answers for this request, in ``_cookie_options`` order."""
@@ -145,6 +151,22 @@ class SessionSettings:
                 self.partitioned,
             )
             return parts
+
+    def affixes(self, secure: bool) -> tuple[str, str]:
+        """What goes before and after the value in a Set-Cookie header without Expires.
+
+        ``format_cookie`` of the ``attributes``, split around the value once,
+        so writing a browser-session cookie is one concatenation.
+        """
+        try:
+            return self.made_affixes[secure]
+        except KeyError:
+            start, domain_part, tail = self.attributes(secure)
+            affixes = self.made_affixes[secure] = (
+                start,
+                format_cookie(("", domain_part, tail), "", None),
+            )
+            return affixes
 
 
 def session_settings(
@@ -180,10 +202,10 @@ def session_settings(
         and current[2] == fallback_keys
         and current[3] == signing
         and current[5] is type(app)
-        and interface.__dict__.keys().isdisjoint(HOOKS)
+        and _no_hooks(interface.__dict__)
     ):
         return current[4]
-    if not interface._default_hooks or not interface.__dict__.keys().isdisjoint(HOOKS):
+    if not interface._default_hooks or not _no_hooks(interface.__dict__):
         return None
     plain = _PLAIN_APPS.get(type(app))
     if not plain:

@@ -44,12 +44,14 @@ _KEY_DERIVATIONS = frozenset({"concat", "django-concat", "hmac", "none"})
 # base64.urlsafe_b64encode / urlsafe_b64decode, minus their argument checks.
 _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 _FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+#: The ``=`` padding a base64 text of each length modulo 4 lacks (``b"=" * (-len % 4)``).
+_PADDING = (b"", b"===", b"==", b"=")
 
 
 def _decode(data: bytes) -> bytes:
     # As itsdangerous: padding restored, then the non-strict decoder (which
     # skips characters outside the alphabet), as urlsafe_b64decode calls it.
-    return a2b_base64((data + b"=" * (-len(data) % 4)).translate(_FROM_URLSAFE))
+    return a2b_base64((data + _PADDING[len(data) & 3]).translate(_FROM_URLSAFE))
 
 
 def _as_bytes(value: str | bytes) -> bytes:
@@ -189,7 +191,7 @@ class SignedSerializer:
         # part cost more than the decoding itself (three per request).
         try:
             expected = a2b_base64(
-                (signature + b"=" * (-len(signature) % 4)).translate(_FROM_URLSAFE)
+                (signature + _PADDING[len(signature) & 3]).translate(_FROM_URLSAFE)
             )
         except ValueError:
             raise BadSignature("Signature is not base64") from None
@@ -207,21 +209,21 @@ class SignedSerializer:
             raise BadTimeSignature("timestamp missing")
         try:
             stamp_bytes = a2b_base64(
-                (stamp_text + b"=" * (-len(stamp_text) % 4)).translate(_FROM_URLSAFE)
+                (stamp_text + _PADDING[len(stamp_text) & 3]).translate(_FROM_URLSAFE)
             )
         except ValueError:
             raise BadTimeSignature("Malformed timestamp") from None
         if len(stamp_bytes) > 8:
             raise BadTimeSignature("Malformed timestamp")
         if max_age is not None:
-            age = int(time.time()) - int.from_bytes(stamp_bytes, "big")
+            age = int(time.time()) - int.from_bytes(stamp_bytes)  # big-endian by default
             if age > max_age or age < 0:
                 raise SignatureExpired(f"Signature age {age} outside 0..{max_age} seconds")
         try:
             if payload[:1] == b".":
                 text = zlib.decompress(_decode(payload[1:]))
             else:
-                text = a2b_base64((payload + b"=" * (-len(payload) % 4)).translate(_FROM_URLSAFE))
+                text = a2b_base64((payload + _PADDING[len(payload) & 3]).translate(_FROM_URLSAFE))
             return self._serializer.loads(text.decode("utf-8")), payload
         except Exception as error:
             raise BadPayload("Could not decode the payload", original_error=error) from error

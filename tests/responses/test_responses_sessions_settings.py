@@ -233,6 +233,53 @@ def test_appended_cookie_equals_set_cookies(
 _EXPIRES = re.compile(r"; Expires=[^;]*")
 
 
+@pytest.mark.parametrize("base_url", ["http://localhost", "https://localhost"])
+@pytest.mark.parametrize(
+    "config",
+    [
+        {},
+        {"SESSION_COOKIE_DOMAIN": "Example.COM:8080", "SESSION_COOKIE_PATH": "/a b/ü"},
+        {"SESSION_COOKIE_SAMESITE": None, "SESSION_COOKIE_PARTITIONED": True},
+        {"SESSION_COOKIE_SECURE": True, "SESSION_COOKIE_HTTPONLY": False},
+    ],
+)
+def test_browser_session_cookie_equals_set_cookies(
+    config: dict[str, Any],
+    base_url: str,
+    make_client: Callable[..., KettleClient],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A cookie without Expires is joined from parts made once per settings: the
+    # same header as ``set_cookie`` writes, over http and https, on every request.
+    monkeypatch.setattr(time, "time", lambda: 1_750_000_000.0)
+
+    class Plain(Response):
+        def set_cookie(self, key: str, value: str = "", *args: Any, **kwargs: Any) -> None:
+            super().set_cookie(key, value, *args, **kwargs)
+
+    secure = base_url.startswith("https") or any(
+        config.get(name) for name in ("SESSION_COOKIE_SECURE", "SESSION_COOKIE_PARTITIONED")
+    )
+    headers = []
+    for response_class in (Response, Plain):
+        app = Kettle("kettle_test")
+        app.config.update(TESTING=True, SECRET_KEY="test key", **config)
+        app.response_class = response_class
+
+        @app.route("/")
+        def index() -> str:
+            session["user"] = "ü ; , \\ x"
+            return "ok"
+
+        client = make_client(app)
+        for _ in range(2):
+            rv = client.get("/", base_url=base_url)
+            assert "; Expires=" not in rv.headers["Set-Cookie"]
+            assert ("; Secure" in rv.headers["Set-Cookie"]) == secure
+            headers.append(list(rv.headers))
+    assert headers[:2] == headers[2:]
+
+
 def _rename_by_setitem(app: Kettle) -> None:
     app.config["SESSION_COOKIE_NAME"] = "renamed"
 

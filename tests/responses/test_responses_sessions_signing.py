@@ -422,6 +422,29 @@ def test_cookie_value_is_parse_cookie_get(header: str, name: str) -> None:
     assert cookie_value(raw, name) == parse_cookie(raw).get(name)
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        "session=abc",
+        " session = abc ",
+        'session="a\\"b"',
+        'session="abc',
+        "session",
+        "sessions=abc",
+        "x=session",
+        "=session",
+        "session=",
+        "session==a=b",
+        "a=1; session=abc; session=def",
+        "session=abc, session=def",
+    ],
+)
+def test_cookie_value_of_a_header_with_one_pair_or_more(header: str) -> None:
+    # One pair is read without splitting the header: the same answer as parse_cookie's.
+    assert cookie_value(header, "session") == parse_cookie(header).get("session")
+    assert cookie_value(header.encode(), "session") == parse_cookie(header.encode()).get("session")
+
+
 def test_apps_sharing_the_default_interface_keep_their_keys(
     make_client: Any,
 ) -> None:

@@ -95,6 +95,9 @@ def cookie_value(header: str | bytes | None, name: str) -> str | None:
     text = header if header.__class__ is str and header.isascii() else _as_text(header)
     if name not in text:
         return None  # names are never unquoted: absent from the text, absent from the pairs
+    if ";" not in text:  # one pair (the common header of an app with one cookie): no split
+        pair = _cookie_pair(text)
+        return pair[1] if pair is not None and pair[0] == name else None
     for chunk in text.split(";"):
         if name in chunk:  # the same test, per pair: only those can hold the name
             pair = _cookie_pair(chunk)

@@ -86,4 +86,8 @@ def walk_fails(top: _State, path: str, rest: str, shapes: tuple[Shape, ...]) -> 
     if top.edges or path[-1] == "/" or "//" in path:
         return False
     segments = rest.count("/") + 1
-    return any(steps == segments for _, _, steps in shapes)
+    # A loop, not any() over a generator: that costs a 404 about 20 % of its match.
+    for _, _, steps in shapes:  # noqa: SIM110
+        if steps == segments:
+            return True
+    return False

@@ -35,6 +35,7 @@ from kettle.routing.exceptions import (
     WebsocketMismatch,
 )
 from kettle.routing.matcher import StateMachine, StaticTable
+from kettle.routing.matcher import normalize_path as _normalize_path
 from kettle.routing.rules import QUERY_SAFE, Rule, RuleFactory, _query_items
 
 __all__ = ["Map", "MapAdapter"]
@@ -54,13 +55,6 @@ def _no_match_error(error: NoMatch) -> HTTPException:
     if error.websocket_mismatch:
         return WebsocketMismatch()
     return NotFound()
-
-
-def _normalize_path(path: str) -> str:
-    # Exactly one leading slash, as Werkzeug (``//a`` matches ``/a``); "" is "/".
-    if path[:1] != "/" or path[1:2] == "/":
-        return "/" + path.lstrip("/")
-    return path
 
 
 def _clean_values(values: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -181,8 +175,8 @@ class Map:
     def _prepare(self, rule: Rule) -> None:
         """Precompute what a match of this rule needs, so the common case skips it."""
         rule._names = tuple(rule._converters)
-        decoders = enumerate(map(python_decoder, rule._converters.values()))
-        rule._decoders = tuple((at, decode) for at, decode in decoders if decode is not None)
+        decoders = [(name, python_decoder(conv)) for name, conv in rule._converters.items()]
+        rule._decoders = tuple((name, decode) for name, decode in decoders if decode is not None)
         sources: list[Rule] = []
         if self.redirect_defaults:
             for other in self._rules_by_endpoint[rule.endpoint]:
@@ -236,8 +230,6 @@ class Map:
                 rule = by_method.get(method) or by_method.get("*")
                 if rule is not None and rule._plain:
                     return rule, dict(rule.defaults) if rule.defaults else {}
-        if path[:1] != "/" or path[1:2] == "/":
-            path = _normalize_path(path)
         try:
             found = self._machine.resolve(domain, path, method, websocket, self.redirect_defaults)
         except RoutingException:

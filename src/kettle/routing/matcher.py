@@ -26,7 +26,9 @@ captured values to the view arguments, all in one call from ``Map.match``.
 
 Most requests hit a rule without converters; ``StaticTable`` answers those with
 two dict lookups, ahead of the walk, and gives the same rule the walk would
-(the walk tries the all-static branch first).
+(the walk tries the all-static branch first). Most of the others have a
+common shape (a static first segment, then segments with one way on each):
+``resolve`` matches those with one regex (``shapes.py``) before it walks.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from kettle.routing.exceptions import NoMatch, RequestAliasRedirect, RequestPath, ValidationError
+from kettle.routing.shapes import Shape, shapes_of, walk_fails
 
 if TYPE_CHECKING:
     from kettle.routing.rules import Rule, RulePart
@@ -53,6 +56,7 @@ _ANY: Final = 0
 _DIGITS: Final = 1
 _REGEX: Final = 2  # one segment through the part's regex
 _FINAL: Final = 3  # the rest of the path through the part's regex (a path converter)
+_STEPS: Final = {_ANY: "[^/]+", _DIGITS: "[0-9]+"}
 _ANY_SEGMENT = frozenset({r"(?P<_k0>[^/]+)\Z", r"(?P<_k0>[^/]{1,})\Z"})
 _DIGITS_SEGMENT = r"(?P<_k0>[0-9]+)\Z"
 
@@ -98,7 +102,7 @@ def _by_method(candidates: Sequence[Rule], websocket: bool) -> dict[str, Rule]:
 class _Edge:
     """A dynamic transition: how it tests the segment, and the state it leads to."""
 
-    __slots__ = ("indices", "kind", "plain", "search", "suffixed", "target")
+    __slots__ = ("indices", "kind", "plain", "search", "step", "suffixed", "target")
 
     def __init__(
         self,
@@ -116,10 +120,22 @@ class _Edge:
         self.plain = plain
         self.indices = indices
         self.target = target
+        #: The regex of the one segment it takes, in a shape (``shapes.py``).
+        self.step = _STEPS.get(kind)
 
 
 class _State:
-    __slots__ = ("dynamic", "edges", "first", "http", "lone", "rules", "static", "websocket")
+    __slots__ = (
+        "dynamic",
+        "edges",
+        "first",
+        "http",
+        "lone",
+        "rules",
+        "shapes",
+        "static",
+        "websocket",
+    )
 
     def __init__(self) -> None:
         self.static: dict[str, _State] = {}
@@ -133,6 +149,8 @@ class _State:
         self.first: Rule | None = None
         self.http: dict[str, Rule] = _NO_RULES
         self.websocket: dict[str, Rule] = _NO_RULES
+        #: Where single steps lead from here (``shapes_of``): made on first use.
+        self.shapes: tuple[Shape, ...] | None = None
 
 
 def _capture(edge: _Edge, match: re.Match[str], values: Values) -> None:
@@ -300,35 +318,6 @@ def _slashed(state: _State, method: str, websocket: bool) -> Rule | None:
     return None
 
 
-def _arguments(
-    rule: Rule, values: Values, misses: set[str], redirect_defaults: bool
-) -> tuple[Rule, dict[str, Any]] | NoMatch:
-    """Convert the rule's raw values to its view arguments (its defaults added)."""
-    try:
-        for position, decode in rule._decoders:
-            values[position] = decode(values[position])
-    except ValueError as error:
-        # As Werkzeug 2.2+: a refused value ends the match, it does not
-        # fall through to the next rule. (A plain int converter's decoder
-        # is int itself, which refuses over 4300 digits with a ValueError.)
-        if isinstance(error, ValidationError) or decode is int:
-            return _no_match(misses)
-        raise
-    names = rule._names
-    # The usual one or two values without the cost of zip.
-    if len(names) == 2:
-        args = {names[0]: values[0], names[1]: values[1]}
-    elif len(names) == 1:
-        args = {names[0]: values[0]}
-    else:
-        args = dict(zip(names, values, strict=True))
-    if rule.defaults:
-        args.update(rule.defaults)
-    if rule.alias and redirect_defaults:
-        raise RequestAliasRedirect(args, rule.endpoint)
-    return rule, args
-
-
 # An edge less its target: what every rule holding the same part shares.
 _EdgeHead = tuple[int, Search, bool, bool, tuple[int, ...]]
 
@@ -347,15 +336,24 @@ def _edge_head(part: RulePart, pattern: re.Pattern[str]) -> _EdgeHead:
     return kind, pattern.match, part.suffixed, plain, indices
 
 
+def normalize_path(path: str) -> str:
+    """The path with exactly one leading slash, as Werkzeug (``//a`` matches ``/a``); "" is "/"."""
+    if path[:1] != "/" or path[1:2] == "/":
+        return "/" + path.lstrip("/")
+    return path
+
+
 class StateMachine:
     """All matchable rules merged into one state machine."""
 
     def __init__(self, merge_slashes: bool) -> None:
         self.merge_slashes = merge_slashes
         self.root = _State()
-        # The state after the path's leading slash, by domain; None when some
-        # rule has a dynamic subdomain or host (then the walk starts at the top).
-        self.paths: dict[str, _State] | None = {}
+        # The state after the path's leading slash, by domain; empty, and
+        # ``from_root`` set, when some rule has a dynamic subdomain or host
+        # (then the walk starts at the top).
+        self.paths: dict[str, _State] = {}
+        self.from_root = False
 
     def add(self, rule: Rule) -> None:
         """Add the rule's parts as a path through the states."""
@@ -414,7 +412,7 @@ class StateMachine:
                 state.lone = edges[0]
         root = self.root
         if root.edges:
-            self.paths = None
+            self.paths, self.from_root = {}, True
         else:
             # Every rule starts with a slash: the empty part after the domain.
             self.paths = {
@@ -433,42 +431,119 @@ class StateMachine:
     ) -> tuple[Rule, dict[str, Any]] | NoMatch:
         """Return the rule and its view arguments, or a NoMatch.
 
-        ``path`` starts with one slash. Raises ``RequestPath`` with the path to
-        redirect to (a slash appended, or slashes merged), and
-        ``RequestAliasRedirect`` for an alias rule under ``redirect_defaults``.
+        ``path`` is normalized here (``normalize_path``) when it is walked.
+        Raises ``RequestPath`` with the path to redirect to (a slash
+        appended, or slashes merged), and ``RequestAliasRedirect`` for an
+        alias rule under ``redirect_defaults``.
         The NoMatch is returned, not raised: a miss (a 404) is common, and the
         caller raises its own error once instead of catching this one first.
         ``misses`` gathers the refusals across the match of a path and of its
         ``merged`` form (slashes merged: a match there is a redirect).
         """
+        top = self.paths.get(domain)
+        args: dict[str, Any] | None = None
+        if misses is None and top is not None and not websocket:
+            # The common shape: a static first segment, then single steps to a
+            # rule, matched by one regex instead of the walk (``shapes.py``).
+            head = path.split("/", 2)
+            # (Not for a path to normalize: "x/y/z", "//y/z".)
+            state = top.static.get(head[1]) if len(head) == 3 and head[1] and not head[0] else None
+            if state is not None:
+                shapes = state.shapes
+                if shapes is None:
+                    shapes = state.shapes = shapes_of(state)
+                for fullmatch, by_method, _ in shapes:
+                    match = fullmatch(head[2])
+                    if match is not None:
+                        found = by_method.get(method) or by_method.get("*")
+                        if found is not None:
+                            rule, args = found, match.groupdict()
+                        break
+                else:
+                    if walk_fails(top, path, head[2], shapes):
+                        return _NOTHING_MATCHED
+        if args is None:
+            walked = self._walk_path(top, domain, path, method, websocket, misses, merged)
+            if walked.__class__ is NoMatch:
+                return walked
+            rule, args, misses = walked  # type: ignore[misc]
+        try:
+            for name, decode in rule._decoders:
+                args[name] = decode(args[name])
+        except ValueError as error:
+            return _refused(error, decode, misses)
+        if rule.defaults or (rule.alias and redirect_defaults):
+            return _completed(rule, args, redirect_defaults)
+        return rule, args
+
+    def _walk_path(
+        self,
+        top: _State | None,
+        domain: str,
+        path: str,
+        method: str,
+        websocket: bool,
+        misses: set[str] | None,
+        merged: bool,
+    ) -> tuple[Rule, dict[str, Any], set[str]] | NoMatch:
+        """``resolve`` by the walk: the rule and its captured text by name, and the refusals."""
         if misses is None:
             misses = set()
+            path = normalize_path(path)
         values: Values = []
-        paths = self.paths
         try:
-            if paths is not None:
-                state = paths.get(domain)
-                rule = None
-                if state is not None:
-                    rule = _walk(state, path.split("/"), 1, values, method, websocket, misses)
-            else:
+            if self.from_root:
                 # Some rule has a dynamic subdomain or host: walk from the top.
                 parts = [domain, *path.split("/")]
                 rule = _walk(self.root, parts, 0, values, method, websocket, misses)
+            elif top is not None:
+                rule = _walk(top, path.split("/"), 1, values, method, websocket, misses)
+            else:
+                rule = None
         except _SlashRequired:
             raise RequestPath(f"{path}/") from None
         if rule is None:
             if self.merge_slashes and not merged and "//" in path:
                 merged_path = re.sub("/{2,}", "/", path)
-                return self.resolve(
-                    domain, merged_path, method, websocket, redirect_defaults, misses, True
+                # A match there is a redirect, so this returns a NoMatch or raises.
+                return self.resolve(  # type: ignore[return-value]
+                    domain, merged_path, method, websocket, False, misses, True
                 )
             return _no_match(misses)
         if merged:
             if rule.merge_slashes:
                 raise RequestPath(path)
             return _no_match(misses)
-        return _arguments(rule, values, misses, redirect_defaults)
+        names = rule._names
+        # The usual one or two values without the cost of zip.
+        if len(names) == 2:
+            args = {names[0]: values[0], names[1]: values[1]}
+        elif len(names) == 1:
+            args = {names[0]: values[0]}
+        else:
+            args = dict(zip(names, values, strict=True))
+        return rule, args, misses
+
+
+def _refused(error: ValueError, decode: Callable[[str], Any], misses: set[str] | None) -> NoMatch:
+    """The NoMatch for a value the rule's converter refused; raise any other error."""
+    # As Werkzeug 2.2+: a refused value ends the match, it does not fall
+    # through to the next rule. (A plain int converter's decoder is int
+    # itself, which refuses over 4300 digits with a ValueError.)
+    if isinstance(error, ValidationError) or decode is int:
+        return _no_match(misses)
+    raise error
+
+
+def _completed(
+    rule: Rule, args: dict[str, Any], redirect_defaults: bool
+) -> tuple[Rule, dict[str, Any]]:
+    """Add the rule's defaults to its arguments; raise RequestAliasRedirect for an alias."""
+    if rule.defaults:
+        args.update(rule.defaults)
+    if rule.alias and redirect_defaults:
+        raise RequestAliasRedirect(args, rule.endpoint)
+    return rule, args
 
 
 # What a miss with nothing refused returns (the common 404): never raised (the
@@ -476,7 +551,7 @@ class StateMachine:
 _NOTHING_MATCHED = NoMatch(set(), False)
 
 
-def _no_match(misses: set[str]) -> NoMatch:
+def _no_match(misses: set[str] | None) -> NoMatch:
     """The NoMatch for these refusals: the methods, and if a rule of the other protocol matched."""
     if not misses:
         return _NOTHING_MATCHED

@@ -303,7 +303,7 @@ class Rule(RuleFactory):
         # positions (in that order) whose converter's to_python is not the
         # identity with its decoder, and whether a match needs no redirect check.
         self._names: tuple[str, ...] = ()
-        self._decoders: tuple[tuple[int, Callable[[str], Any]], ...] = ()
+        self._decoders: tuple[tuple[str, Callable[[str], Any]], ...] = ()
         self._plain = False
         self._redirect_sources: tuple[Rule, ...] = ()
 

@@ -174,9 +174,10 @@ class Request(JSONBody):
 
     # -- URL ---------------------------------------------------------------
     _headers_factory: Callable[[], Headers] | None = None
-    #: True when ``_build_headers`` reads what the request keeps (``kettle.wrappers``):
-    #: an adapter then passes no factory (no function made per request).
-    builds_own_headers = False
+    #: True when the class reads what the request keeps (``kettle.wrappers``: the environ
+    #: or the scope): its headers (``_build_headers``) and its ``remote_addr``. An adapter
+    #: then passes neither (no function made per request, no lookup nobody may read).
+    reads_kept_source = False
 
     @cached_property
     def headers(self) -> Headers:

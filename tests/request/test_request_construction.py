@@ -103,3 +103,44 @@ def test_request_classes_are_made_as_their_class_says(app: Kettle, client: Kettl
         made.clear()
         assert client.get("/kind").json == {"class": request_class.__name__, "path": "/kind"}
         assert made and set(made) == {mark}  # (The test client may make one of its own.)
+
+
+def test_request_finished_and_session_refresh_after_a_plain_view(
+    app: Kettle, client: KettleClient
+) -> None:
+    """``finish`` is skipped only when it has nothing to do: these still happen."""
+    from kettle import request_finished, session
+
+    @app.get("/login")
+    def login() -> str:
+        session.permanent = True
+        session["user"] = "ada"
+        return "in"
+
+    @app.get("/plain")
+    def plain() -> str:
+        return "plain"
+
+    @app.get("/async")
+    async def plain_async() -> str:
+        return "async"
+
+    assert "Set-Cookie" not in client.get("/plain").headers  # No cookie, nothing opened.
+    assert "Set-Cookie" in client.get("/login").headers
+    # A permanent session is refreshed on every request (SESSION_REFRESH_EACH_REQUEST),
+    # though the view never reads it.
+    for path in ("/plain", "/async"):
+        response = client.get(path)
+        assert "Set-Cookie" in response.headers
+        assert response.headers.get("Vary") == "Cookie"
+
+    seen: list[bytes] = []
+
+    def record(sender: Kettle, response: Any, **extra: Any) -> None:
+        seen.append(response.get_data())
+
+    with request_finished.connected_to(record, app):
+        fresh = app.test_client(protocol=client.protocol)
+        fresh.get("/plain")
+        fresh.get("/async")
+    assert seen == [b"plain", b"async"]

@@ -185,8 +185,8 @@ class Request(_HTTPRequest):
     def server(self, value: tuple[str, int | None] | None) -> None:
         self._server = value
 
-    #: The WSGI adapter passes no headers factory and no address: ``_build_headers``
-    #: and ``remote_addr`` read the environ.
+    #: The adapters pass no headers factory and no address: ``_build_headers`` and
+    #: ``remote_addr`` read the scope or the environ the request keeps.
     reads_kept_source = True
 
     @cached_property
@@ -204,7 +204,12 @@ class Request(_HTTPRequest):
         return address
 
     def _build_headers(self) -> Headers:
-        """The headers from the WSGI environ the request keeps (else the core's: empty)."""
+        """The headers from the ASGI scope or WSGI environ the request keeps (else none)."""
+        scope = self.scope
+        if scope is not None:
+            from kettle.adapters.asgi import headers_from_scope
+
+            return headers_from_scope(scope)
         environ = self.__dict__.get("environ")
         if environ is None:
             return super()._build_headers()

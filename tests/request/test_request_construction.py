@@ -1,7 +1,7 @@
 """What the construction cuts of the fixed cost must not change (session 7).
 
-An app's request reads its client address from the environ or the scope it
-keeps, on first use; the ASGI adapter makes the request as ``type.__call__``
+An app's request reads its client address and its headers from the environ or
+the scope it keeps, on first use; the ASGI adapter makes the request as ``type.__call__``
 does while the class keeps ``Request.__init__``, and calls any other class.
 """
 
@@ -20,15 +20,21 @@ def _address_view(app: Kettle) -> None:
     def address() -> Any:
         first = request.remote_addr
         request.remote_addr = "192.0.2.1"  # Assigning overrides it, as before.
-        return {"first": first, "assigned": request.remote_addr, "route": request.access_route}
+        return {
+            "first": first,
+            "assigned": request.remote_addr,
+            "route": request.access_route,
+            "agent": request.headers.get("X-Agent"),
+        }
 
 
 def test_remote_addr_is_the_clients_address(app: Kettle, client: KettleClient) -> None:
     _address_view(app)
-    assert client.get("/address").json == {
+    assert client.get("/address", headers={"X-Agent": "probe"}).json == {
         "first": "127.0.0.1",
         "assigned": "192.0.2.1",
         "route": ["192.0.2.1"],
+        "agent": "probe",
     }
     response = client.get("/address", environ_base={"REMOTE_ADDR": "10.9.8.7"})
     assert response.json["first"] == "10.9.8.7"
@@ -38,14 +44,17 @@ def test_remote_addr_of_a_class_that_does_not_read_its_source(
     app: Kettle, client: KettleClient
 ) -> None:
     class GivenRequest(Request):
-        """A class that reads nothing it keeps: the adapter passes the address."""
+        """A class that reads nothing it keeps: the adapter passes its address and headers."""
 
         reads_kept_source = False
 
     app.request_class = GivenRequest
     _address_view(app)
-    response = client.get("/address", environ_base={"REMOTE_ADDR": "10.9.8.6"})
+    response = client.get(
+        "/address", environ_base={"REMOTE_ADDR": "10.9.8.6"}, headers={"X-Agent": "given"}
+    )
     assert response.json["first"] == "10.9.8.6"
+    assert response.json["agent"] == "given"
 
 
 def test_remote_addr_without_a_client_is_none() -> None:

@@ -132,20 +132,27 @@ def request_from_scope(app: Kettle, scope: Scope, method: str, host: Any = _UNSC
     query_string = get("query_string", b"")
     if host is _UNSCANNED:
         host = _scan_headers(scope)[0]
-    headers = _partial(headers_from_scope, scope)  # Built on first use.
     request_class = app.request_class
+    # A class that reads the scope it keeps (``reads_kept_source``, an app's request) is
+    # given neither a headers factory (none is made per request) nor the client address;
+    # it reads them, and ``request.server``, from the scope on first use.
+    headers: Callable[[], Headers] | None = None
+    remote_addr: str | None = None
+    if not request_class.reads_kept_source:
+        headers = _partial(headers_from_scope, scope)  # Built on first use.
+        client = get("client")
+        remote_addr = client[0] if client else None
     # The body the adapter receives (in memory or spooled) is the request's to close.
-    # ``request.server`` and ``request.remote_addr`` read the scope's on first use.
     if request_class.init_directly:  # As ``request_class(...)`` does, without its cost.
         request = _new(request_class)
         _init(
             request, method, path or "/", scheme, None, root_path, query_string, host, headers,
-            None, None, True, True,
+            remote_addr, None, True, True,
         )  # fmt: skip
     elif request_class.fields_by_position:  # The same fields, without keyword matching.
         request = request_class(
             method, path or "/", scheme, None, root_path, query_string, host, headers,
-            None, None, True, True,
+            remote_addr, None, True, True,
         )  # fmt: skip
     else:
         request = request_class(
@@ -156,6 +163,7 @@ def request_from_scope(app: Kettle, scope: Scope, method: str, host: Any = _UNSC
             query_string=query_string,
             host_header=host,
             headers=headers,
+            remote_addr=remote_addr,
             owns_stream=True,
         )
     request.scope = scope

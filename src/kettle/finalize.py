@@ -55,7 +55,9 @@ def finish(
 
     The session is saved only when it was opened or the request carries a
     cookie (the session's may be among them, to refresh): with neither,
-    ``save_session`` has nothing to do.
+    ``save_session`` has nothing to do. The plain lane (``pipeline.view_returned``)
+    calls this only when one of them or a ``request_finished`` receiver is there:
+    a step added here must be added to that test.
     """
     try:
         if ctx._opened_session is not None or (ctx.cookie_sent and ctx.request.cookie_header):

@@ -60,6 +60,7 @@ from kettle.runner import (
 )
 from kettle.signals import (
     got_request_exception,
+    request_finished,
     request_started,
 )
 from kettle.teardown import close_request, teardown
@@ -138,7 +139,11 @@ async def respond_async(
                 return answer
         elif request.url_rule is None:
             match(app, ctx)  # (The ASGI adapter matches before it receives the body.)
-        if not view_runs_on_loop(app, request.url_rule):
+        rule = request.url_rule
+        # An ``async def`` view seen before (``view_runs_on_loop``'s memo): no call.
+        if (rule is None or app._async_views.get(rule.endpoint) is not True) and (
+            not view_runs_on_loop(app, rule)
+        ):
             # A sync view holds one worker thread for the whole pipeline; awaitables its
             # hooks return are handed back to this loop.
             ctx.runner = Runner(asyncio.get_running_loop())
@@ -280,7 +285,11 @@ def view_returned(app: Kettle, ctx: RequestContext, rv: Any) -> Any:
         response = app.make_response(rv)
         if ctx._after_functions or app.after_request_funcs:
             return conclude(app, ctx, finalize_response(app, ctx, response))
-        response = finish(app, ctx, response)
+        # ``finish`` has nothing to do without an opened session, a Cookie header (the
+        # session's may be among them) or a ``request_finished`` receiver: no call then.
+        # (A step added to ``finish`` must be added to this test.)
+        if ctx._opened_session is not None or ctx.cookie_sent or request_finished.receivers:
+            response = finish(app, ctx, response)
     except BaseException as e:
         return dispatch_raised(app, ctx, e)
     pending = close_request(app, ctx, None)

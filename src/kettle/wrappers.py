@@ -185,11 +185,31 @@ class Request(_HTTPRequest):
     def server(self, value: tuple[str, int | None] | None) -> None:
         self._server = value
 
-    #: The WSGI adapter passes no headers factory: ``_build_headers`` reads the environ.
-    builds_own_headers = True
+    #: The adapters pass no headers factory and no address: ``_build_headers`` and
+    #: ``remote_addr`` read the scope or the environ the request keeps.
+    reads_kept_source = True
+
+    @cached_property
+    def remote_addr(self) -> str | None:
+        """The client's address: the ASGI scope's ``client`` host or the environ's ``REMOTE_ADDR``.
+
+        Read on first use, as ``server`` (most requests never ask); assigning it
+        overrides it, as before.
+        """
+        scope = self.scope
+        if scope is not None:
+            client = scope.get("client")
+            return client[0] if client else None
+        address: str | None = self.environ.get("REMOTE_ADDR")
+        return address
 
     def _build_headers(self) -> Headers:
-        """The headers from the WSGI environ the request keeps (else the core's: empty)."""
+        """The headers from the ASGI scope or WSGI environ the request keeps (else none)."""
+        scope = self.scope
+        if scope is not None:
+            from kettle.adapters.asgi import headers_from_scope
+
+            return headers_from_scope(scope)
         environ = self.__dict__.get("environ")
         if environ is None:
             return super()._build_headers()

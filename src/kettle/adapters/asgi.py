@@ -37,6 +37,7 @@ from kettle.ctx import PRESERVE_CONTEXT, RequestContext
 from kettle.http.exceptions import BadRequest
 from kettle.http.headers import Headers
 from kettle.http.headervalues import parse_content_length
+from kettle.http.request import Request as _HTTPRequest
 from kettle.http.response import prepare_send
 from kettle.pipeline import background_tasks_of, match, respond_async, run_background_tasks
 from kettle.runner import Runner
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 
 _DONE = object()
 _partial = functools.partial
+_new = object.__new__
+_init = _HTTPRequest.__init__
 
 
 def headers_from_scope(scope: Scope) -> Headers:
@@ -123,19 +126,30 @@ def request_from_scope(app: Kettle, scope: Scope, method: str, host: Any = _UNSC
     root_path = get("root_path", "")
     if root_path and path.startswith(root_path):
         path = path[len(root_path) :]
-    client = get("client")
     scheme: str = get("scheme", "http")
     if scheme != "http":
         scheme = _HTTP_SCHEMES.get(scheme, scheme)
     query_string = get("query_string", b"")
     if host is _UNSCANNED:
         host = _scan_headers(scope)[0]
-    headers = _partial(headers_from_scope, scope)  # Built on first use.
-    remote_addr = client[0] if client else None
     request_class = app.request_class
+    # A class that reads the scope it keeps (``reads_kept_source``, an app's request) is
+    # given neither a headers factory (none is made per request) nor the client address;
+    # it reads them, and ``request.server``, from the scope on first use.
+    headers: Callable[[], Headers] | None = None
+    remote_addr: str | None = None
+    if not request_class.reads_kept_source:
+        headers = _partial(headers_from_scope, scope)  # Built on first use.
+        client = get("client")
+        remote_addr = client[0] if client else None
     # The body the adapter receives (in memory or spooled) is the request's to close.
-    # ``request.server`` reads the scope's on first use.
-    if request_class.fields_by_position:  # The same fields, without keyword matching.
+    if request_class.init_directly:  # As ``request_class(...)`` does, without its cost.
+        request = _new(request_class)
+        _init(
+            request, method, path or "/", scheme, None, root_path, query_string, host, headers,
+            remote_addr, None, True, True,
+        )  # fmt: skip
+    elif request_class.fields_by_position:  # The same fields, without keyword matching.
         request = request_class(
             method, path or "/", scheme, None, root_path, query_string, host, headers,
             remote_addr, None, True, True,

@@ -63,8 +63,8 @@ def build_request(
     """Translate a WSGI environ into a request of ``request_class``.
 
     With ``keep_environ`` the request keeps it (``request.environ``); a class
-    that builds its headers from it (``builds_own_headers``) is then given no
-    headers factory, so none is made per request.
+    that reads its headers and remote address from it (``reads_kept_source``)
+    is then given no headers factory (none is made per request) and no address.
     """
     get = environ.get
     host = get("HTTP_HOST")
@@ -78,10 +78,12 @@ def build_request(
     server = None if host else server_from_environ(environ)
     root_path = decode_wsgi_path(script_name) if script_name else ""
     query_string = query.encode("latin-1", "replace") if query else b""
-    headers: Callable[[], Headers] | None = None  # The class reads the kept environ.
-    if not (keep_environ and request_class.builds_own_headers):
+    # A class that reads the kept environ itself is given neither of these.
+    headers: Callable[[], Headers] | None = None
+    remote_addr: str | None = None
+    if not (keep_environ and request_class.reads_kept_source):
         headers = lambda: headers_from_environ(environ)  # noqa: E731 - built on first use
-    remote_addr = get("REMOTE_ADDR")
+        remote_addr = get("REMOTE_ADDR")
     stream = get("wsgi.input")  # The server owns it: closing the request leaves it open.
     terminated = True if get("wsgi.input_terminated") else False  # noqa: SIM210 - no call
     if request_class.init_directly:  # As ``request_class(...)`` does, without its cost.

@@ -139,7 +139,8 @@ class Request(JSONBody):
         a callable that builds them on first read, or None (``_build_headers``).
         """
         self.method = method if method.isupper() else method.upper()
-        self.path = path if path[:1] == "/" and path[1:2] != "/" else "/" + path.lstrip("/")
+        # ``path[0]``, not ``path[:1]``: an index costs less than a slice.
+        self.path = path if path and path[0] == "/" and path[1:2] != "/" else "/" + path.lstrip("/")
         # A field at its default (a class attribute) is not stored: most are, most of the time.
         if scheme != "http":
             self.scheme = scheme
@@ -174,9 +175,10 @@ class Request(JSONBody):
 
     # -- URL ---------------------------------------------------------------
     _headers_factory: Callable[[], Headers] | None = None
-    #: True when ``_build_headers`` reads what the request keeps (``kettle.wrappers``):
-    #: an adapter then passes no factory (no function made per request).
-    builds_own_headers = False
+    #: True when the class reads what the request keeps (``kettle.wrappers``: the environ
+    #: or the scope): its headers (``_build_headers``) and its ``remote_addr``. An adapter
+    #: then passes neither (no function made per request, no lookup nobody may read).
+    reads_kept_source = False
 
     @cached_property
     def headers(self) -> Headers:

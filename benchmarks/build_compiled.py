@@ -89,6 +89,8 @@ def stale(out: Path = DEFAULT_OUT) -> str | None:
         return f"no compiled build in {out} (python benchmarks/build_compiled.py)"
     info = json.loads(info_path.read_text())
     source = Path(info.get("source", SOURCE))
+    if out.resolve() == DEFAULT_OUT and source.resolve() != SOURCE:
+        return f"the compiled build in {out} was built from {source}, not {SOURCE} (rebuild it)"
     if info.get("digest") != source_digest(source):
         return f"the compiled build in {out} is older than {source} (rebuild it)"
     if out.resolve() == DEFAULT_OUT and info.get("modules") != listed_modules():
@@ -115,6 +117,9 @@ def build(
     """Copy ``source`` (a ``kettle`` package) to ``out`` and compile ``modules`` there."""
     out.mkdir(parents=True, exist_ok=True)
     copy_tree(out, source)
+    # The digest of what was copied (and so compiled), not of ``source`` after the build:
+    # an edit made while mypyc runs must leave the build stale, not marked current.
+    digest = source_digest(out / "kettle")
     started = time.perf_counter()
     options = {
         "benchmarks": str(ROOT / "benchmarks"), "modules": modules, "opt_level": opt_level,
@@ -129,7 +134,7 @@ def build(
         detail = (result.stdout or "") + (result.stderr or "") if quiet else ""
         raise SystemExit(f"mypyc build failed (exit {result.returncode})\n{detail[-4000:]}")
     info: dict[str, object] = {
-        "modules": modules, "source": str(source), "digest": source_digest(source), "python": sys.implementation.cache_tag,
+        "modules": modules, "source": str(source), "digest": digest, "python": sys.implementation.cache_tag,
         "opt_level": opt_level, "seconds": round(time.perf_counter() - started, 1),
         "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }

@@ -28,8 +28,15 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 #: The compiled column -> the app builder it runs (from apps.FRAMEWORKS).
 COMPILED = {"kettle-wsgi-compiled": "kettle-wsgi", "kettle-asgi-compiled": "kettle-asgi"}
-#: Modules whose compiled form the child must have loaded (else it measures pure Python).
-PROBE = "kettle.routing.matcher"
+#: The module checked when the build does not say which ones it compiled.
+PROBE = "kettle/routing/matcher.py"
+
+
+def built_modules(build_dir: Path) -> list[str]:
+    """The modules (``kettle/...py``) the build in ``build_dir`` compiled: each must load as one."""
+    info = build_dir / "BUILD_INFO.json"
+    modules: list[str] = json.loads(info.read_text())["modules"] if info.exists() else [PROBE]
+    return modules
 
 
 class CompiledWorker:
@@ -41,10 +48,10 @@ class CompiledWorker:
             [sys.executable, str(HERE / "compiled_cells.py")], env=env, cwd=str(HERE.parent),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
         )
-        hello = self.ask({"op": "hello"})
-        if not hello["compiled"]:
+        hello = self.ask({"op": "hello", "modules": built_modules(build_dir)})
+        if hello["interpreted"]:
             self.close()
-            raise RuntimeError(f"the child imported pure Python from {hello['file']}")
+            raise RuntimeError(f"the child imported pure Python from {', '.join(hello['interpreted'])}")
 
     def ask(self, message: dict[str, Any]) -> dict[str, Any]:
         """Send one order and return the answer."""
@@ -101,10 +108,9 @@ def serve() -> None:
     cells: dict[int, Any] = {}
     for line in orders:
         order = json.loads(line)
-        if order["op"] == "hello":
-            probe = importlib.import_module(PROBE)
-            file = probe.__file__ or ""
-            answer: dict[str, Any] = {"compiled": not file.endswith(".py"), "file": file}
+        if order["op"] == "hello":  # Every compiled module must load as its extension, not its .py.
+            files = [importlib.import_module(m.removesuffix(".py").replace("/", ".")).__file__ for m in order["modules"]]
+            answer: dict[str, Any] = {"interpreted": [f or "?" for f in files if not f or f.endswith(".py")]}
         elif order["op"] == "prepare":
             cell = run.prepare(order["scenario"], order["framework"], order["routes"], loop, order["target"])
             key = len(cells)

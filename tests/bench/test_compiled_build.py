@@ -136,3 +136,15 @@ def test_a_build_older_than_the_sources_is_not_benchmarked(compiled: Path, tmp_p
     reason = build_compiled.stale(copy)
     assert reason is not None and "older than" in reason
     assert build_compiled.stale(tmp_path / "nothing") is not None
+
+
+def test_a_partly_built_copy_is_not_benchmarked(compiled: Path, tmp_path: Path) -> None:
+    # Any listed module loading as its .py (not only the first) would time pure Python.
+    copy = tmp_path / "partial"
+    shutil.copytree(compiled, copy, ignore=shutil.ignore_patterns(".mypy_cache", "build"))
+    last = build_compiled.listed_modules()[-1]
+    for path in (copy / last).parent.glob(Path(last).stem + ".*.so"):
+        path.unlink()
+    reason = run.compiled_worker(copy)
+    assert isinstance(reason, str), reason
+    assert str(copy / last) in reason

@@ -13,6 +13,7 @@ compiled build) and keep only the hooks' logic in ``kettle.sessions``.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadData
@@ -26,10 +27,9 @@ from kettle.http.request import Request as HTTPRequest
 from kettle.http.response import Response as HTTPResponse
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from kettle._session_settings import SessionSettings
     from kettle.app import Kettle
+    from kettle.sessions import SecureCookieSessionInterface
     from kettle.wrappers import Request, Response
 
 #: A verified session cookie: its data and, from the one-pass signer, the
@@ -37,13 +37,8 @@ if TYPE_CHECKING:
 Loaded = tuple[dict[str, Any], "tuple[SignedSerializer, bytes] | None"]
 
 
-def load_cookie(request: Request, name: str, serializer: Any, max_age: int) -> Loaded | None:
-    """Read cookie ``name`` and verify it with ``serializer``; None: start an empty session.
-
-    The cookie is what ``request.cookies.get(name)`` gives, found in the raw
-    Cookie header when nothing built ``request.cookies`` yet. None also for a
-    bad signature, an expired or malformed cookie, or data that is not a dict.
-    """
+def request_cookie(request: Request, name: str) -> str | None:
+    """``request.cookies.get(name)``, found in the raw Cookie header when nothing parsed it yet."""
     cls = type(request)
     plain = _PLAIN_COOKIES.get(cls)
     if plain is None:
@@ -51,28 +46,65 @@ def load_cookie(request: Request, name: str, serializer: Any, max_age: int) -> L
         plain = _PLAIN_COOKIES[cls] = cls.cookies is _PARSED_COOKIES and hasattr(
             cls, "cookie_header"
         )
-    value: Any
-    if not plain or "cookies" in request.__dict__:
-        # Typed Any on purpose: compiled by mypyc, a call on a value typed as a dict
-        # subclass would go to dict.get itself and return the MultiDict's value list.
-        cookies: Any = request.cookies
-        value = cookies.get(name)
-    else:
-        value = cookie_value(request.cookie_header, name)
+    if plain and "cookies" not in request.__dict__:
+        return cookie_value(request.cookie_header, name)
+    # Typed Any on purpose: compiled by mypyc, a call on a value typed as a dict
+    # subclass would go to dict.get itself and return the MultiDict's value list.
+    cookies: Any = request.cookies
+    return cookies.get(name)  # type: ignore[no-any-return]
+
+
+def load_cookie(request: Request, name: str, serializer: Any, max_age: int) -> Loaded | None:
+    """Read cookie ``name`` and verify it with ``serializer``; None: start an empty session.
+
+    None also for a bad signature, an expired or malformed cookie, or data
+    that is not a dict. (A session of the default class from the one-pass
+    signer is opened by ``open_signed`` at once.)
+    """
+    if isinstance(serializer, SignedSerializer):
+        opened = open_signed(request, name, serializer, max_age, _Opened)
+        signed = opened._signed_payload
+        return None if signed is None else (dict(opened), signed)
+    value = request_cookie(request, name)
     if not value:
         return None
-    signed: tuple[SignedSerializer, bytes] | None = None
     try:
-        if isinstance(serializer, SignedSerializer):
-            data, payload = serializer.loads_with_payload(value, max_age)
-            signed = (serializer, payload)
-        else:
-            data = serializer.loads(value, max_age=max_age)
+        data = serializer.loads(value, max_age=max_age)
     except (BadData, ValueError, TypeError):
         return None
     if not isinstance(data, dict):
         return None
-    return data, signed
+    return data, None
+
+
+def open_signed(
+    request: Request, name: str, signer: SignedSerializer, max_age: int, cls: type[Any]
+) -> Any:
+    """Open a session of ``cls`` from cookie ``name``, verified by the one-pass ``signer``.
+
+    An empty session when the cookie is missing, bad, expired, malformed or
+    not a dict. A verified one keeps the signer and the encoded payload in
+    ``_signed_payload``, to re-sign it unchanged on a refresh. Made without
+    the class's Python ``__init__`` (``cls`` is ``SecureCookieSession``):
+    ``dict.__new__`` and ``dict.update``, which is what that ``__init__`` does.
+    """
+    session = dict.__new__(cls)
+    value = request_cookie(request, name)
+    if value:
+        try:
+            data, payload = signer.loads_with_payload(value, max_age)
+        except (BadData, ValueError, TypeError):
+            return session
+        if isinstance(data, dict):
+            dict.update(session, data)
+            session._signed_payload = (signer, payload)
+    return session
+
+
+class _Opened(dict[str, Any]):
+    """What ``open_signed`` makes for ``load_cookie``: the data and the signed payload."""
+
+    _signed_payload: tuple[SignedSerializer, bytes] | None = None
 
 
 _PARSED_COOKIES = HTTPRequest.__dict__["cookies"]
@@ -107,35 +139,64 @@ def vary_cookie(response: Response) -> None:
 _SET_COOKIE = HTTPResponse.set_cookie
 
 
-def write_cookie(
-    response: Response,
+def save_signed(
+    interface: SecureCookieSessionInterface,
     app: Kettle,
-    settings: SessionSettings | None,
-    options: tuple[Any, ...] | None,
-    value: str,
-    expires: datetime | None,
-    vary: bool,
+    settings: SessionSettings,
+    session: Any,
+    response: Response,
+    default_class: type[Any],
 ) -> None:
-    """Send the session cookie ``value``, then ``Vary: Cookie`` unless ``vary`` says it was sent.
+    """``save_session`` from the settings cached for the config (no hook overridden).
 
-    From ``settings`` whose signer made ``value``, the header is built from
-    the attributes made there (the key, path, domain and SameSite checked)
-    around a value that is URL-safe base64 and dots (nothing to quote,
-    nothing the header validator refuses), so it goes in without a second
-    check. Otherwise (``options``: the get_cookie_* answers), a response
-    class with its own ``set_cookie`` or ``max_cookie_size``, headers of
-    another class, or a header past the size limit (which warns), it goes
-    through ``response.set_cookie``.
+    Flask's rules, answered from the settings: ``Vary: Cookie`` when the
+    session was read; an emptied, modified session deletes the cookie;
+    otherwise the cookie is written when the session was modified, or is
+    permanent with SESSION_REFRESH_EACH_REQUEST, with Expires for a permanent
+    one. A refresh of a session nobody read or changed re-signs the cookie's
+    own encoded payload (Flask would serialize the same data to the same
+    payload). From the one-pass signer, the Set-Cookie header is built from
+    the attributes made in the settings (the key, path, domain and SameSite
+    checked) around a value that is URL-safe base64 and dots (nothing to
+    quote, nothing the header validator refuses), so it goes in without a
+    second check; a response class with its own ``set_cookie`` or
+    ``max_cookie_size``, headers of another class, or a header past the size
+    limit (which warns) go through ``response.set_cookie``. The ``permanent``
+    of a session of ``default_class`` (``SecureCookieSession``) is read from
+    the dict without its property's frame.
     """
+    # ``Vary: Cookie`` once: when read, or (below) when the cookie is written.
+    vary = session.accessed
+    if vary:
+        vary_cookie(response)
+    if not session:
+        if session.modified:
+            delete_cookie(response, settings.options(), vary)
+        return
+    permanent = (
+        bool(dict.get(session, "_permanent", False))
+        if session.__class__ is default_class
+        else session.permanent
+    )
+    modified = session.modified
+    if not (modified or (permanent and settings.refresh)):
+        return
+    expires = expiration(settings.lifetime) if permanent else None
+    signer = settings.signer
+    if signer is None:  # a serializer or derivation the one-pass signer does not handle
+        serializer = interface._signer(app)
+        if serializer is not None:
+            set_cookie(response, settings.options(), serializer.dumps(dict(session)), expires, vary)
+        return
+    signed = None if vary or modified else getattr(session, "_signed_payload", None)
+    if signed is not None and signed[0] is signer:
+        # A refresh of a session nobody read or changed: its data is the cookie's.
+        value = signer.sign_payload(signed[1])
+    else:
+        value = signer.dumps(dict(session))
     headers = response.headers
     cls = type(response)
-    header = None
-    if (
-        settings is not None
-        and settings.signer is not None
-        and cls.set_cookie is _SET_COOKIE
-        and headers.__class__ is Headers
-    ):
+    if cls.set_cookie is _SET_COOKIE and headers.__class__ is Headers:
         # ``request_is_secure()``, without its frame.
         ctx = _cv.get(None)
         request = None if ctx is None else ctx.request
@@ -152,13 +213,40 @@ def write_cookie(
             if cls.max_cookie_size is _APP_MAX_COOKIE_SIZE
             else response.max_cookie_size
         )
-        if max_size and len(header) > max_size:
-            header = None
-    if header is not None:
-        headers._list.append(("Set-Cookie", header))
-    else:
-        name, attributes = cookie_arguments(options or settings.options())  # type: ignore[union-attr]
-        response.set_cookie(name, value, expires=expires, **attributes)
+        if not max_size or len(header) <= max_size:
+            headers._list.append(("Set-Cookie", header))
+            if not vary:
+                vary_cookie(response)
+            return
+    set_cookie(response, settings.options(), value, expires, vary)
+
+
+def expiration(lifetime: timedelta) -> datetime:
+    """When a permanent session's cookie expires (``get_expiration_time``)."""
+    return datetime.now(UTC) + lifetime
+
+
+def set_cookie(
+    response: Response,
+    options: tuple[Any, ...],
+    value: str,
+    expires: datetime | None,
+    vary: bool,
+) -> None:
+    """``response.set_cookie`` of the session cookie ``value``, then ``Vary: Cookie`` unless sent.
+
+    ``options`` are the seven get_cookie_* answers (``cookie_arguments``).
+    """
+    name, attributes = cookie_arguments(options)
+    response.set_cookie(name, value, expires=expires, **attributes)
+    if not vary:
+        vary_cookie(response)
+
+
+def delete_cookie(response: Response, options: tuple[Any, ...], vary: bool) -> None:
+    """Delete the session cookie (an emptied session), then ``Vary: Cookie`` unless sent."""
+    name, attributes = cookie_arguments(options)
+    response.delete_cookie(name, **attributes)
     if not vary:
         vary_cookie(response)
 

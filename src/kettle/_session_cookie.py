@@ -3,12 +3,13 @@
 ``load_cookie`` finds one cookie in the raw Cookie header instead of
 building ``request.cookies`` (every cookie in a dict, and under WSGI the
 whole header map) and verifies it; ``vary_cookie`` adds ``Vary: Cookie``
-without parsing a Vary header that is not there; ``write_cookie`` appends a
+without parsing a Vary header that is not there; ``save_signed`` appends a
 Set-Cookie header made of parts that were checked when they were made. Each
 gives what the public API would, and defers to it when a subclass changes
 ``cookies``, ``vary``, ``set_cookie``, ``max_cookie_size`` or the headers'
 class. The signed-cookie session's open and save run here (a module of the
-compiled build) and keep only the hooks' logic in ``kettle.sessions``.
+compiled build; the save in one call) and ``kettle.sessions`` keeps the
+hooks and the path that calls them.
 """
 
 from __future__ import annotations
@@ -37,8 +38,13 @@ if TYPE_CHECKING:
 Loaded = tuple[dict[str, Any], "tuple[SignedSerializer, bytes] | None"]
 
 
-def request_cookie(request: Request, name: str) -> str | None:
-    """``request.cookies.get(name)``, found in the raw Cookie header when nothing parsed it yet."""
+def load_cookie(request: Request, name: str, serializer: Any, max_age: int) -> Loaded | None:
+    """Read cookie ``name`` and verify it with ``serializer``; None: start an empty session.
+
+    The cookie is what ``request.cookies.get(name)`` gives, found in the raw
+    Cookie header when nothing built ``request.cookies`` yet. None also for a
+    bad signature, an expired or malformed cookie, or data that is not a dict.
+    """
     cls = type(request)
     plain = _PLAIN_COOKIES.get(cls)
     if plain is None:
@@ -46,65 +52,28 @@ def request_cookie(request: Request, name: str) -> str | None:
         plain = _PLAIN_COOKIES[cls] = cls.cookies is _PARSED_COOKIES and hasattr(
             cls, "cookie_header"
         )
-    if plain and "cookies" not in request.__dict__:
-        return cookie_value(request.cookie_header, name)
-    # Typed Any on purpose: compiled by mypyc, a call on a value typed as a dict
-    # subclass would go to dict.get itself and return the MultiDict's value list.
-    cookies: Any = request.cookies
-    return cookies.get(name)  # type: ignore[no-any-return]
-
-
-def load_cookie(request: Request, name: str, serializer: Any, max_age: int) -> Loaded | None:
-    """Read cookie ``name`` and verify it with ``serializer``; None: start an empty session.
-
-    None also for a bad signature, an expired or malformed cookie, or data
-    that is not a dict. (A session of the default class from the one-pass
-    signer is opened by ``open_signed`` at once.)
-    """
-    if isinstance(serializer, SignedSerializer):
-        opened = open_signed(request, name, serializer, max_age, _Opened)
-        signed = opened._signed_payload
-        return None if signed is None else (dict(opened), signed)
-    value = request_cookie(request, name)
+    value: Any
+    if not plain or "cookies" in request.__dict__:
+        # Typed Any on purpose: compiled by mypyc, a call on a value typed as a dict
+        # subclass would go to dict.get itself and return the MultiDict's value list.
+        cookies: Any = request.cookies
+        value = cookies.get(name)
+    else:
+        value = cookie_value(request.cookie_header, name)
     if not value:
         return None
+    signed: tuple[SignedSerializer, bytes] | None = None
     try:
-        data = serializer.loads(value, max_age=max_age)
+        if isinstance(serializer, SignedSerializer):
+            data, payload = serializer.loads_with_payload(value, max_age)
+            signed = (serializer, payload)
+        else:
+            data = serializer.loads(value, max_age=max_age)
     except (BadData, ValueError, TypeError):
         return None
     if not isinstance(data, dict):
         return None
-    return data, None
-
-
-def open_signed(
-    request: Request, name: str, signer: SignedSerializer, max_age: int, cls: type[Any]
-) -> Any:
-    """Open a session of ``cls`` from cookie ``name``, verified by the one-pass ``signer``.
-
-    An empty session when the cookie is missing, bad, expired, malformed or
-    not a dict. A verified one keeps the signer and the encoded payload in
-    ``_signed_payload``, to re-sign it unchanged on a refresh. Made without
-    the class's Python ``__init__`` (``cls`` is ``SecureCookieSession``):
-    ``dict.__new__`` and ``dict.update``, which is what that ``__init__`` does.
-    """
-    session = dict.__new__(cls)
-    value = request_cookie(request, name)
-    if value:
-        try:
-            data, payload = signer.loads_with_payload(value, max_age)
-        except (BadData, ValueError, TypeError):
-            return session
-        if isinstance(data, dict):
-            dict.update(session, data)
-            session._signed_payload = (signer, payload)
-    return session
-
-
-class _Opened(dict[str, Any]):
-    """What ``open_signed`` makes for ``load_cookie``: the data and the signed payload."""
-
-    _signed_payload: tuple[SignedSerializer, bytes] | None = None
+    return data, signed
 
 
 _PARSED_COOKIES = HTTPRequest.__dict__["cookies"]

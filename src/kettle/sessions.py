@@ -24,7 +24,6 @@ from kettle._session_cookie import (
     delete_cookie,
     expiration,
     load_cookie,
-    open_signed,
     save_signed,
     set_cookie,
     vary_cookie,
@@ -364,14 +363,17 @@ class SecureCookieSessionInterface(SessionInterface):
                 return None
             name = self.get_cookie_name(app)
             max_age = int(app.permanent_session_lifetime.total_seconds())
-        cls = self.session_class
-        if cls is SecureCookieSession and serializer.__class__ is SignedSerializer:
-            return open_signed(request, name, serializer, max_age, cls)  # type: ignore[no-any-return]
         loaded = load_cookie(request, name, serializer, max_age)
+        cls = self.session_class
         if loaded is None:
             return cls()
         data, signed = loaded
-        session = cls(data)
+        if cls is SecureCookieSession:
+            # What ``SecureCookieSession(data)`` makes, without its Python ``__init__``.
+            session = dict.__new__(cls)
+            dict.update(session, data)
+        else:
+            session = cls(data)
         if signed is not None and isinstance(session, SecureCookieSession):
             session._signed_payload = signed
         return session

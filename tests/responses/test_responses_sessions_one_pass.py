@@ -1,4 +1,4 @@
-"""The signed session opened and saved in one call each: overrides and other classes still work."""
+"""The signed session saved in one call: overrides and other session classes still work."""
 
 from __future__ import annotations
 

@@ -107,7 +107,7 @@ class SignedSerializer:
 
     def __init__(
         self,
-        secret_keys: Sequence[str | bytes],
+        secret_keys: Sequence[str | bytes | bytearray],
         salt: str | bytes,
         serializer: Any,
         key_derivation: str = "hmac",

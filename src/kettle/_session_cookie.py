@@ -3,16 +3,18 @@
 ``load_cookie`` finds one cookie in the raw Cookie header instead of
 building ``request.cookies`` (every cookie in a dict, and under WSGI the
 whole header map) and verifies it; ``vary_cookie`` adds ``Vary: Cookie``
-without parsing a Vary header that is not there; ``write_cookie`` appends a
+without parsing a Vary header that is not there; ``save_signed`` appends a
 Set-Cookie header made of parts that were checked when they were made. Each
 gives what the public API would, and defers to it when a subclass changes
 ``cookies``, ``vary``, ``set_cookie``, ``max_cookie_size`` or the headers'
 class. The signed-cookie session's open and save run here (a module of the
-compiled build) and keep only the hooks' logic in ``kettle.sessions``.
+compiled build; the save in one call) and ``kettle.sessions`` keeps the
+hooks and the path that calls them.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadData
@@ -26,10 +28,9 @@ from kettle.http.request import Request as HTTPRequest
 from kettle.http.response import Response as HTTPResponse
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from kettle._session_settings import SessionSettings
     from kettle.app import Kettle
+    from kettle.sessions import SecureCookieSessionInterface
     from kettle.wrappers import Request, Response
 
 #: A verified session cookie: its data and, from the one-pass signer, the
@@ -107,35 +108,64 @@ def vary_cookie(response: Response) -> None:
 _SET_COOKIE = HTTPResponse.set_cookie
 
 
-def write_cookie(
-    response: Response,
+def save_signed(
+    interface: SecureCookieSessionInterface,
     app: Kettle,
-    settings: SessionSettings | None,
-    options: tuple[Any, ...] | None,
-    value: str,
-    expires: datetime | None,
-    vary: bool,
+    settings: SessionSettings,
+    session: Any,
+    response: Response,
+    default_class: type[Any],
 ) -> None:
-    """Send the session cookie ``value``, then ``Vary: Cookie`` unless ``vary`` says it was sent.
+    """``save_session`` from the settings cached for the config (no hook overridden).
 
-    From ``settings`` whose signer made ``value``, the header is built from
-    the attributes made there (the key, path, domain and SameSite checked)
-    around a value that is URL-safe base64 and dots (nothing to quote,
-    nothing the header validator refuses), so it goes in without a second
-    check. Otherwise (``options``: the get_cookie_* answers), a response
-    class with its own ``set_cookie`` or ``max_cookie_size``, headers of
-    another class, or a header past the size limit (which warns), it goes
-    through ``response.set_cookie``.
+    Flask's rules, answered from the settings: ``Vary: Cookie`` when the
+    session was read; an emptied, modified session deletes the cookie;
+    otherwise the cookie is written when the session was modified, or is
+    permanent with SESSION_REFRESH_EACH_REQUEST, with Expires for a permanent
+    one. A refresh of a session nobody read or changed re-signs the cookie's
+    own encoded payload (Flask would serialize the same data to the same
+    payload). From the one-pass signer, the Set-Cookie header is built from
+    the attributes made in the settings (the key, path, domain and SameSite
+    checked) around a value that is URL-safe base64 and dots (nothing to
+    quote, nothing the header validator refuses), so it goes in without a
+    second check; a response class with its own ``set_cookie`` or
+    ``max_cookie_size``, headers of another class, or a header past the size
+    limit (which warns) go through ``response.set_cookie``. The ``permanent``
+    of a session of ``default_class`` (``SecureCookieSession``) is read from
+    the dict without its property's frame.
     """
+    # ``Vary: Cookie`` once: when read, or (below) when the cookie is written.
+    vary = session.accessed
+    if vary:
+        vary_cookie(response)
+    if not session:
+        if session.modified:
+            delete_cookie(response, settings.options(), vary)
+        return
+    permanent = (
+        bool(dict.get(session, "_permanent", False))
+        if session.__class__ is default_class
+        else session.permanent
+    )
+    modified = session.modified
+    if not (modified or (permanent and settings.refresh)):
+        return
+    expires = expiration(settings.lifetime) if permanent else None
+    signer = settings.signer
+    if signer is None:  # a serializer or derivation the one-pass signer does not handle
+        serializer = interface._signer(app)
+        if serializer is not None:
+            set_cookie(response, settings.options(), serializer.dumps(dict(session)), expires, vary)
+        return
+    signed = None if vary or modified else getattr(session, "_signed_payload", None)
+    if signed is not None and signed[0] is signer:
+        # A refresh of a session nobody read or changed: its data is the cookie's.
+        value = signer.sign_payload(signed[1])
+    else:
+        value = signer.dumps(dict(session))
     headers = response.headers
     cls = type(response)
-    header = None
-    if (
-        settings is not None
-        and settings.signer is not None
-        and cls.set_cookie is _SET_COOKIE
-        and headers.__class__ is Headers
-    ):
+    if cls.set_cookie is _SET_COOKIE and headers.__class__ is Headers:
         # ``request_is_secure()``, without its frame.
         ctx = _cv.get(None)
         request = None if ctx is None else ctx.request
@@ -152,13 +182,40 @@ def write_cookie(
             if cls.max_cookie_size is _APP_MAX_COOKIE_SIZE
             else response.max_cookie_size
         )
-        if max_size and len(header) > max_size:
-            header = None
-    if header is not None:
-        headers._list.append(("Set-Cookie", header))
-    else:
-        name, attributes = cookie_arguments(options or settings.options())  # type: ignore[union-attr]
-        response.set_cookie(name, value, expires=expires, **attributes)
+        if not max_size or len(header) <= max_size:
+            headers._list.append(("Set-Cookie", header))
+            if not vary:
+                vary_cookie(response)
+            return
+    set_cookie(response, settings.options(), value, expires, vary)
+
+
+def expiration(lifetime: timedelta) -> datetime:
+    """When a permanent session's cookie expires (``get_expiration_time``)."""
+    return datetime.now(UTC) + lifetime
+
+
+def set_cookie(
+    response: Response,
+    options: tuple[Any, ...],
+    value: str,
+    expires: datetime | None,
+    vary: bool,
+) -> None:
+    """``response.set_cookie`` of the session cookie ``value``, then ``Vary: Cookie`` unless sent.
+
+    ``options`` are the seven get_cookie_* answers (``cookie_arguments``).
+    """
+    name, attributes = cookie_arguments(options)
+    response.set_cookie(name, value, expires=expires, **attributes)
+    if not vary:
+        vary_cookie(response)
+
+
+def delete_cookie(response: Response, options: tuple[Any, ...], vary: bool) -> None:
+    """Delete the session cookie (an emptied session), then ``Vary: Cookie`` unless sent."""
+    name, attributes = cookie_arguments(options)
+    response.delete_cookie(name, **attributes)
     if not vary:
         vary_cookie(response)
 

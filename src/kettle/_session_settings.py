@@ -186,25 +186,24 @@ def session_settings(
         fallback_keys = None
     else:
         fallback_keys = tuple(fallbacks) if fallbacks else ()
-    signing = _read_interface(interface)
     try:
         version = config._version
     except AttributeError:  # not a Config (replaced by a plain dict): no version to compare
         version = None
-    # The settings made last for this interface, while the config is the same
-    # object at the same version, the values it cannot number are equal, the
-    # app is of the same class and no hook was set on the interface since.
+    # Everything the settings made last are kept with, in one tuple compared at once:
+    # the config's version, the values it cannot number (the fallback keys), the
+    # interface's signer settings and the app's class.
+    key = (version, fallback_keys, _read_interface(interface), type(app))
+    # The settings made last for this interface, while the key is equal, the config
+    # is the same object and no hook was set on the interface since.
     current: Current | None = interface._current_settings
     if (
         current is not None
-        and current[1] == version
-        and current[0]() is config
-        and current[2] == fallback_keys
-        and current[3] == signing
-        and current[5] is type(app)
+        and current[0] == key
+        and current[1]() is config
         and _no_hooks(interface.__dict__)
     ):
-        return current[4]
+        return current[2]
     if not interface._default_hooks or not _no_hooks(interface.__dict__):
         return None
     plain = _PLAIN_APPS.get(type(app))
@@ -215,28 +214,24 @@ def session_settings(
             return None
     if fallback_keys is None:
         fallback_keys = config["SECRET_KEY_FALLBACKS"]  # the KeyError
-    return _made_settings(interface, app, config, version, fallback_keys, signing)
+    return _made_settings(interface, app, config, key)
 
 
 def _made_settings(
-    interface: SecureCookieSessionInterface,
-    app: Kettle,
-    config: Any,
-    version: Any,
-    fallback_keys: tuple[Any, ...],
-    signing: tuple[Any, ...],
+    interface: SecureCookieSessionInterface, app: Kettle, config: Any, key: Key
 ) -> SessionSettings:
     """The settings from the value-keyed cache (made on a miss), kept while they can be."""
+    version, fallback_keys, signing, _ = key
     values = _read_config(config)
-    key = (values, fallback_keys, signing)
+    cache_key = (values, fallback_keys, signing)
     cache = interface._settings_cache
     try:
-        settings = cache[key]
+        settings = cache[cache_key]
     except KeyError:
         settings = SessionSettings(interface, app)
         if len(cache) >= MAX_SETTINGS:
             cache.clear()  # settings that keep changing: start over, stay bounded
-        cache[key] = settings
+        cache[cache_key] = settings
     except TypeError:  # an unhashable value: read afresh each time
         return SessionSettings(interface, app)
     if version is not None and all(type(value) in _FIXED for value in (*values, *fallback_keys)):
@@ -245,23 +240,19 @@ def _made_settings(
             config_ref = ref(config)
         except TypeError:  # a mapping of another kind that cannot be referred to weakly
             return settings
-        interface._current_settings = (
-            config_ref,
-            version,
-            fallback_keys,
-            signing,
-            settings,
-            type(app),
-        )
+        interface._current_settings = (key, config_ref, settings)
     return settings
 
 
-#: The settings made last by an interface: a weak reference to the config they were
-#: made from, its version, SECRET_KEY_FALLBACKS' values, the interface's signer
-#: settings (``_read_interface``), the settings, and the app's class (one that keeps
-#: Kettle's ``secret_key`` and ``permanent_session_lifetime``). Only an interface
-#: whose class overrides none of the ``HOOKS`` keeps it.
-Current = tuple["ref[Any]", Any, tuple[Any, ...], tuple[Any, ...], SessionSettings, type]
+#: What the settings are kept with: the config's version, SECRET_KEY_FALLBACKS'
+#: values, the interface's signer settings (``_read_interface``) and the app's class
+#: (one that keeps Kettle's ``secret_key`` and ``permanent_session_lifetime``).
+Key = tuple[Any, Any, tuple[Any, ...], type]
+
+#: The settings made last by an interface: their ``Key``, a weak reference to the
+#: config they were made from, and the settings. Only an interface whose class
+#: overrides none of the ``HOOKS`` keeps it.
+Current = tuple[Key, "ref[Any]", SessionSettings]
 
 #: The types of config values that cannot change in place (a list, a bytearray can).
 _FIXED = frozenset({str, bytes, bool, int, float, type(None), timedelta})

@@ -54,8 +54,10 @@ def _decode(data: bytes) -> bytes:
     return a2b_base64((data + _PADDING[len(data) & 3]).translate(_FROM_URLSAFE))
 
 
-def _as_bytes(value: str | bytes) -> bytes:
-    return value.encode("utf-8") if isinstance(value, str) else value
+def _as_bytes(value: str | bytes | bytearray) -> bytes:
+    # A bytearray key (Flask accepts one) is taken as its bytes: under mypyc a
+    # parameter typed ``str | bytes`` refuses it.
+    return value.encode("utf-8") if isinstance(value, str) else bytes(value)
 
 
 def derive_key(secret: bytes, salt: bytes, method: str, digest: Callable[..., Any]) -> bytes:
@@ -105,7 +107,7 @@ class SignedSerializer:
 
     def __init__(
         self,
-        secret_keys: Sequence[str | bytes],
+        secret_keys: Sequence[str | bytes | bytearray],
         salt: str | bytes,
         serializer: Any,
         key_derivation: str = "hmac",

@@ -98,6 +98,11 @@ async def after_request(app: Kettle, ctx: RequestContext, response: Response) ->
 
 def save_session(app: Kettle, ctx: RequestContext, response: Response) -> None:
     """Save the session on the response (the last step of ``process_response``)."""
-    session = ctx.session_to_save()
-    if session is not None and not app.session_interface.is_null_session(session):
-        app.session_interface.save_session(app, session, response)
+    session = ctx._opened_session
+    if session is None:  # not opened: one to refresh, or none
+        session = ctx.session_to_save()
+        if session is None:
+            return
+    interface = app.session_interface
+    if not interface.is_null_session(session):
+        interface.save_session(app, session, response)

@@ -83,8 +83,8 @@ def _session() -> Any:
     """The current session, marked ``accessed`` as the context's ``session`` property does.
 
     An opened session is read from the request context at once (the common
-    case: one attribute read); otherwise (no context, an app context, a session
-    not opened yet) the context's ``session`` property opens it, or this raises.
+    case: one attribute read); one not opened yet is opened now, as the
+    context's ``session`` property opens it; without a request context this raises.
     """
     try:
         session = _contexts.get(None)._opened_session
@@ -94,7 +94,8 @@ def _session() -> Any:
         ctx = _cv.get(None)
         if ctx is None or ctx.request is None:
             raise RuntimeError(_no_req_msg)
-        return ctx.session  # type: ignore[attr-defined]
+        # Not opened yet: opened now, what the context's ``session`` property does.
+        session = ctx._open_session()  # type: ignore[attr-defined]
     session.accessed = True
     return session
 

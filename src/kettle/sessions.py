@@ -13,14 +13,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, MutableMapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from itsdangerous import URLSafeTimedSerializer
 
 from kettle._session_cookie import cookie_arguments as cookie_arguments
-from kettle._session_cookie import load_cookie, vary_cookie, write_cookie
+from kettle._session_cookie import (
+    delete_cookie,
+    expiration,
+    load_cookie,
+    save_signed,
+    set_cookie,
+    vary_cookie,
+)
 from kettle._session_settings import HOOKS as _HOOKS
 from kettle._session_settings import (
     Current,
@@ -159,11 +166,6 @@ def _cookie_secure(config: Mapping[str, Any]) -> bool:
     return bool(config["SESSION_COOKIE_SECURE"]) or request_is_secure()
 
 
-def _expires(lifetime: timedelta) -> datetime:
-    """When a permanent session's cookie expires (``get_expiration_time``)."""
-    return datetime.now(UTC) + lifetime
-
-
 class SessionInterface:
     """The interface a session backend implements: open_session and save_session."""
 
@@ -216,7 +218,7 @@ class SessionInterface:
     def get_expiration_time(self, app: Kettle, session: SessionMixin) -> datetime | None:
         """When a permanent session's cookie expires; None for a browser-session cookie."""
         if session.permanent:
-            return _expires(app.permanent_session_lifetime)
+            return expiration(app.permanent_session_lifetime)
         return None
 
     def should_set_cookie(self, app: Kettle, session: SessionMixin) -> bool:
@@ -383,54 +385,25 @@ class SecureCookieSessionInterface(SessionInterface):
         otherwise their answers come from the settings cached for the config.
         """
         settings = session_settings(self, app)
-        # The get_cookie_* hooks first, as Flask calls them, while one is overridden.
-        options = SessionInterface._cookie_options(self, app) if settings is None else None
+        if settings is not None:
+            save_signed(self, app, settings, session, response, SecureCookieSession)
+            return
+        # The get_cookie_* hooks first, as Flask calls them.
+        options = SessionInterface._cookie_options(self, app)
         # ``Vary: Cookie`` once: when read, or (below) when the cookie is written.
         vary = session.accessed
         if vary:
             vary_cookie(response)
         if not session:
             if session.modified:
-                name, attributes = cookie_arguments(options or settings.options())  # type: ignore[union-attr]
-                response.delete_cookie(name, **attributes)
-                if not vary:
-                    vary_cookie(response)
+                delete_cookie(response, options, vary)
             return
-        serializer: SignedSerializer | URLSafeTimedSerializer | None
-        if settings is None:
-            if not self.should_set_cookie(app, session):
-                return
-            expires = self.get_expiration_time(app, session)  # before the signer, as Flask
-            serializer = self._signer(app)
-        else:
-            # should_set_cookie and get_expiration_time, from the cached settings.
-            permanent = (
-                bool(dict.get(session, "_permanent", False))
-                if session.__class__ is SecureCookieSession
-                else session.permanent
-            )
-            modified = session.modified
-            if not (modified or (permanent and settings.refresh)):
-                return
-            expires = _expires(settings.lifetime) if permanent else None
-            serializer = settings.signer
-            if serializer is None:
-                serializer = self._signer(app)
-            elif not (vary or modified):
-                # A refresh of a session nobody read or changed: its data is the
-                # cookie's, so the cookie's encoded payload is stamped and signed
-                # again (Flask would serialize the same data to the same payload).
-                signed: tuple[SignedSerializer, bytes] | None = getattr(
-                    session, "_signed_payload", None
-                )
-                if signed is not None and signed[0] is serializer:
-                    value = serializer.sign_payload(signed[1])
-                    write_cookie(response, app, settings, options, value, expires, vary)
-                    return
-        if serializer is None:
+        if not self.should_set_cookie(app, session):
             return
-        value = serializer.dumps(dict(session))
-        write_cookie(response, app, settings, options, value, expires, vary)
+        expires = self.get_expiration_time(app, session)  # before the signer, as Flask
+        serializer = self._signer(app)
+        if serializer is not None:
+            set_cookie(response, options, serializer.dumps(dict(session)), expires, vary)
 
 
 _DEFAULT_GET_SIGNING_SERIALIZER = SecureCookieSessionInterface.get_signing_serializer

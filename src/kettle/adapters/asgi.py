@@ -175,10 +175,11 @@ def request_from_scope(app: Kettle, scope: Scope, method: str, host: Any = _UNSC
 
 
 #: The encoded pairs of the headers Kettle's responses repeat (Content-Type,
-#: Content-Length), so a common start message encodes nothing; other headers
-#: (Set-Cookie among them) are encoded each time and never kept. Bounded.
+#: Content-Length, and Vary: the session's ``Vary: Cookie``), so a common start
+#: message encodes nothing; other headers (Set-Cookie among them) are encoded
+#: each time and never kept. Bounded.
 _ENCODED: dict[tuple[str, str], tuple[bytes, bytes]] = {}
-_ENCODED_NAMES = frozenset({"Content-Type", "Content-Length"})
+_ENCODED_NAMES = frozenset({"Content-Type", "Content-Length", "Vary"})
 _ENCODED_MAX = 512
 
 

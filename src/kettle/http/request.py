@@ -164,8 +164,7 @@ class Request(JSONBody):
                 self._headers_factory = headers
         if remote_addr is not None:
             self.remote_addr = remote_addr
-        if stream is not None:
-            self._stream = stream
+        self._stream = stream  # Stored even when None: ``close`` reads it (as ``owns_stream``).
         if not input_terminated:
             self._input_terminated = input_terminated
         self.owns_stream = owns_stream  # (Stored, as ``_form_loaded``.)

@@ -14,12 +14,16 @@ from __future__ import annotations
 import asyncio
 import gc
 import io
+import sys
+from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 import pytest
 
 from kettle import Kettle, after_this_request
 from kettle.http.request import Request as CoreRequest
+from kettle.testing import KettleClient
 from kettle.wrappers import Response
 
 
@@ -168,3 +172,50 @@ def test_an_asgi_request_leaves_no_garbage(path: str, body: bytes) -> None:
 )
 def test_the_method_is_upper_case_whatever_the_server_sent(given: str, method: str) -> None:
     assert CoreRequest(given, "/").method == method
+
+
+def _kettle_cells(serve: Callable[[], object]) -> set[str]:
+    """The Kettle functions that made closure cells while ``serve`` ran (each call makes them)."""
+    found: set[str] = set()
+    previous = sys.gettrace()
+
+    def tracer(frame: FrameType, event: str, arg: object) -> None:
+        code = frame.f_code
+        if event == "call" and code.co_cellvars and "/kettle/" in code.co_filename:
+            found.add(code.co_qualname)
+
+    sys.settrace(tracer)
+    try:
+        serve()
+    finally:
+        sys.settrace(previous)
+    return found
+
+
+@pytest.mark.parametrize("path", ["/hello", "/async"])
+def test_a_plain_request_makes_no_closure_cell(path: str) -> None:
+    # A function whose variable an inner function captures makes a cell on every
+    # call, even when it does not make the inner function: none on this path.
+    app, _ = _app()
+    _wsgi_serve(app, path)
+    assert _kettle_cells(lambda: _wsgi_serve(app, path)) == set()
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(_asgi_serve(app, path))
+        assert _kettle_cells(lambda: loop.run_until_complete(_asgi_serve(app, path))) == set()
+    finally:
+        loop.close()
+
+
+def test_a_list_body_without_a_length_gets_the_size_of_its_encoded_chunks(
+    app: Kettle, client: KettleClient
+) -> None:
+    @app.get("/chunks")
+    def chunks() -> Response:
+        response = Response(["é", b"ab", "c"])
+        del response.headers["Content-Length"]
+        return response
+
+    answer = client.get("/chunks")
+    assert answer.data == "éabc".encode()
+    assert answer.headers["Content-Length"] == "5"

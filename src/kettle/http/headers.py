@@ -322,12 +322,3 @@ LENGTH_VALUES = tuple(str(length) for length in range(4096))
 def length_value(length: int) -> str:
     """The Content-Length value for a body of ``length`` bytes."""
     return LENGTH_VALUES[length] if length < 4096 else str(length)
-
-
-def body_size(chunks: Iterable[bytes | str], charset: str) -> int:
-    """The size in bytes of a body given as chunks, ``str`` ones encoded with ``charset``.
-
-    A function of its own: the generator in it would make every caller of
-    ``prepare_send`` pay for a closure cell, needed or not.
-    """
-    return sum(len(c.encode(charset) if isinstance(c, str) else c) for c in chunks)

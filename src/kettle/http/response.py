@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Self
 from kettle.http.cookies import dump_cookie
 from kettle.http.dates import http_date, parse_date
 from kettle.http.exceptions import RequestedRangeNotSatisfiable
-from kettle.http.headers import LENGTH_VALUES, Headers, body_size, check_header_value, length_value
+from kettle.http.headers import LENGTH_VALUES, Headers, check_header_value, length_value
 from kettle.http.headervalues import CacheControl, HeaderSet
 from kettle.http.preconditions import (
     ascii_int,
@@ -591,10 +591,10 @@ def prepare_send(
     if body.__class__ is list and not response.direct_passthrough:
         if headers and headers[-1][0] == "Content-Length":
             return headers, body  # Where Kettle's own responses put it: no scan.
+        body = list(response.iter_encoded())  # ``Response(["text"])``: sent as bytes.
         for name, _ in headers:
             if name.lower() == "content-length":
                 break
         else:
-            length = body_size(body, response.charset)  # (Its own function: no cell here.)
-            headers.append(("Content-Length", length_value(length)))
+            headers.append(("Content-Length", length_value(sum(map(len, body)))))
     return headers, body

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
+from functools import partial as _partial
 from typing import TYPE_CHECKING, Any
 
 from kettle import _loops
@@ -100,13 +101,22 @@ def respond_sync(app: Kettle, ctx: RequestContext) -> Response:
         return response  # No task, and none can be added later (the body is not streamed).
     tasks = background_tasks_of(ctx, response)
     if tasks is not None:
-
-        def run_tasks() -> None:
-            if tasks:
-                _loops.drive(run_background_tasks(app, tasks, IN_THREAD))
-
-        response.call_on_close(run_tasks)
+        response.call_on_close(_tasks_runner(app, tasks))
     return response
+
+
+def _tasks_runner(app: Kettle, tasks: list[Task]) -> Callable[[], None]:
+    """The function that runs ``tasks`` in this thread when the response is closed.
+
+    Made here, not in ``respond_sync``: a closure there would make cells for
+    its variables on every request, tasks or not.
+    """
+
+    def run_tasks() -> None:
+        if tasks:
+            _loops.drive(run_background_tasks(app, tasks, IN_THREAD))
+
+    return run_tasks
 
 
 def background_tasks_of(ctx: RequestContext, response: Response) -> list[Task] | None:
@@ -147,7 +157,9 @@ async def respond_async(
             # A sync view holds one worker thread for the whole pipeline; awaitables its
             # hooks return are handed back to this loop.
             ctx.runner = Runner(asyncio.get_running_loop())
-            response: Response = await offload(lambda: run_plain(app, ctx))
+            # A partial, not a lambda: a closure would make cells for ``app`` and ``ctx``
+            # on every request, an ``async def`` view's too.
+            response: Response = await offload(_partial(run_plain, app, ctx))
             return response
         ctx.runner = ON_LOOP
         # ``run_plain`` from this frame, the view awaited where it runs it: no coroutine

@@ -57,6 +57,12 @@ def server_from_environ(environ: WSGIEnvironment) -> tuple[str, int | None] | No
         return name, None
 
 
+def _headers_factory(environ: WSGIEnvironment) -> Callable[[], Headers]:
+    """A function that builds the headers of ``environ`` (made here: a closure in
+    ``build_request`` would make a cell for the environ on every call, needed or not)."""
+    return lambda: headers_from_environ(environ)
+
+
 def build_request(
     request_class: type[_RequestT], environ: WSGIEnvironment, keep_environ: bool = False
 ) -> _RequestT:
@@ -82,7 +88,7 @@ def build_request(
     headers: Callable[[], Headers] | None = None
     remote_addr: str | None = None
     if not (keep_environ and request_class.reads_kept_source):
-        headers = lambda: headers_from_environ(environ)  # noqa: E731 - built on first use
+        headers = _headers_factory(environ)  # Built on first use.
         remote_addr = get("REMOTE_ADDR")
     stream = get("wsgi.input")  # The server owns it: closing the request leaves it open.
     terminated = True if get("wsgi.input_terminated") else False  # noqa: SIM210 - no call

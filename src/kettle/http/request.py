@@ -58,6 +58,8 @@ _FORM_HOOKS = (
 
 
 _FUNCTION = FunctionType
+#: The methods servers send: one set lookup instead of ``str.isupper`` (a scan).
+_UPPER_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 
 #: ``Request._checked_host`` before the Host was checked.
 _UNCHECKED: Any = object()
@@ -138,7 +140,7 @@ class Request(JSONBody):
         class keeps this ``__init__`` (``fields_by_position``). ``headers``: Headers,
         a callable that builds them on first read, or None (``_build_headers``).
         """
-        self.method = method if method.isupper() else method.upper()
+        self.method = method if method in _UPPER_METHODS else method.upper()
         # ``path[0]``, not ``path[:1]``: an index costs less than a slice.
         self.path = path if path and path[0] == "/" and path[1:2] != "/" else "/" + path.lstrip("/")
         # A field at its default (a class attribute) is not stored: most are, most of the time.
@@ -164,8 +166,7 @@ class Request(JSONBody):
                 self._headers_factory = headers
         if remote_addr is not None:
             self.remote_addr = remote_addr
-        if stream is not None:
-            self._stream = stream
+        self._stream = stream  # Stored even when None: ``close`` reads it (as ``owns_stream``).
         if not input_terminated:
             self._input_terminated = input_terminated
         self.owns_stream = owns_stream  # (Stored, as ``_form_loaded``.)

@@ -591,10 +591,10 @@ def prepare_send(
     if body.__class__ is list and not response.direct_passthrough:
         if headers and headers[-1][0] == "Content-Length":
             return headers, body  # Where Kettle's own responses put it: no scan.
+        body = list(response.iter_encoded())  # ``Response(["text"])``: sent as bytes.
         for name, _ in headers:
             if name.lower() == "content-length":
                 break
         else:
-            length = sum(len(c.encode(response.charset) if isinstance(c, str) else c) for c in body)
-            headers.append(("Content-Length", length_value(length)))
+            headers.append(("Content-Length", length_value(sum(map(len, body)))))
     return headers, body

@@ -31,19 +31,24 @@ WEBSOCKET_MISMATCH: Final = " websocket"
 
 
 def decoded_arguments(
-    rule: Rule, values: Sequence[Any], misses: set[str] | None
-) -> dict[str, Any] | NoMatch:
-    """The view arguments of ``rule`` from its values in order (two: see ``resolve``).
+    rule: Rule, values: Sequence[Any], misses: set[str] | None, redirect_defaults: bool
+) -> tuple[Rule, dict[str, Any]] | NoMatch:
+    """What ``resolve`` returns for ``rule`` and its values in order, but one or two values.
 
-    The NoMatch when a decoder refuses a value (``refused``).
+    The NoMatch when a decoder refuses a value (``refused``); the rule's
+    defaults added (``completed``).
     """
     args: dict[str, Any] = {}
-    for name, value, decode in zip(rule._names, values, rule._decoders, strict=False):
+    decoders = rule._decoders
+    for index, name in enumerate(rule._names):
+        decode = decoders[index]
         try:
-            args[name] = value if decode is None else decode(value)
+            args[name] = values[index] if decode is None else decode(values[index])
         except ValueError as error:
             return refused(error, decode, misses)
-    return args
+    if rule.defaults or rule.alias:
+        return completed(rule, args, redirect_defaults)
+    return rule, args
 
 
 def refused(

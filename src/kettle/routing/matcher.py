@@ -460,7 +460,7 @@ class StateMachine:
                 for fullmatch, methods, found, _ in shapes:
                     match = fullmatch(head[2])
                     if match is not None:
-                        if method in methods:
+                        if methods is None or method in methods:
                             rule, values = found, match.groups()
                         break
                 else:
@@ -473,8 +473,8 @@ class StateMachine:
             rule, values, misses = walked  # type: ignore[misc]
         # The view arguments, each value through its decoder (None: the text
         # itself), keyed by the rule's interned names (a view called with
-        # them binds its parameters by identity). Two values, the usual
-        # most, without a loop.
+        # them binds its parameters by identity). One or two values, the
+        # usual, without a loop.
         names = rule._names
         decode = None
         try:
@@ -484,11 +484,11 @@ class StateMachine:
                 first = first if decode is None else decode(first)
                 decode = decode_second
                 args = {names[0]: first, names[1]: second if decode is None else decode(second)}
+            elif len(names) == 1:
+                decode = rule._decoders[0]
+                args = {names[0]: values[0] if decode is None else decode(values[0])}
             else:
-                decoded = decoded_arguments(rule, values, misses)
-                if isinstance(decoded, NoMatch):
-                    return decoded
-                args = decoded
+                return decoded_arguments(rule, values, misses, redirect_defaults)
         except ValueError as error:
             return refused(error, decode, misses)
         if rule.defaults or rule.alias:

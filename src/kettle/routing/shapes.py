@@ -30,10 +30,10 @@ __all__ = ["Shape", "shapes_of", "walk_fails"]
 
 #: A run of single steps to a state with rules: the fullmatch of the regex its
 #: segments match (as one string), with a group for each value of the state's
-#: first rule, in order; the HTTP methods that rule answers there (none for a
-#: WebSocket rule or one that takes any method: those are walked); the rule;
-#: and the number of steps.
-Shape = tuple[Callable[[str], "re.Match[str] | None"], frozenset[str], "Rule", int]
+#: first rule, in order; the HTTP methods that rule answers there (None: any
+#: method; none for a WebSocket rule, which is walked); the rule; and the
+#: number of steps.
+Shape = tuple[Callable[[str], "re.Match[str] | None"], "frozenset[str] | None", "Rule", int]
 
 
 def shapes_of(start: _State) -> tuple[Shape, ...]:
@@ -66,10 +66,11 @@ def shapes_of(start: _State) -> tuple[Shape, ...]:
         names = first._names if first is not None else ()
         if first is not None and len(names) == sum(captures for _, captures in steps):
             pattern = "/".join(f"({step})" if captures else step for step, captures in steps)
-            # The first rule is the state's rule for each of its methods (as
-            # ``state.http`` says); a rule for any method is left to the walk's
-            # "*" entry.
-            methods = frozenset(first.methods or ()) if not first.websocket else frozenset()
+            # The first rule is the state's rule for each of its methods, or
+            # for any (``state.http``'s "*"), as HTTP rule.
+            methods = None if first.methods is None else frozenset(first.methods)
+            if first.websocket:
+                methods = frozenset()
             shapes.append((re.compile(pattern).fullmatch, methods, first, len(steps)))
 
 

@@ -17,6 +17,7 @@ never half of one.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pprint import pformat
 from types import MappingProxyType
@@ -174,9 +175,8 @@ class Map:
 
     def _prepare(self, rule: Rule) -> None:
         """Precompute what a match of this rule needs, so the common case skips it."""
-        rule._names = tuple(rule._converters)
-        decoders = [(name, python_decoder(conv)) for name, conv in rule._converters.items()]
-        rule._decoders = tuple((name, decode) for name, decode in decoders if decode is not None)
+        rule._names = tuple(sys.intern(name) for name in rule._converters)
+        rule._decoders = tuple(python_decoder(conv) for conv in rule._converters.values())
         sources: list[Rule] = []
         if self.redirect_defaults:
             for other in self._rules_by_endpoint[rule.endpoint]:

@@ -37,7 +37,15 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from kettle.routing.exceptions import NoMatch, RequestAliasRedirect, RequestPath, ValidationError
+from kettle.routing.arguments import (
+    NOTHING_MATCHED,
+    WEBSOCKET_MISMATCH,
+    completed,
+    decoded_arguments,
+    no_match,
+    refused,
+)
+from kettle.routing.exceptions import NoMatch, RequestPath
 from kettle.routing.shapes import Shape, shapes_of, walk_fails
 
 if TYPE_CHECKING:
@@ -45,9 +53,6 @@ if TYPE_CHECKING:
 
 __all__ = ["StateMachine", "StaticTable", "WEBSOCKET_MISMATCH"]
 
-#: Recorded among the refused methods when a rule of the other protocol matched;
-#: the space keeps it apart from any real method name.
-WEBSOCKET_MISMATCH: Final = " websocket"
 
 # Edge kinds. A part that is exactly one default string converter matches any
 # non-empty segment, one unsigned int converter a run of ASCII digits: neither
@@ -441,7 +446,7 @@ class StateMachine:
         ``merged`` form (slashes merged: a match there is a redirect).
         """
         top = self.paths.get(domain)
-        args: dict[str, Any] | None = None
+        values: Sequence[Any] | None = None
         if misses is None and top is not None and not websocket:
             # The common shape: a static first segment, then single steps to a
             # rule, matched by one regex instead of the walk (``shapes.py``).
@@ -452,28 +457,42 @@ class StateMachine:
                 shapes = state.shapes
                 if shapes is None:
                     shapes = state.shapes = shapes_of(state)
-                for fullmatch, by_method, _ in shapes:
+                for fullmatch, methods, found, _ in shapes:
                     match = fullmatch(head[2])
                     if match is not None:
-                        found = by_method.get(method) or by_method.get("*")
-                        if found is not None:
-                            rule, args = found, match.groupdict()
+                        if methods is None or method in methods:
+                            rule, values = found, match.groups()
                         break
                 else:
                     if walk_fails(top, path, head[2], shapes):
-                        return _NOTHING_MATCHED
-        if args is None:
+                        return NOTHING_MATCHED
+        if values is None:
             walked = self._walk_path(top, domain, path, method, websocket, misses, merged)
             if walked.__class__ is NoMatch:
                 return walked
-            rule, args, misses = walked  # type: ignore[misc]
+            rule, values, misses = walked  # type: ignore[misc]
+        # The view arguments, each value through its decoder (None: the text
+        # itself), keyed by the rule's interned names (a view called with
+        # them binds its parameters by identity). One or two values, the
+        # usual, without a loop.
+        names = rule._names
+        decode = None
         try:
-            for name, decode in rule._decoders:
-                args[name] = decode(args[name])
+            if len(names) == 2:
+                first, second = values
+                decode, decode_second = rule._decoders
+                first = first if decode is None else decode(first)
+                decode = decode_second
+                args = {names[0]: first, names[1]: second if decode is None else decode(second)}
+            elif len(names) == 1:
+                decode = rule._decoders[0]
+                args = {names[0]: values[0] if decode is None else decode(values[0])}
+            else:
+                return decoded_arguments(rule, values, misses, redirect_defaults)
         except ValueError as error:
-            return _refused(error, decode, misses)
-        if rule.defaults or (rule.alias and redirect_defaults):
-            return _completed(rule, args, redirect_defaults)
+            return refused(error, decode, misses)
+        if rule.defaults or rule.alias:
+            return completed(rule, args, redirect_defaults)
         return rule, args
 
     def _walk_path(
@@ -485,8 +504,8 @@ class StateMachine:
         websocket: bool,
         misses: set[str] | None,
         merged: bool,
-    ) -> tuple[Rule, dict[str, Any], set[str]] | NoMatch:
-        """``resolve`` by the walk: the rule and its captured text by name, and the refusals."""
+    ) -> tuple[Rule, Values, set[str]] | NoMatch:
+        """``resolve`` by the walk: the rule and its captured text in order, and the refusals."""
         if misses is None:
             misses = set()
             path = normalize_path(path)
@@ -509,53 +528,12 @@ class StateMachine:
                 return self.resolve(  # type: ignore[return-value]
                     domain, merged_path, method, websocket, False, misses, True
                 )
-            return _no_match(misses)
+            return no_match(misses)
         if merged:
             if rule.merge_slashes:
                 raise RequestPath(path)
-            return _no_match(misses)
-        names = rule._names
-        # The usual one or two values without the cost of zip.
-        if len(names) == 2:
-            args = {names[0]: values[0], names[1]: values[1]}
-        elif len(names) == 1:
-            args = {names[0]: values[0]}
-        else:
-            args = dict(zip(names, values, strict=True))
-        return rule, args, misses
-
-
-def _refused(error: ValueError, decode: Callable[[str], Any], misses: set[str] | None) -> NoMatch:
-    """The NoMatch for a value the rule's converter refused; raise any other error."""
-    # As Werkzeug 2.2+: a refused value ends the match, it does not fall
-    # through to the next rule. (A plain int converter's decoder is int
-    # itself, which refuses over 4300 digits with a ValueError.)
-    if isinstance(error, ValidationError) or decode is int:
-        return _no_match(misses)
-    raise error
-
-
-def _completed(
-    rule: Rule, args: dict[str, Any], redirect_defaults: bool
-) -> tuple[Rule, dict[str, Any]]:
-    """Add the rule's defaults to its arguments; raise RequestAliasRedirect for an alias."""
-    if rule.defaults:
-        args.update(rule.defaults)
-    if rule.alias and redirect_defaults:
-        raise RequestAliasRedirect(args, rule.endpoint)
-    return rule, args
-
-
-# What a miss with nothing refused returns (the common 404): never raised (the
-# map raises an HTTP error instead), so one instance serves every request.
-_NOTHING_MATCHED = NoMatch(set(), False)
-
-
-def _no_match(misses: set[str] | None) -> NoMatch:
-    """The NoMatch for these refusals: the methods, and if a rule of the other protocol matched."""
-    if not misses:
-        return _NOTHING_MATCHED
-    return NoMatch(misses - {WEBSOCKET_MISMATCH}, WEBSOCKET_MISMATCH in misses)
+            return no_match(misses)
+        return rule, values, misses
 
 
 class StaticTable:

@@ -299,11 +299,11 @@ class Rule(RuleFactory):
         self._split = 0  # where the domain ends in the trace
         # Arguments a build must be given (those without a default).
         self._required: tuple[str, ...] = ()
-        # Filled by Map.update(): the argument names in match order, the
-        # positions (in that order) whose converter's to_python is not the
-        # identity with its decoder, and whether a match needs no redirect check.
+        # Filled by Map.update(): the argument names in match order (interned),
+        # the decoder of each (None where its converter's to_python is the
+        # identity), and whether a match needs no redirect check.
         self._names: tuple[str, ...] = ()
-        self._decoders: tuple[tuple[str, Callable[[str], Any]], ...] = ()
+        self._decoders: tuple[Callable[[str], Any] | None, ...] = ()
         self._plain = False
         self._redirect_sources: tuple[Rule, ...] = ()
 

@@ -6,9 +6,9 @@ segment leads to, the walk (``matcher.py``) takes such steps in place, never
 to come back: a static part, or a part that takes any segment or ASCII
 digits. ``shapes_of`` writes each run of such steps that ends at a state with
 rules as one regex over the rest of the path, e.g.
-``(?P<id>[0-9]+)/posts/(?P<slug>[^/]+)``; ``StateMachine.resolve`` tries
-those (as many as the run has states with rules, not one per rule) before
-it walks, and a match gives the view arguments' text by name. A shape
+``([0-9]+)/posts/([^/]+)``; ``StateMachine.resolve`` tries those (as many
+as the run has states with rules, not one per rule) before it walks, and a
+match gives the view arguments' text in the rule's order (``groups()``). A shape
 answers only what the walk would: the state's first rule for the method,
 nothing refused on the way; anything else is left to the walk.
 
@@ -29,10 +29,11 @@ if TYPE_CHECKING:
 __all__ = ["Shape", "shapes_of", "walk_fails"]
 
 #: A run of single steps to a state with rules: the fullmatch of the regex its
-#: segments match (as one string), with a group named for each value of the
-#: state's first rule; the state's HTTP table (``_by_method``) with that rule
-#: only; and the number of steps.
-Shape = tuple[Callable[[str], "re.Match[str] | None"], "dict[str, Rule]", int]
+#: segments match (as one string), with a group for each value of the state's
+#: first rule, in order; the HTTP methods that rule answers there (None: any
+#: method; none for a WebSocket rule, which is walked); the rule; and the
+#: number of steps.
+Shape = tuple[Callable[[str], "re.Match[str] | None"], "frozenset[str] | None", "Rule", int]
 
 
 def shapes_of(start: _State) -> tuple[Shape, ...]:
@@ -64,15 +65,13 @@ def shapes_of(start: _State) -> tuple[Shape, ...]:
         first = state.first
         names = first._names if first is not None else ()
         if first is not None and len(names) == sum(captures for _, captures in steps):
-            values = iter(names)
-            pattern = "/".join(
-                f"(?P<{next(values)}>{step})" if captures else step for step, captures in steps
-            )
-            # This table names the first rule for a method exactly when the
-            # state's does: "*" names it only if it takes every method, and
-            # then so does every method the table holds.
-            table = {key: rule for key, rule in state.http.items() if rule is first}
-            shapes.append((re.compile(pattern).fullmatch, table, len(steps)))
+            pattern = "/".join(f"({step})" if captures else step for step, captures in steps)
+            # The first rule is the state's rule for each of its methods, or
+            # for any (``state.http``'s "*"), as HTTP rule.
+            methods = None if first.methods is None else frozenset(first.methods)
+            if first.websocket:
+                methods = frozenset()
+            shapes.append((re.compile(pattern).fullmatch, methods, first, len(steps)))
 
 
 def walk_fails(top: _State, path: str, rest: str, shapes: tuple[Shape, ...]) -> bool:
@@ -87,7 +86,7 @@ def walk_fails(top: _State, path: str, rest: str, shapes: tuple[Shape, ...]) -> 
         return False
     segments = rest.count("/") + 1
     # A loop, not any() over a generator: that costs a 404 about 20 % of its match.
-    for _, _, steps in shapes:  # noqa: SIM110
+    for _, _, _, steps in shapes:  # noqa: SIM110
         if steps == segments:
             return True
     return False

@@ -164,7 +164,7 @@ def _unescaped_chunks(query: bytes, max_fields: int | None) -> list[str] | None:
     if _PLUS in query:
         query = query.replace(b"+", b" ")
     chunks = query.decode("utf-8", "kettle.url_quote").split("&")
-    if max_fields is not None and any(chunks[max_fields:]):
+    if max_fields is not None and len(chunks) > max_fields and any(chunks[max_fields:]):
         raise ValueError("too many fields")
     return chunks
 

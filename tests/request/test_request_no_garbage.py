@@ -25,6 +25,7 @@ from kettle import Kettle, after_this_request
 from kettle.http.request import Request as CoreRequest
 from kettle.testing import KettleClient
 from kettle.wrappers import Response
+from raw_asgi import asgi_request
 
 
 def _app() -> tuple[Kettle, list[str]]:
@@ -83,31 +84,8 @@ def _wsgi_serve(app: Kettle, path: str) -> tuple[str, bytes]:
 
 
 async def _asgi_serve(app: Kettle, path: str) -> tuple[str, bytes]:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"localhost")],
-        "client": ("127.0.0.1", 50000),
-        "server": ("localhost", 80),
-    }
-    messages: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        messages.append(message)
-
-    await app.asgi(scope, receive, send)
-    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
-    return str(messages[0]["status"]), body
+    status, _, body = await asgi_request(app, path)
+    return str(status), body
 
 
 _CASES = [

@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from structure_asgi import asgi_request
 
 from kettle import (
     Kettle,
@@ -23,6 +22,7 @@ from kettle import (
     session,
 )
 from kettle.testing import KettleClient
+from raw_asgi import asgi_request
 
 
 def test_outside_context_errors_use_flask_wording() -> None:

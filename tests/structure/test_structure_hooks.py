@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from structure_asgi import asgi_request
 
 from kettle import Blueprint, Kettle, after_this_request, g, request, url_for
 from kettle.testing import KettleClient
+from raw_asgi import asgi_request
 
 
 @pytest.fixture(params=["sync", "async"])

@@ -1,4 +1,4 @@
-"""Drive ``app.asgi`` directly (no test client), for many concurrent asyncio tasks."""
+"""Drive ``app.asgi`` directly, without the test client: one GET per call (concurrent tasks, garbage checks)."""
 
 from __future__ import annotations
 

@@ -29,6 +29,19 @@ _stored_values: Any = dict.values
 _store_update: Any = dict.update
 
 
+def _get_through_getitem(
+    mapping: Any, key: Any, default: Any, type: Callable[[Any], Any] | None
+) -> Any:
+    """``get`` for a subclass with its own ``__getitem__``: the value it gives, else ``default``."""
+    try:
+        value = mapping[key]
+    except KeyError:
+        return default
+    if type is None:
+        return value
+    return convert_or(value, type, default)
+
+
 def _fill(target: dict[Any, list[Any]], mapping: Any) -> None:
     """Add the pairs of ``mapping`` (see ``_pairs``) to a dict of lists.
 
@@ -116,16 +129,12 @@ class MultiDict(dict[K, list[V]]):
 
         A conversion that raises ValueError or TypeError gives ``default``.
         """
-        if self._plain_getitem:
-            values: list[V] | None = _dict_get(self, key)
-            if not values:
-                return default
-            value = values[0]
-        else:
-            try:
-                value = self[key]
-            except KeyError:
-                return default
+        if not self._plain_getitem:
+            return _get_through_getitem(self, key, default, type)
+        values: list[V] | None = _dict_get(self, key)
+        if not values:
+            return default
+        value = values[0]
         if type is None:
             return value
         return convert_or(value, type, default)
@@ -287,15 +296,11 @@ class ImmutableMultiDict(_Immutable, MultiDict[K, V]):
 
         A conversion that raises ValueError or TypeError gives ``default``.
         """
-        if self._plain_getitem:
-            value = _dict_get(self, key, _missing)
-            if value is _missing:
-                return default
-        else:
-            try:
-                value = self[key]
-            except KeyError:
-                return default
+        if not self._plain_getitem:
+            return _get_through_getitem(self, key, default, type)
+        value = _dict_get(self, key, _missing)
+        if value is _missing:
+            return default
         if type is None:
             return value
         return convert_or(value, type, default)

@@ -207,12 +207,8 @@ def test_appended_cookie_equals_set_cookies(
 ) -> None:
     monkeypatch.setattr(time, "time", lambda: 1_750_000_000.0)
 
-    class Plain(Response):
-        def set_cookie(self, key: str, value: str = "", *args: Any, **kwargs: Any) -> None:
-            super().set_cookie(key, value, *args, **kwargs)
-
     headers = []
-    for response_class in (Response, Plain):
+    for response_class in (Response, _PlainSetCookie):
         app = Kettle("kettle_test")
         app.config.update(TESTING=True, SECRET_KEY="test key", **config)
         app.response_class = response_class
@@ -231,6 +227,13 @@ def test_appended_cookie_equals_set_cookies(
 
 
 _EXPIRES = re.compile(r"; Expires=[^;]*")
+
+
+class _PlainSetCookie(Response):
+    """A response class with its own ``set_cookie``: the session cookie goes through it."""
+
+    def set_cookie(self, key: str, value: str = "", *args: Any, **kwargs: Any) -> None:
+        super().set_cookie(key, value, *args, **kwargs)
 
 
 @pytest.mark.parametrize("base_url", ["http://localhost", "https://localhost"])
@@ -253,15 +256,11 @@ def test_browser_session_cookie_equals_set_cookies(
     # same header as ``set_cookie`` writes, over http and https, on every request.
     monkeypatch.setattr(time, "time", lambda: 1_750_000_000.0)
 
-    class Plain(Response):
-        def set_cookie(self, key: str, value: str = "", *args: Any, **kwargs: Any) -> None:
-            super().set_cookie(key, value, *args, **kwargs)
-
     secure = base_url.startswith("https") or any(
         config.get(name) for name in ("SESSION_COOKIE_SECURE", "SESSION_COOKIE_PARTITIONED")
     )
     headers = []
-    for response_class in (Response, Plain):
+    for response_class in (Response, _PlainSetCookie):
         app = Kettle("kettle_test")
         app.config.update(TESTING=True, SECRET_KEY="test key", **config)
         app.response_class = response_class

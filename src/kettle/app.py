@@ -453,7 +453,8 @@ class Kettle(TemplatingMixin, Scaffold):
         return _serve_wsgi(self, environ, start_response)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        return self.wsgi_app(environ, start_response)
+        # Through ``self.wsgi_app`` when it was wrapped or overridden (the adapter tells).
+        return _serve_wsgi(self, environ, start_response, True)
 
     # -- running user code (kettle.runner) and the lifecycle (kettle.pipeline) --
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:

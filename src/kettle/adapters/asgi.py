@@ -38,7 +38,7 @@ from kettle.http.exceptions import BadRequest
 from kettle.http.headers import Headers
 from kettle.http.headervalues import parse_content_length
 from kettle.http.request import Request as _HTTPRequest
-from kettle.http.response import prepare_send
+from kettle.http.sending import prepare_send
 from kettle.pipeline import background_tasks_of, match, respond_async, run_background_tasks
 from kettle.runner import Runner
 

@@ -16,7 +16,7 @@ from kettle.adapters.shutdown import shutting_down, thread_stream
 from kettle.ctx import PRESERVE_CONTEXT, RequestContext
 from kettle.http.headers import Headers
 from kettle.http.request import Request as _HTTPRequest
-from kettle.http.response import prepare_send
+from kettle.http.sending import prepare_send
 from kettle.http.urls import decode_wsgi_path
 from kettle.pipeline import respond_sync
 from kettle.runner import IN_THREAD
@@ -219,10 +219,43 @@ def _shutdown(app: Kettle) -> None:
     IN_THREAD.run(app.shutdown())
 
 
-def serve(app: Kettle, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-    """Handle one WSGI request: translate, run the pipeline, send."""
-    if "_wsgi_serving" not in app.__dict__:
+def _through_wsgi_app(app: Kettle) -> bool:
+    """Whether ``app(...)`` goes through ``app.wsgi_app``: wrapped (WSGI middleware) or overridden.
+
+    Asked by ``serve`` until it has read the class's ``wsgi_app`` (once; noted as
+    ``_wsgi_direct`` or ``_wsgi_through``). Starts serving (``start_serving``).
+    """
+    from kettle.app import Kettle
+
+    state = app.__dict__
+    if "_wsgi_serving" not in state:
         start_serving(app)
+    if getattr(type(app), "wsgi_app", None) is not Kettle.wsgi_app:
+        state["_wsgi_through"] = True  # A subclass's own ``wsgi_app``.
+        return True
+    state["_wsgi_direct"] = True
+    return "wsgi_app" in state
+
+
+def serve(
+    app: Kettle, environ: WSGIEnvironment, start_response: StartResponse, called: bool = False
+) -> Iterable[bytes]:
+    """Handle one WSGI request: translate, run the pipeline, send.
+
+    ``Kettle.__call__`` calls it with ``called``: it then serves at once, one Python
+    frame fewer than through ``app.wsgi_app``, unless that was replaced (middleware:
+    ``app.wsgi_app = Middleware(app.wsgi_app)``, seen on the next request) or a
+    subclass overrides it; then the call goes through it, as Flask's ``__call__``
+    does, and back here.
+    """
+    state = app.__dict__
+    if not called:  # Through ``app.wsgi_app``.
+        if "_wsgi_serving" not in state:
+            start_serving(app)
+    elif ("_wsgi_direct" not in state or "wsgi_app" in state) and (
+        "wsgi_app" in state or "_wsgi_through" in state or _through_wsgi_app(app)
+    ):
+        return app.wsgi_app(environ, start_response)
     request = build_request(app.request_class, environ, True)
     # Stored, not left to the class's defaults: read several times per request (see
     # ``adapters.asgi.request_from_scope``).

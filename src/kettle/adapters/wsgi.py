@@ -186,20 +186,6 @@ def _iterate_async(body: Any) -> Iterator[Any]:
                 IN_THREAD.run(aclose())
 
 
-def send_response(
-    response: Response, method: str, start_response: StartResponse
-) -> Iterable[bytes]:
-    """Start the response and return the WSGI body iterable."""
-    headers, body = prepare_send(response, method)
-    start_response(response.status, headers)
-    if body is None:
-        response.close()
-        return ()
-    if body.__class__ is list and not response.has_close_callbacks:
-        return body
-    return _ClosingBody(response, body)
-
-
 _serving_lock = threading.Lock()
 
 
@@ -240,7 +226,7 @@ def _through_wsgi_app(app: Kettle) -> bool:
 def serve(
     app: Kettle, environ: WSGIEnvironment, start_response: StartResponse, called: bool = False
 ) -> Iterable[bytes]:
-    """Handle one WSGI request: translate, run the pipeline, send.
+    """Handle one WSGI request: translate, run the pipeline, start the response.
 
     ``Kettle.__call__`` calls it with ``called``: it then serves at once, one Python
     frame fewer than through ``app.wsgi_app``, unless that was replaced (middleware:
@@ -267,4 +253,13 @@ def serve(
     if preserve is not None:  # The test client's ``with client:`` (else the class default).
         ctx.preserve = preserve
     response = respond_sync(app, ctx)
-    return send_response(response, request.method, start_response)
+    # Start the response and return the WSGI body iterable (here, not in a function
+    # of its own: one frame fewer per request).
+    headers, body = prepare_send(response, request.method)
+    start_response(response.status, headers)
+    if body is None:
+        response.close()
+        return ()
+    if body.__class__ is list and not response.has_close_callbacks:
+        return body
+    return _ClosingBody(response, body)

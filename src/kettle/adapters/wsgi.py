@@ -224,18 +224,22 @@ def _through_wsgi_app(app: Kettle) -> bool:
 
 
 def serve(
-    app: Kettle, environ: WSGIEnvironment, start_response: StartResponse, called: bool = False
+    app: Kettle,
+    environ: WSGIEnvironment,
+    start_response: StartResponse,
+    from_wsgi_app: bool = False,
 ) -> Iterable[bytes]:
     """Handle one WSGI request: translate, run the pipeline, start the response.
 
-    ``Kettle.__call__`` calls it with ``called``: it then serves at once, one Python
-    frame fewer than through ``app.wsgi_app``, unless that was replaced (middleware:
-    ``app.wsgi_app = Middleware(app.wsgi_app)``, seen on the next request) or a
-    subclass overrides it; then the call goes through it, as Flask's ``__call__``
-    does, and back here.
+    It is ``Kettle.__call__`` (pure Python; compiled, that calls it): it serves at
+    once, one Python frame fewer than Flask's ``__call__`` through ``wsgi_app``,
+    unless ``app.wsgi_app`` was replaced (middleware: ``app.wsgi_app =
+    Middleware(app.wsgi_app)``, seen on the next request) or a subclass overrides
+    it; then the call goes through it, and ``Kettle.wsgi_app`` comes back here
+    (``from_wsgi_app``).
     """
     state = app.__dict__
-    if not called:  # Through ``app.wsgi_app``.
+    if from_wsgi_app:
         if "_wsgi_serving" not in state:
             start_serving(app)
     elif ("_wsgi_direct" not in state or "wsgi_app" in state) and (

@@ -250,9 +250,8 @@ class ASGIAdapter:
         ctx = RequestContext(app, request)
         if not cookie:
             ctx.cookie_sent = False  # The end of the pipeline need not scan them again.
-        preserve = scope.get(PRESERVE_CONTEXT)
-        if preserve is not None:  # The test client's ``with client:`` (else the class default).
-            ctx.preserve = preserve
+        if PRESERVE_CONTEXT in scope:  # The test client's ``with client:`` (else the default).
+            ctx.preserve = scope[PRESERVE_CONTEXT]
         # Matching first: the checks that need no body (host, 404, 405, the
         # before_body functions such as the CSRF Origin check) refuse a request
         # without receiving its body; matching also tells whether the route

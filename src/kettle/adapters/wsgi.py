@@ -253,9 +253,8 @@ def serve(
     ctx = RequestContext(app, request)
     if "HTTP_COOKIE" not in environ:
         ctx.cookie_sent = False  # The end of the pipeline need not look for one.
-    preserve = environ.get(PRESERVE_CONTEXT)
-    if preserve is not None:  # The test client's ``with client:`` (else the class default).
-        ctx.preserve = preserve
+    if PRESERVE_CONTEXT in environ:  # The test client's ``with client:`` (else the class default).
+        ctx.preserve = environ[PRESERVE_CONTEXT]
     response = respond_sync(app, ctx)
     # Start the response and return the WSGI body iterable (here, not in a function
     # of its own: one frame fewer per request).

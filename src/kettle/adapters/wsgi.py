@@ -231,8 +231,8 @@ def serve(
 ) -> Iterable[bytes]:
     """Handle one WSGI request: translate, run the pipeline, start the response.
 
-    It is ``Kettle.__call__`` (pure Python; compiled, that calls it): it serves at
-    once, one Python frame fewer than Flask's ``__call__`` through ``wsgi_app``,
+    In pure Python it is ``Kettle.__call__`` itself (compiled, ``__call__`` calls it):
+    it serves at once, two Python frames fewer than ``__call__`` through ``wsgi_app``,
     unless ``app.wsgi_app`` was replaced (middleware: ``app.wsgi_app =
     Middleware(app.wsgi_app)``, seen on the next request) or a subclass overrides
     it; then the call goes through it, and ``Kettle.wsgi_app`` comes back here
@@ -248,7 +248,7 @@ def serve(
         return app.wsgi_app(environ, start_response)
     request = build_request(app.request_class, environ, True)
     # Stored, not left to the class's defaults: read several times per request (see
-    # ``adapters.asgi.request_from_scope``).
+    # ``adapters.asgi.scope_request``).
     request.url_rule = request.routing_exception = None
     ctx = RequestContext(app, request)
     if "HTTP_COOKIE" not in environ:

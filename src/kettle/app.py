@@ -19,7 +19,7 @@ from collections.abc import Callable, Coroutine, Iterable, Iterator
 from datetime import timedelta
 from functools import cached_property
 from itertools import chain
-from types import TracebackType
+from types import FunctionType, TracebackType
 from typing import IO, TYPE_CHECKING, Any, NoReturn, cast
 
 from kettle import _loops, pipeline, teardown
@@ -164,10 +164,7 @@ class Kettle(TemplatingMixin, Scaffold):
 
     @cached_property
     def asgi(self) -> ASGIApplication:
-        """The ASGI 3 application (``uvicorn module:app.asgi``); wrap it for middleware.
-
-        Made on first use, so a fresh app is freed by reference counting alone.
-        """
+        """The ASGI 3 application (``uvicorn module:app.asgi``), made on first use; wrap it."""
         from kettle.adapters.asgi import ASGIAdapter
 
         return ASGIAdapter(self)
@@ -450,10 +447,14 @@ class Kettle(TemplatingMixin, Scaffold):
     # -- the WSGI entry points ---------------------------------------------
     def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """The WSGI application; wrap this attribute to add WSGI middleware."""
-        return _serve_wsgi(self, environ, start_response)
+        return _serve_wsgi(self, environ, start_response, True)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        return self.wsgi_app(environ, start_response)
+        # Through ``self.wsgi_app`` when it was wrapped or overridden (the adapter tells).
+        return _serve_wsgi(self, environ, start_response)
+
+    if not TYPE_CHECKING and isinstance(_serve_wsgi, FunctionType):  # Not compiled (mypyc):
+        __call__ = _serve_wsgi  # then it binds as the method itself (one frame fewer).
 
     # -- running user code (kettle.runner) and the lifecycle (kettle.pipeline) --
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:

@@ -38,7 +38,7 @@ from kettle.http.exceptions import BadRequest
 from kettle.http.headers import Headers
 from kettle.http.headervalues import parse_content_length
 from kettle.http.request import Request as _HTTPRequest
-from kettle.http.response import prepare_send
+from kettle.http.sending import prepare_send
 from kettle.pipeline import background_tasks_of, match, respond_async, run_background_tasks
 from kettle.runner import Runner
 
@@ -67,34 +67,8 @@ def headers_from_scope(scope: Scope) -> Headers:
 _HTTP_SCHEMES = {"ws": "http", "wss": "https"}
 
 
-#: The headers ``_scan_headers`` reads; any other is passed over by one set lookup.
+#: The headers ``scope_request`` reads; any other is passed over by one set lookup.
 _SCANNED = frozenset({b"host", b"content-length", b"transfer-encoding", b"cookie"})
-
-
-def _scan_headers(scope: Scope) -> tuple[str | None, str | None, bool, bool]:
-    """The Host header, the Content-Length field(s), whether the body is chunked, any Cookie.
-
-    One pass over the scope's headers, without building the Headers. RFC 9112
-    3.2: more than one Host field is a 400, which a NUL in the host makes sure of.
-    A repeated Content-Length comes back joined (``parse_content_length`` reads it).
-    """
-    host: str | None = None
-    length: str | None = None
-    chunked = False
-    cookie = False
-    for name, value in scope["headers"]:
-        if name not in _SCANNED:
-            continue
-        if name == b"host":
-            host = "\x00" if host is not None else value.decode("latin-1")
-        elif name == b"content-length":
-            text = value.decode("latin-1")
-            length = text if length is None else f"{length}, {text}"
-        elif name == b"transfer-encoding":
-            chunked = True
-        else:
-            cookie = True
-    return host, length, chunked, cookie
 
 
 def _content_length(request: Request, field: str) -> int | None:
@@ -112,15 +86,31 @@ def _content_length(request: Request, field: str) -> int | None:
     return length
 
 
-#: ``request_from_scope``'s ``host`` when the caller has not scanned the headers.
-_UNSCANNED: Any = object()
-
-
-def request_from_scope(app: Kettle, scope: Scope, method: str, host: Any = _UNSCANNED) -> Request:
+def scope_request(app: Kettle, scope: Scope, method: str) -> tuple[Request, str | None, bool, bool]:
     """Translate an ASGI http or websocket scope into the app's request class (no body yet).
 
-    ``host`` is the Host header when the caller has scanned them (``_scan_headers``).
+    With it, what one pass over the scope's headers found besides the Host (the
+    headers themselves are not built): the Content-Length field(s), joined when
+    repeated (``parse_content_length`` reads them), whether the body is chunked,
+    and whether any Cookie came. RFC 9112 3.2: more than one Host field is a 400,
+    which a NUL in the host makes sure of.
     """
+    host: str | None = None
+    length: str | None = None
+    chunked = False
+    cookie = False
+    for name, value in scope["headers"]:
+        if name not in _SCANNED:
+            continue
+        if name == b"host":
+            host = "\x00" if host is not None else value.decode("latin-1")
+        elif name == b"content-length":
+            text = value.decode("latin-1")
+            length = text if length is None else f"{length}, {text}"
+        elif name == b"transfer-encoding":
+            chunked = True
+        else:
+            cookie = True
     get = scope.get
     path = scope["path"]
     root_path = get("root_path", "")
@@ -130,8 +120,6 @@ def request_from_scope(app: Kettle, scope: Scope, method: str, host: Any = _UNSC
     if scheme != "http":
         scheme = _HTTP_SCHEMES.get(scheme, scheme)
     query_string = get("query_string", b"")
-    if host is _UNSCANNED:
-        host = _scan_headers(scope)[0]
     request_class = app.request_class
     # A class that reads the scope it keeps (``reads_kept_source``, an app's request) is
     # given neither a headers factory (none is made per request) nor the client address;
@@ -171,7 +159,12 @@ def request_from_scope(app: Kettle, scope: Scope, method: str, host: Any = _UNSC
     # per request, and on Python 3.11 a class attribute read through the instance is
     # a generic lookup each time (see ``RequestContext.__init__``).
     request.url_rule = request.routing_exception = None
-    return request
+    return request, length, chunked, cookie
+
+
+def request_from_scope(app: Kettle, scope: Scope, method: str) -> Request:
+    """Translate an ASGI http or websocket scope into the app's request class (no body yet)."""
+    return scope_request(app, scope, method)[0]
 
 
 #: The encoded pairs of the headers Kettle's responses repeat (Content-Type,
@@ -252,15 +245,13 @@ class ASGIAdapter:
             await self._serve_other(scope, receive, send)
             return
         app = self.app
-        host, length_field, chunked, cookie = _scan_headers(scope)
-        request = request_from_scope(app, scope, scope["method"], host)
+        request, length_field, chunked, cookie = scope_request(app, scope, scope["method"])
         length = None if length_field is None else _content_length(request, length_field)
         ctx = RequestContext(app, request)
         if not cookie:
             ctx.cookie_sent = False  # The end of the pipeline need not scan them again.
-        preserve = scope.get(PRESERVE_CONTEXT)
-        if preserve is not None:  # The test client's ``with client:`` (else the class default).
-            ctx.preserve = preserve
+        if PRESERVE_CONTEXT in scope:  # The test client's ``with client:`` (else the default).
+            ctx.preserve = scope[PRESERVE_CONTEXT]
         # Matching first: the checks that need no body (host, 404, 405, the
         # before_body functions such as the CSRF Origin check) refuse a request
         # without receiving its body; matching also tells whether the route
@@ -281,7 +272,7 @@ class ASGIAdapter:
             request.set_body(cast("IO[bytes]", stream))  # File-like: read, readinto, close.
         elif length or chunked:  # Without a body there is nothing to wait for.
             # The whole body, bounded, in memory or spooled (its framing read by
-            # ``_scan_headers``). A body over the limit is refused from its
+            # ``scope_request``). A body over the limit is refused from its
             # Content-Length alone, without reading it.
             limit = app.config["MAX_CONTENT_LENGTH"]
             body: IO[bytes]

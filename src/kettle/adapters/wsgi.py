@@ -16,7 +16,7 @@ from kettle.adapters.shutdown import shutting_down, thread_stream
 from kettle.ctx import PRESERVE_CONTEXT, RequestContext
 from kettle.http.headers import Headers
 from kettle.http.request import Request as _HTTPRequest
-from kettle.http.response import prepare_send
+from kettle.http.sending import prepare_send
 from kettle.http.urls import decode_wsgi_path
 from kettle.pipeline import respond_sync
 from kettle.runner import IN_THREAD
@@ -186,20 +186,6 @@ def _iterate_async(body: Any) -> Iterator[Any]:
                 IN_THREAD.run(aclose())
 
 
-def send_response(
-    response: Response, method: str, start_response: StartResponse
-) -> Iterable[bytes]:
-    """Start the response and return the WSGI body iterable."""
-    headers, body = prepare_send(response, method)
-    start_response(response.status, headers)
-    if body is None:
-        response.close()
-        return ()
-    if body.__class__ is list and not response.has_close_callbacks:
-        return body
-    return _ClosingBody(response, body)
-
-
 _serving_lock = threading.Lock()
 
 
@@ -219,19 +205,64 @@ def _shutdown(app: Kettle) -> None:
     IN_THREAD.run(app.shutdown())
 
 
-def serve(app: Kettle, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-    """Handle one WSGI request: translate, run the pipeline, send."""
-    if "_wsgi_serving" not in app.__dict__:
+def _through_wsgi_app(app: Kettle) -> bool:
+    """Whether ``app(...)`` goes through ``app.wsgi_app``: wrapped (WSGI middleware) or overridden.
+
+    Asked by ``serve`` until it has read the class's ``wsgi_app`` (once; noted as
+    ``_wsgi_direct`` or ``_wsgi_through``). Starts serving (``start_serving``).
+    """
+    from kettle.app import Kettle
+
+    state = app.__dict__
+    if "_wsgi_serving" not in state:
         start_serving(app)
+    if getattr(type(app), "wsgi_app", None) is not Kettle.wsgi_app:
+        state["_wsgi_through"] = True  # A subclass's own ``wsgi_app``.
+        return True
+    state["_wsgi_direct"] = True
+    return "wsgi_app" in state
+
+
+def serve(
+    app: Kettle,
+    environ: WSGIEnvironment,
+    start_response: StartResponse,
+    from_wsgi_app: bool = False,
+) -> Iterable[bytes]:
+    """Handle one WSGI request: translate, run the pipeline, start the response.
+
+    In pure Python it is ``Kettle.__call__`` itself (compiled, ``__call__`` calls it):
+    it serves at once, two Python frames fewer than ``__call__`` through ``wsgi_app``,
+    unless ``app.wsgi_app`` was replaced (middleware: ``app.wsgi_app =
+    Middleware(app.wsgi_app)``, seen on the next request) or a subclass overrides
+    it; then the call goes through it, and ``Kettle.wsgi_app`` comes back here
+    (``from_wsgi_app``).
+    """
+    state = app.__dict__
+    if from_wsgi_app:
+        if "_wsgi_serving" not in state:
+            start_serving(app)
+    elif ("_wsgi_direct" not in state or "wsgi_app" in state) and (
+        "wsgi_app" in state or "_wsgi_through" in state or _through_wsgi_app(app)
+    ):
+        return app.wsgi_app(environ, start_response)
     request = build_request(app.request_class, environ, True)
     # Stored, not left to the class's defaults: read several times per request (see
-    # ``adapters.asgi.request_from_scope``).
+    # ``adapters.asgi.scope_request``).
     request.url_rule = request.routing_exception = None
     ctx = RequestContext(app, request)
     if "HTTP_COOKIE" not in environ:
         ctx.cookie_sent = False  # The end of the pipeline need not look for one.
-    preserve = environ.get(PRESERVE_CONTEXT)
-    if preserve is not None:  # The test client's ``with client:`` (else the class default).
-        ctx.preserve = preserve
+    if PRESERVE_CONTEXT in environ:  # The test client's ``with client:`` (else the class default).
+        ctx.preserve = environ[PRESERVE_CONTEXT]
     response = respond_sync(app, ctx)
-    return send_response(response, request.method, start_response)
+    # Start the response and return the WSGI body iterable (here, not in a function
+    # of its own: one frame fewer per request).
+    headers, body = prepare_send(response, request.method)
+    start_response(response.status, headers)
+    if body is None:
+        response.close()
+        return ()
+    if body.__class__ is list and not response.has_close_callbacks:
+        return body
+    return _ClosingBody(response, body)

@@ -154,11 +154,15 @@ class Request(JSONBody):
             self.query_string = query_string
         self._host_header = host_header
         self._form_loaded = False  # Stored: ``close`` reads it (a class attribute reads slower).
-        # A Host seen before is checked here by one lookup (the common case);
-        # any other is parsed when first read (``_check_host``).
-        self._checked_host: str | None = (
-            checked_hosts.get((host_header, scheme), _UNCHECKED) if host_header else _UNCHECKED
-        )
+        # A Host seen before is checked here by one lookup (the common case), and
+        # ``host_is_valid`` stored (no call where it is read); any other Host is
+        # parsed when first read (``_check_host``).
+        checked = _UNCHECKED
+        if host_header:
+            checked = checked_hosts.get((host_header, scheme), _UNCHECKED)
+        self._checked_host: str | None = checked
+        if checked is not _UNCHECKED:
+            self.host_is_valid = checked is not None
         if headers is not None:  # None: made on first read (``_build_headers``).
             if headers.__class__ is not _FUNCTION and isinstance(headers, Headers):
                 self.__dict__["headers"] = headers
@@ -223,9 +227,12 @@ class Request(JSONBody):
         self._checked_host = checked
         return checked
 
-    @property
+    @cached_property
     def host_is_valid(self) -> bool:
-        """False when the Host header is outside the host grammar (the app answers 400)."""
+        """False when the Host header is outside the host grammar (the app answers 400).
+
+        Stored by ``__init__`` when the Host was seen before (the common case).
+        """
         checked = self._checked_host
         if checked is _UNCHECKED:
             checked = self._check_host()

@@ -1,0 +1,40 @@
+"""What an adapter sends of a response: its header pairs and body, by HTTP's body rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from kettle.http.headers import Headers, length_value
+from kettle.http.response import Response, own_headers
+
+_NO_BODY_STATUSES = frozenset({204, 304})
+
+
+def prepare_send(
+    response: Response, method: str
+) -> tuple[list[tuple[str, str]], Iterable[Any] | None]:
+    """Return the header pairs and the body to send, applying HTTP's body rules.
+
+    HEAD, 1xx, 204 and 304 responses send no body (headers are kept, RFC 9110
+    9.3.2 and 15.3.5); a list body without Content-Length gets one. A None
+    body means "send nothing".
+    """
+    code = response._status_code
+    body: Iterable[Any] | None = response.response
+    headers_object = response.headers
+    if headers_object.__class__ is not Headers:  # Rare: replaced by an extension.
+        headers_object = own_headers(response)
+    headers = headers_object._list
+    if method == "HEAD" or code in _NO_BODY_STATUSES or code < 200:
+        return headers, None
+    if body.__class__ is list and not response.direct_passthrough:
+        if headers and headers[-1][0] == "Content-Length":
+            return headers, body  # Where Kettle's own responses put it: no scan.
+        body = list(response.iter_encoded())  # ``Response(["text"])``: sent as bytes.
+        for name, _ in headers:
+            if name.lower() == "content-length":
+                break
+        else:
+            headers.append(("Content-Length", length_value(sum(map(len, body)))))
+    return headers, body

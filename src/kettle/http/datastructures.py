@@ -277,6 +277,7 @@ class ImmutableMultiDict(_Immutable, MultiDict[K, V]):
     """
 
     #: The value lists of the keys with several values (None: every key has one).
+    #: ``kettle.http.urls.short_query_multidict`` builds this layout itself.
     _lists: dict[K, list[V]] | None = None
 
     def __init__(self, mapping: Any = None) -> None:
@@ -372,22 +373,6 @@ def _store(target: ImmutableMultiDict[K, V], first: dict[K, V], lists: dict[K, l
     repeated = {key: values for key, values in lists.items() if len(values) > 1}
     if repeated:
         target._lists = repeated
-
-
-def immutable_from_parts(
-    first: dict[K, V], lists: dict[K, list[V]] | None
-) -> ImmutableMultiDict[K, V]:
-    """An ImmutableMultiDict of a parser's parts, held as they are (not copied).
-
-    ``first``: each key's first value, keys in the order they first came;
-    ``lists``: the value lists of the keys with more than one, or None.
-    """
-    # dict.__new__: an empty instance without a Python ``__init__`` call (it would set nothing).
-    result: ImmutableMultiDict[K, V] = dict.__new__(ImmutableMultiDict)
-    _store_update(result, first)
-    if lists is not None:
-        result._lists = lists
-    return result
 
 
 class CombinedMultiDict(ImmutableMultiDict[K, V]):

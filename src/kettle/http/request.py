@@ -13,10 +13,10 @@ import io
 from collections.abc import Callable
 from datetime import datetime
 from types import FunctionType
-from typing import IO, Any
+from typing import IO, Any, Self, overload
 from urllib.parse import quote
 
-from kettle.http._lazy import cached_property
+from kettle.http._lazy import PLAIN_SETATTR, cached_property
 from kettle.http._request_json import JSONBody
 from kettle.http.accept import CharsetAccept, LanguageAccept, MIMEAccept
 from kettle.http.auth import Authorization
@@ -63,6 +63,38 @@ _UPPER_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OP
 
 #: ``Request._checked_host`` before the Host was checked.
 _UNCHECKED: Any = object()
+
+
+class _Args:
+    """``Request.args``: the parsed query string (never raises on bad encoding).
+
+    Computed on first read and stored on the request, as a ``cached_property``
+    (``kettle.http._lazy``) would, in one frame instead of two.
+    """
+
+    @overload
+    def __get__(self, request: None, owner: type | None = None) -> Self: ...
+    @overload
+    def __get__(
+        self, request: Request, owner: type | None = None
+    ) -> ImmutableMultiDict[str, str]: ...
+    def __get__(
+        self, request: Request | None, owner: type | None = None
+    ) -> Self | ImmutableMultiDict[str, str]:
+        if request is None:
+            return self
+        storage = request.parameter_storage_class
+        args = None
+        if storage is ImmutableMultiDict:
+            # The common query (short, no escapes) split without a list of pairs.
+            args = short_query_multidict(request.query_string)
+        if args is None:
+            args = storage(iter_qsl(request.query_string))
+        if type(request).__setattr__ is PLAIN_SETATTR:  # As ``cached_property`` stores.
+            request.args = args
+        else:
+            request.__dict__["args"] = args
+        return args
 
 
 class Request(JSONBody):
@@ -279,16 +311,7 @@ class Request(JSONBody):
         """True for https and wss."""
         return self.scheme in ("https", "wss")
 
-    @cached_property
-    def args(self) -> ImmutableMultiDict[str, str]:
-        """The parsed query string (never raises on bad encoding)."""
-        storage = self.parameter_storage_class
-        if storage is ImmutableMultiDict:
-            # The common query (short, no escapes) split without a list of pairs.
-            args = short_query_multidict(self.query_string)
-            if args is not None:
-                return args
-        return storage(iter_qsl(self.query_string))
+    args = _Args()
 
     # -- headers -----------------------------------------------------------
     @cached_property

@@ -299,22 +299,23 @@ class ImmutableMultiDict(_Immutable, MultiDict[K, V]):
         """
         if not self._plain_getitem:
             return _get_through_getitem(self, key, default, type)
+        if type is None:  # The dict holds first values: its own ``get`` is the answer.
+            return _dict_get(self, key, default)
         value = _dict_get(self, key, _missing)
         if value is _missing:
             return default
-        if type is None:
-            return value
         return convert_or(value, type, default)
 
     def getlist(self, key: K, type: Callable[[V], T] | None = None) -> list[Any]:
         """Return every value of ``key``; values ``type`` rejects are skipped."""
         lists = self._lists
-        values = None if lists is None else lists.get(key)
-        if values is None:
-            value = _dict_get(self, key, _missing)
-            values = [] if value is _missing else [value]
-            return values if type is None else convert_all(values, type)
-        return values[:] if type is None else convert_all(values, type)
+        if lists is not None:
+            values = lists.get(key)
+            if values is not None:
+                return values[:] if type is None else convert_all(values, type)
+        value = _dict_get(self, key, _missing)
+        values = [] if value is _missing else [value]
+        return values if type is None else convert_all(values, type)
 
     def items(self, multi: bool = False) -> Iterator[tuple[K, V]]:  # type: ignore[override]
         """Yield (key, first value), or every (key, value) pair with ``multi``."""

@@ -13,11 +13,12 @@ import io
 from collections.abc import Callable
 from datetime import datetime
 from types import FunctionType
-from typing import IO, Any, Self, overload
+from typing import IO, Any
 from urllib.parse import quote
 
-from kettle.http._lazy import PLAIN_SETATTR, cached_property
+from kettle.http._lazy import cached_property
 from kettle.http._request_json import JSONBody
+from kettle.http._request_params import Args, Form
 from kettle.http.accept import CharsetAccept, LanguageAccept, MIMEAccept
 from kettle.http.auth import Authorization
 from kettle.http.cookies import parse_cookie
@@ -40,7 +41,6 @@ from kettle.http.preconditions import (
     parse_range,
 )
 from kettle.http.stream import bound_stream, read_short_body
-from kettle.http.urls import iter_qsl, short_query_multidict
 from kettle.http.useragent import UserAgent
 
 _URL_SAFE = "!$&'()*+,/:;=@%"
@@ -63,38 +63,6 @@ _UPPER_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OP
 
 #: ``Request._checked_host`` before the Host was checked.
 _UNCHECKED: Any = object()
-
-
-class _Args:
-    """``Request.args``: the parsed query string (never raises on bad encoding).
-
-    Computed on first read and stored on the request, as a ``cached_property``
-    (``kettle.http._lazy``) would, in one frame instead of two.
-    """
-
-    @overload
-    def __get__(self, request: None, owner: type | None = None) -> Self: ...
-    @overload
-    def __get__(
-        self, request: Request, owner: type | None = None
-    ) -> ImmutableMultiDict[str, str]: ...
-    def __get__(
-        self, request: Request | None, owner: type | None = None
-    ) -> Self | ImmutableMultiDict[str, str]:
-        if request is None:
-            return self
-        storage = request.parameter_storage_class
-        args = None
-        if storage is ImmutableMultiDict:
-            # The common query (short, no escapes) split without a list of pairs.
-            args = short_query_multidict(request.query_string)
-        if args is None:
-            args = storage(iter_qsl(request.query_string))
-        if type(request).__setattr__ is PLAIN_SETATTR:  # As ``cached_property`` stores.
-            request.args = args
-        else:
-            request.__dict__["args"] = args
-        return args
 
 
 class Request(JSONBody):
@@ -311,7 +279,7 @@ class Request(JSONBody):
         """True for https and wss."""
         return self.scheme in ("https", "wss")
 
-    args = _Args()
+    args = Args()
 
     # -- headers -----------------------------------------------------------
     @cached_property
@@ -550,17 +518,7 @@ class Request(JSONBody):
                 return io.BytesIO(data)
         return self.stream
 
-    @cached_property
-    def form(self) -> ImmutableMultiDict[str, str]:
-        """The fields of a urlencoded or multipart body (empty for other bodies)."""
-        if self._default_form_hooks:
-            # The common form, exactly this Content-Type: decoded here, ``files`` left lazy.
-            length = self._urlencoded_length()
-            form = None if length is None else self._short_urlencoded_form(length)
-            if form is not None:
-                return form
-        self._load_form_data()
-        return self.__dict__["form"]  # type: ignore[no-any-return]
+    form = Form()
 
     def _urlencoded_length(self) -> int | None:
         """The Content-Length of a body whose Content-Type is exactly urlencoded, else None."""

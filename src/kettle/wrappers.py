@@ -137,24 +137,31 @@ class Request(_HTTPRequest):
         scope's byte pairs under ASGI (the first Content-Type, as
         ``_scope_header``, and every Content-Length), two dict lookups under
         WSGI. The properties answer when a subclass overrides one of them or
-        they were read (the ASGI adapter hands over the Content-Length it read).
+        ``headers`` was read; under ASGI the Content-Length the adapter handed
+        over is the one kept (the scan then looks for the Content-Type only).
         """
         cached = self.__dict__
-        if self._plain_framing and "headers" not in cached and "content_length" not in cached:
+        if self._plain_framing and "headers" not in cached:
             length: int | None = None
-            if self.scope is not None:
+            scope = self.scope
+            if scope is not None:
+                # The ASGI adapter hands over the Content-Length it read: then only the
+                # Content-Type is looked for (the property's frames cost more than the scan).
+                known = "content_length" in cached
                 kind = raw = None
-                for name, value in self.scope["headers"]:
+                for name, value in scope["headers"]:
                     if name == b"content-type":
                         kind = value if kind is None else kind
-                    elif name == _LENGTH:  # Every field, joined: repeated ones may differ.
+                    elif name == _LENGTH and not known:  # Every field, joined: they may differ.
                         text = value.decode("latin-1")
                         raw = text if raw is None else f"{raw}, {text}"
                 if kind == _URLENCODED_BYTES:
+                    if known:
+                        return cached["content_length"]  # type: ignore[no-any-return]
                     length = cached["content_length"] = parse_content_length(raw)
                 return length
             environ = cached.get("environ")
-            if environ is not None:
+            if environ is not None and "content_length" not in cached:
                 if environ.get("CONTENT_TYPE") == _URLENCODED:
                     raw = environ.get("CONTENT_LENGTH") or None
                     length = cached["content_length"] = parse_content_length(raw)

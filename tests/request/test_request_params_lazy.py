@@ -156,3 +156,31 @@ def test_length_read_before_the_form_then_the_type_decides(
     assert response.json == {"length": 3, "form": {"a": ["1"]}}
     response = client.post("/length", data="a=1", content_type="text/plain")
     assert response.json == {"length": 3, "form": {}}
+
+
+def test_form_limits_of_two_apps_served_in_turn(make_client: Any) -> None:
+    # The limits are kept with the version of the config they came from: two apps
+    # alternating, and a config set back to an earlier value, each read their own.
+    apps = [Kettle("small"), Kettle("large")]
+    apps[0].config["MAX_FORM_PARTS"] = 2
+    for each in apps:
+        each.add_url_rule("/f", "f", lambda: str(len(request.form)), methods=["POST"])
+    clients = [make_client(each) for each in apps]
+    body = "a=1&b=2&c=3"
+    for _ in range(2):
+        assert clients[0].post("/f", data=body, content_type=FORM).status_code == 413
+        assert clients[1].post("/f", data=body, content_type=FORM).text == "3"
+    apps[0].config["MAX_FORM_PARTS"] = 1000
+    assert clients[0].post("/f", data=body, content_type=FORM).text == "3"
+    apps[0].config["MAX_FORM_PARTS"] = 2
+    assert clients[0].post("/f", data=body, content_type=FORM).status_code == 413
+
+
+def test_form_limits_of_a_config_replaced_by_a_plain_dict(
+    app: Kettle, client: KettleClient
+) -> None:
+    app.add_url_rule("/f", "f", lambda: str(len(request.form)), methods=["POST"])
+    app.config = dict(app.config, MAX_FORM_PARTS=2)  # type: ignore[assignment]
+    assert client.post("/f", data="a=1&b=2&c=3", content_type=FORM).status_code == 413
+    app.config["MAX_FORM_PARTS"] = 3
+    assert client.post("/f", data="a=1&b=2&c=3", content_type=FORM).text == "3"

@@ -63,6 +63,9 @@ _UPPER_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OP
 
 #: ``Request._checked_host`` before the Host was checked.
 _UNCHECKED: Any = object()
+#: What ``stream`` holds once a form read the body whole: it reads empty (an empty
+#: BytesIO made only if ``stream`` is read, which few views do after a form).
+_READ_WHOLE: Any = object()
 
 
 class Request(JSONBody):
@@ -419,6 +422,8 @@ class Request(JSONBody):
                 self._stream, self.content_length, self.max_content_length, self._input_terminated
             )
             self.__dict__["_bounded"] = bounded
+        elif bounded is _READ_WHOLE:  # The form read the body whole: empty from now on.
+            bounded = self.__dict__["_bounded"] = io.BytesIO()
         return bounded
 
     @stream.setter
@@ -507,7 +512,7 @@ class Request(JSONBody):
             return None
         data = read_short_body(self._stream, length, max_content_length)
         if data is not None:
-            self.__dict__["_bounded"] = io.BytesIO()
+            self.__dict__["_bounded"] = _READ_WHOLE  # ``stream`` makes its empty BytesIO if read.
         return data
 
     def _form_stream(self, mimetype: str, length: int | None) -> IO[bytes]:

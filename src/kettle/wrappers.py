@@ -35,6 +35,12 @@ _OUTSIDE_APP = {
     "MAX_FORM_MEMORY_SIZE": 500_000,
     "MAX_FORM_PARTS": 1_000,
 }
+_Limits = tuple[int | None, int | None, int | None]
+#: ``_form_limits`` outside an app context.
+_OUTSIDE_APP_LIMITS: _Limits = (None, 500_000, 1_000)
+#: The form limits last read from a config, with that config's version (one entry, replaced
+#: whole: a reader sees an old pair or a new one, never half of each).
+_kept_limits: list[tuple[int, _Limits]] = [(-1, _OUTSIDE_APP_LIMITS)]
 
 
 class Request(_HTTPRequest):
@@ -137,24 +143,31 @@ class Request(_HTTPRequest):
         scope's byte pairs under ASGI (the first Content-Type, as
         ``_scope_header``, and every Content-Length), two dict lookups under
         WSGI. The properties answer when a subclass overrides one of them or
-        they were read (the ASGI adapter hands over the Content-Length it read).
+        ``headers`` was read; under ASGI the Content-Length the adapter handed
+        over is the one kept (the scan then looks for the Content-Type only).
         """
         cached = self.__dict__
-        if self._plain_framing and "headers" not in cached and "content_length" not in cached:
+        if self._plain_framing and "headers" not in cached:
             length: int | None = None
-            if self.scope is not None:
+            scope = self.scope
+            if scope is not None:
+                # The ASGI adapter hands over the Content-Length it read: then only the
+                # Content-Type is looked for (the property's frames cost more than the scan).
+                known = "content_length" in cached
                 kind = raw = None
-                for name, value in self.scope["headers"]:
+                for name, value in scope["headers"]:
                     if name == b"content-type":
                         kind = value if kind is None else kind
-                    elif name == _LENGTH:  # Every field, joined: repeated ones may differ.
+                    elif name == _LENGTH and not known:  # Every field, joined: they may differ.
                         text = value.decode("latin-1")
                         raw = text if raw is None else f"{raw}, {text}"
                 if kind == _URLENCODED_BYTES:
+                    if known:
+                        return cached["content_length"]  # type: ignore[no-any-return]
                     length = cached["content_length"] = parse_content_length(raw)
                 return length
             environ = cached.get("environ")
-            if environ is not None:
+            if environ is not None and "content_length" not in cached:
                 if environ.get("CONTENT_TYPE") == _URLENCODED:
                     raw = environ.get("CONTENT_LENGTH") or None
                     length = cached["content_length"] = parse_content_length(raw)
@@ -270,16 +283,42 @@ class Request(_HTTPRequest):
         self._max_content_length = value
 
     def _form_limits(self) -> tuple[int | None, int | None, int | None]:
-        """The three body limits of a form, as the properties below give them, in one call."""
+        """The three body limits of a form, as the properties below give them, in one call.
+
+        The config's three values are kept with the config's version (unique
+        across configs, changed by every write: ``kettle.config.Config``), so
+        a form reads them once per config change, not three dict lookups per
+        request; a config that is not a ``Config`` (no version) is read each time.
+        """
         ctx = _cv.get(None)
-        config: Mapping[str, Any] = ctx.app.config if ctx is not None else _OUTSIDE_APP
+        if ctx is None:
+            limits = _OUTSIDE_APP_LIMITS
+        else:
+            config: Mapping[str, Any] = ctx.app.config
+            try:
+                version: int | None = config._version  # type: ignore[attr-defined]
+            except AttributeError:  # A plain dict put in place of the Config.
+                version = None
+            kept = _kept_limits[0]
+            if kept[0] == version:
+                limits = kept[1]
+            else:
+                limits = (
+                    config["MAX_CONTENT_LENGTH"],
+                    config["MAX_FORM_MEMORY_SIZE"],
+                    config["MAX_FORM_PARTS"],
+                )
+                if version is not None:
+                    _kept_limits[0] = (version, limits)
         content = self._max_content_length
         memory = self._max_form_memory_size
         parts = self._max_form_parts
+        if content is None and memory is None and parts is None:
+            return limits
         return (
-            config["MAX_CONTENT_LENGTH"] if content is None else content,
-            config["MAX_FORM_MEMORY_SIZE"] if memory is None else memory,
-            config["MAX_FORM_PARTS"] if parts is None else parts,
+            limits[0] if content is None else content,
+            limits[1] if memory is None else memory,
+            limits[2] if parts is None else parts,
         )
 
     def _load_form_data(self) -> None:

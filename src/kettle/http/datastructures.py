@@ -277,6 +277,7 @@ class ImmutableMultiDict(_Immutable, MultiDict[K, V]):
     """
 
     #: The value lists of the keys with several values (None: every key has one).
+    #: ``kettle.http.urls.short_query_multidict`` builds this layout itself.
     _lists: dict[K, list[V]] | None = None
 
     def __init__(self, mapping: Any = None) -> None:
@@ -298,22 +299,23 @@ class ImmutableMultiDict(_Immutable, MultiDict[K, V]):
         """
         if not self._plain_getitem:
             return _get_through_getitem(self, key, default, type)
+        if type is None:  # The dict holds first values: its own ``get`` is the answer.
+            return _dict_get(self, key, default)
         value = _dict_get(self, key, _missing)
         if value is _missing:
             return default
-        if type is None:
-            return value
         return convert_or(value, type, default)
 
     def getlist(self, key: K, type: Callable[[V], T] | None = None) -> list[Any]:
         """Return every value of ``key``; values ``type`` rejects are skipped."""
         lists = self._lists
-        values = None if lists is None else lists.get(key)
-        if values is None:
-            value = _dict_get(self, key, _missing)
-            values = [] if value is _missing else [value]
-            return values if type is None else convert_all(values, type)
-        return values[:] if type is None else convert_all(values, type)
+        if lists is not None:
+            values = lists.get(key)
+            if values is not None:
+                return values[:] if type is None else convert_all(values, type)
+        value = _dict_get(self, key, _missing)
+        values = [] if value is _missing else [value]
+        return values if type is None else convert_all(values, type)
 
     def items(self, multi: bool = False) -> Iterator[tuple[K, V]]:  # type: ignore[override]
         """Yield (key, first value), or every (key, value) pair with ``multi``."""
@@ -372,22 +374,6 @@ def _store(target: ImmutableMultiDict[K, V], first: dict[K, V], lists: dict[K, l
     repeated = {key: values for key, values in lists.items() if len(values) > 1}
     if repeated:
         target._lists = repeated
-
-
-def immutable_from_parts(
-    first: dict[K, V], lists: dict[K, list[V]] | None
-) -> ImmutableMultiDict[K, V]:
-    """An ImmutableMultiDict of a parser's parts, held as they are (not copied).
-
-    ``first``: each key's first value, keys in the order they first came;
-    ``lists``: the value lists of the keys with more than one, or None.
-    """
-    # dict.__new__: an empty instance without a Python ``__init__`` call (it would set nothing).
-    result: ImmutableMultiDict[K, V] = dict.__new__(ImmutableMultiDict)
-    _store_update(result, first)
-    if lists is not None:
-        result._lists = lists
-    return result
 
 
 class CombinedMultiDict(ImmutableMultiDict[K, V]):

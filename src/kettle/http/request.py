@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from kettle.http._lazy import cached_property
 from kettle.http._request_json import JSONBody
+from kettle.http._request_params import Args, Form
 from kettle.http.accept import CharsetAccept, LanguageAccept, MIMEAccept
 from kettle.http.auth import Authorization
 from kettle.http.cookies import parse_cookie
@@ -40,7 +41,6 @@ from kettle.http.preconditions import (
     parse_range,
 )
 from kettle.http.stream import bound_stream, read_short_body
-from kettle.http.urls import iter_qsl, short_query_multidict
 from kettle.http.useragent import UserAgent
 
 _URL_SAFE = "!$&'()*+,/:;=@%"
@@ -63,6 +63,9 @@ _UPPER_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OP
 
 #: ``Request._checked_host`` before the Host was checked.
 _UNCHECKED: Any = object()
+#: What ``stream`` holds once a form read the body whole: it reads empty (an empty
+#: BytesIO made only if ``stream`` is read, which few views do after a form).
+_READ_WHOLE: Any = object()
 
 
 class Request(JSONBody):
@@ -286,16 +289,7 @@ class Request(JSONBody):
         """True for https and wss."""
         return self.scheme in ("https", "wss")
 
-    @cached_property
-    def args(self) -> ImmutableMultiDict[str, str]:
-        """The parsed query string (never raises on bad encoding)."""
-        storage = self.parameter_storage_class
-        if storage is ImmutableMultiDict:
-            # The common query (short, no escapes) split without a list of pairs.
-            args = short_query_multidict(self.query_string)
-            if args is not None:
-                return args
-        return storage(iter_qsl(self.query_string))
+    args = Args()
 
     # -- headers -----------------------------------------------------------
     @cached_property
@@ -435,6 +429,8 @@ class Request(JSONBody):
                 self._stream, self.content_length, self.max_content_length, self._input_terminated
             )
             self.__dict__["_bounded"] = bounded
+        elif bounded is _READ_WHOLE:  # The form read the body whole: empty from now on.
+            bounded = self.__dict__["_bounded"] = io.BytesIO()
         return bounded
 
     @stream.setter
@@ -523,7 +519,7 @@ class Request(JSONBody):
             return None
         data = read_short_body(self._stream, length, max_content_length)
         if data is not None:
-            self.__dict__["_bounded"] = io.BytesIO()
+            self.__dict__["_bounded"] = _READ_WHOLE  # ``stream`` makes its empty BytesIO if read.
         return data
 
     def _form_stream(self, mimetype: str, length: int | None) -> IO[bytes]:
@@ -534,17 +530,7 @@ class Request(JSONBody):
                 return io.BytesIO(data)
         return self.stream
 
-    @cached_property
-    def form(self) -> ImmutableMultiDict[str, str]:
-        """The fields of a urlencoded or multipart body (empty for other bodies)."""
-        if self._default_form_hooks:
-            # The common form, exactly this Content-Type: decoded here, ``files`` left lazy.
-            length = self._urlencoded_length()
-            form = None if length is None else self._short_urlencoded_form(length)
-            if form is not None:
-                return form
-        self._load_form_data()
-        return self.__dict__["form"]  # type: ignore[no-any-return]
+    form = Form()
 
     def _urlencoded_length(self) -> int | None:
         """The Content-Length of a body whose Content-Type is exactly urlencoded, else None."""

@@ -142,8 +142,9 @@ def save_signed(
         if session.modified:
             delete_cookie(response, settings.options(), vary)
         return
+    # Only its truth is used: ``bool()`` is the property's, not needed here.
     permanent = (
-        bool(dict.get(session, "_permanent", False))
+        dict.get(session, "_permanent", False)
         if session.__class__ is default_class
         else session.permanent
     )

@@ -374,7 +374,9 @@ class SecureCookieSessionInterface(SessionInterface):
             dict.update(session, data)
         else:
             session = cls(data)
-        if signed is not None and isinstance(session, SecureCookieSession):
+            if not isinstance(session, SecureCookieSession):
+                return session
+        if signed is not None:
             session._signed_payload = signed
         return session
 

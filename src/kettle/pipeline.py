@@ -47,7 +47,7 @@ from kettle.finalize import finalize as finalize
 from kettle.finalize import finalize_response, finish
 from kettle.finalize import process_response as process_response
 from kettle.http.exceptions import Forbidden, HTTPException, InternalServerError
-from kettle.lifecycle_plan import match_is_unobserved, unobserved_routing_answer, view_is_first
+from kettle.lifecycle_plan import unobserved_routing_answer
 from kettle.request_match import match as match
 from kettle.request_match import subdomain_of as subdomain_of
 from kettle.runner import (
@@ -84,11 +84,12 @@ def respond_sync(app: Kettle, ctx: RequestContext) -> Response:
     if not app._got_first_request:
         first_request_sync(app, ctx)
     request = ctx.request
-    if match_is_unobserved(app):
-        try:  # Before the push, as under ASGI: nothing can tell the difference (matched once).
-            match(app, ctx)
-        except Exception:  # ``dispatch_value`` matches again, in the context, and answers.
-            request.routing_exception = None
+    # Before the push, as under ASGI, when no user code runs in a match (``unobserved``):
+    # nothing can tell the difference (matched once). Else ``dispatch_value`` matches.
+    try:
+        match(app, ctx, True)
+    except Exception:  # ``dispatch_value`` matches again, in the context, and answers.
+        request.routing_exception = None
     if request.routing_exception is not None:
         answer = unobserved_routing_answer(app, ctx)
         if answer is not None:
@@ -166,21 +167,21 @@ async def respond_async(
         # of the pipeline's own between the adapter and an ``async def`` view.
         done: Any
         ctx.push()
-        if view_is_first(app, request):
-            try:
-                rv = call_view(app, ctx)
-                cls = rv.__class__
-                if cls is COROUTINE or (cls not in NEVER_AWAITABLE and is_awaitable(rv)):
-                    rv = await rv
-            except BaseException as e:
-                done = view_raised(app, ctx, e)
-            else:
-                done = view_returned(app, ctx, rv)
+        try:
+            rv = call_view(app, ctx, True)  # (HOOKS_FIRST: not called, see below.)
+            cls = rv.__class__
+            if cls is COROUTINE or (cls not in NEVER_AWAITABLE and is_awaitable(rv)):
+                rv = await rv
+        except BaseException as e:
+            done = view_raised(app, ctx, e)
         else:
-            try:
-                rv = await dispatch_value(app, ctx)
-            except BaseException as e:
-                done = dispatch_raised(app, ctx, e)
+            if rv is HOOKS_FIRST:
+                try:
+                    rv = await dispatch_value(app, ctx)
+                except BaseException as e:
+                    done = dispatch_raised(app, ctx, e)
+                else:
+                    done = view_returned(app, ctx, rv)
             else:
                 done = view_returned(app, ctx, rv)
         answered: Response = await done if done.__class__ is COROUTINE else done
@@ -250,8 +251,8 @@ def run_plain(app: Kettle, ctx: RequestContext) -> Response:
     worker pool; ``respond_async`` spells the same steps in its own frame for
     a view on the loop, awaiting what this runs. Once the context is pushed,
     a request whose view is its first user code
-    (``lifecycle_plan.view_is_first``, read after the push: an
-    ``appcontext_pushed`` receiver may add a hook) calls the view here; any
+    (``call_view`` with ``first``, which reads the registries after the push:
+    an ``appcontext_pushed`` receiver may add a hook) calls the view here; any
     other (a hook or receiver before the view, a routing error) runs
     ``dispatch_value`` (which matches first when nothing has). Then
     ``view_returned`` or, for an error, ``view_raised`` / ``dispatch_raised``
@@ -263,20 +264,20 @@ def run_plain(app: Kettle, ctx: RequestContext) -> Response:
     """
     done: Any  # The response, or the coroutine that finishes it.
     ctx.push()
-    if view_is_first(app, ctx.request):
-        try:
-            rv = call_view(app, ctx)
-            if rv.__class__ not in NEVER_AWAITABLE and is_awaitable(rv):
-                rv = ctx.runner.run(rv)
-        except BaseException as e:
-            done = view_raised(app, ctx, e)
-        else:
-            done = view_returned(app, ctx, rv)
+    try:
+        rv = call_view(app, ctx, True)  # (HOOKS_FIRST: not called, see ``call_view``.)
+        if rv.__class__ not in NEVER_AWAITABLE and is_awaitable(rv):
+            rv = ctx.runner.run(rv)
+    except BaseException as e:
+        done = view_raised(app, ctx, e)
     else:
-        try:
-            rv = _loops.drive(dispatch_value(app, ctx))
-        except BaseException as e:
-            done = dispatch_raised(app, ctx, e)
+        if rv is HOOKS_FIRST:
+            try:
+                rv = _loops.drive(dispatch_value(app, ctx))
+            except BaseException as e:
+                done = dispatch_raised(app, ctx, e)
+            else:
+                done = view_returned(app, ctx, rv)
         else:
             done = view_returned(app, ctx, rv)
     response: Response = _loops.drive(done) if done.__class__ is COROUTINE else done
@@ -447,9 +448,30 @@ async def dispatch(app: Kettle, ctx: RequestContext) -> Any:
     return rv
 
 
-def call_view(app: Kettle, ctx: RequestContext) -> Any:
-    """Call the view (a routing error is raised) and return what it returned (maybe awaitable)."""
+#: What ``call_view(app, ctx, first=True)`` returns, without calling the view, when
+#: the request meets user code before its view.
+HOOKS_FIRST: Any = object()
+
+
+def call_view(app: Kettle, ctx: RequestContext, first: bool = False) -> Any:
+    """Call the view (a routing error is raised) and return what it returned (maybe awaitable).
+
+    With ``first`` (the lanes, right after the push), the view is called only
+    when it is the request's first user code: the request was matched without
+    a routing error, and there is no ``request_started`` receiver, URL value
+    preprocessor or ``before_request`` function (read here, after the push: an
+    ``appcontext_pushed`` receiver may add one). Otherwise nothing is called
+    and ``HOOKS_FIRST`` is returned: the lane runs ``dispatch_value``.
+    """
     request = ctx.request
+    if first and (
+        request.routing_exception is not None
+        or request.url_rule is None
+        or request_started.receivers
+        or app.url_value_preprocessors
+        or app.before_request_funcs
+    ):
+        return HOOKS_FIRST
     if request.routing_exception is not None:
         app.raise_routing_exception(request)
     rule: Rule = request.url_rule  # type: ignore[assignment]

@@ -5,8 +5,9 @@ routing depends on it, matches the URL map, turns a strict-slash redirect
 or a WebSocket mismatch into the routing error, and runs the before_body
 checks. The pipeline (``kettle.pipeline``) calls it for HTTP and WebSocket
 alike; the ASGI adapter calls it before it receives the body. No user code
-runs in it but the before_body functions and custom converters
-(``kettle.lifecycle_plan.match_is_unobserved``).
+runs in it but the before_body functions and custom converters: with
+``unobserved``, a match in which user code would run is left undone (for
+``dispatch_value`` to make, in the context).
 """
 
 from __future__ import annotations
@@ -25,10 +26,17 @@ if TYPE_CHECKING:
     from kettle.wrappers import Request
 
 
-def match(app: Kettle, ctx: RequestContext) -> None:
-    """Match the request (once): set ``url_rule`` and ``view_args`` or ``routing_exception``."""
+def match(app: Kettle, ctx: RequestContext, unobserved: bool = False) -> None:
+    """Match the request (once): set ``url_rule`` and ``view_args`` or ``routing_exception``.
+
+    With ``unobserved`` (the WSGI side, before the push), only when no user
+    code runs in the match: no before_body function, only Kettle's own
+    converters (the registries read on every call). Else nothing is done.
+    """
     request = ctx.request
     if request.url_rule is not None or request.routing_exception is not None:
+        return
+    if unobserved and (app.before_body_funcs or not app.url_map.only_builtin_converters):
         return
     if not request.host_is_valid:
         request.routing_exception = BadHost("The Host header is not a valid host.")

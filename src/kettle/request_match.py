@@ -12,7 +12,7 @@ runs in it but the before_body functions and custom converters: with
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kettle.http.exceptions import BadHost, HTTPException, SecurityError
 from kettle.http.request import host_is_trusted
@@ -23,6 +23,7 @@ from kettle.websocket import WebSocketUpgradeRequired, note_websocket_under_wsgi
 if TYPE_CHECKING:
     from kettle.app import Kettle
     from kettle.ctx import RequestContext
+    from kettle.routing import Rule
     from kettle.wrappers import Request
 
 
@@ -36,7 +37,8 @@ def match(app: Kettle, ctx: RequestContext, unobserved: bool = False) -> None:
     request = ctx.request
     if request.url_rule is not None or request.routing_exception is not None:
         return
-    if unobserved and (app.before_body_funcs or not app.url_map.only_builtin_converters):
+    url_map = app.url_map
+    if unobserved and (app.before_body_funcs or not url_map.only_builtin_converters):
         return
     if not request.host_is_valid:
         request.routing_exception = BadHost("The Host header is not a valid host.")
@@ -47,53 +49,63 @@ def match(app: Kettle, ctx: RequestContext, unobserved: bool = False) -> None:
         host = request.host
         request.routing_exception = SecurityError(f"Host {host!r} is not trusted.")
         return
-    url_map = app.url_map
     # The host is read only when routing depends on it (see match_redirect).
+    rule: Rule | None = None
     if url_map.host_matching or app.subdomain_matching:
         host = request.host
         subdomain = subdomain_of(app, request)
     else:
         host = ""
         subdomain = url_map.default_subdomain or ""
-    websocket = ctx.websocket is not None
-    try:
-        rule, args = url_map.match(
-            request.path, request.method, host, subdomain=subdomain, websocket=websocket
-        )
-    except RequestRedirect as redirect:
-        # Kept if the second match cannot say more. Each routing error is kept without
-        # its traceback: that holds this frame, whose locals hold the request, a cycle
-        # only the garbage collector would free (27 objects per 404). Raised again in
-        # dispatch, it gets a traceback from there.
-        request.routing_exception = redirect.with_traceback(None)
+        if ctx.websocket is None:
+            # A static path's plain rule, the common answer, without a call (``Map.match``
+            # gives the same rule and an empty ``view_args``: see ``Map.plain_static``).
+            rule = url_map.plain_static.get((subdomain, request.path, request.method))
+    args: dict[str, Any]
+    if rule is not None:
+        args = {}
+    else:
+        websocket = ctx.websocket is not None
         try:
-            match_redirect(
-                url_map,
-                request.path,
-                request.method,
-                host=request.host,
-                scheme=request.scheme,
-                script_name=request.root_path,
-                query_string=request.query_string.decode("latin-1"),
-                subdomain=subdomain,
-                websocket=websocket,
+            rule, args = url_map.match(
+                request.path, request.method, host, subdomain=subdomain, websocket=websocket
             )
+        except RequestRedirect as redirect:
+            # Kept if the second match cannot say more. Each routing error is kept without
+            # its traceback: that holds this frame, whose locals hold the request, a cycle
+            # only the garbage collector would free (27 objects per 404). Raised again in
+            # dispatch, it gets a traceback from there.
+            request.routing_exception = redirect.with_traceback(None)
+            try:
+                match_redirect(
+                    url_map,
+                    request.path,
+                    request.method,
+                    host=request.host,
+                    scheme=request.scheme,
+                    script_name=request.root_path,
+                    query_string=request.query_string.decode("latin-1"),
+                    subdomain=subdomain,
+                    websocket=websocket,
+                )
+            except HTTPException as e:
+                request.routing_exception = e.with_traceback(None)
+            return
+        except WebsocketMismatch as e:
+            # HTTP to a WebSocket route: 426; a handshake to an HTTP route: 400.
+            if websocket:
+                request.routing_exception = e.with_traceback(None)
+            else:
+                note_websocket_under_wsgi(app, request)
+                request.routing_exception = WebSocketUpgradeRequired()
+            return
         except HTTPException as e:
             request.routing_exception = e.with_traceback(None)
-    except WebsocketMismatch as e:
-        # HTTP to a WebSocket route: 426; a handshake to an HTTP route: 400.
-        if websocket:
-            request.routing_exception = e.with_traceback(None)
-        else:
-            note_websocket_under_wsgi(app, request)
-            request.routing_exception = WebSocketUpgradeRequired()
-    except HTTPException as e:
-        request.routing_exception = e.with_traceback(None)
-    else:
-        request.url_rule = rule
-        request.view_args = args
-        if app.before_body_funcs:
-            _check_before_body(app, request)
+            return
+    request.url_rule = rule
+    request.view_args = args
+    if app.before_body_funcs:
+        _check_before_body(app, request)
 
 
 def subdomain_of(app: Kettle, request: Request) -> str | None:

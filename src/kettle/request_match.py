@@ -56,56 +56,70 @@ def match(app: Kettle, ctx: RequestContext, unobserved: bool = False) -> None:
         subdomain = subdomain_of(app, request)
     else:
         host = ""
-        subdomain = url_map.default_subdomain or ""
-        if ctx.websocket is None:
-            # A static path's plain rule, the common answer, without a call (``Map.match``
-            # gives the same rule and an empty ``view_args``: see ``Map.plain_static``).
-            rule = url_map.plain_static.get((subdomain, request.path, request.method))
+        subdomain = url_map.default_subdomain
+        if not subdomain:
+            subdomain = ""
+            if ctx.websocket is None:
+                # A static path's plain rule, the common answer, without a call: ``Map.match``
+                # gives the same rule and an empty ``view_args`` (see ``Map.plain_static``).
+                by_method = url_map.plain_static.get(request.path)
+                if by_method is not None:
+                    rule = by_method.get(request.method)
     args: dict[str, Any]
     if rule is not None:
         args = {}
     else:
         websocket = ctx.websocket is not None
         try:
+            # By position (keywords cost the call more): scheme, script_name and query_string
+            # at their defaults: only a redirect reads them (``_redirect_or_mismatch``).
             rule, args = url_map.match(
-                request.path, request.method, host, subdomain=subdomain, websocket=websocket
+                request.path, request.method, host, "http", "", "", subdomain, websocket
             )
-        except RequestRedirect as redirect:
-            # Kept if the second match cannot say more. Each routing error is kept without
-            # its traceback: that holds this frame, whose locals hold the request, a cycle
-            # only the garbage collector would free (27 objects per 404). Raised again in
-            # dispatch, it gets a traceback from there.
-            request.routing_exception = redirect.with_traceback(None)
-            try:
-                match_redirect(
-                    url_map,
-                    request.path,
-                    request.method,
-                    host=request.host,
-                    scheme=request.scheme,
-                    script_name=request.root_path,
-                    query_string=request.query_string.decode("latin-1"),
-                    subdomain=subdomain,
-                    websocket=websocket,
-                )
-            except HTTPException as e:
-                request.routing_exception = e.with_traceback(None)
-            return
-        except WebsocketMismatch as e:
-            # HTTP to a WebSocket route: 426; a handshake to an HTTP route: 400.
-            if websocket:
-                request.routing_exception = e.with_traceback(None)
-            else:
-                note_websocket_under_wsgi(app, request)
-                request.routing_exception = WebSocketUpgradeRequired()
+        except (RequestRedirect, WebsocketMismatch) as e:
+            request.routing_exception = _redirect_or_mismatch(app, request, e, subdomain, websocket)
             return
         except HTTPException as e:
+            # Each routing error is kept without its traceback: that holds this frame, whose
+            # locals hold the request, a cycle only the garbage collector would free (27
+            # objects per 404). Raised again in dispatch, it gets a traceback from there.
             request.routing_exception = e.with_traceback(None)
             return
     request.url_rule = rule
     request.view_args = args
     if app.before_body_funcs:
         _check_before_body(app, request)
+
+
+def _redirect_or_mismatch(
+    app: Kettle,
+    request: Request,
+    error: RequestRedirect | WebsocketMismatch,
+    subdomain: str | None,
+    websocket: bool,
+) -> HTTPException:
+    """The routing error to keep for a redirect or a protocol mismatch (without traceback)."""
+    if isinstance(error, WebsocketMismatch):
+        # HTTP to a WebSocket route: 426; a handshake to an HTTP route: 400.
+        if websocket:
+            return error.with_traceback(None)
+        note_websocket_under_wsgi(app, request)
+        return WebSocketUpgradeRequired()
+    try:  # The redirect is kept if the second match cannot say more.
+        match_redirect(
+            app.url_map,
+            request.path,
+            request.method,
+            host=request.host,
+            scheme=request.scheme,
+            script_name=request.root_path,
+            query_string=request.query_string.decode("latin-1"),
+            subdomain=subdomain,
+            websocket=websocket,
+        )
+    except HTTPException as e:
+        return e.with_traceback(None)
+    return error.with_traceback(None)
 
 
 def subdomain_of(app: Kettle, request: Request) -> str | None:

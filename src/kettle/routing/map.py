@@ -81,15 +81,18 @@ def _server_name(host: str, subdomain: str | None) -> str:
     return host
 
 
-def _plain_static(static: StaticTable) -> dict[tuple[str, str, str], Rule]:
+def _plain_static(static: StaticTable) -> dict[str, dict[str, Rule]]:
     """``Map.plain_static`` from the static table: what ``Map.match`` answers without work."""
-    return {
-        (domain, path, method): rule
-        for domain, by_path in static.http.items()
-        for path, by_method in by_path.items()
-        for method, rule in by_method.items()
-        if method != "*" and rule._plain and not rule.defaults
-    }
+    table: dict[str, dict[str, Rule]] = {}
+    for path, by_method in static.http.get("", {}).items():
+        plain = {
+            method: rule
+            for method, rule in by_method.items()
+            if method != "*" and rule._plain and not rule.defaults
+        }
+        if plain:
+            table[path] = plain
+    return table
 
 
 class Map:
@@ -107,11 +110,12 @@ class Map:
     #: False here, so a subclass that skips ``__init__`` is never taken for one.
     only_builtin_converters = False
     #: The answers of ``match`` that need no work, for a lookup without a call (the
-    #: app's match reads it): by ``(domain, path, method)``, the rule of a static HTTP
-    #: path that the method names, when it is plain (no redirect) and has no defaults,
-    #: so that ``match`` would return it with empty values. Made by ``update()``,
-    #: emptied by ``add()`` (a miss goes to ``match``, which compiles first).
-    plain_static: Mapping[tuple[str, str, str], Rule] = MappingProxyType({})
+    #: app's match reads it): by path and method, in the domain ``""`` (no subdomain),
+    #: the rule of a static HTTP path that the method names, when it is plain (no
+    #: redirect) and has no defaults, so that ``match`` would return it with empty
+    #: values. Made by ``update()``, emptied by ``add()`` (a miss goes to ``match``,
+    #: which compiles first).
+    plain_static: Mapping[str, Mapping[str, Rule]] = MappingProxyType({})
 
     def __init__(
         self,
@@ -139,7 +143,7 @@ class Map:
         self._rules_by_endpoint: dict[Any, list[Rule]] = {}
         self._machine = StateMachine(merge_slashes)
         self._static = StaticTable(())
-        self.plain_static: dict[tuple[str, str, str], Rule] = {}
+        self.plain_static: dict[str, dict[str, Rule]] = {}
         self.only_builtin_converters = True  # (See the class attribute.)
         self._dirty = True
         for rulefactory in rules or ():

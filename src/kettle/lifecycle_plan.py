@@ -14,7 +14,7 @@ registry as extensions do, is seen by the next request.
 - whether the view is the request's first user code (it was matched and
   nothing runs between the push and the view) is asked by
   ``pipeline.call_view`` itself (``first=True``), in the frame that then
-  calls the view: the lanes (``pipeline.run_plain``, ``respond_async``)
+  calls the view: the lanes (``pipeline.respond_sync``, ``respond_async``)
   call it right after the push, and run ``dispatch_value`` when it says no.
 - ``unobserved_routing_error`` / ``unobserved_routing_answer``: a 404 or
   405 that no hook, handler, signal receiver or session refresh would see is

@@ -464,16 +464,17 @@ def call_view(app: Kettle, ctx: RequestContext, first: bool = False) -> Any:
     and ``HOOKS_FIRST`` is returned: the lane runs ``dispatch_value``.
     """
     request = ctx.request
+    if request.routing_exception is not None:
+        if first:
+            return HOOKS_FIRST
+        app.raise_routing_exception(request)
     if first and (
-        request.routing_exception is not None
-        or request.url_rule is None
+        request.url_rule is None
         or request_started.receivers
         or app.url_value_preprocessors
         or app.before_request_funcs
     ):
         return HOOKS_FIRST
-    if request.routing_exception is not None:
-        app.raise_routing_exception(request)
     rule: Rule = request.url_rule  # type: ignore[assignment]
     if request.method == "OPTIONS" and rule.provide_automatic_options:
         return app.make_default_options_response(ctx)

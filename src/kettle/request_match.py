@@ -20,6 +20,9 @@ from kettle.routing.exceptions import RequestRedirect, WebsocketMismatch
 from kettle.routing.matching import match_redirect, request_subdomain
 from kettle.websocket import WebSocketUpgradeRequired, note_websocket_under_wsgi
 
+#: The routing errors ``_redirect_or_mismatch`` makes the kept error of (one tuple, made once).
+_REDIRECT_OR_MISMATCH = (RequestRedirect, WebsocketMismatch)
+
 if TYPE_CHECKING:
     from kettle.app import Kettle
     from kettle.ctx import RequestContext
@@ -76,7 +79,7 @@ def match(app: Kettle, ctx: RequestContext, unobserved: bool = False) -> None:
             rule, args = url_map.match(
                 request.path, request.method, host, "http", "", "", subdomain, websocket
             )
-        except (RequestRedirect, WebsocketMismatch) as e:
+        except _REDIRECT_OR_MISMATCH as e:
             request.routing_exception = _redirect_or_mismatch(app, request, e, subdomain, websocket)
             return
         except HTTPException as e:

@@ -6,12 +6,16 @@ request (truthiness tests, no cache to go stale), so a hook, handler or
 receiver added at any time, through a decorator or straight into a
 registry as extensions do, is seen by the next request.
 
-- ``match_is_unobserved``: matching before the context is pushed cannot be
-  told apart from matching after (no user code runs in a match), so the
-  WSGI side may match first, as the ASGI side always does.
-- ``view_is_first``: the request was matched and nothing runs between the
-  push and the view, so the pipeline calls the view (WSGI) or awaits it
-  (ASGI) and what follows it as plain calls (``pipeline.run_plain``).
+- whether matching before the context is pushed can be told apart from
+  matching after (it cannot when no user code runs in a match: no
+  before_body function, no custom converter) is asked by
+  ``request_match.match`` itself (``unobserved=True``, the WSGI side's
+  early match; the ASGI side always matches first).
+- whether the view is the request's first user code (it was matched and
+  nothing runs between the push and the view) is asked by
+  ``pipeline.call_view`` itself (``first=True``), in the frame that then
+  calls the view: the lanes (``pipeline.respond_sync``, ``respond_async``)
+  call it right after the push, and run ``dispatch_value`` when it says no.
 - ``unobserved_routing_error`` / ``unobserved_routing_answer``: a 404 or
   405 that no hook, handler, signal receiver or session refresh would see is
   answered with its error page without pushing the context or running the
@@ -37,31 +41,10 @@ from kettle.signals import (
 if TYPE_CHECKING:
     from kettle.app import Kettle
     from kettle.ctx import RequestContext
-    from kettle.wrappers import Request, Response
+    from kettle.wrappers import Response
 
 #: The routing errors a shortcut may answer: their page depends on the error alone.
 _PLAIN_ROUTING_ERRORS = frozenset({NotFound, MethodNotAllowed})
-
-
-def match_is_unobserved(app: Kettle) -> bool:
-    """True when no user code runs in a match (no before_body function, no custom converter)."""
-    return not app.before_body_funcs and app.url_map.only_builtin_converters
-
-
-def view_is_first(app: Kettle, request: Request) -> bool:
-    """True when ``request`` meets no user code before its view (``pipeline.run_plain``).
-
-    That is: it was matched without a routing error, and there is no
-    ``request_started`` receiver, URL value preprocessor or
-    ``before_request`` function.
-    """
-    return (
-        request.routing_exception is None
-        and request.url_rule is not None
-        and not (
-            request_started.receivers or app.url_value_preprocessors or app.before_request_funcs
-        )
-    )
 
 
 def unobserved_routing_error(app: Kettle, ctx: RequestContext) -> HTTPException | None:

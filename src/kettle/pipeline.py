@@ -16,12 +16,12 @@ step that they have in common:
 - the answer to an unhandled error (``unhandled_error_response``: the debug
   page, or the error goes on to the server) and the background tasks.
 
-The HTTP lifecycle is ``run_plain``: plain calls from the push to the pop
-when no step has user code to await; a step that has (``dispatch_value``
-when a hook runs before the view, an error handler, an after-request or
-teardown function) is a coroutine it drives. ``respond_async`` spells the
+The HTTP lifecycle is the plain lane of ``respond_sync``: plain calls from
+the push to the pop when no step has user code to await; a step that has
+(``dispatch_value`` when a hook runs before the view, an error handler, an
+after-request or teardown function) is a coroutine it drives. ``respond_async`` spells the
 same steps in its own frame for a view on the loop and awaits what
-``run_plain`` drives. User code is called
+``respond_sync`` drives. User code is called
 through the context's runner (``kettle.runner``): under WSGI nothing
 suspends and a coroutine is driven without an event loop; under ASGI it is
 awaited on the loop for an async view, or driven in a worker thread for a
@@ -47,7 +47,7 @@ from kettle.finalize import finalize as finalize
 from kettle.finalize import finalize_response, finish
 from kettle.finalize import process_response as process_response
 from kettle.http.exceptions import Forbidden, HTTPException, InternalServerError
-from kettle.lifecycle_plan import match_is_unobserved, unobserved_routing_answer, view_is_first
+from kettle.lifecycle_plan import unobserved_routing_answer
 from kettle.request_match import match as match
 from kettle.request_match import subdomain_of as subdomain_of
 from kettle.runner import (
@@ -76,47 +76,88 @@ if TYPE_CHECKING:
 
 
 # -- the adapters' entry points ------------------------------------------------
-def respond_sync(app: Kettle, ctx: RequestContext) -> Response:
-    """Answer an HTTP request in this thread, without an event loop (WSGI).
+def respond_sync(app: Kettle, ctx: RequestContext, in_worker: bool = False) -> Response:
+    """Answer an HTTP request in this thread: its whole life as plain calls.
 
-    The background tasks run when the server closes the response body.
+    The WSGI side calls it, without an event loop: before the push it runs
+    the before_first_request functions once, matches when no user code runs
+    in a match (``request_match.match``'s ``unobserved``), and answers a 404
+    or 405 that nothing else observes; an error that escapes becomes the
+    debug page or goes on to the server (``unhandled_error_response``); the
+    background tasks run when the server closes the response body.
+    ``respond_async`` calls it in the worker pool for a ``def`` view
+    (``in_worker``): it has made those steps before and makes these after.
+
+    The lifecycle (the plain lane): push the context; a request whose view is
+    its first user code (``call_view`` with ``first``, which reads the
+    registries after the push: an ``appcontext_pushed`` receiver may add a
+    hook) calls the view here; any other (a hook or receiver before the view,
+    a routing error) runs ``dispatch_value`` (which matches first when
+    nothing has). Then ``view_returned`` or, for an error, ``view_raised`` /
+    ``dispatch_raised`` carry on: each returns the response when no step had
+    user code to await, else the coroutine that does the rest
+    (``conclude``), driven here. The checks are made where the coroutine
+    lifecycle made them, so what the view or a later hook registers is seen
+    by this request. An awaitable the view returns is run to the end by the
+    context's runner. ``respond_async`` spells the same steps in its own
+    frame for a view on the loop, awaiting what this runs.
     """
-    if not app._got_first_request:
-        first_request_sync(app, ctx)
     request = ctx.request
-    if match_is_unobserved(app):
-        try:  # Before the push, as under ASGI: nothing can tell the difference (matched once).
-            match(app, ctx)
+    if not in_worker:
+        if not app._got_first_request:
+            first_request_sync(app, ctx)
+        # Before the push, as under ASGI, when no user code runs in a match (``unobserved``):
+        # nothing can tell the difference (matched once). Else ``dispatch_value`` matches.
+        try:
+            match(app, ctx, True)
         except Exception:  # ``dispatch_value`` matches again, in the context, and answers.
             request.routing_exception = None
-    if request.routing_exception is not None:
-        answer = unobserved_routing_answer(app, ctx)
-        if answer is not None:
-            return answer
+        if request.routing_exception is not None:
+            answer = unobserved_routing_answer(app, ctx)
+            if answer is not None:
+                return answer
+    done: Any  # The response, or the coroutine that finishes it.
     try:
-        response = run_plain(app, ctx)
-    except Exception as e:
-        response = unhandled_error_response(app, ctx.request, e)
-    if ctx.background_tasks is None and response.response.__class__ is list:
+        ctx.push()
+        try:
+            rv = call_view(app, ctx, True)  # (HOOKS_FIRST: not called, see ``call_view``.)
+            if rv.__class__ not in NEVER_AWAITABLE and is_awaitable(rv):
+                rv = ctx.runner.run(rv)
+        except BaseException as e:
+            done = view_raised(app, ctx, e)
+        else:
+            if rv is HOOKS_FIRST:
+                try:
+                    rv = _loops.drive(dispatch_value(app, ctx))
+                except BaseException as e:
+                    done = dispatch_raised(app, ctx, e)
+                else:
+                    done = view_returned(app, ctx, rv)
+            else:
+                done = view_returned(app, ctx, rv)
+        response: Response = _loops.drive(done) if done.__class__ is COROUTINE else done
+    except Exception as e:  # (In the worker pool: re-raised or the debug page, as there.)
+        response = unhandled_error_response(app, request, e)
+    if in_worker or (ctx.background_tasks is None and response.response.__class__ is list):
         return response  # No task, and none can be added later (the body is not streamed).
+    return _run_tasks_on_close(app, ctx, response)
+
+
+def _run_tasks_on_close(app: Kettle, ctx: RequestContext, response: Response) -> Response:
+    """Have the request's background tasks run in this thread when ``response`` is closed.
+
+    The closure is made here, not in ``respond_sync``: there it would make
+    cells for its variables on every request, tasks or not.
+    """
     tasks = background_tasks_of(ctx, response)
     if tasks is not None:
-        response.call_on_close(_tasks_runner(app, tasks))
+
+        def run_tasks() -> None:
+            if tasks:
+                _loops.drive(run_background_tasks(app, tasks, IN_THREAD))
+
+        response.call_on_close(run_tasks)
     return response
-
-
-def _tasks_runner(app: Kettle, tasks: list[Task]) -> Callable[[], None]:
-    """The function that runs ``tasks`` in this thread when the response is closed.
-
-    Made here, not in ``respond_sync``: a closure there would make cells for
-    its variables on every request, tasks or not.
-    """
-
-    def run_tasks() -> None:
-        if tasks:
-            _loops.drive(run_background_tasks(app, tasks, IN_THREAD))
-
-    return run_tasks
 
 
 def background_tasks_of(ctx: RequestContext, response: Response) -> list[Task] | None:
@@ -159,28 +200,28 @@ async def respond_async(
             ctx.runner = Runner(asyncio.get_running_loop())
             # A partial, not a lambda: a closure would make cells for ``app`` and ``ctx``
             # on every request, an ``async def`` view's too.
-            response: Response = await offload(_partial(run_plain, app, ctx))
+            response: Response = await offload(_partial(respond_sync, app, ctx, True))
             return response
         ctx.runner = ON_LOOP
-        # ``run_plain`` from this frame, the view awaited where it runs it: no coroutine
-        # of the pipeline's own between the adapter and an ``async def`` view.
+        # ``respond_sync``'s lane from this frame, the view awaited where that calls it: no
+        # coroutine of the pipeline's own between the adapter and an ``async def`` view.
         done: Any
         ctx.push()
-        if view_is_first(app, request):
-            try:
-                rv = call_view(app, ctx)
-                cls = rv.__class__
-                if cls is COROUTINE or (cls not in NEVER_AWAITABLE and is_awaitable(rv)):
-                    rv = await rv
-            except BaseException as e:
-                done = view_raised(app, ctx, e)
-            else:
-                done = view_returned(app, ctx, rv)
+        try:
+            rv = call_view(app, ctx, True)  # (HOOKS_FIRST: not called, see below.)
+            cls = rv.__class__
+            if cls is COROUTINE or (cls not in NEVER_AWAITABLE and is_awaitable(rv)):
+                rv = await rv
+        except BaseException as e:
+            done = view_raised(app, ctx, e)
         else:
-            try:
-                rv = await dispatch_value(app, ctx)
-            except BaseException as e:
-                done = dispatch_raised(app, ctx, e)
+            if rv is HOOKS_FIRST:
+                try:
+                    rv = await dispatch_value(app, ctx)
+                except BaseException as e:
+                    done = dispatch_raised(app, ctx, e)
+                else:
+                    done = view_returned(app, ctx, rv)
             else:
                 done = view_returned(app, ctx, rv)
         answered: Response = await done if done.__class__ is COROUTINE else done
@@ -242,47 +283,7 @@ async def first_request_async(app: Kettle, ctx: RequestContext) -> None:
         app._got_first_request = True
 
 
-# -- THE HTTP lifecycle --------------------------------------------------------
-def run_plain(app: Kettle, ctx: RequestContext) -> Response:
-    """Push, dispatch, finalize, tear down: the whole life of one request, as plain calls.
-
-    ``respond_sync`` (WSGI) calls it, and ``respond_async`` for a view in the
-    worker pool; ``respond_async`` spells the same steps in its own frame for
-    a view on the loop, awaiting what this runs. Once the context is pushed,
-    a request whose view is its first user code
-    (``lifecycle_plan.view_is_first``, read after the push: an
-    ``appcontext_pushed`` receiver may add a hook) calls the view here; any
-    other (a hook or receiver before the view, a routing error) runs
-    ``dispatch_value`` (which matches first when nothing has). Then
-    ``view_returned`` or, for an error, ``view_raised`` / ``dispatch_raised``
-    carry on: each returns the response when no step had user code to
-    await, else the coroutine that does the rest (``conclude``), driven
-    here. The checks are made where the coroutine lifecycle made them, so
-    what the view or a later hook registers is seen by this request. An
-    awaitable the view returns is run to the end by the context's runner.
-    """
-    done: Any  # The response, or the coroutine that finishes it.
-    ctx.push()
-    if view_is_first(app, ctx.request):
-        try:
-            rv = call_view(app, ctx)
-            if rv.__class__ not in NEVER_AWAITABLE and is_awaitable(rv):
-                rv = ctx.runner.run(rv)
-        except BaseException as e:
-            done = view_raised(app, ctx, e)
-        else:
-            done = view_returned(app, ctx, rv)
-    else:
-        try:
-            rv = _loops.drive(dispatch_value(app, ctx))
-        except BaseException as e:
-            done = dispatch_raised(app, ctx, e)
-        else:
-            done = view_returned(app, ctx, rv)
-    response: Response = _loops.drive(done) if done.__class__ is COROUTINE else done
-    return response
-
-
+# -- THE HTTP lifecycle (``respond_sync`` runs it as plain calls) ---------------
 def view_returned(app: Kettle, ctx: RequestContext, rv: Any) -> Any:
     """After the view (or ``dispatch_value``) returned ``rv``: finalize, end the request.
 
@@ -447,11 +448,33 @@ async def dispatch(app: Kettle, ctx: RequestContext) -> Any:
     return rv
 
 
-def call_view(app: Kettle, ctx: RequestContext) -> Any:
-    """Call the view (a routing error is raised) and return what it returned (maybe awaitable)."""
+#: What ``call_view(app, ctx, first=True)`` returns, without calling the view, when
+#: the request meets user code before its view.
+HOOKS_FIRST: Any = object()
+
+
+def call_view(app: Kettle, ctx: RequestContext, first: bool = False) -> Any:
+    """Call the view (a routing error is raised) and return what it returned (maybe awaitable).
+
+    With ``first`` (the lanes, right after the push), the view is called only
+    when it is the request's first user code: the request was matched without
+    a routing error, and there is no ``request_started`` receiver, URL value
+    preprocessor or ``before_request`` function (read here, after the push: an
+    ``appcontext_pushed`` receiver may add one). Otherwise nothing is called
+    and ``HOOKS_FIRST`` is returned: the lane runs ``dispatch_value``.
+    """
     request = ctx.request
     if request.routing_exception is not None:
+        if first:
+            return HOOKS_FIRST
         app.raise_routing_exception(request)
+    if first and (
+        request.url_rule is None
+        or request_started.receivers
+        or app.url_value_preprocessors
+        or app.before_request_funcs
+    ):
+        return HOOKS_FIRST
     rule: Rule = request.url_rule  # type: ignore[assignment]
     if request.method == "OPTIONS" and rule.provide_automatic_options:
         return app.make_default_options_response(ctx)

@@ -120,6 +120,8 @@ def make_response(app: Kettle, rv: Any) -> Response:
     """Convert a view's return value into a response object (every Flask form)."""
     if rv.__class__ is str:
         return app.response_class(rv)  # The most common return value, in one call.
+    if rv.__class__ is dict:
+        return app.json.response(rv)  # The next most common (the table's ``_json``).
     status: Any = None
     headers: Any = None
     if rv.__class__ is tuple:

@@ -5,9 +5,9 @@ In order: the ``teardown_request`` functions (innermost blueprint first) and
 registered first) and ``appcontext_tearing_down`` when the request context
 is its own app context, then the request is closed (or kept, for the test
 client's ``with client:`` and a ``stream_with_context`` body) and the
-context popped, with ``appcontext_popped``. ``end_request`` is that last
-step alone: ``close_request`` calls it directly, without a coroutine, when no
-teardown function or receiver is registered.
+context popped, with ``appcontext_popped``. ``close_request`` does that
+last step alone, in its own frame and without a coroutine, when no teardown
+function or receiver is registered; ``teardown`` ends with it.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
+from kettle.ctx import _cv
 from kettle.runner import Runner, is_awaitable
 from kettle.signals import appcontext_popped, appcontext_tearing_down, request_tearing_down
 
@@ -43,27 +44,31 @@ async def teardown(app: Kettle, ctx: RequestContext, error: BaseException | None
             await teardown_appcontext(app, error, ctx.runner)
         called = True
     finally:
-        end_request(app, ctx, close=called)
+        close_request(app, ctx, error, True, called)
 
 
 def close_request(
-    app: Kettle, ctx: RequestContext, error: BaseException | None
+    app: Kettle,
+    ctx: RequestContext,
+    error: BaseException | None,
+    torn_down: bool = False,
+    close: bool = True,
 ) -> Coroutine[Any, Any, None] | None:
     """End the request: ``teardown`` to await when it has a function or receiver to call,
-    else ``end_request`` (all that is left), done here without a coroutine (None).
+    else its last steps (below), done here without a coroutine (None).
+
+    The last steps, which ``teardown`` ends with (``torn_down``; ``close``
+    False when a teardown function failed): keep or close the request, then
+    pop the context and send ``appcontext_popped``. With nothing to tear
+    down, the whole end of a request is this one frame (and the request's
+    ``close``).
     """
-    if (
+    if not torn_down and (
         app.teardown_request_funcs
         or request_tearing_down.receivers
         or (ctx._owns_app and (app.teardown_appcontext_funcs or appcontext_tearing_down.receivers))
     ):
         return teardown(app, ctx, error)
-    end_request(app, ctx)
-    return None
-
-
-def end_request(app: Kettle, ctx: RequestContext, close: bool = True) -> None:
-    """The last steps of ``teardown``: keep or close the request, then pop the context."""
     try:
         if close:
             preserve = ctx.preserve
@@ -72,9 +77,17 @@ def end_request(app: Kettle, ctx: RequestContext, close: bool = True) -> None:
             elif not ctx.streaming:  # A body with stream_with_context closes it when it ends.
                 ctx.request.close()
     finally:
-        ctx._leave_quietly()
+        # ``ctx._leave_quietly()``, its common case (pushed once, no nested push) written
+        # out here as ``ctx.push`` writes out ``_enter_quietly``'s: one frame fewer.
+        token = ctx._token
+        if token is None or ctx._inner_tokens:
+            ctx._leave_quietly()
+        else:
+            ctx._token = None
+            _cv.reset(token)
         if ctx._owns_app and appcontext_popped.receivers:
             appcontext_popped.send(app, _async_wrapper=app.ensure_sync)
+    return None
 
 
 async def teardown_request(

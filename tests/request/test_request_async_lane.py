@@ -1,7 +1,7 @@
 """What the lane of an ``async def`` view (the view first, awaited from the pipeline's frame) keeps.
 
 Under ASGI ``pipeline.respond_async`` awaits such a view itself and carries
-on with the steps ``run_plain`` runs under WSGI (``view_returned``,
+on with the steps ``respond_sync`` runs under WSGI (``view_returned``,
 ``view_raised``); under WSGI the same view runs on the thread's kept loop.
 Each test runs under both protocols and expects the same answer: the
 hooks, signals, error handlers (sync and async), teardown, the context

@@ -1,7 +1,7 @@
 """What the plain lane (a matched request whose view is its first user code) must keep.
 
 Under WSGI such a request runs the lifecycle as plain calls
-(``pipeline.run_plain``); every check the coroutine makes after the view
+(``pipeline.respond_sync``); every check the coroutine makes after the view
 is made at the same point, so what the view or a later hook registers is
 seen by this request, and an error goes through the same handlers. Each
 test runs under WSGI and ASGI and expects the same answer.

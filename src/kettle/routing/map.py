@@ -81,6 +81,20 @@ def _server_name(host: str, subdomain: str | None) -> str:
     return host
 
 
+def _plain_static(static: StaticTable) -> dict[str, dict[str, Rule]]:
+    """``Map.plain_static`` from the static table: what ``Map.match`` answers without work."""
+    table: dict[str, dict[str, Rule]] = {}
+    for path, by_method in static.http.get("", {}).items():
+        plain = {
+            method: rule
+            for method, rule in by_method.items()
+            if method != "*" and rule._plain and not rule.defaults
+        }
+        if plain:
+            table[path] = plain
+    return table
+
+
 class Map:
     """The rules of an app and the settings shared by all of them.
 
@@ -95,6 +109,13 @@ class Map:
     #: in a match (the pipeline may then match before it pushes the context).
     #: False here, so a subclass that skips ``__init__`` is never taken for one.
     only_builtin_converters = False
+    #: The answers of ``match`` that need no work, for a lookup without a call (the
+    #: app's match reads it): by path and method, in the domain ``""`` (no subdomain),
+    #: the rule of a static HTTP path that the method names, when it is plain (no
+    #: redirect) and has no defaults, so that ``match`` would return it with empty
+    #: values. Made by ``update()``, emptied by ``add()`` (a miss goes to ``match``,
+    #: which compiles first).
+    plain_static: Mapping[str, Mapping[str, Rule]] = MappingProxyType({})
 
     def __init__(
         self,
@@ -122,6 +143,7 @@ class Map:
         self._rules_by_endpoint: dict[Any, list[Rule]] = {}
         self._machine = StateMachine(merge_slashes)
         self._static = StaticTable(())
+        self.plain_static: dict[str, dict[str, Rule]] = {}
         self.only_builtin_converters = True  # (See the class attribute.)
         self._dirty = True
         for rulefactory in rules or ():
@@ -139,6 +161,7 @@ class Map:
                 self.only_builtin_converters = False
             self._rules.append(rule)
             self._rules_by_endpoint.setdefault(rule.endpoint, []).append(rule)
+        self.plain_static = {}  # Until ``update()``: every lookup misses, ``match`` compiles.
         self._dirty = True
 
     def iter_rules(self, endpoint: Any | None = None) -> Iterator[Rule]:
@@ -168,7 +191,10 @@ class Map:
         machine.finish()
         for rule in self._rules:
             self._prepare(rule)
-        self._machine, self._static = machine, StaticTable(self._rules)
+        static = StaticTable(self._rules)
+        self._machine, self._static = machine, static
+        # (A subclass with its own ``match`` is asked every time: no table.)
+        self.plain_static = _plain_static(static) if type(self).match is Map.match else {}
         self._dirty = False
 
     freeze = update

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from kettle.http.exceptions import BadHost, HTTPException, SecurityError
 from kettle.http.request import host_is_trusted
-from kettle.routing.exceptions import RequestRedirect, WebsocketMismatch
+from kettle.routing.exceptions import (
+    NoMatch,
+    RequestRedirect,
+    RoutingException,
+    WebsocketMismatch,
+)
+from kettle.routing.map import no_match_error
 from kettle.routing.matching import match_redirect, request_subdomain
 from kettle.websocket import WebSocketUpgradeRequired, note_websocket_under_wsgi
 
@@ -38,47 +44,57 @@ def match(app: Kettle, ctx: RequestContext, unobserved: bool = False) -> None:
     converters (the registries read on every call). Else nothing is done.
     """
     request = ctx.request
-    if request.url_rule is not None or request.routing_exception is not None:
-        return
     url_map = app.url_map
-    if unobserved and (app.before_body_funcs or not url_map.only_builtin_converters):
-        return
-    if not request.host_is_valid:
-        request.routing_exception = BadHost("The Host header is not a valid host.")
+    if (
+        request.url_rule is not None
+        or request.routing_exception is not None
+        or (unobserved and (app.before_body_funcs or not url_map.only_builtin_converters))
+    ):
         return
     trusted = app.config["TRUSTED_HOSTS"]
-    if trusted and not host_is_trusted(request.host, trusted):
-        # As Flask 3.1: a 400 raised where routing errors are, so no view runs.
-        host = request.host
-        request.routing_exception = SecurityError(f"Host {host!r} is not trusted.")
+    if (trusted or not request.host_is_valid) and _host_refused(request, trusted):
         return
     # The host is read only when routing depends on it (see match_redirect).
     rule: Rule | None = None
+    resolve = None
     if url_map.host_matching or app.subdomain_matching:
         host = request.host
         subdomain = subdomain_of(app, request)
     else:
         host = ""
-        subdomain = url_map.default_subdomain
-        if not subdomain:
-            subdomain = ""
-            if ctx.websocket is None:
-                # A static path's plain rule, the common answer, without a call: ``Map.match``
-                # gives the same rule and an empty ``view_args`` (see ``Map.plain_static``).
-                by_method = url_map.plain_static.get(request.path)
-                if by_method is not None:
-                    rule = by_method.get(request.method)
+        subdomain = url_map.default_subdomain or ""
+        if not subdomain and ctx.websocket is None:
+            # A static path's plain rule, the common answer, without a call: ``Map.match``
+            # gives the same rule and an empty ``view_args`` (see ``Map.plain_static``).
+            by_method = url_map.plain_static.get(request.path)
+            if by_method is not None:
+                rule = by_method.get(request.method)
+            else:
+                # Another path: the matcher itself when ``Map.match`` would only pass
+                # its answer on (see ``Map.plain_resolve``), one frame fewer.
+                resolve = url_map.plain_resolve
     args: dict[str, Any]
     if rule is not None:
         args = {}
     else:
         websocket = ctx.websocket is not None
         try:
-            # By position (keywords cost the call more): scheme, script_name and query_string
-            # at their defaults: only a redirect reads them (``_redirect_or_mismatch``).
-            rule, args = url_map.match(
-                request.path, request.method, host, "http", "", "", subdomain, websocket
-            )
+            found = None
+            if resolve is not None:
+                redirect_defaults = url_map.redirect_defaults
+                try:
+                    found = resolve("", request.path, request.method, False, redirect_defaults)
+                except RoutingException:
+                    pass  # A redirect: ``Map.match`` below writes its URL.
+            if found is None:
+                # By position (keywords cost the call more): scheme, script_name and query_string
+                # at their defaults: only a redirect reads them (``_redirect_or_mismatch``).
+                found = url_map.match(
+                    request.path, request.method, host, "http", "", "", subdomain, websocket
+                )
+            elif found.__class__ is NoMatch:
+                raise no_match_error(found)
+            rule, args = found  # type: ignore[misc]
         except _REDIRECT_OR_MISMATCH as e:
             request.routing_exception = _redirect_or_mismatch(app, request, e, subdomain, websocket)
             return
@@ -92,6 +108,19 @@ def match(app: Kettle, ctx: RequestContext, unobserved: bool = False) -> None:
     request.view_args = args
     if app.before_body_funcs:
         _check_before_body(app, request)
+
+
+def _host_refused(request: Request, trusted: Any) -> bool:
+    """Keep the routing error of an invalid or (under ``TRUSTED_HOSTS``) untrusted Host."""
+    if not request.host_is_valid:
+        request.routing_exception = BadHost("The Host header is not a valid host.")
+        return True
+    if trusted and not host_is_trusted(request.host, trusted):
+        # As Flask 3.1: a 400 raised where routing errors are, so no view runs.
+        host = request.host
+        request.routing_exception = SecurityError(f"Host {host!r} is not trusted.")
+        return True
+    return False
 
 
 def _redirect_or_mismatch(

@@ -50,7 +50,8 @@ QueryArgs = Mapping[str, Any] | str
 _BUILTIN_CONVERTERS = frozenset(DEFAULT_CONVERTERS.values())
 
 
-def _no_match_error(error: NoMatch) -> HTTPException:
+def no_match_error(error: NoMatch) -> HTTPException:
+    """The HTTP error ``match`` raises for a NoMatch: 405 with the methods, 400/426, or 404."""
     if error.have_match_for:
         return MethodNotAllowed(valid_methods=sorted(error.have_match_for))
     if error.websocket_mismatch:
@@ -116,6 +117,11 @@ class Map:
     #: values. Made by ``update()``, emptied by ``add()`` (a miss goes to ``match``,
     #: which compiles first).
     plain_static: Mapping[str, Mapping[str, Rule]] = MappingProxyType({})
+    #: The matcher's ``resolve`` (``(domain, path, method, websocket, redirect_defaults)``
+    #: → ``(rule, view_args)`` or a NoMatch for ``no_match_error``; a RoutingException is a
+    #: redirect ``match`` writes) when ``match`` is Map's and every rule is plain, so that
+    #: ``match`` would pass its answer on. Set by ``update()``, None after ``add()``.
+    plain_resolve: Callable[..., tuple[Rule, dict[str, Any]] | NoMatch] | None = None
 
     def __init__(
         self,
@@ -162,6 +168,7 @@ class Map:
             self._rules.append(rule)
             self._rules_by_endpoint.setdefault(rule.endpoint, []).append(rule)
         self.plain_static = {}  # Until ``update()``: every lookup misses, ``match`` compiles.
+        self.plain_resolve = None
         self._dirty = True
 
     def iter_rules(self, endpoint: Any | None = None) -> Iterator[Rule]:
@@ -193,8 +200,10 @@ class Map:
             self._prepare(rule)
         static = StaticTable(self._rules)
         self._machine, self._static = machine, static
-        # (A subclass with its own ``match`` is asked every time: no table.)
-        self.plain_static = _plain_static(static) if type(self).match is Map.match else {}
+        # (A subclass with its own ``match`` is asked every time: no table, no resolve.)
+        own = type(self).match is Map.match
+        self.plain_static = _plain_static(static) if own else {}
+        self.plain_resolve = machine.resolve if own and all(r._plain for r in self._rules) else None
         self._dirty = False
 
     freeze = update
@@ -262,7 +271,7 @@ class Map:
             pass  # a redirect: the adapter knows how to write its URL
         else:
             if found.__class__ is NoMatch:
-                raise _no_match_error(found)
+                raise no_match_error(found)
             if found[0]._plain:  # type: ignore[index]
                 return found  # type: ignore[return-value]
         adapter = self._adapter(host, script_name, subdomain, scheme, query_string)
@@ -472,7 +481,7 @@ class MapAdapter:
                 url = f"{url}?{self.encode_query_args(query_args)}"
             raise RequestRedirect(url) from None
         if isinstance(found, NoMatch):
-            raise _no_match_error(found)
+            raise no_match_error(found)
         rule, args = found
         if self.map.redirect_defaults:
             redirect_url = self.get_default_redirect(rule, method, args, query_args)

@@ -86,19 +86,22 @@ def _content_length(request: Request, field: str) -> int | None:
     return length
 
 
-def scope_request(app: Kettle, scope: Scope, method: str) -> tuple[Request, str | None, bool, bool]:
+def scope_request(
+    app: Kettle, scope: Scope, method: str
+) -> tuple[Request, str | None, bool, str | None]:
     """Translate an ASGI http or websocket scope into the app's request class (no body yet).
 
     With it, what one pass over the scope's headers found besides the Host (the
     headers themselves are not built): the Content-Length field(s), joined when
     repeated (``parse_content_length`` reads them), whether the body is chunked,
-    and whether any Cookie came. RFC 9112 3.2: more than one Host field is a 400,
-    which a NUL in the host makes sure of.
+    and the Cookie field(s), joined by ``"; "`` when repeated (None when none
+    came), which the request keeps as ``scope_cookie_header``. RFC 9112 3.2:
+    more than one Host field is a 400, which a NUL in the host makes sure of.
     """
     host: str | None = None
     length: str | None = None
     chunked = False
-    cookie = False
+    cookie: str | None = None
     for name, value in scope["headers"]:
         if name not in _SCANNED:
             continue
@@ -110,7 +113,8 @@ def scope_request(app: Kettle, scope: Scope, method: str) -> tuple[Request, str 
         elif name == b"transfer-encoding":
             chunked = True
         else:
-            cookie = True
+            text = value.decode("latin-1")
+            cookie = text if cookie is None else f"{cookie}; {text}"
     get = scope.get
     path = scope["path"]
     root_path = get("root_path", "")
@@ -155,6 +159,7 @@ def scope_request(app: Kettle, scope: Scope, method: str) -> tuple[Request, str 
             owns_stream=True,
         )
     request.scope = scope
+    request.scope_cookie_header = cookie  # ``request.cookie_header`` without a second scan.
     # Stored, not left to the class's defaults: the pipeline reads both several times
     # per request, and on Python 3.11 a class attribute read through the instance is
     # a generic lookup each time (see ``RequestContext.__init__``).
@@ -248,7 +253,7 @@ class ASGIAdapter:
         request, length_field, chunked, cookie = scope_request(app, scope, scope["method"])
         length = None if length_field is None else _content_length(request, length_field)
         ctx = RequestContext(app, request)
-        if not cookie:
+        if cookie is None:
             ctx.cookie_sent = False  # The end of the pipeline need not scan them again.
         if PRESERVE_CONTEXT in scope:  # The test client's ``with client:`` (else the default).
             ctx.preserve = scope[PRESERVE_CONTEXT]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from kettle.adapters.asgi_body import (
@@ -190,15 +190,6 @@ def _encode_header(pair: tuple[str, str]) -> tuple[bytes, bytes]:
     return encoded
 
 
-def _start_message(response: Response, headers: list[tuple[str, str]]) -> dict[str, Any]:
-    """The ``http.response.start`` message of ``response`` (its headers from ``prepare_send``)."""
-    # A loop, not a comprehension: on Python 3.11 that is a function call of its own.
-    encoded: list[tuple[bytes, bytes]] = []
-    for pair in headers:
-        encoded.append(_ENCODED.get(pair) or _encode_header(pair))
-    return {"type": "http.response.start", "status": response.status_code, "headers": encoded}
-
-
 def _as_bytes(chunk: str | bytes, charset: str) -> bytes:
     return chunk.encode(charset) if isinstance(chunk, str) else bytes(chunk)
 
@@ -253,8 +244,8 @@ class ASGIAdapter:
         request, length_field, chunked, cookie = scope_request(app, scope, scope["method"])
         length = None if length_field is None else _content_length(request, length_field)
         ctx = RequestContext(app, request)
-        if cookie is None:
-            ctx.cookie_sent = False  # The end of the pipeline need not scan them again.
+        # Without a Cookie the end of the pipeline need not look for one (a store, not a test).
+        ctx.cookie_sent = cookie is not None
         if PRESERVE_CONTEXT in scope:  # The test client's ``with client:`` (else the default).
             ctx.preserve = scope[PRESERVE_CONTEXT]
         # Matching first: the checks that need no body (host, 404, 405, the
@@ -310,6 +301,14 @@ class ASGIAdapter:
                         return
             request.set_body(body)
         response = await respond_async(app, ctx, offload)
+        # The ``http.response.start`` message, made here for every answer (the
+        # only place it is made). A loop, not a comprehension: on Python 3.11
+        # that is a function call of its own.
+        headers, sent = prepare_send(response, request.method)
+        encoded: list[tuple[bytes, bytes]] = []
+        for pair in headers:
+            encoded.append(_ENCODED.get(pair) or _encode_header(pair))
+        start = {"type": "http.response.start", "status": response.status_code, "headers": encoded}
         chunks = response.response
         if (
             chunks.__class__ is list
@@ -319,19 +318,17 @@ class ASGIAdapter:
         ):
             # The common answer, one chunk in memory with nothing to close and no
             # task to run after it: two sends, from this frame.
-            headers, sent = prepare_send(response, request.method)
-            await send(_start_message(response, headers))
+            await send(start)
             data = b"" if sent is None else chunks[0]  # (None: HEAD, 204, 304.)
             if data.__class__ is not bytes:
                 data = _as_bytes(data, response.charset)
             await send({"type": "http.response.body", "body": data})
             return
         tasks = background_tasks_of(ctx, response)
-        method = request.method
         # The pipeline has ended: a long-lived stream need not keep the request
         # (its headers, its caches) or its context alive while it is sent.
-        del request, ctx, offload, chunks
-        await self.send_response(response, method, send, receive)
+        del request, ctx, offload, chunks, headers, encoded
+        await self.send_response(response, start, sent, send, receive)
         if tasks:
             runner = Runner(on_loop=True, offload=self.offload)
             await run_background_tasks(app, tasks, runner)
@@ -352,21 +349,20 @@ class ASGIAdapter:
     async def send_response(
         self,
         response: Response,
-        method: str,
+        start: dict[str, Any],
+        body: Iterable[Any] | None,
         send: Send,
         receive: Receive | None = None,
     ) -> None:
-        """Send status, headers and body; stream iterables chunk by chunk.
+        """Send the ``start`` message, then ``body`` (from ``prepare_send``) chunk by chunk.
 
         While a streamed body is sent, ``receive`` is watched for
         ``http.disconnect``: when the client leaves, the body is closed (its
         ``finally`` runs) instead of being produced for nobody.
         """
-        headers, body = prepare_send(response, method)
-        start = _start_message(response, headers)
         try:
             await send(start)
-            del start, headers  # Sent: a long-lived stream need not hold them.
+            del start  # Sent: a long-lived stream need not hold it.
             if body is None:
                 await send({"type": "http.response.body", "body": b""})
             elif body.__class__ is list:

@@ -60,9 +60,10 @@ class Request(_HTTPRequest):
 
     #: The ASGI scope the request came from (None under WSGI); set by the ASGI adapter.
     scope: Scope | None = None
-    #: The Cookie field(s) of ``scope`` (joined by ``"; "``, None when none came), as the
-    #: ASGI adapter read them when it set ``scope``; False while not handed over.
-    scope_cookie_header: str | Literal[False] | None = False
+    #: The Cookie field(s) of ``scope`` (joined by ``"; "``), as the ASGI adapter read
+    #: them when it set ``scope``; False when it found none (``cookie_header`` then
+    #: scans the scope, which finds none, or finds those of a scope set by hand).
+    scope_cookie_header: str | Literal[False] = False
     #: True while the class keeps the ``content_type`` and ``content_length`` below.
     _plain_framing = True
 
@@ -94,7 +95,7 @@ class Request(_HTTPRequest):
                 raw = self.scope_cookie_header
                 if raw is not False:
                     return raw
-                found: str | None = None  # Not handed over: a request whose scope was set.
+                found: str | None = None  # None came, or the scope was set by hand.
                 for name, value in self.scope["headers"]:
                     if name == b"cookie":
                         text = value.decode("latin-1")

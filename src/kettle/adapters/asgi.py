@@ -95,7 +95,7 @@ def scope_request(
     headers themselves are not built): the Content-Length field(s), joined when
     repeated (``parse_content_length`` reads them), whether the body is chunked,
     and the Cookie field(s), joined by ``"; "`` when repeated (None when none
-    came), which the request keeps as ``scope_cookie_header``. RFC 9112 3.2:
+    came), which the request keeps as ``scope_cookie_header`` when some came. RFC 9112 3.2:
     more than one Host field is a 400, which a NUL in the host makes sure of.
     """
     host: str | None = None
@@ -159,7 +159,8 @@ def scope_request(
             owns_stream=True,
         )
     request.scope = scope
-    request.scope_cookie_header = cookie  # ``request.cookie_header`` without a second scan.
+    if cookie is not None:  # ``request.cookie_header`` without a second scan.
+        request.scope_cookie_header = cookie
     # Stored, not left to the class's defaults: the pipeline reads both several times
     # per request, and on Python 3.11 a class attribute read through the instance is
     # a generic lookup each time (see ``RequestContext.__init__``).

@@ -327,7 +327,8 @@ class ASGIAdapter:
             return
         tasks = background_tasks_of(ctx, response)
         # The pipeline has ended: a long-lived stream need not keep the request
-        # (its headers, its caches) or its context alive while it is sent.
+        # (its headers, its caches) or its context alive while it is sent. (The
+        # start message, a dict and its encoded pairs, stays with this frame.)
         del request, ctx, offload, chunks, headers, encoded
         await self.send_response(response, start, sent, send, receive)
         if tasks:
@@ -363,7 +364,6 @@ class ASGIAdapter:
         """
         try:
             await send(start)
-            del start  # Sent: a long-lived stream need not hold it.
             if body is None:
                 await send({"type": "http.response.body", "body": b""})
             elif body.__class__ is list:

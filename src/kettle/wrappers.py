@@ -10,7 +10,7 @@ sans-IO core, because Flask's API exposes ``request.environ``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from kettle.ctx import _cv
 from kettle.http._lazy import cached_property
@@ -60,6 +60,10 @@ class Request(_HTTPRequest):
 
     #: The ASGI scope the request came from (None under WSGI); set by the ASGI adapter.
     scope: Scope | None = None
+    #: The Cookie field(s) of ``scope`` (joined by ``"; "``), as the ASGI adapter read
+    #: them when it set ``scope``; False when it found none (``cookie_header`` then
+    #: scans the scope, which finds none, or finds those of a scope set by hand).
+    scope_cookie_header: str | Literal[False] = False
     #: True while the class keeps the ``content_type`` and ``content_length`` below.
     _plain_framing = True
 
@@ -82,17 +86,21 @@ class Request(_HTTPRequest):
     def cookie_header(self) -> str | None:
         """The raw Cookie header (several joined by ``"; "``), read without building ``headers``.
 
-        One dict lookup under WSGI, a scan of the scope's byte pairs under ASGI.
+        One dict lookup under WSGI; under ASGI the value the adapter handed over
+        (``scope_cookie_header``), else a scan of the scope's byte pairs.
         """
         if "headers" not in self.__dict__:
             # The scope first: under ASGI ``environ`` is an empty dict once something read it.
             if self.scope is not None:
-                raw: str | None = None
+                raw = self.scope_cookie_header
+                if raw is not False:
+                    return raw
+                found: str | None = None  # None came, or the scope was set by hand.
                 for name, value in self.scope["headers"]:
                     if name == b"cookie":
                         text = value.decode("latin-1")
-                        raw = text if raw is None else f"{raw}; {text}"
-                return raw
+                        found = text if found is None else f"{found}; {text}"
+                return found
             environ = self.__dict__.get("environ")
             if environ is not None:
                 return environ.get("HTTP_COOKIE")  # type: ignore[no-any-return]

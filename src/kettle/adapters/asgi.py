@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from kettle.adapters.asgi_body import (
@@ -86,19 +86,22 @@ def _content_length(request: Request, field: str) -> int | None:
     return length
 
 
-def scope_request(app: Kettle, scope: Scope, method: str) -> tuple[Request, str | None, bool, bool]:
+def scope_request(
+    app: Kettle, scope: Scope, method: str
+) -> tuple[Request, str | None, bool, str | None]:
     """Translate an ASGI http or websocket scope into the app's request class (no body yet).
 
     With it, what one pass over the scope's headers found besides the Host (the
     headers themselves are not built): the Content-Length field(s), joined when
     repeated (``parse_content_length`` reads them), whether the body is chunked,
-    and whether any Cookie came. RFC 9112 3.2: more than one Host field is a 400,
-    which a NUL in the host makes sure of.
+    and the Cookie field(s), joined by ``"; "`` when repeated (None when none
+    came), which the request keeps as ``scope_cookie_header`` when some came. RFC 9112 3.2:
+    more than one Host field is a 400, which a NUL in the host makes sure of.
     """
     host: str | None = None
     length: str | None = None
     chunked = False
-    cookie = False
+    cookie: str | None = None
     for name, value in scope["headers"]:
         if name not in _SCANNED:
             continue
@@ -110,7 +113,8 @@ def scope_request(app: Kettle, scope: Scope, method: str) -> tuple[Request, str 
         elif name == b"transfer-encoding":
             chunked = True
         else:
-            cookie = True
+            text = value.decode("latin-1")
+            cookie = text if cookie is None else f"{cookie}; {text}"
     get = scope.get
     path = scope["path"]
     root_path = get("root_path", "")
@@ -155,6 +159,8 @@ def scope_request(app: Kettle, scope: Scope, method: str) -> tuple[Request, str 
             owns_stream=True,
         )
     request.scope = scope
+    if cookie is not None:  # ``request.cookie_header`` without a second scan.
+        request.scope_cookie_header = cookie
     # Stored, not left to the class's defaults: the pipeline reads both several times
     # per request, and on Python 3.11 a class attribute read through the instance is
     # a generic lookup each time (see ``RequestContext.__init__``).
@@ -183,15 +189,6 @@ def _encode_header(pair: tuple[str, str]) -> tuple[bytes, bytes]:
     if name in _ENCODED_NAMES and len(_ENCODED) < _ENCODED_MAX:
         _ENCODED[pair] = encoded
     return encoded
-
-
-def _start_message(response: Response, headers: list[tuple[str, str]]) -> dict[str, Any]:
-    """The ``http.response.start`` message of ``response`` (its headers from ``prepare_send``)."""
-    # A loop, not a comprehension: on Python 3.11 that is a function call of its own.
-    encoded: list[tuple[bytes, bytes]] = []
-    for pair in headers:
-        encoded.append(_ENCODED.get(pair) or _encode_header(pair))
-    return {"type": "http.response.start", "status": response.status_code, "headers": encoded}
 
 
 def _as_bytes(chunk: str | bytes, charset: str) -> bytes:
@@ -248,8 +245,8 @@ class ASGIAdapter:
         request, length_field, chunked, cookie = scope_request(app, scope, scope["method"])
         length = None if length_field is None else _content_length(request, length_field)
         ctx = RequestContext(app, request)
-        if not cookie:
-            ctx.cookie_sent = False  # The end of the pipeline need not scan them again.
+        # Without a Cookie the end of the pipeline need not look for one (a store, not a test).
+        ctx.cookie_sent = cookie is not None
         if PRESERVE_CONTEXT in scope:  # The test client's ``with client:`` (else the default).
             ctx.preserve = scope[PRESERVE_CONTEXT]
         # Matching first: the checks that need no body (host, 404, 405, the
@@ -305,6 +302,14 @@ class ASGIAdapter:
                         return
             request.set_body(body)
         response = await respond_async(app, ctx, offload)
+        # The ``http.response.start`` message, made here for every answer (the
+        # only place it is made). A loop, not a comprehension: on Python 3.11
+        # that is a function call of its own.
+        headers, sent = prepare_send(response, request.method)
+        encoded: list[tuple[bytes, bytes]] = []
+        for pair in headers:
+            encoded.append(_ENCODED.get(pair) or _encode_header(pair))
+        start = {"type": "http.response.start", "status": response.status_code, "headers": encoded}
         chunks = response.response
         if (
             chunks.__class__ is list
@@ -314,19 +319,18 @@ class ASGIAdapter:
         ):
             # The common answer, one chunk in memory with nothing to close and no
             # task to run after it: two sends, from this frame.
-            headers, sent = prepare_send(response, request.method)
-            await send(_start_message(response, headers))
+            await send(start)
             data = b"" if sent is None else chunks[0]  # (None: HEAD, 204, 304.)
             if data.__class__ is not bytes:
                 data = _as_bytes(data, response.charset)
             await send({"type": "http.response.body", "body": data})
             return
         tasks = background_tasks_of(ctx, response)
-        method = request.method
         # The pipeline has ended: a long-lived stream need not keep the request
-        # (its headers, its caches) or its context alive while it is sent.
-        del request, ctx, offload, chunks
-        await self.send_response(response, method, send, receive)
+        # (its headers, its caches) or its context alive while it is sent. (The
+        # start message, a dict and its encoded pairs, stays with this frame.)
+        del request, ctx, offload, chunks, headers, encoded
+        await self.send_response(response, start, sent, send, receive)
         if tasks:
             runner = Runner(on_loop=True, offload=self.offload)
             await run_background_tasks(app, tasks, runner)
@@ -347,21 +351,19 @@ class ASGIAdapter:
     async def send_response(
         self,
         response: Response,
-        method: str,
+        start: dict[str, Any],
+        body: Iterable[Any] | None,
         send: Send,
         receive: Receive | None = None,
     ) -> None:
-        """Send status, headers and body; stream iterables chunk by chunk.
+        """Send the ``start`` message, then ``body`` (from ``prepare_send``) chunk by chunk.
 
         While a streamed body is sent, ``receive`` is watched for
         ``http.disconnect``: when the client leaves, the body is closed (its
         ``finally`` runs) instead of being produced for nobody.
         """
-        headers, body = prepare_send(response, method)
-        start = _start_message(response, headers)
         try:
             await send(start)
-            del start, headers  # Sent: a long-lived stream need not hold them.
             if body is None:
                 await send({"type": "http.response.body", "body": b""})
             elif body.__class__ is list:

@@ -4,17 +4,14 @@ When every rule is plain and the map's ``match`` is Map's own, the app asks
 ``Map.plain_resolve`` for a path that is not in ``Map.plain_static``. The
 answers stay Werkzeug's: strict-slash and merged-slash redirects (with the
 query string), 405 with ``Allow``, a converter's refusal as 404, a rule added
-after the first request, a map with a redirect rule, and a map class with its
-own ``match``, which is asked for dynamic paths too.
+after the first request and a map with a redirect rule. (A map class with its
+own ``match`` is asked for every path: tests/request/test_request_fixed_path.py.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from kettle import Kettle
-from kettle.routing import Map, Rule
+from kettle.routing import Rule
 from kettle.testing import KettleClient
 
 
@@ -80,26 +77,4 @@ def test_a_map_with_a_redirect_rule_matches_in_full(app: Kettle, client: KettleC
     assert old.status_code == 308
     assert old.headers["Location"].endswith("/users/3/posts/old")
     assert client.get("/users/42/posts/hello").text == "user 42 post hello"
-    assert app.url_map.plain_resolve is None
-
-
-def test_a_map_class_with_its_own_match_is_asked_for_dynamic_paths(
-    make_client: Callable[..., KettleClient],
-) -> None:
-    calls: list[str] = []
-
-    class CountingMap(Map):
-        def match(self, path: str, *args: Any, **kwargs: Any) -> Any:
-            calls.append(path)
-            return super().match(path, *args, **kwargs)
-
-    class App(Kettle):
-        url_map_class = CountingMap
-
-    app = App(__name__)
-    _posts(app)
-    client = make_client(app)
-    assert client.get("/users/1/posts/a").text == "user 1 post a"
-    assert client.get("/users/x/posts/a").status_code == 404
-    assert calls == ["/users/1/posts/a", "/users/x/posts/a"]
     assert app.url_map.plain_resolve is None

@@ -61,7 +61,7 @@ def test_static_rules_with_defaults_or_a_redirect_match_in_full(
     assert old.headers["Location"].endswith("/page")
 
 
-def test_a_map_class_with_its_own_match_is_asked_for_static_paths(
+def test_a_map_class_with_its_own_match_is_asked_for_static_and_dynamic_paths(
     make_client: Callable[..., KettleClient],
 ) -> None:
     calls: list[str] = []
@@ -80,10 +80,19 @@ def test_a_map_class_with_its_own_match_is_asked_for_static_paths(
     def index() -> str:
         return "index"
 
+    @app.get("/users/<int:id>/posts/<slug>")
+    def post(id: int, slug: str) -> str:
+        return f"user {id} post {slug}"
+
     client = make_client(app)
     assert client.get("/").text == "index"
     assert client.get("/").text == "index"
-    assert calls == ["/", "/"]
+    assert client.get("/users/1/posts/a").text == "user 1 post a"
+    assert client.get("/users/x/posts/a").status_code == 404
+    assert calls == ["/", "/", "/users/1/posts/a", "/users/x/posts/a"]
+    # Neither shortcut is taken for such a map (``plain_static``, ``plain_resolve``).
+    assert app.url_map.plain_static == {}
+    assert app.url_map.plain_resolve is None
 
 
 def test_a_hook_an_appcontext_pushed_receiver_adds_runs_before_the_view(

@@ -87,7 +87,8 @@ class Request(_HTTPRequest):
         """The raw Cookie header (several joined by ``"; "``), read without building ``headers``.
 
         One dict lookup under WSGI; under ASGI the value the adapter handed over
-        (``scope_cookie_header``), else a scan of the scope's byte pairs.
+        (``scope_cookie_header``), else a scan of the scope's byte pairs; once
+        the headers are built, from them (the same join).
         """
         if "headers" not in self.__dict__:
             # The scope first: under ASGI ``environ`` is an empty dict once something read it.
@@ -104,7 +105,7 @@ class Request(_HTTPRequest):
             environ = self.__dict__.get("environ")
             if environ is not None:
                 return environ.get("HTTP_COOKIE")  # type: ignore[no-any-return]
-        return self.headers.get("cookie")
+        return super().cookie_header
 
     @property
     def content_type(self) -> str | None:

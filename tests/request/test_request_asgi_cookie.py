@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kettle import Kettle, request, session
+from kettle.http.headers import Headers
 from kettle.testing import KettleClient
 from kettle.wrappers import Request
 from raw_asgi import asgi_request
@@ -93,3 +94,34 @@ def test_the_session_cookie_in_a_later_field_is_read(
     saved = value.value.encode("latin-1")
     assert _get(app, "/read", b"other=1", b"%s=%s" % (name.encode(), saved)) == {"n": 7}
     assert client.get("/read").json == {"n": 7}
+
+
+def test_repeated_cookie_fields_all_reach_request_cookies() -> None:
+    # ``request.cookies`` reads the same joined header as the session, before and
+    # after the headers are built.
+    app = _cookie_app()
+
+    @app.get("/both")
+    async def both() -> Any:
+        before = dict(request.cookies)
+        return {
+            "cookies": before,
+            "header": request.headers.get("cookie"),
+            "raw": request.cookie_header,
+        }
+
+    assert _get(app, "/raw", b"a=1", b"b=2")["cookies"] == {"a": "1", "b": "2"}
+    assert _get(app, "/both", b"a=1", b"b=2") == {
+        "cookies": {"a": "1", "b": "2"},
+        "header": "a=1",
+        "raw": "a=1; b=2",
+    }
+    built = Request("GET", "/", headers=Headers([("Cookie", "x=1"), ("Cookie", "y=2")]))
+    assert built.cookie_header == "x=1; y=2"
+    assert dict(built.cookies) == {"x": "1", "y": "2"}
+
+
+def test_one_cookie_under_wsgi_and_asgi(make_client: Callable[..., KettleClient]) -> None:
+    client = make_client(_cookie_app())
+    answer = client.get("/raw", headers={"Cookie": "a=1; b=2"}).json
+    assert answer == {"raw": "a=1; b=2", "cookies": {"a": "1", "b": "2"}}

@@ -292,10 +292,16 @@ class Request(JSONBody):
     args = Args()
 
     # -- headers -----------------------------------------------------------
+    @property
+    def cookie_header(self) -> str | None:
+        """The raw Cookie header, several fields joined by ``"; "`` (RFC 9113 8.2.3), or None."""
+        fields = self.headers.getlist("cookie")
+        return fields[0] if len(fields) == 1 else "; ".join(fields) if fields else None
+
     @cached_property
     def cookies(self) -> ImmutableMultiDict[str, str]:
-        """The cookies sent by the client."""
-        return parse_cookie(self.headers.get("cookie"))
+        """The cookies sent by the client (every Cookie field: HTTP/2 may send several)."""
+        return parse_cookie(self.cookie_header)
 
     @cached_property
     def user_agent(self) -> UserAgent:

@@ -4,8 +4,8 @@ When every rule is plain and the map's ``match`` is Map's own, the app asks
 ``Map.plain_resolve`` for a path that is not in ``Map.plain_static``. The
 answers stay Werkzeug's: strict-slash and merged-slash redirects (with the
 query string), 405 with ``Allow``, a converter's refusal as 404, a rule added
-after the first request and a map with a redirect rule. (A map class with its
-own ``match`` is asked for every path: tests/request/test_request_fixed_path.py.)
+after the first request. (A map with a redirect rule, and a map class with its own
+``match``, are matched in full: tests/request/test_request_fixed_path.py.)
 """
 
 from __future__ import annotations
@@ -59,22 +59,3 @@ def test_a_dynamic_rule_added_after_the_first_request_is_matched(
     app.view_functions["tag"] = lambda name: f"tag {name}"
     assert client.get("/tags/red").text == "tag red"
     assert client.get("/users/7/posts/x").text == "user 7 post x"
-
-
-def test_a_map_with_a_redirect_rule_matches_in_full(app: Kettle, client: KettleClient) -> None:
-    _posts(app)
-
-    @app.get("/page", defaults={"number": 1})
-    @app.get("/page/<int:number>")
-    def page(number: int) -> str:
-        return f"page {number}"
-
-    app.add_url_rule("/old/<int:id>", endpoint="old", redirect_to="/users/<id>/posts/old")
-
-    assert client.get("/page/2").text == "page 2"
-    assert client.get("/page/1").headers["Location"].endswith("/page")  # (The defaults.)
-    old = client.get("/old/3")
-    assert old.status_code == 308
-    assert old.headers["Location"].endswith("/users/3/posts/old")
-    assert client.get("/users/42/posts/hello").text == "user 42 post hello"
-    assert app.url_map.plain_resolve is None

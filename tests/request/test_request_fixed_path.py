@@ -43,15 +43,18 @@ def test_a_static_rule_added_after_the_first_request_is_matched(
     assert client.get("/a").text == "a"
 
 
-def test_static_rules_with_defaults_or_a_redirect_match_in_full(
-    app: Kettle, client: KettleClient
-) -> None:
+def test_rules_with_defaults_or_a_redirect_match_in_full(app: Kettle, client: KettleClient) -> None:
     @app.get("/page", defaults={"number": 1})
     @app.get("/page/<int:number>")
     def page(number: int) -> str:
         return f"page {number}"
 
+    @app.get("/users/<int:id>/posts/<slug>")
+    def post(id: int, slug: str) -> str:
+        return f"user {id} post {slug}"
+
     app.add_url_rule("/old", endpoint="old", redirect_to="/page")
+    app.add_url_rule("/old/<int:id>", endpoint="old_post", redirect_to="/users/<id>/posts/old")
 
     assert client.get("/page").text == "page 1"
     assert client.get("/page/2").text == "page 2"
@@ -59,6 +62,11 @@ def test_static_rules_with_defaults_or_a_redirect_match_in_full(
     old = client.get("/old")
     assert old.status_code == 308
     assert old.headers["Location"].endswith("/page")
+    old = client.get("/old/3")  # A dynamic path: ``Map.plain_resolve`` is off for this map.
+    assert old.status_code == 308
+    assert old.headers["Location"].endswith("/users/3/posts/old")
+    assert client.get("/users/42/posts/hello").text == "user 42 post hello"
+    assert app.url_map.plain_resolve is None
 
 
 def test_a_map_class_with_its_own_match_is_asked_for_static_and_dynamic_paths(

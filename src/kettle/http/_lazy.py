@@ -22,7 +22,6 @@ from typing import Any, Generic, Self, TypeVar, overload
 T = TypeVar("T")
 #: ``object.__setattr__``: a class that keeps it stores a computed value with ``setattr``.
 PLAIN_SETATTR = object.__setattr__
-_PLAIN_SETATTR = PLAIN_SETATTR
 
 
 class cached_property(Generic[T]):
@@ -45,7 +44,7 @@ class cached_property(Generic[T]):
         if instance is None:
             return self
         value = self.func(instance)
-        if type(instance).__setattr__ is _PLAIN_SETATTR:
+        if type(instance).__setattr__ is PLAIN_SETATTR:
             # Not through ``instance.__dict__``: on Python 3.11 reading ``__dict__``
             # turns the instance's compact attribute array into a real dict (built,
             # then freed with the object); a set attribute stays in the array. This

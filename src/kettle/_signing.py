@@ -19,6 +19,20 @@ it is built for one key set, and does each base64, zlib and JSON step once,
 with the same bytes out and the same cookies accepted: the tests check
 itsdangerous' output against ours both ways. The signature is checked
 before the payload is decompressed or parsed.
+
+Known cookies. A client sends the same session cookie on request after
+request (the one it was last given), and checking its signature is most of
+the cost of reading it (two hash runs, three base64 decodes). A
+``SignedSerializer`` keeps the cookies it signed or verified, each with its
+timestamp, payload part and text: a cookie found there, character for
+character, is not checked again, since the same bytes under the same keys
+have the same signature (a new key set builds a new serializer, with
+nothing known). Its age is still judged on every read, and its text still
+parsed, so each request gets data of its own. The set is bounded
+(``_KNOWN_COOKIES``, the oldest dropped first; cookies or texts longer than
+``_KNOWN_SIZE`` are not kept). Only exact matches are found: a dict lookup
+compares a string with a kept one only when their (keyed, per process)
+hashes are equal, so an altered cookie learns nothing from the timing.
 """
 
 from __future__ import annotations
@@ -39,6 +53,11 @@ from itsdangerous import BadPayload, BadSignature, BadTimeSignature, SignatureEx
 _NEVER_SHORTER = 10
 
 _KEY_DERIVATIONS = frozenset({"concat", "django-concat", "hmac", "none"})
+
+#: How many cookies a ``SignedSerializer`` keeps as known (signed or verified
+#: by it), and the longest cookie or text it keeps (past it: checked each time).
+_KNOWN_COOKIES = 512
+_KNOWN_SIZE = 4096
 
 
 # base64.urlsafe_b64encode / urlsafe_b64decode, minus their argument checks. The
@@ -132,6 +151,8 @@ class SignedSerializer:
         self._serializer = serializer
         #: The last second a value was signed in, and its encoded timestamp part.
         self._stamp: tuple[int, bytes] = (-1, b"")
+        #: Cookies signed or verified here: value -> (timestamp, payload part, text).
+        self._known: dict[str | bytes, tuple[int, bytes, str]] = {}
 
     @staticmethod
     def supports(serializer: Any, key_derivation: str, digest_method: Callable[..., Any]) -> bool:
@@ -151,16 +172,25 @@ class SignedSerializer:
     def dumps(self, value: Any) -> str:
         """Serialize, compress when it pays, stamp and sign ``value``."""
         # Each step once; base64 is urlsafe_b64encode without "=", as itsdangerous writes it.
-        text = self._serializer.dumps(value).encode()  # UTF-8 (no argument to parse)
+        text = self._serializer.dumps(value)
+        data = text.encode()  # UTF-8 (no argument to parse)
         prefix = b""
-        if len(text) >= _NEVER_SHORTER:
-            compressed = zlib.compress(text)
-            if len(compressed) < len(text) - 1:
-                text, prefix = compressed, b"."
-        return self.sign_payload(prefix + b2a_base64(text).translate(_TO_URLSAFE).rstrip(b"=\n"))
+        if len(data) >= _NEVER_SHORTER:
+            compressed = zlib.compress(data)
+            if len(compressed) < len(data) - 1:
+                data, prefix = compressed, b"."
+        payload = prefix + b2a_base64(data).translate(_TO_URLSAFE).rstrip(b"=\n")
+        signed, stamp = self._sign(payload)
+        # The client sends this cookie back on its next request: known then.
+        self._remember(signed, stamp, payload, text)
+        return signed
 
     def sign_payload(self, payload: bytes) -> str:
         """Stamp and sign an encoded payload (a cookie's first part, as ``dumps`` makes it)."""
+        return self._sign(payload)[0]
+
+    def _sign(self, payload: bytes) -> tuple[str, int]:
+        """``sign_payload``'s cookie, and the timestamp it carries."""
         stamp = int(time.time())
         cached = self._stamp  # one read: another thread may replace it
         if cached[0] != stamp:
@@ -175,7 +205,17 @@ class SignedSerializer:
         outer = outer.copy()
         outer.update(inner.digest())
         signature = b2a_base64(outer.digest()).translate(_TO_URLSAFE).rstrip(b"=\n")
-        return (signed + b"." + signature).decode("ascii")
+        return (signed + b"." + signature).decode("ascii"), stamp
+
+    def _remember(self, value: str | bytes, stamp: int, payload: bytes, text: str) -> None:
+        """Keep ``value`` as a known cookie (bounded: the oldest goes first)."""
+        if len(value) > _KNOWN_SIZE or len(text) > _KNOWN_SIZE:
+            return
+        known = self._known
+        if len(known) >= _KNOWN_COOKIES:
+            # Another thread may take the same one first: nothing to do then.
+            known.pop(next(iter(known), ""), None)
+        known[value] = (stamp, payload, text)
 
     def loads(self, value: str | bytes, max_age: int | None = None) -> Any:
         """Check the signature (and the age) of ``value``, then decode it."""
@@ -185,12 +225,28 @@ class SignedSerializer:
         self, value: str | bytes, max_age: int | None = None
     ) -> tuple[Any, bytes]:
         """Return what ``loads`` returns and the encoded payload part, to re-sign unchanged."""
+        known = self._known.get(value)
+        if known is None:
+            known = self._verify(value)
+        # Known or just verified: its age judged now, its text parsed for this caller.
+        stamp, payload, text = known
+        if max_age is not None:
+            age = int(time.time()) - stamp
+            if age > max_age or age < 0:
+                raise SignatureExpired(f"Signature age {age} outside 0..{max_age} seconds")
+        try:
+            return self._serializer.loads(text), payload
+        except Exception as error:
+            raise BadPayload("Could not decode the payload", original_error=error) from error
+
+    def _verify(self, value: str | bytes) -> tuple[int, bytes, str]:
+        """Check ``value``'s signature; return its timestamp, payload part and text (kept)."""
         raw = value.encode() if isinstance(value, str) else value  # UTF-8
         signed, sep, signature = raw.rpartition(b".")
         if not sep:
             raise BadSignature("No '.' found in value")
         # Each part decoded as ``_decode`` does, written out here: a call per
-        # part cost more than the decoding itself (three per request).
+        # part cost more than the decoding itself.
         try:
             expected = a2b_base64(
                 (signature + _PADDING[len(signature) & 3]).translate(_FROM_URLSAFE)
@@ -217,15 +273,14 @@ class SignedSerializer:
             raise BadTimeSignature("Malformed timestamp") from None
         if len(stamp_bytes) > 8:
             raise BadTimeSignature("Malformed timestamp")
-        if max_age is not None:
-            age = int(time.time()) - int.from_bytes(stamp_bytes)  # big-endian by default
-            if age > max_age or age < 0:
-                raise SignatureExpired(f"Signature age {age} outside 0..{max_age} seconds")
         try:
             if payload[:1] == b".":
-                text = zlib.decompress(_decode(payload[1:]))
+                data = zlib.decompress(_decode(payload[1:]))
             else:
-                text = a2b_base64((payload + _PADDING[len(payload) & 3]).translate(_FROM_URLSAFE))
-            return self._serializer.loads(text.decode()), payload  # UTF-8
+                data = a2b_base64((payload + _PADDING[len(payload) & 3]).translate(_FROM_URLSAFE))
+            text = data.decode()  # UTF-8
         except Exception as error:
             raise BadPayload("Could not decode the payload", original_error=error) from error
+        stamp = int.from_bytes(stamp_bytes)  # big-endian by default
+        self._remember(value, stamp, payload, text)
+        return stamp, payload, text

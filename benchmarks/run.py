@@ -39,6 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import goals
 from apps import FRAMEWORKS, HELLO, Pending, filler
 from build_compiled import DEFAULT_OUT, stale
 from compiled_cells import COMPILED, CompiledWorker, RemoteRunner, prepare_remote
@@ -545,12 +546,21 @@ def main(argv: list[str] | None = None) -> int:
             "kettle-*-compiled: the same apps on the mypyc build (benchmarks/build_compiled.py),\n"
             "measured in a child process, interleaved with the rest.\n" + compiled_note
         )
+        # The targets; the map build (item 5) in a full run only (it takes seconds).
+        full = args.scenario is None and args.framework is None
+        build = map_build_ms() if full else None
+        verdicts = goals.judge(cells, build["kettle"]["median_ms"] if build else None)
+        print(goals.report(verdicts) + "\n")
     elapsed = time.perf_counter() - started
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     key = "routes" if args.routes else "scenarios"
     if args.routes:
         previous["routes_build"] = build
+    else:
+        previous["goals"] = goals.as_json(verdicts)
+        if build is not None:
+            previous["routes_build"] = build
     previous.update({
         key: as_json(cells),
         f"{key}_meta": {

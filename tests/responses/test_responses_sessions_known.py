@@ -67,6 +67,13 @@ def _cookie(client: KettleClient) -> str:
     return cookie.value
 
 
+def _written(app: Kettle, client: KettleClient, n: int) -> str:
+    """The routes added, a session holding ``n`` written: its cookie."""
+    _routes(app)
+    client.get(f"/write/{n}")
+    return _cookie(client)
+
+
 def test_a_known_cookie_is_judged_by_its_age_each_time(
     app: Kettle, client: KettleClient, clock: Clock
 ) -> None:
@@ -105,9 +112,7 @@ def test_each_request_gets_a_session_of_its_own(
 def test_an_altered_known_cookie_is_refused(
     app: Kettle, client: KettleClient, clock: Clock
 ) -> None:
-    _routes(app)
-    client.get("/write/3")
-    cookie = _cookie(client)
+    cookie = _written(app, client, 3)
     payload, stamp, signature = cookie.split(".")
     for altered in (
         f"{payload}.{stamp}.{signature[:-1]}{'A' if signature[-1] != 'A' else 'B'}",
@@ -124,9 +129,7 @@ def test_an_altered_known_cookie_is_refused(
 def test_a_retired_key_retires_its_known_cookies(
     app: Kettle, client: KettleClient, clock: Clock
 ) -> None:
-    _routes(app)
-    client.get("/write/4")
-    cookie = _cookie(client)
+    cookie = _written(app, client, 4)
     app.secret_key = "new key"
     assert client.get("/read").text == "[]"
     app.config["SECRET_KEY_FALLBACKS"] = ["known key"]
@@ -140,9 +143,7 @@ def test_a_retired_key_retires_its_known_cookies(
 def test_an_old_cookie_past_the_known_ones_is_verified_in_full(
     app: Kettle, client: KettleClient, clock: Clock
 ) -> None:
-    _routes(app)
-    client.get("/write/0")
-    first = _cookie(client)
+    first = _written(app, client, 0)
     for n in range(1, _KNOWN_COOKIES + 20):
         client.get(f"/write/{n}")
     client.set_cookie("session", first)

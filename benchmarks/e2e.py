@@ -10,6 +10,8 @@ and after the measured run; divided by the requests wrk completed it is the
 server CPU per request, the number that compares frameworks on a loaded
 machine (req/s and p99 depend on what else runs on the cores). "above bare"
 is a framework's CPU per request minus the bare app's under the same server.
+"switches/req" counts how often a server thread went to sleep per request
+(voluntary context switches, from /proc): each costs CPU that is the server's.
 
     python benchmarks/run.py --e2e                          # every cell, a few minutes
     python benchmarks/run.py --e2e --duration 1 --scenario hello --server granian-wsgi
@@ -65,10 +67,14 @@ class Server:
         return [sys.executable, "-m", self.module, *(a.format(host=HOST, port=port) for a in self.args)]
 
 
+#: granian-wsgi runs the app on one blocking thread, as granian-asgi always does: its
+#: default (backpressure / 2 = 512 Python threads) makes up to one thread per
+#: connection contend for the GIL, and the server's CPU per request then follows
+#: how often its threads sleep and wake, not the app (docs/performance.md, session 10).
 SERVERS: dict[str, Server] = {
     "granian-wsgi": Server("wsgi", "granian", (
         "--interface", "wsgi", "--host", "{host}", "--port", "{port}", "--workers", "1",
-        "--no-ws", "--log-level", "warning", "e2e_app:app",
+        "--blocking-threads", "1", "--no-ws", "--log-level", "warning", "e2e_app:app",
     )),
     "granian-asgi": Server("asgi", "granian", (
         "--interface", "asgi", "--host", "{host}", "--port", "{port}", "--workers", "1",
@@ -150,7 +156,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-# -- the server's CPU time, from /proc ------------------------------------------------
+# -- the server's CPU time and context switches, from /proc -----------------------------
 def _stat(pid: int) -> tuple[int, int] | None:
     """(parent pid, user + system clock ticks) of one process, None if it is gone."""
     try:
@@ -161,8 +167,21 @@ def _stat(pid: int) -> tuple[int, int] | None:
     return int(fields[1]), int(fields[11]) + int(fields[12])  # fields 4, 14 and 15
 
 
-def tree_cpu_seconds(root: int) -> float:
-    """User + system CPU seconds of ``root`` and every process below it (threads included)."""
+def _switches(pid: int) -> int:
+    """Voluntary context switches (a thread went to sleep) of the live threads of ``pid``."""
+    total = 0
+    for status in Path(f"/proc/{pid}/task").glob("*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        total += sum(int(line.split()[1]) for line in text.splitlines() if line.startswith("voluntary_ctxt"))
+    return total
+
+
+def tree_usage(root: int) -> tuple[float, int]:
+    """User + system CPU seconds of ``root`` and every process below it (threads
+    included), and the voluntary context switches of their threads."""
     stats: dict[int, tuple[int, int]] = {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
@@ -172,12 +191,13 @@ def tree_cpu_seconds(root: int) -> float:
     children: dict[int, list[int]] = {}
     for pid, (parent, _ticks) in stats.items():
         children.setdefault(parent, []).append(pid)
-    total, pending = 0, [root]
+    total, switches, pending = 0, 0, [root]
     while pending:
         pid = pending.pop()
         total += stats.get(pid, (0, 0))[1]
+        switches += _switches(pid)
         pending.extend(children.get(pid, ()))
-    return total / os.sysconf("SC_CLK_TCK")
+    return total / os.sysconf("SC_CLK_TCK"), switches
 
 
 # -- one server ---------------------------------------------------------------------
@@ -318,11 +338,12 @@ def start(
 
 
 def measure_once(wrk: str, target: Target, seconds: int, connections: int) -> dict[str, Any]:
-    """One measured wrk run: wrk's summary plus the server tree's CPU seconds."""
+    """One measured wrk run: wrk's summary plus the server tree's CPU seconds and switches."""
     pid = target.served.process.pid
-    before = tree_cpu_seconds(pid)
+    cpu, switches = tree_usage(pid)
     summary = run_wrk(wrk, target.url, target.script, seconds, connections)
-    summary["cpu_s"] = tree_cpu_seconds(pid) - before
+    after = tree_usage(pid)
+    summary["cpu_s"], summary["switches"] = after[0] - cpu, after[1] - switches
     if target.served.process.poll() is not None:
         raise Pending(f"server exited during the run: {target.served.output()}")
     if not summary["requests"]:
@@ -338,6 +359,7 @@ def summarize(cell: dict[str, Any], samples: list[dict[str, Any]]) -> None:
             "p50_ms": round(s["p50_us"] / 1000, 3),
             "p99_ms": round(s["p99_us"] / 1000, 3),
             "cpu_us_per_request": round(s["cpu_s"] / s["requests"] * 1e6, 2),
+            "switches_per_request": round(s["switches"] / s["requests"], 3),
         }
         for s in samples
     ]
@@ -438,7 +460,7 @@ def table(cells: list[dict[str, Any]]) -> str:
     """The cells as a text table, grouped by scenario and server."""
     head = (
         f"{'scenario':<15} {'server':<13} {'framework':<12} {'req/s':>9} {'p99 ms':>8}"
-        f" {'CPU µs/req':>11} {'above bare':>11} {'x bare':>7}"
+        f" {'CPU µs/req':>11} {'above bare':>11} {'x bare':>7} {'switches/req':>13}"
     )
     lines = [head, "-" * len(head)]
     for cell in cells:
@@ -449,7 +471,7 @@ def table(cells: list[dict[str, Any]]) -> str:
         above, ratio = _above(cell)
         lines.append(
             f"{start} {cell['req_per_s']:>9.0f} {cell['p99_ms']:>8.2f} {cell['cpu_us_per_request']:>11.1f}"
-            f" {above:>11} {ratio:>7}"
+            f" {above:>11} {ratio:>7} {cell['switches_per_request']:>13.2f}"
         )
     if any(cell.get("bare_floor", cell["scenario"]) != cell["scenario"] for cell in cells):
         lines.append("* against the bare app's hello under the same server (no bare equivalent)")
@@ -459,8 +481,9 @@ def table(cells: list[dict[str, Any]]) -> str:
 def markdown(cells: list[dict[str, Any]]) -> str:
     """The measured cells as a Markdown table (for docs/performance.md)."""
     lines = [
-        "| scenario | server | framework | req/s | p99 ms | server CPU µs/req | above bare µs | x bare |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| scenario | server | framework | req/s | p99 ms | server CPU µs/req | above bare µs | x bare"
+        " | switches/req |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for c in cells:
         if "pending" in c:
@@ -468,7 +491,8 @@ def markdown(cells: list[dict[str, Any]]) -> str:
         above, ratio = _above(c)
         lines.append(
             f"| {c['scenario']} | {c['server']} | {c['framework']} | {c['req_per_s']:.0f} "
-            f"| {c['p99_ms']:.2f} | {c['cpu_us_per_request']:.1f} | {above} | {ratio} |"
+            f"| {c['p99_ms']:.2f} | {c['cpu_us_per_request']:.1f} | {above} | {ratio}"
+            f" | {c['switches_per_request']:.2f} |"
         )
     return "\n".join(lines)
 

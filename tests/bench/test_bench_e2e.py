@@ -12,6 +12,8 @@ import json
 import os
 import statistics
 import sys
+import threading
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -136,3 +138,43 @@ def test_the_issue_goals_are_checked_under_granian_wsgi() -> None:
         {"scenario": "hello", "versus": "bare-wsgi", "ratio": 1.3, "goal": 1.3, "met": True},
         {"scenario": "json", "versus": "falcon", "ratio": 1.33, "goal": 1.0, "met": False},
     ]
+
+
+def test_granian_wsgi_runs_the_app_on_one_python_thread_as_granian_asgi_does() -> None:
+    # granian's WSGI default (backpressure / 2 threads) makes a thread per
+    # connection contend for the GIL; ASGI always has one blocking thread.
+    command = e2e.SERVERS["granian-wsgi"].command(8000)
+    assert command[command.index("--blocking-threads") + 1] == "1"
+    assert "--blocking-threads" not in e2e.SERVERS["granian-asgi"].command(8000)
+
+
+def test_the_tree_usage_counts_the_sleeps_of_every_live_thread() -> None:
+    before = e2e.tree_usage(os.getpid())
+    slept, finish = threading.Event(), threading.Event()
+
+    def sleeper() -> None:
+        for _ in range(5):
+            time.sleep(0.001)
+        slept.set()
+        finish.wait()
+
+    thread = threading.Thread(target=sleeper)
+    thread.start()
+    try:
+        slept.wait()
+        after = e2e.tree_usage(os.getpid())
+    finally:
+        finish.set()
+        thread.join()
+    assert after[0] >= before[0]
+    assert after[1] >= before[1] + 5
+
+
+def test_each_round_reports_the_server_threads_sleeps_per_request(wrk: str) -> None:
+    cell = e2e.run_cell("hello", "gunicorn", "bare-wsgi", wrk=wrk, duration=1, warmup=0, rounds=1, connections=2)
+    assert "pending" not in cell, cell
+    (one,) = cell["rounds"]
+    assert one["switches_per_request"] >= 0
+    assert cell["switches_per_request"] == one["switches_per_request"]
+    assert e2e.table([cell]).splitlines()[0].endswith("switches/req")
+    assert e2e.markdown([cell]).splitlines()[0].endswith("| switches/req |")

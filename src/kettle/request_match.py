@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from kettle.http.exceptions import BadHost, HTTPException, SecurityError
 from kettle.http.request import host_is_trusted
 from kettle.routing.exceptions import (
-    NoMatch,
     RequestRedirect,
     RoutingException,
     WebsocketMismatch,
@@ -56,7 +55,7 @@ def match(app: Kettle, ctx: RequestContext, unobserved: bool = False) -> None:
         return
     # The host is read only when routing depends on it (see match_redirect).
     rule: Rule | None = None
-    resolve = None
+    found: Any = None
     if url_map.host_matching or app.subdomain_matching:
         host = request.host
         subdomain = subdomain_of(app, request)
@@ -66,35 +65,32 @@ def match(app: Kettle, ctx: RequestContext, unobserved: bool = False) -> None:
         if not subdomain and ctx.websocket is None:
             # A static path's plain rule, the common answer, without a call: ``Map.match``
             # gives the same rule and an empty ``view_args`` (see ``Map.plain_static``).
-            by_method = url_map.plain_static.get(request.path)
+            path = request.path
+            by_method = url_map.plain_static.get(path)
             if by_method is not None:
                 rule = by_method.get(request.method)
-            else:
+            elif (resolve := url_map.plain_resolve) is not None:
                 # Another path: the matcher itself when ``Map.match`` would only pass
                 # its answer on (see ``Map.plain_resolve``), one frame fewer.
-                resolve = url_map.plain_resolve
+                try:
+                    found = resolve(path, request.method)
+                except RoutingException:
+                    pass  # A redirect: ``Map.match`` below writes its URL.
     args: dict[str, Any]
     if rule is not None:
         args = {}
+    elif found.__class__ is tuple:
+        rule, args = found
     else:
         websocket = ctx.websocket is not None
         try:
-            found = None
-            if resolve is not None:
-                redirect_defaults = url_map.redirect_defaults
-                try:
-                    found = resolve("", request.path, request.method, False, redirect_defaults)
-                except RoutingException:
-                    pass  # A redirect: ``Map.match`` below writes its URL.
-            if found is None:
-                # By position (keywords cost the call more): scheme, script_name and query_string
-                # at their defaults: only a redirect reads them (``_redirect_or_mismatch``).
-                found = url_map.match(
-                    request.path, request.method, host, "http", "", "", subdomain, websocket
-                )
-            elif found.__class__ is NoMatch:
+            if found is not None:
                 raise no_match_error(found)
-            rule, args = found  # type: ignore[misc]
+            # By position (keywords cost the call more): scheme, script_name and query_string
+            # at their defaults: only a redirect reads them (``_redirect_or_mismatch``).
+            rule, args = url_map.match(
+                request.path, request.method, host, "http", "", "", subdomain, websocket
+            )
         except _REDIRECT_OR_MISMATCH as e:
             request.routing_exception = _redirect_or_mismatch(app, request, e, subdomain, websocket)
             return

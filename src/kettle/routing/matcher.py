@@ -426,15 +426,19 @@ class StateMachine:
 
     def resolve(
         self,
-        domain: str,
         path: str,
         method: str,
-        websocket: bool,
-        redirect_defaults: bool,
+        domain: str = "",
+        websocket: bool = False,
+        redirect_defaults: bool = False,
         misses: set[str] | None = None,
         merged: bool = False,
     ) -> tuple[Rule, dict[str, Any]] | NoMatch:
         """Return the rule and its view arguments, or a NoMatch.
+
+        The defaults are the app's common request (no subdomain, HTTP); a map
+        of plain rules (``Map.plain_resolve``) asks with ``path`` and
+        ``method`` only.
 
         ``path`` is normalized here (``normalize_path``) when it is walked.
         Raises ``RequestPath`` with the path to redirect to (a slash
@@ -526,7 +530,7 @@ class StateMachine:
                 merged_path = re.sub("/{2,}", "/", path)
                 # A match there is a redirect, so this returns a NoMatch or raises.
                 return self.resolve(  # type: ignore[return-value]
-                    domain, merged_path, method, websocket, False, misses, True
+                    merged_path, method, domain, websocket, False, misses, True
                 )
             return no_match(misses)
         if merged:

@@ -358,6 +358,8 @@ class StateMachine:
         # ``from_root`` set, when some rule has a dynamic subdomain or host
         # (then the walk starts at the top).
         self.paths: dict[str, _State] = {}
+        #: ``paths.get("")``: the usual domain's (no subdomain, no host matching).
+        self.top: _State | None = None
         self.from_root = False
 
     def add(self, rule: Rule) -> None:
@@ -423,6 +425,7 @@ class StateMachine:
             self.paths = {
                 domain: top.static[""] for domain, top in root.static.items() if "" in top.static
             }
+        self.top = self.paths.get("")
 
     def resolve(
         self,
@@ -449,7 +452,7 @@ class StateMachine:
         ``misses`` gathers the refusals across the match of a path and of its
         ``merged`` form (slashes merged: a match there is a redirect).
         """
-        top = self.paths.get(domain)
+        top = self.top if domain == "" else self.paths.get(domain)
         values: Sequence[Any] | None = None
         if misses is None and top is not None and not websocket:
             # The common shape: a static first segment, then single steps to a

@@ -117,12 +117,10 @@ class Map:
     #: values. Made by ``update()``, emptied by ``add()`` (a miss goes to ``match``,
     #: which compiles first).
     plain_static: Mapping[str, Mapping[str, Rule]] = MappingProxyType({})
-    #: The matcher's ``resolve`` (``(path, method)`` → ``(rule, view_args)`` for an HTTP
-    #: request in the domain ``""``, or a NoMatch for ``no_match_error``; a RoutingException
-    #: is a redirect ``match`` writes) when ``match`` is Map's and every rule is plain, so
-    #: that ``match`` would pass its answer on. (No plain rule is an alias under
-    #: ``redirect_defaults``: its default, False, answers the same.) Set by ``update()``,
-    #: None after ``add()``.
+    #: The matcher's ``resolve``, asked ``(path, method)`` (HTTP, domain ``""``; no plain rule
+    #: is a redirecting alias) when ``match`` is Map's and every rule is plain, so that ``match``
+    #: would pass its answer on: ``(rule, view_args)``, a NoMatch for ``no_match_error``, or a
+    #: RoutingException (a redirect ``match`` writes). Set by ``update()``, None after ``add()``.
     plain_resolve: Callable[..., tuple[Rule, dict[str, Any]] | NoMatch] | None = None
 
     def __init__(

@@ -116,3 +116,16 @@ def test_a_subdomain_rule_and_a_default_rule_on_the_same_dynamic_path(
     assert client.get("http://api.example.com/only/3").text == "only 3"
     assert client.get("http://example.com/only/3").status_code == 404
     assert client.get("http://api.example.com/users/x/posts/b").status_code == 404
+
+
+def test_a_shape_takes_whole_segments_only(app: Kettle, client: KettleClient) -> None:
+    # Each step of a shape's regex is possessive: what follows it ("/" or the end)
+    # is never in its class, so it matches exactly what the walk would.
+    _posts(app)
+    assert client.get("/users/12/posts/a-b.c").text == "user 12 post a-b.c"
+    assert client.get("/users/0012/posts/x").text == "user 12 post x"
+    assert client.get("/users/12x/posts/x").status_code == 404
+    assert client.get("/users/12/postsx/x").status_code == 404
+    assert client.get("/users/12/posts/x/y").status_code == 404
+    assert client.get("/users/12/posts/x/").status_code == 404
+    assert client.get("/users//posts/x").status_code == 404

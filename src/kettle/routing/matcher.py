@@ -61,7 +61,9 @@ _ANY: Final = 0
 _DIGITS: Final = 1
 _REGEX: Final = 2  # one segment through the part's regex
 _FINAL: Final = 3  # the rest of the path through the part's regex (a path converter)
-_STEPS: Final = {_ANY: "[^/]+", _DIGITS: "[0-9]+"}
+# In a shape each step is followed by "/" or the end, which neither class takes: a
+# shorter match could never do, so the repeats are possessive (no backtracking).
+_STEPS: Final = {_ANY: "[^/]++", _DIGITS: "[0-9]++"}
 _ANY_SEGMENT = frozenset({r"(?P<_k0>[^/]+)\Z", r"(?P<_k0>[^/]{1,})\Z"})
 _DIGITS_SEGMENT = r"(?P<_k0>[0-9]+)\Z"
 

@@ -55,7 +55,7 @@ def match(app: Kettle, ctx: RequestContext, unobserved: bool = False) -> None:
         return
     # The host is read only when routing depends on it (see match_redirect).
     rule: Rule | None = None
-    found: Any = None
+    resolve = None
     if url_map.host_matching or app.subdomain_matching:
         host = request.host
         subdomain = subdomain_of(app, request)
@@ -69,29 +69,33 @@ def match(app: Kettle, ctx: RequestContext, unobserved: bool = False) -> None:
             by_method = url_map.plain_static.get(path)
             if by_method is not None:
                 rule = by_method.get(request.method)
-            elif (resolve := url_map.plain_resolve) is not None:
+            else:
                 # Another path: the matcher itself when ``Map.match`` would only pass
                 # its answer on (see ``Map.plain_resolve``), one frame fewer.
+                resolve = url_map.plain_resolve
+    args: dict[str, Any]
+    if rule is not None:
+        args = {}
+    else:
+        try:  # (A converter's error is kept as the routing error, as ``Map.match``'s.)
+            found: Any = None
+            if resolve is not None:
                 try:
                     found = resolve(path, request.method)
                 except RoutingException:
                     pass  # A redirect: ``Map.match`` below writes its URL.
-    args: dict[str, Any]
-    if rule is not None:
-        args = {}
-    elif found.__class__ is tuple:
-        rule, args = found
-    else:
-        websocket = ctx.websocket is not None
-        try:
-            if found is not None:
+            if found is None:
+                # By position (keywords cost the call more): scheme, script_name and query_string
+                # at their defaults: only a redirect reads them (``_redirect_or_mismatch``).
+                websocket = ctx.websocket is not None
+                found = url_map.match(
+                    request.path, request.method, host, "http", "", "", subdomain, websocket
+                )
+            elif found.__class__ is not tuple:
                 raise no_match_error(found)
-            # By position (keywords cost the call more): scheme, script_name and query_string
-            # at their defaults: only a redirect reads them (``_redirect_or_mismatch``).
-            rule, args = url_map.match(
-                request.path, request.method, host, "http", "", "", subdomain, websocket
-            )
+            rule, args = found
         except _REDIRECT_OR_MISMATCH as e:
+            websocket = ctx.websocket is not None
             request.routing_exception = _redirect_or_mismatch(app, request, e, subdomain, websocket)
             return
         except HTTPException as e:

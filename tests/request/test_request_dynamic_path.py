@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kettle import Kettle
-from kettle.routing import Rule
+from kettle import Kettle, abort, request
+from kettle.routing import BaseConverter, Rule
 from kettle.testing import KettleClient
 
 
@@ -129,3 +129,34 @@ def test_a_shape_takes_whole_segments_only(app: Kettle, client: KettleClient) ->
     assert client.get("/users/12/posts/x/y").status_code == 404
     assert client.get("/users/12/posts/x/").status_code == 404
     assert client.get("/users//posts/x").status_code == 404
+
+
+def test_a_converter_error_on_a_later_request_is_the_routing_error(
+    app: Kettle, client: KettleClient
+) -> None:
+    # Once compiled, a plain map answers a dynamic path by ``plain_resolve``: an
+    # HTTP error its converter raises is kept as the routing error, as on the
+    # first request (matched by ``Map.match``), and the before_request hooks see it.
+    class Strict(BaseConverter):
+        def to_python(self, value: str) -> str:
+            if value == "bad":
+                abort(400)
+            return value
+
+    app.url_map.converters["strict"] = Strict
+    seen: list[int | None] = []
+
+    @app.before_request
+    def before() -> None:
+        error = request.routing_exception
+        seen.append(None if error is None else error.code)
+
+    @app.get("/items/<strict:name>/x")
+    def item(name: str) -> str:
+        return f"item {name}"
+
+    assert client.get("/items/bad/x").status_code == 400
+    assert app.url_map.plain_resolve is not None
+    assert client.get("/items/ok/x").text == "item ok"
+    assert client.get("/items/bad/x").status_code == 400
+    assert seen == [400, None, 400]

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from kettle.http.exceptions import BadHost, HTTPException, SecurityError
 from kettle.http.request import host_is_trusted
 from kettle.routing.exceptions import (
-    NoMatch,
     RequestRedirect,
     RoutingException,
     WebsocketMismatch,
@@ -66,7 +65,8 @@ def match(app: Kettle, ctx: RequestContext, unobserved: bool = False) -> None:
         if not subdomain and ctx.websocket is None:
             # A static path's plain rule, the common answer, without a call: ``Map.match``
             # gives the same rule and an empty ``view_args`` (see ``Map.plain_static``).
-            by_method = url_map.plain_static.get(request.path)
+            path = request.path
+            by_method = url_map.plain_static.get(path)
             if by_method is not None:
                 rule = by_method.get(request.method)
             else:
@@ -77,25 +77,25 @@ def match(app: Kettle, ctx: RequestContext, unobserved: bool = False) -> None:
     if rule is not None:
         args = {}
     else:
-        websocket = ctx.websocket is not None
-        try:
-            found = None
+        try:  # (A converter's error is kept as the routing error, as ``Map.match``'s.)
+            found: Any = None
             if resolve is not None:
-                redirect_defaults = url_map.redirect_defaults
                 try:
-                    found = resolve("", request.path, request.method, False, redirect_defaults)
+                    found = resolve(path, request.method)
                 except RoutingException:
                     pass  # A redirect: ``Map.match`` below writes its URL.
             if found is None:
                 # By position (keywords cost the call more): scheme, script_name and query_string
                 # at their defaults: only a redirect reads them (``_redirect_or_mismatch``).
+                websocket = ctx.websocket is not None
                 found = url_map.match(
                     request.path, request.method, host, "http", "", "", subdomain, websocket
                 )
-            elif found.__class__ is NoMatch:
+            elif found.__class__ is not tuple:
                 raise no_match_error(found)
-            rule, args = found  # type: ignore[misc]
+            rule, args = found
         except _REDIRECT_OR_MISMATCH as e:
+            websocket = ctx.websocket is not None
             request.routing_exception = _redirect_or_mismatch(app, request, e, subdomain, websocket)
             return
         except HTTPException as e:

@@ -117,10 +117,10 @@ class Map:
     #: values. Made by ``update()``, emptied by ``add()`` (a miss goes to ``match``,
     #: which compiles first).
     plain_static: Mapping[str, Mapping[str, Rule]] = MappingProxyType({})
-    #: The matcher's ``resolve`` (``(domain, path, method, websocket, redirect_defaults)``
-    #: → ``(rule, view_args)`` or a NoMatch for ``no_match_error``; a RoutingException is a
-    #: redirect ``match`` writes) when ``match`` is Map's and every rule is plain, so that
-    #: ``match`` would pass its answer on. Set by ``update()``, None after ``add()``.
+    #: The matcher's ``resolve``, asked ``(path, method)`` (HTTP, domain ``""``; no plain rule
+    #: is a redirecting alias) when ``match`` is Map's and every rule is plain, so that ``match``
+    #: would pass its answer on: ``(rule, view_args)``, a NoMatch for ``no_match_error``, or a
+    #: RoutingException (a redirect ``match`` writes). Set by ``update()``, None after ``add()``.
     plain_resolve: Callable[..., tuple[Rule, dict[str, Any]] | NoMatch] | None = None
 
     def __init__(
@@ -230,7 +230,7 @@ class Map:
         self, domain: str, path: str, method: str, websocket: bool
     ) -> tuple[Rule, dict[str, Any]] | NoMatch:
         """Match and convert, or return the NoMatch; raise RequestPath or RequestAliasRedirect."""
-        return self._machine.resolve(domain, path, method, websocket, self.redirect_defaults)
+        return self._machine.resolve(path, method, domain, websocket, self.redirect_defaults)
 
     def match(
         self,
@@ -266,7 +266,7 @@ class Map:
                 if rule is not None and rule._plain:
                     return rule, dict(rule.defaults) if rule.defaults else {}
         try:
-            found = self._machine.resolve(domain, path, method, websocket, self.redirect_defaults)
+            found = self._machine.resolve(path, method, domain, websocket, self.redirect_defaults)
         except RoutingException:
             pass  # a redirect: the adapter knows how to write its URL
         else:

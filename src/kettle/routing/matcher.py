@@ -61,7 +61,9 @@ _ANY: Final = 0
 _DIGITS: Final = 1
 _REGEX: Final = 2  # one segment through the part's regex
 _FINAL: Final = 3  # the rest of the path through the part's regex (a path converter)
-_STEPS: Final = {_ANY: "[^/]+", _DIGITS: "[0-9]+"}
+# In a shape each step is followed by "/" or the end, which neither class takes: a
+# shorter match could never do, so the repeats are possessive (no backtracking).
+_STEPS: Final = {_ANY: "[^/]++", _DIGITS: "[0-9]++"}
 _ANY_SEGMENT = frozenset({r"(?P<_k0>[^/]+)\Z", r"(?P<_k0>[^/]{1,})\Z"})
 _DIGITS_SEGMENT = r"(?P<_k0>[0-9]+)\Z"
 
@@ -358,6 +360,8 @@ class StateMachine:
         # ``from_root`` set, when some rule has a dynamic subdomain or host
         # (then the walk starts at the top).
         self.paths: dict[str, _State] = {}
+        #: ``paths.get("")``: the usual domain's (no subdomain, no host matching).
+        self.top: _State | None = None
         self.from_root = False
 
     def add(self, rule: Rule) -> None:
@@ -423,18 +427,23 @@ class StateMachine:
             self.paths = {
                 domain: top.static[""] for domain, top in root.static.items() if "" in top.static
             }
+        self.top = self.paths.get("")
 
     def resolve(
         self,
-        domain: str,
         path: str,
         method: str,
-        websocket: bool,
-        redirect_defaults: bool,
+        domain: str = "",
+        websocket: bool = False,
+        redirect_defaults: bool = False,
         misses: set[str] | None = None,
         merged: bool = False,
     ) -> tuple[Rule, dict[str, Any]] | NoMatch:
         """Return the rule and its view arguments, or a NoMatch.
+
+        The defaults are the app's common request (no subdomain, HTTP); a map
+        of plain rules (``Map.plain_resolve``) asks with ``path`` and
+        ``method`` only.
 
         ``path`` is normalized here (``normalize_path``) when it is walked.
         Raises ``RequestPath`` with the path to redirect to (a slash
@@ -445,7 +454,7 @@ class StateMachine:
         ``misses`` gathers the refusals across the match of a path and of its
         ``merged`` form (slashes merged: a match there is a redirect).
         """
-        top = self.paths.get(domain)
+        top = self.top if domain == "" else self.paths.get(domain)
         values: Sequence[Any] | None = None
         if misses is None and top is not None and not websocket:
             # The common shape: a static first segment, then single steps to a
@@ -526,7 +535,7 @@ class StateMachine:
                 merged_path = re.sub("/{2,}", "/", path)
                 # A match there is a redirect, so this returns a NoMatch or raises.
                 return self.resolve(  # type: ignore[return-value]
-                    domain, merged_path, method, websocket, False, misses, True
+                    merged_path, method, domain, websocket, False, misses, True
                 )
             return no_match(misses)
         if merged:

@@ -6,7 +6,7 @@ segment leads to, the walk (``matcher.py``) takes such steps in place, never
 to come back: a static part, or a part that takes any segment or ASCII
 digits. ``shapes_of`` writes each run of such steps that ends at a state with
 rules as one regex over the rest of the path, e.g.
-``([0-9]+)/posts/([^/]+)``; ``StateMachine.resolve`` tries those (as many
+``([0-9]++)/posts/([^/]++)``; ``StateMachine.resolve`` tries those (as many
 as the run has states with rules, not one per rule) before it walks, and a
 match gives the view arguments' text in the rule's order (``groups()``). A shape
 answers only what the walk would: the state's first rule for the method,

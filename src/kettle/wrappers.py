@@ -64,6 +64,9 @@ class Request(_HTTPRequest):
     #: them when it set ``scope``; False when it found none (``cookie_header`` then
     #: scans the scope, which finds none, or finds those of a scope set by hand).
     scope_cookie_header: str | Literal[False] = False
+    #: The first Content-Type field of ``scope``, as the ASGI adapter read it when it set
+    #: ``scope``; False when it found none (``content_type`` then scans the scope).
+    scope_content_type: str | Literal[False] = False
     #: True while the class keeps the ``content_type`` and ``content_length`` below.
     _plain_framing = True
 
@@ -117,7 +120,8 @@ class Request(_HTTPRequest):
         """
         if "headers" not in self.__dict__:
             if self.scope is not None:
-                return _scope_header(self.scope, b"content-type")
+                kind = self.scope_content_type
+                return kind if kind is not False else _scope_header(self.scope, b"content-type")
             environ = self.__dict__.get("environ")
             if environ is not None:
                 return environ.get("CONTENT_TYPE") or None
@@ -152,17 +156,23 @@ class Request(_HTTPRequest):
         scope's byte pairs under ASGI (the first Content-Type, as
         ``_scope_header``, and every Content-Length), two dict lookups under
         WSGI. The properties answer when a subclass overrides one of them or
-        ``headers`` was read; under ASGI the Content-Length the adapter handed
-        over is the one kept (the scan then looks for the Content-Type only).
+        ``headers`` was read; under ASGI the Content-Type and Content-Length the
+        adapter handed over (``scope_content_type``, ``set_content_length``) are
+        the ones kept, and no scan is made when it handed over both.
         """
         cached = self.__dict__
         if self._plain_framing and "headers" not in cached:
             length: int | None = None
             scope = self.scope
             if scope is not None:
-                # The ASGI adapter hands over the Content-Length it read: then only the
-                # Content-Type is looked for (the property's frames cost more than the scan).
                 known = "content_length" in cached
+                handed = self.scope_content_type
+                if handed is not False and known:  # The ASGI adapter read both: no scan.
+                    if handed == _URLENCODED:
+                        length = cached["content_length"]
+                    return length
+                # A scope the adapter did not read (set by hand): one pass for the first
+                # Content-Type and, unless the adapter handed it over, every Content-Length.
                 kind = raw = None
                 for name, value in scope["headers"]:
                     if name == b"content-type":

@@ -8,6 +8,9 @@ compared with what Werkzeug's request gives for the same environ.
 
 from __future__ import annotations
 
+import asyncio
+import io
+import json
 import string
 from typing import Any
 from urllib.parse import quote_from_bytes
@@ -50,7 +53,7 @@ def _werkzeug(query: bytes, body: bytes) -> dict[str, Any]:
     environ = WerkzeugBuilder(method="POST", data=escaped, content_type=FORM).get_environ()
     environ["QUERY_STRING"] = quote_from_bytes(query, safe=_ASCII)
     theirs = WerkzeugRequest(environ)
-    theirs.max_form_parts = None
+    theirs.max_form_parts = 100_000
     return {"args": _pairs(theirs.args), "form": _pairs(theirs.form)}
 
 
@@ -155,3 +158,62 @@ def test_a_class_with_its_own_form_hooks_reads_the_body_once(
     }
     response = client.post("/form", data="a=1&b=2&c=3&d=4&e=5", content_type=FORM)
     assert response.status_code == 413
+
+
+def _asgi_post(app: Kettle, headers: list[tuple[bytes, bytes]], body: bytes) -> dict[str, Any]:
+    scope = {"type": "http", "method": "POST", "path": "/kind", "headers": headers}
+    messages: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    async def call() -> None:
+        await app.asgi(scope, receive, send)
+
+    asyncio.run(call())
+    assert messages[0]["status"] == 200
+    return json.loads(messages[1]["body"])  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("kinds", "expected"),
+    [
+        ([FORM], {"kind": FORM, "mimetype": FORM, "form": [["a", "1"], ["b", "x y"]]}),
+        ([f"{FORM}; charset=UTF-8"], {"kind": f"{FORM}; charset=UTF-8", "mimetype": FORM}),
+        (["text/plain", FORM], {"kind": "text/plain", "mimetype": "text/plain", "form": []}),
+        ([FORM, "text/plain"], {"kind": FORM, "mimetype": FORM}),
+        ([], {"kind": None, "mimetype": "", "form": []}),
+    ],
+)
+def test_the_content_type_the_asgi_adapter_read(
+    app: Kettle, kinds: list[str], expected: dict[str, Any]
+) -> None:
+    # The adapter hands the first Content-Type field to the request; what the view reads
+    # (``content_type``, ``mimetype``, the form) is what a scan of the scope gives.
+    @app.post("/kind")
+    def kind() -> Any:
+        return {
+            "kind": request.content_type,
+            "mimetype": request.mimetype,
+            "form": _pairs(request.form),
+        }
+
+    body = b"a=1&b=x+y"
+    headers = [(b"content-type", each.encode()) for each in kinds]
+    headers.append((b"content-length", str(len(body)).encode()))
+    expected.setdefault("form", [["a", "1"], ["b", "x y"]])
+    assert _asgi_post(app, headers, body) == expected
+
+
+def test_a_scope_set_by_hand_is_read(app: Kettle) -> None:
+    built = Request("POST", "/", stream=io.BytesIO(b"a=1&b=2"))
+    built.scope = {
+        "type": "http",
+        "headers": [(b"content-type", FORM.encode()), (b"content-length", b"7")],
+    }
+    with app.app_context():
+        assert built.content_type == FORM
+        assert built.form.to_dict() == {"a": "1", "b": "2"}

@@ -64,9 +64,10 @@ class Request(_HTTPRequest):
     #: them when it set ``scope``; False when it found none (``cookie_header`` then
     #: scans the scope, which finds none, or finds those of a scope set by hand).
     scope_cookie_header: str | Literal[False] = False
-    #: The first Content-Type field of ``scope``, as the ASGI adapter read it when it set
-    #: ``scope``; False when it found none (``content_type`` then scans the scope).
-    scope_content_type: str | Literal[False] = False
+    #: The first Content-Type field of ``scope`` (its bytes, decoded when read), as the ASGI
+    #: adapter read it when it set ``scope``; False when it found none (``content_type``
+    #: then scans the scope, which finds none, or finds that of a scope set by hand).
+    scope_content_type: bytes | Literal[False] = False
     #: True while the class keeps the ``content_type`` and ``content_length`` below.
     _plain_framing = True
 
@@ -121,7 +122,9 @@ class Request(_HTTPRequest):
         if "headers" not in self.__dict__:
             if self.scope is not None:
                 kind = self.scope_content_type
-                return kind if kind is not False else _scope_header(self.scope, b"content-type")
+                if kind is not False:
+                    return kind.decode("latin-1")
+                return _scope_header(self.scope, b"content-type")
             environ = self.__dict__.get("environ")
             if environ is not None:
                 return environ.get("CONTENT_TYPE") or None
@@ -168,7 +171,7 @@ class Request(_HTTPRequest):
                 known = "content_length" in cached
                 handed = self.scope_content_type
                 if handed is not False and known:  # The ASGI adapter read both: no scan.
-                    if handed == _URLENCODED:
+                    if handed == _URLENCODED_BYTES:
                         length = cached["content_length"]
                     return length
                 # A scope the adapter did not read (set by hand): one pass for the first

@@ -103,7 +103,7 @@ def scope_request(
     length: str | None = None
     chunked = False
     cookie: str | None = None
-    kind: str | None = None
+    kind: bytes | None = None
     for name, value in scope["headers"]:
         if name not in _SCANNED:
             continue
@@ -115,7 +115,7 @@ def scope_request(
         elif name == b"transfer-encoding":
             chunked = True
         elif name == b"content-type":  # The first, as ``request.content_type`` reads it.
-            kind = value.decode("latin-1") if kind is None else kind
+            kind = value if kind is None else kind
         else:
             text = value.decode("latin-1")
             cookie = text if cookie is None else f"{cookie}; {text}"

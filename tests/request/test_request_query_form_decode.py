@@ -217,3 +217,32 @@ def test_a_scope_set_by_hand_is_read(app: Kettle) -> None:
     with app.app_context():
         assert built.content_type == FORM
         assert built.form.to_dict() == {"a": "1", "b": "2"}
+
+
+@pytest.mark.parametrize(
+    ("limit", "value", "body", "status"),
+    [
+        ("max_content_length", 5, "a=123", 200),
+        ("max_content_length", 4, "a=123", 413),
+        ("max_form_memory_size", 5, "a=123", 200),
+        ("max_form_memory_size", 4, "a=123", 413),
+        ("max_form_parts", 2, "a=1&b=2", 200),
+        ("max_form_parts", 1, "a=1&b=2", 413),
+        ("max_form_parts", None, "a=1&b=2&c=3", 200),  # set, then back to the config's
+    ],
+)
+def test_each_limit_set_per_request(
+    app: Kettle, client: KettleClient, limit: str, value: int | None, body: str, status: int
+) -> None:
+    app.config.update(MAX_CONTENT_LENGTH=100, MAX_FORM_MEMORY_SIZE=100, MAX_FORM_PARTS=3)
+    _echo(app)
+
+    @app.before_request
+    def set_limit() -> None:
+        setattr(request, limit, 1)
+        setattr(request, limit, value)
+
+    assert client.post("/echo", data=body, content_type=FORM).status_code == status
+    # The next request has the config's limits until its hook sets one.
+    app.before_request_funcs[None].clear()
+    assert client.post("/echo", data="a=1&b=2&c=3", content_type=FORM).status_code == 200

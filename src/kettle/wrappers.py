@@ -55,6 +55,9 @@ class Request(_HTTPRequest):
     _max_content_length: int | None = None
     _max_form_memory_size: int | None = None
     _max_form_parts: int | None = None
+    #: True once one of the three limits above was set on the request (``_form_limits``
+    #: then reads them; one read instead of three on the common request).
+    _limits_set = False
     #: The limit properties below and ``_form_limits`` read the same values.
     _keeps_form_hooks = True
 
@@ -64,6 +67,10 @@ class Request(_HTTPRequest):
     #: them when it set ``scope``; False when it found none (``cookie_header`` then
     #: scans the scope, which finds none, or finds those of a scope set by hand).
     scope_cookie_header: str | Literal[False] = False
+    #: The first Content-Type field of ``scope`` (its bytes, decoded when read), as the ASGI
+    #: adapter read it when it set ``scope``; False when it found none (``content_type``
+    #: then scans the scope, which finds none, or finds that of a scope set by hand).
+    scope_content_type: bytes | Literal[False] = False
     #: True while the class keeps the ``content_type`` and ``content_length`` below.
     _plain_framing = True
 
@@ -117,6 +124,9 @@ class Request(_HTTPRequest):
         """
         if "headers" not in self.__dict__:
             if self.scope is not None:
+                kind = self.scope_content_type
+                if kind is not False:
+                    return kind.decode("latin-1")
                 return _scope_header(self.scope, b"content-type")
             environ = self.__dict__.get("environ")
             if environ is not None:
@@ -152,17 +162,23 @@ class Request(_HTTPRequest):
         scope's byte pairs under ASGI (the first Content-Type, as
         ``_scope_header``, and every Content-Length), two dict lookups under
         WSGI. The properties answer when a subclass overrides one of them or
-        ``headers`` was read; under ASGI the Content-Length the adapter handed
-        over is the one kept (the scan then looks for the Content-Type only).
+        ``headers`` was read; under ASGI the Content-Type and Content-Length the
+        adapter handed over (``scope_content_type``, ``set_content_length``) are
+        the ones kept, and no scan is made when it handed over both.
         """
         cached = self.__dict__
         if self._plain_framing and "headers" not in cached:
             length: int | None = None
             scope = self.scope
             if scope is not None:
-                # The ASGI adapter hands over the Content-Length it read: then only the
-                # Content-Type is looked for (the property's frames cost more than the scan).
                 known = "content_length" in cached
+                handed = self.scope_content_type
+                if handed is not False and known:  # The ASGI adapter read both: no scan.
+                    if handed == _URLENCODED_BYTES:
+                        length = cached["content_length"]
+                    return length
+                # A scope the adapter did not read (set by hand): one pass for the first
+                # Content-Type and, unless the adapter handed it over, every Content-Length.
                 kind = raw = None
                 for name, value in scope["headers"]:
                     if name == b"content-type":
@@ -290,6 +306,7 @@ class Request(_HTTPRequest):
     @max_content_length.setter
     def max_content_length(self, value: int | None) -> None:
         self._max_content_length = value
+        self._limits_set = True
 
     def _form_limits(self) -> tuple[int | None, int | None, int | None]:
         """The three body limits of a form, as the properties below give them, in one call.
@@ -319,11 +336,11 @@ class Request(_HTTPRequest):
                 )
                 if version is not None:
                     _kept_limits[0] = (version, limits)
+        if not self._limits_set:
+            return limits
         content = self._max_content_length
         memory = self._max_form_memory_size
         parts = self._max_form_parts
-        if content is None and memory is None and parts is None:
-            return limits
         return (
             limits[0] if content is None else content,
             limits[1] if memory is None else memory,
@@ -354,6 +371,7 @@ class Request(_HTTPRequest):
     @max_form_memory_size.setter
     def max_form_memory_size(self, value: int | None) -> None:
         self._max_form_memory_size = value
+        self._limits_set = True
 
     @property
     def max_form_parts(self) -> int | None:
@@ -365,6 +383,7 @@ class Request(_HTTPRequest):
     @max_form_parts.setter
     def max_form_parts(self, value: int | None) -> None:
         self._max_form_parts = value
+        self._limits_set = True
 
     def _json_loads(self, data: bytes) -> Any:  # type: ignore[override]
         # As Flask, request JSON is decoded by the app's provider, ``app.json``.

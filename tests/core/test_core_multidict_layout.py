@@ -22,7 +22,8 @@ from werkzeug import datastructures as wz
 from kettle import Kettle, request
 from kettle.http.datastructures import CombinedMultiDict, ImmutableMultiDict, MultiDict
 from kettle.http.exceptions import BadRequestKeyError
-from kettle.http.urls import parse_qsl, short_query_multidict
+from kettle.http.urls import parse_qsl
+from kettle.http.urls import query_multidict as short_query_multidict
 from kettle.testing import KettleClient
 
 KEYS = st.sampled_from(["a", "b", "c", "", "é", "1"])

@@ -68,7 +68,7 @@ _HTTP_SCHEMES = {"ws": "http", "wss": "https"}
 
 
 #: The headers ``scope_request`` reads; any other is passed over by one set lookup.
-_SCANNED = frozenset({b"host", b"content-length", b"transfer-encoding", b"cookie"})
+_SCANNED = frozenset({b"host", b"content-length", b"transfer-encoding", b"cookie", b"content-type"})
 
 
 def _content_length(request: Request, field: str) -> int | None:
@@ -95,13 +95,15 @@ def scope_request(
     headers themselves are not built): the Content-Length field(s), joined when
     repeated (``parse_content_length`` reads them), whether the body is chunked,
     and the Cookie field(s), joined by ``"; "`` when repeated (None when none
-    came), which the request keeps as ``scope_cookie_header`` when some came. RFC 9112 3.2:
+    came), which the request keeps as ``scope_cookie_header`` when some came, as it
+    keeps the first Content-Type as ``scope_content_type``. RFC 9112 3.2:
     more than one Host field is a 400, which a NUL in the host makes sure of.
     """
     host: str | None = None
     length: str | None = None
     chunked = False
     cookie: str | None = None
+    kind: bytes | None = None
     for name, value in scope["headers"]:
         if name not in _SCANNED:
             continue
@@ -112,6 +114,8 @@ def scope_request(
             length = text if length is None else f"{length}, {text}"
         elif name == b"transfer-encoding":
             chunked = True
+        elif name == b"content-type":  # The first, as ``request.content_type`` reads it.
+            kind = value if kind is None else kind
         else:
             text = value.decode("latin-1")
             cookie = text if cookie is None else f"{cookie}; {text}"
@@ -161,6 +165,8 @@ def scope_request(
     request.scope = scope
     if cookie is not None:  # ``request.cookie_header`` without a second scan.
         request.scope_cookie_header = cookie
+    if kind is not None:  # ``request.content_type`` (and a form's) without a second scan.
+        request.scope_content_type = kind
     # Stored, not left to the class's defaults: the pipeline reads both several times
     # per request, and on Python 3.11 a class attribute read through the instance is
     # a generic lookup each time (see ``RequestContext.__init__``).

@@ -277,7 +277,7 @@ class ImmutableMultiDict(_Immutable, MultiDict[K, V]):
     """
 
     #: The value lists of the keys with several values (None: every key has one).
-    #: ``kettle.http.urls.short_query_multidict`` builds this layout itself.
+    #: ``kettle.http.urls.query_multidict`` builds this layout itself.
     _lists: dict[K, list[V]] | None = None
 
     def __init__(self, mapping: Any = None) -> None:

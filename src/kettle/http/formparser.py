@@ -1,8 +1,8 @@
 """Form bodies: ``application/x-www-form-urlencoded`` and ``multipart/form-data``.
 
 Theory of operation: a urlencoded body is read whole (it is bounded by
-``max_form_memory_size``) and split by ``short_query_multidict`` (short, no
-escapes: the common body) or ``parse_qsl``. A multipart body is
+``max_form_memory_size``) and split by ``kettle.http.urls.query_multidict``
+(one loop for a short body without escapes, the common one, else ``iter_qsl``). A multipart body is
 read in ``MULTIPART_CHUNK_SIZE`` pieces and fed to the incremental decoder of
 ``kettle.http.multipart``, so memory stays flat whatever the body size:
 field values are collected in memory up to ``max_form_memory_size`` each,
@@ -26,7 +26,7 @@ from kettle.http.files import FileStorage
 from kettle.http.headers import Headers
 from kettle.http.multipart import DATA, PART, PART_END, MultipartDecoder, parse_header_params
 from kettle.http.stream import CHUNK_SIZE
-from kettle.http.urls import parse_qsl, short_query_multidict
+from kettle.http.urls import query_multidict
 
 #: Bytes of a multipart body read at a time: a 100 KiB upload in one read (fewer
 #: buffers to allocate and fill: 6 µs of 85 measured), and still a small part of the
@@ -85,7 +85,7 @@ class FormDataParser:
         if limit is not None and content_length is not None and content_length > limit:
             raise RequestEntityTooLarge()
         data = stream.read() if limit is None else stream.read(limit + 1)
-        return decode_urlencoded(data, limit, self.max_form_parts)
+        return query_multidict(data, self.max_form_parts, limit)
 
     def parse_multipart(self, stream: IO[bytes], boundary: bytes) -> tuple[Form, Files]:
         """Parse a multipart body incrementally; file parts are spooled."""
@@ -108,26 +108,6 @@ class FormDataParser:
             collector.close_files()
             raise
         return ImmutableMultiDict(collector.fields), ImmutableMultiDict(collector.files)
-
-
-def decode_urlencoded(
-    data: bytes, max_form_memory_size: int | None, max_form_parts: int | None
-) -> Form:
-    """Decode a whole urlencoded body under the form limits (413 past either).
-
-    ``FormDataParser.parse_urlencoded`` ends here, and so does the request's
-    direct path for a short body (``Request._load_form_data``).
-    """
-    if max_form_memory_size is not None and len(data) > max_form_memory_size:
-        raise RequestEntityTooLarge()
-    try:
-        form = short_query_multidict(data, max_form_parts)
-        if form is not None:  # The common body: short, no escapes.
-            return form
-        pairs = parse_qsl(data, max_fields=max_form_parts)
-    except ValueError:
-        raise RequestEntityTooLarge("The form has too many fields.") from None
-    return ImmutableMultiDict(pairs)
 
 
 class _PartCollector:

@@ -25,7 +25,7 @@ from kettle.http.cookies import parse_cookie
 from kettle.http.datastructures import CombinedMultiDict, ImmutableMultiDict
 from kettle.http.dates import parse_date
 from kettle.http.files import FileStorage
-from kettle.http.formparser import FormDataParser, decode_urlencoded
+from kettle.http.formparser import FormDataParser
 from kettle.http.headers import Headers
 from kettle.http.headervalues import join_content_length
 from kettle.http.headervalues import parse_content_length as parse_content_length
@@ -41,6 +41,7 @@ from kettle.http.preconditions import (
     parse_range,
 )
 from kettle.http.stream import bound_stream, read_short_body
+from kettle.http.urls import query_multidict
 from kettle.http.useragent import UserAgent
 
 _URL_SAFE = "!$&'()*+,/:;=@%"
@@ -51,7 +52,7 @@ _FORM_MIMETYPES = frozenset({_URLENCODED, "multipart/form-data"})
 #: none of them (or says its own keep their meaning: ``_keeps_form_hooks``), a short
 #: urlencoded body is decoded directly, without building a parser.
 _FORM_HOOKS = (
-    *("_load_form_data", "_form_stream", "make_form_data_parser", "form_data_parser_class"),
+    *("_load_form_data", "make_form_data_parser", "form_data_parser_class"),
     *("mimetype", "stream", "_form_limits", "_config"),
     *("max_content_length", "max_form_memory_size", "max_form_parts"),
 )
@@ -502,39 +503,29 @@ class Request(JSONBody):
                 form = self._short_urlencoded_form(length)
             if form is None:
                 form, files = self.make_form_data_parser().parse(
-                    self._form_stream(mimetype, length), mimetype, length, self.mimetype_params
+                    self.stream, mimetype, length, self.mimetype_params
                 )
         cached["form"] = ImmutableMultiDict() if form is None else form
         cached["files"] = files
 
     def _short_urlencoded_form(self, length: int | None) -> ImmutableMultiDict[str, str] | None:
-        """A short urlencoded body's form, or None: no parser object (default form hooks only)."""
-        max_content_length, max_memory, max_parts = self._form_limits()
-        data = self._read_short_urlencoded(length, max_content_length)
-        return None if data is None else decode_urlencoded(data, max_memory, max_parts)
+        """A short urlencoded body read in one call and decoded, or None (default form hooks only).
 
-    def _read_short_urlencoded(
-        self, length: int | None, max_content_length: int | None
-    ) -> bytes | None:
-        """A short body read in one call (``read_short_body``) before ``stream`` was used, or None.
-
-        The form parser reads a urlencoded body whole anyway; ``request.stream``
-        then reads empty, as it does after the parser consumed it.
+        No parser object and no ``LimitedStream``: the body is read whole by
+        ``read_short_body`` (the stream's 413 and 400 rules) before ``stream``
+        was used, and ``request.stream`` then reads empty, as it does after
+        the parser consumed it. None for a body without a length or longer
+        than ``CHUNK_SIZE``, or after ``stream`` or ``get_data()`` was read.
         """
-        if "_bounded" in self.__dict__ or "_cached_data" in self.__dict__:
+        cached = self.__dict__
+        if "_bounded" in cached or "_cached_data" in cached:
             return None
+        max_content_length, max_memory, max_parts = self._form_limits()
         data = read_short_body(self._stream, length, max_content_length)
-        if data is not None:
-            self.__dict__["_bounded"] = _READ_WHOLE  # ``stream`` makes its empty BytesIO if read.
-        return data
-
-    def _form_stream(self, mimetype: str, length: int | None) -> IO[bytes]:
-        """The body for the form parser: a short urlencoded one read in one call."""
-        if mimetype == _URLENCODED:
-            data = self._read_short_urlencoded(length, self.max_content_length)
-            if data is not None:
-                return io.BytesIO(data)
-        return self.stream
+        if data is None:
+            return None
+        cached["_bounded"] = _READ_WHOLE  # ``stream`` makes its empty BytesIO if read.
+        return query_multidict(data, max_parts, max_memory)
 
     form = Form()
 

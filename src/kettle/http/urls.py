@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
 from kettle.http.datastructures import ImmutableMultiDict, MultiDict
+from kettle.http.exceptions import RequestEntityTooLarge
 
 # RFC 3986 3.3: characters a path may carry unescaped ("/" kept as separator).
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
@@ -88,9 +89,11 @@ def decode_wsgi_path(path: str) -> str:
 
 
 #: dict's own constructor and update, untyped: an ImmutableMultiDict's dict holds its
-#: first values (``short_query_multidict`` fills that layout directly).
+#: first values (``query_multidict`` fills that layout directly).
 _new_dict: Any = dict.__new__
 _update_dict: Any = dict.update
+
+_TOO_MANY_FIELDS = "The form has too many fields."
 
 #: Inputs up to this size are split in one go (a few list items per field, at
 #: most a few MB of small objects); longer ones are parsed as a stream.
@@ -122,28 +125,35 @@ def iter_qsl(query: bytes, max_fields: int | None = None) -> Iterable[tuple[str,
     return _iter_large(query, max_fields)
 
 
-def short_query_multidict(
-    query: bytes, max_fields: int | None = None
-) -> ImmutableMultiDict[str, str] | None:
-    """The ImmutableMultiDict of ``parse_qsl``'s pairs for the common input, else None.
+def query_multidict(
+    query: bytes, max_fields: int | None = None, max_size: int | None = None
+) -> ImmutableMultiDict[str, str]:
+    """The ImmutableMultiDict of ``parse_qsl``'s pairs, a 413 past ``max_size`` or ``max_fields``.
 
-    The common input is short and without a ``%`` escape. Without escapes,
-    "+", "&" and "=" are ASCII and never part of a UTF-8 sequence, so
-    decoding it once and then splitting gives the same pairs (and the same
-    %XX for bytes that are not UTF-8) as splitting first. Its chunks go in
-    one loop into the dict of first values the ImmutableMultiDict holds,
-    and a value list is made only for a key that repeats (``?tag=a&tag=b``).
-    For any other input the caller groups the pairs of ``iter_qsl``.
+    ``request.args`` (no limits: never raises) and a urlencoded body (the
+    form limits: ``RequestEntityTooLarge``) both end here. The common input
+    is short and without a ``%`` escape. Without escapes, "+", "&" and "="
+    are ASCII and never part of a UTF-8 sequence, so decoding it once and
+    then splitting gives the same pairs (and the same %XX for bytes that are
+    not UTF-8) as splitting first. Its chunks go in one loop into the dict
+    of first values the ImmutableMultiDict holds, and a value list is made
+    only for a key that repeats (``?tag=a&tag=b``). Any other input is
+    grouped from the pairs of ``iter_qsl``.
 
-    One Python frame for all of it (``request.args``, the urlencoded form):
-    every call was about 500 instructions and a frame on each request.
+    One Python frame for all of it, the limits included: every call was
+    about 500 instructions and a frame on each request.
     """
+    if max_size is not None and len(query) > max_size:
+        raise RequestEntityTooLarge()
     if len(query) > _SMALL_QUERY or _PERCENT in query:
-        return None
+        try:
+            return ImmutableMultiDict(iter_qsl(query, max_fields))
+        except ValueError:  # ``iter_qsl`` past ``max_fields``.
+            raise RequestEntityTooLarge(_TOO_MANY_FIELDS) from None
     # ``bytes.replace`` gives the object itself when there is no "+" (no copy).
     chunks = query.replace(b"+", b" ").decode("utf-8", "kettle.url_quote").split("&")
     if max_fields is not None and len(chunks) > max_fields and any(chunks[max_fields:]):
-        raise ValueError("too many fields")
+        raise RequestEntityTooLarge(_TOO_MANY_FIELDS)
     first: dict[str, str] = {}
     repeated: dict[str, list[str]] | None = None
     for chunk in chunks:
@@ -174,7 +184,7 @@ def _split_small(query: bytes, max_fields: int | None) -> list[tuple[str, str]]:
 
     Split first, then each key and value decoded: what any input needs (an
     escaped ``%26`` is data, not a separator). The common input without
-    escapes takes ``short_query_multidict`` on the request's paths.
+    escapes takes the one loop of ``query_multidict``.
     """
     pairs: list[tuple[str, str]] = []
     for index, raw in enumerate(query.split(b"&")):
@@ -213,7 +223,7 @@ def _decode_component(raw: bytes) -> str:
 
 def parse_query(query: bytes) -> ImmutableMultiDict[str, str]:
     """Parse a query string into an ImmutableMultiDict (never raises)."""
-    return ImmutableMultiDict(iter_qsl(query))
+    return query_multidict(query)
 
 
 def encode_query(

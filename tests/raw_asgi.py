@@ -1,4 +1,4 @@
-"""Drive ``app.asgi`` directly, without the test client: one GET per call (concurrent tasks, garbage checks)."""
+"""Drive ``app.asgi`` directly, without the test client: one request per call (concurrent tasks, garbage checks, repeated headers)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,19 @@ from kettle import Kettle
 
 
 async def asgi_request(
-    app: Kettle, path: str, query: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None
+    app: Kettle,
+    path: str,
+    query: bytes = b"",
+    headers: list[tuple[bytes, bytes]] | None = None,
+    method: str = "GET",
+    body: bytes = b"",
 ) -> tuple[int, dict[str, str], bytes]:
-    """Send one GET through ``app.asgi``; return status, headers and body."""
+    """Send one request (a GET unless told) through ``app.asgi``; return status, headers and body."""
     scope: dict[str, Any] = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "GET",
+        "method": method,
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
@@ -32,7 +37,7 @@ async def asgi_request(
         nonlocal sent
         if not sent:
             sent = True
-            return {"type": "http.request", "body": b"", "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": False}
         return {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:

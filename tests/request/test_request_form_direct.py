@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from typing import IO, Any
 
@@ -11,6 +12,7 @@ from kettle import Kettle, Request, request
 from kettle.http.datastructures import ImmutableMultiDict
 from kettle.http.formparser import FILE_SPOOL_SIZE, FormDataParser
 from kettle.testing import KettleClient
+from raw_asgi import asgi_request
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -317,17 +319,6 @@ def test_first_content_type_and_length_are_the_ones_read(app: Kettle) -> None:
         (b"content-type", b"text/plain"),
         (b"content-length", b"3"),
     ]
-    scope = {"type": "http", "method": "POST", "path": "/form", "headers": headers}
-    messages: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        messages.append(message)
-
-    import asyncio
-
-    asyncio.run(app.asgi(scope, receive, send))
-    assert messages[0]["status"] == 200
-    assert b'"form":{"a":["1"]}' in messages[1]["body"].replace(b" ", b"")
+    status, _, answer = asyncio.run(asgi_request(app, "/form", b"", headers, "POST", body))
+    assert status == 200
+    assert b'"form":{"a":["1"]}' in answer.replace(b" ", b"")

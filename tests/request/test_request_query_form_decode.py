@@ -22,6 +22,7 @@ from werkzeug.wrappers import Request as WerkzeugRequest
 from kettle import Kettle, Request, request
 from kettle.http.formparser import FormDataParser
 from kettle.testing import KettleClient
+from raw_asgi import asgi_request
 
 FORM = "application/x-www-form-urlencoded"
 _ASCII = string.punctuation + " "
@@ -161,21 +162,9 @@ def test_a_class_with_its_own_form_hooks_reads_the_body_once(
 
 
 def _asgi_post(app: Kettle, headers: list[tuple[bytes, bytes]], body: bytes) -> dict[str, Any]:
-    scope = {"type": "http", "method": "POST", "path": "/kind", "headers": headers}
-    messages: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        messages.append(message)
-
-    async def call() -> None:
-        await app.asgi(scope, receive, send)
-
-    asyncio.run(call())
-    assert messages[0]["status"] == 200
-    return json.loads(messages[1]["body"])  # type: ignore[no-any-return]
+    status, _, answer = asyncio.run(asgi_request(app, "/kind", b"", headers, "POST", body))
+    assert status == 200
+    return json.loads(answer)  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize(

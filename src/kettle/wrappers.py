@@ -55,9 +55,6 @@ class Request(_HTTPRequest):
     _max_content_length: int | None = None
     _max_form_memory_size: int | None = None
     _max_form_parts: int | None = None
-    #: True once one of the three limits above was set on the request (``_form_limits``
-    #: then reads them; one read instead of three on the common request).
-    _limits_set = False
     #: The limit properties below and ``_form_limits`` read the same values.
     _keeps_form_hooks = True
 
@@ -306,7 +303,6 @@ class Request(_HTTPRequest):
     @max_content_length.setter
     def max_content_length(self, value: int | None) -> None:
         self._max_content_length = value
-        self._limits_set = True
 
     def _form_limits(self) -> tuple[int | None, int | None, int | None]:
         """The three body limits of a form, as the properties below give them, in one call.
@@ -336,11 +332,11 @@ class Request(_HTTPRequest):
                 )
                 if version is not None:
                     _kept_limits[0] = (version, limits)
-        if not self._limits_set:
-            return limits
         content = self._max_content_length
         memory = self._max_form_memory_size
         parts = self._max_form_parts
+        if content is None and memory is None and parts is None:
+            return limits
         return (
             limits[0] if content is None else content,
             limits[1] if memory is None else memory,
@@ -371,7 +367,6 @@ class Request(_HTTPRequest):
     @max_form_memory_size.setter
     def max_form_memory_size(self, value: int | None) -> None:
         self._max_form_memory_size = value
-        self._limits_set = True
 
     @property
     def max_form_parts(self) -> int | None:
@@ -383,7 +378,6 @@ class Request(_HTTPRequest):
     @max_form_parts.setter
     def max_form_parts(self, value: int | None) -> None:
         self._max_form_parts = value
-        self._limits_set = True
 
     def _json_loads(self, data: bytes) -> Any:  # type: ignore[override]
         # As Flask, request JSON is decoded by the app's provider, ``app.json``.

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import werkzeug.utils
 
-from kettle import Kettle, request
+from kettle import Kettle, Request, request
 from kettle.testing import KettleClient
 from kettle.utils import secure_filename
 
@@ -160,6 +160,23 @@ def test_limits_set_per_request(app: Kettle, client: KettleClient) -> None:
     assert client.post("/small", data={"a": "1", "b": "2"}).status_code == 413
     assert client.post("/small", data={"a": "123456"}, content_type="multipart/form-data").status_code == 413
     assert client.post("/small", data={"a": "1"}).json == {"a": "1"}
+
+
+def test_limits_a_request_class_sets_itself(app: Kettle, client: KettleClient) -> None:
+    # Flask's Request reads ``_max_form_parts`` (and the other two) before the config:
+    # a subclass may set them as class attributes.
+    class OnePart(Request):
+        _max_form_parts = 1
+
+    app.request_class = OnePart
+
+    @app.post("/one")
+    def one() -> Any:
+        return request.form.to_dict()
+
+    assert client.post("/one", data={"a": "1", "b": "2"}).status_code == 413
+    assert client.post("/one", data="a=1&b=2", content_type="application/x-www-form-urlencoded").status_code == 413
+    assert client.post("/one", data={"a": "1"}).json == {"a": "1"}
 
 
 @pytest.mark.parametrize(

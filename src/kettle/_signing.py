@@ -149,8 +149,9 @@ class SignedSerializer:
         # Newest first, as itsdangerous tries them.
         self._verify_macs = [_mac_states(key, digest_method) for key in reversed(keys)]
         self._serializer = serializer
-        #: The last second a value was signed in, and its encoded timestamp part.
-        self._stamp: tuple[int, bytes] = (-1, b"")
+        #: The last second a value was signed in, its encoded timestamp part, and
+        #: the cookies signed in it (payload part -> cookie; see ``_sign``).
+        self._stamp: tuple[int, bytes, dict[bytes, str]] = (-1, b"", {})
         #: Cookies signed or verified here: value -> (timestamp, payload part, text).
         self._known: dict[str | bytes, tuple[int, bytes, str]] = {}
 
@@ -180,32 +181,46 @@ class SignedSerializer:
             if len(compressed) < len(data) - 1:
                 data, prefix = compressed, b"."
         payload = prefix + b2a_base64(data).translate(_TO_URLSAFE).rstrip(b"=\n")
-        signed, stamp = self._sign(payload)
-        # The client sends this cookie back on its next request: known then.
-        self._remember(signed, stamp, payload, text)
-        return signed
+        return self._sign(payload, text)
 
     def sign_payload(self, payload: bytes) -> str:
         """Stamp and sign an encoded payload (a cookie's first part, as ``dumps`` makes it)."""
-        return self._sign(payload)[0]
+        return self._sign(payload, None)
 
-    def _sign(self, payload: bytes) -> tuple[str, int]:
-        """``sign_payload``'s cookie, and the timestamp it carries."""
+    def _sign(self, payload: bytes, text: str | None) -> str:
+        """The cookie of ``payload`` signed now; known afterwards when its ``text`` is given.
+
+        A cookie is a function of the payload, the second and the key: one
+        signed again in the same second (a refreshed permanent session, the
+        same data written on request after request) is the cookie signed
+        before, kept with the second (at most ``_KNOWN_COOKIES`` of them).
+        """
         stamp = int(time.time())
-        cached = self._stamp  # one read: another thread may replace it
-        if cached[0] != stamp:
+        now = self._stamp  # one read: another thread may replace it
+        if now[0] == stamp:
+            cookie = now[2].get(payload)
+            if cookie is not None:
+                return cookie
+        else:
             # The timestamp part changes once a second: encoded then, not per cookie.
             raw = stamp.to_bytes((stamp.bit_length() + 7) // 8, "big")
             encoded = b2a_base64(raw).translate(_TO_URLSAFE).rstrip(b"=\n")
-            cached = self._stamp = (stamp, b"." + encoded)
-        signed = payload + cached[1]
+            now = self._stamp = (stamp, b"." + encoded, {})
+        signed = payload + now[1]
         inner_proto, outer = self._signing_mac
         inner = inner_proto.copy()
         inner.update(signed)
         outer = outer.copy()
         outer.update(inner.digest())
         signature = b2a_base64(outer.digest()).translate(_TO_URLSAFE).rstrip(b"=\n")
-        return (signed + b"." + signature).decode("ascii"), stamp
+        cookie = (signed + b"." + signature).decode("ascii")
+        made = now[2]
+        if len(made) < _KNOWN_COOKIES and len(payload) <= _KNOWN_SIZE:
+            made[payload] = cookie
+        if text is not None:
+            # The client sends this cookie back on its next request: known then.
+            self._remember(cookie, stamp, payload, text)
+        return cookie
 
     def _remember(self, value: str | bytes, stamp: int, payload: bytes, text: str) -> None:
         """Keep ``value`` as a known cookie (bounded: the oldest goes first)."""

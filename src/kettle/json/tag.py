@@ -220,6 +220,9 @@ class TaggedJSONSerializer:
         self._plain_order: list[JSONTag] | None = list(self.order) if plain else None
         self._decoder = json.JSONDecoder(object_hook=self.untag)
         self._plain_decoder = json.JSONDecoder()
+        #: Texts ``loads`` parsed to a flat dict of plain values under the plain
+        #: order, with that dict: the same text parses to an equal one (a copy).
+        self._parsed: dict[str, dict[str, Any]] = {}
 
     def register(
         self, tag_class: type[JSONTag], force: bool = False, index: int | None = None
@@ -265,17 +268,21 @@ class TaggedJSONSerializer:
     def loads(self, value: str | bytes) -> Any:
         """Parse and untag (each object as the parser makes it, innermost first)."""
         if type(value) is str:
+            # A session cookie comes back on request after request: the flat dict
+            # its text gave, copied (a plain order can only be the same tags).
+            parsed = self._parsed.get(value)
+            if parsed is not None and self.order == self._plain_order:
+                return parsed.copy()
             # Every tag key starts with a space: text in which no string starts
             # with one (written as is or as a \u escape) holds no tag to undo,
             # while only Flask's tags are registered.
-            decoder = (
-                self._plain_decoder
-                if '" ' not in value
+            plain = (
+                '" ' not in value
                 and "\\u" not in value
                 and self._plain_order is not None
                 and self.order == self._plain_order
-                else self._decoder
             )
+            decoder = self._plain_decoder if plain else self._decoder
             # What json.loads does with text, minus its wrappers: scan one value
             # from the start; anything else (whitespace around it, a BOM, an
             # error) goes the whole way for json's own handling and messages.
@@ -285,8 +292,24 @@ class TaggedJSONSerializer:
                 pass
             else:
                 if end == len(value):
+                    if (
+                        plain
+                        and type(result) is dict
+                        and _SCALARS.issuperset(map(type, result.values()))
+                    ):
+                        self._keep_parsed(value, result)
                     return result
         return json.loads(value, object_hook=self.untag)
+
+    def _keep_parsed(self, text: str, result: dict[str, Any]) -> None:
+        """Keep a flat dict ``loads`` made (a copy), bounded: the oldest goes first."""
+        if len(text) > _PARSED_SIZE:
+            return
+        parsed = self._parsed
+        if len(parsed) >= _PARSED_TEXTS:
+            # Another thread may take the same one first: nothing to do then.
+            parsed.pop(next(iter(parsed), ""), None)
+        parsed[text] = result.copy()
 
 
 def _plain(value: Any, tags: dict[str, JSONTag]) -> bool:
@@ -313,6 +336,13 @@ def _plain(value: Any, tags: dict[str, JSONTag]) -> bool:
     if cls is list:
         return all(_plain(item, tags) for item in value)
     return False
+
+
+#: The exact types of JSON's scalars.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+#: How many texts a serializer keeps parsed, and the longest it keeps.
+_PARSED_TEXTS = 512
+_PARSED_SIZE = 4096
 
 
 def _default(value: Any) -> Any:

@@ -38,6 +38,7 @@ def test_only_flat_dicts_of_plain_values_are_kept() -> None:
         ('{" t":[1,2]}', (1, 2)),
         ("[1,2]", [1, 2]),
         ('"text"', "text"),
+        ('{"s":"{x"}', {"s": "{x"}),  # a brace in a string: not told from a nested object
     ):
         first = serializer.loads(text)
         assert first == value

@@ -292,24 +292,21 @@ class TaggedJSONSerializer:
                 pass
             else:
                 if end == len(value):
+                    # A dict whose text opens no other object or array holds only
+                    # scalars (a brace inside a string only keeps it out): kept.
                     if (
                         plain
                         and type(result) is dict
-                        and _SCALARS.issuperset(map(type, result.values()))
+                        and "[" not in value
+                        and value.find("{", 1) < 0
+                        and len(value) <= _PARSED_SIZE
                     ):
-                        self._keep_parsed(value, result)
+                        parsed = self._parsed
+                        if len(parsed) >= _PARSED_TEXTS:
+                            parsed.clear()  # as the signer's known cookies: no scan for the oldest
+                        parsed[value] = result.copy()
                     return result
         return json.loads(value, object_hook=self.untag)
-
-    def _keep_parsed(self, text: str, result: dict[str, Any]) -> None:
-        """Keep a flat dict ``loads`` made (a copy), bounded: the oldest goes first."""
-        if len(text) > _PARSED_SIZE:
-            return
-        parsed = self._parsed
-        if len(parsed) >= _PARSED_TEXTS:
-            # Another thread may take the same one first: nothing to do then.
-            parsed.pop(next(iter(parsed), ""), None)
-        parsed[text] = result.copy()
 
 
 def _plain(value: Any, tags: dict[str, JSONTag]) -> bool:
@@ -338,8 +335,6 @@ def _plain(value: Any, tags: dict[str, JSONTag]) -> bool:
     return False
 
 
-#: The exact types of JSON's scalars.
-_SCALARS = frozenset({str, int, float, bool, type(None)})
 #: How many texts a serializer keeps parsed, and the longest it keeps.
 _PARSED_TEXTS = 512
 _PARSED_SIZE = 4096

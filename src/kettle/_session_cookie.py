@@ -21,7 +21,7 @@ from itsdangerous import BadData
 
 from kettle._signing import SignedSerializer
 from kettle.ctx import _cv
-from kettle.http.cookies import cookie_value, format_cookie
+from kettle.http.cookies import KEPT_HEADER, cookie_value, format_cookie, kept_cookie_value
 from kettle.http.dates import http_date
 from kettle.http.headers import Headers
 from kettle.http.request import Request as HTTPRequest
@@ -59,7 +59,12 @@ def load_cookie(request: Request, name: str, serializer: Any, max_age: int) -> L
         cookies: Any = request.cookies
         value = cookies.get(name)
     else:
-        value = cookie_value(request.cookie_header, name)
+        header = request.cookie_header
+        value = (
+            kept_cookie_value(header, name)
+            if header is not None and len(header) <= KEPT_HEADER
+            else cookie_value(header, name)
+        )
     if not value:
         return None
     signed: tuple[SignedSerializer, bytes] | None = None

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from kettle import Kettle, session
+from kettle.http.cookies import KEPT_HEADER, kept_cookie_value
 from kettle.json.tag import _PARSED_SIZE, _PARSED_TEXTS, JSONTag, TaggedJSONSerializer
 from kettle.testing import KettleClient
 
@@ -104,3 +105,42 @@ def test_a_session_read_again_is_the_cookies_data(app: Kettle, client: KettleCli
         # The first cookie each time: the change of the last request is not in it.
         client.set_cookie("session", cookie.value)
         assert client.get("/change").text == "11"
+
+
+def test_the_cookie_is_found_in_long_and_repeated_headers(
+    app: Kettle, client: KettleClient
+) -> None:
+    app.secret_key = "parsed key"
+
+    @app.route("/write")
+    def write() -> str:
+        session["n"] = 5
+        return "ok"
+
+    @app.route("/read")
+    def read() -> str:
+        return repr(dict(session))
+
+    client.get("/write")
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    others = {f"c{i}": "v" * 60 for i in range(80)}  # a header past KEPT_HEADER
+    assert sum(len(name) + len(value) + 3 for name, value in others.items()) > KEPT_HEADER
+    for name, value in others.items():
+        client.set_cookie(name, value)
+    for _ in range(2):
+        assert client.get("/read").text == "{'n': 5}"
+    for name in others:
+        client.delete_cookie(name)
+    for _ in range(2):  # a short header, read twice
+        assert client.get("/read").text == "{'n': 5}"
+    client.set_cookie("session", cookie.value + "x")
+    assert client.get("/read").text == "{}"
+
+
+def test_kept_cookie_values_are_bounded() -> None:
+    for n in range(600):
+        assert kept_cookie_value(f"a=1; session=s{n}; b=2", "session") == f"s{n}"
+    assert kept_cookie_value("a=1; session=s0; b=2", "session") == "s0"
+    assert kept_cookie_value("a=1; b=2", "session") is None
+    assert kept_cookie_value.cache_info().currsize <= 256

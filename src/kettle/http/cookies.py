@@ -106,6 +106,14 @@ def cookie_value(header: str | bytes | None, name: str) -> str | None:
     return None
 
 
+#: ``cookie_value`` for a header seen before (a client sends the same Cookie
+#: header request after request): a pure function of its arguments, kept for
+#: up to 256 headers. Callers pass only headers of at most ``KEPT_HEADER``
+#: characters, so what it holds stays small.
+kept_cookie_value = lru_cache(maxsize=256)(cookie_value)
+KEPT_HEADER = 4096
+
+
 # -- the dump side (Set-Cookie) ---------------------------------------------
 
 # RFC 6265 4.1.1 cookie-octet plus the characters Werkzeug 3 leaves bare; any

@@ -10,34 +10,12 @@ full. Under WSGI and ASGI (the ``client`` fixture).
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
-
-import pytest
 
 from kettle import Kettle, session
 from kettle._signing import _KNOWN_COOKIES, SignedSerializer
 from kettle.testing import KettleClient
-
-NOW = 1_760_000_000.0
-
-
-class Clock:
-    """A ``time.time`` the test moves."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """Replace time.time (the signer stamps and judges ages with it)."""
-    moving = Clock()
-    monkeypatch.setattr(time, "time", moving)
-    return moving
+from session_clock import NOW, Clock
 
 
 def _routes(app: Kettle) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -24,26 +23,7 @@ from kettle import Kettle, session
 from kettle._signing import _KNOWN_COOKIES, _KNOWN_SIZE, SignedSerializer
 from kettle.json.tag import TaggedJSONSerializer
 from kettle.testing import KettleClient
-
-NOW = 1_760_000_000.0
-
-
-class Clock:
-    """A ``time.time`` the test moves."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """Replace time.time (the signer stamps and judges ages with it)."""
-    moving = Clock()
-    monkeypatch.setattr(time, "time", moving)
-    return moving
+from session_clock import NOW, Clock
 
 
 def _routes(app: Kettle) -> None:

@@ -486,8 +486,7 @@ class StateMachine:
         # them binds its parameters by identity). One or two values and no
         # defaults (``rule._arity``, the usual) without a loop.
         arity = rule._arity
-        decode = None
-        try:
+        try:  # (``decode`` is bound before any call that may raise.)
             if arity == 2:
                 first, second = values
                 decode, decode_second = rule._decoders

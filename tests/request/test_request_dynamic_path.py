@@ -160,3 +160,36 @@ def test_a_converter_error_on_a_later_request_is_the_routing_error(
     assert client.get("/items/ok/x").text == "item ok"
     assert client.get("/items/bad/x").status_code == 400
     assert seen == [400, None, 400]
+
+
+def test_view_arguments_of_one_two_and_three_values(app: Kettle, client: KettleClient) -> None:
+    # One or two values without defaults are decoded in place (``Rule._arity``); a
+    # default, a third value, go through ``decoded_arguments``: the same arguments.
+    @app.get("/one/<int:n>")
+    def one(n: int) -> str:
+        return f"one {n!r}"
+
+    @app.get("/two/<int:n>/<name>", defaults={"page": 1})
+    def two(n: int, name: str, page: int) -> str:
+        return f"two {n!r} {name!r} {page!r}"
+
+    @app.get("/three/<int:a>/<b>/<int:c>")
+    def three(a: int, b: str, c: int) -> str:
+        return f"three {a!r} {b!r} {c!r}"
+
+    for _ in range(2):  # (The first request compiles the map and makes the shapes.)
+        assert client.get("/one/7").text == "one 7"
+        assert client.get("/two/7/x").text == "two 7 'x' 1"
+        assert client.get("/three/1/b/3").text == "three 1 'b' 3"
+        assert client.get("/three/1/b/c").status_code == 404
+
+
+def test_a_shape_matches_its_first_segment_literally(app: Kettle, client: KettleClient) -> None:
+    # A shape's regex covers the whole path, its first segment escaped.
+    @app.get("/a+b/<int:n>")
+    def plus(n: int) -> str:
+        return f"plus {n}"
+
+    for _ in range(2):
+        assert client.get("/a+b/1").text == "plus 1"
+        assert client.get("/aab/1").status_code == 404

@@ -1,9 +1,10 @@
 """The view arguments of a match: its values decoded, its defaults, its refusals.
 
-``StateMachine.resolve`` (``matcher.py``) decodes the usual two values in
-place; these are the rest: any other count of values, a value a converter
-refuses (a 404, as Werkzeug 2.2+), the rule's defaults and an alias's
-redirect, and the NoMatch a miss returns.
+``StateMachine.resolve`` (``matcher.py``) decodes the usual one or two values
+of a rule without defaults or alias in place (``Rule._arity``); these are the
+rest: any other count of values, a value a converter refuses (a 404, as
+Werkzeug 2.2+), the rule's defaults and an alias's redirect, and the NoMatch a
+miss returns.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ WEBSOCKET_MISMATCH: Final = " websocket"
 def decoded_arguments(
     rule: Rule, values: Sequence[Any], misses: set[str] | None, redirect_defaults: bool
 ) -> tuple[Rule, dict[str, Any]] | NoMatch:
-    """What ``resolve`` returns for ``rule`` and its values in order, but one or two values.
+    """What ``resolve`` returns for ``rule`` and its values in order, when its ``_arity`` is 0.
 
     The NoMatch when a decoder refuses a value (``refused``); the rule's
     defaults added (``completed``).

@@ -17,7 +17,6 @@ never half of one.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pprint import pformat
 from types import MappingProxyType
@@ -25,7 +24,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urljoin
 
 from kettle.http.exceptions import HTTPException, MethodNotAllowed, NotFound
-from kettle.routing.converters import DEFAULT_CONVERTERS, PATH_SAFE, BaseConverter, python_decoder
+from kettle.routing.converters import DEFAULT_CONVERTERS, PATH_SAFE, BaseConverter
 from kettle.routing.exceptions import (
     BuildError,
     NoMatch,
@@ -210,8 +209,7 @@ class Map:
 
     def _prepare(self, rule: Rule) -> None:
         """Precompute what a match of this rule needs, so the common case skips it."""
-        rule._names = tuple(sys.intern(name) for name in rule._converters)
-        rule._decoders = tuple(python_decoder(conv) for conv in rule._converters.values())
+        rule._prepare_values()
         sources: list[Rule] = []
         if self.redirect_defaults:
             for other in self._rules_by_endpoint[rule.endpoint]:

@@ -40,7 +40,6 @@ from typing import TYPE_CHECKING, Any, Final
 from kettle.routing.arguments import (
     NOTHING_MATCHED,
     WEBSOCKET_MISMATCH,
-    completed,
     decoded_arguments,
     no_match,
     refused,
@@ -458,22 +457,24 @@ class StateMachine:
         values: Sequence[Any] | None = None
         if misses is None and top is not None and not websocket:
             # The common shape: a static first segment, then single steps to a
-            # rule, matched by one regex instead of the walk (``shapes.py``).
-            head = path.split("/", 2)
-            # (Not for a path to normalize: "x/y/z", "//y/z".)
-            state = top.static.get(head[1]) if len(head) == 3 and head[1] and not head[0] else None
+            # rule, matched by one regex over the whole path (``shapes.py``).
+            try:
+                segment = path.split("/", 2)[1]
+            except IndexError:  # No slash: a path to normalize, walked ("/" is no segment).
+                segment = "/"
+            state = top.static.get(segment)
             if state is not None:
                 shapes = state.shapes
                 if shapes is None:
-                    shapes = state.shapes = shapes_of(state)
+                    shapes = state.shapes = shapes_of(state, segment)
                 for fullmatch, methods, found, _ in shapes:
-                    match = fullmatch(head[2])
+                    match = fullmatch(path)
                     if match is not None:
                         if methods is None or method in methods:
                             rule, values = found, match.groups()
                         break
                 else:
-                    if walk_fails(top, path, head[2], shapes):
+                    if walk_fails(top, path, shapes):
                         return NOTHING_MATCHED
         if values is None:
             walked = self._walk_path(top, domain, path, method, websocket, misses, merged)
@@ -482,27 +483,25 @@ class StateMachine:
             rule, values, misses = walked  # type: ignore[misc]
         # The view arguments, each value through its decoder (None: the text
         # itself), keyed by the rule's interned names (a view called with
-        # them binds its parameters by identity). One or two values, the
-        # usual, without a loop.
-        names = rule._names
-        decode = None
-        try:
-            if len(names) == 2:
+        # them binds its parameters by identity). One or two values and no
+        # defaults (``rule._arity``, the usual) without a loop.
+        arity = rule._arity
+        try:  # (``decode`` is bound before any call that may raise.)
+            if arity == 2:
                 first, second = values
                 decode, decode_second = rule._decoders
                 first = first if decode is None else decode(first)
                 decode = decode_second
-                args = {names[0]: first, names[1]: second if decode is None else decode(second)}
-            elif len(names) == 1:
+                second = second if decode is None else decode(second)
+                names = rule._names
+                return rule, {names[0]: first, names[1]: second}
+            if arity == 1:
                 decode = rule._decoders[0]
-                args = {names[0]: values[0] if decode is None else decode(values[0])}
-            else:
-                return decoded_arguments(rule, values, misses, redirect_defaults)
+                first = values[0]
+                return rule, {rule._names[0]: first if decode is None else decode(first)}
         except ValueError as error:
             return refused(error, decode, misses)
-        if rule.defaults or rule.alias:
-            return completed(rule, args, redirect_defaults)
-        return rule, args
+        return decoded_arguments(rule, values, misses, redirect_defaults)
 
     def _walk_path(
         self,

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from kettle.routing.converters import PATH_SAFE, parse_converter_args
+from kettle.routing.converters import PATH_SAFE, parse_converter_args, python_decoder
 from kettle.routing.exceptions import ValidationError
 
 if TYPE_CHECKING:
@@ -301,9 +302,12 @@ class Rule(RuleFactory):
         self._required: tuple[str, ...] = ()
         # Filled by Map.update(): the argument names in match order (interned),
         # the decoder of each (None where its converter's to_python is the
-        # identity), and whether a match needs no redirect check.
+        # identity), their count when it is 1 or 2 and the rule has neither
+        # defaults nor alias (else 0: the general case), all three by
+        # ``_prepare_values``; and whether a match needs no redirect check.
         self._names: tuple[str, ...] = ()
         self._decoders: tuple[Callable[[str], Any] | None, ...] = ()
+        self._arity = 0
         self._plain = False
         self._redirect_sources: tuple[Rule, ...] = ()
 
@@ -347,6 +351,13 @@ class Rule(RuleFactory):
         if self.subdomain is None:
             self.subdomain = map.default_subdomain
         self.compile()
+
+    def _prepare_values(self) -> None:
+        """Set what a match decodes the values with: ``_names``, ``_decoders``, ``_arity``."""
+        self._names = tuple(sys.intern(name) for name in self._converters)
+        self._decoders = tuple(python_decoder(conv) for conv in self._converters.values())
+        count = len(self._names)
+        self._arity = 0 if self.defaults or self.alias or count > 2 else count
 
     def get_converter(
         self,

@@ -28,16 +28,20 @@ if TYPE_CHECKING:
 
 __all__ = ["Shape", "shapes_of", "walk_fails"]
 
-#: A run of single steps to a state with rules: the fullmatch of the regex its
-#: segments match (as one string), with a group for each value of the state's
-#: first rule, in order; the HTTP methods that rule answers there (None: any
-#: method; none for a WebSocket rule, which is walked); the rule; and the
-#: number of steps.
+#: A run of single steps to a state with rules: the fullmatch of the regex the
+#: whole path matches (its first segment, then the steps, each after a slash),
+#: with a group for each value of the state's first rule, in order; the HTTP
+#: methods that rule answers there (None: any method; none for a WebSocket
+#: rule, which is walked); the rule; and the number of steps after the first
+#: segment.
 Shape = tuple[Callable[[str], "re.Match[str] | None"], "frozenset[str] | None", "Rule", int]
 
 
-def shapes_of(start: _State) -> tuple[Shape, ...]:
-    """The shapes from ``start``: each state with rules single steps lead to from it.
+def shapes_of(start: _State, segment: str) -> tuple[Shape, ...]:
+    """The shapes from ``start``, the state the first segment ``segment`` leads to.
+
+    One for each state with rules single steps lead to from it; none after an
+    empty first segment (``//``: the walk merges the slashes first).
 
     A step is single where a non-empty segment has one way on: a state with
     one non-empty static part and no edges, or with one edge that has a
@@ -47,7 +51,9 @@ def shapes_of(start: _State) -> tuple[Shape, ...]:
     trailing slash) never apply.
     """
     shapes: list[Shape] = []
-    steps: list[tuple[str, bool]] = []  # (regex, captures)
+    if not segment:
+        return ()
+    steps: list[tuple[str, bool]] = [(re.escape(segment), False)]  # (regex, captures)
     state = start
     while True:
         edge = state.lone
@@ -65,26 +71,27 @@ def shapes_of(start: _State) -> tuple[Shape, ...]:
         first = state.first
         names = first._names if first is not None else ()
         if first is not None and len(names) == sum(captures for _, captures in steps):
-            pattern = "/".join(f"({step})" if captures else step for step, captures in steps)
+            pattern = "".join(f"/({step})" if captures else f"/{step}" for step, captures in steps)
             # The first rule is the state's rule for each of its methods, or
             # for any (``state.http``'s "*"), as HTTP rule.
             methods = None if first.methods is None else frozenset(first.methods)
             if first.websocket:
                 methods = frozenset()
-            shapes.append((re.compile(pattern).fullmatch, methods, first, len(steps)))
+            shapes.append((re.compile(pattern).fullmatch, methods, first, len(steps) - 1))
 
 
-def walk_fails(top: _State, path: str, rest: str, shapes: tuple[Shape, ...]) -> bool:
-    """Tell if the walk fails too, when no shape from the first segment's state matched ``rest``.
+def walk_fails(top: _State, path: str, shapes: tuple[Shape, ...]) -> bool:
+    """Tell if the walk fails too, when no shape from the first segment's state matched ``path``.
 
-    It does when the path has no empty segment, the top state has no other
-    way on than the first segment's static part, and some shape takes as
-    many steps as ``rest`` has segments: the walk takes those steps one by
-    one and fails on the segment that shape's regex refused.
+    It does when the path starts with a slash and has no empty segment, the
+    top state has no other way on than the first segment's static part, and
+    some shape takes as many steps as the path has segments after the first:
+    the walk takes those steps one by one and fails on the segment that
+    shape's regex refused.
     """
-    if top.edges or path[-1] == "/" or "//" in path:
+    if top.edges or path[0] != "/" or path[-1] == "/" or "//" in path:
         return False
-    segments = rest.count("/") + 1
+    segments = path.count("/") - 1
     # A loop, not any() over a generator: that costs a 404 about 20 % of its match.
     for _, _, _, steps in shapes:  # noqa: SIM110
         if steps == segments:

@@ -138,7 +138,8 @@ def _forward_attributes(
                 return _own_or_forwarded(self, name, _request)
             try:
                 current = _current_context().request
-            except LookupError:  # No context: ``_request`` raises its error below.
+            except (LookupError, AttributeError):  # No context (unset, or reset to None):
+                # ``_request`` raises its error below.
                 current = None
             return getattr(_request() if current is None else current, name)
 
@@ -152,7 +153,7 @@ def _forward_attributes(
     return __getattribute__
 
 
-#: ``_cv.get``: the current context (LookupError without one), called without a default.
+#: ``_cv.get``: the current context (LookupError when unset), called without a default.
 _current_context: Callable[[], Any] = _cv.get
 
 

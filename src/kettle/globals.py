@@ -114,48 +114,55 @@ def _forward(name: str) -> Any:
     return method
 
 
-def _forward_attributes(get: Callable[[], Any]) -> Callable[[_Proxy, str], Any]:
+def _forward_attributes(
+    get: Callable[[], Any], names: frozenset[str]
+) -> Callable[[_Proxy, str], Any]:
     """The ``__getattribute__`` of a proxy whose object ``get`` returns.
 
-    A public name is forwarded at once (the proxy has none of its own): with
-    ``__getattr__`` each read first failed on the proxy, and raising that
+    ``names`` are the names the proxy's class has (``_get``, ``__doc__``,
+    ``__class__``, ``_get_current_object``): those are the proxy's own. Any
+    other name (every public one: the proxy has none) is forwarded at once:
+    with ``__getattr__`` each read first failed on the proxy, and raising that
     AttributeError cost more than the rest of ``request.args`` put together.
-    A name with an underscore (``_get``, ``__doc__``, ``__class__``) is the
-    proxy's own when it has it, and the object's otherwise. ``get`` is held in
-    this closure, not read from the proxy's slot on every access (that read
-    was a third of the cost of ``request.args``).
+    One set lookup decides (``name[:1] == "_"`` cost three times as much).
+    ``get`` is held in this closure, not read from the proxy's slot on every
+    access (that read was a third of the cost of ``request.args``).
     """
 
     if get is _request:
-        return _request_attributes
+
+        def request_attributes(self: _Proxy, name: str) -> Any:
+            # ``_request``'s lookup without its frame: ``request.form[...]`` and
+            # ``request.args.get(...)`` read the most read proxy, often several times.
+            if name in names:
+                return _own_or_forwarded(self, name, _request)
+            try:
+                current = _current_context().request
+            except (LookupError, AttributeError):  # No context (unset, or reset to None):
+                # ``_request`` raises its error below.
+                current = None
+            return getattr(_request() if current is None else current, name)
+
+        return request_attributes
 
     def __getattribute__(self: _Proxy, name: str) -> Any:
-        if name[:1] == "_":
+        if name in names:
             return _own_or_forwarded(self, name, get)
         return getattr(get(), name)
 
     return __getattribute__
 
 
-def _request_attributes(self: _Proxy, name: str) -> Any:
-    """The ``request`` proxy's ``__getattribute__``: ``_request``'s lookup without its frame.
-
-    ``request.form[...]``, ``request.args.get(...)``: the most read proxy, often
-    several times per view. Outside a request ``_request`` raises its error.
-    """
-    if name[:1] == "_":
-        return _own_or_forwarded(self, name, _request)
-    ctx = _cv.get(None)
-    current = None if ctx is None else ctx.request
-    return getattr(_request() if current is None else current, name)
+#: ``_cv.get``: the current context (LookupError when unset), called without a default.
+_current_context: Callable[[], Any] = _cv.get
 
 
 def _own_or_forwarded(self: _Proxy, name: str, get: Callable[[], Any]) -> Any:
-    """A name with an underscore: the proxy's own when it has it, else the object's."""
+    """A name the proxy's class has: the proxy's own (the object's if reading it fails)."""
     try:
         return object.__getattribute__(self, name)
     except AttributeError:
-        pass  # Not the proxy's: forwarded below, outside this handler (no chained error).
+        pass  # Forwarded below, outside this handler (no chained error).
     return getattr(get(), name)
 
 
@@ -167,7 +174,8 @@ class _Proxy:
     def __new__(cls, get: Callable[[], Any]) -> Self:
         # Each proxy is the one instance of its own subclass, whose ``__getattribute__``
         # holds ``get`` (Python looks special methods up on the type).
-        namespace = {"__slots__": (), "__getattribute__": _forward_attributes(get)}
+        names = frozenset(dir(cls)).union(("__slots__", "__getattribute__"))
+        namespace = {"__slots__": (), "__getattribute__": _forward_attributes(get, names)}
         namespace |= {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
         bound: type[Self] = type(cls.__name__, (cls,), namespace)
         return object.__new__(bound)

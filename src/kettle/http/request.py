@@ -24,6 +24,7 @@ from kettle.http.auth import Authorization
 from kettle.http.cookies import parse_cookie
 from kettle.http.datastructures import CombinedMultiDict, ImmutableMultiDict
 from kettle.http.dates import parse_date
+from kettle.http.exceptions import ClientDisconnected
 from kettle.http.files import FileStorage
 from kettle.http.formparser import FormDataParser
 from kettle.http.headers import Headers
@@ -40,7 +41,14 @@ from kettle.http.preconditions import (
     parse_if_range,
     parse_range,
 )
-from kettle.http.stream import bound_stream, read_short_body
+from kettle.http.stream import (
+    CHUNK_SIZE,
+    SHORT_BODY,
+    BoundedStream,
+    bound_stream,
+    check_length,
+    read_raw,
+)
 from kettle.http.urls import query_multidict
 from kettle.http.useragent import UserAgent
 
@@ -511,19 +519,37 @@ class Request(JSONBody):
     def _short_urlencoded_form(self, length: int | None) -> ImmutableMultiDict[str, str] | None:
         """A short urlencoded body read in one call and decoded, or None (default form hooks only).
 
-        No parser object and no ``LimitedStream``: the body is read whole by
-        ``read_short_body`` (the stream's 413 and 400 rules) before ``stream``
-        was used, and ``request.stream`` then reads empty, as it does after
-        the parser consumed it. None for a body without a length or longer
-        than ``CHUNK_SIZE``, or after ``stream`` or ``get_data()`` was read.
+        The parser reads such a body whole anyway: with a Content-Length of at
+        most ``CHUNK_SIZE`` it is one read, without a parser object and without
+        the ``LimitedStream`` wrapper, under the same rules (413 past
+        ``max_content_length``, 400 when fewer bytes come than announced), and
+        ``request.stream`` then reads empty, as it does after the parser
+        consumed it. None for a body without a length or longer, in an
+        adapter's own bounded stream, or after ``stream`` or ``get_data()``
+        was read.
         """
         cached = self.__dict__
-        if "_bounded" in cached or "_cached_data" in cached:
+        stream = self._stream
+        if (
+            length is None
+            or length > CHUNK_SIZE
+            or stream is None
+            or "_bounded" in cached
+            or "_cached_data" in cached
+            # The MRO, not ``isinstance``: against an ``io`` class that goes through the
+            # Python-level ``ABCMeta.__instancecheck__`` (nothing registers virtual subclasses).
+            or BoundedStream in type(stream).__mro__
+        ):
             return None
         max_content_length, max_memory, max_parts = self._form_limits()
-        data = read_short_body(self._stream, length, max_content_length)
-        if data is None:
-            return None
+        if max_content_length is not None:  # Without a limit there is nothing to check.
+            check_length(length, max_content_length)
+        data = read_raw(stream, length)
+        while len(data) < length:  # A raw stream may return fewer bytes than asked.
+            more = read_raw(stream, length - len(data))
+            if not more:
+                raise ClientDisconnected(SHORT_BODY)
+            data += more
         cached["_bounded"] = _READ_WHOLE  # ``stream`` makes its empty BytesIO if read.
         return query_multidict(data, max_parts, max_memory)
 

@@ -92,11 +92,11 @@ class LimitedStream(BodyStream):
         if self.is_max and self._pos > self.limit:
             raise RequestEntityTooLarge()
         if not data and not self.is_max and size > 0:
-            raise ClientDisconnected(_SHORT_BODY)
+            raise ClientDisconnected(SHORT_BODY)
         return data
 
     def _read_raw(self, size: int) -> bytes:
-        return _read_raw(self._stream, size)
+        return read_raw(self._stream, size)
 
     def readline(self, size: int | None = -1) -> bytes:
         """Read one line, bounded by ``size`` and by the limit."""
@@ -121,10 +121,12 @@ class LimitedStream(BodyStream):
             pass
 
 
-_SHORT_BODY = "The client sent fewer bytes than its Content-Length announced."
+#: The 400's words when fewer bytes come than the Content-Length announced.
+SHORT_BODY = "The client sent fewer bytes than its Content-Length announced."
 
 
-def _read_raw(stream: IO[bytes], size: int) -> bytes:
+def read_raw(stream: IO[bytes], size: int) -> bytes:
+    """``stream.read(size)``; an OSError (the client went away) is a 400 ``ClientDisconnected``."""
     # A reset connection (ConnectionResetError, a TLS error, gunicorn's
     # NoMoreData: all OSError) is the client going away, as a short body is.
     try:
@@ -133,40 +135,10 @@ def _read_raw(stream: IO[bytes], size: int) -> bytes:
         raise ClientDisconnected("The client disconnected while sending the body.") from error
 
 
-def _check_length(content_length: int, max_content_length: int | None) -> None:
+def check_length(content_length: int, max_content_length: int | None) -> None:
+    """413 when ``content_length`` is past ``max_content_length`` (None: no limit)."""
     if max_content_length is not None and content_length > max_content_length:
         raise RequestEntityTooLarge()
-
-
-def read_short_body(
-    stream: IO[bytes] | None, content_length: int | None, max_content_length: int | None
-) -> bytes | None:
-    """Read a raw body of at most ``CHUNK_SIZE`` bytes whole, or None when it is not one.
-
-    The form parser reads a urlencoded body whole anyway: for a short one
-    with a Content-Length this is one read, without the ``LimitedStream``
-    wrapper, under the same rules (413 past ``max_content_length``, 400 when
-    fewer bytes come than announced). None for a body without a length,
-    longer than ``CHUNK_SIZE``, or in an adapter's own bounded stream.
-    """
-    if (
-        stream is None
-        or content_length is None
-        or content_length > CHUNK_SIZE
-        # The MRO, not ``isinstance``: against an ``io`` class that goes through the
-        # Python-level ``ABCMeta.__instancecheck__`` (nothing registers virtual subclasses).
-        or BoundedStream in type(stream).__mro__
-    ):
-        return None
-    _check_length(content_length, max_content_length)
-    data = _read_raw(stream, content_length)
-    # A raw stream may return fewer bytes than asked without being at its end.
-    while len(data) < content_length:
-        more = _read_raw(stream, content_length - len(data))
-        if not more:
-            raise ClientDisconnected(_SHORT_BODY)
-        data += more
-    return data
 
 
 def bound_stream(
@@ -183,10 +155,12 @@ def bound_stream(
     """
     if stream is None:
         return io.BytesIO()
-    if BoundedStream in type(stream).__mro__:  # As in ``read_short_body``.
+    # The MRO, not ``isinstance``: against an ``io`` class that goes through the
+    # Python-level ``ABCMeta.__instancecheck__`` (nothing registers virtual subclasses).
+    if BoundedStream in type(stream).__mro__:
         return stream
     if content_length is not None:
-        _check_length(content_length, max_content_length)
+        check_length(content_length, max_content_length)
         return LimitedStream(stream, content_length)  # type: ignore[return-value]
     if not input_terminated:
         return io.BytesIO()

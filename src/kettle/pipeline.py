@@ -47,7 +47,7 @@ from kettle.finalize import finalize as finalize
 from kettle.finalize import finalize_response, finish
 from kettle.finalize import process_response as process_response
 from kettle.http.exceptions import Forbidden, HTTPException, InternalServerError
-from kettle.lifecycle_plan import unobserved_routing_answer
+from kettle.lifecycle_plan import Unrouted, unobserved_routing_answer
 from kettle.request_match import match as match
 from kettle.request_match import subdomain_of as subdomain_of
 from kettle.runner import (
@@ -76,14 +76,16 @@ if TYPE_CHECKING:
 
 
 # -- the adapters' entry points ------------------------------------------------
-def respond_sync(app: Kettle, ctx: RequestContext, in_worker: bool = False) -> Response:
+def respond_sync(
+    app: Kettle, ctx: RequestContext, unrouted: Unrouted | None = None, in_worker: bool = False
+) -> Response:
     """Answer an HTTP request in this thread: its whole life as plain calls.
 
-    The WSGI side calls it, without an event loop: before the push it runs
-    the before_first_request functions once, matches when no user code runs
-    in a match (``request_match.match``'s ``unobserved``), and answers a 404
-    or 405 that nothing else observes; an error that escapes becomes the
-    debug page or goes on to the server (``unhandled_error_response``); the
+    The WSGI side calls it, without an event loop: before the push it runs the
+    before_first_request functions once, matches when no user code runs in a match
+    (``request_match.match``'s ``unobserved``), and answers a 404 or 405 that nothing
+    else observes (``unobserved_routing_answer``, told ``unrouted``); an error that
+    escapes becomes the debug page or goes on to the server (``unhandled_error_response``); the
     background tasks run when the server closes the response body.
     ``respond_async`` calls it in the worker pool for a ``def`` view
     (``in_worker``): it has made those steps before and makes these after.
@@ -113,7 +115,7 @@ def respond_sync(app: Kettle, ctx: RequestContext, in_worker: bool = False) -> R
         except Exception:  # ``dispatch_value`` matches again, in the context, and answers.
             request.routing_exception = None
         if request.routing_exception is not None:
-            answer = unobserved_routing_answer(app, ctx)
+            answer = unobserved_routing_answer(app, ctx, unrouted)
             if answer is not None:
                 return answer
     done: Any  # The response, or the coroutine that finishes it.
@@ -200,7 +202,7 @@ async def respond_async(
             ctx.runner = Runner(asyncio.get_running_loop())
             # A partial, not a lambda: a closure would make cells for ``app`` and ``ctx``
             # on every request, an ``async def`` view's too.
-            response: Response = await offload(_partial(respond_sync, app, ctx, True))
+            response: Response = await offload(_partial(respond_sync, app, ctx, None, True))
             return response
         ctx.runner = ON_LOOP
         # ``respond_sync``'s lane from this frame, the view awaited where that calls it: no

@@ -31,7 +31,7 @@ sync one. The finalize steps live in ``kettle.finalize``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from functools import partial as _partial
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +55,7 @@ from kettle.runner import (
     IN_THREAD,
     NEVER_AWAITABLE,
     ON_LOOP,
+    Offload,
     Runner,
     is_awaitable,
     view_runs_on_loop,
@@ -176,18 +177,18 @@ def background_tasks_of(ctx: RequestContext, response: Response) -> list[Task] |
 
 
 async def respond_async(
-    app: Kettle, ctx: RequestContext, offload: Callable[[Callable[[], Any]], Any]
+    app: Kettle, ctx: RequestContext, offload: Offload, unrouted: Unrouted | None = None
 ) -> Response:
     """Answer an HTTP request on the loop (ASGI): an async view there, a sync one in ``offload``.
 
-    The adapter has called ``match`` and received the body already.
+    The adapter has called ``match`` and received the body already (``unrouted``: as above).
     """
     request = ctx.request
     try:
         if not app._got_first_request:
             await first_request_async(app, ctx)
         if request.routing_exception is not None:  # (Matched by the adapter.)
-            answer = unobserved_routing_answer(app, ctx)
+            answer = unobserved_routing_answer(app, ctx, unrouted)
             if answer is not None:
                 return answer
         elif request.url_rule is None:

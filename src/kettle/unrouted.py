@@ -120,7 +120,7 @@ def stamp(ctx: RequestContext, page: Response, path: str) -> tuple[Any, ...] | N
     return (url_map.plain_static, config._version, request_class, config["TRUSTED_HOSTS"], host)
 
 
-def keep(memo: dict[str | None, Entry], path: str, entry: Entry) -> None:
+def keep(memo: dict[Any, Entry], path: str, entry: Entry) -> None:
     """Remember ``entry`` for ``path``; past ``LIMIT`` paths, forget the oldest."""
     if path not in memo and len(memo) >= LIMIT:
         try:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from kettle import Kettle, request, session
+from kettle import Kettle, request, session, signals
 from kettle.adapters import asgi as asgi_adapter
 from kettle.adapters import wsgi
 from kettle.http.exceptions import NotFound
@@ -29,6 +29,16 @@ from kettle.testing import KettleClient
 from kettle.unrouted import LIMIT, LONGEST
 from kettle.wrappers import Request
 
+#: The signals whose receivers observe a 404 (``lifecycle_plan.lifecycle_unobserved``).
+_SIGNALS = [
+    signals.request_started,
+    signals.request_finished,
+    signals.request_tearing_down,
+    signals.appcontext_pushed,
+    signals.appcontext_popped,
+    signals.appcontext_tearing_down,
+    signals.got_request_exception,
+]
 #: What one raw request answered: status, the header pairs in order, the body.
 Answer = tuple[str, list[tuple[str, str]], bytes]
 
@@ -96,6 +106,13 @@ def _asgi(
     assert body["type"] == "http.response.body" and not body.get("more_body", False)
     pairs = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in start["headers"][:-1]]
     return str(start["status"]), pairs, body["body"]
+
+
+@pytest.fixture(autouse=True)
+def _no_receivers_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hide receivers another test left connected: any of them makes every 404 observed."""
+    for signal in _SIGNALS:
+        monkeypatch.setattr(signal, "receivers", {})
 
 
 def _raw(protocol: str) -> Callable[..., Answer]:

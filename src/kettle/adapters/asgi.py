@@ -52,6 +52,7 @@ _DONE = object()
 _partial = functools.partial
 _new = object.__new__
 _init = _HTTPRequest.__init__
+_context_init = RequestContext.__init__
 
 
 def headers_from_scope(scope: Scope) -> Headers:
@@ -262,7 +263,8 @@ class ASGIAdapter:
             return
         request, length_field, chunked, cookie = scope_request(app, scope, scope["method"], path)
         length = None if length_field is None else _content_length(request, length_field)
-        ctx = RequestContext(app, request)
+        ctx = _new(RequestContext)  # ``RequestContext(app, request)``, without the class call.
+        _context_init(ctx, app, request)
         # Without a Cookie the end of the pipeline need not look for one (a store, not a test).
         ctx.cookie_sent = cookie is not None
         if PRESERVE_CONTEXT in scope:  # The test client's ``with client:`` (else the default).

@@ -33,6 +33,7 @@ sending random paths costs a bounded amount of memory and work.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from kettle.http.exceptions import NotFound
@@ -120,22 +121,45 @@ def stamp(ctx: RequestContext, page: Response, path: str) -> tuple[Any, ...] | N
     return (url_map.plain_static, config._version, request_class, config["TRUSTED_HOSTS"], host)
 
 
-def keep(memo: dict[Any, Entry], path: str, entry: Entry) -> None:
+#: A memo: path -> its entry, or None for a path seen missing once (kept when it comes again).
+Memo = OrderedDict[Any, "Entry | None"]
+
+
+def new_memo() -> Memo:
+    """An empty memo (ordered: the oldest path is dropped in constant time)."""
+    return OrderedDict()
+
+
+def first_miss(memo: Memo, path: str) -> bool:
+    """True, noting ``path``, the first time its 404 could be kept: it is kept the next time.
+
+    A client sending a new path each time then costs a note, not an entry (the
+    check and the page made into an answer, about 15,000 instructions).
+    """
+    if path in memo:
+        return False
+    keep(memo, path, None)
+    return True
+
+
+def keep(memo: Memo, path: str, entry: Entry | None) -> None:
     """Remember ``entry`` for ``path``; past ``LIMIT`` paths, forget the oldest."""
     if path not in memo and len(memo) >= LIMIT:
         try:
-            del memo[next(iter(memo))]
-        except (KeyError, RuntimeError, StopIteration):
-            pass  # Another thread changed the memo meanwhile: it stays bounded.
+            memo.popitem(last=False)
+        except KeyError:
+            pass  # Another thread emptied it meanwhile.
     memo[path] = entry
 
 
-def remembered(app: Kettle, entry: Entry, host: Any, method: Any) -> Any:
+def remembered(app: Kettle, entry: Entry | None, host: Any, method: Any) -> Any:
     """The answer ``entry`` keeps, if the Host and method are its own and it holds; else None.
 
     ``host`` and ``method`` as the adapter reads them (the Host field's value, the
     method as the server gave it).
     """
+    if entry is None:
+        return None  # (A path seen missing once.)
     kept_host, kept_method, plain_static, version, request_class, trusted, checked, answer = entry
     url_map = app.url_map
     if (

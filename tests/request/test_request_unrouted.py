@@ -149,6 +149,8 @@ def test_a_remembered_404_is_byte_identical_to_the_lifecycles(
 ) -> None:
     app, raw = _app(), _raw(protocol)
     first = raw(app, "/users/x/nothing/here")
+    assert not _remembered(app, protocol, "/users/x/nothing/here")  # Noted: kept next time.
+    assert raw(app, "/users/x/nothing/here") == first
     assert _remembered(app, protocol, "/users/x/nothing/here")
     built: list[object] = []
     module: Any = wsgi if protocol == "wsgi" else asgi_adapter
@@ -174,6 +176,7 @@ def test_head_is_remembered_on_its_own(protocol: str) -> None:
     app, raw = _app(), _raw(protocol)
     get = raw(app, "/favicon.ico")
     head = raw(app, "/favicon.ico", "HEAD")
+    assert raw(app, "/favicon.ico", "HEAD") == head
     assert _remembered(app, protocol, "/favicon.ico")
     assert raw(app, "/favicon.ico", "HEAD") == head
     assert head[0] == get[0] and head[1] == get[1] and head[2] == b""
@@ -190,8 +193,9 @@ def test_405_redirects_and_hits_are_never_remembered(
     app, raw = _app(), _raw(protocol)
     first = raw(app, path, method)
     assert first[0].startswith(status)
-    assert not _remembered(app, protocol, path)
     assert raw(app, path, method) == first
+    assert raw(app, path, method) == first
+    assert not _remembered(app, protocol, path)
     if status == "405":
         assert ("Allow", "OPTIONS, POST") in first[1]
 
@@ -200,9 +204,11 @@ def test_a_bad_or_untrusted_host_is_refused_after_the_path_was_remembered() -> N
     app = _app()
     app.config["TRUSTED_HOSTS"] = ["localhost"]
     assert _wsgi(app, "/robots.txt")[0].startswith("404")
+    assert _wsgi(app, "/robots.txt")[0].startswith("404")
     assert _remembered(app, "wsgi", "/robots.txt")
     assert _wsgi(app, "/robots.txt", HTTP_HOST="evil.test")[0].startswith("400")
     assert _wsgi(app, "/robots.txt", HTTP_HOST="bad host")[0].startswith("400")
+    assert _asgi(app, "/robots.txt")[0] == "404"
     assert _asgi(app, "/robots.txt")[0] == "404"
     assert _remembered(app, "asgi", "/robots.txt")
     assert _asgi(app, "/robots.txt", headers=[(b"host", b"evil.test")])[0] == "400"
@@ -220,6 +226,7 @@ def test_trusted_hosts_set_after_the_path_was_remembered(protocol: str) -> None:
     app, raw = _app(), _raw(protocol)
     assert raw(app, "/.env")[0].startswith("404")
     assert raw(app, "/.env")[0].startswith("404")
+    assert _remembered(app, protocol, "/.env")
     app.config["TRUSTED_HOSTS"] = ["example.com"]
     assert raw(app, "/.env")[0].startswith("400")
 
@@ -325,6 +332,7 @@ def test_a_rule_added_after_the_path_was_remembered_is_matched(protocol: str) ->
     app, raw = _app(), _raw(protocol)
     assert raw(app, "/tags/red")[0].startswith("404")
     assert raw(app, "/tags/red")[0].startswith("404")
+    assert _remembered(app, protocol, "/tags/red")
     app.url_map.add(Rule("/tags/<name>", endpoint="tag"))
     app.view_functions["tag"] = lambda name: f"tag {name}"
     assert raw(app, "/tags/red") == (
@@ -362,11 +370,17 @@ def test_the_memo_stays_bounded(protocol: str) -> None:
     app, raw = _app(), _raw(protocol)
     for number in range(LIMIT + 50):
         raw(app, f"/random/{number}")
+        raw(app, f"/random/{number}")
     assert not _remembered(app, protocol, "/random/0")
     assert _remembered(app, protocol, f"/random/{LIMIT + 49}")
     memo = wsgi._UNROUTED if protocol == "wsgi" else app.asgi._unrouted  # type: ignore[attr-defined]
     assert len(memo) <= LIMIT
+    for number in range(LIMIT + 50):  # A new path each time: noted, never kept.
+        raw(app, f"/new/{number}")
+    assert len(memo) <= LIMIT
+    assert not any(_remembered(app, protocol, f"/new/{number}") for number in range(LIMIT + 50))
     long_path = "/" + "x" * LONGEST
+    assert raw(app, long_path)[0].startswith("404")
     assert raw(app, long_path)[0].startswith("404")
     assert not _remembered(app, protocol, long_path)
 

@@ -41,7 +41,7 @@ from kettle.http.request import Request as _HTTPRequest
 from kettle.http.sending import prepare_send
 from kettle.pipeline import background_tasks_of, match, respond_async, run_background_tasks
 from kettle.runner import Runner
-from kettle.unrouted import Entry, keep, remembered, stamp
+from kettle.unrouted import Memo, first_miss, keep, new_memo, remembered, stamp
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
@@ -214,7 +214,7 @@ class ASGIAdapter:
         #: ``offload`` bound once: handed to the pipeline with every request.
         self._offload: Callable[[Callable[[], Any]], Any] = self.offload
         #: The 404s remembered by path (``kettle.unrouted``); ``_remember`` bound once.
-        self._unrouted: dict[str, Entry] = {}
+        self._unrouted: Memo = new_memo()
         self._remember_bound: Callable[[RequestContext, Response], None] = self._remember
 
     # -- threads -------------------------------------------------------------
@@ -370,8 +370,7 @@ class ASGIAdapter:
                 host = value
             elif name == b"cookie":
                 return None
-        entry = self._unrouted.get(path)
-        return None if entry is None else remembered(self.app, entry, host, scope["method"])
+        return remembered(self.app, self._unrouted.get(path), host, scope["method"])
 
     def _remember(self, ctx: RequestContext, page: Response) -> None:
         """Remember a 404 answered by its page, nothing observing it (``kettle.unrouted``)."""
@@ -381,7 +380,9 @@ class ASGIAdapter:
         if ctx.cookie_sent or ctx.preserve is not None or scope is None or host is None:
             return
         path: str = scope["path"]
-        kept = None if scope.get("root_path") else stamp(ctx, page, path)
+        if scope.get("root_path") or first_miss(self._unrouted, path):
+            return
+        kept = stamp(ctx, page, path)
         if kept is None:
             return
         headers, body = prepare_send(page, request.method)

@@ -20,7 +20,7 @@ from kettle.http.sending import prepare_send
 from kettle.http.urls import decode_wsgi_path
 from kettle.pipeline import respond_sync
 from kettle.runner import IN_THREAD
-from kettle.unrouted import Entry, keep, remembered, stamp
+from kettle.unrouted import Memo, first_miss, keep, new_memo, remembered, stamp
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
@@ -231,7 +231,7 @@ def _through_wsgi_app(app: Kettle) -> bool:
 
 #: The 404s ``serve`` remembers, by ``PATH_INFO``, for every app of the process (an entry
 #: holds what it is valid for, its app's URL map and config among them: see ``kettle.unrouted``).
-_UNROUTED: dict[str | None, Entry] = {}
+_UNROUTED: Memo = new_memo()
 
 
 def serve(
@@ -261,7 +261,7 @@ def serve(
     if path in _UNROUTED and "HTTP_COOKIE" not in environ and PRESERVE_CONTEXT not in environ:
         # A 404 nothing observes, remembered (``kettle.unrouted``): no request is built.
         answer = remembered(
-            app, _UNROUTED[path], environ.get("HTTP_HOST"), environ.get("REQUEST_METHOD")
+            app, _UNROUTED.get(path), environ.get("HTTP_HOST"), environ.get("REQUEST_METHOD")
         )
         if answer is not None:
             start_response(answer[0], list(answer[1]))
@@ -297,9 +297,11 @@ def _remember(ctx: RequestContext, page: Response) -> None:
     environ: WSGIEnvironment = request.environ
     get = environ.get
     path: str | None = get("PATH_INFO")
-    kept = stamp(ctx, page, path) if path else None
+    if not path or first_miss(_UNROUTED, path):
+        return
+    kept = stamp(ctx, page, path)
     if kept is None:
         return
     headers, body = prepare_send(page, request.method)
     answer = (page.status, tuple(headers), None if body is None else b"".join(body))
-    keep(_UNROUTED, path, (get("HTTP_HOST"), get("REQUEST_METHOD"), *kept, answer))  # type: ignore[arg-type]
+    keep(_UNROUTED, path, (get("HTTP_HOST"), get("REQUEST_METHOD"), *kept, answer))

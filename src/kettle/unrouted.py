@@ -33,7 +33,6 @@ sending random paths costs a bounded amount of memory and work.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from kettle.http.exceptions import NotFound
@@ -122,12 +121,12 @@ def stamp(ctx: RequestContext, page: Response, path: str) -> tuple[Any, ...] | N
 
 
 #: A memo: path -> its entry, or None for a path seen missing once (kept when it comes again).
-Memo = OrderedDict[Any, "Entry | None"]
+Memo = dict[Any, "Entry | None"]
 
 
 def new_memo() -> Memo:
-    """An empty memo (ordered: the oldest path is dropped in constant time)."""
-    return OrderedDict()
+    """An empty memo (a dict keeps its paths in the order they came: the oldest is first)."""
+    return {}
 
 
 def first_miss(memo: Memo, path: str) -> bool:
@@ -146,9 +145,9 @@ def keep(memo: Memo, path: str, entry: Entry | None) -> None:
     """Remember ``entry`` for ``path``; past ``LIMIT`` paths, forget the oldest."""
     if path not in memo and len(memo) >= LIMIT:
         try:
-            memo.popitem(last=False)
-        except KeyError:
-            pass  # Another thread emptied it meanwhile.
+            del memo[next(iter(memo))]
+        except (KeyError, RuntimeError, StopIteration):
+            pass  # Another thread changed the memo meanwhile: it stays bounded.
     memo[path] = entry
 
 

@@ -3,13 +3,14 @@
 Browsers and crawlers ask for the same missing paths over and over
 (``/favicon.ico``, ``/robots.txt``, ``/apple-touch-icon.png``, ``/.env``).
 When the lifecycle answered one with its bare page (the shortcut of
-``lifecycle_plan.unobserved_routing_error``: nothing would have seen it),
-the adapter keeps what it sent in a bounded dict, by path (``keep``), with
-what else the answer depended on: the request's fields (its Host, method and
-scheme, as the adapter reads them) and the app's state (``stamp``). The next
-request for that path is answered from it by ``remembered`` when:
+``lifecycle_plan.unobserved_routing_answer``: nothing would have seen it), it
+tells the adapter, which notes the path the first time (``first_miss``) and,
+the next time, keeps what it sends in a bounded dict, by path (``keep``),
+with what else the answer depended on: the request's Host and method, as the
+adapter reads them, and the app's state (``stamp``). A later request for
+that path is answered from it by ``remembered`` when:
 
-- the request's fields are the entry's, and it sends no Cookie (a session
+- its Host and method are the entry's, and it sends no Cookie (a session
   may be refreshed on a 404) and the test client does not keep its context
   (the adapter checks these two before it looks);
 - the app would match it as it did: the same URL map with the same rules
@@ -27,8 +28,9 @@ redirect or a bad Host), matched by Kettle's own ``Map`` with Kettle's own
 converters (a custom converter runs user code), for a request class that
 reads the request as Kettle's does (``plain_request_class``). A request the
 memo cannot answer goes the whole way, as before. At most ``LIMIT`` paths of
-at most ``LONGEST`` characters are kept; the oldest goes first, so a client
-sending random paths costs a bounded amount of memory and work.
+at most ``LONGEST`` characters are kept (noted paths among them); the oldest
+goes first, so a client sending new paths costs a bounded amount of memory
+and a note per request.
 """
 
 from __future__ import annotations

@@ -423,3 +423,15 @@ def test_another_host_method_or_root_path_is_answered_in_full(protocol: str) -> 
         assert raw(app, "/wp-login.php", root_path="/mounted") == first
     assert other == first
     assert raw(app, "/wp-login.php", "POST") == first
+
+
+def test_a_request_without_a_host_is_not_remembered(protocol: str) -> None:
+    app, raw = _app(), _raw(protocol)
+    for _ in range(3):
+        if protocol == "wsgi":
+            answer = _wsgi(app, "/no-host", HTTP_HOST="")
+        else:
+            answer = _asgi(app, "/no-host", headers=[])
+        assert answer[0].startswith("404")
+    assert not _remembered(app, protocol, "/no-host")
+    assert raw(app, "/no-host")[0].startswith("404")

@@ -376,8 +376,8 @@ class ASGIAdapter:
         """Remember a 404 answered by its page, nothing observing it (``kettle.unrouted``)."""
         request = ctx.request
         scope = request.scope
-        host = request.headers.get("Host")
-        if ctx.cookie_sent or ctx.preserve is not None or scope is None or host is None:
+        host = request.headers.get("Host")  # (Without one, the host is the server's: not kept.)
+        if ctx.cookie_sent or ctx.preserve is not None or scope is None or not host:
             return
         path: str = scope["path"]
         if scope.get("root_path") or first_miss(self._unrouted, path):

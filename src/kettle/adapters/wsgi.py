@@ -297,11 +297,12 @@ def _remember(ctx: RequestContext, page: Response) -> None:
     environ: WSGIEnvironment = request.environ
     get = environ.get
     path: str | None = get("PATH_INFO")
-    if not path or first_miss(_UNROUTED, path):
+    host = get("HTTP_HOST")  # (Without one, the host is the server's: not kept.)
+    if not path or not host or first_miss(_UNROUTED, path):
         return
     kept = stamp(ctx, page, path)
     if kept is None:
         return
     headers, body = prepare_send(page, request.method)
     answer = (page.status, tuple(headers), None if body is None else b"".join(body))
-    keep(_UNROUTED, path, (get("HTTP_HOST"), get("REQUEST_METHOD"), *kept, answer))
+    keep(_UNROUTED, path, (host, get("REQUEST_METHOD"), *kept, answer))

@@ -24,6 +24,7 @@ registry as extensions do, is seen by the next request.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kettle.error_handling import replaced, traps_http_exception
@@ -63,7 +64,27 @@ def unobserved_routing_error(app: Kettle, ctx: RequestContext) -> HTTPException 
         return None
     if (
         ctx.preserve is not None
-        or app.error_handler_spec
+        or not lifecycle_unobserved(app)
+        or traps_http_exception(app, error)  # (``app.trap_http_exception``, not replaced.)
+        # A session to save is one opened already, or one a cookie asks to refresh.
+        or (
+            (ctx._opened_session is not None or (ctx.cookie_sent and ctx.request.cookie_header))
+            and ctx.session_to_save() is not None
+        )
+    ):
+        return None
+    return error
+
+
+def lifecycle_unobserved(app: Kettle) -> bool:
+    """True when no hook, handler, signal receiver or DEBUG would see a routing error answered.
+
+    What ``unobserved_routing_error`` asks of the app (not of the request):
+    read on every call, so what was registered since is seen. The memo of
+    404s (``kettle.unrouted``) asks it too, before it answers from memory.
+    """
+    if (
+        app.error_handler_spec
         or app.before_request_funcs
         or app.url_value_preprocessors
         or app.after_request_funcs
@@ -78,18 +99,21 @@ def unobserved_routing_error(app: Kettle, ctx: RequestContext) -> HTTPException 
         or got_request_exception.receivers
         or app.config["DEBUG"]
     ):
-        return None
-    if (
-        not _keeps_error_methods(app)
-        or traps_http_exception(app, error)  # (``app.trap_http_exception``, not replaced.)
-        # A session to save is one opened already, or one a cookie asks to refresh.
-        or (
-            (ctx._opened_session is not None or (ctx.cookie_sent and ctx.request.cookie_header))
-            and ctx.session_to_save() is not None
-        )
-    ):
-        return None
-    return error
+        return False
+    # The methods that turn a routing error into a response, as the lifecycle calls them:
+    # neither the app's class (``_class_keeps_error_methods``, once per class) nor the app
+    # itself (Flask-RESTful assigns its wrapper to the instance: looked up every time)
+    # replaced one.
+    keeps = _CLASS_KEEPS.get(app.__class__)
+    if keeps is None:
+        keeps = _class_keeps_error_methods(app)
+    instance = app.__dict__
+    return (
+        keeps
+        and "handle_user_exception" not in instance
+        and "make_response" not in instance
+        and "trap_http_exception" not in instance
+    )
 
 
 #: The methods that turn a routing error into a response, as the lifecycle calls them.
@@ -98,27 +122,24 @@ _ERROR_METHODS = ("handle_user_exception", "make_response", "trap_http_exception
 _CLASS_KEEPS: dict[type, bool] = {}
 
 
-def _keeps_error_methods(app: Kettle) -> bool:
-    """True when neither the app's class nor the app itself replaced an ``_ERROR_METHODS`` one."""
-    keeps = _CLASS_KEEPS.get(type(app))
-    if keeps is None:
-        keeps = _CLASS_KEEPS[type(app)] = not any(replaced(app, name) for name in _ERROR_METHODS)
-    if not keeps:
-        return False
-    # Flask-RESTful assigns its wrapper to the instance: looked up every time.
-    instance = app.__dict__
-    return (
-        "handle_user_exception" not in instance
-        and "make_response" not in instance
-        and "trap_http_exception" not in instance
-    )
+def _class_keeps_error_methods(app: Kettle) -> bool:
+    """True when the app's class replaced none of ``_ERROR_METHODS`` (noted in ``_CLASS_KEEPS``)."""
+    keeps = _CLASS_KEEPS[app.__class__] = not any(replaced(app, name) for name in _ERROR_METHODS)
+    return keeps
 
 
-def unobserved_routing_answer(app: Kettle, ctx: RequestContext) -> Response | None:
+#: What an adapter gives ``unobserved_routing_answer`` to be told of the page it answers.
+Unrouted = Callable[["RequestContext", "Response"], None]
+
+
+def unobserved_routing_answer(
+    app: Kettle, ctx: RequestContext, unrouted: Unrouted | None = None
+) -> Response | None:
     """The page of the request's routing error when nothing else observes it (see above).
 
     The request is closed first, as the teardown would have; None means the
-    lifecycle must answer.
+    lifecycle must answer. ``unrouted``, when given, is called with the
+    context and the page first (an adapter remembers a 404: ``kettle.unrouted``).
     """
     error = unobserved_routing_error(app, ctx)
     if error is None:
@@ -126,4 +147,6 @@ def unobserved_routing_answer(app: Kettle, ctx: RequestContext) -> Response | No
     ctx.request.close()
     # An annotated local, not a typing.cast call: this path is hot.
     response: Response = error.get_response()  # type: ignore[assignment]
+    if unrouted is not None:
+        unrouted(ctx, response)
     return response

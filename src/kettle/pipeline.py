@@ -31,7 +31,7 @@ sync one. The finalize steps live in ``kettle.finalize``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from functools import partial as _partial
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +47,7 @@ from kettle.finalize import finalize as finalize
 from kettle.finalize import finalize_response, finish
 from kettle.finalize import process_response as process_response
 from kettle.http.exceptions import Forbidden, HTTPException, InternalServerError
-from kettle.lifecycle_plan import unobserved_routing_answer
+from kettle.lifecycle_plan import Unrouted, unobserved_routing_answer
 from kettle.request_match import match as match
 from kettle.request_match import subdomain_of as subdomain_of
 from kettle.runner import (
@@ -55,6 +55,7 @@ from kettle.runner import (
     IN_THREAD,
     NEVER_AWAITABLE,
     ON_LOOP,
+    Offload,
     Runner,
     is_awaitable,
     view_runs_on_loop,
@@ -76,14 +77,16 @@ if TYPE_CHECKING:
 
 
 # -- the adapters' entry points ------------------------------------------------
-def respond_sync(app: Kettle, ctx: RequestContext, in_worker: bool = False) -> Response:
+def respond_sync(
+    app: Kettle, ctx: RequestContext, unrouted: Unrouted | None = None, in_worker: bool = False
+) -> Response:
     """Answer an HTTP request in this thread: its whole life as plain calls.
 
-    The WSGI side calls it, without an event loop: before the push it runs
-    the before_first_request functions once, matches when no user code runs
-    in a match (``request_match.match``'s ``unobserved``), and answers a 404
-    or 405 that nothing else observes; an error that escapes becomes the
-    debug page or goes on to the server (``unhandled_error_response``); the
+    The WSGI side calls it, without an event loop: before the push it runs the
+    before_first_request functions once, matches when no user code runs in a match
+    (``request_match.match``'s ``unobserved``), and answers a 404 or 405 that nothing
+    else observes (``unobserved_routing_answer``, told ``unrouted``); an error that
+    escapes becomes the debug page or goes on to the server (``unhandled_error_response``); the
     background tasks run when the server closes the response body.
     ``respond_async`` calls it in the worker pool for a ``def`` view
     (``in_worker``): it has made those steps before and makes these after.
@@ -113,7 +116,7 @@ def respond_sync(app: Kettle, ctx: RequestContext, in_worker: bool = False) -> R
         except Exception:  # ``dispatch_value`` matches again, in the context, and answers.
             request.routing_exception = None
         if request.routing_exception is not None:
-            answer = unobserved_routing_answer(app, ctx)
+            answer = unobserved_routing_answer(app, ctx, unrouted)
             if answer is not None:
                 return answer
     done: Any  # The response, or the coroutine that finishes it.
@@ -174,18 +177,18 @@ def background_tasks_of(ctx: RequestContext, response: Response) -> list[Task] |
 
 
 async def respond_async(
-    app: Kettle, ctx: RequestContext, offload: Callable[[Callable[[], Any]], Any]
+    app: Kettle, ctx: RequestContext, offload: Offload, unrouted: Unrouted | None = None
 ) -> Response:
     """Answer an HTTP request on the loop (ASGI): an async view there, a sync one in ``offload``.
 
-    The adapter has called ``match`` and received the body already.
+    The adapter has called ``match`` and received the body already (``unrouted``: as above).
     """
     request = ctx.request
     try:
         if not app._got_first_request:
             await first_request_async(app, ctx)
         if request.routing_exception is not None:  # (Matched by the adapter.)
-            answer = unobserved_routing_answer(app, ctx)
+            answer = unobserved_routing_answer(app, ctx, unrouted)
             if answer is not None:
                 return answer
         elif request.url_rule is None:
@@ -200,7 +203,7 @@ async def respond_async(
             ctx.runner = Runner(asyncio.get_running_loop())
             # A partial, not a lambda: a closure would make cells for ``app`` and ``ctx``
             # on every request, an ``async def`` view's too.
-            response: Response = await offload(_partial(respond_sync, app, ctx, True))
+            response: Response = await offload(_partial(respond_sync, app, ctx, None, True))
             return response
         ctx.runner = ON_LOOP
         # ``respond_sync``'s lane from this frame, the view awaited where that calls it: no

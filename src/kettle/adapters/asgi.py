@@ -41,6 +41,7 @@ from kettle.http.request import Request as _HTTPRequest
 from kettle.http.sending import prepare_send
 from kettle.pipeline import background_tasks_of, match, respond_async, run_background_tasks
 from kettle.runner import Runner
+from kettle.unrouted import Memo, first_miss, keep, new_memo, remembered, stamp
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
@@ -51,6 +52,7 @@ _DONE = object()
 _partial = functools.partial
 _new = object.__new__
 _init = _HTTPRequest.__init__
+_context_init = RequestContext.__init__
 
 
 def headers_from_scope(scope: Scope) -> Headers:
@@ -87,9 +89,11 @@ def _content_length(request: Request, field: str) -> int | None:
 
 
 def scope_request(
-    app: Kettle, scope: Scope, method: str
+    app: Kettle, scope: Scope, method: str, path: str
 ) -> tuple[Request, str | None, bool, str | None]:
     """Translate an ASGI http or websocket scope into the app's request class (no body yet).
+
+    ``method`` and ``path`` are the scope's, read by the caller.
 
     With it, what one pass over the scope's headers found besides the Host (the
     headers themselves are not built): the Content-Length field(s), joined when
@@ -120,7 +124,6 @@ def scope_request(
             text = value.decode("latin-1")
             cookie = text if cookie is None else f"{cookie}; {text}"
     get = scope.get
-    path = scope["path"]
     root_path = get("root_path", "")
     if root_path and path.startswith(root_path):
         path = path[len(root_path) :]
@@ -176,7 +179,7 @@ def scope_request(
 
 def request_from_scope(app: Kettle, scope: Scope, method: str) -> Request:
     """Translate an ASGI http or websocket scope into the app's request class (no body yet)."""
-    return scope_request(app, scope, method)[0]
+    return scope_request(app, scope, method, scope["path"])[0]
 
 
 #: The encoded pairs of the headers Kettle's responses repeat (Content-Type,
@@ -210,6 +213,9 @@ class ASGIAdapter:
         self._stream_body_share: PoolShare | None = None
         #: ``offload`` bound once: handed to the pipeline with every request.
         self._offload: Callable[[Callable[[], Any]], Any] = self.offload
+        #: The 404s remembered by path (``kettle.unrouted``); ``_remember`` bound once.
+        self._unrouted: Memo = new_memo()
+        self._remember_bound: Callable[[RequestContext, Response], None] = self._remember
 
     # -- threads -------------------------------------------------------------
     def _worker_pool(self) -> WorkerPool:
@@ -248,9 +254,17 @@ class ASGIAdapter:
             await self._serve_other(scope, receive, send)
             return
         app = self.app
-        request, length_field, chunked, cookie = scope_request(app, scope, scope["method"])
+        path = scope["path"]
+        # A 404 nothing observes, remembered (``kettle.unrouted``): no request is built.
+        if path in self._unrouted and (answer := self._remembered(scope, path)) is not None:
+            status, pairs, page = answer
+            await send({"type": "http.response.start", "status": status, "headers": [*pairs]})
+            await send({"type": "http.response.body", "body": page})
+            return
+        request, length_field, chunked, cookie = scope_request(app, scope, scope["method"], path)
         length = None if length_field is None else _content_length(request, length_field)
-        ctx = RequestContext(app, request)
+        ctx = _new(RequestContext)  # ``RequestContext(app, request)``, without the class call.
+        _context_init(ctx, app, request)
         # Without a Cookie the end of the pipeline need not look for one (a store, not a test).
         ctx.cookie_sent = cookie is not None
         if PRESERVE_CONTEXT in scope:  # The test client's ``with client:`` (else the default).
@@ -307,7 +321,7 @@ class ASGIAdapter:
                         )
                         return
             request.set_body(body)
-        response = await respond_async(app, ctx, offload)
+        response = await respond_async(app, ctx, offload, self._remember_bound)
         # The ``http.response.start`` message, made here for every answer (the
         # only place it is made). A loop, not a comprehension: on Python 3.11
         # that is a function call of its own.
@@ -327,8 +341,7 @@ class ASGIAdapter:
             # task to run after it: two sends, from this frame.
             await send(start)
             data = b"" if sent is None else chunks[0]  # (None: HEAD, 204, 304.)
-            if data.__class__ is not bytes:
-                data = _as_bytes(data, response.charset)
+            data = data if data.__class__ is bytes else _as_bytes(data, response.charset)
             await send({"type": "http.response.body", "body": data})
             return
         tasks = background_tasks_of(ctx, response)
@@ -340,6 +353,42 @@ class ASGIAdapter:
         if tasks:
             runner = Runner(on_loop=True, offload=self.offload)
             await run_background_tasks(app, tasks, runner)
+
+    def _remembered(self, scope: Scope, path: str) -> Any:
+        """The 404 remembered for the request's path if it holds (``kettle.unrouted``), else None.
+
+        Only for a request with one Host field and no Cookie, not kept by the test
+        client, with no ``root_path`` (the request's path is then the scope's).
+        """
+        if PRESERVE_CONTEXT in scope or scope.get("root_path"):
+            return None
+        host = None
+        for name, value in scope["headers"]:
+            if name == b"host":
+                if host is not None:
+                    return None
+                host = value
+            elif name == b"cookie":
+                return None
+        return remembered(self.app, self._unrouted.get(path), host, scope["method"])
+
+    def _remember(self, ctx: RequestContext, page: Response) -> None:
+        """Remember a 404 answered by its page, nothing observing it (``kettle.unrouted``)."""
+        request = ctx.request
+        scope = request.scope
+        host = request.headers.get("Host")  # (Without one, the host is the server's: not kept.)
+        if ctx.cookie_sent or ctx.preserve is not None or scope is None or not host:
+            return
+        path: str = scope["path"]
+        if scope.get("root_path") or first_miss(self._unrouted, path):
+            return
+        kept = stamp(ctx, page, path)
+        if kept is None:
+            return
+        headers, body = prepare_send(page, request.method)
+        encoded = tuple(_ENCODED.get(pair) or _encode_header(pair) for pair in headers)
+        answer = (page.status_code, encoded, b"" if body is None else b"".join(body))
+        keep(self._unrouted, path, (host.encode("latin-1"), scope["method"], *kept, answer))
 
     async def _serve_other(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve a lifespan or a WebSocket connection."""

@@ -20,6 +20,7 @@ from kettle.http.sending import prepare_send
 from kettle.http.urls import decode_wsgi_path
 from kettle.pipeline import respond_sync
 from kettle.runner import IN_THREAD
+from kettle.unrouted import Memo, first_miss, keep, new_memo, remembered, stamp
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 _RequestT = TypeVar("_RequestT", bound=_HTTPRequest)
 _new = object.__new__
 _init = _HTTPRequest.__init__
+_context_init = RequestContext.__init__
 _SPECIAL = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
 
 
@@ -64,18 +66,22 @@ def _headers_factory(environ: WSGIEnvironment) -> Callable[[], Headers]:
 
 
 def build_request(
-    request_class: type[_RequestT], environ: WSGIEnvironment, keep_environ: bool = False
+    request_class: type[_RequestT],
+    environ: WSGIEnvironment,
+    keep_environ: bool = False,
+    path_info: str | None = None,
 ) -> _RequestT:
     """Translate a WSGI environ into a request of ``request_class``.
 
     With ``keep_environ`` the request keeps it (``request.environ``); a class
     that reads its headers and remote address from it (``reads_kept_source``)
     is then given no headers factory (none is made per request) and no address.
+    ``path_info``: the environ's ``PATH_INFO`` when the caller has read it.
     """
     get = environ.get
     host = get("HTTP_HOST")
     script_name = get("SCRIPT_NAME")
-    path = get("PATH_INFO") or "/"
+    path = path_info or get("PATH_INFO") or "/"
     query = get("QUERY_STRING")
     method = get("REQUEST_METHOD") or "GET"
     if not path.isascii():  # ASCII: nothing to decode.
@@ -223,6 +229,11 @@ def _through_wsgi_app(app: Kettle) -> bool:
     return "wsgi_app" in state
 
 
+#: The 404s ``serve`` remembers, by ``PATH_INFO``, for every app of the process (an entry
+#: holds what it is valid for, its app's URL map and config among them: see ``kettle.unrouted``).
+_UNROUTED: Memo = new_memo()
+
+
 def serve(
     app: Kettle,
     environ: WSGIEnvironment,
@@ -246,16 +257,26 @@ def serve(
         "wsgi_app" in state or "_wsgi_through" in state or _through_wsgi_app(app)
     ):
         return app.wsgi_app(environ, start_response)
-    request = build_request(app.request_class, environ, True)
+    path: str | None = environ.get("PATH_INFO")
+    if path in _UNROUTED and "HTTP_COOKIE" not in environ and PRESERVE_CONTEXT not in environ:
+        # A 404 nothing observes, remembered (``kettle.unrouted``): no request is built.
+        answer = remembered(
+            app, _UNROUTED.get(path), environ.get("HTTP_HOST"), environ.get("REQUEST_METHOD")
+        )
+        if answer is not None:
+            start_response(answer[0], list(answer[1]))
+            return () if answer[2] is None else [answer[2]]
+    request = build_request(app.request_class, environ, True, path)
     # Stored, not left to the class's defaults: read several times per request (see
     # ``adapters.asgi.scope_request``).
     request.url_rule = request.routing_exception = None
-    ctx = RequestContext(app, request)
+    ctx = _new(RequestContext)  # ``RequestContext(app, request)``, without the class call's cost.
+    _context_init(ctx, app, request)
     if "HTTP_COOKIE" not in environ:
         ctx.cookie_sent = False  # The end of the pipeline need not look for one.
     if PRESERVE_CONTEXT in environ:  # The test client's ``with client:`` (else the class default).
         ctx.preserve = environ[PRESERVE_CONTEXT]
-    response = respond_sync(app, ctx)
+    response = respond_sync(app, ctx, _remember)
     # Start the response and return the WSGI body iterable (here, not in a function
     # of its own: one frame fewer per request).
     headers, body = prepare_send(response, request.method)
@@ -266,3 +287,22 @@ def serve(
     if body.__class__ is list and not response.has_close_callbacks:
         return body
     return _ClosingBody(response, body)
+
+
+def _remember(ctx: RequestContext, page: Response) -> None:
+    """Remember a 404 answered by its page, nothing observing it (``kettle.unrouted``)."""
+    if ctx.cookie_sent or ctx.preserve is not None:
+        return
+    request = ctx.request
+    environ: WSGIEnvironment = request.environ
+    get = environ.get
+    path: str | None = get("PATH_INFO")
+    host = get("HTTP_HOST")  # (Without one, the host is the server's: not kept.)
+    if not path or not host or first_miss(_UNROUTED, path):
+        return
+    kept = stamp(ctx, page, path)
+    if kept is None:
+        return
+    headers, body = prepare_send(page, request.method)
+    answer = (page.status, tuple(headers), None if body is None else b"".join(body))
+    keep(_UNROUTED, path, (host, get("REQUEST_METHOD"), *kept, answer))

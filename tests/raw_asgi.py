@@ -16,20 +16,7 @@ async def asgi_request(
     body: bytes = b"",
 ) -> tuple[int, dict[str, str], bytes]:
     """Send one request (a GET unless told) through ``app.asgi``; return status, headers and body."""
-    scope: dict[str, Any] = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": query,
-        "headers": [(b"host", b"localhost"), *(headers or [])],
-        "client": ("127.0.0.1", 50000),
-        "server": ("localhost", 80),
-    }
+    scope = asgi_scope(path, method, query, [(b"host", b"localhost"), *(headers or [])])
     sent = False
     out: dict[str, Any] = {"body": b""}
 
@@ -49,3 +36,27 @@ async def asgi_request(
 
     await app.asgi(scope, receive, send)
     return out["status"], out["headers"], out["body"]
+
+
+def asgi_scope(
+    path: str,
+    method: str = "GET",
+    query: bytes = b"",
+    headers: list[tuple[bytes, bytes]] | None = None,
+    root_path: str = "",
+) -> dict[str, Any]:
+    """The http scope of a request for ``path`` to http://localhost; ``headers`` are all of them."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": root_path,
+        "query_string": query,
+        "headers": headers or [],
+        "client": ("127.0.0.1", 50000),
+        "server": ("localhost", 80),
+    }

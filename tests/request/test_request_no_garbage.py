@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import io
 import sys
 from collections.abc import Callable
 from types import FrameType
@@ -26,6 +25,7 @@ from kettle.http.request import Request as CoreRequest
 from kettle.testing import KettleClient
 from kettle.wrappers import Response
 from raw_asgi import asgi_request
+from raw_wsgi import wsgi_environ
 
 
 def _app() -> tuple[Kettle, list[str]]:
@@ -58,18 +58,7 @@ def _app() -> tuple[Kettle, list[str]]:
 
 
 def _wsgi_serve(app: Kettle, path: str) -> tuple[str, bytes]:
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "SCRIPT_NAME": "",
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "localhost",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.input_terminated": True,
-    }
+    environ = wsgi_environ(path, **{"wsgi.input_terminated": True})
     statuses: list[str] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:

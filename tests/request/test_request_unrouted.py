@@ -13,7 +13,6 @@ or the test client, and looks at the memo only to know that it answered.
 from __future__ import annotations
 
 import asyncio
-import io
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +27,8 @@ from kettle.signals import request_finished, request_started
 from kettle.testing import KettleClient
 from kettle.unrouted import LIMIT, LONGEST
 from kettle.wrappers import Request
+from raw_asgi import asgi_scope
+from raw_wsgi import wsgi_environ
 
 #: The signals whose receivers observe a 404 (``lifecycle_plan.lifecycle_unobserved``).
 _SIGNALS = [
@@ -44,18 +45,7 @@ Answer = tuple[str, list[tuple[str, str]], bytes]
 
 
 def _wsgi(app: Kettle, path: str, method: str = "GET", **extra: str) -> Answer:
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": method,
-        "SCRIPT_NAME": "",
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "localhost",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(b""),
-        **extra,
-    }
+    environ = wsgi_environ(path, method, **extra)
     seen: list[Any] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
@@ -77,20 +67,12 @@ def _asgi(
     headers: list[tuple[bytes, bytes]] | None = None,
     root_path: str = "",
 ) -> Answer:
-    scope: dict[str, Any] = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": root_path,
-        "query_string": b"",
-        "headers": [(b"host", b"localhost")] if headers is None else headers,
-        "client": ("127.0.0.1", 50000),
-        "server": ("localhost", 80),
-    }
+    scope = asgi_scope(
+        path,
+        method,
+        headers=[(b"host", b"localhost")] if headers is None else headers,
+        root_path=root_path,
+    )
     messages: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:

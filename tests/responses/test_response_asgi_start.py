@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from kettle import Kettle, Response
+from raw_asgi import asgi_scope
 
 
 def _app() -> Kettle:
@@ -39,17 +40,7 @@ def _app() -> Kettle:
 
 
 def _call(app: Kettle, path: str, method: str = "GET") -> list[dict[str, Any]]:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"host", b"localhost")],
-    }
+    scope = asgi_scope(path, method, headers=[(b"host", b"localhost")])
     messages: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:

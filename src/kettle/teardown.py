@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from kettle.ctx import RequestContext
     from kettle.wrappers import Request
 
+#: ``_cv.reset``, bound once. On Python 3.11 a method called on an imported name
+#: (``_cv.reset(token)``) compiles to a plain attribute read, which makes a bound
+#: method object on every call; a module-level name is called directly.
+_reset_context = _cv.reset
+
 
 async def teardown(app: Kettle, ctx: RequestContext, error: BaseException | None) -> None:
     """Run the teardown functions, close the request (its files), pop the context.
@@ -84,7 +89,7 @@ def close_request(
             ctx._leave_quietly()
         else:
             ctx._token = None
-            _cv.reset(token)
+            _reset_context(token)
         if ctx._owns_app and appcontext_popped.receivers:
             appcontext_popped.send(app, _async_wrapper=app.ensure_sync)
     return None

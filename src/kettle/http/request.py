@@ -70,6 +70,11 @@ _FUNCTION = FunctionType
 #: The methods servers send: one set lookup instead of ``str.isupper`` (a scan).
 _UPPER_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 
+#: ``checked_hosts.get``, bound once: on Python 3.11 a method called on an imported
+#: name compiles to a plain attribute read, a bound method made on every call.
+#: (The cache is only ever changed in place.)
+_checked_host_of = checked_hosts.get
+
 #: ``Request._checked_host`` before the Host was checked.
 _UNCHECKED: Any = object()
 #: What ``stream`` holds once a form read the body whole: it reads empty (an empty
@@ -171,7 +176,7 @@ class Request(JSONBody):
         # parsed when first read (``_check_host``).
         checked = _UNCHECKED
         if host_header:
-            checked = checked_hosts.get((host_header, scheme), _UNCHECKED)
+            checked = _checked_host_of((host_header, scheme), _UNCHECKED)
         self._checked_host: str | None = checked
         if checked is not _UNCHECKED:
             self.host_is_valid = checked is not None

@@ -158,8 +158,13 @@ class Request(JSONBody):
         a callable that builds them on first read, or None (``_build_headers``).
         """
         self.method = method if method in _UPPER_METHODS else method.upper()
-        # ``path[0]``, not ``path[:1]``: an index costs less than a slice.
-        self.path = path if path and path[0] == "/" and path[1:2] != "/" else "/" + path.lstrip("/")
+        # Indexes, not slices (``path[1:2]`` builds a slice object: it cost twice ``path[1]``
+        # with ``len``; ``str.startswith`` parses a tuple of arguments, dearer still).
+        self.path = (
+            path
+            if path and path[0] == "/" and (len(path) == 1 or path[1] != "/")
+            else "/" + path.lstrip("/")
+        )
         # A field at its default (a class attribute) is not stored: most are, most of the time.
         if scheme != "http":
             self.scheme = scheme

@@ -123,14 +123,15 @@ def scope_request(
         else:
             text = value.decode("latin-1")
             cookie = text if cookie is None else f"{cookie}; {text}"
-    get = scope.get
-    root_path = get("root_path", "")
+    # ``scope.get(...)`` each time: a ``get`` bound once is an object made per request
+    # (3.11), dearer than the lookups it saves.
+    root_path = scope.get("root_path", "")
     if root_path and path.startswith(root_path):
         path = path[len(root_path) :]
-    scheme: str = get("scheme", "http")
+    scheme: str = scope.get("scheme", "http")
     if scheme != "http":
         scheme = _HTTP_SCHEMES.get(scheme, scheme)
-    query_string = get("query_string", b"")
+    query_string = scope.get("query_string", b"")
     request_class = app.request_class
     # A class that reads the scope it keeps (``reads_kept_source``, an app's request) is
     # given neither a headers factory (none is made per request) nor the client address;
@@ -139,7 +140,7 @@ def scope_request(
     remote_addr: str | None = None
     if not request_class.reads_kept_source:
         headers = _partial(headers_from_scope, scope)  # Built on first use.
-        client = get("client")
+        client = scope.get("client")
         remote_addr = client[0] if client else None
     # The body the adapter receives (in memory or spooled) is the request's to close.
     if request_class.init_directly:  # As ``request_class(...)`` does, without its cost.

@@ -78,15 +78,16 @@ def build_request(
     is then given no headers factory (none is made per request) and no address.
     ``path_info``: the environ's ``PATH_INFO`` when the caller has read it.
     """
-    get = environ.get
-    host = get("HTTP_HOST")
-    script_name = get("SCRIPT_NAME")
-    path = path_info or get("PATH_INFO") or "/"
-    query = get("QUERY_STRING")
-    method = get("REQUEST_METHOD") or "GET"
+    # ``environ.get(...)`` each time: a ``get`` bound once is an object made per request
+    # (3.11), dearer than the lookups it saves.
+    host = environ.get("HTTP_HOST")
+    script_name = environ.get("SCRIPT_NAME")
+    path = path_info or environ.get("PATH_INFO") or "/"
+    query = environ.get("QUERY_STRING")
+    method = environ.get("REQUEST_METHOD") or "GET"
     if not path.isascii():  # ASCII: nothing to decode.
         path = decode_wsgi_path(path)
-    scheme = get("wsgi.url_scheme", "http")
+    scheme = environ.get("wsgi.url_scheme", "http")
     server = None if host else server_from_environ(environ)
     root_path = decode_wsgi_path(script_name) if script_name else ""
     query_string = query.encode("latin-1", "replace") if query else b""
@@ -95,9 +96,9 @@ def build_request(
     remote_addr: str | None = None
     if not (keep_environ and request_class.reads_kept_source):
         headers = _headers_factory(environ)  # Built on first use.
-        remote_addr = get("REMOTE_ADDR")
-    stream = get("wsgi.input")  # The server owns it: closing the request leaves it open.
-    terminated = True if get("wsgi.input_terminated") else False  # noqa: SIM210 - no call
+        remote_addr = environ.get("REMOTE_ADDR")
+    stream = environ.get("wsgi.input")  # The server owns it: closing the request leaves it open.
+    terminated = True if environ.get("wsgi.input_terminated") else False  # noqa: SIM210 - no call
     if request_class.init_directly:  # As ``request_class(...)`` does, without its cost.
         request = _new(request_class)
         _init(

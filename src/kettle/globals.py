@@ -97,7 +97,7 @@ def _session() -> Any:
         if ctx is None or ctx.request is None:
             raise RuntimeError(_no_req_msg)
         # Not opened yet: opened now, what the context's ``session`` property does.
-        session = ctx._open_session()  # type: ignore[attr-defined]
+        session = ctx._open_session()
     session.accessed = True
     return session
 

@@ -111,6 +111,8 @@ def vary_cookie(response: Response) -> None:
 
 
 _SET_COOKIE = HTTPResponse.set_cookie
+#: ``_cv.get``, bound once (``kettle.globals._current_context``: why).
+_current_context = _cv.get
 
 
 def save_signed(
@@ -173,7 +175,7 @@ def save_signed(
     cls = type(response)
     if cls.set_cookie is _SET_COOKIE and headers.__class__ is Headers:
         # ``request_is_secure()``, without its frame.
-        ctx = _cv.get(None)
+        ctx = _current_context(None)
         request = None if ctx is None else ctx.request
         secure = settings.secure or (request is not None and bool(request.is_secure))
         if expires is None:

@@ -35,20 +35,22 @@ information about how to avoid this problem.\
 
 
 _missing: Any = object()
-#: The context variable, untyped: ``_session`` reads ``_opened_session`` from
-#: whatever context it holds and takes an AttributeError for "no request context".
-_contexts: Any = _cv
+#: ``_cv.get``, bound once: the current context (LookupError when unset without a
+#: default). Called as a module global, not as ``_cv.get(...)``: Python 3.11 compiles a
+#: method call on an imported name as an attribute read (a new bound method, a generic
+#: lookup: about 200 instructions) on every call.
+_current_context: Callable[..., Any] = _cv.get
 
 
 def _app() -> Any:
-    ctx = _cv.get(None)
+    ctx = _current_context(None)
     if ctx is None:
         raise RuntimeError(_no_app_msg)
     return ctx.app
 
 
 def _app_ctx() -> Any:
-    ctx = _cv.get(None)
+    ctx = _current_context(None)
     if ctx is None:
         raise RuntimeError(_no_app_msg)
     # Inside a request pushed in an app context of the same app, that outer context
@@ -57,21 +59,21 @@ def _app_ctx() -> Any:
 
 
 def _request_ctx() -> Any:
-    ctx = _cv.get(None)
+    ctx = _current_context(None)
     if ctx is None or ctx.request is None:
         raise RuntimeError(_no_req_msg)
     return ctx
 
 
 def _g() -> Any:
-    ctx = _cv.get(None)
+    ctx = _current_context(None)
     if ctx is None:
         raise RuntimeError(_no_app_msg)
     return ctx.g
 
 
 def _request() -> Any:
-    ctx = _cv.get(None)
+    ctx = _current_context(None)
     if ctx is not None:
         request = ctx.request
         if request is not None:
@@ -87,15 +89,15 @@ def _session() -> Any:
     context's ``session`` property opens it; without a request context this raises.
     """
     try:
-        session = _contexts.get(None)._opened_session
+        session = _current_context(None)._opened_session
     except AttributeError:  # No context, or an app context (no ``_opened_session``).
         session = None
     if session is None:
-        ctx = _cv.get(None)
+        ctx = _current_context(None)
         if ctx is None or ctx.request is None:
             raise RuntimeError(_no_req_msg)
         # Not opened yet: opened now, what the context's ``session`` property does.
-        session = ctx._open_session()  # type: ignore[attr-defined]
+        session = ctx._open_session()
     session.accessed = True
     return session
 
@@ -151,10 +153,6 @@ def _forward_attributes(
         return getattr(get(), name)
 
     return __getattribute__
-
-
-#: ``_cv.get``: the current context (LookupError when unset), called without a default.
-_current_context: Callable[[], Any] = _cv.get
 
 
 def _own_or_forwarded(self: _Proxy, name: str, get: Callable[[], Any]) -> Any:

@@ -94,7 +94,8 @@ class Request(_HTTPRequest):
         (``scope_cookie_header``), else a scan of the scope's byte pairs; once
         the headers are built, from them (the same join).
         """
-        if "headers" not in self.__dict__:
+        state = self.__dict__  # One read: a generic attribute lookup on Python 3.11.
+        if "headers" not in state:
             # The scope first: under ASGI ``environ`` is an empty dict once something read it.
             if self.scope is not None:
                 raw = self.scope_cookie_header
@@ -106,7 +107,7 @@ class Request(_HTTPRequest):
                         text = value.decode("latin-1")
                         found = text if found is None else f"{found}; {text}"
                 return found
-            environ = self.__dict__.get("environ")
+            environ = state.get("environ")
             if environ is not None:
                 return environ.get("HTTP_COOKIE")  # type: ignore[no-any-return]
         return super().cookie_header

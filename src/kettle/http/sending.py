@@ -31,7 +31,12 @@ def prepare_send(
     if body.__class__ is list and not response.direct_passthrough:
         if headers and headers[-1][0] == "Content-Length":
             return headers, body  # Where Kettle's own responses put it: no scan.
-        body = list(response.iter_encoded())  # ``Response(["text"])``: sent as bytes.
+        if len(body) != 1 or body[0].__class__ is not bytes:
+            body = list(response.iter_encoded())  # ``Response(["text"])``: sent as bytes.
+        elif len(headers) > 1 and headers[1][0] == "Content-Length":
+            # A view's text with headers added after it (a cookie, ``Vary``, a hook's):
+            # the length stays where the response put it, after the Content-Type.
+            return headers, body
         for name, _ in headers:
             if name.lower() == "content-length":
                 break

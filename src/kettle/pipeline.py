@@ -471,14 +471,14 @@ def call_view(app: Kettle, ctx: RequestContext, first: bool = False) -> Any:
         if first:
             return HOOKS_FIRST
         app.raise_routing_exception(request)
+    rule: Rule = request.url_rule  # type: ignore[assignment]  # (Set: matched, no error.)
     if first and (
-        request.url_rule is None
+        rule is None
         or request_started.receivers
         or app.url_value_preprocessors
         or app.before_request_funcs
     ):
         return HOOKS_FIRST
-    rule: Rule = request.url_rule  # type: ignore[assignment]
     if request.method == "OPTIONS" and rule.provide_automatic_options:
         return app.make_default_options_response(ctx)
     view = app.view_functions[rule.endpoint]

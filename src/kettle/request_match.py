@@ -84,16 +84,17 @@ def match(app: Kettle, ctx: RequestContext, unobserved: bool = False) -> None:
                     found = resolve(path, request.method)
                 except RoutingException:
                     pass  # A redirect: ``Map.match`` below writes its URL.
-            if found is None:
+            if found.__class__ is tuple:  # The matcher's answer, the common case first.
+                rule, args = found
+            elif found is None:
                 # By position (keywords cost the call more): scheme, script_name and query_string
                 # at their defaults: only a redirect reads them (``_redirect_or_mismatch``).
                 websocket = ctx.websocket is not None
-                found = url_map.match(
+                rule, args = url_map.match(
                     request.path, request.method, host, "http", "", "", subdomain, websocket
                 )
-            elif found.__class__ is not tuple:
+            else:
                 raise no_match_error(found)
-            rule, args = found
         except _REDIRECT_OR_MISMATCH as e:
             websocket = ctx.websocket is not None
             request.routing_exception = _redirect_or_mismatch(app, request, e, subdomain, websocket)

@@ -193,3 +193,23 @@ def test_a_shape_matches_its_first_segment_literally(app: Kettle, client: Kettle
     for _ in range(2):
         assert client.get("/a+b/1").text == "plus 1"
         assert client.get("/aab/1").status_code == 404
+
+
+def test_the_view_is_called_with_view_args_as_a_before_body_function_left_them(
+    app: Kettle, client: KettleClient
+) -> None:
+    _posts(app)
+
+    @app.before_body
+    def renumber(incoming: Any) -> None:
+        incoming.view_args["id"] += 1
+
+    assert client.get("/users/42/posts/hello").text == "user 43 post hello"
+
+
+def test_automatic_options_on_a_dynamic_path(app: Kettle, client: KettleClient) -> None:
+    _posts(app)
+    response = client.options("/users/42/posts/hello")
+    assert response.status_code == 200
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS"
+    assert client.options("/users/x/posts/hello").status_code == 404

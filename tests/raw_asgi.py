@@ -17,6 +17,14 @@ async def asgi_request(
 ) -> tuple[int, dict[str, str], bytes]:
     """Send one request (a GET unless told) through ``app.asgi``; return status, headers and body."""
     scope = asgi_scope(path, method, query, [(b"host", b"localhost"), *(headers or [])])
+    status, pairs, sent = await asgi_exchange(app, scope, body)
+    return status, {k.decode().lower(): v.decode() for k, v in pairs}, sent
+
+
+async def asgi_exchange(
+    app: Kettle, scope: dict[str, Any], body: bytes = b""
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Send ``scope`` (and ``body``) through ``app.asgi``: the status, header pairs and body sent."""
     sent = False
     out: dict[str, Any] = {"body": b""}
 
@@ -30,8 +38,9 @@ async def asgi_request(
     async def send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
             out["status"] = message["status"]
-            out["headers"] = {k.decode().lower(): v.decode() for k, v in message["headers"]}
+            out["headers"] = list(message["headers"])
         elif message["type"] == "http.response.body":
+            assert type(message.get("body", b"")) is bytes
             out["body"] += message.get("body", b"")
 
     await app.asgi(scope, receive, send)

@@ -13,11 +13,11 @@ import json
 from typing import Any
 
 import pytest
-from tests.raw_asgi import asgi_scope
-from tests.raw_wsgi import wsgi_environ
 
 from kettle import Kettle, has_request_context, request
 from kettle.http.request import Request as CoreRequest
+from raw_asgi import asgi_exchange, asgi_scope
+from raw_wsgi import wsgi_environ
 
 #: (path given, ``request.path``): one leading slash, whatever came.
 _PATHS = [
@@ -60,19 +60,8 @@ def _wsgi(app: Kettle, environ: dict[str, Any]) -> tuple[str, bytes]:
 
 
 def _asgi(app: Kettle, scope: dict[str, Any]) -> tuple[int, bytes]:
-    out: dict[str, Any] = {"body": b""}
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            out["status"] = message["status"]
-        else:
-            out["body"] += message.get("body", b"")
-
-    asyncio.run(app.asgi(scope, receive, send))
-    return out["status"], out["body"]
+    status, _, body = asyncio.run(asgi_exchange(app, scope))
+    return status, body
 
 
 @pytest.mark.parametrize(("given", "expected"), _PATHS)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from kettle import Kettle, Response, session
-from raw_asgi import asgi_scope
+from raw_asgi import asgi_exchange, asgi_scope
 from raw_wsgi import wsgi_environ
 
 Sent = tuple[int, list[tuple[str, str]], bytes]
@@ -32,27 +32,9 @@ def send_wsgi(app: Kettle, path: str, method: str) -> Sent:
 
 
 def send_asgi(app: Kettle, path: str, method: str) -> Sent:
-    out: dict[str, Any] = {"body": b""}
-    received = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal received
-        if not received:
-            received = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            out["status"] = message["status"]
-            out["headers"] = [(k.decode(), v.decode()) for k, v in message["headers"]]
-        elif message["type"] == "http.response.body":
-            assert type(message.get("body", b"")) is bytes
-            out["body"] += message.get("body", b"")
-
     scope = asgi_scope(path, method, headers=[(b"host", b"localhost")])
-    asyncio.run(app.asgi(scope, receive, send))
-    return out["status"], out["headers"], out["body"]
+    status, pairs, body = asyncio.run(asgi_exchange(app, scope))
+    return status, [(name.decode(), value.decode()) for name, value in pairs], body
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import pytest
 from kettle import Kettle, request, url_for
 from kettle.middleware import ProxyFix
 from kettle.testing import KettleClient
+from raw_asgi import asgi_exchange
 
 HOSTILE = [
     "good.test:@evil.test",
@@ -167,19 +168,8 @@ def _asgi_get(app: Kettle, headers: list[tuple[bytes, bytes]], server: Any) -> t
         "client": ("127.0.0.1", 5),
         "headers": headers,
     }
-    out: dict[str, Any] = {"body": b""}
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            out["status"] = message["status"]
-        else:
-            out["body"] += message.get("body", b"")
-
-    asyncio.run(app.asgi(scope, receive, send))
-    return out["status"], out["body"]
+    status, _, body = asyncio.run(asgi_exchange(app, scope))
+    return status, body
 
 
 def test_asgi_server_address_is_the_host_without_a_host_header(hosts_app: Kettle) -> None:

@@ -33,6 +33,7 @@ INPUTS = [
     b"q=hello+world&plus=%2B&amp=%26&eq=%3D",  # "+" and %XX escapes of the separators
     b"d=%zz%41&e=%4",  # bad escapes stay
     b"bad=\xff\xfe&esc=%FF&half=%C3",  # bad UTF-8, raw and escaped: kept as %XX
+    b"raw=\xff\xfe&k\xe2=v\xe2\x82&ok=\xc3\xa9+\xc3",  # bad UTF-8 without a "%": the short path
     "mixed=é%E9".encode(),  # valid UTF-8 beside an escaped latin-1 byte
     b"=v&k=&flag&&&=",  # empty keys and values, empty chunks
     b"tag=a&tag=b&page=2&tag=c&page=3",  # repeated keys

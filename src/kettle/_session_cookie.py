@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from itsdangerous import BadData
 
 from kettle._signing import SignedSerializer
-from kettle.ctx import _cv
+from kettle.ctx import _cv_get
 from kettle.http.cookies import KEPT_HEADER, cookie_value, format_cookie, kept_cookie_value
 from kettle.http.dates import http_date
 from kettle.http.headers import Headers
@@ -111,8 +111,6 @@ def vary_cookie(response: Response) -> None:
 
 
 _SET_COOKIE = HTTPResponse.set_cookie
-#: ``_cv.get``, bound once (``kettle.globals._current_context``: why).
-_current_context = _cv.get
 
 
 def save_signed(
@@ -175,7 +173,7 @@ def save_signed(
     cls = type(response)
     if cls.set_cookie is _SET_COOKIE and headers.__class__ is Headers:
         # ``request_is_secure()``, without its frame.
-        ctx = _current_context(None)
+        ctx = _cv_get(None)
         request = None if ctx is None else ctx.request
         secure = settings.secure or (request is not None and bool(request.is_secure))
         if expires is None:

@@ -28,7 +28,7 @@ from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any
 from weakref import ref
 
-from kettle.ctx import _cv
+from kettle.ctx import _cv_get
 from kettle.http.cookies import cookie_attributes, format_cookie
 
 if TYPE_CHECKING:
@@ -260,7 +260,7 @@ _FIXED = frozenset({str, bytes, bool, int, float, type(None), timedelta})
 
 def request_is_secure() -> bool:
     """Whether the current request came over https (the session cookie is Secure then)."""
-    ctx = _cv.get(None)
+    ctx = _cv_get(None)
     request = ctx.request if ctx is not None else None
     return bool(request is not None and request.is_secure)
 

@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kettle.ctx import RequestContext, _cv
+from kettle.ctx import RequestContext, _cv_get
 
 
 def add_background_task(func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
     """Run ``func(*args, **kwargs)`` (sync or async) after the current response is sent."""
     if not callable(func):
         raise TypeError("add_background_task() needs a callable.")
-    ctx = _cv.get(None)
+    ctx = _cv_get(None)
     if not isinstance(ctx, RequestContext):
         raise RuntimeError("add_background_task() can only be used during a request.")
     if ctx.background_tasks is None:

@@ -300,9 +300,9 @@ class KettleGroup(AppGroup):
         except NoAppException as e:
             click.secho(f"Error: {e.format_message()}\n", err=True, fg="red")
             return None
-        from kettle.ctx import _cv
+        from kettle.ctx import _cv_get
 
-        current = _cv.get(None)
+        current = _cv_get(None)
         if current is None or current.app is not app:
             ctx.with_resource(app.app_context())
         command: click.Command | None = app.cli.get_command(ctx, cmd_name)

@@ -34,7 +34,7 @@ import secrets
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from kettle.ctx import RequestContext, _cv
+from kettle.ctx import RequestContext, _cv_get
 from kettle.http.exceptions import BadRequest, Forbidden
 from kettle.http.origin import origin_allowed, origin_of_url, parse_origin
 from kettle.http.stream import BoundedStream
@@ -68,7 +68,7 @@ class CSRFOriginError(Forbidden):
 
 
 def _session() -> SessionMixin:
-    ctx = _cv.get(None)
+    ctx = _cv_get(None)
     if ctx is None or ctx.request is None:
         raise RuntimeError("CSRF tokens need an active request context.")
     return ctx.session  # type: ignore[attr-defined, no-any-return]
@@ -174,7 +174,7 @@ class CSRFProtect:
 
     def protect(self) -> None:
         """Check the current request's token now (for views exempt from the automatic check)."""
-        ctx = _cv.get()
+        ctx = _cv_get()
         request: Any = ctx.request
         validate_csrf(self._header_token(request) or self._body_token(request))
 
@@ -220,7 +220,7 @@ class CSRFProtect:
             validate_csrf_origin(request, tuple(app.config.get("CSRF_TRUSTED_ORIGINS") or ()))
 
     def _check(self) -> Coroutine[Any, Any, None] | None:
-        ctx = _cv.get()
+        ctx = _cv_get()
         if not isinstance(ctx, RequestContext):
             raise RuntimeError("The CSRF check runs in a request context.")
         request: Any = ctx.request

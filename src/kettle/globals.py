@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self, cast
 
-from kettle.ctx import _cv
+from kettle.ctx import _cv_get
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
@@ -35,22 +35,17 @@ information about how to avoid this problem.\
 
 
 _missing: Any = object()
-#: ``_cv.get``, bound once: the current context (LookupError when unset without a
-#: default). Called as a module global, not as ``_cv.get(...)``: Python 3.11 compiles a
-#: method call on an imported name as an attribute read (a new bound method, a generic
-#: lookup: about 200 instructions) on every call.
-_current_context: Callable[..., Any] = _cv.get
 
 
 def _app() -> Any:
-    ctx = _current_context(None)
+    ctx = _cv_get(None)
     if ctx is None:
         raise RuntimeError(_no_app_msg)
     return ctx.app
 
 
 def _app_ctx() -> Any:
-    ctx = _current_context(None)
+    ctx = _cv_get(None)
     if ctx is None:
         raise RuntimeError(_no_app_msg)
     # Inside a request pushed in an app context of the same app, that outer context
@@ -59,21 +54,21 @@ def _app_ctx() -> Any:
 
 
 def _request_ctx() -> Any:
-    ctx = _current_context(None)
+    ctx = _cv_get(None)
     if ctx is None or ctx.request is None:
         raise RuntimeError(_no_req_msg)
     return ctx
 
 
 def _g() -> Any:
-    ctx = _current_context(None)
+    ctx = _cv_get(None)
     if ctx is None:
         raise RuntimeError(_no_app_msg)
     return ctx.g
 
 
 def _request() -> Any:
-    ctx = _current_context(None)
+    ctx = _cv_get(None)
     if ctx is not None:
         request = ctx.request
         if request is not None:
@@ -88,16 +83,17 @@ def _session() -> Any:
     case: one attribute read); one not opened yet is opened now, as the
     context's ``session`` property opens it; without a request context this raises.
     """
+    current: Any = _cv_get(None)  # Any context, or None: the AttributeError says which.
     try:
-        session = _current_context(None)._opened_session
+        session = current._opened_session
     except AttributeError:  # No context, or an app context (no ``_opened_session``).
         session = None
     if session is None:
-        ctx = _current_context(None)
+        ctx = _cv_get(None)
         if ctx is None or ctx.request is None:
             raise RuntimeError(_no_req_msg)
         # Not opened yet: opened now, what the context's ``session`` property does.
-        session = ctx._open_session()
+        session = ctx._open_session()  # type: ignore[attr-defined]
     session.accessed = True
     return session
 
@@ -139,7 +135,7 @@ def _forward_attributes(
             if name in names:
                 return _own_or_forwarded(self, name, _request)
             try:
-                current = _current_context().request
+                current = _cv_get().request
             except (LookupError, AttributeError):  # No context (unset, or reset to None):
                 # ``_request`` raises its error below.
                 current = None

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from markupsafe import escape
 
-from kettle.ctx import _cv
+from kettle.ctx import _cv_get
 from kettle.http.hosts import split_host
 from kettle.http.urls import iri_to_uri, url_unquote
 from kettle.sending import safe_join as safe_join
@@ -67,7 +67,7 @@ def make_response(*args: Any) -> Response:
 
 def abort(code: int | Response, *args: Any, **kwargs: Any) -> NoReturn:
     """Raise the HTTP error for ``code`` (``abort(404)``), using the app's aborter."""
-    ctx = _cv.get(None)
+    ctx = _cv_get(None)
     if ctx is not None:
         ctx.app.aborter(code, *args, **kwargs)
     from kettle.http.exceptions import abort as _abort
@@ -84,7 +84,7 @@ def redirect(location: str, code: int = 302, Response: type[_Response] | None = 
     """
     if Response is not None:
         return _redirect(location, code, Response)
-    ctx = _cv.get(None)
+    ctx = _cv_get(None)
     if ctx is not None:
         return ctx.app.redirect(location, code)
     from kettle.wrappers import Response as default_class
@@ -146,7 +146,7 @@ def is_safe_url(target: str | None, allowed_hosts: Iterable[str] | None = None) 
     if not parts.netloc:
         # Still catch "/%2F/evil.com": decoded, a leading "//" names a host.
         return not decoded.startswith("//")
-    ctx = _cv.get(None)
+    ctx = _cv_get(None)
     request = ctx.request if ctx is not None else None
     scheme = scheme or (request.scheme if request is not None else "http")
     origin = _origin(scheme, parts.netloc)
@@ -211,7 +211,7 @@ def redirect_back(default: str = "index", **values: Any) -> Response:
     Every candidate goes through ``is_safe_url``, so this cannot become an
     open redirect.
     """
-    ctx = _cv.get(None)
+    ctx = _cv_get(None)
     request = ctx.request if ctx is not None else None
     if request is not None:
         candidates = [request.args.get("next")]
@@ -238,7 +238,7 @@ def flash(message: Any, category: str = "message") -> None:
     flashes = session.get("_flashes", [])
     flashes.append((category, message))
     session["_flashes"] = flashes
-    app = _cv.get().app
+    app = _cv_get().app
     if message_flashed.receivers:
         message_flashed.send(
             app, _async_wrapper=app.ensure_sync, message=message, category=category
@@ -255,7 +255,7 @@ def get_flashed_messages(
     """
     from kettle.globals import session
 
-    ctx = _cv.get()
+    ctx = _cv_get()
     flashes: list[Any] | None = getattr(ctx, "flashes", None)
     if flashes is None:
         flashes = [tuple(item) for item in session.pop("_flashes")] if "_flashes" in session else []

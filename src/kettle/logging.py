@@ -6,7 +6,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING, TextIO, cast
 
-from kettle.ctx import _cv
+from kettle.ctx import _cv_get
 from kettle.globals import _Proxy
 
 if TYPE_CHECKING:
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def _errors_stream() -> TextIO:
-    ctx = _cv.get(None)
+    ctx = _cv_get(None)
     request = ctx.request if ctx is not None else None
     if request is not None and request.environ.get("wsgi.errors") is not None:
         return request.environ["wsgi.errors"]  # type: ignore[no-any-return]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
-from kettle.ctx import _cv
+from kettle.ctx import _cv_get
 from kettle.http.exceptions import HTTPException
 from kettle.http.headers import Headers
 from kettle.http.response import Response as _BaseResponse
@@ -57,7 +57,7 @@ def _foreign_error(app: Kettle, value: Any) -> Response:
 
 def _wsgi_app(app: Kettle, value: Any) -> Response:
     # A WSGI application (a Werkzeug Response is one), as Flask's make_response.
-    return cast("Response", from_wsgi_app(value, _cv.get().request))
+    return cast("Response", from_wsgi_app(value, _cv_get().request))
 
 
 def _invalid(app: Kettle, value: Any) -> Response:
@@ -139,7 +139,7 @@ def make_response(app: Kettle, rv: Any) -> Response:
                 " the form (body, status, headers), (body, status), or (body, headers)."
             )
     if rv is None:
-        request = _cv.get().request
+        request = _cv_get().request
         endpoint = request.endpoint if request is not None else None
         raise TypeError(
             f"The view function for {endpoint!r} did not return a valid response. The"

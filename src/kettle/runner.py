@@ -177,9 +177,9 @@ IN_THREAD = Runner()
 
 def current() -> Runner:
     """Return the runner of the current context (``IN_THREAD`` outside any request)."""
-    from kettle.ctx import _cv
+    from kettle.ctx import _cv_get
 
-    ctx = _cv.get(None)
+    ctx = _cv_get(None)
     return IN_THREAD if ctx is None else ctx.runner
 
 

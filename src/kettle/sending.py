@@ -132,9 +132,9 @@ def send_file(
     The mimetype is guessed from ``download_name`` or the path; ``max_age``
     defaults to SEND_FILE_MAX_AGE_DEFAULT (None: ``Cache-Control: no-cache``).
     """
-    from kettle.ctx import _cv
+    from kettle.ctx import _cv_get
 
-    ctx = _cv.get(None)
+    ctx = _cv_get(None)
     if ctx is None or ctx.request is None:
         raise RuntimeError("send_file() needs an active request context.")
     app, request = ctx.app, ctx.request
@@ -230,9 +230,9 @@ def send_from_directory(
     ``SEND_FILE_FOLLOW_SYMLINKS`` config (False by default). Symlinks that
     stay inside the directory are always followed.
     """
-    from kettle.ctx import _cv
+    from kettle.ctx import _cv_get
 
-    ctx = _cv.get(None)
+    ctx = _cv_get(None)
     root = ctx.app.root_path if ctx is not None else os.getcwd()
     joined = safe_join(os.fspath(directory), os.fspath(path))
     if joined is None:

@@ -13,11 +13,11 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from kettle.ctx import RequestContext, _cv
+from kettle.ctx import RequestContext, _cv, _cv_get
 
 
 def _current() -> RequestContext:
-    ctx = _cv.get(None)
+    ctx = _cv_get(None)
     if not isinstance(ctx, RequestContext):
         raise RuntimeError(
             "'stream_with_context' can only be used when a request context is active, such as"

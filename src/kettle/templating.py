@@ -29,7 +29,7 @@ from jinja2 import (
     Environment as _BaseEnvironment,
 )
 
-from kettle.ctx import _cv
+from kettle.ctx import _cv_get
 from kettle.globals import g, request, session
 from kettle.signals import before_render_template, template_rendered
 
@@ -43,7 +43,7 @@ _AUTOESCAPE_SUFFIXES = (".html", ".htm", ".xml", ".xhtml", ".svg")
 
 def _default_template_ctx_processor() -> dict[str, Any]:
     """The first context processor of every app: the current ``g``, ``request``, ``session``."""
-    ctx = _cv.get(None)
+    ctx = _cv_get(None)
     if ctx is None:
         return {}
     if ctx.request is None:
@@ -143,7 +143,7 @@ def _explain_attempts(app: Any, template: str, attempts: list[tuple[Any, BaseLoa
     found = sum(source is not None for _, _, source in attempts)
     if found == 0:
         lines.append("Error: the template could not be found.")
-        ctx = _cv.get(None)
+        ctx = _cv_get(None)
         blueprint = ctx.request.blueprint if ctx is not None and ctx.request is not None else None
         if blueprint is not None:
             lines.append(
@@ -222,7 +222,7 @@ class TemplatingMixin:
     def update_template_context(self, context: dict[str, Any]) -> None:
         """Add the context processors' values (request, session, g first; user values win)."""
         app: Any = self
-        ctx = _cv.get(None)
+        ctx = _cv_get(None)
         names: Iterable[str | None] = (None,)
         if ctx is not None and ctx.request is not None:
             names = (None, *reversed(ctx.request.blueprints))
@@ -274,7 +274,7 @@ class TemplatingMixin:
 
 
 def _app() -> Any:
-    ctx = _cv.get(None)
+    ctx = _cv_get(None)
     if ctx is None:
         raise RuntimeError(
             "Rendering a template needs an application context: use it in a view or inside"
@@ -331,7 +331,7 @@ def _stream(app: Any, template: Template, context: dict[str, Any]) -> Iterator[s
                 app, _async_wrapper=app.ensure_sync, template=template, context=context
             )
 
-    ctx = _cv.get(None)
+    ctx = _cv_get(None)
     if ctx is not None and ctx.request is not None:
         from kettle.streaming import stream_with_context
 

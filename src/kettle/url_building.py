@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from kettle.ctx import _cv
+from kettle.ctx import _cv_get
 from kettle.http.urls import url_quote
 from kettle.pipeline import subdomain_of
 from kettle.routing import BuildError
@@ -35,7 +35,7 @@ def build_url(
     **values: Any,
 ) -> str:
     """Build the URL of ``endpoint`` for ``app``: relative inside a request, else external."""
-    ctx = _cv.get(None)
+    ctx = _cv_get(None)
     request = ctx.request if ctx is not None else None
     if request is not None:
         blueprint = request.blueprint

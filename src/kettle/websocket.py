@@ -15,7 +15,7 @@ import json
 from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
-from kettle.ctx import RequestContext, _cv
+from kettle.ctx import RequestContext, _cv_get
 from kettle.globals import _Proxy
 from kettle.http.exceptions import UpgradeRequired
 from kettle.http.origin import origin_allowed, parse_origin
@@ -236,7 +236,7 @@ def _end_of_stream(ws: WebSocket, error: BaseException) -> None:
 
 
 def _websocket() -> WebSocket:
-    ctx = _cv.get(None)
+    ctx = _cv_get(None)
     ws = ctx.websocket if isinstance(ctx, RequestContext) else None
     if ws is None:
         raise RuntimeError("Working outside of a WebSocket handler: 'websocket' is not bound.")
@@ -276,7 +276,7 @@ def check_origin(
     origin = parse_origin(value)
     if origin is None:  # "null" (an opaque origin) or garbage: only "*" lets it in.
         return "*" in set(allowed)
-    ctx = _cv.get(None)
+    ctx = _cv_get(None)
     request = ctx.request if ctx is not None else None
     if request is None:
         return origin_allowed(origin, "", "", allowed)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from kettle.ctx import _cv
+from kettle.ctx import _cv_get
 from kettle.http._lazy import cached_property
 from kettle.http.exceptions import BadRequest, HTTPException
 from kettle.http.headervalues import join_content_length
@@ -291,7 +291,7 @@ class Request(_HTTPRequest):
         return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
 
     def _config(self, key: str) -> Any:
-        ctx = _cv.get(None)
+        ctx = _cv_get(None)
         return ctx.app.config[key] if ctx is not None else _OUTSIDE_APP.get(key)
 
     @property
@@ -313,7 +313,7 @@ class Request(_HTTPRequest):
         a form reads them once per config change, not three dict lookups per
         request; a config that is not a ``Config`` (no version) is read each time.
         """
-        ctx = _cv.get(None)
+        ctx = _cv_get(None)
         if ctx is None:
             limits = _OUTSIDE_APP_LIMITS
         else:
@@ -346,7 +346,7 @@ class Request(_HTTPRequest):
 
     def _load_form_data(self) -> None:
         super()._load_form_data()
-        ctx = _cv.get(None)
+        ctx = _cv_get(None)
         if ctx is None or not ctx.app.debug:
             return
         files = self.__dict__["files"]
@@ -382,7 +382,7 @@ class Request(_HTTPRequest):
 
     def _json_loads(self, data: bytes) -> Any:  # type: ignore[override]
         # As Flask, request JSON is decoded by the app's provider, ``app.json``.
-        ctx = _cv.get(None)
+        ctx = _cv_get(None)
         if ctx is None:
             return _HTTPRequest._json_loads(data)
         return ctx.app.json.loads(data)
@@ -396,7 +396,7 @@ class Request(_HTTPRequest):
         try:
             return super().on_json_loading_failed(error)
         except BadRequest as exc:
-            ctx = _cv.get(None)
+            ctx = _cv_get(None)
             if ctx is not None and ctx.app.debug:
                 raise
             raise BadRequest() from exc
@@ -436,7 +436,7 @@ class Response(_HTTPResponse):
     @property
     def max_cookie_size(self) -> int:
         """MAX_COOKIE_SIZE of the current app (4093 outside one)."""
-        ctx = _cv.get(None)
+        ctx = _cv_get(None)
         return int(ctx.app.config["MAX_COOKIE_SIZE"]) if ctx is not None else 4093
 
 

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 
 
 def _current_provider() -> JSONProvider | None:
-    from kettle.ctx import _cv
+    from kettle.ctx import _cv_get
 
-    ctx = _cv.get(None)
+    ctx = _cv_get(None)
     return ctx.app.json if ctx is not None else None
 
 

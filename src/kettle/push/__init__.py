@@ -24,7 +24,7 @@ import os
 from typing import Any, cast
 
 from kettle import runner
-from kettle.ctx import _cv
+from kettle.ctx import _cv_get
 from kettle.http.sse import ServerSentEvent
 from kettle.push.events import EventStream
 from kettle.push.longpoll import long_poll, long_poll_sync
@@ -77,7 +77,7 @@ def broker_from_url(url: str | None, **options: Any) -> Broker:
 def get_broker(app: Any = None) -> Broker:
     """Return the broker of ``app`` (the current app by default), made once from config."""
     if app is None:
-        ctx = _cv.get(None)
+        ctx = _cv_get(None)
         if ctx is None:
             raise RuntimeError("get_broker() needs an app or an active application context.")
         app = ctx.app
@@ -127,7 +127,7 @@ def subscribe(channel: str, last_id: str | None = None) -> Subscription:
 
 def last_event_id() -> str | None:
     """The ``Last-Event-ID`` header the browser sends when it reconnects, if any."""
-    ctx = _cv.get(None)
+    ctx = _cv_get(None)
     if ctx is None or ctx.request is None:
         raise RuntimeError("last_event_id() needs an active request.")
     return ctx.request.headers.get("Last-Event-ID")
@@ -148,7 +148,7 @@ def stream_channel(
     moment the subscription is live.
     """
     resume = last_event_id()
-    ctx = _cv.get()
+    ctx = _cv_get()
     broker = get_broker(ctx.app)
     if retry is None:
         retry = int(ctx.app.config.get("PUSH_SSE_RETRY", 2000))

@@ -17,7 +17,7 @@ import weakref
 from collections.abc import AsyncIterator, Generator, Iterable
 from typing import Any, cast
 
-from kettle.ctx import _cv
+from kettle.ctx import _cv_get
 from kettle.http.sse import ServerSentEvent, encode_comment, encode_event, to_event
 from kettle.push.subscription import ChannelEvents, SubscriberOverflow
 from kettle.runner import IN_THREAD, Runner
@@ -313,7 +313,7 @@ class EventStream(Response):
             raise ValueError("retry must be a non-negative int (milliseconds), or None.")
         if not (hasattr(source, "__aiter__") or hasattr(source, "__iter__")):
             raise TypeError("EventStream needs an iterable or async iterable of events.")
-        ctx = _cv.get(None)
+        ctx = _cv_get(None)
         body: Any
         if isinstance(source, ChannelEvents):
             body = _encode_channel(source, keep_alive, retry)

@@ -7,12 +7,12 @@ from typing import Any, cast
 
 from kettle._loops import END_STREAM
 from kettle.adapters.shutdown import shutting_down, stream_ended, stream_started
-from kettle.ctx import _cv
+from kettle.ctx import _cv_get
 from kettle.wrappers import Response
 
 
 def _message_response(message: Any, event_id: str) -> Response:
-    app = _cv.get().app
+    app = _cv_get().app
     if isinstance(message, str):
         response: Response = app.response_class(message, mimetype="text/plain")
     else:
@@ -53,7 +53,7 @@ async def long_poll(channel: str, timeout: float = 25.0, last_id: str | None = N
 
 
 def _no_message() -> Response:
-    empty: Response = _cv.get().app.response_class(status=204)
+    empty: Response = _cv_get().app.response_class(status=204)
     return empty
 
 

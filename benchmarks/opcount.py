@@ -12,11 +12,9 @@ ninth session used it.
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import os
 import sys
-import warnings
 from types import FrameType
 from typing import Any
 
@@ -29,13 +27,7 @@ def main() -> None:
     """Trace the requests and print the table."""
     scenario, framework = sys.argv[1], sys.argv[2]
     count = int(sys.argv[3]) if len(sys.argv) > 3 else 10
-    loop = asyncio.new_event_loop()
-    warnings.simplefilter("ignore")
-    protocol, app = run.FRAMEWORKS[framework](scenario, 100)
-    runner = run.Runner(protocol, app, run.specs()[scenario], loop)
-    run.check(runner, scenario)
-    for _ in range(50):  # Warm: first-request work and the caches are not what we count.
-        runner.call_once()
+    runner = run.warm_runner(scenario, framework, 50)
     opcodes: collections.Counter[str] = collections.Counter()
     calls: collections.Counter[str] = collections.Counter()
 

@@ -22,13 +22,11 @@ widened the specializations).
 
 from __future__ import annotations
 
-import asyncio
 import dis
 import gc
 import os
 import sys
 import types
-import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -74,13 +72,7 @@ def main() -> None:
         )
     scenario, framework = sys.argv[1], sys.argv[2]
     warm = int(sys.argv[3]) if len(sys.argv) > 3 else 3000
-    loop = asyncio.new_event_loop()
-    warnings.simplefilter("ignore")
-    protocol, app = run.FRAMEWORKS[framework](scenario, 100)
-    runner = run.Runner(protocol, app, run.specs()[scenario], loop)
-    run.check(runner, scenario)
-    for _ in range(warm):
-        runner.call_once()
+    runner = run.warm_runner(scenario, framework, warm)
     codes = kettle_code()
     before = {code: code._co_code_adaptive for code in codes}  # type: ignore[attr-defined]
     for _ in range(200):

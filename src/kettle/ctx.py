@@ -33,10 +33,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 Task = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
 _cv: ContextVar[AppContext] = ContextVar("kettle.context")
-#: ``_cv.get``, bound once. Python 3.11 compiles ``name.method(...)`` on a name that a
-#: module imported as a generic attribute read (a new bound method on every call, about
-#: 440 machine instructions); other modules call ``_cv_get(...)`` instead.
+#: ``_cv.get`` and ``_cv.reset``, bound once. Python 3.11 compiles ``name.method(...)`` on
+#: a name that a module imported as a generic attribute read (a new bound method on every
+#: call, about 440 machine instructions); other modules call these instead.
 _cv_get = _cv.get
+_cv_reset = _cv.reset
 #: The environ/scope key under which the test client passes ``RequestContext.preserve``.
 PRESERVE_CONTEXT = "kettle.preserve_context"
 _sentinel: Any = object()

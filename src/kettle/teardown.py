@@ -15,7 +15,7 @@ from __future__ import annotations
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
-from kettle.ctx import _cv
+from kettle.ctx import _cv_reset
 from kettle.runner import Runner, is_awaitable
 from kettle.signals import appcontext_popped, appcontext_tearing_down, request_tearing_down
 
@@ -25,11 +25,6 @@ if TYPE_CHECKING:
     from kettle.app import Kettle
     from kettle.ctx import RequestContext
     from kettle.wrappers import Request
-
-#: ``_cv.reset``, bound once. On Python 3.11 a method called on an imported name
-#: (``_cv.reset(token)``) compiles to a plain attribute read, which makes a bound
-#: method object on every call; a module-level name is called directly.
-_reset_context = _cv.reset
 
 
 async def teardown(app: Kettle, ctx: RequestContext, error: BaseException | None) -> None:
@@ -89,7 +84,7 @@ def close_request(
             ctx._leave_quietly()
         else:
             ctx._token = None
-            _reset_context(token)
+            _cv_reset(token)
         if ctx._owns_app and appcontext_popped.receivers:
             appcontext_popped.send(app, _async_wrapper=app.ensure_sync)
     return None

@@ -64,7 +64,7 @@ def main() -> None:
     pairs = sys.argv[1:]
     if not pairs or len(pairs) % 2:
         raise SystemExit(__doc__)
-    for scenario, framework in zip(pairs[::2], pairs[1::2]):
+    for scenario, framework in zip(pairs[::2], pairs[1::2], strict=True):
         print(f"{scenario:16} {framework:22} {per_request(scenario, framework):10,.0f}", flush=True)
 
 

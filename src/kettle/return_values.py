@@ -14,6 +14,7 @@ from collections.abc import AsyncIterable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from kettle.ctx import _cv_get
+from kettle.http._fast_response import TEXT_CLASSES, new_text_response, text_response
 from kettle.http.exceptions import HTTPException
 from kettle.http.headers import Headers
 from kettle.http.response import Response as _BaseResponse
@@ -118,8 +119,11 @@ def _instances_are_callable(cls: type) -> bool:
 
 def make_response(app: Kettle, rv: Any) -> Response:
     """Convert a view's return value into a response object (every Flask form)."""
-    if rv.__class__ is str:
-        return app.response_class(rv)  # The most common return value, in one call.
+    if rv.__class__ is str:  # The most common return value: built directly when it can be.
+        cls = app.response_class
+        if cls in TEXT_CLASSES:
+            return text_response(cls, rv)
+        return new_text_response(cls, rv)
     if rv.__class__ is dict:
         return app.json.response(rv)  # The next most common (the table's ``_json``).
     status: Any = None

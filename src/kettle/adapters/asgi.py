@@ -326,11 +326,11 @@ class ASGIAdapter:
         # The ``http.response.start`` message, made here for every answer (the
         # only place it is made). A loop, not a comprehension: on Python 3.11
         # that is a function call of its own.
-        headers, sent = prepare_send(response, request.method)
+        status, headers, sent = prepare_send(response, request.method, True)
         encoded: list[tuple[bytes, bytes]] = []
         for pair in headers:
             encoded.append(_ENCODED.get(pair) or _encode_header(pair))
-        start = {"type": "http.response.start", "status": response.status_code, "headers": encoded}
+        start = {"type": "http.response.start", "status": status, "headers": encoded}
         chunks = response.response
         if (
             chunks.__class__ is list
@@ -386,9 +386,9 @@ class ASGIAdapter:
         kept = stamp(ctx, page, path)
         if kept is None:
             return
-        headers, body = prepare_send(page, request.method)
+        status, headers, body = prepare_send(page, request.method, True)
         encoded = tuple(_ENCODED.get(pair) or _encode_header(pair) for pair in headers)
-        answer = (page.status_code, encoded, b"" if body is None else b"".join(body))
+        answer = (status, encoded, b"" if body is None else b"".join(body))
         keep(self._unrouted, path, (host.encode("latin-1"), scope["method"], *kept, answer))
 
     async def _serve_other(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -280,8 +280,8 @@ def serve(
     response = respond_sync(app, ctx, _remember)
     # Start the response and return the WSGI body iterable (here, not in a function
     # of its own: one frame fewer per request).
-    headers, body = prepare_send(response, request.method)
-    start_response(response.status, headers)
+    status, headers, body = prepare_send(response, request.method)
+    start_response(status, headers)
     if body is None:
         response.close()
         return ()
@@ -304,6 +304,6 @@ def _remember(ctx: RequestContext, page: Response) -> None:
     kept = stamp(ctx, page, path)
     if kept is None:
         return
-    headers, body = prepare_send(page, request.method)
-    answer = (page.status, tuple(headers), None if body is None else b"".join(body))
+    status, headers, body = prepare_send(page, request.method)
+    answer = (status, tuple(headers), None if body is None else b"".join(body))
     keep(_UNROUTED, path, (host, get("REQUEST_METHOD"), *kept, answer))

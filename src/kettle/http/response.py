@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Self
 
+from kettle.http._watched import WatchedClass
 from kettle.http.cookies import dump_cookie
 from kettle.http.dates import http_date, parse_date
 from kettle.http.exceptions import RequestedRangeNotSatisfiable
@@ -114,7 +115,7 @@ def _set_status(response: Response, value: int | str) -> None:
         raise TypeError("Invalid status argument: an int or a str is needed.")
 
 
-class Response:
+class Response(metaclass=WatchedClass):
     """An HTTP response.
 
     ``Response(body, status, headers, mimetype, content_type)``: ``status`` is
@@ -155,8 +156,9 @@ class Response:
             and content_type is None
             and self.default_mimetype == "text/html"
             and self.default_status == 200
+            and self.charset == "utf-8"
         ):
-            data = response.encode(self.charset)
+            data = response.encode()
             self.headers = made = _new_headers(Headers)  # Headers._trusted, written out:
             size = len(data)  # both values are known valid (``length_value``, written out:
             length = LENGTH_VALUES[size] if size < 4096 else str(size)  # a call costs more).
@@ -174,12 +176,14 @@ class Response:
             self.headers = Headers(_header_pairs(headers))
         if content_type is None:
             if mimetype is None and "content-type" not in self.headers:
-                if self.default_mimetype == "text/html":
-                    content_type = _DEFAULT_CONTENT_TYPE
-                else:
-                    mimetype = self.default_mimetype
+                mimetype = self.default_mimetype
             if mimetype is not None:
-                content_type = get_content_type(mimetype, self.charset)
+                charset = self.charset  # (Named in the Content-Type of text, as Werkzeug 2's.)
+                content_type = (
+                    _DEFAULT_CONTENT_TYPE
+                    if mimetype == "text/html" and charset == "utf-8"
+                    else get_content_type(mimetype, charset)
+                )
         if content_type is not None:
             self.headers._list.append(
                 ("Content-Type", check_header_value(content_type, "Content-Type"))

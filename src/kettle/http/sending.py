@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from kettle.http._fast_response import PLAIN_STATUS, plain_status
 from kettle.http.headers import Headers, length_value
 from kettle.http.response import Response, own_headers
 
@@ -12,34 +13,42 @@ _NO_BODY_STATUSES = frozenset({204, 304})
 
 
 def prepare_send(
-    response: Response, method: str
-) -> tuple[list[tuple[str, str]], Iterable[Any] | None]:
-    """Return the header pairs and the body to send, applying HTTP's body rules.
+    response: Response, method: str, as_code: bool = False
+) -> tuple[Any, list[tuple[str, str]], Iterable[Any] | None]:
+    """Return the status, the header pairs and the body to send, applying HTTP's body rules.
 
+    The status is ``response.status`` (WSGI's line), or ``response.status_code``
+    with ``as_code`` (ASGI's): the field those properties read when the class
+    keeps them (``plain_status``: a property read is about 420 instructions on 3.11).
     HEAD, 1xx, 204 and 304 responses send no body (headers are kept, RFC 9110
     9.3.2 and 15.3.5); a list body without Content-Length gets one. A None
     body means "send nothing".
     """
     code = response._status_code
+    status: Any
+    if response.__class__ in PLAIN_STATUS or plain_status(response.__class__):
+        status = code if as_code else response._status
+    else:
+        status = response.status_code if as_code else response.status
     body: Iterable[Any] | None = response.response
     headers_object = response.headers
     if headers_object.__class__ is not Headers:  # Rare: replaced by an extension.
         headers_object = own_headers(response)
     headers = headers_object._list
     if method == "HEAD" or code in _NO_BODY_STATUSES or code < 200:
-        return headers, None
+        return status, headers, None
     if body.__class__ is list and not response.direct_passthrough:
         if headers and headers[-1][0] == "Content-Length":
-            return headers, body  # Where Kettle's own responses put it: no scan.
+            return status, headers, body  # Where Kettle's own responses put it: no scan.
         if len(body) != 1 or body[0].__class__ is not bytes:
             body = list(response.iter_encoded())  # ``Response(["text"])``: sent as bytes.
         elif len(headers) > 1 and headers[1][0] == "Content-Length":
             # A view's text with headers added after it (a cookie, ``Vary``, a hook's):
             # the length stays where the response put it, after the Content-Type.
-            return headers, body
+            return status, headers, body
         for name, _ in headers:
             if name.lower() == "content-length":
                 break
         else:
             headers.append(("Content-Length", length_value(sum(map(len, body)))))
-    return headers, body
+    return status, headers, body

@@ -1,0 +1,102 @@
+"""What the hot path asks of a response class instead of reading it (``kettle.http._watched``).
+
+- ``TEXT_CLASSES``: a class whose ``cls(text)`` is ``Response.__init__``'s common
+  case unchanged (no ``__init__``, ``__new__``, metaclass call or attribute hook of
+  its own; ``default_mimetype`` "text/html", ``default_status`` 200, ``charset``
+  "utf-8"): ``text_response`` builds it in the same steps,
+  without the three class attributes read through the instance (about 600
+  instructions on Python 3.11) nor the constructor's argument tests.
+- ``PLAIN_STATUS``: a class whose ``status`` and ``status_code`` are Response's own
+  properties: an adapter reads the fields they read (a property read is about 420).
+
+Each is learned on a class's first use and forgotten when any watched class changes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kettle.http._watched import WatchedClass, changes, fact_table, keep, static_attribute
+from kettle.http.headers import LENGTH_VALUES, Headers
+from kettle.http.response import _DEFAULT_TYPE_PAIR, Response
+
+if TYPE_CHECKING:
+    from kettle.wrappers import Response as AppResponse
+
+_new = object.__new__
+_INIT = Response.__dict__["__init__"]
+_OBJECT_NEW = object.__dict__["__new__"]
+_GETATTRIBUTE = object.__dict__["__getattribute__"]
+_STATUS = Response.__dict__["status"]
+_STATUS_CODE = Response.__dict__["status_code"]
+
+#: The classes ``text_response`` may build (values unused).
+TEXT_CLASSES: dict[type, bool] = fact_table()
+_NOT_TEXT: dict[type, bool] = fact_table()
+#: The classes whose status properties are Response's (values unused).
+PLAIN_STATUS: dict[type, bool] = fact_table()
+_OWN_STATUS: dict[type, bool] = fact_table()
+
+
+def _text_class(cls: Any) -> bool:
+    since = changes()
+    plain = False
+    if isinstance(cls, WatchedClass):
+        mimetype = static_attribute(cls, "default_mimetype")
+        status = static_attribute(cls, "default_status")
+        charset = static_attribute(cls, "charset")
+        plain = (
+            type(cls).__call__ is type.__call__
+            and static_attribute(cls, "__new__") is _OBJECT_NEW
+            and static_attribute(cls, "__init__") is _INIT
+            and static_attribute(cls, "__getattribute__") is _GETATTRIBUTE
+            and type(mimetype) is str
+            and mimetype == "text/html"
+            and type(status) is int
+            and status == 200
+            and type(charset) is str
+            and charset == "utf-8"
+        )
+    keep(TEXT_CLASSES if plain else _NOT_TEXT, cls, True, since, positive=plain)
+    return plain
+
+
+def text_response(cls: Any, text: str) -> AppResponse:
+    """``cls(text)`` for a class in ``TEXT_CLASSES``: ``Response.__init__``'s steps."""
+    self = _new(cls)
+    data = text.encode()
+    self.headers = made = _new(Headers)
+    size = len(data)
+    made._list = [
+        _DEFAULT_TYPE_PAIR,
+        ("Content-Length", LENGTH_VALUES[size] if size < 4096 else str(size)),
+    ]
+    self._status_code, self._status = 200, "200 OK"
+    self.direct_passthrough = False
+    self.has_close_callbacks = False
+    self.response = [data]
+    return self  # type: ignore[no-any-return]
+
+
+def new_text_response(cls: Any, text: str) -> AppResponse:
+    """``cls(text)``: built by ``text_response`` when the class allows (learned here)."""
+    if cls not in _NOT_TEXT and _text_class(cls):
+        return text_response(cls, text)
+    return cls(text)  # type: ignore[no-any-return]
+
+
+def plain_status(cls: type) -> bool:
+    """True when ``cls`` keeps Response's ``status`` and ``status_code`` (learned once)."""
+    if cls in PLAIN_STATUS:
+        return True
+    if cls in _OWN_STATUS:
+        return False
+    since = changes()
+    plain = (
+        isinstance(cls, WatchedClass)
+        and static_attribute(cls, "status") is _STATUS
+        and static_attribute(cls, "status_code") is _STATUS_CODE
+        and static_attribute(cls, "__getattribute__") is _GETATTRIBUTE
+    )
+    keep(PLAIN_STATUS if plain else _OWN_STATUS, cls, True, since, positive=plain)
+    return plain

@@ -1,0 +1,197 @@
+"""Class attributes of the response class and of the app are honoured whenever they are set.
+
+The str path and the adapters ask what they need of a response class once
+(``kettle.http._fast_response``) instead of reading its attributes per request;
+these tests change those attributes before and after the app served, on the base
+class, on a subclass, on a mixin and on the app (instance and class), under WSGI
+and ASGI (the ``client`` fixture), and check what a client receives.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from kettle import Kettle, Response
+from kettle.http.response import Response as HTTPResponse
+from kettle.testing import KettleClient
+
+
+def _text_app(app: Kettle) -> Kettle:
+    @app.route("/")
+    def index() -> Any:
+        return "café"
+
+    return app
+
+
+def _seen(client: KettleClient) -> tuple[int, str, bytes]:
+    response = client.get("/")
+    return response.status_code, response.headers["Content-Type"], response.data
+
+
+_DEFAULT = (200, "text/html; charset=utf-8", "café".encode())
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_base_class_charset_and_mimetype_set_on_the_class(
+    app: Kettle, client: KettleClient, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    _text_app(app)
+    if when == "after":
+        assert _seen(client) == _DEFAULT
+    monkeypatch.setattr(HTTPResponse, "charset", "latin-1")
+    assert _seen(client) == (200, "text/html; charset=latin-1", b"caf\xe9")
+    monkeypatch.setattr(Response, "default_mimetype", "text/plain")
+    assert _seen(client) == (200, "text/plain; charset=latin-1", b"caf\xe9")
+    monkeypatch.setattr(HTTPResponse, "default_status", 201)
+    assert _seen(client) == (201, "text/plain; charset=latin-1", b"caf\xe9")
+    monkeypatch.undo()
+    assert _seen(client) == _DEFAULT
+
+
+def test_deleting_a_subclass_attribute_is_seen(app: Kettle, client: KettleClient) -> None:
+    class Plain(Response):
+        default_mimetype = "text/plain"
+
+    app.response_class = Plain
+    _text_app(app)
+    assert _seen(client)[1] == "text/plain; charset=utf-8"
+    del Plain.default_mimetype
+    assert _seen(client) == _DEFAULT
+    Plain.default_mimetype = "text/csv"
+    assert _seen(client)[1] == "text/csv; charset=utf-8"
+
+
+def test_subclass_attribute_set_after_the_app_served(app: Kettle, client: KettleClient) -> None:
+    class Mine(Response):
+        pass
+
+    app.response_class = Mine
+    _text_app(app)
+    assert _seen(client) == _DEFAULT
+    Mine.default_status = 202
+    assert _seen(client) == (202, "text/html; charset=utf-8", "café".encode())
+    Mine.default_status = 200
+    Mine.charset = "latin-1"
+    assert _seen(client) == (200, "text/html; charset=latin-1", b"caf\xe9")
+
+
+def test_a_plain_mixin_changed_later_is_seen(app: Kettle, client: KettleClient) -> None:
+    class Mixin:
+        pass
+
+    class Mixed(Mixin, Response):
+        pass
+
+    app.response_class = Mixed
+    _text_app(app)
+    assert _seen(client) == _DEFAULT
+    Mixin.default_mimetype = "text/plain"  # type: ignore[attr-defined]
+    assert _seen(client) == (200, "text/plain; charset=utf-8", "café".encode())
+
+
+def test_an_abc_mixin_and_a_metaclass_of_its_own(app: Kettle, client: KettleClient) -> None:
+    class Marked(abc.ABC):  # noqa: B024 - a plain ABC mixin, no abstract method
+        pass
+
+    class WithABC(Response, Marked):
+        default_mimetype = "text/plain"
+
+    class Meta(type(Response)):  # type: ignore[misc]
+        def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+            made = super().__call__(*args, **kwargs)
+            made.headers["X-Made"] = "meta"
+            return made
+
+    class WithMeta(Response, metaclass=Meta):
+        pass
+
+    _text_app(app)
+    app.response_class = WithABC
+    assert _seen(client)[1] == "text/plain; charset=utf-8"
+    assert isinstance(WithABC("x"), Marked)
+    app.response_class = WithMeta
+    assert client.get("/").headers["X-Made"] == "meta"
+
+
+def test_a_subclass_constructor_or_new_is_called(app: Kettle, client: KettleClient) -> None:
+    class Init(Response):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.headers["X-Init"] = "1"
+
+    class New(Response):
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            made = super().__new__(cls)
+            made.default_mimetype = "text/plain"  # Read by the constructor, on the instance.
+            return made
+
+    _text_app(app)
+    app.response_class = Init
+    assert client.get("/").headers["X-Init"] == "1"
+    app.response_class = New
+    assert _seen(client)[1] == "text/plain; charset=utf-8"
+
+
+def test_a_constructor_assigned_on_the_class_later(app: Kettle, client: KettleClient) -> None:
+    class Later(Response):
+        pass
+
+    app.response_class = Later
+    _text_app(app)
+    assert _seen(client) == _DEFAULT
+    base_init: Callable[..., None] = Response.__init__
+
+    def init(self: Response, *args: Any, **kwargs: Any) -> None:
+        base_init(self, *args, **kwargs)
+        self.headers["X-Later"] = "1"
+
+    Later.__init__ = init  # type: ignore[method-assign]
+    assert client.get("/").headers["X-Later"] == "1"
+
+
+def test_status_properties_overridden_or_assigned_later(
+    app: Kettle, client: KettleClient
+) -> None:
+    class Shown(Response):
+        pass
+
+    app.response_class = Shown
+    _text_app(app)
+    assert client.get("/").status == "200 OK"
+    Shown.status = property(lambda self: "299 SHOWN")  # type: ignore[assignment]
+    Shown.status_code = property(lambda self: 299)  # type: ignore[assignment]
+    response = client.get("/")
+    assert response.status_code == 299  # What the adapter sent (WSGI: the line, ASGI: the code).
+    del Shown.status, Shown.status_code
+    assert client.get("/").status == "200 OK"
+
+
+def test_response_class_on_the_app_instance_and_class(
+    app: Kettle, make_client: Callable[..., KettleClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Plain(Response):
+        default_mimetype = "text/plain"
+
+    class Csv(Response):
+        default_mimetype = "text/csv"
+
+    class MyApp(Kettle):
+        pass
+
+    own = _text_app(MyApp(__name__))
+    client, own_client = make_client(_text_app(app)), make_client(own)
+    assert _seen(client) == _DEFAULT
+    app.response_class = Plain  # On the instance, after it served.
+    assert _seen(client)[1] == "text/plain; charset=utf-8"
+    assert _seen(own_client) == _DEFAULT
+    monkeypatch.setattr(MyApp, "response_class", Csv)  # On a subclass, after creation.
+    assert _seen(own_client)[1] == "text/csv; charset=utf-8"
+    monkeypatch.setattr(Kettle, "response_class", Plain)  # On Kettle itself.
+    assert _seen(own_client)[1] == "text/csv; charset=utf-8"  # (MyApp's own wins.)
+    del app.response_class
+    assert _seen(client)[1] == "text/plain; charset=utf-8"  # Kettle's class attribute now.

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from kettle import Kettle, Response
+from kettle import Kettle, Response, session
 from kettle.http.response import Response as HTTPResponse
 from kettle.testing import KettleClient
 
@@ -154,9 +154,7 @@ def test_a_constructor_assigned_on_the_class_later(app: Kettle, client: KettleCl
     assert client.get("/").headers["X-Later"] == "1"
 
 
-def test_status_properties_overridden_or_assigned_later(
-    app: Kettle, client: KettleClient
-) -> None:
+def test_status_properties_overridden_or_assigned_later(app: Kettle, client: KettleClient) -> None:
     class Shown(Response):
         pass
 
@@ -195,3 +193,64 @@ def test_response_class_on_the_app_instance_and_class(
     assert _seen(own_client)[1] == "text/csv; charset=utf-8"  # (MyApp's own wins.)
     del app.response_class
     assert _seen(client)[1] == "text/plain; charset=utf-8"  # Kettle's class attribute now.
+
+
+def _session_app(app: Kettle) -> Kettle:
+    app.secret_key = "a secret key for the tests"
+
+    @app.route("/write")
+    def write() -> str:
+        session["n"] = session.get("n", 0) + 1
+        return str(session["n"])
+
+    return app
+
+
+def test_cookie_code_assigned_on_the_response_class_later(
+    app: Kettle, client: KettleClient
+) -> None:
+    class Later(Response):
+        pass
+
+    app.response_class = Later
+    _session_app(app)
+    first = client.get("/write")
+    assert first.headers["Set-Cookie"].startswith("session=")
+    assert first.headers["Vary"] == "Cookie"
+    calls: list[str] = []
+    base_set_cookie = Response.set_cookie
+
+    def set_cookie(self: Response, key: str, *args: Any, **kwargs: Any) -> None:
+        calls.append(key)
+        base_set_cookie(self, key, *args, **kwargs)
+
+    Later.set_cookie = set_cookie  # type: ignore[method-assign]
+    assert client.get("/write").headers["Set-Cookie"].startswith("session=")
+    assert calls == ["session"]
+    del Later.set_cookie
+    Later.max_cookie_size = 40  # type: ignore[assignment]  # A plain value, as Werkzeug's.
+    with pytest.warns(UserWarning, match="cookie is too large"):
+        assert client.get("/write").headers["Set-Cookie"].startswith("session=")
+
+
+def test_vary_assigned_on_the_response_class_later(app: Kettle, client: KettleClient) -> None:
+    class Later(Response):
+        pass
+
+    app.response_class = Later
+    _session_app(app)
+    assert client.get("/write").headers["Vary"] == "Cookie"
+    seen: list[str] = []
+    base_vary = Response.vary
+
+    class Recording:
+        def __init__(self, response: Response) -> None:
+            self.real = base_vary.__get__(response)
+
+        def add(self, value: str) -> None:
+            seen.append(value)
+            self.real.add(value)
+
+    Later.vary = property(Recording)  # type: ignore[assignment]
+    assert client.get("/write").headers["Vary"] == "Cookie"
+    assert seen == ["Cookie"]

@@ -98,3 +98,23 @@ def keep(table: dict[type, Any], cls: type, fact: Any, since: int, positive: boo
     if positive and _changes[0] != since:
         table.pop(cls, None)
     return fact
+
+
+def keeps(
+    cls: type, expected: tuple[tuple[str, Any], ...], yes: dict[type, Any], no: dict[type, Any]
+) -> bool:
+    """True when each ``(name, value)`` of ``expected`` is ``cls``'s own by identity.
+
+    Learned once per class into ``yes`` or ``no`` (tables from ``fact_table``): a
+    caller tests ``cls in yes`` first and calls this on a miss.
+    """
+    if cls in yes:
+        return True
+    if cls in no:
+        return False
+    since = changes()
+    plain = isinstance(cls, WatchedClass) and all(
+        static_attribute(cls, name) is value for name, value in expected
+    )
+    keep(yes if plain else no, cls, True, since, positive=plain)
+    return plain

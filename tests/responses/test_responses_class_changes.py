@@ -36,7 +36,7 @@ def _seen(client: KettleClient) -> tuple[int, str, bytes]:
 _DEFAULT = (200, "text/html; charset=utf-8", "café".encode())
 
 
-@pytest.mark.parametrize("when", ["before", "after"])
+@pytest.mark.parametrize("when", ["after", "before"])
 def test_base_class_charset_and_mimetype_set_on_the_class(
     app: Kettle, client: KettleClient, monkeypatch: pytest.MonkeyPatch, when: str
 ) -> None:

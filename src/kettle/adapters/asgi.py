@@ -70,6 +70,9 @@ _HTTP_SCHEMES = {"ws": "http", "wss": "https"}
 
 
 #: The headers ``scope_request`` reads; any other is passed over by one set lookup.
+#: ``io.BytesIO``: the ``io`` module has a ``__getattr__`` (3.11), so 3.11 specializes no
+#: attribute read on it (a generic read each body, about 200 instructions).
+_BytesIO = io.BytesIO
 _SCANNED = frozenset({b"host", b"content-length", b"transfer-encoding", b"cookie", b"content-type"})
 
 
@@ -308,7 +311,7 @@ class ASGIAdapter:
                     if limit is not None and len(data) > limit:
                         body = io.BufferedReader(TooLargeBody())
                     else:
-                        body = io.BytesIO(data)
+                        body = _BytesIO(data)
                 else:
                     try:
                         body = await receive_spooled(message, length, limit, receive)

@@ -159,13 +159,14 @@ class Request(_HTTPRequest):
         ``headers`` and without the two property calls: one pass over the
         scope's byte pairs under ASGI (the first Content-Type, as
         ``_scope_header``, and every Content-Length), two dict lookups under
-        WSGI. The properties answer when a subclass overrides one of them or
-        ``headers`` was read; under ASGI the Content-Type and Content-Length the
-        adapter handed over (``scope_content_type``, ``set_content_length``) are
-        the ones kept, and no scan is made when it handed over both.
+        WSGI. The properties answer once ``headers`` was read; under ASGI the
+        Content-Type and Content-Length the adapter handed over
+        (``scope_content_type``, ``set_content_length``) are the ones kept, and
+        no scan is made when it handed over both. ``form`` calls it only while the
+        class keeps both properties (``kettle.http._request_params.form_hooks``).
         """
         cached = self.__dict__
-        if self._plain_framing and "headers" not in cached:
+        if "headers" not in cached:
             length: int | None = None
             scope = self.scope
             if scope is not None:
@@ -312,6 +313,8 @@ class Request(_HTTPRequest):
         across configs, changed by every write: ``kettle.config.Config``), so
         a form reads them once per config change, not three dict lookups per
         request; a config that is not a ``Config`` (no version) is read each time.
+        Called only while the class keeps the limit properties and ``_config``
+        (``kettle.http._request_params.form_hooks``).
         """
         ctx = _cv_get(None)
         if ctx is None:

@@ -68,15 +68,6 @@ class Request(_HTTPRequest):
     #: adapter read it when it set ``scope``; False when it found none (``content_type``
     #: then scans the scope, which finds none, or finds that of a scope set by hand).
     scope_content_type: bytes | Literal[False] = False
-    #: True while the class keeps the ``content_type`` and ``content_length`` below.
-    _plain_framing = True
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls._plain_framing = "content_type" not in cls.__dict__ and (
-            "content_length" not in cls.__dict__
-            and all(getattr(base, "_plain_framing", True) for base in cls.__bases__)
-        )
 
     @cached_property
     def environ(self) -> WSGIEnvironment:
@@ -147,9 +138,9 @@ class Request(_HTTPRequest):
     def set_content_length(self, length: int | None) -> None:
         """Give the request the Content-Length its adapter read (for adapters), not read again.
 
-        A class with its own ``content_type`` or ``content_length`` reads them itself.
+        A class with another ``content_length`` (one assigned later too) reads it itself.
         """
-        if self._plain_framing:
+        if type(self).content_length is _CONTENT_LENGTH:  # A class read: as costly as a flag's.
             self.__dict__["content_length"] = length  # The cached property's value.
 
     def _urlencoded_length(self) -> int | None:
@@ -403,6 +394,10 @@ class Request(_HTTPRequest):
             if ctx is not None and ctx.app.debug:
                 raise
             raise BadRequest() from exc
+
+
+#: ``Request.content_length`` (``set_content_length`` fills its value in).
+_CONTENT_LENGTH = Request.__dict__["content_length"]
 
 
 class Response(_HTTPResponse):

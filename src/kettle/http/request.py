@@ -548,9 +548,13 @@ class Request(JSONBody):
         max_content_length, max_memory, max_parts = self._form_limits()
         if max_content_length is not None:  # Without a limit there is nothing to check.
             check_length(length, max_content_length)
-        # An ASGI body is a BytesIO, whose ``read`` raises no OSError: ``read_raw``'s frame
-        # is left out (about 300 instructions).
-        data = stream.read(length) if type(stream) is _BYTES_IO else read_raw(stream, length)
+        # An ASGI body is a BytesIO, whose ``read`` raises no OSError: its ``read`` read on the
+        # class (specialized; on the instance it is generic) without ``read_raw``'s frame.
+        data = (
+            _BYTES_IO.read(stream, length)
+            if type(stream) is _BYTES_IO
+            else read_raw(stream, length)
+        )
         while len(data) < length:  # A raw stream may return fewer bytes than asked.
             more = read_raw(stream, length - len(data))
             if not more:

@@ -68,6 +68,9 @@ class Request(_HTTPRequest):
     #: adapter read it when it set ``scope``; False when it found none (``content_type``
     #: then scans the scope, which finds none, or finds that of a scope set by hand).
     scope_content_type: bytes | Literal[False] = False
+    #: The Content-Length the ASGI adapter read from ``scope`` (``set_content_length``);
+    #: False when it handed none over (``content_length`` then scans the scope).
+    scope_content_length: int | Literal[False] | None = False
 
     @cached_property
     def environ(self) -> WSGIEnvironment:
@@ -127,6 +130,9 @@ class Request(_HTTPRequest):
         """The Content-Length as an int (None when absent or invalid), read as ``content_type``."""
         if "headers" not in self.__dict__:
             if self.scope is not None:
+                handed = self.scope_content_length
+                if handed is not False:  # The adapter read it.
+                    return handed
                 # Every field (a repeated one may differ: a 400), not the first.
                 raw = [v.decode("latin-1") for k, v in self.scope["headers"] if k == _LENGTH]
                 return parse_content_length(join_content_length(raw))
@@ -138,10 +144,11 @@ class Request(_HTTPRequest):
     def set_content_length(self, length: int | None) -> None:
         """Give the request the Content-Length its adapter read (for adapters), not read again.
 
-        A class with another ``content_length`` (one assigned later too) reads it itself.
+        Kept as ``scope_content_length``, which ``content_length`` and the form
+        read: a class with another ``content_length`` (one assigned on it later
+        too) never sees it, with no test of the class here.
         """
-        if type(self).content_length is _CONTENT_LENGTH:  # A class read: as costly as a flag's.
-            self.__dict__["content_length"] = length  # The cached property's value.
+        self.scope_content_length = length
 
     def _urlencoded_length(self) -> int | None:
         """``request.form``'s question, Content-Type and Content-Length in one scan (or lookup).
@@ -161,12 +168,11 @@ class Request(_HTTPRequest):
             length: int | None = None
             scope = self.scope
             if scope is not None:
-                known = "content_length" in cached
+                given = cached.get("content_length", self.scope_content_length)
+                known = given is not False
                 handed = self.scope_content_type
                 if handed is not False and known:  # The ASGI adapter read both: no scan.
-                    if handed == _URLENCODED_BYTES:
-                        length = cached["content_length"]
-                    return length
+                    return given if handed == _URLENCODED_BYTES else None
                 # A scope the adapter did not read (set by hand): one pass for the first
                 # Content-Type and, unless the adapter handed it over, every Content-Length.
                 kind = raw = None
@@ -178,7 +184,7 @@ class Request(_HTTPRequest):
                         raw = text if raw is None else f"{raw}, {text}"
                 if kind == _URLENCODED_BYTES:
                     if known:
-                        return cached["content_length"]  # type: ignore[no-any-return]
+                        return given
                     length = cached["content_length"] = parse_content_length(raw)
                 return length
             environ = cached.get("environ")
@@ -394,10 +400,6 @@ class Request(_HTTPRequest):
             if ctx is not None and ctx.app.debug:
                 raise
             raise BadRequest() from exc
-
-
-#: ``Request.content_length`` (``set_content_length`` fills its value in).
-_CONTENT_LENGTH = Request.__dict__["content_length"]
 
 
 class Response(_HTTPResponse):

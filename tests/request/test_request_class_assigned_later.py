@@ -14,6 +14,7 @@ from typing import IO, Any
 import pytest
 
 from kettle import Kettle, Request, request
+from kettle.http._lazy import cached_property
 from kettle.http.datastructures import ImmutableMultiDict
 from kettle.http.formparser import FormDataParser
 from kettle.testing import KettleClient
@@ -156,3 +157,18 @@ def test_init_of_a_mixin_is_called(app: Kettle, client: KettleClient) -> None:
 
     app.request_class = MixedRequest
     assert client.get("/mark").text == "mixin"
+
+
+def test_content_length_assigned_later(app: Kettle, client: KettleClient) -> None:
+    # A non-data descriptor: a value the adapter stored on the request would hide it.
+    class LaterRequest(Request):
+        pass
+
+    @app.post("/length")
+    def length() -> str:
+        return str(request.content_length)
+
+    app.request_class = LaterRequest
+    assert client.post("/length", data="a=x").text == "3"
+    LaterRequest.content_length = cached_property(lambda self: 7)  # type: ignore[assignment]
+    assert client.post("/length", data="a=x").text == "7"

@@ -61,6 +61,7 @@ _FORM_MIMETYPES = frozenset({_URLENCODED, "multipart/form-data"})
 _FUNCTION = FunctionType
 #: ``type.__subclasscheck__``: the real MRO's answer in one specialized C call.
 _is_subclass = type.__subclasscheck__
+#: An ASGI body's class: its ``read`` is looked up on the class (see ``_short_urlencoded_form``).
 _BYTES_IO = io.BytesIO
 #: The methods servers send: one set lookup instead of ``str.isupper`` (a scan).
 _UPPER_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
@@ -527,9 +528,9 @@ class Request(JSONBody):
         the ``LimitedStream`` wrapper, under the same rules (413 past
         ``max_content_length``, 400 when fewer bytes come than announced), and
         ``request.stream`` then reads empty, as it does after the parser
-        consumed it. Default form hooks only. None for a body without a length or longer, in an
-        adapter's own bounded stream, or after ``stream`` or ``get_data()``
-        was read.
+        consumed it. Default form hooks only. None for a body without a length
+        or longer, in an adapter's own bounded stream, or after ``stream`` or
+        ``get_data()`` was read.
         """
         cached = self.__dict__
         stream = self._stream

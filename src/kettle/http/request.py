@@ -61,8 +61,7 @@ _FORM_MIMETYPES = frozenset({_URLENCODED, "multipart/form-data"})
 _FUNCTION = FunctionType
 #: ``type.__subclasscheck__``: the real MRO's answer in one specialized C call.
 _is_subclass = type.__subclasscheck__
-#: An ASGI body's class: its ``read`` is looked up on the class (see ``_short_urlencoded_form``).
-_BYTES_IO = io.BytesIO
+_BYTES_IO = io.BytesIO  # An ASGI body's class (``_short_urlencoded_form`` reads it).
 #: The methods servers send: one set lookup instead of ``str.isupper`` (a scan).
 _UPPER_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 

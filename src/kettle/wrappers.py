@@ -68,15 +68,9 @@ class Request(_HTTPRequest):
     #: adapter read it when it set ``scope``; False when it found none (``content_type``
     #: then scans the scope, which finds none, or finds that of a scope set by hand).
     scope_content_type: bytes | Literal[False] = False
-    #: True while the class keeps the ``content_type`` and ``content_length`` below.
-    _plain_framing = True
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls._plain_framing = "content_type" not in cls.__dict__ and (
-            "content_length" not in cls.__dict__
-            and all(getattr(base, "_plain_framing", True) for base in cls.__bases__)
-        )
+    #: The Content-Length the ASGI adapter read from ``scope`` (``set_content_length``);
+    #: False when it handed none over (``content_length`` then scans the scope).
+    scope_content_length: int | Literal[False] | None = False
 
     @cached_property
     def environ(self) -> WSGIEnvironment:
@@ -136,6 +130,9 @@ class Request(_HTTPRequest):
         """The Content-Length as an int (None when absent or invalid), read as ``content_type``."""
         if "headers" not in self.__dict__:
             if self.scope is not None:
+                handed = self.scope_content_length
+                if handed is not False:  # The adapter read it.
+                    return handed
                 # Every field (a repeated one may differ: a 400), not the first.
                 raw = [v.decode("latin-1") for k, v in self.scope["headers"] if k == _LENGTH]
                 return parse_content_length(join_content_length(raw))
@@ -147,10 +144,11 @@ class Request(_HTTPRequest):
     def set_content_length(self, length: int | None) -> None:
         """Give the request the Content-Length its adapter read (for adapters), not read again.
 
-        A class with its own ``content_type`` or ``content_length`` reads them itself.
+        Kept as ``scope_content_length``, which ``content_length`` and the form
+        read: a class with another ``content_length`` (one assigned on it later
+        too) never sees it, with no test of the class here.
         """
-        if self._plain_framing:
-            self.__dict__["content_length"] = length  # The cached property's value.
+        self.scope_content_length = length
 
     def _urlencoded_length(self) -> int | None:
         """``request.form``'s question, Content-Type and Content-Length in one scan (or lookup).
@@ -159,22 +157,22 @@ class Request(_HTTPRequest):
         ``headers`` and without the two property calls: one pass over the
         scope's byte pairs under ASGI (the first Content-Type, as
         ``_scope_header``, and every Content-Length), two dict lookups under
-        WSGI. The properties answer when a subclass overrides one of them or
-        ``headers`` was read; under ASGI the Content-Type and Content-Length the
-        adapter handed over (``scope_content_type``, ``set_content_length``) are
-        the ones kept, and no scan is made when it handed over both.
+        WSGI. The properties answer once ``headers`` was read; under ASGI the
+        Content-Type and Content-Length the adapter handed over
+        (``scope_content_type``, ``set_content_length``) are the ones kept, and
+        no scan is made when it handed over both. ``form`` calls it only while the
+        class keeps both properties (``kettle.http._request_params.form_hooks``).
         """
         cached = self.__dict__
-        if self._plain_framing and "headers" not in cached:
+        if "headers" not in cached:
             length: int | None = None
             scope = self.scope
             if scope is not None:
-                known = "content_length" in cached
+                given = cached.get("content_length", self.scope_content_length)
+                known = given is not False
                 handed = self.scope_content_type
                 if handed is not False and known:  # The ASGI adapter read both: no scan.
-                    if handed == _URLENCODED_BYTES:
-                        length = cached["content_length"]
-                    return length
+                    return given if handed == _URLENCODED_BYTES else None
                 # A scope the adapter did not read (set by hand): one pass for the first
                 # Content-Type and, unless the adapter handed it over, every Content-Length.
                 kind = raw = None
@@ -186,7 +184,7 @@ class Request(_HTTPRequest):
                         raw = text if raw is None else f"{raw}, {text}"
                 if kind == _URLENCODED_BYTES:
                     if known:
-                        return cached["content_length"]  # type: ignore[no-any-return]
+                        return given
                     length = cached["content_length"] = parse_content_length(raw)
                 return length
             environ = cached.get("environ")
@@ -312,6 +310,8 @@ class Request(_HTTPRequest):
         across configs, changed by every write: ``kettle.config.Config``), so
         a form reads them once per config change, not three dict lookups per
         request; a config that is not a ``Config`` (no version) is read each time.
+        Called only while the class keeps the limit properties and ``_config``
+        (``kettle.http._request_params.form_hooks``).
         """
         ctx = _cv_get(None)
         if ctx is None:

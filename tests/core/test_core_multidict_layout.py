@@ -171,8 +171,20 @@ def test_subclasses_keep_their_getitem() -> None:
     assert upper.getlist("a") == ["x", "y"]
     with pytest.raises(BadRequestKeyError):
         upper["b"]
-    assert Plain._plain_getitem and not Upper._plain_getitem
-    assert Plain([("a", "x")])["a"] == "x"
+    assert Plain([("a", "x")])["a"] == "x" and Plain([("a", "x")]).get("a") == "x"
+
+
+@pytest.mark.parametrize("base", [MultiDict, ImmutableMultiDict])
+def test_getitem_assigned_on_the_class_later_is_what_get_reads(base: type) -> None:
+    class Later(base):  # type: ignore[misc,valid-type]
+        pass
+
+    assert Later([("a", "x")]).get("a") == "x"
+    Later.__getitem__ = lambda self, key: "later"
+    assert Later([("a", "x")]).get("a") == "later"
+    assert Later([("a", "x")]).get("b") == "later"
+    del Later.__getitem__
+    assert Later([("a", "x")]).get("a") == "x" and Later([("a", "x")]).get("b") is None
 
 
 def test_a_missing_key_is_a_400_in_a_view(app: Kettle, client: KettleClient) -> None:

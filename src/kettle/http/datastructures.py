@@ -21,6 +21,8 @@ _missing: Any = object()
 
 #: ``dict.get`` itself: the stored value of a key, whatever a subclass overrides.
 _dict_get = dict.get
+#: ``type``, under a name the ``get`` methods' ``type`` parameter does not hide.
+_class_of = type
 #: ``dict.__getitem__`` itself: ``ImmutableMultiDict``'s ``[]`` (its dict holds first values).
 _dict_getitem = dict.__getitem__
 #: dict's own reads and update, untyped: an ImmutableMultiDict's dict holds values, not lists.
@@ -98,19 +100,6 @@ class MultiDict(dict[K, list[V]]):
         if mapping is not None:
             _fill(self, mapping)
 
-    #: True while the class keeps its family's ``__getitem__`` (decided per class): ``get``
-    #: may then read the stored values itself instead of calling ``self[key]`` and catching
-    #: the KeyError (building a BadRequestKeyError is most of a missed ``get``'s cost).
-    _plain_getitem = True
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        # ``ImmutableMultiDict`` sets dict's own ``__getitem__``: that one is plain too.
-        own = cls.__dict__.get("__getitem__", _dict_getitem)
-        cls._plain_getitem = own is _dict_getitem and all(
-            getattr(base, "_plain_getitem", True) for base in cls.__bases__
-        )
-
     def __getitem__(self, key: K) -> V:  # type: ignore[override]
         values: list[V] | None = _dict_get(self, key)
         if values:
@@ -129,7 +118,11 @@ class MultiDict(dict[K, list[V]]):
 
         A conversion that raises ValueError or TypeError gives ``default``.
         """
-        if not self._plain_getitem:
+        # While the class keeps this ``__getitem__`` (read on the class each time: one
+        # assigned later counts), the stored values are read here instead of calling
+        # ``self[key]`` and catching the KeyError (building a BadRequestKeyError is most
+        # of a missed ``get``'s cost).
+        if _class_of(self).__getitem__ is not _MULTIDICT_GETITEM:
             return _get_through_getitem(self, key, default, type)
         values: list[V] | None = _dict_get(self, key)
         if not values:
@@ -254,6 +247,10 @@ class MultiDict(dict[K, list[V]]):
         return f"{type(self).__name__}({list(self.items(multi=True))!r})"
 
 
+#: ``MultiDict``'s own ``__getitem__`` (``get`` reads the stored lists while a class keeps it).
+_MULTIDICT_GETITEM = MultiDict.__getitem__
+
+
 class _Immutable:
     """Refuses every write, as Werkzeug's immutable dicts do."""
 
@@ -297,7 +294,7 @@ class ImmutableMultiDict(_Immutable, MultiDict[K, V]):
 
         A conversion that raises ValueError or TypeError gives ``default``.
         """
-        if not self._plain_getitem:
+        if _class_of(self).__getitem__ is not _dict_getitem:  # As ``MultiDict.get``.
             return _get_through_getitem(self, key, default, type)
         if type is None:  # The dict holds first values: its own ``get`` is the answer.
             return _dict_get(self, key, default)

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from kettle.http._lazy import cached_property
 from kettle.http._request_json import JSONBody
-from kettle.http._request_params import Args, Form
+from kettle.http._request_params import KEPT_FORM_HOOKS, Args, Form, default_form_hooks, form_hooks
 from kettle.http.accept import CharsetAccept, LanguageAccept, MIMEAccept
 from kettle.http.auth import Authorization
 from kettle.http.cookies import parse_cookie
@@ -56,17 +56,12 @@ _URL_SAFE = "!$&'()*+,/:;=@%"
 _QUERY_SAFE = ":&%=+$!*'(),/?;@"
 _URLENCODED = "application/x-www-form-urlencoded"
 _FORM_MIMETYPES = frozenset({_URLENCODED, "multipart/form-data"})
-#: What a class may override to change how a form is parsed. While a class defines
-#: none of them (or says its own keep their meaning: ``_keeps_form_hooks``), a short
-#: urlencoded body is decoded directly, without building a parser.
-_FORM_HOOKS = (
-    *("_load_form_data", "make_form_data_parser", "form_data_parser_class"),
-    *("mimetype", "stream", "_form_limits", "_config"),
-    *("max_content_length", "max_form_memory_size", "max_form_parts"),
-)
 
 
 _FUNCTION = FunctionType
+#: ``type.__subclasscheck__``: the real MRO's answer in one specialized C call.
+_is_subclass = type.__subclasscheck__
+_BYTES_IO = io.BytesIO  # An ASGI body's class (``_short_urlencoded_form`` reads it).
 #: The methods servers send: one set lookup instead of ``str.isupper`` (a scan).
 _UPPER_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 
@@ -117,24 +112,18 @@ class Request(JSONBody):
     #: ``object.__new__`` then this ``__init__`` called directly (the class call
     #: cost about 400 instructions more on 3.11; see docs/performance.md).
     init_directly = True
-    #: True while the class keeps every hook in ``_FORM_HOOKS`` (decided per class).
-    _default_form_hooks = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.fields_by_position = "__init__" not in cls.__dict__ and all(
-            getattr(base, "fields_by_position", True) for base in cls.__bases__
-        )
+        # The objects the class resolves, not its own names: a mixin's ``__init__`` counts.
+        cls.fields_by_position = cls.__init__ is _REQUEST_INIT
         cls.init_directly = (
             cls.fields_by_position
-            and "__new__" not in cls.__dict__
+            and cls.__new__ is object.__new__
             and type(cls).__call__ is type.__call__
-            and all(getattr(base, "init_directly", True) for base in cls.__bases__)
         )
-        cls._default_form_hooks = cls.__dict__.get("_keeps_form_hooks", False) or (
-            all(getattr(base, "_default_form_hooks", True) for base in cls.__bases__)
-            and not any(name in cls.__dict__ for name in _FORM_HOOKS)
-        )
+        if cls.__dict__.get("_keeps_form_hooks"):  # Its own form hooks keep their meaning.
+            KEPT_FORM_HOOKS.insert(0, form_hooks(cls))
 
     def __init__(
         self,
@@ -501,6 +490,10 @@ class Request(JSONBody):
             max_form_memory_size=self.max_form_memory_size, max_form_parts=self.max_form_parts
         )
 
+    def _config(self, key: str) -> Any:
+        """No app here: None (an app's request reads its config; see ``_form_limits``)."""
+        return None
+
     def _form_limits(self) -> tuple[int | None, int | None, int | None]:
         """``max_content_length``, ``max_form_memory_size`` and ``max_form_parts`` in one call."""
         return self.max_content_length, self.max_form_memory_size, self.max_form_parts
@@ -517,7 +510,7 @@ class Request(JSONBody):
         files: ImmutableMultiDict[str, FileStorage] = ImmutableMultiDict()
         if mimetype in _FORM_MIMETYPES and "_cached_data" not in cached:
             length = self.content_length
-            if mimetype == _URLENCODED and self._default_form_hooks:
+            if mimetype == _URLENCODED and default_form_hooks(self):
                 form = self._short_urlencoded_form(length)
             if form is None:
                 form, files = self.make_form_data_parser().parse(
@@ -527,16 +520,16 @@ class Request(JSONBody):
         cached["files"] = files
 
     def _short_urlencoded_form(self, length: int | None) -> ImmutableMultiDict[str, str] | None:
-        """A short urlencoded body read in one call and decoded, or None (default form hooks only).
+        """A short urlencoded body read in one call, decoded and stored as ``form``, or None.
 
         The parser reads such a body whole anyway: with a Content-Length of at
         most ``CHUNK_SIZE`` it is one read, without a parser object and without
         the ``LimitedStream`` wrapper, under the same rules (413 past
         ``max_content_length``, 400 when fewer bytes come than announced), and
         ``request.stream`` then reads empty, as it does after the parser
-        consumed it. None for a body without a length or longer, in an
-        adapter's own bounded stream, or after ``stream`` or ``get_data()``
-        was read.
+        consumed it. Default form hooks only. None for a body without a length
+        or longer, in an adapter's own bounded stream, or after ``stream`` or
+        ``get_data()`` was read.
         """
         cached = self.__dict__
         stream = self._stream
@@ -546,22 +539,32 @@ class Request(JSONBody):
             or stream is None
             or "_bounded" in cached
             or "_cached_data" in cached
-            # The MRO, not ``isinstance``: against an ``io`` class that goes through the
-            # Python-level ``ABCMeta.__instancecheck__`` (nothing registers virtual subclasses).
-            or BoundedStream in type(stream).__mro__
+            # ``type.__subclasscheck__``, not ``isinstance``: against an ``io`` class that goes
+            # through the Python-level ``ABCMeta.__instancecheck__`` (nothing registers virtual
+            # subclasses); reading ``__mro__`` was a generic attribute read (about 250).
+            or _is_subclass(BoundedStream, type(stream))
         ):
             return None
         max_content_length, max_memory, max_parts = self._form_limits()
         if max_content_length is not None:  # Without a limit there is nothing to check.
             check_length(length, max_content_length)
-        data = read_raw(stream, length)
+        # An ASGI body is a BytesIO, whose ``read`` raises no OSError: its ``read`` read on the
+        # class (specialized; on the instance it is generic) without ``read_raw``'s frame.
+        data = (
+            _BYTES_IO.read(stream, length)
+            if type(stream) is _BYTES_IO
+            else read_raw(stream, length)
+        )
         while len(data) < length:  # A raw stream may return fewer bytes than asked.
             more = read_raw(stream, length - len(data))
             if not more:
                 raise ClientDisconnected(SHORT_BODY)
             data += more
         cached["_bounded"] = _READ_WHOLE  # ``stream`` makes its empty BytesIO if read.
-        return query_multidict(data, max_parts, max_memory)
+        # Stored as ``cached_property`` stores (``STORE_ATTR`` of a name with a descriptor is
+        # generic on 3.11, as reading ``type(self).__setattr__``: about 550 instructions).
+        form = cached["form"] = query_multidict(data, max_parts, max_memory)
+        return form
 
     form = Form()
 
@@ -591,3 +594,7 @@ class Request(JSONBody):
                     storage.close()
         if self.owns_stream and self._stream is not None:
             self._stream.close()
+
+
+_REQUEST_INIT = Request.__init__
+KEPT_FORM_HOOKS.append(form_hooks(Request))

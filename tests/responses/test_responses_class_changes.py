@@ -254,3 +254,21 @@ def test_vary_assigned_on_the_response_class_later(app: Kettle, client: KettleCl
     Later.vary = property(Recording)  # type: ignore[assignment]
     assert client.get("/write").headers["Vary"] == "Cookie"
     assert seen == ["Cookie"]
+
+
+@pytest.mark.parametrize("text", ["", "café", "x" * 5000])
+def test_the_direct_text_response_is_what_the_constructor_builds(text: str) -> None:
+    # ``text_response`` writes out ``Response.__init__``'s str case (a frame saved): this
+    # binds the two copies, field by field, so that one cannot change without the other.
+    from kettle.http._fast_response import new_text_response, text_response
+
+    class Plain(Response):
+        pass
+
+    for cls in (Response, Plain):
+        built, direct = cls(text), text_response(cls, text)
+        assert type(direct) is cls
+        assert direct.headers.to_wsgi_list() == built.headers.to_wsgi_list()
+        fields = {k: v for k, v in vars(direct).items() if k != "headers"}
+        assert fields == {k: v for k, v in vars(built).items() if k != "headers"}
+        assert vars(new_text_response(cls, text)).keys() == vars(built).keys()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kettle.http._watched import WatchedClass, changes, fact_table, keep, static_attribute
+from kettle.http._watched import WatchedClass, changes, fact_table, keep, keeps, static_attribute
 from kettle.http.headers import LENGTH_VALUES, Headers
 from kettle.http.response import _DEFAULT_TYPE_PAIR, Response
 
@@ -27,8 +27,12 @@ _new = object.__new__
 _INIT = Response.__dict__["__init__"]
 _OBJECT_NEW = object.__dict__["__new__"]
 _GETATTRIBUTE = object.__dict__["__getattribute__"]
-_STATUS = Response.__dict__["status"]
-_STATUS_CODE = Response.__dict__["status_code"]
+#: What ``plain_status`` asks of a class: Response's own objects, by identity.
+_PLAIN_STATUS_ATTRIBUTES = (
+    ("status", Response.__dict__["status"]),
+    ("status_code", Response.__dict__["status_code"]),
+    ("__getattribute__", _GETATTRIBUTE),
+)
 
 #: The classes ``text_response`` may build (values unused).
 TEXT_CLASSES: dict[type, bool] = fact_table()
@@ -87,16 +91,4 @@ def new_text_response(cls: Any, text: str) -> AppResponse:
 
 def plain_status(cls: type) -> bool:
     """True when ``cls`` keeps Response's ``status`` and ``status_code`` (learned once)."""
-    if cls in PLAIN_STATUS:
-        return True
-    if cls in _OWN_STATUS:
-        return False
-    since = changes()
-    plain = (
-        isinstance(cls, WatchedClass)
-        and static_attribute(cls, "status") is _STATUS
-        and static_attribute(cls, "status_code") is _STATUS_CODE
-        and static_attribute(cls, "__getattribute__") is _GETATTRIBUTE
-    )
-    keep(PLAIN_STATUS if plain else _OWN_STATUS, cls, True, since, positive=plain)
-    return plain
+    return keeps(cls, _PLAIN_STATUS_ATTRIBUTES, PLAIN_STATUS, _OWN_STATUS)

@@ -272,3 +272,74 @@ def test_the_direct_text_response_is_what_the_constructor_builds(text: str) -> N
         fields = {k: v for k, v in vars(direct).items() if k != "headers"}
         assert fields == {k: v for k, v in vars(built).items() if k != "headers"}
         assert vars(new_text_response(cls, text)).keys() == vars(built).keys()
+
+
+def _json_app(app: Kettle) -> Kettle:
+    @app.route("/data")
+    def data() -> Any:
+        return {"name": "café"}
+
+    return app
+
+
+def _seen_json(client: KettleClient) -> tuple[int, str, bytes]:
+    response = client.get("/data")
+    return response.status_code, response.headers["Content-Type"], response.data
+
+
+_JSON = (200, "application/json", b'{"name":"caf\\u00e9"}\n')
+
+
+def test_json_responses_keep_a_subclass_default_status(app: Kettle, client: KettleClient) -> None:
+    # Flask's provider calls ``app.response_class(body, mimetype=...)``: a class's
+    # ``default_status`` is the status of every JSON response, as of a str one.
+    class Created(Response):
+        default_status = 201
+
+    app.response_class = Created
+    _json_app(app)
+    assert _seen_json(client) == (201, *_JSON[1:])
+
+
+@pytest.mark.parametrize("when", ["after", "before"])
+def test_json_responses_see_class_attributes_set_later(
+    app: Kettle, client: KettleClient, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    class Mine(Response):
+        pass
+
+    app.response_class = Mine
+    _json_app(app)
+    if when == "after":
+        assert _seen_json(client) == _JSON
+    Mine.default_status = 203
+    assert _seen_json(client) == (203, *_JSON[1:])
+    del Mine.default_status
+    assert _seen_json(client) == _JSON
+
+    def set_data(self: Response, value: Any) -> None:
+        HTTPResponse.set_data(self, value)
+        self.headers["X-Set-Data"] = "mine"
+
+    Mine.set_data = set_data  # type: ignore[method-assign]
+    response = client.get("/data")
+    assert response.headers["X-Set-Data"] == "mine"
+    assert response.data == _JSON[2]
+    monkeypatch.setattr(HTTPResponse, "default_status", 202)
+    del Mine.set_data
+    assert _seen_json(client) == (202, *_JSON[1:])
+    monkeypatch.undo()
+    assert _seen_json(client) == _JSON
+
+
+def test_jsonify_with_a_constructor_of_its_own(app: Kettle, client: KettleClient) -> None:
+    class Tagged(Response):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.headers["X-Tagged"] = "yes"
+
+    app.response_class = Tagged
+    _json_app(app)
+    response = client.get("/data")
+    assert (response.status_code, response.headers["X-Tagged"]) == (200, "yes")
+    assert response.data == _JSON[2]

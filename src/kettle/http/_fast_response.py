@@ -6,6 +6,8 @@
   "utf-8"): ``text_response`` builds it in the same steps,
   without the three class attributes read through the instance (about 600
   instructions on Python 3.11) nor the constructor's argument tests.
+- ``JSON_CLASSES``: the same for ``cls(body, content_type=...)`` (any default
+  mimetype; ``set_data`` Response's own): the JSON provider builds it directly.
 - ``PLAIN_STATUS``: a class whose ``status`` and ``status_code`` are Response's own
   properties: an adapter reads the fields they read (a property read is about 420).
 
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 
 _new = object.__new__
 _INIT = Response.__dict__["__init__"]
+_SET_DATA = Response.__dict__["set_data"]
 _OBJECT_NEW = object.__dict__["__new__"]
 _GETATTRIBUTE = object.__dict__["__getattribute__"]
 #: What ``plain_status`` asks of a class: Response's own objects, by identity.
@@ -37,9 +40,28 @@ _PLAIN_STATUS_ATTRIBUTES = (
 #: The classes ``text_response`` may build (values unused).
 TEXT_CLASSES: dict[type, bool] = fact_table()
 _NOT_TEXT: dict[type, bool] = fact_table()
+#: The classes whose JSON responses ``json_class`` allows built directly (values unused).
+JSON_CLASSES: dict[type, bool] = fact_table()
+_NOT_JSON: dict[type, bool] = fact_table()
 #: The classes whose status properties are Response's (values unused).
 PLAIN_STATUS: dict[type, bool] = fact_table()
 _OWN_STATUS: dict[type, bool] = fact_table()
+
+
+def _built_plainly(cls: Any) -> bool:
+    """True when ``cls(...)`` runs ``Response.__init__`` unchanged, status 200, body in UTF-8."""
+    status = static_attribute(cls, "default_status")
+    charset = static_attribute(cls, "charset")
+    return (
+        type(cls).__call__ is type.__call__
+        and static_attribute(cls, "__new__") is _OBJECT_NEW
+        and static_attribute(cls, "__init__") is _INIT
+        and static_attribute(cls, "__getattribute__") is _GETATTRIBUTE
+        and type(status) is int
+        and status == 200
+        and type(charset) is str
+        and charset == "utf-8"
+    )
 
 
 def _text_class(cls: Any) -> bool:
@@ -47,20 +69,7 @@ def _text_class(cls: Any) -> bool:
     plain = False
     if isinstance(cls, WatchedClass):
         mimetype = static_attribute(cls, "default_mimetype")
-        status = static_attribute(cls, "default_status")
-        charset = static_attribute(cls, "charset")
-        plain = (
-            type(cls).__call__ is type.__call__
-            and static_attribute(cls, "__new__") is _OBJECT_NEW
-            and static_attribute(cls, "__init__") is _INIT
-            and static_attribute(cls, "__getattribute__") is _GETATTRIBUTE
-            and type(mimetype) is str
-            and mimetype == "text/html"
-            and type(status) is int
-            and status == 200
-            and type(charset) is str
-            and charset == "utf-8"
-        )
+        plain = _built_plainly(cls) and type(mimetype) is str and mimetype == "text/html"
     keep(TEXT_CLASSES if plain else _NOT_TEXT, cls, True, since, positive=plain)
     return plain
 
@@ -87,6 +96,26 @@ def new_text_response(cls: Any, text: str) -> AppResponse:
     if cls not in _NOT_TEXT and _text_class(cls):
         return text_response(cls, text)
     return cls(text)  # type: ignore[no-any-return]
+
+
+def json_class(cls: Any) -> bool:
+    """True when ``cls(body, content_type=...)`` is Response's own steps: a 200, UTF-8 body.
+
+    ``set_data`` too must be Response's (the constructor encodes a str body with it).
+    Learned once per class, as ``TEXT_CLASSES``.
+    """
+    if cls in JSON_CLASSES:
+        return True
+    if cls in _NOT_JSON:
+        return False
+    since = changes()
+    plain = (
+        isinstance(cls, WatchedClass)
+        and _built_plainly(cls)
+        and static_attribute(cls, "set_data") is _SET_DATA
+    )
+    keep(JSON_CLASSES if plain else _NOT_JSON, cls, True, since, positive=plain)
+    return plain
 
 
 def plain_status(cls: type) -> bool:

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from kettle.http.response import Response as _BaseResponse
+from kettle.http._fast_response import JSON_CLASSES, json_class
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
@@ -117,8 +117,8 @@ class DefaultJSONProvider(JSONProvider):
             text = self.dumps(obj, separators=(",", ":"))
         cls = app.response_class
         if self.mimetype == "application/json":
-            if cls.__init__ is _BaseResponse.__init__:
-                # Nothing custom in the constructor: build the response in one step.
+            if cls in JSON_CLASSES or json_class(cls):
+                # Nothing custom in the class's construction (``_fast_response``): in one step.
                 data = f"{text}\n".encode()
                 headers = [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
                 return cls._ready(data, 200, "200 OK", headers)

@@ -111,6 +111,11 @@ class FormDataParser:
         except BaseException:
             collector.close_files()
             raise
+        finally:
+            # A bound method of the collector, kept on it, is a reference cycle: the parser,
+            # the collector and every file part (a 100 KiB upload's buffer) would wait for
+            # the garbage collector instead of going with the request.
+            collector.data = _drop
         return ImmutableMultiDict(collector.fields), ImmutableMultiDict(collector.files)
 
 
@@ -128,8 +133,9 @@ class _PartCollector:
         self._file: FileStorage | None = None
         # The open file part's memory buffer (default stream factory, not yet spooled).
         self._buffer: io.BytesIO | None = None
-        # The open file part's write method, or a field's bounded append.
-        self.data: Callable[[Any], object] = self._skip
+        # The open file part's write method, or a field's bounded append (``_drop``
+        # between parts: a bound method of this object kept on it would be a cycle).
+        self.data: Callable[[Any], object] = _drop
 
     def start(self, header_lines: list[tuple[str, str]]) -> None:
         """Begin a part: a field, or a file written to the parser's stream factory."""
@@ -197,9 +203,6 @@ class _PartCollector:
         if limit is not None and len(field) > limit:
             raise RequestEntityTooLarge("A form field is larger than MAX_FORM_MEMORY_SIZE.")
 
-    def _skip(self, data: Any) -> None:
-        """Drop a piece of a part nobody keeps (before a part starts, after it ends)."""
-
     def end(self) -> None:
         """End a part: a field's value is decoded, a file rewound for the view."""
         if self._field is not None:
@@ -211,12 +214,16 @@ class _PartCollector:
                 self._buffer.getvalue()
             self._file.stream.seek(0)
         self._field = self._file = self._buffer = None
-        self.data = self._skip
+        self.data = _drop
 
     def close_files(self) -> None:
         """Close every file part (a failed parse)."""
         for _, storage in self.files:
             storage.close()
+
+
+def _drop(data: Any) -> None:
+    """Drop a piece of a part nobody keeps (before a part starts, after it ends)."""
 
 
 def _part_charset(content_type: str | None) -> str:

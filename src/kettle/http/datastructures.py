@@ -279,10 +279,19 @@ class ImmutableMultiDict(_Immutable, MultiDict[K, V]):
 
     def __init__(self, mapping: Any = None) -> None:
         dict.__init__(self)
-        if mapping is not None:
-            lists: dict[K, list[V]] = {}
+        if mapping is None:
+            return
+        lists: dict[K, list[V]]
+        if mapping.__class__ is list:  # (key, value) pairs: a parsed form's, the common input.
+            first = dict(mapping)  # In C, no frame: a key that repeats keeps its last value,
+            if len(first) == len(mapping):  # but none repeats: these are the first values.
+                _store_update(self, first)
+                return
+            lists = _grouped(mapping)
+        else:
+            lists = {}
             _fill(lists, mapping)
-            _store(self, {key: values[0] for key, values in lists.items()}, lists)
+        _store(self, {key: values[0] for key, values in lists.items()}, lists)
 
     __getitem__ = dict.__getitem__  # type: ignore[assignment]
 

@@ -95,12 +95,22 @@ _ORIGINALS: dict[str, Any] = {}
 
 
 async def user_exception(app: Kettle, ctx: RequestContext, e: Exception) -> Any:
+    """What the error's handler answers: ``app.handle_user_exception`` if replaced, else ours.
+
+    A routing error is raised from the request that holds it (``routing_exception``):
+    its traceback's frames hold the request, a cycle that would keep the request (and
+    its body) for the cyclic collector, one per 404 a client asks for. Once answered,
+    its traceback is let go (an error that escapes keeps it).
+    """
     if replaced(app, "handle_user_exception"):
         rv = app.handle_user_exception(e)
         if is_awaitable(rv):
             rv = await ctx.runner.wait(rv)
-        return rv
-    return await handle_user_exception(app, ctx, e)
+    else:
+        rv = await handle_user_exception(app, ctx, e)
+    if e is ctx.request.routing_exception:
+        e.__traceback__ = None
+    return rv
 
 
 async def handle_user_exception(app: Kettle, ctx: RequestContext, e: Exception) -> Any:

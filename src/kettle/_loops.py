@@ -81,6 +81,9 @@ def run_task(task: asyncio.Task[Any]) -> Any:
             task.cancel()
             with contextlib.suppress(BaseException):
                 loop.run_until_complete(task)
+        # The task holds the error, whose traceback holds this frame, which held the task:
+        # a cycle per error of a coroutine, left for the cyclic collector.
+        del task
         raise
 
 

@@ -97,10 +97,11 @@ _ORIGINALS: dict[str, Any] = {}
 async def user_exception(app: Kettle, ctx: RequestContext, e: Exception) -> Any:
     """What the error's handler answers: ``app.handle_user_exception`` if replaced, else ours.
 
-    A routing error is raised from the request that holds it (``routing_exception``):
-    its traceback's frames hold the request, a cycle that would keep the request (and
-    its body) for the cyclic collector, one per 404 a client asks for. Once answered,
-    its traceback is let go (an error that escapes keeps it).
+    Once answered (an error that escapes keeps it), the error's traceback is let go
+    when it would make a reference cycle that keeps the request (and its body) for the
+    cyclic collector, one per bad request a client sends: for a routing error, raised
+    from the request that holds it (``routing_exception``), and for an HTTP error that
+    is its own answer (no handler: the frames of its traceback hold it as ``rv``).
     """
     if replaced(app, "handle_user_exception"):
         rv = app.handle_user_exception(e)
@@ -108,9 +109,20 @@ async def user_exception(app: Kettle, ctx: RequestContext, e: Exception) -> Any:
             rv = await ctx.runner.wait(rv)
     else:
         rv = await handle_user_exception(app, ctx, e)
-    if e is ctx.request.routing_exception:
+    if rv is e:
+        _let_go(e)
+    elif e is ctx.request.routing_exception:
         e.__traceback__ = None
     return rv
+
+
+def _let_go(error: BaseException) -> None:
+    """Drop the tracebacks of ``error`` and of the errors it was raised from (a bounded chain)."""
+    seen = 0
+    while error is not None and seen < 16:
+        error.__traceback__ = None
+        error = error.__cause__ or error.__context__  # type: ignore[assignment]
+        seen += 1
 
 
 async def handle_user_exception(app: Kettle, ctx: RequestContext, e: Exception) -> Any:

@@ -58,6 +58,9 @@ class MultipartDecoder:
         self._dash_boundary = b"--" + boundary
         self._delimiter = b"\r\n--" + boundary
         self._state = _PREAMBLE
+        #: True once the close delimiter was seen (the rest of the body is not needed). An
+        #: attribute, not a property: the reading loop asks after every read.
+        self.done = False
         self._at_start = True
         self._carry = bytearray()
         self._headers: list[tuple[str, str]] = []
@@ -99,11 +102,6 @@ class MultipartDecoder:
         if self._state != _DONE:
             raise BadRequest("Unexpected end of the multipart body.")
         return []
-
-    @property
-    def done(self) -> bool:
-        """True once the close delimiter was seen (the rest of the body is not needed)."""
-        return self._state == _DONE
 
     # -- the scanner ---------------------------------------------------------------------
     def _run(self, data: bytes | bytearray, events: list[Event]) -> int:
@@ -148,6 +146,7 @@ class MultipartDecoder:
                 return after
             if after == 0:
                 self._state = _DONE
+                self.done = True
                 events.append(_END)
                 return size
         self._at_start = False
@@ -225,6 +224,7 @@ class MultipartDecoder:
         if after == 0:
             append(_END)
             self._state = _DONE
+            self.done = True
             return len(data)
         self._state = _HEADERS
         self._headers = []

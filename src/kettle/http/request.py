@@ -507,7 +507,7 @@ class Request(JSONBody):
             return
         mimetype = self.mimetype
         form: ImmutableMultiDict[str, str] | None = None
-        files: ImmutableMultiDict[str, FileStorage] = ImmutableMultiDict()
+        files: ImmutableMultiDict[str, FileStorage] | None = None
         if mimetype in _FORM_MIMETYPES and "_cached_data" not in cached:
             length = self.content_length
             if mimetype == _URLENCODED and default_form_hooks(self):
@@ -517,7 +517,7 @@ class Request(JSONBody):
                     self.stream, mimetype, length, self.mimetype_params
                 )
         cached["form"] = ImmutableMultiDict() if form is None else form
-        cached["files"] = files
+        cached["files"] = ImmutableMultiDict() if files is None else files
 
     def _short_urlencoded_form(self, length: int | None) -> ImmutableMultiDict[str, str] | None:
         """A short urlencoded body read in one call, decoded and stored as ``form``, or None.

@@ -75,16 +75,43 @@ def run_task(task: asyncio.Task[Any]) -> Any:
             loop.run_forever()
             if task.done():
                 return task.result()
-        return loop.run_until_complete(task)
+        _run_until_done(loop, task)
+        return task.result()
     except BaseException:
         if not task.done():
             task.cancel()
             with contextlib.suppress(BaseException):
-                loop.run_until_complete(task)
+                _run_until_done(loop, task)
         # The task holds the error, whose traceback holds this frame, which held the task:
         # a cycle per error of a coroutine, left for the cyclic collector.
         del task
         raise
+
+
+def _stop_when_done(task: asyncio.Task[Any]) -> None:
+    """Stop the task's loop once the task is done (``run_until_complete``'s callback)."""
+    # SystemExit and KeyboardInterrupt leave ``run_forever`` by themselves: a stop
+    # now would end the loop's next run before it starts.
+    if task.cancelled() or not isinstance(task.exception(), SystemExit | KeyboardInterrupt):
+        task.get_loop().stop()
+
+
+def _run_until_done(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
+    """Run ``loop`` until ``task`` is done (``run_until_complete``) without raising its error.
+
+    ``run_until_complete`` raises the task's error from its own frame, which
+    holds the task: the error's traceback then holds the task that holds the
+    error, a cycle per failing step (an ``async def`` view's error, the
+    ``StopAsyncIteration`` ending a streamed body under WSGI) left for the
+    cyclic collector. The caller raises it from ``task.result()``.
+    """
+    task.add_done_callback(_stop_when_done)
+    try:
+        loop.run_forever()
+    finally:
+        task.remove_done_callback(_stop_when_done)
+    if not task.done():
+        raise RuntimeError("Event loop stopped before Future completed.")
 
 
 def drive(coro: Coroutine[Any, Any, Any]) -> Any:

@@ -493,6 +493,11 @@ class ASGIAdapter:
                     # closed while it executes, so let it return first.
                     await asyncio.wait({step})
                     raise
+                except BaseException:
+                    # The body's error: the step holds it, and its traceback holds
+                    # this frame, which would hold the step (a cycle).
+                    del step
+                    raise
                 if chunk is _DONE:
                     break
                 data = chunk.encode(charset) if isinstance(chunk, str) else chunk

@@ -78,12 +78,14 @@ class ThreadStream:
         """
         from kettle._loops import run_task, thread_loop
 
-        task = thread_loop().create_task(awaitable)
-        self.task = task
+        # No local holds the task: a step that ends by an exception (the body's
+        # StopAsyncIteration, its error) would leave a cycle, the task holding the
+        # exception whose traceback holds this frame.
+        self.task = thread_loop().create_task(awaitable)
         if _shutting_down:
-            end_stream(task)  # Shutdown began before this step: end it at once.
+            end_stream(self.task)  # Shutdown began before this step: end it at once.
         try:
-            return run_task(task)
+            return run_task(self.task)
         finally:
             self.task = None
 

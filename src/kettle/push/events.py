@@ -137,6 +137,11 @@ class _Step:
                     yielded = self._context.run(it.send, None)
             except StopIteration as stop:
                 return True, stop.value
+            except BaseException:
+                # The source's error: the future it waited for holds it too, and the
+                # error's traceback holds this frame, which would hold that future.
+                blocked = yielded = None
+                raise
             error = None
             if yielded is None:
                 await asyncio.sleep(0)  # A bare yield: let the loop run once.
@@ -171,7 +176,13 @@ async def _from_sync(iterable: Iterable[Any], runner: Runner) -> AsyncIterator[A
         while True:
             context = contextvars.copy_context()
             in_flight = runner.in_thread(functools.partial(context.run, next, iterator, _DONE))
-            item = await in_flight
+            try:
+                item = await in_flight
+            except Exception:
+                # The source's error (its step is over): the future holds it, and its
+                # traceback holds this frame, which would hold the future (a cycle).
+                in_flight = None
+                raise
             in_flight = None
             if item is _DONE:
                 return

@@ -1,0 +1,220 @@
+"""Streams and pushed events leave nothing for the cyclic garbage collector.
+
+As for a plain request (tests/request/test_request_no_garbage.py): with the
+collector off, a stream served to its end, or ended by its source's error,
+frees everything it made by reference counting. The adapters are driven
+directly, as a server does. A step that ends by an exception (a body's
+``StopAsyncIteration``, a source's error) used to leave a cycle: a task or
+future holding the exception, whose traceback held the frame holding the
+task or future.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import pytest
+
+from kettle import Kettle, abort
+from kettle.push import EventStream
+from kettle.wrappers import Response
+from raw_asgi import asgi_scope
+from raw_wsgi import wsgi_environ
+
+
+class SourceFailed(Exception):
+    """The error a failing stream source raises."""
+
+
+def _app() -> Kettle:
+    app = Kettle(__name__)
+    app.logger.disabled = True  # A failing stream logs nothing worth reading here.
+
+    @app.get("/async-body")
+    async def async_body() -> Response:
+        async def chunks() -> AsyncIterator[str]:
+            for i in range(3):
+                yield f"c{i} "
+
+        return Response(chunks())
+
+    @app.get("/sync-events")
+    def sync_events() -> EventStream:
+        def events() -> Iterator[dict[str, Any]]:
+            for i in range(3):
+                yield {"data": i}
+
+        return EventStream(events())
+
+    @app.get("/async-events")
+    async def async_events() -> EventStream:
+        async def events() -> AsyncIterator[dict[str, Any]]:
+            for i in range(3):
+                await asyncio.sleep(0)
+                yield {"data": i}
+
+        return EventStream(events())
+
+    @app.get("/failing-sync-events")
+    def failing_sync_events() -> EventStream:
+        def events() -> Iterator[dict[str, Any]]:
+            yield {"data": 0}
+            raise SourceFailed
+
+        return EventStream(events())
+
+    @app.get("/failing-sync-body")
+    def failing_sync_body() -> Response:
+        def chunks() -> Iterator[str]:
+            yield "c0 "
+            raise SourceFailed
+
+        return Response(chunks())
+
+    @app.get("/gone")
+    async def gone() -> str:
+        await asyncio.sleep(0)  # Waits: the loop runs it to the end (run_until_complete).
+        abort(410)
+
+    @app.errorhandler(410)
+    def handle_gone(error: Exception) -> tuple[str, int]:
+        return "gone", 410
+
+    return app
+
+
+def _wsgi_get(app: Kettle, path: str) -> tuple[str, bytes]:
+    statuses: list[str] = []
+    environ = wsgi_environ(path, **{"wsgi.input_terminated": True})
+    body = app(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    try:
+        data = b"".join(body)
+    finally:
+        getattr(body, "close", lambda: None)()
+    return statuses[0][:3], data
+
+
+async def _asgi_get(app: Kettle, path: str) -> tuple[str, bytes]:
+    """Serve a GET whose client stays until the response ends (``asgi_exchange``'s leaves)."""
+    done = asyncio.Event()
+    received = False
+    out: dict[str, Any] = {"body": b""}
+
+    async def receive() -> dict[str, Any]:
+        nonlocal received
+        if not received:
+            received = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await done.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            out["status"] = message["status"]
+        else:
+            out["body"] += message.get("body", b"")
+            if not message.get("more_body", False):
+                done.set()
+
+    try:
+        await app.asgi(asgi_scope(path, headers=[(b"host", b"localhost")]), receive, send)
+    finally:
+        done.set()
+    return str(out["status"]), out["body"]
+
+
+def _wsgi_garbage(serve: Callable[[], Any], count: int = 10) -> tuple[set[Any], int]:
+    first = serve()  # What is made once, made.
+    gc.collect()
+    gc.disable()
+    try:
+        answers = {serve() for _ in range(count)}
+        return answers | {first}, gc.collect()
+    finally:
+        gc.enable()
+
+
+def _asgi_garbage(serve: Callable[[], Any], count: int = 10) -> tuple[set[Any], int]:
+    async def serve_many() -> tuple[set[Any], int]:
+        first = await serve()
+        await asyncio.sleep(0)
+        gc.collect()
+        gc.disable()
+        try:
+            answers = {await serve() for _ in range(count)}
+            await asyncio.sleep(0)
+            return answers | {first}, gc.collect()
+        finally:
+            gc.enable()
+
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(serve_many())
+    finally:
+        loop.close()
+
+
+_STREAMS = [
+    ("/async-body", b"c0 c1 c2 "),  # Ended by StopAsyncIteration on the thread's loop.
+    ("/sync-events", b"data: 0\n\ndata: 1\n\ndata: 2\n\n"),  # Steps that wait for a thread.
+    ("/async-events", b"data: 0\n\ndata: 1\n\ndata: 2\n\n"),
+]
+
+
+@pytest.mark.parametrize(("path", "body"), _STREAMS)
+def test_an_async_body_under_wsgi_leaves_no_garbage(path: str, body: bytes) -> None:
+    # Each step of the body runs as a task on the thread's loop; the last one ends
+    # with StopAsyncIteration, which the task held while its traceback held the
+    # frames (Kettle's, asyncio's run_until_complete) that held the task.
+    app = _app()
+    answers, garbage = _wsgi_garbage(lambda: _wsgi_get(app, path))
+    assert answers == {("200", body)}
+    assert garbage == 0
+    answers, garbage = _asgi_garbage(lambda: _asgi_get(app, path))
+    assert answers == {("200", body)}
+    assert garbage == 0
+
+
+def test_an_async_view_that_waits_then_fails_under_wsgi_leaves_no_garbage() -> None:
+    # The view's task ran on the loop to its end and its error was raised from
+    # asyncio's run_until_complete, whose frame held the task (42 objects a request).
+    app = _app()
+    answers, garbage = _wsgi_garbage(lambda: _wsgi_get(app, "/gone"))
+    assert answers == {("410", b"gone")}
+    assert garbage == 0
+
+
+def _failing(serve: Callable[[], Any]) -> Callable[[], Any]:
+    def once() -> str:
+        try:
+            serve()
+        except SourceFailed:
+            return "failed"
+        return "served"
+
+    return once
+
+
+def _failing_async(serve: Callable[[], Any]) -> Callable[[], Any]:
+    async def once() -> str:
+        try:
+            await serve()
+        except SourceFailed:
+            return "failed"
+        return "served"
+
+    return once
+
+
+@pytest.mark.parametrize("path", ["/failing-sync-events", "/failing-sync-body"])
+def test_a_sync_source_that_fails_mid_stream_leaves_no_garbage(path: str) -> None:
+    # The error reaches the server, as it should; the future of the step that raised
+    # it held it too, from a Kettle frame its traceback held (64-96 objects).
+    app = _app()
+    answers, garbage = _asgi_garbage(_failing_async(lambda: _asgi_get(app, path)))
+    assert (answers, garbage) == ({"failed"}, 0)
+    answers, garbage = _wsgi_garbage(_failing(lambda: _wsgi_get(app, path)))
+    assert (answers, garbage) == ({"failed"}, 0)

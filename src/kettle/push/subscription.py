@@ -98,6 +98,10 @@ class Subscription:
 
     async def aclose(self) -> None:
         """Stop listening."""
+        # No reader to end any more. A reader task ended by an error (cancelled:
+        # a WebSocket's forwarding task) holds that error, whose traceback holds
+        # the frames holding this subscription: it must not hold the task (a cycle).
+        self._consumer = None
         if self._state in (_OPEN, _OVERFLOW):
             was_open = self._state == _OPEN
             self._state = _CLOSED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -13,6 +14,7 @@ from kettle import Kettle, request, stream_with_context
 from kettle.http.sse import EventParser, ServerSentEvent
 from kettle.push import EventStream, last_event_id
 from kettle.testing import KettleClient
+from raw_asgi import asgi_scope
 
 
 def test_sync_and_async_generators(app: Kettle, client: KettleClient) -> None:
@@ -160,6 +162,63 @@ def test_disconnect_closes_the_generator(app: Kettle, protocol: str, kind: str) 
     response.close()
     assert closed == [kind]
     assert torn_down == [f"/{kind}"]
+
+
+def test_a_sync_event_source_busy_when_the_client_leaves_is_closed_once_its_step_returns(
+    app: Kettle,
+) -> None:
+    # The stream's cancel reached the step's future while its thread still ran the
+    # source: closing it at once raised "generator already executing" to the server.
+    release = threading.Event()
+    ended: list[str] = []
+    busy: list[Any] = []
+
+    @app.route("/events")
+    def events_view() -> Any:
+        def events() -> Iterator[dict[str, str]]:
+            try:
+                yield {"data": "first"}
+                busy[0]()  # The client leaves while this step runs in its thread.
+                release.wait(30)
+                yield {"data": "second"}
+            finally:
+                ended.append("closed")
+
+        return EventStream(events(), keep_alive=None)
+
+    async def run() -> list[bytes]:
+        left = asyncio.Event()
+        busy.append(functools.partial(asyncio.get_running_loop().call_soon_threadsafe, left.set))
+        received = False
+        bodies: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            nonlocal received
+            if not received:
+                received = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await left.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            bodies.append(message.get("body", b""))
+
+        try:
+            await app.asgi(asgi_scope("/events", headers=[(b"host", b"localhost")]), receive, send)
+            assert ended == []  # Still running in its thread: not closed under it.
+        finally:
+            release.set()
+        while not ended:  # Closed when its step returns.
+            await asyncio.sleep(0.01)
+        return bodies
+
+    loop = asyncio.new_event_loop()
+    try:
+        bodies = loop.run_until_complete(run())
+    finally:
+        loop.close()
+    assert bodies == [b"", b"data: first\n\n"]
+    assert ended == ["closed"]
 
 
 def test_sse_encoding_and_parsing() -> None:

@@ -177,7 +177,10 @@ async def _from_sync(iterable: Iterable[Any], runner: Runner) -> AsyncIterator[A
             context = contextvars.copy_context()
             in_flight = runner.in_thread(functools.partial(context.run, next, iterator, _DONE))
             try:
-                item = await in_flight
+                # Shielded: a cancel (the client left) must leave the future to tell
+                # when the step's thread returns; it is still running the iterator,
+                # which cannot be closed before ("generator already executing").
+                item = await asyncio.shield(in_flight)
             except Exception:
                 # The source's error (its step is over): the future holds it, and its
                 # traceback holds this frame, which would hold the future (a cycle).

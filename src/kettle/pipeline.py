@@ -520,14 +520,11 @@ async def handle_exception(app: Kettle, ctx: RequestContext, e: Exception) -> Re
 async def run_websocket(app: Kettle, ctx: RequestContext) -> None:
     """Run one WebSocket connection through the same match, checks, hooks and teardown.
 
-    In order: the match (TRUSTED_HOSTS, subdomains, strict slashes, as for
-    HTTP), the Origin check (WEBSOCKET_ALLOWED_ORIGINS), the URL value
-    preprocessors, ``before_request`` then ``before_websocket`` functions
-    (a non-None return refuses the handshake with that response), the
-    handler, the ``after_websocket`` functions, the teardown functions.
-    No ``after_request`` function runs and the session is not saved: a
-    WebSocket has no HTTP response to carry a cookie. Everything runs on
-    the loop. A refusal before accept goes through ``WebSocket.refuse``.
+    In order: the match (TRUSTED_HOSTS, subdomains, strict slashes, as for HTTP), the
+    Origin check (WEBSOCKET_ALLOWED_ORIGINS), the URL value preprocessors,
+    ``before_request`` then ``before_websocket`` functions (a non-None return refuses
+    the handshake with that response, through ``WebSocket.refuse``), the handler, the
+    ``after_websocket`` and teardown functions, on the loop (no session save, no HTTP).
     """
     ws = ctx.websocket
     if ws is None:
@@ -559,7 +556,10 @@ async def run_websocket(app: Kettle, ctx: RequestContext) -> None:
     finally:
         if not ws.closed:
             await ws.close(1000)
-        await teardown(app, ctx, error)
+        try:
+            await teardown(app, ctx, error)
+        finally:
+            error = None  # Its traceback holds this frame: a cycle for the collector.
 
 
 async def _websocket_error(

@@ -302,3 +302,62 @@ def test_a_websocket_forwarding_a_subscription_leaves_no_garbage() -> None:
     answers, garbage = _asgi_garbage(lambda: _chat(app))
     assert answers == {("websocket.accept", '{"ready":"tea"}', '{"text":"hi"}')}
     assert garbage == 0
+
+
+def _failing_socket_app() -> Kettle:
+    app = Kettle(__name__)
+    app.logger.disabled = True  # The handler's error is logged; nothing to read here.
+
+    @app.websocket("/after-accept")
+    async def after_accept() -> None:
+        await websocket.accept()
+        raise SourceFailed("after accept")
+
+    @app.websocket("/before-accept")
+    async def before_accept() -> None:
+        raise SourceFailed("before accept")
+
+    return app
+
+
+async def _connect(app: Kettle, path: str) -> tuple[str, ...]:
+    """Open a WebSocket to ``path`` and return the types of the messages the server sent."""
+    sent: list[str] = []
+    connected = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal connected
+        if not connected:
+            connected = True
+            return {"type": "websocket.connect"}
+        await asyncio.sleep(0)
+        return {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(f"{message['type']} {message.get('code', message.get('status', ''))}")
+
+    scope = {
+        **asgi_scope(path, headers=[(b"host", b"localhost")]),
+        "type": "websocket",
+        "scheme": "ws",
+        "subprotocols": [],
+    }
+    await app.asgi(scope, receive, send)
+    return tuple(sent)
+
+
+@pytest.mark.parametrize(
+    ("path", "answer"),
+    [
+        ("/after-accept", ("websocket.accept ", "websocket.close 1011")),
+        ("/before-accept", ("websocket.close 1008",)),  # Refused: the client sees a 403.
+    ],
+)
+def test_a_websocket_handler_that_raises_leaves_no_garbage(
+    path: str, answer: tuple[str, ...]
+) -> None:
+    # The teardown's error stayed in the connection's frame, which the error's
+    # traceback holds: a cycle per failed connection (23 objects).
+    app = _failing_socket_app()
+    answers, garbage = _asgi_garbage(lambda: _connect(app, path))
+    assert (answers, garbage) == ({answer}, 0)

@@ -12,12 +12,12 @@ task or future.
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
 
+from garbage import asgi_garbage, wsgi_call, wsgi_garbage
 from kettle import Kettle, abort, websocket
 from kettle.push import EventStream, publish, subscribe
 from kettle.wrappers import Response
@@ -96,14 +96,8 @@ def _app() -> Kettle:
 
 
 def _wsgi_get(app: Kettle, path: str) -> tuple[str, bytes]:
-    statuses: list[str] = []
-    environ = wsgi_environ(path, **{"wsgi.input_terminated": True})
-    body = app(environ, lambda status, headers, exc_info=None: statuses.append(status))
-    try:
-        data = b"".join(body)
-    finally:
-        getattr(body, "close", lambda: None)()
-    return statuses[0][:3], data
+    status, data = wsgi_call(app, wsgi_environ(path, **{"wsgi.input_terminated": True}))
+    return status[:3], data
 
 
 async def _asgi_get(app: Kettle, path: str) -> tuple[str, bytes]:
@@ -135,37 +129,6 @@ async def _asgi_get(app: Kettle, path: str) -> tuple[str, bytes]:
     return str(out["status"]), out["body"]
 
 
-def _wsgi_garbage(serve: Callable[[], Any], count: int = 10) -> tuple[set[Any], int]:
-    first = serve()  # What is made once, made.
-    gc.collect()
-    gc.disable()
-    try:
-        answers = {serve() for _ in range(count)}
-        return answers | {first}, gc.collect()
-    finally:
-        gc.enable()
-
-
-def _asgi_garbage(serve: Callable[[], Any], count: int = 10) -> tuple[set[Any], int]:
-    async def serve_many() -> tuple[set[Any], int]:
-        first = await serve()
-        await asyncio.sleep(0)
-        gc.collect()
-        gc.disable()
-        try:
-            answers = {await serve() for _ in range(count)}
-            await asyncio.sleep(0)
-            return answers | {first}, gc.collect()
-        finally:
-            gc.enable()
-
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(serve_many())
-    finally:
-        loop.close()
-
-
 _STREAMS = [
     ("/async-body", b"c0 c1 c2 "),  # Ended by StopAsyncIteration on the thread's loop.
     ("/sync-events", b"data: 0\n\ndata: 1\n\ndata: 2\n\n"),  # Steps that wait for a thread.
@@ -179,10 +142,10 @@ def test_an_async_body_under_wsgi_leaves_no_garbage(path: str, body: bytes) -> N
     # with StopAsyncIteration, which the task held while its traceback held the
     # frames (Kettle's, asyncio's run_until_complete) that held the task.
     app = _app()
-    answers, garbage = _wsgi_garbage(lambda: _wsgi_get(app, path))
+    answers, garbage = wsgi_garbage(lambda: _wsgi_get(app, path))
     assert answers == {("200", body)}
     assert garbage == 0
-    answers, garbage = _asgi_garbage(lambda: _asgi_get(app, path))
+    answers, garbage = asgi_garbage(lambda: _asgi_get(app, path))
     assert answers == {("200", body)}
     assert garbage == 0
 
@@ -191,7 +154,7 @@ def test_an_async_view_that_waits_then_fails_under_wsgi_leaves_no_garbage() -> N
     # The view's task ran on the loop to its end and its error was raised from
     # asyncio's run_until_complete, whose frame held the task (42 objects a request).
     app = _app()
-    answers, garbage = _wsgi_garbage(lambda: _wsgi_get(app, "/gone"))
+    answers, garbage = wsgi_garbage(lambda: _wsgi_get(app, "/gone"))
     assert answers == {("410", b"gone")}
     assert garbage == 0
 
@@ -199,7 +162,7 @@ def test_an_async_view_that_waits_then_fails_under_wsgi_leaves_no_garbage() -> N
 def test_an_async_background_task_that_waits_then_fails_under_wsgi_leaves_no_garbage() -> None:
     # Run on the thread's loop after the response, as the view above (30 objects a request).
     app = _app()
-    answers, garbage = _wsgi_garbage(lambda: _wsgi_get(app, "/failing-task"))
+    answers, garbage = wsgi_garbage(lambda: _wsgi_get(app, "/failing-task"))
     assert answers == {("200", b"queued")}
     assert garbage == 0
 
@@ -231,9 +194,9 @@ def test_a_sync_source_that_fails_mid_stream_leaves_no_garbage(path: str) -> Non
     # The error reaches the server, as it should; the future of the step that raised
     # it held it too, from a Kettle frame its traceback held (64-96 objects).
     app = _app()
-    answers, garbage = _asgi_garbage(_failing_async(lambda: _asgi_get(app, path)))
+    answers, garbage = asgi_garbage(_failing_async(lambda: _asgi_get(app, path)))
     assert (answers, garbage) == ({"failed"}, 0)
-    answers, garbage = _wsgi_garbage(_failing(lambda: _wsgi_get(app, path)))
+    answers, garbage = wsgi_garbage(_failing(lambda: _wsgi_get(app, path)))
     assert (answers, garbage) == ({"failed"}, 0)
 
 
@@ -299,7 +262,7 @@ def test_a_websocket_forwarding_a_subscription_leaves_no_garbage() -> None:
     # when the socket closed, the task held its CancelledError, whose traceback held
     # the frame holding the subscription: a cycle per connection (38 objects).
     app = _chat_app()
-    answers, garbage = _asgi_garbage(lambda: _chat(app))
+    answers, garbage = asgi_garbage(lambda: _chat(app))
     assert answers == {("websocket.accept", '{"ready":"tea"}', '{"text":"hi"}')}
     assert garbage == 0
 
@@ -359,5 +322,5 @@ def test_a_websocket_handler_that_raises_leaves_no_garbage(
     # The teardown's error stayed in the connection's frame, which the error's
     # traceback holds: a cycle per failed connection (23 objects).
     app = _failing_socket_app()
-    answers, garbage = _asgi_garbage(lambda: _connect(app, path))
+    answers, garbage = asgi_garbage(lambda: _connect(app, path))
     assert (answers, garbage) == ({answer}, 0)

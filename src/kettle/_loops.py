@@ -82,6 +82,10 @@ def run_task(task: asyncio.Task[Any]) -> Any:
             task.cancel()
             with contextlib.suppress(BaseException):
                 _run_until_done(loop, task)
+        elif not task.cancelled():
+            # Its error left the loop itself (a KeyboardInterrupt or SystemExit raised in
+            # the coroutine: Ctrl+C): retrieved here, or asyncio logs it as never retrieved.
+            task.exception()
         # The task holds the error, whose traceback holds this frame, which held the task:
         # a cycle per error of a coroutine, left for the cyclic collector.
         del task

@@ -12,8 +12,13 @@ locals, streaming, HEAD and background tasks of a request whose view is
 from __future__ import annotations
 
 import asyncio
+import gc
+import logging
 from typing import Any
 
+import pytest
+
+from garbage import wsgi_call
 from kettle import (
     Kettle,
     abort,
@@ -32,6 +37,7 @@ from kettle.signals import (
 )
 from kettle.testing import KettleClient
 from kettle.wrappers import Response
+from raw_wsgi import wsgi_environ
 
 
 def test_the_context_locals_are_the_request_s_during_the_view(
@@ -308,3 +314,26 @@ def test_head_streaming_and_background_tasks(app: Kettle, client: KettleClient) 
     assert client.get("/stream").text == "path /stream"
     assert client.get("/copied").text == "/copied"
     assert done == ["task /", "task /"]
+
+
+@pytest.mark.parametrize("waits", [False, True])
+def test_ctrl_c_in_an_async_view_under_wsgi_goes_on_without_a_never_retrieved_log(
+    caplog: pytest.LogCaptureFixture, waits: bool
+) -> None:
+    # A KeyboardInterrupt raised in the coroutine leaves the thread's loop itself: the
+    # server sees it, and the finished task's error is retrieved, so asyncio does not
+    # log "Task exception was never retrieved" when the task goes.
+    app = Kettle(__name__)
+
+    @app.get("/interrupted")
+    async def interrupted() -> str:
+        if waits:
+            await asyncio.sleep(0)
+        raise KeyboardInterrupt
+
+    environ = wsgi_environ("/interrupted", **{"wsgi.input_terminated": True})
+    with caplog.at_level(logging.ERROR, logger="asyncio"), pytest.raises(KeyboardInterrupt):
+        app(environ, lambda status, headers, exc_info=None: None)
+    gc.collect()
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
+    assert wsgi_call(app, wsgi_environ("/missing"))[0] == "404 NOT FOUND"  # Still serving.

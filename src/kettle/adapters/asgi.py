@@ -39,6 +39,7 @@ from kettle.http.headers import Headers
 from kettle.http.headervalues import parse_content_length
 from kettle.http.request import Request as _HTTPRequest
 from kettle.http.sending import prepare_send
+from kettle.http.stream import BytesIO
 from kettle.pipeline import background_tasks_of, match, respond_async, run_background_tasks
 from kettle.runner import Runner
 from kettle.unrouted import Memo, first_miss, keep, new_memo, remembered, stamp
@@ -70,9 +71,6 @@ _HTTP_SCHEMES = {"ws": "http", "wss": "https"}
 
 
 #: The headers ``scope_request`` reads; any other is passed over by one set lookup.
-#: ``io.BytesIO``: the ``io`` module has a ``__getattr__`` (3.11), so 3.11 specializes no
-#: attribute read on it (a generic read each body, about 200 instructions).
-_BytesIO = io.BytesIO
 _SCANNED = frozenset({b"host", b"content-length", b"transfer-encoding", b"cookie", b"content-type"})
 
 
@@ -311,7 +309,7 @@ class ASGIAdapter:
                     if limit is not None and len(data) > limit:
                         body = io.BufferedReader(TooLargeBody())
                     else:
-                        body = _BytesIO(data)
+                        body = BytesIO(data)
                 else:
                     try:
                         body = await receive_spooled(message, length, limit, receive)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kettle.http._watched import WatchedClass, changes, fact_table, keep, keeps, static_attribute
+from kettle.http._watched import fact_table, keeps, learned, static_attribute
 from kettle.http.headers import LENGTH_VALUES, Headers
 from kettle.http.response import _DEFAULT_TYPE_PAIR, Response
 
@@ -65,13 +65,9 @@ def _built_plainly(cls: Any) -> bool:
 
 
 def _text_class(cls: Any) -> bool:
-    since = changes()
-    plain = False
-    if isinstance(cls, WatchedClass):
-        mimetype = static_attribute(cls, "default_mimetype")
-        plain = _built_plainly(cls) and type(mimetype) is str and mimetype == "text/html"
-    keep(TEXT_CLASSES if plain else _NOT_TEXT, cls, True, since, positive=plain)
-    return plain
+    """``_built_plainly`` with ``default_mimetype`` "text/html" (``TEXT_CLASSES``)."""
+    mimetype = static_attribute(cls, "default_mimetype")
+    return _built_plainly(cls) and type(mimetype) is str and mimetype == "text/html"
 
 
 def text_response(cls: Any, text: str) -> AppResponse:
@@ -93,7 +89,7 @@ def text_response(cls: Any, text: str) -> AppResponse:
 
 def new_text_response(cls: Any, text: str) -> AppResponse:
     """``cls(text)``: built by ``text_response`` when the class allows (learned here)."""
-    if cls not in _NOT_TEXT and _text_class(cls):
+    if learned(cls, _text_class, TEXT_CLASSES, _NOT_TEXT):
         return text_response(cls, text)
     return cls(text)  # type: ignore[no-any-return]
 
@@ -104,18 +100,12 @@ def json_class(cls: Any) -> bool:
     ``set_data`` too must be Response's (the constructor encodes a str body with it).
     Learned once per class, as ``TEXT_CLASSES``.
     """
-    if cls in JSON_CLASSES:
-        return True
-    if cls in _NOT_JSON:
-        return False
-    since = changes()
-    plain = (
-        isinstance(cls, WatchedClass)
-        and _built_plainly(cls)
-        and static_attribute(cls, "set_data") is _SET_DATA
-    )
-    keep(JSON_CLASSES if plain else _NOT_JSON, cls, True, since, positive=plain)
-    return plain
+    return learned(cls, _json_class, JSON_CLASSES, _NOT_JSON)
+
+
+def _json_class(cls: Any) -> bool:
+    """``_built_plainly`` with Response's own ``set_data`` (``JSON_CLASSES``)."""
+    return _built_plainly(cls) and static_attribute(cls, "set_data") is _SET_DATA
 
 
 def plain_status(cls: type) -> bool:

@@ -20,6 +20,7 @@ subclass with a metaclass of its own must derive that from ``type(Response)``.
 from __future__ import annotations
 
 from abc import ABCMeta
+from collections.abc import Callable
 from typing import Any
 
 #: Bumped by every change (a learner compares it before and after).
@@ -100,21 +101,31 @@ def keep(table: dict[type, Any], cls: type, fact: Any, since: int, positive: boo
     return fact
 
 
-def keeps(
-    cls: type, expected: tuple[tuple[str, Any], ...], yes: dict[type, Any], no: dict[type, Any]
+def learned(
+    cls: type, test: Callable[[type], bool], yes: dict[type, Any], no: dict[type, Any]
 ) -> bool:
-    """True when each ``(name, value)`` of ``expected`` is ``cls``'s own by identity.
+    """``test(cls)`` for a watched class, learned once per class into ``yes`` or ``no``.
 
-    Learned once per class into ``yes`` or ``no`` (tables from ``fact_table``): a
-    caller tests ``cls in yes`` first and calls this on a miss.
+    ``yes`` and ``no`` are tables from ``fact_table``; a caller tests ``cls in yes``
+    first and calls this on a miss. A class that is not watched is never "yes".
     """
     if cls in yes:
         return True
     if cls in no:
         return False
     since = changes()
-    plain = isinstance(cls, WatchedClass) and all(
-        static_attribute(cls, name) is value for name, value in expected
-    )
+    plain = isinstance(cls, WatchedClass) and test(cls)
     keep(yes if plain else no, cls, True, since, positive=plain)
     return plain
+
+
+def keeps(
+    cls: type, expected: tuple[tuple[str, Any], ...], yes: dict[type, Any], no: dict[type, Any]
+) -> bool:
+    """True when each ``(name, value)`` of ``expected`` is ``cls``'s own (``learned``)."""
+    return learned(
+        cls,
+        lambda klass: all(static_attribute(klass, name) is value for name, value in expected),
+        yes,
+        no,
+    )

@@ -25,12 +25,8 @@ from kettle.http.exceptions import BadRequest, RequestEntityTooLarge
 from kettle.http.files import FileStorage
 from kettle.http.headers import Headers
 from kettle.http.multipart import DATA, PART, PART_END, MultipartDecoder, parse_header_params
-from kettle.http.stream import CHUNK_SIZE
+from kettle.http.stream import CHUNK_SIZE, BytesIO
 from kettle.http.urls import query_multidict
-
-#: Bound once: on 3.11 ``io.BytesIO`` is a generic lookup each time (``io`` has a module
-#: ``__getattr__``), about 200 instructions per multipart file part.
-_BytesIO = io.BytesIO
 
 #: Bytes of a multipart body read at a time: a 100 KiB upload in one read (fewer
 #: buffers to allocate and fill: 6 µs of 85 measured), and still a small part of the
@@ -165,7 +161,7 @@ class _PartCollector:
             return
         # The default factory's spooling is done here: a BytesIO, moved to a temporary
         # file past FILE_SPOOL_SIZE, whose whole read at the end costs no copy.
-        buffer = _BytesIO() if owner.stream_factory is default_stream_factory else None
+        buffer = BytesIO() if owner.stream_factory is default_stream_factory else None
         storage = FileStorage(
             owner.stream_factory() if buffer is None else buffer,
             filename=filename,

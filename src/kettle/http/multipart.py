@@ -37,7 +37,7 @@ MAX_PART_HEADER_COUNT = 16
 #: ``(END, None)``.
 PART, DATA, PART_END, END = range(4)
 
-_PREAMBLE, _HEADERS, _BODY, _DONE = range(4)
+_PREAMBLE, _HEADERS, _BODY = range(3)
 _PART_END: tuple[int, None] = (PART_END, None)
 _END: tuple[int, None] = (END, None)
 
@@ -58,8 +58,9 @@ class MultipartDecoder:
         self._dash_boundary = b"--" + boundary
         self._delimiter = b"\r\n--" + boundary
         self._state = _PREAMBLE
-        #: True once the close delimiter was seen (the rest of the body is not needed). An
-        #: attribute, not a property: the reading loop asks after every read.
+        #: True once the close delimiter was seen (the rest of the body is not needed): the
+        #: state after the last part, kept as an attribute the reading loop asks after every
+        #: read (a property was a frame each time).
         self.done = False
         self._at_start = True
         self._carry = bytearray()
@@ -70,7 +71,7 @@ class MultipartDecoder:
     def feed(self, chunk: bytes) -> list[Event]:
         """Decode ``chunk``; return the events it completes (data pieces are valid until used)."""
         events: list[Event] = []
-        if self._state == _DONE or not chunk:
+        if self.done or not chunk:
             return events
         carry = self._carry
         if carry and self._state == _BODY and self._carry_is_body(chunk):
@@ -99,7 +100,7 @@ class MultipartDecoder:
 
     def close(self) -> list[Event]:
         """Say the body ended: 400 unless the close delimiter was seen."""
-        if self._state != _DONE:
+        if not self.done:
             raise BadRequest("Unexpected end of the multipart body.")
         return []
 
@@ -145,7 +146,6 @@ class MultipartDecoder:
                 self._state = _HEADERS
                 return after
             if after == 0:
-                self._state = _DONE
                 self.done = True
                 events.append(_END)
                 return size
@@ -223,7 +223,6 @@ class MultipartDecoder:
             append(_PART_END)
         if after == 0:
             append(_END)
-            self._state = _DONE
             self.done = True
             return len(data)
         self._state = _HEADERS

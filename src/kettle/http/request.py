@@ -9,7 +9,6 @@ request that only needs its path costs one small object.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from datetime import datetime
 from types import FunctionType
@@ -45,6 +44,7 @@ from kettle.http.stream import (
     CHUNK_SIZE,
     SHORT_BODY,
     BoundedStream,
+    BytesIO,
     bound_stream,
     check_length,
     read_raw,
@@ -61,7 +61,6 @@ _FORM_MIMETYPES = frozenset({_URLENCODED, "multipart/form-data"})
 _FUNCTION = FunctionType
 #: ``type.__subclasscheck__``: the real MRO's answer in one specialized C call.
 _is_subclass = type.__subclasscheck__
-_BYTES_IO = io.BytesIO  # An ASGI body's class (``_short_urlencoded_form`` reads it).
 #: The methods servers send: one set lookup instead of ``str.isupper`` (a scan).
 _UPPER_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 
@@ -444,7 +443,7 @@ class Request(JSONBody):
             )
             self.__dict__["_bounded"] = bounded
         elif bounded is _READ_WHOLE:  # The form read the body whole: empty from now on.
-            bounded = self.__dict__["_bounded"] = io.BytesIO()
+            bounded = self.__dict__["_bounded"] = BytesIO()
         return bounded
 
     @stream.setter
@@ -550,11 +549,7 @@ class Request(JSONBody):
             check_length(length, max_content_length)
         # An ASGI body is a BytesIO, whose ``read`` raises no OSError: its ``read`` read on the
         # class (specialized; on the instance it is generic) without ``read_raw``'s frame.
-        data = (
-            _BYTES_IO.read(stream, length)
-            if type(stream) is _BYTES_IO
-            else read_raw(stream, length)
-        )
+        data = BytesIO.read(stream, length) if type(stream) is BytesIO else read_raw(stream, length)
         while len(data) < length:  # A raw stream may return fewer bytes than asked.
             more = read_raw(stream, length - len(data))
             if not more:

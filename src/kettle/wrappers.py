@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from kettle.adapters.environ import environ_from_scope
 from kettle.ctx import _cv_get
 from kettle.http._lazy import cached_property
 from kettle.http.exceptions import BadRequest, HTTPException
@@ -41,6 +42,21 @@ _OUTSIDE_APP_LIMITS: _Limits = (None, 500_000, 1_000)
 #: The form limits last read from a config, with that config's version (one entry, replaced
 #: whole: a reader sees an old pair or a new one, never half of each).
 _kept_limits: list[tuple[int, _Limits]] = [(-1, _OUTSIDE_APP_LIMITS)]
+
+
+def environ_of_scope(request: Request) -> WSGIEnvironment:
+    """``request.environ`` for a request without one: built from its ASGI scope, else empty."""
+    scope = request.scope
+    if scope is None:
+        return {}
+    return environ_from_scope(
+        scope,
+        request.method,
+        request.scheme,
+        request.root_path,
+        request.path,
+        request.query_string,
+    )
 
 
 class Request(_HTTPRequest):
@@ -74,11 +90,13 @@ class Request(_HTTPRequest):
 
     @cached_property
     def environ(self) -> WSGIEnvironment:
-        """The WSGI environ the request came from, as Flask's (empty under ASGI).
+        """The WSGI environ the request came from, as Flask's.
 
-        The WSGI adapter sets it; read under ASGI it is a new empty dict.
+        The WSGI adapter sets it. Under ASGI it is built on first read, as a WSGI
+        server would have given it (``kettle.adapters.environ.environ_from_scope``:
+        no ``wsgi.input``); a request made without either is given an empty dict.
         """
-        return {}
+        return environ_of_scope(self)
 
     @property
     def cookie_header(self) -> str | None:

@@ -54,6 +54,12 @@ class Suite:
     #: our own tests instead of a download: a folder of this repository (for extensions
     #: whose sdist ships no tests, and the example app); ``requirement`` names what they test
     local: str = ""
+    #: a project inside the sdist (Flask's example apps): its folder is where pytest runs,
+    #: with that project's own configuration, and ``tests`` is inside it
+    root: str = ""
+    #: for a ``<name>-asgi`` suite: the suite it runs again under ASGI (whose excluded
+    #: tests it excludes too, besides those of its own list)
+    asgi_of: str = ""
 
 
 #: What every extension suite installs beside the extension: the Flask its dependants
@@ -69,6 +75,18 @@ SUITES: dict[str, Suite] = {
     for s in (
         # Flask's tests import _pytest.monkeypatch.notset, gone in pytest 9.
         Suite("flask", "flask==3.1.3", install=("pytest==8.3.5",)),
+        # Real applications: the example apps Flask's sdist ships with their own tests,
+        # the tutorial's blog (flaskr: blueprints, sessions, SQLite, the CLI's init-db)
+        # and the JavaScript example (fetch, XMLHttpRequest and jQuery posting forms and JSON).
+        Suite(
+            "flask-tutorial", "flask==3.1.3", root="examples/tutorial", install=("pytest==8.3.5",)
+        ),
+        Suite(
+            "flask-javascript-example",
+            "flask==3.1.3",
+            root="examples/javascript",
+            install=("pytest==8.3.5",),
+        ),
         # The extensions of issue 17, each at its latest release. Their own dependencies
         # come in with them; Flask stays at 3.1.3 (real Flask beside Kettle is the normal
         # case: it is what the extensions depend on).
@@ -178,15 +196,49 @@ SUITES: dict[str, Suite] = {
 }
 
 
+#: Suites run a second time on Kettle with every test client driving ``app.asgi``
+#: (``asgi_clients.py``), as ``<name>-asgi``: the same app object serves both protocols.
+ASGI_SUITES = (
+    "flask-tutorial",
+    "flask-javascript-example",
+    "flask-login",
+    "flask-wtf",
+    "flask-moment",
+    "flask-sqlalchemy",
+    "flask-marshmallow",
+    "flask-restful",
+    "flask-admin",
+)
+SUITES |= {
+    f"{name}-asgi": dataclasses.replace(
+        SUITES[name],
+        name=f"{name}-asgi",
+        pytest_args=(*SUITES[name].pytest_args, "-p", "asgi_clients"),
+        asgi_of=name,
+    )
+    for name in ASGI_SUITES
+}
+
+
 def cache_dir() -> Path:
     """The download and unpack cache (outside git: listed in .gitignore)."""
     return Path(os.environ.get("KETTLE_COMPAT_CACHE", ROOT / ".compat-cache"))
+
+
+#: Suites run in parallel threads, and several unpack the same sdist (Flask's tests and
+#: its example apps): one at a time, so none reads a file another is still writing.
+_FETCHING = threading.Lock()
 
 
 def fetch(suite: Suite) -> Path:
     """Download and unpack the suite's sdist (once); return the unpacked folder."""
     if suite.local:
         return ROOT / suite.local
+    with _FETCHING:
+        return _fetch(suite)
+
+
+def _fetch(suite: Suite) -> Path:
     cache = cache_dir()
     dist = cache / "sdist"
     name, _, version = suite.requirement.partition("==")
@@ -243,11 +295,11 @@ def install_extras(suite: Suite) -> Path | None:
 
 
 def excluded(suite: Suite) -> dict[str, str]:
-    """The suite's excluded tests: node id -> reason."""
+    """The suite's excluded tests: node id -> reason (an ASGI run's: its base's too)."""
+    out = excluded(SUITES[suite.asgi_of]) if suite.asgi_of else {}
     path = HERE / "excluded" / f"{suite.name}.txt"
     if not path.exists():
-        return {}
-    out = {}
+        return out
     for line in path.read_text().splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
@@ -302,13 +354,15 @@ def flask_command(on: str) -> Path:
 
 def run(suite: Suite, on: str) -> tuple[int, str]:
     """Run one suite; return pytest's exit status and its summary line."""
-    src = fetch(suite)
+    src = fetch(suite) / suite.root
     extra = install_extras(suite)
     skipped = excluded(suite)
     env = dict(os.environ)
     paths = [str(ROOT / "src")] if on == "kettle" else []
     if suite.local:
         paths.append(str(ROOT / "tests"))  # our own tests share tests/redis_server.py
+    if "asgi_clients" in suite.pytest_args:
+        paths.append(str(HERE))
     if extra is not None:
         paths.append(str(extra))
     env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).strip(os.pathsep)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 from typing import Any
 
 import pytest
@@ -210,18 +211,101 @@ def test_environ_or_scope(app: Kettle, client: KettleClient, protocol: str) -> N
     assert client.get("/e").json == {"value": "GET"}
 
 
-def test_environ_under_asgi_is_empty_and_scope_under_wsgi_is_none(
+#: The environ keys a WSGI server gives that the test client's WSGI environ and the one
+#: built from an ASGI scope both carry (the test client adds REQUEST_URI and RAW_URI).
+_CGI_KEYS = (
+    "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "SERVER_NAME", "SERVER_PORT",
+    "SERVER_PROTOCOL", "REMOTE_ADDR", "CONTENT_TYPE", "CONTENT_LENGTH", "HTTP_HOST",
+    "HTTP_COOKIE", "HTTP_X_TAG", "HTTP_ACCEPT", "wsgi.url_scheme", "wsgi.version",
+)  # fmt: skip
+
+
+def test_environ_is_the_same_under_both_protocols(
     app: Kettle, client: KettleClient, protocol: str
 ) -> None:
-    @app.get("/e")
-    def e() -> Any:
-        return {"environ": len(request.environ), "scope": request.scope is None}
+    # Flask apps read request.environ (REMOTE_ADDR, HTTP_X_FORWARDED_FOR, ...): under ASGI
+    # it is built from the scope, on first read, as a WSGI server would have given it.
+    @app.post("/e/<name>")
+    def e(name: str) -> Any:
+        environ = request.environ
+        assert environ is request.environ  # Built once.
+        assert ("asgi.scope" in environ) is (protocol == "asgi")
+        assert (request.scope is None) is (protocol == "wsgi")
+        if protocol == "asgi":
+            assert environ["asgi.scope"] is request.scope
+            assert "wsgi.input" not in environ  # The body is request.stream.
+        return {key: environ.get(key) for key in _CGI_KEYS} | {"form": request.form["a"]}
 
-    body = client.get("/e").json
-    if protocol == "wsgi":
-        assert body["environ"] > 0 and body["scope"] is True
-    else:
-        assert body == {"environ": 0, "scope": False}
+    response = client.post(
+        "/e/caf%C3%A9?x=1&y=%20",
+        base_url="https://example.test:8443/mount",
+        data={"a": "1"},
+        headers=[("X-Tag", "one"), ("X-Tag", "two"), ("Cookie", "a=1; b=2"),
+                 ("Accept", "text/html")],
+        environ_base={"REMOTE_ADDR": "10.0.0.7"},
+    )  # fmt: skip
+    assert response.json == {
+        "REQUEST_METHOD": "POST",
+        "SCRIPT_NAME": "/mount",
+        "PATH_INFO": "/e/caf\u00c3\u00a9",  # UTF-8 bytes, one latin-1 character each (PEP 3333).
+        "QUERY_STRING": "x=1&y=%20",
+        "SERVER_NAME": "example.test",
+        "SERVER_PORT": "8443",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "10.0.0.7",
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_LENGTH": "3",
+        "HTTP_HOST": "example.test:8443",
+        "HTTP_COOKIE": "a=1; b=2",
+        "HTTP_X_TAG": "one,two",
+        "HTTP_ACCEPT": "text/html",
+        "wsgi.url_scheme": "https",
+        "wsgi.version": [1, 0],
+        "form": "1",
+    }
+
+
+def test_environ_without_a_server_in_the_scope(app: Kettle) -> None:
+    # An ASGI server need not send "server" or "client": the Host names the server then.
+    from kettle.adapters.environ import environ_from_scope
+
+    scope: dict[str, Any] = {"type": "http", "headers": [(b"host", b"[::1]:8080")]}
+    environ = environ_from_scope(scope, "GET", "http", "", "/", b"")
+    assert (environ["SERVER_NAME"], environ["SERVER_PORT"]) == ("[::1]", "8080")
+    assert "REMOTE_ADDR" not in environ
+    scope["headers"] = [(b"host", b"[::1]")]
+    environ = environ_from_scope(scope, "GET", "https", "", "/", b"")
+    assert (environ["SERVER_NAME"], environ["SERVER_PORT"]) == ("[::1]", "443")
+    scope["headers"] = []
+    environ = environ_from_scope(scope, "GET", "http", "", "/", b"")
+    assert (environ["SERVER_NAME"], environ["SERVER_PORT"]) == ("localhost", "80")
+    # HTTP/2 may send each cookie as its own field: joined as one Cookie header is (RFC 9113).
+    scope["headers"] = [(b"cookie", b"a=1"), (b"cookie", b"b=2"), (b"x-n", b"1"), (b"x-n", b"2")]
+    environ = environ_from_scope(scope, "GET", "http", "", "/", b"")
+    assert (environ["HTTP_COOKIE"], environ["HTTP_X_N"]) == ("a=1; b=2", "1,2")
+
+
+def test_a_request_without_environ_or_scope_has_an_empty_environ(app: Kettle) -> None:
+    from kettle import Request
+
+    assert Request("GET", "/").environ == {}
+
+
+def test_wsgi_errors_stream_is_the_test_clients_errors_stream(
+    app: Kettle, client: KettleClient
+) -> None:
+    # Flask's default log handler writes to wsgi_errors_stream, request.environ["wsgi.errors"]
+    # in a request: the test client's errors_stream under WSGI and ASGI alike.
+    from kettle.logging import wsgi_errors_stream
+
+    @app.get("/log")
+    def log() -> Any:
+        wsgi_errors_stream.write("logged\n")
+        return ""
+
+    stream = io.StringIO()
+    assert client.get("/log", errors_stream=stream).status_code == 200
+    assert stream.getvalue() == "logged\n"
 
 
 def test_cookie_header_is_the_raw_header(app: Kettle, client: KettleClient) -> None:
@@ -236,21 +320,22 @@ def test_cookie_header_is_the_raw_header(app: Kettle, client: KettleClient) -> N
 def test_cookie_header_after_environ_was_read(app: Kettle, client: KettleClient) -> None:
     @app.get("/raw")
     def raw() -> Any:
-        request.environ.get("wsgi.errors")  # As the logger does; an empty dict under ASGI.
+        request.environ.get("wsgi.errors")  # As the logger does; built from the scope under ASGI.
         return {"raw": request.cookie_header}
 
     assert client.get("/raw", headers={"Cookie": "a=1"}).json == {"raw": "a=1"}
 
 
+@pytest.mark.parametrize("environ", [True, False])
 def test_make_conditional_takes_a_request_or_flasks_wsgi_environ(
-    app: Kettle, client: KettleClient, protocol: str
+    app: Kettle, client: KettleClient, environ: bool
 ) -> None:
     @app.get("/c")
     def c() -> Any:
         response = Response("0123456789")
         response.set_etag("v1")
-        # Flask's API: make_conditional(request_or_environ); the environ only under WSGI.
-        source = request.environ if protocol == "wsgi" else request
+        # Flask's API: make_conditional(request_or_environ), under both protocols.
+        source = request.environ if environ else request
         return response.make_conditional(source, accept_ranges=True, complete_length=10)
 
     assert client.get("/c", headers={"If-None-Match": '"v1"'}).status_code == 304

@@ -25,6 +25,11 @@ if TYPE_CHECKING:
     from kettle.typing import Scope, WSGIEnvironment
 
 
+#: What a path keeps as it is in REQUEST_URI and RAW_URI: its escapes, and what RFC 3986
+#: allows in a path.
+_SENT_PATH_SAFE = "/%:@!$&'()*+,;="
+
+
 def _is_file(value: Any) -> bool:
     return hasattr(value, "read") or (
         isinstance(value, tuple) and bool(value) and hasattr(value[0], "read")
@@ -245,9 +250,10 @@ class EnvironBuilder:
             "SCRIPT_NAME": self.script_root,
             "PATH_INFO": path,
             "QUERY_STRING": self.query_string.decode("latin-1"),
-            "REQUEST_URI": quote(self.path)
+            # As sent: the path's escapes are kept (``%C3%A9`` is not quoted again).
+            "REQUEST_URI": quote(self.path, _SENT_PATH_SAFE)
             + (("?" + self.query_string.decode("latin-1")) if self.query_string else ""),
-            "RAW_URI": quote(self.path),
+            "RAW_URI": quote(self.path, _SENT_PATH_SAFE),
             "SERVER_NAME": host,
             "SERVER_PORT": port or ("443" if self.url_scheme == "https" else "80"),
             "HTTP_HOST": self.host,
@@ -319,4 +325,73 @@ def scope_from_environ(environ: WSGIEnvironment) -> Scope:
         "server": (environ["SERVER_NAME"], int(environ["SERVER_PORT"])),
         "extensions": {},
         "kettle.preserve_context": environ.get("kettle.preserve_context"),
+        # The test client's ``errors_stream``: ``request.environ["wsgi.errors"]`` under ASGI.
+        "kettle.errors_stream": environ.get("wsgi.errors"),
     }
+
+
+#: The ``wsgi.*`` keys that describe the server, as a threaded WSGI server gives them.
+_WSGI_CONSTANTS: dict[str, Any] = {
+    "wsgi.version": (1, 0),
+    "wsgi.multithread": True,
+    "wsgi.multiprocess": True,
+    "wsgi.run_once": False,
+}
+
+
+def _native(text: str) -> str:
+    """A URL part as a WSGI server gives it: its UTF-8 bytes, one latin-1 character each."""
+    return text if text.isascii() else text.encode("utf-8", "surrogateescape").decode("latin-1")
+
+
+def environ_from_scope(
+    scope: Scope, method: str, scheme: str, root_path: str, path: str, query_string: bytes
+) -> WSGIEnvironment:
+    """The WSGI environ (PEP 3333) a WSGI server would have given for an ASGI request.
+
+    ``request.environ`` under ASGI, built on first read from the scope and the
+    request's own method, scheme, paths and query string (so it agrees with ``request``):
+    ``REQUEST_METHOD``, ``SCRIPT_NAME``, ``PATH_INFO`` and ``QUERY_STRING``,
+    ``SERVER_NAME``/``SERVER_PORT`` (the scope's ``server``, else the Host),
+    ``SERVER_PROTOCOL``, ``REMOTE_ADDR``/``REMOTE_PORT`` (the scope's
+    ``client``), ``CONTENT_TYPE``/``CONTENT_LENGTH``, each other header as
+    ``HTTP_*`` (repeats joined with ``,``, Cookie fields with ``; ``),
+    ``wsgi.url_scheme`` and the other ``wsgi.*`` keys, and the scope itself as
+    ``asgi.scope``. There is no ``wsgi.input``: under ASGI the body is
+    ``request.stream`` (or ``get_data()``, ``form``, ``files``), and a second
+    reader beside it would find it consumed. ``wsgi.errors`` is ``sys.stderr``
+    (a test request's ``errors_stream`` where the test client gave one).
+    """
+    environ: WSGIEnvironment = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": _native(root_path),
+        "PATH_INFO": _native(path),
+        "QUERY_STRING": query_string.decode("latin-1"),
+        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
+        "wsgi.url_scheme": scheme,
+        "wsgi.errors": scope.get("kettle.errors_stream") or sys.stderr,
+        **_WSGI_CONSTANTS,
+        "asgi.scope": scope,
+    }
+    client = scope.get("client")
+    if client:
+        environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = client[0], str(client[1])
+    for raw_name, raw_value in scope.get("headers", ()):
+        name = raw_name.decode("latin-1").upper().replace("-", "_")
+        value = raw_value.decode("latin-1")
+        key = name if name in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{name}"
+        if key in environ:
+            value = f"{environ[key]}{'; ' if key == 'HTTP_COOKIE' else ','}{value}"
+        environ[key] = value
+    server = scope.get("server")
+    if server:
+        environ["SERVER_NAME"] = server[0]
+        environ["SERVER_PORT"] = str(server[1]) if server[1] is not None else ""
+    else:
+        host = environ.get("HTTP_HOST", "")
+        name, colon, port = host.rpartition(":") if not host.endswith("]") else ("", "", "")
+        if not colon or not port.isdigit():
+            name, port = host, ""
+        environ["SERVER_NAME"] = name or "localhost"
+        environ["SERVER_PORT"] = port or ("443" if scheme == "https" else "80")
+    return environ

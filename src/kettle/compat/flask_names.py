@@ -3,8 +3,8 @@
 With compatibility mode on: ``repr(g)`` says ``flask.g`` and the server-name
 warning comes from module ``flask.app`` (so filters by that module match); the
 test client (:func:`kettle.testing.client.default_user_agent`) sends
-Werkzeug's User-Agent, and a request served over WSGI is also
-``environ["werkzeug.request"]``, as Werkzeug sets it (like Werkzeug's, that
+Werkzeug's User-Agent, and a request is also ``environ["werkzeug.request"]``
+(under ASGI once its environ is built), as Werkzeug sets it (like Werkzeug's, that
 request and its environ then refer to each other: freed by the cycle collector),
 and ``Request(environ)`` builds a request from a WSGI environ, as Werkzeug's (at
 the price of one more call per request made, in the mode only).
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from kettle import ctx
 from kettle.adapters import wsgi
 from kettle.routing import matching
-from kettle.wrappers import Request
+from kettle.wrappers import Request, environ_of_scope
 
 if TYPE_CHECKING:
     from kettle.typing import WSGIEnvironment
@@ -36,8 +36,9 @@ class _EnvironKeepingRequest:
         if request is None:
             return self
         environ: WSGIEnvironment | None = request.__dict__.get("environ")
-        if environ is None:  # Under ASGI: an empty dict, made on first read.
-            environ = request.__dict__["environ"] = {}
+        if environ is None:  # Under ASGI: built from the scope on first read, as without the mode.
+            environ = request.__dict__["environ"] = environ_of_scope(request)
+            environ["werkzeug.request"] = request
         return environ
 
     def __set__(self, request: Request, environ: WSGIEnvironment) -> None:

@@ -208,6 +208,7 @@ ASGI_SUITES = (
     "flask-marshmallow",
     "flask-restful",
     "flask-admin",
+    "flask",
 )
 SUITES |= {
     f"{name}-asgi": dataclasses.replace(

@@ -144,6 +144,23 @@ SUITES: dict[str, Suite] = {
                 "marshmallow-sqlalchemy==1.6.0",
             ),
         ),
+        # Widely used extensions beyond the material's, each at its latest release.
+        Suite(
+            "flask-httpauth",
+            "Flask-HTTPAuth==4.8.1",
+            install=(*_BASE, "Flask-HTTPAuth==4.8.1"),
+        ),
+        Suite("flask-cors", "flask-cors==6.0.5", install=(*_BASE, "flask-cors==6.0.5")),
+        Suite(
+            "flask-jwt-extended",
+            "flask-jwt-extended==4.7.4",
+            install=(*_BASE, "flask-jwt-extended[asymmetric_crypto]==4.7.4", "PyJWT==2.11.0"),
+        ),
+        Suite(
+            "flask-compress",
+            "Flask-Compress==1.25",
+            install=(*_BASE, "Flask-Compress==1.25", "Flask-Caching==2.5.1"),
+        ),
         # Flask-Session, Flask-Mail, Flask-Babel and Bootstrap-Flask ship no tests in their
         # sdists: our own tests of their documented features, written against `import
         # flask` (so they run on real Flask too), and the examples/extensions app's tests.
@@ -209,6 +226,10 @@ ASGI_SUITES = (
     "flask-restful",
     "flask-admin",
     "flask",
+    "flask-httpauth",
+    "flask-cors",
+    "flask-jwt-extended",
+    "flask-compress",
 )
 SUITES |= {
     f"{name}-asgi": dataclasses.replace(

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from kettle import Kettle, Response, request
+from kettle.http.auth import Authorization
 from kettle.testing import KettleClient
 
 
@@ -138,7 +139,9 @@ def test_accept_headers(app: Kettle, client: KettleClient) -> None:
         ("Basic " + base64.b64encode(b"grey:s3cr:et").decode(), ["basic", "grey", "s3cr:et", None]),
         ("Bearer abc.def.ghi", ["bearer", None, None, "abc.def.ghi"]),
         ("Basic !!!notbase64", None),
-        ("Basic " + base64.b64encode(b"nocolon").decode(), None),
+        # As Werkzeug: no ":" is a user name with an empty password; not UTF-8 is no header.
+        ("Basic " + base64.b64encode(b"nocolon").decode(), ["basic", "nocolon", "", None]),
+        ("Basic " + base64.b64encode(b"\xff:x").decode(), None),
         ("", None),
     ],
 )
@@ -159,6 +162,51 @@ def test_authorization_from_test_client_auth(app: Kettle, client: KettleClient) 
         return [a.username, a.password] if a else []
 
     assert client.get("/auth", auth=("admin", "pw")).json == ["admin", "pw"]
+    given = Authorization("basic", {"username": "u", "password": "p:w"})
+    assert client.get("/auth", auth=given).json == ["u", "p:w"]
+
+
+#: A Digest response as RFC 7616 3.9.1 shows it (a comma inside the quoted uri).
+_DIGEST = (
+    'Digest username="Mufasa", realm="http-auth@example.org", uri="/dir/index.html?a=1,2",'
+    ' algorithm=MD5, nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", nc=00000001,'
+    ' cnonce="f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ", qop=auth,'
+    ' response="8ca523f5e9506fed4657c9700eebdbec", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"'
+)
+
+
+def test_digest_authorization_parameters(app: Kettle, client: KettleClient) -> None:
+    # Flask-HTTPAuth's digest auth reads auth.realm, auth.nonce, auth.uri, ... (Werkzeug's API).
+    @app.get("/auth")
+    def auth() -> Any:
+        a = request.authorization
+        assert a is not None and "nonce" in a and "stale" not in a
+        return {
+            "type": a.type,
+            "attrs": [a.username, a.realm, a.uri, a.qop, a.nc, a.algorithm, a.stale],
+            "item": a["cnonce"],
+            "get": a.get("missing", "default"),
+        }
+
+    assert client.get("/auth", headers={"Authorization": _DIGEST}).json == {
+        "type": "digest",
+        "attrs": ["Mufasa", "http-auth@example.org", "/dir/index.html?a=1,2", "auth", "00000001",
+                  "MD5", None],
+        "item": "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ",
+        "get": "default",
+    }  # fmt: skip
+
+
+def test_authorization_to_header_round_trips() -> None:
+    for header in (_DIGEST, "Bearer abc.def", "Basic " + base64.b64encode(b"a:b:c").decode()):
+        parsed = Authorization.from_header(header)
+        assert parsed is not None
+        assert Authorization.from_header(parsed.to_header()) == parsed
+        assert str(parsed) == parsed.to_header()
+    assert Authorization("digest", {"realm": 'a "b"', "stale": None}).to_header() == (
+        'Digest realm="a \\"b\\"", stale'
+    )
+    assert repr(Authorization.from_header(_DIGEST)) == "<Authorization digest>"  # No secrets.
 
 
 def test_conditional_headers(app: Kettle, client: KettleClient) -> None:

@@ -227,6 +227,10 @@ WORST: dict[str, list[str]] = {
         "Bearer " + "a=b," * (KB64 // 4),
         "Digest " + "=" * KB64,
         "Basic " + "=" * KB64,
+        # Auth-params: unclosed quoted strings and escapes at every step.
+        'Digest a="' + "\\a" * (KB64 // 2),
+        "Digest " + 'a="' * (KB64 // 3),
+        "Digest " + '"a",' * (KB64 // 4),
     ],
 }
 

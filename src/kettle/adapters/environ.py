@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, unquote_to_bytes, urlsplit
 
+from kettle.http.auth import Authorization
 from kettle.http.datastructures import MultiDict
 from kettle.http.headers import Headers
 from kettle.http.urls import encode_query
@@ -28,6 +29,16 @@ if TYPE_CHECKING:
 #: What a path keeps as it is in REQUEST_URI and RAW_URI: its escapes, and what RFC 3986
 #: allows in a path.
 _SENT_PATH_SAFE = "/%:@!$&'()*+,;="
+
+
+def _authorization_header(auth: tuple[str, str] | Authorization) -> str:
+    """The Authorization value for ``auth=``: (user, password) for Basic, or an ``Authorization``.
+
+    Werkzeug's ``Authorization`` is taken too: anything with ``to_header()``.
+    """
+    if isinstance(auth, tuple):
+        auth = Authorization("basic", {"username": auth[0], "password": auth[1]})
+    return auth.to_header()
 
 
 def _is_file(value: Any) -> bool:
@@ -108,7 +119,7 @@ class EnvironBuilder:
         mimetype: str | None = None,
         subdomain: str | None = None,
         url_scheme: str | None = None,
-        auth: tuple[str, str] | None = None,
+        auth: tuple[str, str] | Authorization | None = None,
         errors_stream: IO[str] | None = None,
     ) -> None:
         self.app = app
@@ -145,10 +156,7 @@ class EnvironBuilder:
         self.body: bytes = b""
         self.input_stream = input_stream
         if auth is not None:
-            import base64
-
-            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
-            self.headers.set("Authorization", f"Basic {token}")
+            self.headers.set("Authorization", _authorization_header(auth))
         if json is not None:
             if data is not None:
                 raise TypeError("can't provide both json and data")

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from kettle.http.exceptions import BadRequest
 from kettle.http.preconditions import ascii_int
@@ -227,3 +228,102 @@ class CacheControl(dict[str, Any]):
     def to_header(self) -> str:
         """Return the header value."""
         return self._headers.get("cache-control") or ""
+
+
+# -- lists and key=value parameters (RFC 9110 5.6.1, 5.6.4, 5.6.6) -----------------
+#: One piece of a list header: a quoted string (escapes kept), a run of other text, or a
+#: comma. The alternatives begin with different characters, so the scan is linear.
+_LIST_PIECE = re.compile(r'"(?:[^"\\]|\\.)*"|[^",]+|,', re.DOTALL)
+_UNSLASH = re.compile(r"\\(.)", re.DOTALL)
+#: RFC 9110 5.6.2 token characters: a value made only of them is sent unquoted.
+_TOKEN_CHARS = frozenset(
+    "!#$%&'*+-.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ^_`abcdefghijklmnopqrstuvwxyz|~"
+)
+#: RFC 2231 / RFC 8187 ``charset'language'percent-encoded-value`` (``key*=`` parameters).
+_EXTENDED_VALUE = re.compile(
+    r"([\w!#$%&*+\-.^`|~]*)'[\w!#$%&*+\-.^`|~]*'([\w!#$%&'*+\-.^`|~]+)$", re.ASCII
+)
+_EXTENDED_CHARSETS = frozenset({"ascii", "us-ascii", "utf-8", "iso-8859-1"})
+
+
+def unquote_header_value(value: str) -> str:
+    """``value`` without its surrounding double quotes and backslash escapes, if quoted."""
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return _UNSLASH.sub(r"\1", value[1:-1])
+    return value
+
+
+def quote_header_value(value: Any) -> str:
+    """``value`` as a header parameter value: as it is if a token, else a quoted string."""
+    text = str(value)
+    if text and _TOKEN_CHARS.issuperset(text):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def parse_list_header(value: str) -> list[str]:
+    """The comma-separated items of a header, as Werkzeug's ``parse_list_header``.
+
+    Commas inside quoted strings do not split; a wholly quoted item is
+    unquoted, blank items are dropped, and a value with an unclosed quoted
+    string gives no items at all. Linear in the length of ``value``.
+    """
+    items: list[str] = []
+    pieces: list[str] = []
+    consumed = 0
+    for match in _LIST_PIECE.finditer(value):
+        if match.start() != consumed:  # A '"' no piece took: an unclosed quoted string.
+            return []
+        consumed = match.end()
+        piece = match.group()
+        if piece == ",":
+            items.append("".join(pieces))
+            pieces.clear()
+        else:
+            pieces.append(piece)
+    if consumed != len(value):
+        return []
+    items.append("".join(pieces))
+    stripped = (item.strip(" \t") for item in items)
+    return [unquote_header_value(item) for item in stripped if item]
+
+
+def parse_dict_header(value: str) -> dict[str, str | None]:
+    """The ``key=value`` items of a list header (``realm="a, b", nc=01, stale``).
+
+    As Werkzeug's ``parse_dict_header``: a key without ``=`` maps to None, an
+    item without a key is dropped, values are unquoted, and a ``key*=``
+    value in RFC 8187 form (``UTF-8''%e2%82%ac``) is decoded (ASCII, UTF-8 or
+    ISO-8859-1 only; another charset's value stays percent-encoded). Keys keep
+    their case.
+    """
+    result: dict[str, str | None] = {}
+    for item in parse_list_header(value):
+        key, has_value, text = item.partition("=")
+        key = key.strip(" \t")
+        if not key:
+            continue
+        if not has_value:
+            result[key] = None
+            continue
+        text = text.strip(" \t")
+        if key.endswith("*"):
+            key = key[:-1]
+            extended = _EXTENDED_VALUE.match(text)
+            if extended is not None:  # The charset marker goes; the value is decoded if known.
+                charset, text = extended.group(1).lower(), extended.group(2)
+                if charset in _EXTENDED_CHARSETS:
+                    text = unquote(text, encoding=charset)
+        result[key] = unquote_header_value(text)
+    return result
+
+
+def dump_header(parameters: dict[str, Any]) -> str:
+    """``key=value`` pairs joined by ``", "``, values quoted when needed (None: the key alone)."""
+    items = []
+    for key, value in parameters.items():
+        if value is None:
+            items.append(key)
+        else:  # A ``key*`` value is already in RFC 8187 form: never quoted.
+            items.append(f"{key}={value if key.endswith('*') else quote_header_value(value)}")
+    return ", ".join(items)

@@ -197,6 +197,35 @@ def test_iterable_body_streams() -> None:
     assert response.get_data(as_text=True) == "abc"
 
 
+def test_iter_encoded_reads_the_body_it_has_when_called() -> None:
+    # Flask-Compress streams by ``response.response = wrap(response.iter_encoded())``: the
+    # wrapper must read the old body, not itself ("generator already executing").
+    def generate() -> object:
+        yield "a"
+        yield b"b"
+
+    response = Response(generate())  # type: ignore[arg-type]
+    chunks = response.iter_encoded()
+    response.response = (chunk.upper() for chunk in chunks)
+    assert response.get_data() == b"AB"
+
+
+@pytest.mark.parametrize("protocol", ["wsgi", "asgi"])
+def test_a_test_response_is_streamed_until_read_unless_buffered(protocol: str) -> None:
+    # As Werkzeug's client: an unbuffered response's body is an iterator until read.
+    from kettle import Kettle
+
+    app = Kettle(__name__)
+    app.add_url_rule("/", "index", lambda: "hi")
+    client = app.test_client(protocol=protocol)
+    response = client.get("/")
+    assert response.is_streamed
+    assert response.data == b"hi"
+    assert not response.is_streamed and response.data == b"hi"
+    buffered = client.get("/", buffered=True)
+    assert not buffered.is_streamed and buffered.data == b"hi"
+
+
 def test_core_request_takes_no_protocol_object() -> None:
     with pytest.raises(TypeError):
         Request("GET", "/", environ={})  # type: ignore[call-arg]

@@ -66,7 +66,8 @@ def _get(client: Any, path: str, query: dict[str, str]) -> list[str]:
         return [f"{shown} raised:\n{traceback.format_exc()}"]
     try:
         # An endless stream (SSE) is not read; its status still counts.
-        body = "" if response.is_streamed else response.get_data(as_text=True)
+        endless = response.mimetype == "text/event-stream"
+        body = "" if endless else response.get_data(as_text=True)
         if 500 <= response.status_code < 600:
             return [f"{shown} -> {response.status_code}\n{body[:500]}"]
         if response.mimetype == "text/html" and PAYLOAD in body:

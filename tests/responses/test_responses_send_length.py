@@ -121,3 +121,45 @@ def test_head_keeps_the_length_and_sends_no_body(app: Kettle, send: Any) -> None
     app.after_request(lambda response: (response.headers.add("X-Added", "1"), response)[1])
     status, headers, body = send(app, "/", "HEAD")
     assert (status, body, lengths(headers)) == (200, b"", ["5"])
+
+
+def test_a_304_sends_no_representation_metadata(app: Kettle, send: Any) -> None:
+    # As Werkzeug sends it: ETag, Vary, Cache-Control, Expires and Content-Location stay;
+    # Content-Type, Content-Encoding, Content-Length and Last-Modified describe no body here.
+    @app.get("/")
+    def index() -> Any:
+        response = Response("a representation", mimetype="text/plain")
+        response.headers.update(
+            {"Content-Encoding": "gzip", "Last-Modified": "Wed, 21 Oct 2015 07:28:00 GMT",
+             "Vary": "Accept-Encoding", "Cache-Control": "max-age=60",
+             "Expires": "Wed, 21 Oct 2015 07:28:00 GMT", "Content-Location": "/a"}
+        )  # fmt: skip
+        response.status_code = 304
+        return response
+
+    status, headers, body = send(app, "/")
+    assert (status, body) == (304, b"")
+    assert sorted(name for name, _ in headers) == [
+        "Cache-Control", "Content-Location", "Expires", "Vary",
+    ]  # fmt: skip
+
+
+def test_a_204_sends_no_content_length(app: Kettle, send: Any) -> None:
+    # RFC 9110 8.6: a server MUST NOT send Content-Length in a 1xx or 204 response.
+    app.add_url_rule("/", "index", lambda: ("", 204, {"X-Kept": "1"}))
+    status, headers, body = send(app, "/")
+    assert (status, body, lengths(headers)) == (204, b"", [])
+    assert ("X-Kept", "1") in headers
+
+
+def test_the_response_keeps_its_headers_after_a_304_is_sent(app: Kettle, send: Any) -> None:
+    kept: list[list[tuple[str, str]]] = []
+
+    @app.get("/")
+    def index() -> Any:
+        response = Response("x", status=304, mimetype="text/plain")
+        kept.append(response.headers._list)
+        return response
+
+    send(app, "/")
+    assert [name for name, _ in kept[0]] == ["Content-Type", "Content-Length"]

@@ -115,6 +115,11 @@ def _set_status(response: Response, value: int | str) -> None:
         raise TypeError("Invalid status argument: an int or a str is needed.")
 
 
+def _encoded(body: Iterable[bytes | str], charset: str) -> Iterator[bytes]:
+    for chunk in body:
+        yield chunk.encode(charset) if isinstance(chunk, str) else chunk
+
+
 class Response(metaclass=WatchedClass):
     """An HTTP response.
 
@@ -321,10 +326,13 @@ class Response(metaclass=WatchedClass):
         self.set_data(value)
 
     def iter_encoded(self) -> Iterator[bytes]:
-        """Yield the body as bytes chunks (str chunks are encoded)."""
-        charset = self.charset
-        for chunk in self.response:
-            yield chunk.encode(charset) if isinstance(chunk, str) else chunk
+        """The body as bytes chunks (str chunks are encoded), from the body it has now.
+
+        ``self.response`` is read when this is called, not when the iterator is first
+        advanced, as Werkzeug's: ``response.response = wrap(response.iter_encoded())``
+        (Flask-Compress streams so) wraps the old body, not itself.
+        """
+        return _encoded(self.response, self.charset)
 
     @property
     def content_length(self) -> int | None:

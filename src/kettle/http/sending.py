@@ -10,6 +10,33 @@ from kettle.http.headers import Headers, length_value
 from kettle.http.response import Response, own_headers
 
 _NO_BODY_STATUSES = frozenset({204, 304})
+#: RFC 9110 15.4.5: a 304 carries the fields a cache updates with, not the representation's
+#: metadata. Removed as Werkzeug removes them (its "entity headers", Expires and
+#: Content-Location kept): a Content-Encoding or Content-Type on a 304 would describe a
+#: body that is not there.
+_NOT_ON_304 = frozenset(
+    {
+        "allow",
+        "content-encoding",
+        "content-language",
+        "content-length",
+        "content-md5",
+        "content-range",
+        "content-type",
+        "last-modified",
+    }
+)
+
+
+def _bodiless_headers(headers: list[tuple[str, str]], code: int) -> list[tuple[str, str]]:
+    """The header pairs a 304, 204 or 1xx response sends (a new list; the response keeps its own).
+
+    A 304 sends no representation metadata (``_NOT_ON_304``); a 204 or 1xx no
+    Content-Length (RFC 9110 8.6: a server MUST NOT send one).
+    """
+    if code == 304:
+        return [pair for pair in headers if pair[0].lower() not in _NOT_ON_304]
+    return [pair for pair in headers if pair[0].lower() != "content-length"]
 
 
 def prepare_send(
@@ -20,9 +47,10 @@ def prepare_send(
     The status is ``response.status`` (WSGI's line), or ``response.status_code``
     with ``as_code`` (ASGI's): the field those properties read when the class
     keeps them (``plain_status``: a property read is about 420 instructions on 3.11).
-    HEAD, 1xx, 204 and 304 responses send no body (headers are kept, RFC 9110
-    9.3.2 and 15.3.5); a list body without Content-Length gets one. A None
-    body means "send nothing".
+    HEAD, 1xx, 204 and 304 responses send no body: HEAD keeps every header (RFC
+    9110 9.3.2), a 304 drops the representation's metadata and a 204 or 1xx its
+    Content-Length (``_bodiless_headers``); a list body without Content-Length
+    gets one. A None body means "send nothing".
     """
     code = response._status_code
     status: Any
@@ -35,7 +63,9 @@ def prepare_send(
     if headers_object.__class__ is not Headers:  # Rare: replaced by an extension.
         headers_object = own_headers(response)
     headers = headers_object._list
-    if method == "HEAD" or code in _NO_BODY_STATUSES or code < 200:
+    if code in _NO_BODY_STATUSES or code < 200:
+        return status, _bodiless_headers(headers, code), None
+    if method == "HEAD":
         return status, headers, None
     if body.__class__ is list and not response.direct_passthrough:
         if headers and headers[-1][0] == "Content-Length":

@@ -80,10 +80,17 @@ class TestResponse(Response):
                     yield event
 
 
-def _test_response(data: bytes, status: int | str, headers: list[tuple[str, str]]) -> TestResponse:
-    """Wrap what the server sent, headers exactly as sent (HEAD keeps its Content-Length)."""
+def _test_response(
+    data: bytes, status: int | str, headers: list[tuple[str, str]], buffered: bool = True
+) -> TestResponse:
+    """Wrap what the server sent, headers exactly as sent (HEAD keeps its Content-Length).
+
+    As Werkzeug's client: the body of a request sent without ``buffered=True`` is an
+    iterator until it is read, so ``is_streamed`` is True until then (Flask-Compress's
+    tests read it); ``buffered=True`` gives a list.
+    """
     response = TestResponse(None, status, Headers._trusted(headers))
-    response.response = [data]
+    response.response = [data] if buffered else iter((data,))
     return response
 
 
@@ -257,7 +264,7 @@ class KettleClient:
             close = getattr(body, "close", None)
             if close is not None:
                 close()
-        response = _test_response(data, captured["status"], list(captured["headers"]))
+        response = _test_response(data, captured["status"], list(captured["headers"]), buffered)
         response.request = self._request_of(environ)
         return response
 
@@ -268,7 +275,7 @@ class KettleClient:
         body = environ["wsgi.input"].read()
         status, headers, data = run_asgi_http(self.application.asgi, scope, body, buffered)
         if isinstance(data, bytes):
-            response = _test_response(data, status, headers)
+            response = _test_response(data, status, headers, buffered)
         else:
             response = _test_response(b"", status, headers)
             response.response = data

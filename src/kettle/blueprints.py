@@ -73,7 +73,7 @@ class BlueprintSetupState:
             rule,
             f"{self.name_prefix}.{self.name}.{endpoint}".lstrip("."),
             view_func,
-            defaults=defaults or None,
+            defaults=defaults,  # As Flask: a dict, empty when none ({}: rule.defaults is not None).
             **options,
         )
 

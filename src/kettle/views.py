@@ -13,9 +13,8 @@ from typing import Any, ClassVar
 from kettle.globals import request
 from kettle.runner import is_async_callable, is_awaitable
 
-_http_method_funcs = frozenset(
-    ["get", "post", "head", "options", "delete", "put", "trace", "patch"]
-)
+#: The method names a ``MethodView`` answers by (Flask's ``flask.views.http_method_funcs``).
+http_method_funcs = frozenset(["get", "post", "head", "options", "delete", "put", "trace", "patch"])
 
 
 class View:
@@ -103,7 +102,7 @@ class MethodView(View):
             for base in cls.__bases__:
                 if getattr(base, "methods", None):
                     methods.update(base.methods)  # type: ignore[attr-defined]
-            for key in _http_method_funcs:
+            for key in http_method_funcs:
                 if hasattr(cls, key):
                     methods.add(key.upper())
             if methods:
@@ -111,7 +110,7 @@ class MethodView(View):
 
     @classmethod
     def _is_async(cls) -> bool:
-        return any(is_async_callable(getattr(cls, key, None)) for key in _http_method_funcs)
+        return any(is_async_callable(getattr(cls, key, None)) for key in http_method_funcs)
 
     def dispatch_request(self, **kwargs: Any) -> Any:
         """Call the method for ``request.method``; its result may be a coroutine."""

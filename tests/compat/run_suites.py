@@ -161,6 +161,28 @@ SUITES: dict[str, Suite] = {
             "Flask-Compress==1.25",
             install=(*_BASE, "Flask-Compress==1.25", "Flask-Caching==2.5.1"),
         ),
+        Suite(
+            "flask-restx",
+            "flask-restx==1.3.2",
+            install=(*_BASE, "flask-restx==1.3.2", "pytest-flask==1.3.0", "pytest-mock==3.14.0",
+                     "pytest-benchmark==4.0.0", "Faker==30.8.2", "mock==5.2.0", "blinker==1.9.0"),
+            # tests/test_postman.py reads a schema file the sdist does not ship: it cannot be
+            # collected on Flask either.
+            pytest_args=("--ignore=tests/test_postman.py",),
+        ),
+        Suite(
+            "flask-smorest",
+            "flask-smorest==0.47.0",
+            install=(*_BASE, "flask-smorest==0.47.0", "marshmallow==4.4.0", "webargs==8.7.1",
+                     "apispec==6.10.0", "PyYAML==6.0.2", "packaging==24.2", "asgiref==3.8.1"),
+        ),
+        Suite(
+            "flask-dance",
+            "Flask-Dance==7.1.0",
+            install=(*_BASE, "Flask-Dance[sqla]==7.1.0", "pytest-mock==3.14.0", "responses==0.25.3",
+                     "freezegun==1.5.1", "Flask-SQLAlchemy==3.1.1", _SQLA, "Flask-Login==0.6.3",
+                     "Flask-Caching==2.5.1", "betamax==0.9.0", "oauthlib[signedtoken]==3.2.2"),
+        ),
         # Flask-Session, Flask-Mail, Flask-Babel and Bootstrap-Flask ship no tests in their
         # sdists: our own tests of their documented features, written against `import
         # flask` (so they run on real Flask too), and the examples/extensions app's tests.
@@ -230,6 +252,9 @@ ASGI_SUITES = (
     "flask-cors",
     "flask-jwt-extended",
     "flask-compress",
+    "flask-restx",
+    "flask-smorest",
+    "flask-dance",
 )
 SUITES |= {
     f"{name}-asgi": dataclasses.replace(

@@ -59,6 +59,64 @@ def test_proxyfix(app: Kettle, protocol: str) -> None:
     }
 
 
+_FIXED = {
+    "remote_addr": "10.0.0.2",
+    "scheme": "https",
+    "host": "shop.example.com:8443",
+    "url": "https://shop.example.com:8443/shop/where",
+    "root": "/shop",
+}
+
+
+@pytest.mark.parametrize("werkzeugs", [False, True])
+def test_proxyfix_on_wsgi_app_holds_under_asgi_too(
+    app: Kettle, protocol: str, werkzeugs: bool
+) -> None:
+    # Flask's deployment docs wrap app.wsgi_app; an ASGI server never calls it, so its trust
+    # is applied to the scope (Kettle's ProxyFix, or Werkzeug's as compatibility mode keeps).
+    if werkzeugs:
+        from werkzeug.middleware.proxy_fix import ProxyFix as Fix
+    else:
+        Fix = ProxyFix
+    _where(app)
+    app.wsgi_app = Fix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)  # type: ignore[method-assign]
+    client = app.test_client(protocol=protocol)
+    assert client.get("/where", headers=FORWARDED).json == _FIXED
+    assert client.get("/where").json["remote_addr"] == "127.0.0.1"  # No header: nothing trusted.
+
+
+def test_proxyfix_on_both_sides_is_applied_once(app: Kettle) -> None:
+    # The deployment docs' way (app.wsgi_app and app.asgi wrapped): the prefix is not doubled.
+    _where(app)
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)  # type: ignore[method-assign]
+    app.asgi = ProxyFix(app.asgi, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
+    client = app.test_client(protocol="asgi")
+    assert client.get("/where", headers=FORWARDED).json == _FIXED
+
+
+def test_other_wsgi_middleware_under_asgi_is_logged_not_skipped_silently(
+    app: Kettle, caplog: pytest.LogCaptureFixture
+) -> None:
+    _where(app)
+    inner = app.wsgi_app
+
+    class Tagging:
+        def __init__(self, wrapped: Any) -> None:
+            self.app = wrapped
+
+        def __call__(self, environ: Any, start_response: Any) -> Any:
+            environ["HTTP_X_TAG"] = "1"
+            return self.app(environ, start_response)
+
+    app.wsgi_app = ProxyFix(Tagging(inner), x_for=1)  # type: ignore[method-assign]
+    client = app.test_client(protocol="asgi")
+    with caplog.at_level("ERROR"):
+        assert client.get("/where", headers=FORWARDED).json["remote_addr"] == "10.0.0.2"
+        assert client.get("/where").status_code == 200
+    errors = [r.getMessage() for r in caplog.records if "does not run under ASGI" in r.getMessage()]
+    assert len(errors) == 1 and "Tagging" in errors[0]  # Once, naming the middleware.
+
+
 def test_proxyfix_two_proxies_and_defaults(app: Kettle, protocol: str) -> None:
     _where(app)
     if protocol == "wsgi":
@@ -150,3 +208,17 @@ def test_asgi_disconnect_mid_body_calls_no_view(app: Kettle) -> None:
     asyncio.run(app.asgi(scope, receive, send))
     assert called == []
     assert sent == []
+
+
+def test_proxyfix_on_wsgi_app_holds_for_websockets(app: Kettle) -> None:
+    from kettle import websocket
+
+    @app.websocket("/ws")
+    async def ws() -> None:
+        await websocket.accept()
+        await websocket.send_text(f"{request.remote_addr} {request.scheme} {request.host}")
+
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    client = app.test_client(protocol="asgi")
+    with client.websocket("/ws", headers=FORWARDED) as session:
+        assert session.receive_text() == "10.0.0.2 https shop.example.com"

@@ -40,6 +40,7 @@ from kettle.http.headervalues import parse_content_length
 from kettle.http.request import Request as _HTTPRequest
 from kettle.http.sending import prepare_send
 from kettle.http.stream import BytesIO
+from kettle.middleware.proxy_fix import ASGIProxyFix, scope_fixes
 from kettle.pipeline import background_tasks_of, match, respond_async, run_background_tasks
 from kettle.runner import Runner
 from kettle.unrouted import Memo, first_miss, keep, new_memo, remembered, stamp
@@ -206,6 +207,10 @@ def _as_bytes(chunk: str | bytes, charset: str) -> bytes:
     return chunk.encode(charset) if isinstance(chunk, str) else bytes(chunk)
 
 
+#: The key marking a scope already adjusted for the WSGI middleware around ``app.wsgi_app``.
+_THROUGH_MIDDLEWARE = "kettle.wsgi_middleware_applied"
+
+
 class ASGIAdapter:
     """The ASGI 3 callable behind ``app.asgi``."""
 
@@ -218,6 +223,10 @@ class ASGIAdapter:
         #: The 404s remembered by path (``kettle.unrouted``); ``_remember`` bound once.
         self._unrouted: Memo = new_memo()
         self._remember_bound: Callable[[RequestContext, Response], None] = self._remember
+        #: The app's attributes: ``app.wsgi_app`` assigned there means WSGI middleware.
+        self._app_state: dict[str, Any] = app.__dict__
+        #: The middleware last seen there, and what it does to a scope (``_as_middleware_would``).
+        self._middleware: tuple[Any, list[ASGIProxyFix]] = (None, [])
 
     # -- threads -------------------------------------------------------------
     def _worker_pool(self) -> WorkerPool:
@@ -252,7 +261,10 @@ class ASGIAdapter:
         The HTTP request is served here rather than in a method of its own:
         one coroutine fewer per request.
         """
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (
+            # ``app.wsgi_app = Middleware(app.wsgi_app)``: what it does, first (``_serve_other``).
+            "wsgi_app" in self._app_state and _THROUGH_MIDDLEWARE not in scope
+        ):
             await self._serve_other(scope, receive, send)
             return
         app = self.app
@@ -356,6 +368,33 @@ class ASGIAdapter:
             runner = Runner(on_loop=True, offload=self.offload)
             await run_background_tasks(app, tasks, runner)
 
+    def _as_middleware_would(self, scope: Scope) -> Scope:
+        """``scope`` as the WSGI middleware around ``app.wsgi_app`` would have changed it.
+
+        A Flask app's ``app.wsgi_app = ProxyFix(app.wsgi_app, ...)`` holds under
+        ASGI too: its trust is applied to the scope (``scope_fixes``). Other WSGI
+        middleware cannot run under ASGI: it is logged once, as an error, so it is
+        not skipped unnoticed (wrap ``app.asgi`` with ASGI middleware instead). A
+        scope an ASGI ``ProxyFix`` around ``app.asgi`` already rewrote is left as it
+        is: the trust is applied once, not twice (a prefix would be doubled).
+        """
+        wrapped = self._app_state.get("wsgi_app")
+        seen, fixes = self._middleware
+        if wrapped is not seen:
+            fixes, other = scope_fixes(wrapped, self.app)
+            self._middleware = (wrapped, fixes)
+            if other is not None:
+                self.app.logger.error(
+                    "app.wsgi_app is wrapped by %r, WSGI middleware that does not run under"
+                    " ASGI: wrap app.asgi with ASGI middleware instead.",
+                    other,
+                )
+        if "kettle.proxy_fix.orig" in scope:
+            return scope  # ``app.asgi = ProxyFix(app.asgi)`` as well (the docs' way): applied.
+        for fix in fixes:
+            scope = fix.fix_scope(scope)
+        return scope
+
     def _remembered(self, scope: Scope, path: str) -> Any:
         """The 404 remembered for the request's path if it holds (``kettle.unrouted``), else None.
 
@@ -393,8 +432,19 @@ class ASGIAdapter:
         keep(self._unrouted, path, (host.encode("latin-1"), scope["method"], *kept, answer))
 
     async def _serve_other(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve a lifespan or a WebSocket connection."""
+        """Serve a lifespan or a WebSocket connection, or a scope for WSGI middleware first.
+
+        With middleware around ``app.wsgi_app``, an http or websocket scope is
+        served as that middleware would have left it (``_as_middleware_would``),
+        a copy marked so it is not adjusted twice.
+        """
         kind = scope["type"]
+        if kind in ("http", "websocket") and _THROUGH_MIDDLEWARE not in scope:
+            if "wsgi_app" in self._app_state:
+                scope = {**self._as_middleware_would(scope), _THROUGH_MIDDLEWARE: True}
+            if kind == "http":
+                await self(scope, receive, send)
+                return
         if kind == "lifespan":
             await self.lifespan(scope, receive, send)
         elif kind == "websocket":

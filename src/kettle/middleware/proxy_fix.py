@@ -107,9 +107,12 @@ class ASGIProxyFix(ProxyFix):
         self, scope: Scope, receive: Receive, send: Send
     ) -> None:
         """Rewrite a copy of the scope, then call the app."""
+        await self.app(self.fix_scope(scope), receive, send)
+
+    def fix_scope(self, scope: Scope) -> Scope:
+        """A copy of an http or websocket ``scope`` as the trusted proxies describe it."""
         if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
+            return scope
         headers: list[tuple[bytes, bytes]] = list(scope["headers"])
         index = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in headers}
         found = self._forwarded(index.get)
@@ -133,7 +136,38 @@ class ASGIProxyFix(ProxyFix):
             prefix = found["prefix"].rstrip("/")
             scope["root_path"] = prefix + scope.get("root_path", "")
             scope["path"] = prefix + scope["path"]
-        await self.app(scope, receive, send)
+        return scope
+
+
+#: Werkzeug's ProxyFix, known by where it lives (compatibility mode keeps Werkzeug's own).
+_WERKZEUG_PROXY_FIX = ("werkzeug.middleware.proxy_fix", "ProxyFix")
+
+
+def scope_fixes(wrapped: Any, app: Any) -> tuple[list[ASGIProxyFix], Any]:
+    """What the WSGI middleware around ``app.wsgi_app`` does, for the ASGI side.
+
+    Flask apps add middleware as ``app.wsgi_app = ProxyFix(app.wsgi_app, ...)``,
+    which an ASGI server never calls. Walking from ``wrapped`` (the outermost)
+    to the app's own ``wsgi_app``, each ProxyFix (Kettle's or Werkzeug's)
+    becomes an ``ASGIProxyFix`` with the same trust, outermost first. Returns
+    them and the first layer that is not a ProxyFix (None when there is none):
+    that middleware cannot run under ASGI.
+    """
+    fixes: list[ASGIProxyFix] = []
+    layer = wrapped
+    while getattr(layer, "__self__", None) is not app:  # Not yet the app's own method.
+        kind = type(layer)
+        if not (
+            isinstance(layer, ProxyFix) or (kind.__module__, kind.__name__) == _WERKZEUG_PROXY_FIX
+        ):
+            return fixes, layer
+        fixes.append(
+            ASGIProxyFix(
+                None, layer.x_for, layer.x_proto, layer.x_host, layer.x_port, layer.x_prefix
+            )
+        )
+        layer = layer.app
+    return fixes, None
 
 
 def _is_asgi(app: Any) -> bool:

@@ -162,15 +162,6 @@ SUITES: dict[str, Suite] = {
             install=(*_BASE, "Flask-Compress==1.25", "Flask-Caching==2.5.1"),
         ),
         Suite(
-            "flask-restx",
-            "flask-restx==1.3.2",
-            install=(*_BASE, "flask-restx==1.3.2", "pytest-flask==1.3.0", "pytest-mock==3.14.0",
-                     "pytest-benchmark==4.0.0", "Faker==30.8.2", "mock==5.2.0", "blinker==1.9.0"),
-            # tests/test_postman.py reads a schema file the sdist does not ship: it cannot be
-            # collected on Flask either.
-            pytest_args=("--ignore=tests/test_postman.py",),
-        ),
-        Suite(
             "flask-smorest",
             "flask-smorest==0.47.0",
             install=(*_BASE, "flask-smorest==0.47.0", "marshmallow==4.4.0", "webargs==8.7.1",
@@ -252,7 +243,6 @@ ASGI_SUITES = (
     "flask-cors",
     "flask-jwt-extended",
     "flask-compress",
-    "flask-restx",
     "flask-smorest",
     "flask-dance",
 )

@@ -537,3 +537,13 @@ def test_raw_non_ascii_query(app: Kettle, protocol: str) -> None:
     assert response.status_code == 200
     # Werkzeug 3 answers 500 here (UnicodeDecodeError); Kettle re-quotes the bad byte.
     assert response.json == {"args": {"name": "你", "bad": "%FF"}}
+
+
+def test_input_stream_is_a_stream_with_or_without_a_body(app: Kettle, client: KettleClient) -> None:
+    # Werkzeug's input_stream is wsgi.input, there for every request: never None.
+    @app.route("/in", methods=["GET", "POST"])
+    def read_in() -> Any:
+        return {"read": request.input_stream.read().decode()}  # type: ignore[union-attr]
+
+    assert client.get("/in").json == {"read": ""}
+    assert client.post("/in", data=b"raw body").json == {"read": "raw body"}

@@ -452,7 +452,11 @@ class Request(JSONBody):
 
     @property
     def input_stream(self) -> IO[bytes] | None:
-        """The raw body stream of the server, without limits (use ``stream``)."""
+        """The raw body stream of the server, without limits (use ``stream``).
+
+        Without a body (an ASGI GET) it is empty, as ``wsgi.input`` is, not None."""
+        if self._stream is None:
+            self._stream = BytesIO()
         return self._stream
 
     def set_body(self, stream: IO[bytes] | None) -> None:

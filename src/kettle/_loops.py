@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import threading
 from collections.abc import Coroutine
 from typing import Any
@@ -60,6 +61,37 @@ def run_coroutine(coro: Coroutine[Any, Any, Any]) -> Any:
     if loop is None or loop.is_closed():
         loop = thread_loop()
     return run_task(loop.create_task(coro))
+
+
+def run_beside(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Run ``coro`` to the end on a loop of its own in a helper thread, and wait for it.
+
+    For sync code that runs on a running event loop and calls an async function
+    through ``ensure_sync`` (an ASGI request's sync hook or error handler, as
+    APIFlask's error processor): the running loop cannot run it while that code
+    waits, and no other loop may run in its thread. The caller's context (the
+    request context) is copied into the coroutine; the caller's loop waits
+    meanwhile, as it does for any sync call made on it.
+    """
+    context = contextvars.copy_context()
+    outcome: list[tuple[bool, Any]] = []
+
+    def target() -> None:
+        try:
+            outcome.append((True, context.run(asyncio.run, coro)))
+        except BaseException as error:  # Raised again in the caller's thread.
+            outcome.append((False, error))
+
+    thread = threading.Thread(target=target, name="kettle-run-beside", daemon=True)
+    thread.start()
+    thread.join()
+    ok, value = outcome.pop()
+    if ok:
+        return value
+    try:
+        raise value
+    finally:
+        del value  # The error's traceback holds this frame: no cycle left for the collector.
 
 
 def run_task(task: asyncio.Task[Any]) -> Any:

@@ -154,7 +154,8 @@ class Runner:
         if coro.__class__ is not CoroutineType and not isinstance(coro, Coroutine):
             coro = _await(awaitable)
         if self.loop is None:
-            return _loops.run_coroutine(coro)
+            # Sync code on the running loop (``on_loop``) cannot run a loop of its own here.
+            return _loops.run_beside(coro) if self.on_loop else _loops.run_coroutine(coro)
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
     def call_sync(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

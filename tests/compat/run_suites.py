@@ -162,6 +162,18 @@ SUITES: dict[str, Suite] = {
             install=(*_BASE, "Flask-Compress==1.25", "Flask-Caching==2.5.1"),
         ),
         Suite(
+            "apiflask",
+            "apiflask==3.1.2",
+            install=(*_BASE, "apiflask==3.1.2", "openapi-spec-validator==0.7.2", "PyYAML==6.0.2",
+                     "asgiref==3.8.1", "requests==2.32.3"),
+        ),
+        Suite(
+            "flask-whooshee",
+            "flask-whooshee==0.9.1",
+            tests="test.py",
+            install=(*_BASE, "flask-whooshee==0.9.1", "Whoosh==2.7.4", "flexmock==0.12.2", "Flask-SQLAlchemy==3.1.1", _SQLA),
+        ),
+        Suite(
             "flask-smorest",
             "flask-smorest==0.47.0",
             install=(*_BASE, "flask-smorest==0.47.0", "marshmallow==4.4.0", "webargs==8.7.1",
@@ -228,6 +240,7 @@ SUITES: dict[str, Suite] = {
 
 #: Suites run a second time on Kettle with every test client driving ``app.asgi``
 #: (``asgi_clients.py``), as ``<name>-asgi``: the same app object serves both protocols.
+#: Not those that send no request through a test client (Flask-Migrate, Flask-Whooshee).
 ASGI_SUITES = (
     "flask-tutorial",
     "flask-javascript-example",
@@ -245,6 +258,7 @@ ASGI_SUITES = (
     "flask-compress",
     "flask-smorest",
     "flask-dance",
+    "apiflask",
 )
 SUITES |= {
     f"{name}-asgi": dataclasses.replace(

@@ -337,3 +337,28 @@ def test_ctrl_c_in_an_async_view_under_wsgi_goes_on_without_a_never_retrieved_lo
     gc.collect()
     assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
     assert wsgi_call(app, wsgi_environ("/missing"))[0] == "404 NOT FOUND"  # Still serving.
+
+
+def test_ensure_sync_from_sync_code_on_the_loop(app: Kettle, client: KettleClient) -> None:
+    # APIFlask's way: a sync error handler (and a sync hook of an async view) calls an async
+    # function through app.ensure_sync. Under ASGI that sync code runs on the loop, which
+    # cannot run the coroutine while it waits: it runs beside it, in the request's context.
+    async def describe(code: int) -> dict[str, Any]:
+        await asyncio.sleep(0)
+        return {"code": code, "path": request.path}
+
+    @app.errorhandler(404)
+    def not_found(error: Exception) -> Any:
+        return app.ensure_sync(describe)(404), 404
+
+    @app.before_request
+    def tag() -> None:
+        g.tag = app.ensure_sync(describe)(0)["path"]
+
+    @app.get("/view")
+    async def view() -> Any:
+        return {"tag": g.tag}
+
+    missing = client.get("/missing")
+    assert (missing.status_code, missing.json) == (404, {"code": 404, "path": "/missing"})
+    assert client.get("/view").json == {"tag": "/view"}

@@ -14,7 +14,7 @@ from kettle.http.auth import Authorization
 from kettle.http.headervalues import parse_dict_header, parse_list_header
 
 #: Text rich in what the parsers split and unquote on.
-_HEADERISH = st.text(alphabet=st.sampled_from(list('ab =,"\\\t*\'%8UTF-é')), max_size=40)
+_HEADERISH = st.text(alphabet=st.sampled_from(list("ab =,\"\\\t*'%8UTF-é")), max_size=40)
 
 
 @settings(max_examples=400, deadline=None)

@@ -136,8 +136,14 @@ def test_proxyfix_two_proxies_and_defaults(app: Kettle, protocol: str) -> None:
 
 @pytest.mark.parametrize(
     ("host", "status"),
-    [("example.com", 200), ("a.sub.example.org", 200), ("sub.example.org", 200),
-     ("example.com:8080", 200), ("evil.com", 400), ("example.com.evil.com", 400)],
+    [
+        ("example.com", 200),
+        ("a.sub.example.org", 200),
+        ("sub.example.org", 200),
+        ("example.com:8080", 200),
+        ("evil.com", 400),
+        ("example.com.evil.com", 400),
+    ],
 )
 def test_trusted_hosts(app: Kettle, client: KettleClient, host: str, status: int) -> None:
     app.config["TRUSTED_HOSTS"] = ["example.com", ".sub.example.org"]
@@ -201,9 +207,14 @@ def test_asgi_disconnect_mid_body_calls_no_view(app: Kettle) -> None:
         sent.append(message)
 
     scope = {
-        "type": "http", "method": "POST", "path": "/", "query_string": b"", "scheme": "http",
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "query_string": b"",
+        "scheme": "http",
         "headers": [(b"host", b"localhost"), (b"content-length", b"100")],
-        "server": ("localhost", 80), "client": ("127.0.0.1", 1),
+        "server": ("localhost", 80),
+        "client": ("127.0.0.1", 1),
     }
     asyncio.run(app.asgi(scope, receive, send))
     assert called == []

@@ -295,6 +295,11 @@ class RequestContext(AppContext):
         session = self._opened_session
         return session if session is not None else self._open_session()
 
+    @_session.setter
+    def _session(self, value: SessionMixin) -> None:
+        # Flask 3.1.3's attribute, which Flask-SocketIO sets to its own managed session.
+        self._opened_session = value
+
     def _open_session(self) -> SessionMixin:
         """Open the session from the request (a null session without a secret key)."""
         app = self.app

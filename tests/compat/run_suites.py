@@ -187,6 +187,22 @@ SUITES: dict[str, Suite] = {
             ),
         ),
         Suite(
+            "flask-openapi3",
+            "flask-openapi3==4.3.2",
+            install=(
+                *_BASE,
+                "flask-openapi3[yaml,async,email]==4.3.2",
+                "PyYAML==6.0.2",
+                "asgiref==3.8.1",
+            ),
+        ),
+        Suite(
+            "flask-socketio",
+            "Flask-SocketIO==5.7.0",
+            tests="test_socketio.py",
+            install=(*_BASE, "Flask-SocketIO==5.7.0", "redis==5.2.1"),
+        ),
+        Suite(
             "flask-smorest",
             "flask-smorest==0.47.0",
             install=(
@@ -290,6 +306,7 @@ ASGI_SUITES = (
     "flask-smorest",
     "flask-dance",
     "apiflask",
+    "flask-openapi3",
 )
 SUITES |= {
     f"{name}-asgi": dataclasses.replace(

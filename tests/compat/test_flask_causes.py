@@ -506,3 +506,46 @@ def test_request_ctx_session_reads_without_marking_access(app: Kettle, client: K
         assert "cookie" not in rv.headers.get("Vary", "").lower()
         assert not request_ctx._session.accessed  # opened from the cookie, not used
         assert not request_ctx._session.modified
+
+
+def test_status_code_given_as_text(app: Kettle, client: KettleClient) -> None:
+    # flask-openapi3 sets response.status_code = "422" (a str): Werkzeug reads it as a status.
+    @app.get("/invalid")
+    def invalid() -> Any:
+        response = app.make_response("bad")
+        response.status_code = "422"  # type: ignore[assignment]
+        assert (response.status_code, response.status) == (422, "422 UNPROCESSABLE ENTITY")
+        return response
+
+    assert client.get("/invalid").status_code == 422
+
+
+def test_session_replaced_through_the_contexts_private_attribute(
+    app: Kettle, client: KettleClient
+) -> None:
+    # Flask-SocketIO gives each connection its own session: request_ctx._session = its own.
+    @app.get("/own")
+    def own() -> Any:
+        request_ctx._session = SecureCookieSession({"user": "managed"})
+        return {"user": session.get("user")}
+
+    assert client.get("/own").json == {"user": "managed"}
+
+
+def test_client_private_helpers_flask_socketio_calls(app: Kettle, client: KettleClient) -> None:
+    # Flask-SocketIO's test client builds its environ through these (Werkzeug's and Flask's).
+    @app.get("/login")
+    def login() -> Any:
+        session["user"] = "ada"
+        return ""
+
+    client.get("/login")
+    made = client._request_from_builder_args((), {"path": "/socket.io", "headers": {"X-A": "1"}})
+    environ = made.environ
+    assert (environ["PATH_INFO"], environ["HTTP_X_A"]) == ("/socket.io", "1")
+    assert environ["HTTP_USER_AGENT"] == client.environ_base["HTTP_USER_AGENT"]
+    client._add_cookies_to_wsgi(environ)
+    assert environ["HTTP_COOKIE"].startswith("session=")
+    client.delete_cookie("session")
+    client._add_cookies_to_wsgi(environ)
+    assert "HTTP_COOKIE" not in environ

@@ -104,8 +104,9 @@ _new_headers = object.__new__
 
 
 def _set_status_code(response: Response, code: int) -> None:
-    response._status_code = code
-    response._status = status_line(code)
+    if code.__class__ is not int:  # ``status_code = "422"``: read as ``status``, as Werkzeug's.
+        return _set_status(response, code)
+    response._status_code, response._status = code, status_line(code)
 
 
 def _set_status(response: Response, value: int | str) -> None:

@@ -156,6 +156,25 @@ class KettleClient:
     def _store_cookies(self, response: Response, host: str) -> None:
         self._cookies.store(response.headers.getlist("Set-Cookie"), host.partition(":")[0])
 
+    # Werkzeug's and Flask's private client methods that Flask-SocketIO's test client calls.
+    def _add_cookies_to_wsgi(self, environ: WSGIEnvironment) -> None:
+        """Put the stored cookies for the environ's host and path in its ``HTTP_COOKIE``."""
+        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME") or "localhost"
+        header = self._cookie_header(host, environ.get("PATH_INFO") or "/")
+        if header:
+            environ["HTTP_COOKIE"] = header
+        else:
+            environ.pop("HTTP_COOKIE", None)
+
+    def _request_from_builder_args(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """The request ``open(*args, **kwargs)`` would send, with the client's environ base."""
+        kwargs["environ_base"] = {**self.environ_base, **kwargs.get("environ_base", {})}
+        builder = EnvironBuilder(self._kettle, *args, **kwargs)
+        try:
+            return builder.get_request()
+        finally:
+            builder.close()
+
     # -- requests ------------------------------------------------------------
     def open(
         self, *args: Any, follow_redirects: bool = False, buffered: bool = False, **kwargs: Any

@@ -287,7 +287,8 @@ SUITES: dict[str, Suite] = {
 
 #: Suites run a second time on Kettle with every test client driving ``app.asgi``
 #: (``asgi_clients.py``), as ``<name>-asgi``: the same app object serves both protocols.
-#: Not those that send no request through a test client (Flask-Migrate, Flask-Whooshee).
+#: Not those that send no request through Kettle's test client (Flask-Migrate,
+#: Flask-Whooshee, Flask-SocketIO).
 ASGI_SUITES = (
     "flask-tutorial",
     "flask-javascript-example",

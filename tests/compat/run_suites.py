@@ -203,6 +203,22 @@ SUITES: dict[str, Suite] = {
             install=(*_BASE, "Flask-SocketIO==5.7.0", "redis==5.2.1"),
         ),
         Suite(
+            "flask-limiter",
+            "Flask-Limiter==4.1.1",
+            install=(
+                *_BASE,
+                "Flask-Limiter[cli]==4.1.1",
+                "flask-restful==0.3.10",
+                "flask-restx==1.3.2",
+                "asgiref==3.8.1",
+                "redis==5.2.1",
+                "pymemcache==4.0.0",
+                "pymongo==4.10.1",
+                "hiro==1.1.1",
+                "pytest-mock==3.14.0",
+            ),
+        ),
+        Suite(
             "flask-smorest",
             "flask-smorest==0.47.0",
             install=(
@@ -308,6 +324,7 @@ ASGI_SUITES = (
     "flask-dance",
     "apiflask",
     "flask-openapi3",
+    "flask-limiter",
 )
 SUITES |= {
     f"{name}-asgi": dataclasses.replace(

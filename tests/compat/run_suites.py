@@ -219,6 +219,16 @@ SUITES: dict[str, Suite] = {
             ),
         ),
         Suite(
+            "flask-reuploaded",
+            "Flask-Reuploaded==1.6.0",
+            install=(*_BASE, "Flask-Reuploaded==1.6.0"),
+        ),
+        Suite(
+            "flask-sitemap",
+            "Flask-Sitemap==0.4.0",
+            install=(*_BASE, "Flask-Sitemap==0.4.0"),
+        ),
+        Suite(
             "flask-smorest",
             "flask-smorest==0.47.0",
             install=(
@@ -323,6 +333,8 @@ ASGI_SUITES = (
     "apiflask",
     "flask-openapi3",
     "flask-limiter",
+    "flask-reuploaded",
+    "flask-sitemap",
 )
 SUITES |= {
     f"{name}-asgi": dataclasses.replace(

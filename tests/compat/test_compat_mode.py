@@ -137,8 +137,9 @@ def test_import_kettle_compat_resolves_flask_to_kettle_modules(tmp_path: Path) -
         import flask, flask.json.tag, flask.sansio.scaffold
         from flask import Flask, request
         from flask.globals import request_ctx
+        from flask.app import Flask as FlaskInApp  # Where Flask keeps it (Flask-Assets' tests).
         import kettle, kettle.globals
-        assert Flask is kettle.Kettle and request is kettle.request
+        assert Flask is kettle.Kettle and request is kettle.request and FlaskInApp is Flask
         assert flask.globals is kettle.globals and flask.json.tag is sys.modules["kettle.json.tag"]
         for name, target in FLASK_MODULES.items():
             if name == "flask.__main__":

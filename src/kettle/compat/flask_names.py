@@ -7,7 +7,8 @@ Werkzeug's User-Agent, and a request is also ``environ["werkzeug.request"]``
 (under ASGI once its environ is built), as Werkzeug sets it (like Werkzeug's, that
 request and its environ then refer to each other: freed by the cycle collector),
 and ``Request(environ)`` builds a request from a WSGI environ, as Werkzeug's (at
-the price of one more call per request made, in the mode only).
+the price of one more call per request made, in the mode only); ``flask.app.Flask``
+is the app class, where Flask keeps it.
 All of it is set once here: nothing is checked per request when the mode is off.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kettle import app as kettle_app
 from kettle import ctx
 from kettle.adapters import wsgi
 from kettle.routing import matching
@@ -64,3 +66,5 @@ def apply() -> None:
     matching.WARNING_MODULE = "flask.app"
     Request.environ = _EnvironKeepingRequest()  # type: ignore[assignment]
     Request.__init__ = _init_from_environ  # type: ignore[method-assign,assignment]
+    # ``from flask.app import Flask`` (Flask-Assets' tests): the class where Flask keeps it.
+    kettle_app.Flask = kettle_app.Kettle  # type: ignore[attr-defined]

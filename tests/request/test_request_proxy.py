@@ -233,3 +233,22 @@ def test_proxyfix_on_wsgi_app_holds_for_websockets(app: Kettle) -> None:
     client = app.test_client(protocol="asgi")
     with client.websocket("/ws", headers=FORWARDED) as session:
         assert session.receive_text() == "10.0.0.2 https shop.example.com"
+
+
+def test_a_subclass_wsgi_app_under_asgi_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    class Wrapping(Kettle):
+        def wsgi_app(self, environ: Any, start_response: Any) -> Any:
+            environ["HTTP_X_TAG"] = "1"
+            return super().wsgi_app(environ, start_response)
+
+    app = Wrapping(__name__)
+    app.add_url_rule("/", "index", lambda: "ok")
+    with caplog.at_level("ERROR"):
+        assert app.test_client(protocol="asgi").get("/").text == "ok"
+    assert any("Wrapping overrides wsgi_app" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level("ERROR"):  # A plain app says nothing.
+        plain = Kettle(__name__)
+        plain.add_url_rule("/", "index", lambda: "ok")
+        assert plain.test_client(protocol="asgi").get("/").text == "ok"
+    assert not caplog.records

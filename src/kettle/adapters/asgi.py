@@ -227,6 +227,15 @@ class ASGIAdapter:
         self._app_state: dict[str, Any] = app.__dict__
         #: The middleware last seen there, and what it does to a scope (``_as_middleware_would``).
         self._middleware: tuple[Any, list[ASGIProxyFix]] = (None, [])
+        from kettle.app import Kettle  # (Not at the top: the app module imports this one.)
+
+        own = getattr(type(app), "wsgi_app", None)
+        if own is not None and own is not Kettle.wsgi_app:  # A subclass's ``wsgi_app``.
+            app.logger.error(
+                "%s overrides wsgi_app, which an ASGI server never calls: what it adds does"
+                " not run under ASGI (wrap app.asgi with ASGI middleware instead).",
+                type(app).__name__,
+            )
 
     # -- threads -------------------------------------------------------------
     def _worker_pool(self) -> WorkerPool:

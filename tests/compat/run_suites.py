@@ -229,6 +229,20 @@ SUITES: dict[str, Suite] = {
             install=(*_BASE, "Flask-Sitemap==0.4.0"),
         ),
         Suite(
+            "flask-sse",
+            "Flask-SSE==1.0.0",
+            # Its conftest uses pytest.yield_fixture, gone in pytest 8.
+            install=(
+                "flask==3.1.3",
+                "pytest==7.4.4",
+                "pytest-timeout==2.4.0",
+                "Flask-SSE==1.0.0",
+                "pytest-mock==3.14.0",
+                "redis==5.2.1",
+                "six==1.17.0",
+            ),
+        ),
+        Suite(
             "flask-smorest",
             "flask-smorest==0.47.0",
             install=(
@@ -335,6 +349,7 @@ ASGI_SUITES = (
     "flask-limiter",
     "flask-reuploaded",
     "flask-sitemap",
+    "flask-sse",
 )
 SUITES |= {
     f"{name}-asgi": dataclasses.replace(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -27,6 +28,20 @@ def make_client(protocol: str) -> Callable[..., KettleClient]:
         return app.test_client(protocol=protocol, **kwargs)
 
     return factory
+
+
+@pytest.fixture(autouse=True)
+def _restore_app_logger() -> Iterator[None]:
+    """Loggers are global by name: undo what a test did to the ``kettle_test`` app's logger.
+
+    A test that disables it (or stops it propagating) would otherwise hide the
+    records of later tests in the same worker from ``caplog``.
+    """
+    logger = logging.getLogger("kettle_test")
+    saved = (logger.disabled, logger.propagate, list(logger.handlers))
+    logger.disabled = False
+    yield
+    logger.disabled, logger.propagate, logger.handlers[:] = saved[0], saved[1], saved[2]
 
 
 @pytest.fixture

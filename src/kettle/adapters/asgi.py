@@ -33,6 +33,7 @@ from kettle.adapters.shutdown import (
     websocket_open,
 )
 from kettle.adapters.threadpool import PoolShare, WorkerPool
+from kettle.adapters.wsgi import overrides_wsgi_app
 from kettle.ctx import PRESERVE_CONTEXT, RequestContext
 from kettle.http.exceptions import BadRequest
 from kettle.http.headers import Headers
@@ -227,10 +228,7 @@ class ASGIAdapter:
         self._app_state: dict[str, Any] = app.__dict__
         #: The middleware last seen there, and what it does to a scope (``_as_middleware_would``).
         self._middleware: tuple[Any, list[ASGIProxyFix]] = (None, [])
-        from kettle.app import Kettle  # (Not at the top: the app module imports this one.)
-
-        own = getattr(type(app), "wsgi_app", None)
-        if own is not None and own is not Kettle.wsgi_app:  # A subclass's ``wsgi_app``.
+        if overrides_wsgi_app(app):
             app.logger.error(
                 "%s overrides wsgi_app, which an ASGI server never calls: what it adds does"
                 " not run under ASGI (wrap app.asgi with ASGI middleware instead).",

@@ -19,6 +19,7 @@ from urllib.parse import quote, unquote_to_bytes, urlsplit
 from kettle.http.auth import Authorization
 from kettle.http.datastructures import MultiDict
 from kettle.http.headers import Headers
+from kettle.http.hosts import split_host
 from kettle.http.urls import encode_query
 
 if TYPE_CHECKING:
@@ -395,11 +396,8 @@ def environ_from_scope(
     if server:
         environ["SERVER_NAME"] = server[0]
         environ["SERVER_PORT"] = str(server[1]) if server[1] is not None else ""
-    else:
-        host = environ.get("HTTP_HOST", "")
-        name, colon, port = host.rpartition(":") if not host.endswith("]") else ("", "", "")
-        if not colon or not port.isdigit():
-            name, port = host, ""
-        environ["SERVER_NAME"] = name or "localhost"
-        environ["SERVER_PORT"] = port or ("443" if scheme == "https" else "80")
+    else:  # The Host names the server (a malformed or missing one: localhost).
+        name, port = split_host(environ.get("HTTP_HOST", "")) or ("localhost", None)
+        environ["SERVER_NAME"] = name
+        environ["SERVER_PORT"] = str(port) if port else "443" if scheme == "https" else "80"
     return environ

@@ -212,18 +212,23 @@ def _shutdown(app: Kettle) -> None:
     IN_THREAD.run(app.shutdown())
 
 
+def overrides_wsgi_app(app: Kettle) -> bool:
+    """Whether the app's class has its own ``wsgi_app`` (which only a WSGI server calls)."""
+    from kettle.app import Kettle
+
+    return getattr(type(app), "wsgi_app", None) is not Kettle.wsgi_app
+
+
 def _through_wsgi_app(app: Kettle) -> bool:
     """Whether ``app(...)`` goes through ``app.wsgi_app``: wrapped (WSGI middleware) or overridden.
 
     Asked by ``serve`` until it has read the class's ``wsgi_app`` (once; noted as
     ``_wsgi_direct`` or ``_wsgi_through``). Starts serving (``start_serving``).
     """
-    from kettle.app import Kettle
-
     state = app.__dict__
     if "_wsgi_serving" not in state:
         start_serving(app)
-    if getattr(type(app), "wsgi_app", None) is not Kettle.wsgi_app:
+    if overrides_wsgi_app(app):
         state["_wsgi_through"] = True  # A subclass's own ``wsgi_app``.
         return True
     state["_wsgi_direct"] = True

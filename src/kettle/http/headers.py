@@ -26,7 +26,7 @@ HeaderInput = "Headers | Mapping[str, Any] | Iterable[tuple[str, Any]] | None"
 # Every other control character (C0 but HTAB, and DEL) is outside the grammar.
 _INVALID_VALUE = re.compile("[^\t\x20-\x7e\x80-\xff]")
 # RFC 9110 5.1 / 5.6.2: "field-name = token", "tchar = "!" / "#" / ... / ALPHA".
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 def check_header_value(value: Any, name: str = "") -> str:
@@ -61,7 +61,7 @@ def check_header_name(name: str) -> str:
     """Return ``name``; ValueError unless it is an RFC 9110 token."""
     if name.__class__ is str and name in _VALID_NAMES:
         return name  # an app writes the same few names over and over
-    if not isinstance(name, str) or _TOKEN.fullmatch(name) is None:
+    if not isinstance(name, str) or TOKEN.fullmatch(name) is None:
         raise ValueError(f"Invalid header name {name!r}: a header name is an RFC 9110 token.")
     if len(_VALID_NAMES) < 512:
         _VALID_NAMES.add(name)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from kettle.http.exceptions import BadRequest
+from kettle.http.headers import TOKEN
 from kettle.http.preconditions import ascii_int
 
 if TYPE_CHECKING:
@@ -235,10 +236,6 @@ class CacheControl(dict[str, Any]):
 #: comma. The alternatives begin with different characters, so the scan is linear.
 _LIST_PIECE = re.compile(r'"(?:[^"\\]|\\.)*"|[^",]+|,', re.DOTALL)
 _UNSLASH = re.compile(r"\\(.)", re.DOTALL)
-#: RFC 9110 5.6.2 token characters: a value made only of them is sent unquoted.
-_TOKEN_CHARS = frozenset(
-    "!#$%&'*+-.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ^_`abcdefghijklmnopqrstuvwxyz|~"
-)
 #: RFC 2231 / RFC 8187 ``charset'language'percent-encoded-value`` (``key*=`` parameters).
 _EXTENDED_VALUE = re.compile(
     r"([\w!#$%&*+\-.^`|~]*)'[\w!#$%&*+\-.^`|~]*'([\w!#$%&'*+\-.^`|~]+)$", re.ASCII
@@ -256,7 +253,7 @@ def unquote_header_value(value: str) -> str:
 def quote_header_value(value: Any) -> str:
     """``value`` as a header parameter value: as it is if a token, else a quoted string."""
     text = str(value)
-    if text and _TOKEN_CHARS.issuperset(text):
+    if TOKEN.fullmatch(text) is not None:  # (RFC 9110 5.6.2: a token goes unquoted.)
         return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 

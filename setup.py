@@ -4,6 +4,11 @@ Everything else is in pyproject.toml. The ``.pth`` file lets
 ``KETTLE_FLASK_COMPAT=1`` turn on Flask compatibility mode in any Python
 process (gunicorn, uvicorn, granian, ``python -m``...) with no code change.
 
+Every install, editable ones included, also tries to build the one C
+accelerator, ``kettle.http._urlencoded`` (the urlencoded parse of
+``kettle.http.urls.query_multidict``); it is optional: without a C compiler
+or the Python headers the build says so and the install goes on, pure Python.
+
 ``KETTLE_COMPILE=1 pip install .`` also compiles the modules listed under
 ``[tool.kettle.compiled]`` in pyproject.toml with mypyc; each one's ``.py``
 ships beside its ``.so``, and Python imports the ``.so`` when it loads and
@@ -19,11 +24,18 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
 from setuptools.command.editable_wheel import editable_wheel
 
 PTH = Path("src", "kettle_flask_compat.pth")
+#: The optional C accelerator: a failed build leaves the pure-Python path.
+ACCELERATORS = [
+    Extension(
+        "kettle.http._urlencoded", [str(Path("src", "kettle", "http", "_urlencoded.c"))],
+        optional=True,
+    ),
+]
 HERE = Path(__file__).resolve().parent
 #: What the compiled build needs at build time (never at run time).
 MYPYC_REQUIRES = ["mypy>=1.15"]
@@ -103,7 +115,7 @@ class EditableWheelWithPth(editable_wheel):
 
     def run(self) -> None:
         """Refuse ``KETTLE_COMPILE``: compiled modules would shadow the sources being edited."""
-        if self.distribution.ext_modules:
+        if any(module not in ACCELERATORS for module in self.distribution.ext_modules or ()):
             raise SystemExit(
                 "KETTLE_COMPILE=1 builds a regular install, not an editable one: compiled"
                 " modules would shadow the sources you edit (benchmarks/build_compiled.py"
@@ -116,6 +128,6 @@ if __name__ == "__main__":  # setuptools runs this file as __main__; build_compi
     extensions, build_requires = compiled_extensions()
     setup(
         cmdclass={"build_py": BuildPyWithPth, "editable_wheel": EditableWheelWithPth},
-        ext_modules=extensions,
+        ext_modules=[*ACCELERATORS, *extensions],
         setup_requires=build_requires,
     )

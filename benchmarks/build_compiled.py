@@ -42,18 +42,23 @@ INFO = "BUILD_INFO.json"
 # in place (the directory is the copy). setup.py's mypyc_arguments names what to compile.
 _BUILD = """
 import json, sys
-from setuptools import setup
+from setuptools import Extension, setup
 from mypyc.build import mypycify
 options = json.loads(sys.argv[1])
 sys.path.insert(0, options["benchmarks"])
 from build_compiled import packaging
+# The C accelerators too (as every install builds them), from the copy's sources.
+accelerators = [
+    Extension(module.name, [path.removeprefix("src/") for path in module.sources])
+    for module in packaging().ACCELERATORS
+]
 setup(
     name="kettle-compiled",
-    ext_modules=mypycify(
+    ext_modules=[*mypycify(
         packaging().mypyc_arguments(".", ".mypy_cache", options["modules"]),
         opt_level=options["opt_level"],
         group_name="kettle", multi_file=options["multi_file"],
-    ),
+    ), *accelerators],
     script_args=["build_ext", "--inplace", "--parallel", str(options["jobs"])],
 )
 """
@@ -75,9 +80,9 @@ def listed_modules() -> list[str]:
 
 
 def source_digest(source: Path = SOURCE) -> str:
-    """Digest every ``.py`` under ``source`` (names and bytes), in a stable order."""
+    """Digest every ``.py`` and ``.c`` under ``source`` (names and bytes), in a stable order."""
     digest = hashlib.sha256()
-    for path in sorted(source.rglob("*.py")):
+    for path in sorted([*source.rglob("*.py"), *source.rglob("*.c")]):
         digest.update(str(path.relative_to(source)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 

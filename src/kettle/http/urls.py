@@ -8,7 +8,8 @@ form bodies, so hostile URLs yield values, not exceptions.
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterable, Iterator, Mapping
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final
 from urllib.parse import quote, unquote_to_bytes
 
@@ -98,6 +99,21 @@ _MULTIDICT: Final = ImmutableMultiDict
 
 _TOO_MANY_FIELDS: Final = "The form has too many fields."
 
+
+def _accelerator() -> Callable[[object, bytes, int], dict[str, list[str]] | None] | None:
+    """The C parse (``kettle.http._urlencoded``), or None: not built, or ``KETTLE_PURE_PYTHON``."""
+    if os.getenv("KETTLE_PURE_PYTHON", "") not in ("", "0"):
+        return None
+    try:
+        from kettle.http._urlencoded import fill_multidict
+    except ImportError:  # Built without a C compiler: the pure-Python parse below.
+        return None
+    return fill_multidict
+
+
+#: ``query_multidict``'s C parse, when it is built (an optional extension module).
+_fill_multidict: Final = _accelerator()
+
 #: Inputs up to this size are split in one go (a few list items per field, at
 #: most a few MB of small objects); longer ones are parsed as a stream.
 _SMALL_QUERY: Final = _UNQUOTE_CHUNK
@@ -134,20 +150,40 @@ def query_multidict(
     """The ImmutableMultiDict of ``parse_qsl``'s pairs, a 413 past ``max_size`` or ``max_fields``.
 
     ``request.args`` (no limits: never raises) and a urlencoded body (the
-    form limits: ``RequestEntityTooLarge``) both end here. The common input
-    is short and without a ``%`` escape. Without escapes, "+", "&" and "="
-    are ASCII and never part of a UTF-8 sequence, so decoding it once and
-    then splitting gives the same pairs (and the same %XX for bytes that are
-    not UTF-8) as splitting first. Its chunks go in one loop into the dict
-    of first values the ImmutableMultiDict holds, and a value list is made
-    only for a key that repeats (``?tag=a&tag=b``). Any other input is
-    grouped from the pairs of ``iter_qsl``.
-
-    One Python frame for all of it, the limits included: every call was
-    about 500 instructions and a frame on each request.
+    form limits: ``RequestEntityTooLarge``) both end here. The C accelerator
+    (``kettle.http._urlencoded``, built with the install when a C compiler
+    is there) fills the ImmutableMultiDict's layout in one pass: the dict of
+    first values, and a value list only for a key that repeats
+    (``?tag=a&tag=b``). Input that is not UTF-8, and every input when the
+    accelerator is not built, takes ``_pure_multidict``, which gives the same
+    result.
     """
     if max_size is not None and len(query) > max_size:
         raise RequestEntityTooLarge()
+    if _fill_multidict is None:
+        return _pure_multidict(query, max_fields)
+    result: ImmutableMultiDict[str, str] = _new_dict(_MULTIDICT)
+    try:
+        lists = _fill_multidict(result, query, -1 if max_fields is None else max_fields)
+    except UnicodeDecodeError:  # Not UTF-8: the Python parse keeps such bytes as %XX escapes.
+        return _pure_multidict(query, max_fields)
+    except ValueError:  # Past ``max_fields``.
+        raise RequestEntityTooLarge(_TOO_MANY_FIELDS) from None
+    if lists is not None:
+        result._lists = lists
+    return result
+
+
+def _pure_multidict(query: bytes, max_fields: int | None) -> ImmutableMultiDict[str, str]:
+    """``query_multidict``'s parse in Python (past ``max_size``; 413 past ``max_fields``).
+
+    The common input is short and without a ``%`` escape. Without escapes,
+    "+", "&" and "=" are ASCII and never part of a UTF-8 sequence, so
+    decoding it once and then splitting gives the same pairs (and the same
+    %XX for bytes that are not UTF-8) as splitting first. Its chunks go in
+    one loop into the dict of first values. Any other input is grouped from
+    the pairs of ``iter_qsl``.
+    """
     if len(query) > _SMALL_QUERY or _PERCENT in query:
         try:
             return ImmutableMultiDict(iter_qsl(query, max_fields))

@@ -4,10 +4,12 @@ Everything else is in pyproject.toml. The ``.pth`` file lets
 ``KETTLE_FLASK_COMPAT=1`` turn on Flask compatibility mode in any Python
 process (gunicorn, uvicorn, granian, ``python -m``...) with no code change.
 
-Every install, editable ones included, also tries to build the one C
-accelerator, ``kettle.http._urlencoded`` (the urlencoded parse of
-``kettle.http.urls.query_multidict``); it is optional: without a C compiler
-or the Python headers the build says so and the install goes on, pure Python.
+Every install, editable ones included, also tries to build the C
+accelerators: ``kettle.http._urlencoded`` (the urlencoded parse of
+``kettle.http.urls.query_multidict``) and ``kettle._proxies`` (the
+attribute reads of ``request``, ``g``...: ``kettle.globals``). They are
+optional: without a C compiler or the Python headers the build says so and
+the install goes on, pure Python.
 
 ``KETTLE_COMPILE=1 pip install .`` also compiles the modules listed under
 ``[tool.kettle.compiled]`` in pyproject.toml with mypyc; each one's ``.py``
@@ -35,6 +37,7 @@ ACCELERATORS = [
         "kettle.http._urlencoded", [str(Path("src", "kettle", "http", "_urlencoded.c"))],
         optional=True,
     ),
+    Extension("kettle._proxies", [str(Path("src", "kettle", "_proxies.c"))], optional=True),
 ]
 HERE = Path(__file__).resolve().parent
 #: What the compiled build needs at build time (never at run time).

@@ -6,10 +6,11 @@ They exist for user code; the framework passes its context explicitly.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self, cast
 
-from kettle.ctx import _cv_get
+from kettle.ctx import _cv, _cv_get
 
 if TYPE_CHECKING:
     from kettle.app import Kettle
@@ -151,6 +152,21 @@ def _forward_attributes(
     return __getattribute__
 
 
+def _accelerator() -> type[Any] | None:
+    """The C ``__getattribute__`` (``kettle._proxies``), or None: not built, or not wanted."""
+    if os.getenv("KETTLE_PURE_PYTHON", "") not in ("", "0"):
+        return None
+    try:
+        from kettle._proxies import Forwarder
+    except ImportError:  # Built without a C compiler: the functions above.
+        return None
+    return Forwarder
+
+
+#: The C ``__getattribute__`` of the proxies when it is built (an optional extension module).
+_Forwarder = _accelerator()
+
+
 def _own_or_forwarded(self: _Proxy, name: str, get: Callable[[], Any]) -> Any:
     """A name the proxy's class has: the proxy's own (the object's if reading it fails)."""
     try:
@@ -172,7 +188,16 @@ class _Proxy:
         namespace = {"__slots__": (), "__getattribute__": _forward_attributes(get, names)}
         namespace |= {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
         bound: type[Self] = type(cls.__name__, (cls,), namespace)
-        return object.__new__(bound)
+        proxy = object.__new__(bound)
+        if _Forwarder is not None:
+            # The same reads in C: the request proxy's from the context variable itself.
+            bound.__getattribute__ = _Forwarder(  # type: ignore[method-assign]
+                names,
+                lambda name: _own_or_forwarded(proxy, name, get),
+                get,
+                _cv if get is _request else None,
+            )
+        return proxy
 
     def __init__(self, get: Callable[[], Any]) -> None:
         object.__setattr__(self, "_get", get)

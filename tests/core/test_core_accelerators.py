@@ -1,0 +1,113 @@
+"""The optional C accelerators: built by ``make test``, and Kettle the same without them.
+
+``setup.py`` lists them (``ACCELERATORS``): ``kettle.http._urlencoded`` (the
+urlencoded parse) and ``kettle._proxies`` (the proxies' attribute reads).
+Each has a pure-Python twin that runs when it is not built or when
+``KETTLE_PURE_PYTHON=1``; the tests of both behaviours run here under that
+variable too.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kettle import Kettle, current_app, g, request
+from kettle import globals as kettle_globals
+from kettle.testing import KettleClient
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def accelerator_names() -> list[str]:
+    """The module names ``setup.py`` builds as C accelerators."""
+    spec = importlib.util.spec_from_file_location("kettle_setup", ROOT / "setup.py")
+    assert spec is not None and spec.loader is not None
+    setup = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(setup)
+    return [extension.name for extension in setup.ACCELERATORS]
+
+
+def test_the_list_is_what_kettle_imports() -> None:
+    assert accelerator_names() == ["kettle.http._urlencoded", "kettle._proxies"]
+
+
+@pytest.mark.parametrize("name", accelerator_names())
+def test_each_accelerator_is_built_under_ci(name: str) -> None:
+    """A failed optional build is silent at install: under CI it fails here instead."""
+    if not os.environ.get("CI"):
+        pytest.skip("only CI requires the build (a C compiler is part of the suite's machine)")
+    module = importlib.import_module(name)
+    assert module.__file__ is not None and module.__file__.endswith(".so")
+
+
+def test_pure_python_runs_the_same_tests() -> None:
+    """With ``KETTLE_PURE_PYTHON=1`` neither accelerator is used, and the behaviour holds."""
+    env = dict(os.environ, KETTLE_PURE_PYTHON="1")
+    env.pop("CI", None)  # (The build checks are this process's.)
+    check = (
+        "from kettle import globals as G; from kettle.http import urls;"
+        "print(G._Forwarder, urls._fill_multidict)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["None", "None"]
+    tests = [
+        "tests/request/test_request_proxy_names.py",
+        "tests/core/test_core_urls.py",
+        "tests/core/test_core_urlencoded_accelerator.py",
+        f"{Path(__file__).relative_to(ROOT)}::test_proxies_read_the_current_objects",
+    ]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", *tests],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout
+
+
+def test_proxies_read_the_current_objects(app: Kettle, client: KettleClient) -> None:
+    """``request``, ``g`` and ``current_app`` read what the view's context holds."""
+
+    @app.get("/read")
+    def read() -> dict[str, Any]:
+        g.user = "ada"
+        getattribute: Any = type(request).__getattribute__
+        return {
+            "method": request.method,
+            "args": request.args.to_dict(),
+            "g": g.user,
+            "app": current_app.name,
+            "explicit": getattribute(request, "path"),
+            "class": request.__class__.__name__,
+        }
+
+    response = client.get("/read?x=1")
+    assert response.get_json() == {
+        "method": "GET", "args": {"x": "1"}, "g": "ada", "app": "kettle_test",
+        "explicit": "/read", "class": "Request",
+    }  # fmt: skip
+    with pytest.raises(RuntimeError, match="Working outside of request context"):
+        _ = request.method
+    with pytest.raises(RuntimeError, match="Working outside of application context"):
+        _ = current_app.name
+
+
+def test_the_c_reads_refuse_what_python_refuses() -> None:
+    if kettle_globals._Forwarder is None:
+        pytest.skip("kettle._proxies is not built here")
+    getattribute: Any = type(request).__getattribute__
+    with pytest.raises(TypeError, match="attribute name must be string"):
+        getattribute(request, 3)
+    with pytest.raises(TypeError):
+        getattribute()
+    with pytest.raises(TypeError):
+        kettle_globals._Forwarder(frozenset(), print, print, "not a ContextVar")

@@ -5,9 +5,7 @@ Everything else is in pyproject.toml. The ``.pth`` file lets
 process (gunicorn, uvicorn, granian, ``python -m``...) with no code change.
 
 Every install, editable ones included, also tries to build the C
-accelerators: ``kettle.http._urlencoded`` (the urlencoded parse of
-``kettle.http.urls.query_multidict``) and ``kettle._proxies`` (the
-attribute reads of ``request``, ``g``...: ``kettle.globals``). They are
+accelerators (``kettle._accelerators`` says which module uses each). They are
 optional: without a C compiler or the Python headers the build says so and
 the install goes on, pure Python.
 

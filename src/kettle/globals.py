@@ -6,10 +6,10 @@ They exist for user code; the framework passes its context explicitly.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self, cast
 
+from kettle._accelerators import accelerator
 from kettle.ctx import _cv, _cv_get
 
 if TYPE_CHECKING:
@@ -152,19 +152,8 @@ def _forward_attributes(
     return __getattribute__
 
 
-def _accelerator() -> type[Any] | None:
-    """The C ``__getattribute__`` (``kettle._proxies``), or None: not built, or not wanted."""
-    if os.getenv("KETTLE_PURE_PYTHON", "") not in ("", "0"):
-        return None
-    try:
-        from kettle._proxies import Forwarder
-    except ImportError:  # Built without a C compiler: the functions above.
-        return None
-    return Forwarder
-
-
 #: The C ``__getattribute__`` of the proxies when it is built (an optional extension module).
-_Forwarder = _accelerator()
+_Forwarder: type[Any] | None = accelerator("kettle._proxies", "Forwarder")
 
 
 def _own_or_forwarded(self: _Proxy, name: str, get: Callable[[], Any]) -> Any:

@@ -8,11 +8,11 @@ form bodies, so hostile URLs yield values, not exceptions.
 from __future__ import annotations
 
 import codecs
-import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final
 from urllib.parse import quote, unquote_to_bytes
 
+from kettle._accelerators import accelerator
 from kettle.http.datastructures import ImmutableMultiDict, MultiDict
 from kettle.http.exceptions import RequestEntityTooLarge
 
@@ -100,19 +100,10 @@ _MULTIDICT: Final = ImmutableMultiDict
 _TOO_MANY_FIELDS: Final = "The form has too many fields."
 
 
-def _accelerator() -> Callable[[object, bytes, int], dict[str, list[str]] | None] | None:
-    """The C parse (``kettle.http._urlencoded``), or None: not built, or ``KETTLE_PURE_PYTHON``."""
-    if os.getenv("KETTLE_PURE_PYTHON", "") not in ("", "0"):
-        return None
-    try:
-        from kettle.http._urlencoded import fill_multidict
-    except ImportError:  # Built without a C compiler: the pure-Python parse below.
-        return None
-    return fill_multidict
-
-
 #: ``query_multidict``'s C parse, when it is built (an optional extension module).
-_fill_multidict: Final = _accelerator()
+_fill_multidict: Final[Callable[[object, bytes, int], dict[str, list[str]] | None] | None] = (
+    accelerator("kettle.http._urlencoded", "fill_multidict")
+)
 
 #: Inputs up to this size are split in one go (a few list items per field, at
 #: most a few MB of small objects); longer ones are parsed as a stream.

@@ -68,13 +68,17 @@ def is_async_callable(func: Any) -> bool:
 def view_runs_on_loop(app: Kettle, rule: Rule | None) -> bool:
     """Return True when a request's pipeline runs on the loop under ASGI, not in the pool.
 
-    It does for an ``async def`` view; for a routing error (no rule: a 404
-    is answered with no thread hop); and for a ``def`` view marked as never
-    blocking, by its route (``inline=True``) or by the app
-    (ASGI_INLINE_SYNC_VIEWS, unless the route says ``inline=False``).
+    It does for an ``async def`` view, and for a ``def`` view marked as
+    never blocking, by its route (``inline=True``) or by the app
+    (ASGI_INLINE_SYNC_VIEWS, unless the route says ``inline=False``). A
+    routing error (no rule: a 404, 405 or redirect) asked about here is one
+    that user code observes (a hook, an error handler, a receiver: an
+    unobserved one is answered before, on the loop, with no user code): its
+    sync code may block, so it runs in the pool as a ``def`` view's does,
+    unless the app asked for sync code on the loop (ASGI_INLINE_SYNC_VIEWS).
     """
     if rule is None:
-        return True
+        return bool(app.config["ASGI_INLINE_SYNC_VIEWS"])
     endpoint = rule.endpoint
     known = app._async_views.get(endpoint)
     if known is None:

@@ -6,6 +6,8 @@ import asyncio
 import threading
 from typing import Any
 
+import pytest
+
 from kettle import Kettle, g, request
 from kettle.testing import KettleClient
 
@@ -76,6 +78,48 @@ def test_asgi_async_view_runs_on_loop_sync_view_hops_once(app: Kettle) -> None:
     assert threading.get_ident() not in idents["sync"]
     assert idents["sync_hook"] == idents["sync"]  # The hook ran in the same hop as the view.
     assert len(idents["sync"]) <= 2
+
+
+@pytest.mark.parametrize("inline", [False, True])
+def test_asgi_observed_routing_error_runs_sync_code_in_the_pool(app: Kettle, inline: bool) -> None:
+    """A 404 or 405 whose sync hook or handler may block is not answered on the loop.
+
+    Unless the app asks for sync code on the loop (ASGI_INLINE_SYNC_VIEWS);
+    an async handler still runs on the loop.
+    """
+    app.config["ASGI_INLINE_SYNC_VIEWS"] = inline
+    idents: dict[str, set[int]] = {"hook": set(), "handler": set(), "async_handler": set()}
+
+    @app.before_request
+    def hook() -> None:
+        idents["hook"].add(threading.get_ident())
+
+    @app.errorhandler(404)
+    def not_found(error: Exception) -> tuple[str, int]:
+        idents["handler"].add(threading.get_ident())
+        return "nothing here", 404
+
+    @app.errorhandler(405)
+    async def not_allowed(error: Exception) -> tuple[str, int]:
+        idents["async_handler"].add(threading.get_ident())
+        return "not that way", 405
+
+    @app.post("/only-post")
+    def only_post() -> str:
+        return "posted"
+
+    client = app.test_client(protocol="asgi")
+    for _ in range(2):
+        missing = client.get("/missing")
+        assert (missing.status_code, missing.text) == (404, "nothing here")
+        refused = client.get("/only-post")
+        assert (refused.status_code, refused.text) == (405, "not that way")
+    loop_thread = threading.get_ident()
+    if inline:
+        assert idents["hook"] == idents["handler"] == {loop_thread}
+    else:
+        assert loop_thread not in idents["hook"] | idents["handler"]
+    assert idents["async_handler"] == {loop_thread}
 
 
 def test_wsgi_async_view_reuses_the_thread_loop(app: Kettle) -> None:

@@ -72,6 +72,7 @@ docs: $(STAMP)
 
 clean:
 	rm -rf $(VENV) docs/_build .mypy_cache .ruff_cache .compat-cache build
+	find src -name '*.so' -delete  # The C accelerators an editable install built in place.
 
 # Server push at scale: real uvicorn processes and a real redis-server on loopback.
 # Needs file descriptors for every client and server socket: raise the soft limit.

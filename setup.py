@@ -29,7 +29,7 @@ from setuptools.command.build_py import build_py
 from setuptools.command.editable_wheel import editable_wheel
 
 PTH = Path("src", "kettle_flask_compat.pth")
-#: The optional C accelerator: a failed build leaves the pure-Python path.
+#: The optional C accelerators: a failed build leaves the pure-Python twin in use.
 ACCELERATORS = [
     Extension(
         "kettle.http._urlencoded", [str(Path("src", "kettle", "http", "_urlencoded.c"))],

@@ -32,12 +32,31 @@ hex_value(unsigned char c)
     return -1;
 }
 
+/* ``raw`` as a str: ASCII copied into a new str directly (one character from
+ * CPython's cache), anything else through the strict UTF-8 decoder. */
+static PyObject *
+text_of(const char *raw, Py_ssize_t size)
+{
+    unsigned char high = 0;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        high |= (unsigned char)raw[i];
+    }
+    if (high & 0x80 || size < 2) {
+        return PyUnicode_DecodeUTF8(raw, size, NULL);
+    }
+    PyObject *text = PyUnicode_New(size, 127);
+    if (text != NULL) {
+        memcpy(PyUnicode_1BYTE_DATA(text), raw, (size_t)size);
+    }
+    return text;
+}
+
 /* Decode one key or value: "+" and "%XX" into `scratch` when `escaped`, then UTF-8. */
 static PyObject *
 decode_component(const char *raw, Py_ssize_t size, char *scratch, int escaped)
 {
     if (!escaped) {
-        return PyUnicode_DecodeUTF8(raw, size, NULL);
+        return text_of(raw, size);
     }
     Py_ssize_t out = 0;
     for (Py_ssize_t i = 0; i < size; i++) {
@@ -57,7 +76,7 @@ decode_component(const char *raw, Py_ssize_t size, char *scratch, int escaped)
         }
         scratch[out++] = (char)c;
     }
-    return PyUnicode_DecodeUTF8(scratch, out, NULL);
+    return text_of(scratch, out);
 }
 
 /* Add `value` under `key`: to `result` for a new key, else to the key's list in `*lists`. */

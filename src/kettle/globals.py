@@ -174,18 +174,23 @@ class _Proxy:
         # Each proxy is the one instance of its own subclass, whose ``__getattribute__``
         # holds ``get`` (Python looks special methods up on the type).
         names = frozenset(dir(cls)).union(("__slots__", "__getattribute__"))
-        namespace = {"__slots__": (), "__getattribute__": _forward_attributes(get, names)}
-        namespace |= {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
+        namespace = {"__slots__": (), "__module__": cls.__module__}
+        namespace["__qualname__"] = cls.__qualname__
         bound: type[Self] = type(cls.__name__, (cls,), namespace)
         proxy = object.__new__(bound)
-        if _Forwarder is not None:
-            # The same reads in C: the request proxy's from the context variable itself.
-            bound.__getattribute__ = _Forwarder(  # type: ignore[method-assign]
+        # Set once the proxy exists: the C reads (``kettle._proxies``, the request proxy's
+        # from the context variable itself) answer the proxy's own names through it.
+        getattribute: Any = (
+            _forward_attributes(get, names)
+            if _Forwarder is None
+            else _Forwarder(
                 names,
                 lambda name: _own_or_forwarded(proxy, name, get),
                 get,
                 _cv if get is _request else None,
             )
+        )
+        bound.__getattribute__ = getattribute  # type: ignore[method-assign]
         return proxy
 
     def __init__(self, get: Callable[[], Any]) -> None:

@@ -9,8 +9,8 @@
  * keeps such bytes as %XX escapes. Time and memory are linear in the input: one
  * scratch buffer of its size at most, one str per key and value.
  *
- * Semantics are exactly the pure-Python path's (tests/http/test_urlencoded_c.py
- * compares the two on generated input).
+ * Semantics are exactly the pure-Python path's (_pure_multidict;
+ * tests/core/test_core_urlencoded_accelerator.py compares the two on generated input).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

@@ -36,6 +36,10 @@ ACCELERATORS = [
         optional=True,
     ),
     Extension("kettle._proxies", [str(Path("src", "kettle", "_proxies.c"))], optional=True),
+    Extension(
+        "kettle.routing._resolve", [str(Path("src", "kettle", "routing", "_resolve.c"))],
+        optional=True,
+    ),
 ]
 HERE = Path(__file__).resolve().parent
 #: What the compiled build needs at build time (never at run time).

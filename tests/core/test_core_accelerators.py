@@ -1,7 +1,8 @@
 """The optional C accelerators: built by ``make test``, and Kettle the same without them.
 
 ``setup.py`` lists them (``ACCELERATORS``): ``kettle.http._urlencoded`` (the
-urlencoded parse) and ``kettle._proxies`` (the proxies' attribute reads).
+urlencoded parse), ``kettle._proxies`` (the proxies' attribute reads) and
+``kettle.routing._resolve`` (the common shapes of dynamic paths).
 Each has a pure-Python twin that runs when it is not built or when
 ``KETTLE_PURE_PYTHON=1``; the tests of both behaviours run here under that
 variable too.
@@ -34,7 +35,11 @@ def accelerator_names() -> list[str]:
 
 
 def test_the_list_is_what_kettle_imports() -> None:
-    assert accelerator_names() == ["kettle.http._urlencoded", "kettle._proxies"]
+    assert accelerator_names() == [
+        "kettle.http._urlencoded",
+        "kettle._proxies",
+        "kettle.routing._resolve",
+    ]
 
 
 @pytest.mark.parametrize("name", accelerator_names())
@@ -47,21 +52,24 @@ def test_each_accelerator_is_built_under_ci(name: str) -> None:
 
 
 def test_pure_python_runs_the_same_tests() -> None:
-    """With ``KETTLE_PURE_PYTHON=1`` neither accelerator is used, and the behaviour holds."""
+    """With ``KETTLE_PURE_PYTHON=1`` no accelerator is used, and the behaviour holds."""
     env = dict(os.environ, KETTLE_PURE_PYTHON="1")
     env.pop("CI", None)  # (The build checks are this process's.)
     check = (
         "from kettle import globals as G; from kettle.http import urls;"
-        "print(G._Forwarder, urls._fill_multidict)"
+        "from kettle.routing import shapes;"
+        "print(G._Forwarder, urls._fill_multidict, shapes._Resolver)"
     )
     done = subprocess.run(
         [sys.executable, "-c", check], env=env, capture_output=True, text=True, check=True
     )
-    assert done.stdout.split() == ["None", "None"]
+    assert done.stdout.split() == ["None", "None", "None"]
     tests = [
         "tests/request/test_request_proxy_names.py",
         "tests/core/test_core_urls.py",
         "tests/core/test_core_urlencoded_accelerator.py",
+        "tests/routing/test_shapes.py",
+        "tests/routing/test_resolve_accelerator.py",
         f"{Path(__file__).relative_to(ROOT)}::test_proxies_read_the_current_objects",
     ]
     done = subprocess.run(

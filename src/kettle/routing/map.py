@@ -37,6 +37,7 @@ from kettle.routing.exceptions import (
 from kettle.routing.matcher import StateMachine, StaticTable
 from kettle.routing.matcher import normalize_path as _normalize_path
 from kettle.routing.rules import QUERY_SAFE, Rule, RuleFactory, _query_items
+from kettle.routing.shapes import plain_resolver
 
 __all__ = ["Map", "MapAdapter"]
 
@@ -202,7 +203,8 @@ class Map:
         # (A subclass with its own ``match`` is asked every time: no table, no resolve.)
         own = type(self).match is Map.match
         self.plain_static = _plain_static(static) if own else {}
-        self.plain_resolve = machine.resolve if own and all(r._plain for r in self._rules) else None
+        plain = own and all(r._plain for r in self._rules)
+        self.plain_resolve = plain_resolver(machine) if plain else None
         self._dirty = False
 
     freeze = update

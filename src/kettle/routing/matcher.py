@@ -45,7 +45,7 @@ from kettle.routing.arguments import (
     refused,
 )
 from kettle.routing.exceptions import NoMatch, RequestPath
-from kettle.routing.shapes import Shape, shapes_of, walk_fails
+from kettle.routing.shapes import Shape, ShapeEntry, shape_entries, shapes_of, walk_fails
 
 if TYPE_CHECKING:
     from kettle.routing.rules import Rule, RulePart
@@ -362,6 +362,9 @@ class StateMachine:
         #: ``paths.get("")``: the usual domain's (no subdomain, no host matching).
         self.top: _State | None = None
         self.from_root = False
+        #: The shapes from ``top``'s static parts, by first segment, as the C resolver
+        #: reads them (``shapes.plain_resolver``): filled as ``resolve`` makes them.
+        self.shape_entries: dict[str, tuple[ShapeEntry, ...]] = {}
 
     def add(self, rule: Rule) -> None:
         """Add the rule's parts as a path through the states."""
@@ -466,8 +469,8 @@ class StateMachine:
             if state is not None:
                 shapes = state.shapes
                 if shapes is None:
-                    shapes = state.shapes = shapes_of(state, segment)
-                for fullmatch, methods, found, _ in shapes:
+                    shapes = self._make_shapes(state, segment, domain)
+                for fullmatch, methods, found, _, _ in shapes:
                     match = fullmatch(path)
                     if match is not None:
                         if methods is None or method in methods:
@@ -502,6 +505,13 @@ class StateMachine:
         except ValueError as error:
             return refused(error, decode, misses)
         return decoded_arguments(rule, values, misses, redirect_defaults)
+
+    def _make_shapes(self, state: _State, segment: str, domain: str) -> tuple[Shape, ...]:
+        """``state.shapes``, made; for the usual domain, also what the C resolver reads."""
+        shapes = state.shapes = shapes_of(state, segment)
+        if domain == "":
+            self.shape_entries[segment] = shape_entries(shapes)
+        return shapes
 
     def _walk_path(
         self,

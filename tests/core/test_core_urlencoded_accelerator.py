@@ -3,7 +3,9 @@
 ``query_multidict`` (``request.args``, a urlencoded ``request.form``) takes
 the optional C accelerator when it is built and ``_pure_multidict``
 otherwise; both must give the same ImmutableMultiDict, the same 413s and
-the same escapes kept for bytes that are not UTF-8, on any input.
+the same escapes kept for bytes that are not UTF-8, on any input. The
+module's ``QueryArgs`` is ``Request.args`` when built: it must give what the
+Python ``Args`` gives, and leave to it every request it does not handle.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kettle import Kettle, request
-from kettle.http import urls
-from kettle.http.datastructures import ImmutableMultiDict
+from kettle.http import _request_params, urls
+from kettle.http.datastructures import ImmutableMultiDict, MultiDict
 from kettle.http.exceptions import RequestEntityTooLarge
+from kettle.http.request import Request
 from kettle.testing import KettleClient
 
 BUILT = urls._fill_multidict is not None
@@ -135,6 +138,7 @@ def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> I
     """Run a test with the C parse (when built) and with the Python one."""
     if request.param == "pure":
         monkeypatch.setattr(urls, "_fill_multidict", None)
+        monkeypatch.setattr(Request, "args", _request_params.Args())
     elif not BUILT and not os.environ.get("CI"):
         pytest.skip("the C accelerator is not built here")
     yield str(request.param)
@@ -176,3 +180,66 @@ def test_too_many_fields_is_a_413(parser: str, app: Kettle, client: KettleClient
     refused = client.post("/form", data=b"a=1&b=2&c=3&d=4", content_type=body)
     assert refused.status_code == 413
     assert "too many fields" in refused.text
+
+
+ARGS_BUILT = _request_params._QueryArgs is not None
+needs_args_built = pytest.mark.skipif(
+    not ARGS_BUILT and not os.environ.get("CI"), reason="the C accelerator is not built here"
+)
+
+
+def args_by(descriptor: Any, request: Request) -> Any:
+    """``request.args`` through ``descriptor``: what a view sees, and whether it was kept."""
+    result = descriptor.__get__(request, type(request))
+    return outcome(lambda: result), vars(request).get("args") is result
+
+
+@needs_args_built
+def test_request_args_is_the_c_descriptor_and_reads_as_args_on_the_class() -> None:
+    assert type(Request.__dict__["args"]).__name__ == "QueryArgs"
+    assert isinstance(Request.args, _request_params.Args)
+
+
+@needs_args_built
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(st.sampled_from([*TRICKY, b"page", b"tag", b"long-key-name"]), max_size=24))
+def test_request_args_same_by_either_descriptor(parts: list[bytes]) -> None:
+    query = b"".join(parts)
+    c_args, python_args = Request.__dict__["args"], _request_params.Args()
+    expected = args_by(python_args, Request("GET", "/", query_string=query))
+    assert args_by(c_args, Request("GET", "/", query_string=query)) == expected
+    assert args_by(c_args, Request("GET", "/", query_string=query)) == expected  # Keys known.
+
+
+@needs_args_built
+def test_request_args_leaves_other_requests_to_python() -> None:
+    class Multi(Request):
+        parameter_storage_class = MultiDict  # type: ignore[assignment]
+
+    class Watched(Request):
+        stored: list[str] = []
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            self.stored.append(name)
+            super().__setattr__(name, value)
+
+    multi = Multi("GET", "/", query_string=b"a=1&a=2")
+    assert type(multi.args) is MultiDict and multi.args.getlist("a") == ["1", "2"]
+    watched = Watched("GET", "/", query_string=b"a=1")
+    assert watched.args.to_dict() == {"a": "1"}
+    assert "args" not in Watched.stored  # Kept in ``__dict__``, as cached_property does.
+    assert not Request("GET", "/").args  # The class's default query string.
+    raw = Request("GET", "/", query_string=b"k=%ff&k=\xff")
+    assert raw.args.getlist("k") == ["%FF", "%FF"]  # Not UTF-8: the Python parse's escapes.
+
+
+@needs_args_built
+def test_the_table_of_keys_gives_each_key_its_own_text() -> None:
+    """Many keys through the table's 64 slots, twice, in two orders: each is itself."""
+    keys = [f"k{i:03d}" + "x" * (i % 30) for i in range(300)] + ["été", "a", "ab"]
+    query = "&".join(f"{key}={i}" for i, key in enumerate(keys)).encode()
+    shuffled = "&".join(f"{key}={i}" for i, key in reversed(list(enumerate(keys)))).encode()
+    for data in (query, shuffled, query):
+        args = Request("GET", "/", query_string=data).args
+        assert list(args) == [key for key in args]
+        assert sorted(args.items()) == sorted((key, str(i)) for i, key in enumerate(keys))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Self, overload
 
+from kettle._accelerators import accelerator
 from kettle.http._lazy import PLAIN_SETATTR
 from kettle.http.datastructures import ImmutableMultiDict
 from kettle.http.urls import iter_qsl, query_multidict
@@ -69,6 +70,23 @@ class Args:
         else:
             request.__dict__["args"] = args
         return args
+
+
+#: The C twin of ``Args`` (``_urlencoded.c``), or None: ``Args`` itself.
+_QueryArgs = accelerator("kettle.http._urlencoded", "QueryArgs")
+
+
+def args_descriptor() -> Args:
+    """``Request.args``: the C ``QueryArgs`` when it is built, else ``Args``.
+
+    The C one parses and stores the common case itself (an ImmutableMultiDict,
+    a class with object's ``__setattr__``, bytes) and calls ``Args.__get__`` for
+    any other: the same answer, without two Python frames on the first read.
+    """
+    python = Args()
+    if _QueryArgs is None:
+        return python
+    return _QueryArgs(python.__get__, ImmutableMultiDict, "args")  # type: ignore[no-any-return]
 
 
 class Form:

@@ -15,9 +15,10 @@ from types import FunctionType
 from typing import IO, Any
 from urllib.parse import quote
 
+from kettle.http import _request_params as _params
 from kettle.http._lazy import cached_property
 from kettle.http._request_json import JSONBody
-from kettle.http._request_params import KEPT_FORM_HOOKS, Args, Form, default_form_hooks, form_hooks
+from kettle.http._request_params import Form, default_form_hooks
 from kettle.http.accept import CharsetAccept, LanguageAccept, MIMEAccept
 from kettle.http.auth import Authorization
 from kettle.http.cookies import parse_cookie
@@ -57,22 +58,21 @@ _QUERY_SAFE = ":&%=+$!*'(),/?;@"
 _URLENCODED = "application/x-www-form-urlencoded"
 _FORM_MIMETYPES = frozenset({_URLENCODED, "multipart/form-data"})
 
-
 _FUNCTION = FunctionType
 #: ``type.__subclasscheck__``: the real MRO's answer in one specialized C call.
 _is_subclass = type.__subclasscheck__
 #: The methods servers send: one set lookup instead of ``str.isupper`` (a scan).
 _UPPER_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 
-#: ``checked_hosts.get``, bound once: on Python 3.11 a method called on an imported
-#: name compiles to a plain attribute read, a bound method made on every call.
-#: (The cache is only ever changed in place.)
+#: ``checked_hosts.get``, bound once: on Python 3.11 a method called on an imported name
+#: compiles to a plain attribute read, a bound method made on every call (the cache is
+#: only ever changed in place).
 _checked_host_of = checked_hosts.get
 
 #: ``Request._checked_host`` before the Host was checked.
 _UNCHECKED: Any = object()
-#: What ``stream`` holds once a form read the body whole: it reads empty (an empty
-#: BytesIO made only if ``stream`` is read, which few views do after a form).
+#: What ``stream`` holds once a form read the body whole: it reads empty (an empty BytesIO
+#: made only if ``stream`` is read, which few views do after a form).
 _READ_WHOLE: Any = object()
 
 
@@ -122,7 +122,7 @@ class Request(JSONBody):
             and type(cls).__call__ is type.__call__
         )
         if cls.__dict__.get("_keeps_form_hooks"):  # Its own form hooks keep their meaning.
-            KEPT_FORM_HOOKS.insert(0, form_hooks(cls))
+            _params.KEPT_FORM_HOOKS.insert(0, _params.form_hooks(cls))
 
     def __init__(
         self,
@@ -296,7 +296,7 @@ class Request(JSONBody):
         """True for https and wss."""
         return self.scheme in ("https", "wss")
 
-    args = Args()
+    args = _params.args_descriptor()
 
     # -- headers -----------------------------------------------------------
     @property
@@ -596,4 +596,4 @@ class Request(JSONBody):
 
 
 _REQUEST_INIT = Request.__init__
-KEPT_FORM_HOOKS.append(form_hooks(Request))
+_params.KEPT_FORM_HOOKS.append(_params.form_hooks(Request))

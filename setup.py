@@ -37,6 +37,10 @@ ACCELERATORS = [
     ),
     Extension("kettle._proxies", [str(Path("src", "kettle", "_proxies.c"))], optional=True),
     Extension(
+        "kettle.http._multidict", [str(Path("src", "kettle", "http", "_multidict.c"))],
+        optional=True,
+    ),
+    Extension(
         "kettle.routing._resolve", [str(Path("src", "kettle", "routing", "_resolve.c"))],
         optional=True,
     ),

@@ -1,8 +1,9 @@
 """The optional C accelerators: built by ``make test``, and Kettle the same without them.
 
 ``setup.py`` lists them (``ACCELERATORS``): ``kettle.http._urlencoded`` (the
-urlencoded parse), ``kettle._proxies`` (the proxies' attribute reads) and
-``kettle.routing._resolve`` (the common shapes of dynamic paths).
+urlencoded parse and ``Request.args``), ``kettle._proxies`` (the proxies'
+attribute reads), ``kettle.http._multidict`` (ImmutableMultiDict's ``get`` and
+``getlist``) and ``kettle.routing._resolve`` (the common shapes of dynamic paths).
 Each has a pure-Python twin that runs when it is not built or when
 ``KETTLE_PURE_PYTHON=1``; the tests of both behaviours run here under that
 variable too.
@@ -38,6 +39,7 @@ def test_the_list_is_what_kettle_imports() -> None:
     assert accelerator_names() == [
         "kettle.http._urlencoded",
         "kettle._proxies",
+        "kettle.http._multidict",
         "kettle.routing._resolve",
     ]
 
@@ -57,17 +59,21 @@ def test_pure_python_runs_the_same_tests() -> None:
     env.pop("CI", None)  # (The build checks are this process's.)
     check = (
         "from kettle import globals as G; from kettle.http import urls;"
-        "from kettle.routing import shapes;"
-        "print(G._Forwarder, urls._fill_multidict, shapes._Resolver)"
+        "from kettle.routing import shapes; from kettle.http import datastructures as D;"
+        "from kettle.http import _request_params as P;"
+        "print(G._Forwarder, urls._fill_multidict, shapes._Resolver, D._Method, P._QueryArgs)"
     )
     done = subprocess.run(
         [sys.executable, "-c", check], env=env, capture_output=True, text=True, check=True
     )
-    assert done.stdout.split() == ["None", "None", "None"]
+    assert done.stdout.split() == ["None"] * 5
     tests = [
         "tests/request/test_request_proxy_names.py",
         "tests/core/test_core_urls.py",
         "tests/core/test_core_urlencoded_accelerator.py",
+        "tests/core/test_core_multidict_accelerator.py",
+        "tests/core/test_core_datastructures.py",
+        "tests/core/test_core_multidict_layout.py",
         "tests/routing/test_shapes.py",
         "tests/routing/test_resolve_accelerator.py",
         f"{Path(__file__).relative_to(ROOT)}::test_proxies_read_the_current_objects",

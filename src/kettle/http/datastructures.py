@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NoReturn, TypeVar
 
+from kettle._accelerators import accelerator
 from kettle.http._convert import convert_all, convert_or
 from kettle.http.exceptions import BadRequestKeyError
 
@@ -26,6 +27,19 @@ _class_of = type
 #: ``dict.__getitem__`` itself: ``ImmutableMultiDict``'s ``[]`` (its dict holds first values).
 _dict_getitem = dict.__getitem__
 #: dict's own reads and update, untyped: an ImmutableMultiDict's dict holds values, not lists.
+#: The C ``get`` and ``getlist`` (``_multidict.c``), or None: the functions themselves.
+_Method = accelerator("kettle.http._multidict", "Method")
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _accelerated(function: _F, kind: str) -> _F:
+    """``function`` (ImmutableMultiDict's ``get`` or ``getlist``), answered in C when built.
+
+    The C method answers the common call and calls ``function`` for any other.
+    """
+    return function if _Method is None else _Method(function, kind)
+
+
 _stored_items: Any = dict.items
 _stored_values: Any = dict.values
 _store_update: Any = dict.update
@@ -323,6 +337,9 @@ class ImmutableMultiDict(_Immutable, MultiDict[K, V]):
         value = _dict_get(self, key, _missing)
         values = [] if value is _missing else [value]
         return values if type is None else convert_all(values, type)
+
+    get = _accelerated(get, "get")
+    getlist = _accelerated(getlist, "getlist")
 
     def items(self, multi: bool = False) -> Iterator[tuple[K, V]]:  # type: ignore[override]
         """Yield (key, first value), or every (key, value) pair with ``multi``."""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from kettle.adapters.environ import environ_from_scope
 from kettle.ctx import _cv_get
+from kettle.http._layout import REQUEST_ATTRIBUTES
 from kettle.http._lazy import cached_property
 from kettle.http.exceptions import BadRequest, HTTPException
 from kettle.http.headervalues import join_content_length
@@ -87,6 +88,12 @@ class Request(_HTTPRequest):
     #: The Content-Length the ASGI adapter read from ``scope`` (``set_content_length``);
     #: False when it handed none over (``content_length`` then scans the scope).
     scope_content_length: int | Literal[False] | None = False
+    #: The names ``settle_layout`` puts in the instances' layout: the core's, and these.
+    _layout_attributes = (
+        *REQUEST_ATTRIBUTES,
+        *("environ", "scope", "scope_content_type", "scope_content_length"),
+        "scope_cookie_header",
+    )
 
     @cached_property
     def environ(self) -> WSGIEnvironment:

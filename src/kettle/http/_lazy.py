@@ -44,12 +44,20 @@ class cached_property(Generic[T]):
         if instance is None:
             return self
         value = self.func(instance)
-        if type(instance).__setattr__ is PLAIN_SETATTR:
-            # Not through ``instance.__dict__``: on Python 3.11 reading ``__dict__``
-            # turns the instance's compact attribute array into a real dict (built,
-            # then freed with the object); a set attribute stays in the array. This
-            # class has no ``__set__``: the value lands in the instance, as below.
-            setattr(instance, self.attrname, value)
-        else:  # A class with its own ``__setattr__`` is not asked.
-            instance.__dict__[self.attrname] = value
+        store(instance, self.attrname, value)
         return value
+
+
+def store(instance: object, name: str, value: Any) -> None:
+    """Keep a computed ``value`` on ``instance`` under ``name``, as ``cached_property`` does.
+
+    Not through ``instance.__dict__``: on Python 3.11 reading ``__dict__`` turns the
+    instance's compact attribute array into a real dict (built, then freed with the
+    object); a set attribute stays in the array (``kettle.http._layout``). ``name``
+    must have no data descriptor on the class. A class with its own ``__setattr__``
+    is not asked: the value goes in its ``__dict__``.
+    """
+    if type(instance).__setattr__ is PLAIN_SETATTR:
+        setattr(instance, name, value)
+    else:
+        instance.__dict__[name] = value

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json as _json
 from typing import TYPE_CHECKING, Any
 
+from kettle.http._lazy import store
 from kettle.http.exceptions import BadRequest, UnsupportedMediaType
 
 _unset: Any = object()
@@ -12,6 +13,11 @@ _unset: Any = object()
 
 class JSONBody:
     """The JSON methods of :class:`kettle.http.request.Request`, parsed on first use."""
+
+    #: What ``get_json`` parsed: (the value, the value with ``silent``), once cached.
+    _cached_json: Any = _unset
+    #: The body ``get_data`` read, once cached (``Request.get_data``; forms test it too).
+    _cached_data: bytes | None = None
 
     if TYPE_CHECKING:
 
@@ -39,7 +45,7 @@ class JSONBody:
         Without ``force`` the Content-Type must be JSON, else 415. Malformed
         JSON gives a 400 (or None with ``silent``).
         """
-        cached = self.__dict__.get("_cached_json", _unset)
+        cached = self._cached_json
         if cached is not _unset and cached[silent] is not _unset:
             return cached[silent]
         if not (force or self.is_json):
@@ -52,11 +58,11 @@ class JSONBody:
             if silent:
                 value = None
                 if cache:
-                    self.__dict__["_cached_json"] = (_unset, None)
+                    store(self, "_cached_json", (_unset, None))
                 return value
             return self.on_json_loading_failed(error)
         if cache:
-            self.__dict__["_cached_json"] = (value, value)
+            store(self, "_cached_json", (value, value))
         return value
 
     def load_json(self, data: bytes) -> Any:

@@ -16,7 +16,8 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from kettle.http import _request_params as _params
-from kettle.http._lazy import cached_property
+from kettle.http._layout import settle_layout
+from kettle.http._lazy import cached_property, store
 from kettle.http._request_json import JSONBody
 from kettle.http._request_params import Form, default_form_hooks
 from kettle.http.accept import CharsetAccept, LanguageAccept, MIMEAccept
@@ -103,8 +104,8 @@ class Request(JSONBody):
     _input_terminated = True
     #: True once ``_load_form_data`` ran (``files`` may hold files to close).
     _form_loaded = False
-    #: True while the class keeps this ``__init__``: an adapter may then pass the fields
-    #: by position (keyword matching is a measurable part of a small request's cost).
+    #: True while the class keeps this ``__init__``: an adapter may then pass the fields by
+    #: position (keyword matching is a measurable part of a small request's cost).
     fields_by_position = True
     #: True while, besides this ``__init__``, the class keeps ``object.__new__`` and a
     #: plain metaclass: an adapter may then make the request as ``type.__call__`` does,
@@ -123,6 +124,7 @@ class Request(JSONBody):
         )
         if cls.__dict__.get("_keeps_form_hooks"):  # Its own form hooks keep their meaning.
             _params.KEPT_FORM_HOOKS.insert(0, _params.form_hooks(cls))
+        settle_layout(cls)  # (Before any instance: see ``_layout``.)
 
     def __init__(
         self,
@@ -188,11 +190,10 @@ class Request(JSONBody):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url!r} [{self.method}]>"
 
-    # -- URL ---------------------------------------------------------------
     _headers_factory: Callable[[], Headers] | None = None
-    #: True when the class reads what the request keeps (``kettle.wrappers``: the environ
-    #: or the scope): its headers (``_build_headers``) and its ``remote_addr``. An adapter
-    #: then passes neither (no function made per request, no lookup nobody may read).
+    #: True when the class reads its headers (``_build_headers``) and ``remote_addr`` from
+    #: what the request keeps (``kettle.wrappers``: the environ or the scope): an adapter
+    #: then passes neither.
     reads_kept_source = False
 
     @cached_property
@@ -432,9 +433,8 @@ class Request(JSONBody):
     def stream(self) -> IO[bytes]:
         """The body, bounded by Content-Length and max_content_length.
 
-        Wrapped on first access (a GET pays nothing): reading past the limit is
-        a 413, a body shorter than its Content-Length a 400. After form parsing
-        it is empty.
+        Wrapped on first access (a GET pays nothing): reading past the limit is a 413, a
+        body shorter than its Content-Length a 400. After form parsing it is empty.
         """
         bounded: IO[bytes] | None = self.__dict__.get("_bounded")
         if bounded is None:
@@ -452,9 +452,8 @@ class Request(JSONBody):
 
     @property
     def input_stream(self) -> IO[bytes] | None:
-        """The raw body stream of the server, without limits (use ``stream``).
-
-        Without a body (an ASGI GET) it is empty, as ``wsgi.input`` is, not None."""
+        """The raw body stream of the server, without limits (use ``stream``): empty, not
+        None, without a body (an ASGI GET), as ``wsgi.input`` is."""
         if self._stream is None:
             self._stream = BytesIO()
         return self._stream
@@ -471,13 +470,13 @@ class Request(JSONBody):
         With ``parse_form_data`` a form body is parsed first and this returns
         ``b""`` for it, as Werkzeug does.
         """
-        data: bytes | None = self.__dict__.get("_cached_data")
+        data = self._cached_data
         if data is None:
             if parse_form_data:
                 self._load_form_data()
             data = self.stream.read()
             if cache:
-                self.__dict__["_cached_data"] = data
+                store(self, "_cached_data", data)
         if as_text:
             return data.decode("utf-8", "replace")
         return data
@@ -597,3 +596,4 @@ class Request(JSONBody):
 
 _REQUEST_INIT = Request.__init__
 _params.KEPT_FORM_HOOKS.append(_params.form_hooks(Request))
+settle_layout(Request)

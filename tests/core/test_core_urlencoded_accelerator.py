@@ -243,3 +243,24 @@ def test_the_table_of_keys_gives_each_key_its_own_text() -> None:
         args = Request("GET", "/", query_string=data).args
         assert list(args) == [key for key in args]
         assert sorted(args.items()) == sorted((key, str(i)) for i, key in enumerate(keys))
+
+
+@needs_args_built
+def test_class_version_changes_with_the_class_or_a_base() -> None:
+    from kettle.http._urlencoded import class_version
+
+    class Mixin:
+        pass
+
+    class Leaf(Mixin, Request):
+        pass
+
+    first = class_version(Leaf)
+    assert first != 0 and class_version(Leaf) == first
+    Mixin.extra = 1  # type: ignore[attr-defined]
+    second = class_version(Leaf)
+    assert second not in (0, first)
+    del Mixin.extra  # type: ignore[attr-defined]
+    assert class_version(Leaf) not in (first, second)  # Never reused.
+    with pytest.raises(TypeError):
+        class_version(Leaf("GET", "/"))  # type: ignore[arg-type]

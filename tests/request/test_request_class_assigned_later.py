@@ -130,6 +130,25 @@ def test_parser_class_assigned_later(app: Kettle, client: KettleClient) -> None:
     assert client.post("/form", data="a=x", content_type=FORM).json == {"form": {"a": ["X"]}}
 
 
+def test_parser_class_assigned_on_a_mixin_later(app: Kettle, client: KettleClient) -> None:
+    """The form path's answer is kept per class version: a change on any base is seen."""
+
+    class Mixin:
+        pass
+
+    class LaterRequest(Mixin, Request):
+        pass
+
+    app.request_class = LaterRequest
+    _echo_form(app)
+    for _ in range(3):
+        assert client.post("/form", data="a=x", content_type=FORM).json == {"form": {"a": ["x"]}}
+    Mixin.form_data_parser_class = _UpperParser  # type: ignore[attr-defined]
+    assert client.post("/form", data="a=x", content_type=FORM).json == {"form": {"a": ["X"]}}
+    del Mixin.form_data_parser_class  # type: ignore[attr-defined]
+    assert client.post("/form", data="a=x", content_type=FORM).json == {"form": {"a": ["x"]}}
+
+
 def test_content_type_assigned_later(app: Kettle, client: KettleClient) -> None:
     class LaterRequest(Request):
         pass

@@ -10,6 +10,7 @@ a query string or a form.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Self, overload
 
@@ -36,9 +37,31 @@ form_hooks = attrgetter(
 KEPT_FORM_HOOKS: list[tuple[Any, ...]] = []
 
 
+#: The C ``class_version`` (``_urlencoded.c``), or None: ``form_hooks`` is read each time.
+_class_version: Callable[[type], int] | None = accelerator(
+    "kettle.http._urlencoded", "class_version"
+)
+#: The classes whose hooks were found kept, each with its ``class_version`` then: the
+#: answer holds while the class (and every class it derives from) is unchanged, and the
+#: list only grows. Bounded: classes made per request would only be asked again.
+_KEPT_AT: dict[type, int] = {}
+
+
 def default_form_hooks(request: Request) -> bool:
     """True while ``request``'s class holds the form hooks of a class in ``KEPT_FORM_HOOKS``."""
-    return form_hooks(type(request)) in KEPT_FORM_HOOKS
+    cls = type(request)
+    version = 0 if _class_version is None else _class_version(cls)
+    return (version != 0 and _KEPT_AT.get(cls) == version) or hooks_kept_now(cls, version)
+
+
+def hooks_kept_now(cls: type, version: int) -> bool:
+    """``default_form_hooks``' answer read from the class (``form_hooks``), kept if positive."""
+    kept = form_hooks(cls) in KEPT_FORM_HOOKS
+    if kept and version:
+        if len(_KEPT_AT) >= 256:
+            _KEPT_AT.clear()
+        _KEPT_AT[cls] = version
+    return kept
 
 
 class Args:
@@ -106,7 +129,10 @@ class Form:
     ) -> Self | ImmutableMultiDict[str, str]:
         if request is None:
             return self
-        if form_hooks(type(request)) in KEPT_FORM_HOOKS:  # ``default_form_hooks``, inlined.
+        # ``default_form_hooks``, inlined (one frame fewer).
+        cls = type(request)
+        version = 0 if _class_version is None else _class_version(cls)
+        if (version != 0 and _KEPT_AT.get(cls) == version) or hooks_kept_now(cls, version):
             # The common form, exactly this Content-Type: decoded here, ``files`` left lazy.
             length = request._urlencoded_length()
             if length is not None:

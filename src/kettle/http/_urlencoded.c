@@ -403,7 +403,39 @@ static PyTypeObject QueryArgsType = {
     .tp_new = query_args_new,
 };
 
+/* -- class_version: what a class looks like, as a number ---------------------------- */
+
+static PyObject *init_name; /* "__init__": any name, to have a version tag assigned */
+
+PyDoc_STRVAR(class_version_doc,
+"class_version(cls, /)\n--\n\n"
+"CPython's version tag of ``cls``: a number that changes whenever an attribute of\n"
+"``cls`` or of a class it derives from is set or deleted (never reused), so an\n"
+"answer read from the class's attributes holds while it is the same. 0 when there\n"
+"is none (the interpreter ran out of them): then nothing may be kept.");
+
+static PyObject *
+class_version(PyObject *module, PyObject *cls)
+{
+    (void)module;
+    if (!PyType_Check(cls)) {
+        PyErr_SetString(PyExc_TypeError, "class_version() takes a class");
+        return NULL;
+    }
+    PyTypeObject *type = (PyTypeObject *)cls;
+#ifdef Py_TPFLAGS_VALID_VERSION_TAG
+    if (!(type->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG)) {
+        (void)_PyType_Lookup(type, init_name); /* (Assigns a tag when one is left.) */
+    }
+    if (type->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) {
+        return PyLong_FromUnsignedLong(type->tp_version_tag);
+    }
+#endif
+    return PyLong_FromLong(0);
+}
+
 static PyMethodDef methods[] = {
+    {"class_version", class_version, METH_O, class_version_doc},
     {"fill_multidict", (PyCFunction)(void (*)(void))fill_multidict, METH_FASTCALL,
      fill_multidict_doc},
     {NULL, NULL, 0, NULL},
@@ -417,7 +449,8 @@ module_exec(PyObject *module)
         query_name = PyUnicode_InternFromString("query_string");
         lists_name = PyUnicode_InternFromString("_lists");
         empty_tuple = PyTuple_New(0);
-        if (storage_name == NULL || query_name == NULL || lists_name == NULL ||
+        init_name = PyUnicode_InternFromString("__init__");
+        if (init_name == NULL || storage_name == NULL || query_name == NULL || lists_name == NULL ||
             empty_tuple == NULL) {
             return -1;
         }

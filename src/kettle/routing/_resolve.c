@@ -177,7 +177,7 @@ answer(PyObject *entry, PyObject *path, const Py_ssize_t bounds[2 * MAX_VALUES],
             goto done;
         }
     }
-    PyObject *arguments = _PyDict_NewPresized(arity);
+    PyObject *arguments = PyDict_New();
     if (arguments == NULL) {
         *failed = 1;
         goto done;

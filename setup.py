@@ -32,18 +32,17 @@ PTH = Path("src", "kettle_flask_compat.pth")
 #: The optional C accelerators: a failed build leaves the pure-Python twin in use.
 ACCELERATORS = [
     Extension(
-        "kettle.http._urlencoded", [str(Path("src", "kettle", "http", "_urlencoded.c"))],
+        name, [str(Path("src", *name.split(".")[:-1], f"{name.rsplit('.', 1)[1]}.c"))],
+        include_dirs=[str(Path("src", "kettle"))],
+        depends=[str(Path("src", "kettle", "_accelerator.h"))],  # (An sdist carries it too.)
         optional=True,
-    ),
-    Extension("kettle._proxies", [str(Path("src", "kettle", "_proxies.c"))], optional=True),
-    Extension(
-        "kettle.http._multidict", [str(Path("src", "kettle", "http", "_multidict.c"))],
-        optional=True,
-    ),
-    Extension(
-        "kettle.routing._resolve", [str(Path("src", "kettle", "routing", "_resolve.c"))],
-        optional=True,
-    ),
+    )
+    for name in (
+        "kettle.http._urlencoded",
+        "kettle._proxies",
+        "kettle.http._multidict",
+        "kettle.routing._resolve",
+    )
 ]
 HERE = Path(__file__).resolve().parent
 #: What the compiled build needs at build time (never at run time).

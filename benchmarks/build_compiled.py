@@ -49,7 +49,10 @@ sys.path.insert(0, options["benchmarks"])
 from build_compiled import packaging
 # The C accelerators too (as every install builds them), from the copy's sources.
 accelerators = [
-    Extension(module.name, [path.removeprefix("src/") for path in module.sources])
+    Extension(
+        module.name, [path.removeprefix("src/") for path in module.sources],
+        include_dirs=[path.removeprefix("src/") for path in module.include_dirs],
+    )
     for module in packaging().ACCELERATORS
 ]
 setup(
@@ -80,9 +83,9 @@ def listed_modules() -> list[str]:
 
 
 def source_digest(source: Path = SOURCE) -> str:
-    """Digest every ``.py`` and ``.c`` under ``source`` (names and bytes), in a stable order."""
+    """Digest every ``.py``, ``.c`` and ``.h`` under ``source`` (names and bytes), in order."""
     digest = hashlib.sha256()
-    for path in sorted([*source.rglob("*.py"), *source.rglob("*.c")]):
+    for path in sorted([*source.rglob("*.py"), *source.rglob("*.c"), *source.rglob("*.h")]):
         digest.update(str(path.relative_to(source)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 

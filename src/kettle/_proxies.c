@@ -13,6 +13,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include "_accelerator.h"
 #include <stddef.h>
 
 typedef struct {
@@ -129,14 +130,6 @@ forwarder_clear(Forwarder *self)
     return 0;
 }
 
-static void
-forwarder_dealloc(Forwarder *self)
-{
-    PyObject_GC_UnTrack(self);
-    forwarder_clear(self);
-    Py_TYPE(self)->tp_free((PyObject *)self);
-}
-
 PyDoc_STRVAR(forwarder_doc,
 "Forwarder(names, own, get, var=None)\n--\n\n"
 "A proxy class's ``__getattribute__``: ``own(name)`` for the ``names`` the\n"
@@ -147,7 +140,7 @@ static PyTypeObject ForwarderType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "kettle._proxies.Forwarder",
     .tp_basicsize = sizeof(Forwarder),
-    .tp_dealloc = (destructor)forwarder_dealloc,
+    .tp_dealloc = kettle_gc_dealloc,
     .tp_vectorcall_offset = offsetof(Forwarder, vectorcall),
     .tp_call = PyVectorcall_Call,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
@@ -166,15 +159,7 @@ module_exec(PyObject *module)
             return -1;
         }
     }
-    if (PyType_Ready(&ForwarderType) < 0) {
-        return -1;
-    }
-    Py_INCREF(&ForwarderType);
-    if (PyModule_AddObject(module, "Forwarder", (PyObject *)&ForwarderType) < 0) {
-        Py_DECREF(&ForwarderType);
-        return -1;
-    }
-    return 0;
+    return kettle_add_type(module, &ForwarderType, "Forwarder");
 }
 
 static PyModuleDef_Slot slots[] = {

@@ -20,6 +20,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include "_accelerator.h"
 #include <stddef.h>
 #include "structmember.h"
 
@@ -183,14 +184,6 @@ method_clear(Method *self)
     return 0;
 }
 
-static void
-method_dealloc(Method *self)
-{
-    PyObject_GC_UnTrack(self);
-    method_clear(self);
-    Py_TYPE(self)->tp_free((PyObject *)self);
-}
-
 static PyMemberDef method_members[] = {
     {"__wrapped__", T_OBJECT, offsetof(Method, python), READONLY,
      "The Python function: every call this one does not answer."},
@@ -206,7 +199,7 @@ static PyTypeObject MethodType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "kettle.http._multidict.Method",
     .tp_basicsize = sizeof(Method),
-    .tp_dealloc = (destructor)method_dealloc,
+    .tp_dealloc = kettle_gc_dealloc,
     .tp_vectorcall_offset = offsetof(Method, vectorcall),
     .tp_repr = (reprfunc)method_repr,
     .tp_call = PyVectorcall_Call,
@@ -237,15 +230,7 @@ module_exec(PyObject *module)
         }
         Py_INCREF(dict_getitem);
     }
-    if (PyType_Ready(&MethodType) < 0) {
-        return -1;
-    }
-    Py_INCREF(&MethodType);
-    if (PyModule_AddObject(module, "Method", (PyObject *)&MethodType) < 0) {
-        Py_DECREF(&MethodType);
-        return -1;
-    }
-    return 0;
+    return kettle_add_type(module, &MethodType, "Method");
 }
 
 static PyModuleDef_Slot slots[] = {

@@ -15,6 +15,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include "_accelerator.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -377,14 +378,6 @@ query_args_clear(QueryArgs *self)
     return 0;
 }
 
-static void
-query_args_dealloc(QueryArgs *self)
-{
-    PyObject_GC_UnTrack(self);
-    query_args_clear(self);
-    Py_TYPE(self)->tp_free((PyObject *)self);
-}
-
 PyDoc_STRVAR(query_args_doc,
 "QueryArgs(fallback, multidict, name)\n--\n\n"
 "``Request.args``: the parsed query string (never raises on bad encoding),\n"
@@ -394,7 +387,7 @@ static PyTypeObject QueryArgsType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "kettle.http._urlencoded.QueryArgs",
     .tp_basicsize = sizeof(QueryArgs),
-    .tp_dealloc = (destructor)query_args_dealloc,
+    .tp_dealloc = kettle_gc_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = query_args_doc,
     .tp_traverse = (traverseproc)query_args_traverse,
@@ -455,15 +448,7 @@ module_exec(PyObject *module)
             return -1;
         }
     }
-    if (PyType_Ready(&QueryArgsType) < 0) {
-        return -1;
-    }
-    Py_INCREF(&QueryArgsType);
-    if (PyModule_AddObject(module, "QueryArgs", (PyObject *)&QueryArgsType) < 0) {
-        Py_DECREF(&QueryArgsType);
-        return -1;
-    }
-    return 0;
+    return kettle_add_type(module, &QueryArgsType, "QueryArgs");
 }
 
 static PyModuleDef_Slot slots[] = {

@@ -26,6 +26,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include "_accelerator.h"
 #include <stddef.h>
 
 typedef struct {
@@ -313,14 +314,6 @@ resolver_clear(Resolver *self)
     return 0;
 }
 
-static void
-resolver_dealloc(Resolver *self)
-{
-    PyObject_GC_UnTrack(self);
-    resolver_clear(self);
-    Py_TYPE(self)->tp_free((PyObject *)self);
-}
-
 PyDoc_STRVAR(resolver_doc,
 "Resolver(table, fallback, nothing, top_edges)\n--\n\n"
 "``StateMachine.resolve(path, method)`` for a path of a common shape: the\n"
@@ -331,7 +324,7 @@ static PyTypeObject ResolverType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "kettle.routing._resolve.Resolver",
     .tp_basicsize = sizeof(Resolver),
-    .tp_dealloc = (destructor)resolver_dealloc,
+    .tp_dealloc = kettle_gc_dealloc,
     .tp_vectorcall_offset = offsetof(Resolver, vectorcall),
     .tp_call = PyVectorcall_Call,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
@@ -351,15 +344,7 @@ module_exec(PyObject *module)
             return -1;
         }
     }
-    if (PyType_Ready(&ResolverType) < 0) {
-        return -1;
-    }
-    Py_INCREF(&ResolverType);
-    if (PyModule_AddObject(module, "Resolver", (PyObject *)&ResolverType) < 0) {
-        Py_DECREF(&ResolverType);
-        return -1;
-    }
-    return 0;
+    return kettle_add_type(module, &ResolverType, "Resolver");
 }
 
 static PyModuleDef_Slot slots[] = {

@@ -41,6 +41,13 @@ _PREAMBLE, _HEADERS, _BODY = range(3)
 _PART_END: tuple[int, None] = (PART_END, None)
 _END: tuple[int, None] = (END, None)
 
+#: The part header names clients send, as ``_header_block`` writes them (latin-1,
+#: title-cased): one lookup instead of a decode and ``title()`` (about 100 ns a line).
+_TITLED = {
+    spelled: base.title()
+    for base in ("content-disposition", "content-type", "content-transfer-encoding")
+    for spelled in (base.encode(), base.title().encode(), base.upper().encode())
+}
 #: RFC 9110 5.6.2 token characters: what a header name may hold.
 _TOKEN = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -177,12 +184,15 @@ class MultipartDecoder:
             # a function of its own: a frame per header line.
             line = bytes(data[pos:line_end])
             name, colon, value = line.partition(b":")
+            title = _TITLED.get(name)  # A known name is a token: no ``translate`` for it.
+            if title is None:
+                if not name or name.translate(None, _TOKEN):
+                    raise BadRequest("Malformed multipart part header.")
+                title = name.decode("latin-1").title()
             # 13 and 10: a bare CR or LF (ints: a byte test is a memchr, a bytes one is not).
-            if not colon or not name or name.translate(None, _TOKEN) or 13 in line or 10 in line:
+            if not colon or 13 in line or 10 in line:
                 raise BadRequest("Malformed multipart part header.")
-            headers.append(
-                (name.decode("latin-1").title(), value.strip(b" \t").decode("utf-8", "replace"))
-            )
+            headers.append((title, value.strip(b" \t").decode("utf-8", "replace")))
             pos = scan = line_end + 2
 
     def _to_delimiter(self, data: bytes | bytearray, pos: int, events: list[Event]) -> int:

@@ -1,10 +1,12 @@
 """The optional C accelerators, each found by the module that has a Python twin of it.
 
 ``setup.py`` builds them with every install when a C compiler is there
-(``ACCELERATORS``): ``kettle.http._urlencoded`` (for ``kettle.http.urls``)
-and ``kettle._proxies`` (for ``kettle.globals``). A module that has one asks for it here and keeps
-its pure-Python code when the answer is None: not built, or
-``KETTLE_PURE_PYTHON=1`` (to measure, or to rule the C code out).
+(``ACCELERATORS``): ``kettle.http._urlencoded`` (for ``kettle.http.urls`` and
+``kettle.http._request_params``), ``kettle._proxies`` (for ``kettle.globals``),
+``kettle.http._multidict`` (for ``kettle.http.datastructures``) and
+``kettle.routing._resolve`` (for ``kettle.routing.shapes``). A module that has one
+asks for it here and keeps its pure-Python code when the answer is None: not
+built, or ``KETTLE_PURE_PYTHON=1`` (to measure, or to rule the C code out).
 """
 
 from __future__ import annotations

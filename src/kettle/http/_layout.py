@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from kettle.http._watched import static_attribute
+
 #: The attributes the pipeline and the lazy properties set on any request, the most
 #: common first. A class adds its own in ``_layout_attributes`` (``kettle.wrappers``: what
 #: the adapters keep), for at most 29 in all (the table's 30, less the instance made
@@ -36,12 +38,8 @@ REQUEST_ATTRIBUTES = (
 
 def _data_descriptor(cls: type, name: str) -> bool:
     """True when ``name`` is a data descriptor of ``cls`` (a property): not an instance slot."""
-    for klass in cls.__mro__:
-        found = klass.__dict__.get(name)
-        if found is not None:
-            kind = type(found)
-            return hasattr(kind, "__set__") or hasattr(kind, "__delete__")
-    return False
+    kind = type(static_attribute(cls, name))
+    return hasattr(kind, "__set__") or hasattr(kind, "__delete__")
 
 
 def settle_layout(cls: type, names: Iterable[str] | None = None) -> None:

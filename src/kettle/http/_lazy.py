@@ -44,10 +44,7 @@ class cached_property(Generic[T]):
         if instance is None:
             return self
         value = self.func(instance)
-        if type(instance).__setattr__ is PLAIN_SETATTR:  # ``store``, inlined (one frame less).
-            setattr(instance, self.attrname, value)
-        else:
-            instance.__dict__[self.attrname] = value
+        store(instance, self.attrname, value)
         return value
 
 

@@ -15,7 +15,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Self, overload
 
 from kettle._accelerators import accelerator
-from kettle.http._lazy import PLAIN_SETATTR
+from kettle.http._lazy import store
 from kettle.http.datastructures import ImmutableMultiDict
 from kettle.http.urls import iter_qsl, query_multidict
 
@@ -88,10 +88,7 @@ class Args:
             args = query_multidict(request.query_string)
         else:
             args = storage(iter_qsl(request.query_string))
-        if type(request).__setattr__ is PLAIN_SETATTR:  # As ``cached_property`` stores.
-            request.args = args
-        else:
-            request.__dict__["args"] = args
+        store(request, "args", args)  # As ``cached_property`` stores.
         return args
 
 
@@ -129,10 +126,7 @@ class Form:
     ) -> Self | ImmutableMultiDict[str, str]:
         if request is None:
             return self
-        # ``default_form_hooks``, inlined (one frame fewer).
-        cls = type(request)
-        version = 0 if _class_version is None else _class_version(cls)
-        if (version != 0 and _KEPT_AT.get(cls) == version) or hooks_kept_now(cls, version):
+        if default_form_hooks(request):
             # The common form, exactly this Content-Type: decoded here, ``files`` left lazy.
             length = request._urlencoded_length()
             if length is not None:

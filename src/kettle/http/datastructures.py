@@ -26,7 +26,6 @@ _dict_get = dict.get
 _class_of = type
 #: ``dict.__getitem__`` itself: ``ImmutableMultiDict``'s ``[]`` (its dict holds first values).
 _dict_getitem = dict.__getitem__
-#: dict's own reads and update, untyped: an ImmutableMultiDict's dict holds values, not lists.
 #: The C ``get`` and ``getlist`` (``_multidict.c``), or None: the functions themselves.
 _Method = accelerator("kettle.http._multidict", "Method")
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -40,6 +39,7 @@ def _accelerated(function: _F, kind: str) -> _F:
     return function if _Method is None else _Method(function, kind)
 
 
+#: dict's own reads and update, untyped: an ImmutableMultiDict's dict holds values, not lists.
 _stored_items: Any = dict.items
 _stored_values: Any = dict.values
 _store_update: Any = dict.update

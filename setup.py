@@ -42,6 +42,8 @@ ACCELERATORS = [
         "kettle._proxies",
         "kettle.http._multidict",
         "kettle.routing._resolve",
+        "kettle.http._response",
+        "kettle.adapters._environ",
     )
 ]
 HERE = Path(__file__).resolve().parent

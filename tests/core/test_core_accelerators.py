@@ -3,7 +3,9 @@
 ``setup.py`` lists them (``ACCELERATORS``): ``kettle.http._urlencoded`` (the
 urlencoded parse and ``Request.args``), ``kettle._proxies`` (the proxies'
 attribute reads), ``kettle.http._multidict`` (ImmutableMultiDict's ``get`` and
-``getlist``) and ``kettle.routing._resolve`` (the common shapes of dynamic paths).
+``getlist``), ``kettle.routing._resolve`` (the common shapes of dynamic paths),
+``kettle.http._response`` (a view's text made a response, and what is sent of it)
+and ``kettle.adapters._environ`` (a WSGI environ made into a request).
 Each has a pure-Python twin that runs when it is not built or when
 ``KETTLE_PURE_PYTHON=1``; the tests of both behaviours run here under that
 variable too.
@@ -41,6 +43,8 @@ def test_the_list_is_what_kettle_imports() -> None:
         "kettle._proxies",
         "kettle.http._multidict",
         "kettle.routing._resolve",
+        "kettle.http._response",
+        "kettle.adapters._environ",
     ]
 
 
@@ -60,13 +64,14 @@ def test_pure_python_runs_the_same_tests() -> None:
     check = (
         "from kettle import globals as G; from kettle.http import urls;"
         "from kettle.routing import shapes; from kettle.http import datastructures as D;"
-        "from kettle.http import _request_params as P;"
-        "print(G._Forwarder, urls._fill_multidict, shapes._Resolver, D._Method, P._QueryArgs)"
+        "from kettle.http import _request_params as P; from kettle.adapters import wsgi as W;"
+        "print(G._Forwarder, urls._fill_multidict, shapes._Resolver, D._Method, P._QueryArgs,"
+        " W._Builder)"
     )
     done = subprocess.run(
         [sys.executable, "-c", check], env=env, capture_output=True, text=True, check=True
     )
-    assert done.stdout.split() == ["None"] * 5
+    assert done.stdout.split() == ["None"] * 6
     tests = [
         "tests/request/test_request_proxy_names.py",
         "tests/core/test_core_urls.py",
@@ -76,6 +81,7 @@ def test_pure_python_runs_the_same_tests() -> None:
         "tests/core/test_core_multidict_layout.py",
         "tests/routing/test_shapes.py",
         "tests/routing/test_resolve_accelerator.py",
+        "tests/request/test_request_environ_accelerator.py",
         f"{Path(__file__).relative_to(ROOT)}::test_proxies_read_the_current_objects",
     ]
     done = subprocess.run(

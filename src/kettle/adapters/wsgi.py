@@ -12,9 +12,11 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from kettle._accelerators import accelerator
 from kettle.adapters.shutdown import shutting_down, thread_stream
 from kettle.ctx import PRESERVE_CONTEXT, RequestContext
 from kettle.http.headers import Headers
+from kettle.http.request import INIT_CONSTANTS
 from kettle.http.request import Request as _HTTPRequest
 from kettle.http.sending import prepare_send
 from kettle.http.urls import decode_wsgi_path
@@ -127,6 +129,16 @@ def build_request(
     if keep_environ:
         request.environ = environ  # type: ignore[attr-defined]
     return request
+
+
+#: ``build_request`` as ``serve`` calls it: in C when built (``kettle.adapters._environ``:
+#: the usual request, the function itself for any other).
+_Builder = accelerator("kettle.adapters._environ", "Builder")
+_build_request: Callable[..., Any] = (
+    build_request
+    if _Builder is None
+    else _Builder(build_request, *INIT_CONSTANTS, _headers_factory)
+)
 
 
 def request_from_environ(
@@ -272,7 +284,7 @@ def serve(
         if answer is not None:
             start_response(answer[0], list(answer[1]))
             return () if answer[2] is None else [answer[2]]
-    request = build_request(app.request_class, environ, True, path)
+    request = _build_request(app.request_class, environ, True, path)
     # Stored, not left to the class's defaults: read several times per request (see
     # ``adapters.asgi.scope_request``).
     request.url_rule = request.routing_exception = None

@@ -58,20 +58,20 @@ _URL_SAFE = "!$&'()*+,/:;=@%"
 _QUERY_SAFE = ":&%=+$!*'(),/?;@"
 _URLENCODED = "application/x-www-form-urlencoded"
 _FORM_MIMETYPES = frozenset({_URLENCODED, "multipart/form-data"})
-
 _FUNCTION = FunctionType
 #: ``type.__subclasscheck__``: the real MRO's answer in one specialized C call.
 _is_subclass = type.__subclasscheck__
 #: The methods servers send: one set lookup instead of ``str.isupper`` (a scan).
 _UPPER_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 
-#: ``checked_hosts.get``, bound once: on Python 3.11 a method called on an imported name
-#: compiles to a plain attribute read, a bound method made on every call (the cache is
-#: only ever changed in place).
+#: ``checked_hosts.get``, bound once: on 3.11 ``module.name.get(...)`` makes a bound
+#: method per call (the cache is only ever changed in place).
 _checked_host_of = checked_hosts.get
 
 #: ``Request._checked_host`` before the Host was checked.
 _UNCHECKED: Any = object()
+#: What a C twin of ``Request.__init__`` is given (``kettle.adapters._environ``).
+INIT_CONSTANTS = (_UPPER_METHODS, checked_hosts, _UNCHECKED)
 #: What ``stream`` holds once a form read the body whole: it reads empty (an empty BytesIO
 #: made only if ``stream`` is read, which few views do after a form).
 _READ_WHOLE: Any = object()

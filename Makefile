@@ -8,13 +8,13 @@ DEMO_STAMP := $(VENV)/.demo-installed
 
 .PHONY: demo test compat bench bench-compiled bench-e2e lint docs clean system-deps
 
-$(STAMP): pyproject.toml setup.py $(wildcard src/kettle/*.[ch] src/kettle/*/*.c)
+$(STAMP): pyproject.toml setup.py $(wildcard src/kettle/*.[ch] src/kettle/*/*.[ch])
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP) $(DEMO_STAMP)
 
-$(DEMO_STAMP): pyproject.toml setup.py $(wildcard src/kettle/*.[ch] src/kettle/*/*.c)
+$(DEMO_STAMP): pyproject.toml setup.py $(wildcard src/kettle/*.[ch] src/kettle/*/*.[ch])
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e .
 	touch $(DEMO_STAMP)

@@ -29,12 +29,15 @@ from setuptools.command.build_py import build_py
 from setuptools.command.editable_wheel import editable_wheel
 
 PTH = Path("src", "kettle_flask_compat.pth")
+#: Headers the accelerators of a package share (each module includes its own).
+HEADERS = sorted(Path("src", "kettle").glob("*/_*.h"))
 #: The optional C accelerators: a failed build leaves the pure-Python twin in use.
 ACCELERATORS = [
     Extension(
         name, [str(Path("src", *name.split(".")[:-1], f"{name.rsplit('.', 1)[1]}.c"))],
         include_dirs=[str(Path("src", "kettle"))],
-        depends=[str(Path("src", "kettle", "_accelerator.h"))],  # (An sdist carries it too.)
+        # (An sdist carries them too.)
+        depends=[str(Path("src", "kettle", "_accelerator.h")), *map(str, HEADERS)],
         optional=True,
     )
     for name in (
@@ -44,6 +47,7 @@ ACCELERATORS = [
         "kettle.routing._resolve",
         "kettle.http._response",
         "kettle.adapters._environ",
+        "kettle.adapters._scope",
     )
 ]
 HERE = Path(__file__).resolve().parent

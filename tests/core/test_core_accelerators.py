@@ -5,7 +5,8 @@ urlencoded parse and ``Request.args``), ``kettle._proxies`` (the proxies'
 attribute reads), ``kettle.http._multidict`` (ImmutableMultiDict's ``get`` and
 ``getlist``), ``kettle.routing._resolve`` (the common shapes of dynamic paths),
 ``kettle.http._response`` (a view's text made a response, and what is sent of it)
-and ``kettle.adapters._environ`` (a WSGI environ made into a request).
+and ``kettle.adapters._environ`` / ``._scope`` (an environ or a scope made into a
+request).
 Each has a pure-Python twin that runs when it is not built or when
 ``KETTLE_PURE_PYTHON=1``; the tests of both behaviours run here under that
 variable too.
@@ -45,6 +46,7 @@ def test_the_list_is_what_kettle_imports() -> None:
         "kettle.routing._resolve",
         "kettle.http._response",
         "kettle.adapters._environ",
+        "kettle.adapters._scope",
     ]
 
 
@@ -81,7 +83,7 @@ def test_pure_python_runs_the_same_tests() -> None:
         "tests/core/test_core_multidict_layout.py",
         "tests/routing/test_shapes.py",
         "tests/routing/test_resolve_accelerator.py",
-        "tests/request/test_request_environ_accelerator.py",
+        "tests/request/test_request_builders_accelerator.py",
         f"{Path(__file__).relative_to(ROOT)}::test_proxies_read_the_current_objects",
     ]
     done = subprocess.run(

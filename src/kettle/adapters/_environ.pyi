@@ -12,6 +12,6 @@ class Builder:
         upper_methods: frozenset[str],
         checked_hosts: dict[tuple[str, str], str | None],
         unchecked: object,
-        factory: Callable[[dict[str, Any]], Callable[[], Any]],
+        factory: Callable[[Any], Callable[[], Any]],
     ) -> None: ...
     def __call__(self, *args: Any, **kwargs: Any) -> Any: ...

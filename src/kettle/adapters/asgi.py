@@ -16,6 +16,7 @@ import io
 from collections.abc import Callable, Iterable
 from typing import IO, TYPE_CHECKING, Any, cast
 
+from kettle._accelerators import accelerator
 from kettle.adapters.asgi_body import (
     SPOOL_THRESHOLD,
     BodyDisconnected,
@@ -38,6 +39,7 @@ from kettle.ctx import PRESERVE_CONTEXT, RequestContext
 from kettle.http.exceptions import BadRequest
 from kettle.http.headers import Headers
 from kettle.http.headervalues import parse_content_length
+from kettle.http.request import INIT_CONSTANTS
 from kettle.http.request import Request as _HTTPRequest
 from kettle.http.sending import prepare_send
 from kettle.http.stream import BytesIO
@@ -181,6 +183,14 @@ def scope_request(
     return request, length, chunked, cookie
 
 
+#: ``scope_request`` as ``__call__`` calls it: in C when built (``kettle.adapters._scope``).
+_Builder = accelerator("kettle.adapters._scope", "Builder")
+_factory = _partial(_partial, headers_from_scope)
+_scope_request: Callable[..., tuple[Request, str | None, bool, str | None]] = (
+    _Builder(scope_request, *INIT_CONSTANTS, _factory, _HTTP_SCHEMES) if _Builder else scope_request
+)
+
+
 def request_from_scope(app: Kettle, scope: Scope, method: str) -> Request:
     """Translate an ASGI http or websocket scope into the app's request class (no body yet)."""
     return scope_request(app, scope, method, scope["path"])[0]
@@ -282,7 +292,7 @@ class ASGIAdapter:
             await send({"type": "http.response.start", "status": status, "headers": [*pairs]})
             await send({"type": "http.response.body", "body": page})
             return
-        request, length_field, chunked, cookie = scope_request(app, scope, scope["method"], path)
+        request, length_field, chunked, cookie = _scope_request(app, scope, scope["method"], path)
         length = None if length_field is None else _content_length(request, length_field)
         ctx = _new(RequestContext)  # ``RequestContext(app, request)``, without the class call.
         _context_init(ctx, app, request)

@@ -1,18 +1,20 @@
-"""The C request builder (``kettle.adapters._environ``) makes the request Python makes.
+"""The C request builders (``kettle.adapters._environ``, ``._scope``) make what Python makes.
 
-When built, the WSGI adapter builds each request with a C ``Builder``: the
-usual environ made into the request ``build_request`` and ``Request.__init__``
-make, any other handed to ``build_request`` itself. Here the two are given the
-same generated environs and must give the same request (its whole ``__dict__``,
-in order), the same error, or the same stores seen by a class's own
-``__setattr__``; then a view reads the request under WSGI and ASGI.
+When built, each adapter builds its requests with a C ``Builder``: the usual
+environ (scope) made into the request ``build_request`` (``scope_request``) and
+``Request.__init__`` make, any other handed to the function itself. Here the C
+and Python builds are given the same generated environs and scopes and must give
+the same request (its whole ``__dict__``, in order), the same error, or the same
+stores seen by a class's own ``__setattr__``; then a view reads the request
+under WSGI and ASGI.
 """
 
 from __future__ import annotations
 
 import io
 import os
-from types import FunctionType
+from functools import partial
+from types import FunctionType, SimpleNamespace
 from typing import Any
 
 import pytest
@@ -20,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kettle import Kettle, request
-from kettle.adapters import wsgi
+from kettle.adapters import asgi, wsgi
 from kettle.http.request import INIT_CONSTANTS
 from kettle.http.request import Request as HTTPRequest
 from kettle.testing import KettleClient
@@ -29,7 +31,7 @@ from raw_wsgi import wsgi_environ
 
 BUILT = wsgi._Builder is not None
 needs_built = pytest.mark.skipif(
-    not BUILT and not os.environ.get("CI"), reason="the C accelerator is not built here"
+    not BUILT and not os.environ.get("CI"), reason="the C accelerators are not built here"
 )
 
 ABSENT = object()
@@ -82,8 +84,12 @@ CLASSES = st.sampled_from([HTTPRequest, AppRequest, Logged, ReadOnlyMethod, OwnI
 
 
 def shown(value: Any) -> Any:
-    """A value as compared: a headers factory (a new function each time) by its code."""
-    return ("function", value.__code__) if isinstance(value, FunctionType) else value
+    """A value as compared: a headers factory (new each time) by its code or its arguments."""
+    if isinstance(value, FunctionType):
+        return ("function", value.__code__)
+    if isinstance(value, partial):
+        return ("partial", value.func, value.args)
+    return value
 
 
 def environ_of(values: dict[str, Any]) -> dict[str, Any]:
@@ -135,8 +141,87 @@ def test_the_usual_environ_is_built_in_c() -> None:
         build(AppRequest, environ, True, "/a", keep=True)  # Keywords.
 
 
-def test_the_builder_is_bound_when_built() -> None:
+def test_the_builders_are_bound_when_built() -> None:
     assert (wsgi._build_request is wsgi.build_request) is not BUILT
+    assert (asgi._scope_request is asgi.scope_request) is not (asgi._Builder is not None)
+
+
+HEADER_NAMES = st.sampled_from(
+    [b"host", b"content-length", b"transfer-encoding", b"cookie", b"content-type", b"accept",
+     b"x-long-header-name", b"Host", "host"]
+)  # fmt: skip
+HEADER_VALUES = st.sampled_from([b"example.com", b"", b"12", b"a=1", b"caf\xc3\xa9", b"x y", "s"])
+HEADER_LISTS = st.lists(
+    st.tuples(HEADER_NAMES, HEADER_VALUES).map(
+        lambda pair: pair if pair[0] != b"accept" else list(pair)
+    ),
+    max_size=6,
+).map(lambda pairs: pairs if len(pairs) != 5 else tuple(pairs))
+SCOPES = st.fixed_dictionaries(
+    {
+        "headers": st.one_of(HEADER_LISTS, st.just(ABSENT), st.just(None)),
+        "root_path": st.sampled_from([ABSENT, "", "/app", "/app/", "/é", None, 1]),
+        "scheme": st.sampled_from([ABSENT, "http", "https", "ws", "wss", None]),
+        "query_string": st.sampled_from([ABSENT, b"", b"a=1", "a=1", None]),
+        "client": st.sampled_from([ABSENT, ("192.0.2.1", 5000), ["192.0.2.2", 1], (), None, 7]),
+    }
+)
+SCOPE_PATHS = st.sampled_from(["/", "/app/x", "/app", "/appx", "", "//x", "x", "/é", b"/x"])
+SCOPE_METHODS = st.sampled_from(["GET", "get", "PROPFIND", "", b"GET"])
+
+
+def scope_outcome(build: Any, cls: type, scope: dict[str, Any], method: Any, path: Any) -> Any:
+    """What a scope build gives: the request's fields in order and the scan, or the error."""
+    Logged.log = []
+    try:
+        made, *scanned = build(SimpleNamespace(request_class=cls), scope, method, path)
+    except Exception as error:
+        return ("raised", type(error).__name__, str(error), Logged.log)
+    fields = [(name, shown(value)) for name, value in vars(made).items()]
+    return ("made", type(made), fields, scanned, Logged.log)
+
+
+@needs_built
+@settings(max_examples=800, deadline=None)
+@given(values=SCOPES, cls=CLASSES, method=SCOPE_METHODS, path=SCOPE_PATHS)
+def test_c_builds_what_python_builds_from_a_scope(
+    values: dict[str, Any], cls: type, method: Any, path: Any
+) -> None:
+    scope = environ_of(values)
+    assert scope_outcome(asgi._scope_request, cls, scope, method, path) == scope_outcome(
+        asgi.scope_request, cls, scope, method, path
+    )
+
+
+@needs_built
+def test_the_usual_scope_is_built_in_c() -> None:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("handed to the fallback")
+
+    from kettle.adapters._scope import Builder
+
+    build = Builder(
+        refuse, *INIT_CONSTANTS, partial(partial, asgi.headers_from_scope), asgi._HTTP_SCHEMES
+    )
+    headers = [
+        (b"host", b"example.com"), (b"cookie", b"a=1"), (b"content-length", b"3"),
+        (b"cookie", b"b=2"), (b"host", b"other"), (b"content-type", b"text/plain"),
+    ]  # fmt: skip
+    scope = {"type": "http", "headers": headers, "root_path": "/app", "query_string": b"q=1"}
+    made, length, chunked, cookie = build(
+        SimpleNamespace(request_class=AppRequest), scope, "GET", "/app/x"
+    )
+    assert (made.path, made.root_path, made.query_string, made.scope) == (
+        "/x",
+        "/app",
+        b"q=1",
+        scope,
+    )
+    assert (length, chunked, cookie) == ("3", False, "a=1; b=2")
+    assert made._host_header == "\x00"  # Two Host fields: a 400 when the host is read.
+    assert made.scope_content_type == b"text/plain"
+    with pytest.raises(AssertionError, match="fallback"):
+        build(SimpleNamespace(request_class=AppRequest), scope, "GET", "//x")  # To normalise.
 
 
 def app_reading_the_request() -> Kettle:

@@ -210,10 +210,15 @@ settle_fields(Builder *self, Fields *f)
     return 0;
 }
 
-/* Store ``value`` as ``name`` on ``request``: 0, or -1 on an error. */
+/* Store ``value`` as ``name`` (interned) on ``request``: 0, or -1 on an error. The
+ * generic store directly when the class has no ``__setattr__`` of its own (what
+ * ``PyObject_SetAttr`` would call, without interning the name again). */
 static inline int
 store(PyObject *request, PyObject *name, PyObject *value)
 {
+    if (Py_TYPE(request)->tp_setattro == PyObject_GenericSetAttr) {
+        return PyObject_GenericSetAttr(request, name, value);
+    }
     return PyObject_SetAttr(request, name, value);
 }
 

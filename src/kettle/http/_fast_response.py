@@ -12,12 +12,18 @@
   properties: an adapter reads the fields they read (a property read is about 420).
 
 Each is learned on a class's first use and forgotten when any watched class changes.
+
+``text_response`` is the C ``TextResponse`` of ``kettle.http._response`` when that
+optional accelerator is built (the same steps, the same object, one frame and
+the bytecode saved); ``python_text_response`` is its Python twin, which the C
+object keeps and calls for any call of another form.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kettle._accelerators import accelerator
 from kettle.http._watched import fact_table, keeps, learned, static_attribute
 from kettle.http.headers import LENGTH_VALUES, Headers
 from kettle.http.response import _DEFAULT_TYPE_PAIR, Response
@@ -70,7 +76,7 @@ def _text_class(cls: Any) -> bool:
     return _built_plainly(cls) and type(mimetype) is str and mimetype == "text/html"
 
 
-def text_response(cls: Any, text: str) -> AppResponse:
+def python_text_response(cls: Any, text: str) -> AppResponse:
     """``cls(text)`` for a class in ``TEXT_CLASSES``: ``Response.__init__``'s steps."""
     self = _new(cls)
     data = text.encode()
@@ -85,6 +91,17 @@ def text_response(cls: Any, text: str) -> AppResponse:
     self.has_close_callbacks = False
     self.response = [data]
     return self  # type: ignore[no-any-return]
+
+
+#: The C ``text_response`` (``_response.c``), or None: ``python_text_response`` is used.
+_TextResponse = accelerator("kettle.http._response", "TextResponse")
+#: ``cls(text)`` for a class in ``TEXT_CLASSES`` (what ``return_values`` imports).
+text_response = python_text_response
+if _TextResponse is not None:  # The constants the Python function writes, given once.
+    text_response = _TextResponse(
+        python_text_response, Headers, _DEFAULT_TYPE_PAIR, "Content-Length", LENGTH_VALUES,
+        200, "200 OK",
+    )  # fmt: skip
 
 
 def new_text_response(cls: Any, text: str) -> AppResponse:

@@ -1,10 +1,18 @@
-"""What an adapter sends of a response: its header pairs and body, by HTTP's body rules."""
+"""What an adapter sends of a response: its header pairs and body, by HTTP's body rules.
+
+``prepare_send`` is the C ``PrepareSend`` of ``kettle.http._response`` when that
+optional accelerator is built: it answers the common response itself (a list
+body with its Content-Length, a class in ``PLAIN_STATUS``, not HEAD, no bodiless
+status) and calls ``python_prepare_send``, its Python twin, with the same
+arguments for any other.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
+from kettle._accelerators import accelerator
 from kettle.http._fast_response import PLAIN_STATUS, plain_status
 from kettle.http.headers import Headers, length_value
 from kettle.http.response import Response, own_headers
@@ -39,7 +47,7 @@ def _bodiless_headers(headers: list[tuple[str, str]], code: int) -> list[tuple[s
     return [pair for pair in headers if pair[0].lower() != "content-length"]
 
 
-def prepare_send(
+def python_prepare_send(
     response: Response, method: str, as_code: bool = False
 ) -> tuple[Any, list[tuple[str, str]], Iterable[Any] | None]:
     """Return the status, the header pairs and the body to send, applying HTTP's body rules.
@@ -82,3 +90,13 @@ def prepare_send(
         else:
             headers.append(("Content-Length", length_value(sum(map(len, body)))))
     return status, headers, body
+
+
+#: The C ``prepare_send`` (``_response.c``), or None: ``python_prepare_send`` is used.
+_PrepareSend = accelerator("kettle.http._response", "PrepareSend")
+#: What the adapters call once per request.
+prepare_send = python_prepare_send
+if _PrepareSend is not None:  # The dict itself: the Python function fills it, C reads it.
+    prepare_send = _PrepareSend(
+        python_prepare_send, PLAIN_STATUS, Headers, "Content-Length", "HEAD"
+    )

@@ -67,13 +67,15 @@ def test_pure_python_runs_the_same_tests() -> None:
         "from kettle import globals as G; from kettle.http import urls;"
         "from kettle.routing import shapes; from kettle.http import datastructures as D;"
         "from kettle.http import _request_params as P; from kettle.adapters import wsgi as W;"
+        "from kettle.adapters import asgi as A; from kettle.http import _fast_response as F;"
+        "from kettle.http import sending as S;"
         "print(G._Forwarder, urls._fill_multidict, shapes._Resolver, D._Method, P._QueryArgs,"
-        " W._Builder)"
+        " W._Builder, A._Builder, F._TextResponse, S._PrepareSend)"
     )
     done = subprocess.run(
         [sys.executable, "-c", check], env=env, capture_output=True, text=True, check=True
     )
-    assert done.stdout.split() == ["None"] * 6
+    assert done.stdout.split() == ["None"] * 9
     tests = [
         "tests/request/test_request_proxy_names.py",
         "tests/core/test_core_urls.py",
@@ -84,6 +86,7 @@ def test_pure_python_runs_the_same_tests() -> None:
         "tests/routing/test_shapes.py",
         "tests/routing/test_resolve_accelerator.py",
         "tests/request/test_request_builders_accelerator.py",
+        "tests/core/test_core_response_accelerator.py",
         f"{Path(__file__).relative_to(ROOT)}::test_proxies_read_the_current_objects",
     ]
     done = subprocess.run(

@@ -7,7 +7,7 @@
 ``kettle.routing._resolve`` (for ``kettle.routing.shapes``), ``kettle.http._response``
 (for ``kettle.http._fast_response`` and ``kettle.http.sending``),
 ``kettle.adapters._environ`` (for ``kettle.adapters.wsgi``) and
-``kettle.adapters._scope`` (for ``kettle.adapters.asgi``). A module that has one
+``kettle.adapters._scope`` (for ``kettle.adapters.asgi_request``). A module that has one
 asks for it here and keeps its pure-Python code when the answer is None: not
 built, or ``KETTLE_PURE_PYTHON=1`` (to measure, or to rule the C code out).
 """

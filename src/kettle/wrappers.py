@@ -266,7 +266,7 @@ class Request(_HTTPRequest):
         """The headers from the ASGI scope or WSGI environ the request keeps (else none)."""
         scope = self.scope
         if scope is not None:
-            from kettle.adapters.asgi import headers_from_scope
+            from kettle.adapters.asgi_request import headers_from_scope
 
             return headers_from_scope(scope)
         environ = self.__dict__.get("environ")

@@ -67,7 +67,7 @@ def test_pure_python_runs_the_same_tests() -> None:
         "from kettle import globals as G; from kettle.http import urls;"
         "from kettle.routing import shapes; from kettle.http import datastructures as D;"
         "from kettle.http import _request_params as P; from kettle.adapters import wsgi as W;"
-        "from kettle.adapters import asgi as A; from kettle.http import _fast_response as F;"
+        "from kettle.adapters import asgi_request as A; from kettle.http import _fast_response as F;"
         "from kettle.http import sending as S;"
         "print(G._Forwarder, urls._fill_multidict, shapes._Resolver, D._Method, P._QueryArgs,"
         " W._Builder, A._Builder, F._TextResponse, S._PrepareSend)"

@@ -22,7 +22,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kettle import Kettle, request
-from kettle.adapters import asgi, wsgi
+from kettle.adapters import asgi_request as asgi
+from kettle.adapters import wsgi
 from kettle.http.request import INIT_CONSTANTS
 from kettle.http.request import Request as HTTPRequest
 from kettle.testing import KettleClient
@@ -282,3 +283,19 @@ def test_wsgi_environs_of_every_kind_are_served() -> None:
     assert called(app, wsgi_environ("/a", HTTP_HOST="bad host"))[0] == "400 BAD REQUEST"
     assert b'"path":"/caf\\u00e9"' in called(app, wsgi_environ("/cafÃ©"))[1]
     assert b'"path":"/a"' in called(app, wsgi_environ("//a"))[1]
+
+
+@pytest.mark.parametrize("built", [True, False])
+def test_repeated_fields_are_joined_once(built: bool) -> None:
+    if built and asgi._Builder is None and not os.environ.get("CI"):
+        pytest.skip("the C accelerators are not built here")
+    build = asgi._scope_request if built else asgi.scope_request
+    headers = [(b"cookie", b"k%d=v" % i) for i in range(5000)]
+    headers += [(b"content-length", b"7")] * 3
+    scope = {"type": "http", "headers": headers}
+    made, length, chunked, cookie = build(
+        SimpleNamespace(request_class=AppRequest), scope, "GET", "/"
+    )
+    assert cookie == "; ".join(f"k{i}=v" for i in range(5000))
+    assert made.scope_cookie_header == cookie
+    assert (length, chunked) == ("7, 7, 7", False)

@@ -136,7 +136,7 @@ def test_a_remembered_404_is_byte_identical_to_the_lifecycles(
     assert _remembered(app, protocol, "/users/x/nothing/here")
     built: list[object] = []
     module: Any = wsgi if protocol == "wsgi" else asgi_adapter
-    name = "build_request" if protocol == "wsgi" else "scope_request"
+    name = "_build_request" if protocol == "wsgi" else "_scope_request"  # (What they call.)
     original = getattr(module, name)
     monkeypatch.setattr(module, name, lambda *args: built.append(args) or original(*args))
     again = raw(app, "/users/x/nothing/here")

@@ -13,11 +13,15 @@
 #include <string.h>
 
 /* Interned strings of this module, and "\x00" (a repeated Host: see ``scan_headers``). */
-static PyObject *s_nul, *k_headers, *k_root_path, *k_scope_scheme, *k_query_string, *k_client, *a_request_class, *a_scope, *a_cookie_header, *a_content_type, *a_url_rule, *a_routing_exception, *s_empty;
+static PyObject *s_nul, *k_headers, *k_root_path, *k_scope_scheme, *k_query_string, *k_client,
+    *a_request_class, *a_scope, *a_cookie_header, *a_content_type, *a_url_rule,
+    *a_routing_exception, *s_empty, *s_comma, *s_semicolon;
 
-/* What one pass over the scope's headers finds (``scope_request``'s loop). */
+/* What one pass over the scope's headers finds (``scope_request``'s loop). A field
+ * repeated is gathered in a list and joined once at the end: linear in the headers. */
 typedef struct {
     PyObject *length, *cookie, *kind;
+    PyObject *lengths, *cookies; /* NULL until a second field of the name */
     int chunked;
 } Scanned;
 
@@ -27,19 +31,36 @@ scanned_clear(Scanned *s)
     Py_CLEAR(s->length);
     Py_CLEAR(s->cookie);
     Py_CLEAR(s->kind);
+    Py_CLEAR(s->lengths);
+    Py_CLEAR(s->cookies);
 }
 
-/* ``*slot = text`` when empty, else ``f"{*slot}{separator}{text}"``: 0, or -1. */
+/* ``text`` as the field's first value (``*first``), or added to ``*more``: 0, or -1. */
 static int
-joined(PyObject **slot, PyObject *text, const char *separator)
+gather(PyObject **first, PyObject **more, PyObject *text)
 {
-    if (*slot == NULL) {
-        *slot = Py_NewRef(text);
+    if (*first == NULL) {
+        *first = Py_NewRef(text);
         return 0;
     }
-    PyObject *both = PyUnicode_FromFormat("%U%s%U", *slot, separator, text);
-    Py_SETREF(*slot, both);
-    return both == NULL ? -1 : 0;
+    if (*more == NULL) {
+        *more = PyList_New(0);
+        if (*more == NULL || PyList_Append(*more, *first) < 0) {
+            return -1;
+        }
+    }
+    return PyList_Append(*more, text);
+}
+
+/* ``*first = separator.join(more)`` when the field came more than once: 0, or -1. */
+static int
+join_gathered(PyObject **first, PyObject *more, PyObject *separator)
+{
+    if (more == NULL) {
+        return 0;
+    }
+    Py_XSETREF(*first, PyUnicode_Join(separator, more));
+    return *first == NULL ? -1 : 0;
 }
 
 static inline int
@@ -94,13 +115,18 @@ scan_headers(PyObject *headers, Fields *f, Scanned *s)
         if (decoded == NULL) {
             return -1;
         }
-        int failed = host ? (f->host = Py_NewRef(decoded), 0)
-                          : joined(length ? &s->length : &s->cookie, decoded,
-                                   length ? ", " : "; ");
+        int failed = host     ? (f->host = Py_NewRef(decoded), 0)
+                     : length ? gather(&s->length, &s->lengths, decoded)
+                              : gather(&s->cookie, &s->cookies, decoded);
         Py_DECREF(decoded);
         if (failed) {
             return -1;
         }
+    }
+    /* ``f"{length}, {text}"`` and ``f"{cookie}; {text}"`` repeated, in one join each. */
+    if (join_gathered(&s->length, s->lengths, s_comma) < 0 ||
+        join_gathered(&s->cookie, s->cookies, s_semicolon) < 0) {
+        return -1;
     }
     return 1;
 }
@@ -294,6 +320,8 @@ module_exec(PyObject *module)
         {&a_url_rule, "url_rule"},
         {&a_routing_exception, "routing_exception"},
         {&s_empty, ""},
+        {&s_comma, ", "},
+        {&s_semicolon, "; "},
     };
     if (builder_names() < 0 || intern_names(names, sizeof(names) / sizeof(names[0])) < 0) {
         return -1;

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from kettle.adapters.asgi import request_from_scope
+from kettle.adapters.asgi_request import request_from_scope
 from kettle.ctx import PRESERVE_CONTEXT, RequestContext
 from kettle.pipeline import run_websocket
 from kettle.websocket import WebSocket

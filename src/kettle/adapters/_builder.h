@@ -315,4 +315,31 @@ builder_clear(Builder *self)
     return 0;
 }
 
+/* The static Builder type of a module: its qualified ``name``, ``tp_new`` and docstring. */
+#define KETTLE_BUILDER_TYPE(name, new_function, doc)                      \
+    {                                                                    \
+        PyVarObject_HEAD_INIT(NULL, 0)                                   \
+        .tp_name = (name),                                               \
+        .tp_basicsize = sizeof(Builder),                                 \
+        .tp_dealloc = kettle_gc_dealloc,                                 \
+        .tp_vectorcall_offset = offsetof(Builder, vectorcall),           \
+        .tp_call = PyVectorcall_Call,                                    \
+        .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |            \
+                    Py_TPFLAGS_HAVE_VECTORCALL,                          \
+        .tp_doc = (doc),                                                 \
+        .tp_traverse = (traverseproc)builder_traverse,                   \
+        .tp_clear = (inquiry)builder_clear,                              \
+        .tp_new = (new_function),                                        \
+    }
+
+/* A module's start: the shared names, its own ``names``, its ``type`` added as Builder. */
+static int
+builder_module_exec(PyObject *module, const Name *names, size_t count, PyTypeObject *type)
+{
+    if (builder_names() < 0 || intern_names(names, count) < 0) {
+        return -1;
+    }
+    return kettle_add_type(module, type, "Builder");
+}
+
 #endif

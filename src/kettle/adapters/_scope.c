@@ -279,30 +279,19 @@ scope_vectorcall(Builder *self, PyObject *const *args, size_t nargsf, PyObject *
     return answer;
 }
 
-
 static PyObject *
 builder_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
     return builder_make(type, args, kwargs, (vectorcallfunc)scope_vectorcall, 1);
 }
 
-PyDoc_STRVAR(builder_doc, "Builder(fallback, upper_methods, checked_hosts, unchecked, factory, schemes)\n--\n\n"
+PyDoc_STRVAR(builder_doc,
+"Builder(fallback, upper_methods, checked_hosts, unchecked, factory, schemes)\n--\n\n"
 "``scope_request(app, scope, method, path)``: the usual scope in C,\n"
 "``fallback`` (that function) for any other.");
 
-static PyTypeObject BuilderType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "kettle.adapters._scope.Builder",
-    .tp_basicsize = sizeof(Builder),
-    .tp_dealloc = kettle_gc_dealloc,
-    .tp_vectorcall_offset = offsetof(Builder, vectorcall),
-    .tp_call = PyVectorcall_Call,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_doc = builder_doc,
-    .tp_traverse = (traverseproc)builder_traverse,
-    .tp_clear = (inquiry)builder_clear,
-    .tp_new = builder_new,
-};
+static PyTypeObject BuilderType =
+    KETTLE_BUILDER_TYPE("kettle.adapters._scope.Builder", builder_new, builder_doc);
 
 static int
 module_exec(PyObject *module)
@@ -323,13 +312,10 @@ module_exec(PyObject *module)
         {&s_comma, ", "},
         {&s_semicolon, "; "},
     };
-    if (builder_names() < 0 || intern_names(names, sizeof(names) / sizeof(names[0])) < 0) {
-        return -1;
-    }
     if (s_nul == NULL && (s_nul = PyUnicode_FromOrdinal(0)) == NULL) {
         return -1;
     }
-    return kettle_add_type(module, &BuilderType, "Builder");
+    return builder_module_exec(module, names, sizeof(names) / sizeof(names[0]), &BuilderType);
 }
 
 static PyModuleDef_Slot slots[] = {

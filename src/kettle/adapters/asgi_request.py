@@ -44,6 +44,19 @@ _HTTP_SCHEMES = {"ws": "http", "wss": "https"}
 _SCANNED = frozenset({b"host", b"content-length", b"transfer-encoding", b"cookie", b"content-type"})
 
 
+def _joined(
+    length: str | None, cookie: str | None, more: list[tuple[bytes, str]]
+) -> tuple[str | None, str | None]:
+    """The Content-Length fields joined by ", ", the Cookie fields by "; " (RFC 9110 5.3,
+    RFC 6265 5.4), the first of each given alone and the rest in ``more``: one join each."""
+    lengths = [length, *(text for name, text in more if name == b"content-length")]
+    cookies = [cookie, *(text for name, text in more if name == b"cookie")]
+    return (
+        ", ".join(lengths) if len(lengths) > 1 else length,  # type: ignore[arg-type]
+        "; ".join(cookies) if len(cookies) > 1 else cookie,  # type: ignore[arg-type]
+    )
+
+
 def _scan_headers(
     headers: Iterable[tuple[bytes, bytes]],
 ) -> tuple[str | None, str | None, bool, str | None, bytes | None]:
@@ -55,37 +68,25 @@ def _scan_headers(
     chunked = False
     cookie: str | None = None
     kind: bytes | None = None
-    lengths: list[str] | None = None  # Repeated fields, gathered: joined once, below.
-    cookies: list[str] | None = None
+    more: list[tuple[bytes, str]] | None = None  # Repeated fields: joined once, below.
     for name, value in headers:
         if name not in _SCANNED:
             continue
         if name == b"host":
             host = "\x00" if host is not None else value.decode("latin-1")
-        elif name == b"content-length":
-            text = value.decode("latin-1")
-            if length is None:
-                length = text
-            elif lengths is None:
-                lengths = [length, text]
-            else:
-                lengths.append(text)
         elif name == b"transfer-encoding":
             chunked = True
         elif name == b"content-type":  # The first, as ``request.content_type`` reads it.
             kind = value if kind is None else kind
-        else:
-            text = value.decode("latin-1")
-            if cookie is None:
-                cookie = text
-            elif cookies is None:
-                cookies = [cookie, text]
-            else:
-                cookies.append(text)
-    if lengths is not None:  # (A join per field repeated: linear in the headers' size.)
-        length = ", ".join(lengths)
-    if cookies is not None:
-        cookie = "; ".join(cookies)
+        elif name == b"cookie" and cookie is None:
+            cookie = value.decode("latin-1")
+        elif name == b"content-length" and length is None:
+            length = value.decode("latin-1")
+        else:  # A Cookie or Content-Length field again.
+            more = [] if more is None else more
+            more.append((name, value.decode("latin-1")))
+    if more is not None:
+        length, cookie = _joined(length, cookie, more)
     return host, length, chunked, cookie, kind
 
 

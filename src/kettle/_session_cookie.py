@@ -21,7 +21,7 @@ from itsdangerous import BadData
 
 from kettle._signing import SignedSerializer
 from kettle.ctx import _cv_get
-from kettle.http._watched import fact_table, keeps
+from kettle.http._watched import fact_table, keeps, versioned_fact
 from kettle.http.cookies import KEPT_HEADER, cookie_value, format_cookie, kept_cookie_value
 from kettle.http.dates import http_date
 from kettle.http.headers import Headers
@@ -46,13 +46,7 @@ def load_cookie(request: Request, name: str, serializer: Any, max_age: int) -> L
     Cookie header when nothing built ``request.cookies`` yet. None also for a
     bad signature, an expired or malformed cookie, or data that is not a dict.
     """
-    cls = type(request)
-    plain = _PLAIN_COOKIES.get(cls)
-    if plain is None:
-        # Kettle's own ``cookies`` and a ``cookie_header`` to read: decided once per class.
-        plain = _PLAIN_COOKIES[cls] = cls.cookies is _PARSED_COOKIES and hasattr(
-            cls, "cookie_header"
-        )
+    plain = versioned_fact(_PLAIN_COOKIES, type(request), _reads_raw_cookie)
     value: Any
     if not plain or "cookies" in request.__dict__:
         # Typed Any on purpose: compiled by mypyc, a call on a value typed as a dict
@@ -83,8 +77,14 @@ def load_cookie(request: Request, name: str, serializer: Any, max_age: int) -> L
 
 
 _PARSED_COOKIES = HTTPRequest.__dict__["cookies"]
-#: Request classes whose cookie can be read from the raw header (True) or not.
-_PLAIN_COOKIES: dict[type, bool] = {}
+#: Request classes whose cookie can be read from the raw header (True) or not, each with
+#: its version (``versioned_fact``).
+_PLAIN_COOKIES: dict[type, tuple[int, bool]] = {}
+
+
+def _reads_raw_cookie(cls: type) -> bool:
+    """True when ``cls`` has Kettle's own ``cookies`` and a ``cookie_header`` to read."""
+    return cls.cookies is _PARSED_COOKIES and hasattr(cls, "cookie_header")  # type: ignore[attr-defined]
 
 
 _VARY = HTTPResponse.__dict__["vary"]

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kettle.http._watched import versioned_fact
 from kettle.http.exceptions import NotFound
 from kettle.http.hosts import host_is_trusted
 from kettle.http.request import Request as _Request
@@ -70,23 +71,24 @@ _REQUEST_HOOKS = frozenset(
         *("__getattribute__", "__getattr__", "__setattr__", "__del__"),
     }
 )
-#: Per request class: ``plain_request_class``'s answer (a class does not change).
-_PLAIN_CLASSES: dict[type, bool] = {}
+#: Per request class: ``plain_request_class``'s answer, with the class's version.
+_PLAIN_CLASSES: dict[type, tuple[int, bool]] = {}
 
 
 def plain_request_class(cls: type) -> bool:
     """True when building, matching and closing a ``cls`` runs only Kettle's code."""
-    plain = _PLAIN_CLASSES.get(cls)
-    if plain is None:
-        plain = bool(issubclass(cls, _Request) and cls.init_directly)
-        for klass in cls.__mro__:
-            if klass is _Request:
-                break
-            if klass.__module__.startswith("kettle."):
-                continue  # Kettle's own (``kettle.wrappers.Request``) reads the same fields.
-            if _REQUEST_HOOKS.intersection(klass.__dict__):
-                plain = False
-        _PLAIN_CLASSES[cls] = plain
+    return versioned_fact(_PLAIN_CLASSES, cls, _runs_kettle_code)  # type: ignore[no-any-return]
+
+
+def _runs_kettle_code(cls: type) -> bool:
+    plain = bool(issubclass(cls, _Request) and cls.init_directly)
+    for klass in cls.__mro__:
+        if klass is _Request:
+            break
+        if klass.__module__.startswith("kettle."):
+            continue  # Kettle's own (``kettle.wrappers.Request``) reads the same fields.
+        if _REQUEST_HOOKS.intersection(klass.__dict__):
+            plain = False
     return plain
 
 

@@ -87,6 +87,7 @@ def test_pure_python_runs_the_same_tests() -> None:
         "tests/routing/test_resolve_accelerator.py",
         "tests/request/test_request_builders_accelerator.py",
         "tests/core/test_core_response_accelerator.py",
+        "tests/core/test_core_class_facts.py",
         f"{Path(__file__).relative_to(ROOT)}::test_proxies_read_the_current_objects",
     ]
     done = subprocess.run(

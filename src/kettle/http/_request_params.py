@@ -10,12 +10,12 @@ a query string or a form.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Self, overload
 
 from kettle._accelerators import accelerator
 from kettle.http._lazy import store
+from kettle.http._watched import class_version
 from kettle.http.datastructures import ImmutableMultiDict
 from kettle.http.urls import iter_qsl, query_multidict
 
@@ -37,10 +37,6 @@ form_hooks = attrgetter(
 KEPT_FORM_HOOKS: list[tuple[Any, ...]] = []
 
 
-#: The C ``class_version`` (``_urlencoded.c``), or None: ``form_hooks`` is read each time.
-_class_version: Callable[[type], int] | None = accelerator(
-    "kettle.http._urlencoded", "class_version"
-)
 #: The classes whose hooks were found kept, each with its ``class_version`` then: the
 #: answer holds while the class (and every class it derives from) is unchanged, and the
 #: list only grows. Bounded: classes made per request would only be asked again.
@@ -50,7 +46,7 @@ _KEPT_AT: dict[type, int] = {}
 def default_form_hooks(request: Request) -> bool:
     """True while ``request``'s class holds the form hooks of a class in ``KEPT_FORM_HOOKS``."""
     cls = type(request)
-    version = 0 if _class_version is None else _class_version(cls)
+    version = 0 if class_version is None else class_version(cls)
     return (version != 0 and _KEPT_AT.get(cls) == version) or hooks_kept_now(cls, version)
 
 

@@ -23,12 +23,19 @@ from abc import ABCMeta
 from collections.abc import Callable
 from typing import Any
 
+from kettle._accelerators import accelerator
+
 #: Bumped by every change (a learner compares it before and after).
 _changes = [0]
 _tables: list[dict[type, Any]] = []
 #: Past this many classes a table starts again (classes made at run time stay collectable).
 _MAX_CLASSES = 64
 _MISSING: Any = object()
+#: CPython's version tag of a class (``class_version`` of ``kettle.http._urlencoded``: it
+#: changes when an attribute of the class or of a base is set or deleted), or None.
+class_version: Callable[[type], int] | None = accelerator(
+    "kettle.http._urlencoded", "class_version"
+)
 
 
 def forget() -> None:
@@ -129,3 +136,25 @@ def keeps(
         yes,
         no,
     )
+
+
+def versioned_fact(
+    table: dict[type, tuple[int, Any]], cls: type, learn: Callable[[type], Any]
+) -> Any:
+    """``learn(cls)``, kept in ``table`` while ``cls`` and its bases are unchanged.
+
+    For classes that are not watched (a request class): the fact is kept with the
+    class's ``class_version`` and learned again when it differs. Without the C
+    accelerator (or a version tag) it is learned on every call: exact, slower.
+    Past ``_MAX_CLASSES`` classes the table starts again.
+    """
+    version = 0 if class_version is None else class_version(cls)
+    kept = table.get(cls)
+    if kept is not None and version and kept[0] == version:
+        return kept[1]
+    fact = learn(cls)
+    if version:
+        if len(table) >= _MAX_CLASSES:
+            table.clear()
+        table[cls] = (version, fact)
+    return fact

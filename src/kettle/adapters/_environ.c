@@ -12,7 +12,8 @@
 #include <string.h>
 
 /* Interned strings of this module. */
-static PyObject *k_host, *k_script, *k_path, *k_query, *k_method, *k_scheme, *k_remote, *k_input, *k_terminated, *a_environ, *s_get;
+static PyObject *k_host, *k_script, *k_path, *k_query, *k_method, *k_scheme, *k_remote,
+    *k_input, *k_terminated, *a_environ, *s_get;
 
 /* Fill ``f`` from the environ as build_request does: 1 when done, 0 when the call is
  * the fallback's, -1 on an error. */

@@ -46,8 +46,7 @@ ACCELERATORS = [
         "kettle.http._multidict",
         "kettle.routing._resolve",
         "kettle.http._response",
-        "kettle.adapters._environ",
-        "kettle.adapters._scope",
+        "kettle.adapters._builders",
     )
 ]
 HERE = Path(__file__).resolve().parent

@@ -5,9 +5,9 @@
 ``kettle.http._request_params``), ``kettle._proxies`` (for ``kettle.globals``),
 ``kettle.http._multidict`` (for ``kettle.http.datastructures``),
 ``kettle.routing._resolve`` (for ``kettle.routing.shapes``), ``kettle.http._response``
-(for ``kettle.http._fast_response`` and ``kettle.http.sending``),
-``kettle.adapters._environ`` (for ``kettle.adapters.wsgi``) and
-``kettle.adapters._scope`` (for ``kettle.adapters.asgi_request``). A module that has one
+(for ``kettle.http._fast_response`` and ``kettle.http.sending``)
+and ``kettle.adapters._builders`` (for ``kettle.adapters.wsgi`` and
+``kettle.adapters.asgi_request``). A module that has one
 asks for it here and keeps its pure-Python code when the answer is None: not
 built, or ``KETTLE_PURE_PYTHON=1`` (to measure, or to rule the C code out).
 """

@@ -1,4 +1,4 @@
-"""The C request builders (``kettle.adapters._environ``, ``._scope``) make what Python makes.
+"""The C request builder (``kettle.adapters._builders``) makes what Python makes.
 
 When built, each adapter builds its requests with a C ``Builder``: the usual
 environ (scope) made into the request ``build_request`` (``scope_request``) and
@@ -126,9 +126,9 @@ def test_the_usual_environ_is_built_in_c() -> None:
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("handed to the fallback")
 
-    from kettle.adapters._environ import Builder
+    from kettle.adapters._builders import Builder
 
-    build = Builder(refuse, *INIT_CONSTANTS, wsgi._headers_factory)
+    build = Builder("wsgi", refuse, *INIT_CONSTANTS, wsgi._headers_factory)
     environ = wsgi_environ("/a/b", QUERY_STRING="x=1", SCRIPT_NAME="/app/")
     made = build(AppRequest, environ, True, "/a/b")
     assert (made.method, made.path, made.root_path, made.query_string) == (
@@ -199,10 +199,10 @@ def test_the_usual_scope_is_built_in_c() -> None:
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("handed to the fallback")
 
-    from kettle.adapters._scope import Builder
+    from kettle.adapters._builders import Builder
 
     build = Builder(
-        refuse, *INIT_CONSTANTS, partial(partial, asgi.headers_from_scope), asgi._HTTP_SCHEMES
+        "asgi", refuse, *INIT_CONSTANTS, partial(partial, asgi.headers_from_scope), asgi._HTTP_SCHEMES
     )
     headers = [
         (b"host", b"example.com"), (b"cookie", b"a=1"), (b"content-length", b"3"),

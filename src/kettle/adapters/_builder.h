@@ -1,4 +1,4 @@
-/* What the C request builders share (``_environ.c`` for WSGI, ``_scope.c`` for ASGI).
+/* The fields of a request and ``Request.__init__``'s own steps, for ``_builders.c``.
  *
  * Each is the accelerator of the call its adapter makes once per request. A
  * Builder does what that function does, then what ``Request.__init__``
@@ -7,7 +7,7 @@
  * ``__init__`` (``init_directly``), and for a usual request. Every other call
  * goes, unchanged, to ``fallback`` (the Python function), before anything is
  * made. Here: the fields, ``__init__``'s own steps (``settle_fields``,
- * ``new_request``) and the type's plumbing.
+ * ``new_request``) and the helpers both readers use.
  *
  * The fields are stored by ``PyObject_SetAttr`` in ``__init__``'s order, each
  * only when ``__init__`` stores it: a subclass's ``__setattr__`` or data
@@ -253,93 +253,6 @@ new_request(Builder *self, PyObject *cls, Fields *f)
         return NULL;
     }
     return request;
-}
-
-
-/* A Builder of ``type`` calling ``vectorcall``, from ``Builder(fallback, upper_methods,
- * checked_hosts, unchecked, factory[, schemes])``: ``schemes`` when ``with_schemes``. */
-static PyObject *
-builder_make(PyTypeObject *type, PyObject *args, PyObject *kwargs, vectorcallfunc vectorcall,
-             int with_schemes)
-{
-    static char *keywords[] = {"fallback", "upper_methods", "checked_hosts", "unchecked",
-                               "factory",  "schemes",       NULL};
-    PyObject *fallback, *upper_methods, *checked_hosts, *unchecked, *factory;
-    PyObject *schemes = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO!O!OO|O!:Builder", keywords, &fallback,
-                                     &PyFrozenSet_Type, &upper_methods, &PyDict_Type,
-                                     &checked_hosts, &unchecked, &factory, &PyDict_Type,
-                                     &schemes)) {
-        return NULL;
-    }
-    if ((schemes != NULL) != with_schemes) {
-        PyErr_SetString(PyExc_TypeError, with_schemes ? "Builder: schemes is required"
-                                                      : "Builder: schemes is not taken");
-        return NULL;
-    }
-    Builder *self = (Builder *)type->tp_alloc(type, 0);
-    if (self == NULL) {
-        return NULL;
-    }
-    self->fallback = Py_NewRef(fallback);
-    self->upper_methods = Py_NewRef(upper_methods);
-    self->checked_hosts = Py_NewRef(checked_hosts);
-    self->unchecked = Py_NewRef(unchecked);
-    self->factory = Py_NewRef(factory);
-    self->schemes = Py_XNewRef(schemes);
-    self->vectorcall = vectorcall;
-    return (PyObject *)self;
-}
-
-static int
-builder_traverse(Builder *self, visitproc visit, void *arg)
-{
-    Py_VISIT(self->fallback);
-    Py_VISIT(self->upper_methods);
-    Py_VISIT(self->checked_hosts);
-    Py_VISIT(self->unchecked);
-    Py_VISIT(self->factory);
-    Py_VISIT(self->schemes);
-    return 0;
-}
-
-static int
-builder_clear(Builder *self)
-{
-    Py_CLEAR(self->fallback);
-    Py_CLEAR(self->upper_methods);
-    Py_CLEAR(self->checked_hosts);
-    Py_CLEAR(self->unchecked);
-    Py_CLEAR(self->factory);
-    Py_CLEAR(self->schemes);
-    return 0;
-}
-
-/* The static Builder type of a module: its qualified ``name``, ``tp_new`` and docstring. */
-#define KETTLE_BUILDER_TYPE(name, new_function, doc)                      \
-    {                                                                    \
-        PyVarObject_HEAD_INIT(NULL, 0)                                   \
-        .tp_name = (name),                                               \
-        .tp_basicsize = sizeof(Builder),                                 \
-        .tp_dealloc = kettle_gc_dealloc,                                 \
-        .tp_vectorcall_offset = offsetof(Builder, vectorcall),           \
-        .tp_call = PyVectorcall_Call,                                    \
-        .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |            \
-                    Py_TPFLAGS_HAVE_VECTORCALL,                          \
-        .tp_doc = (doc),                                                 \
-        .tp_traverse = (traverseproc)builder_traverse,                   \
-        .tp_clear = (inquiry)builder_clear,                              \
-        .tp_new = (new_function),                                        \
-    }
-
-/* A module's start: the shared names, its own ``names``, its ``type`` added as Builder. */
-static int
-builder_module_exec(PyObject *module, const Name *names, size_t count, PyTypeObject *type)
-{
-    if (builder_names() < 0 || intern_names(names, count) < 0) {
-        return -1;
-    }
-    return kettle_add_type(module, type, "Builder");
 }
 
 #endif

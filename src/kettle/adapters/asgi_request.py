@@ -1,7 +1,7 @@
 """ASGI: a scope made into the request (``scope_request``), before any body is read.
 
 The ASGI adapter (``kettle.adapters.asgi``) calls ``scope_request`` once per
-request, through ``_scope_request``: the C builder of ``kettle.adapters._scope``
+request, through ``_scope_request``: the C builder of ``kettle.adapters._builders``
 when it is built, the function itself otherwise.
 """
 
@@ -161,11 +161,13 @@ def scope_request(
     return request, length, chunked, cookie
 
 
-#: ``scope_request`` as ``__call__`` calls it: in C when built (``kettle.adapters._scope``).
-_Builder = accelerator("kettle.adapters._scope", "Builder")
+#: ``scope_request`` as ``__call__`` calls it: in C when built (``kettle.adapters._builders``).
+_Builder = accelerator("kettle.adapters._builders", "Builder")
 _factory = _partial(_partial, headers_from_scope)
 _scope_request: Callable[..., tuple[Request, str | None, bool, str | None]] = (
-    _Builder(scope_request, *INIT_CONSTANTS, _factory, _HTTP_SCHEMES) if _Builder else scope_request
+    _Builder("asgi", scope_request, *INIT_CONSTANTS, _factory, _HTTP_SCHEMES)
+    if _Builder
+    else scope_request
 )
 
 

@@ -131,13 +131,13 @@ def build_request(
     return request
 
 
-#: ``build_request`` as ``serve`` calls it: in C when built (``kettle.adapters._environ``:
+#: ``build_request`` as ``serve`` calls it: in C when built (``kettle.adapters._builders``:
 #: the usual request, the function itself for any other).
-_Builder = accelerator("kettle.adapters._environ", "Builder")
+_Builder = accelerator("kettle.adapters._builders", "Builder")
 _build_request: Callable[..., Any] = (
     build_request
     if _Builder is None
-    else _Builder(build_request, *INIT_CONSTANTS, _headers_factory)
+    else _Builder("wsgi", build_request, *INIT_CONSTANTS, _headers_factory)
 )
 
 

@@ -70,7 +70,7 @@ _checked_host_of = checked_hosts.get
 
 #: ``Request._checked_host`` before the Host was checked.
 _UNCHECKED: Any = object()
-#: What a C twin of ``Request.__init__`` is given (``kettle.adapters._environ``).
+#: What a C twin of ``Request.__init__`` is given (``kettle.adapters._builders``).
 INIT_CONSTANTS = (_UPPER_METHODS, checked_hosts, _UNCHECKED)
 #: What ``stream`` holds once a form read the body whole: it reads empty (an empty BytesIO
 #: made only if ``stream`` is read, which few views do after a form).

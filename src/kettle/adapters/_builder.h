@@ -170,6 +170,21 @@ without_trailing_slashes(PyObject *text)
     return PyUnicode_Substring(text, 0, end);
 }
 
+/* ``f->scheme = mapping.get(key, "http")``: 1 when it is a str, 0 when it is not (the
+ * fallback's case), -1 on an error. */
+static int
+read_scheme(PyObject *mapping, PyObject *key, Fields *f)
+{
+    f->scheme = lookup(mapping, key);
+    if (f->scheme == NULL) {
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+        f->scheme = Py_NewRef(s_http);
+    }
+    return PyUnicode_CheckExact(f->scheme);
+}
+
 /* What ``__init__`` computes from its arguments before storing: the method upper-cased
  * unless it is one servers send, ``root_path.rstrip("/")``, the Host checked before.
  * 0, or -1 on an error. */

@@ -68,15 +68,9 @@ environ_fields(PyObject *environ, PyObject *path_info, Fields *f)
     if (state == 0) {
         Py_XSETREF(f->method, Py_NewRef(s_get));
     }
-    f->scheme = lookup(environ, k_scheme);
-    if (f->scheme == NULL) {
-        if (PyErr_Occurred()) {
-            return -1;
-        }
-        f->scheme = Py_NewRef(s_http);
-    }
-    if (!PyUnicode_CheckExact(f->scheme)) {
-        return 0;
+    state = read_scheme(environ, k_scheme, f);
+    if (state <= 0) {
+        return state;
     }
     f->root_path = lookup(environ, k_script);
     if (f->root_path == NULL && PyErr_Occurred()) {
@@ -338,15 +332,9 @@ scope_fields(Builder *self, PyObject *scope, PyObject *method, PyObject *path, F
     if (!plain_path(f->path)) {
         return 0;
     }
-    f->scheme = lookup(scope, k_scope_scheme);
-    if (f->scheme == NULL) {
-        if (PyErr_Occurred()) {
-            return -1;
-        }
-        f->scheme = Py_NewRef(s_http);
-    }
-    if (!PyUnicode_CheckExact(f->scheme)) {
-        return 0;
+    state = read_scheme(scope, k_scope_scheme, f);
+    if (state <= 0) {
+        return state;
     }
     PyObject *http = PyDict_GetItemWithError(self->schemes, f->scheme);
     if (http == NULL && PyErr_Occurred()) {

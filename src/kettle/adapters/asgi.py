@@ -11,7 +11,6 @@ async views run on the server's loop.
 from __future__ import annotations
 
 import asyncio
-import functools
 import io
 from collections.abc import Callable, Iterable
 from typing import IO, TYPE_CHECKING, Any, cast
@@ -39,7 +38,6 @@ from kettle.adapters.wsgi import overrides_wsgi_app
 from kettle.ctx import PRESERVE_CONTEXT, RequestContext
 from kettle.http.exceptions import BadRequest
 from kettle.http.headervalues import parse_content_length
-from kettle.http.request import Request as _HTTPRequest
 from kettle.http.sending import prepare_send
 from kettle.http.stream import BytesIO
 from kettle.middleware.proxy_fix import ASGIProxyFix, scope_fixes
@@ -53,9 +51,7 @@ if TYPE_CHECKING:
     from kettle.wrappers import Request, Response
 
 _DONE = object()
-_partial = functools.partial
 _new = object.__new__
-_init = _HTTPRequest.__init__
 _context_init = RequestContext.__init__
 
 
